@@ -1,0 +1,82 @@
+"""``create_app(settings)``: the aiohttp application of one gateway instance.
+
+Resources (Neo4j driver, Redis client) are opened and closed in ``cleanup_ctx``; the instance holds
+no state two instances would need to agree on. Tests call this factory directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from redis.asyncio import Redis
+
+from gateway.graphql_view import ParcoursGraphQLView
+from gateway.health import healthz, readyz
+from gateway.middleware import request_context
+from gateway.settings import Settings
+from gateway.state import GRAPH, REDIS, SETTINGS
+from graph import GraphDatabase, migrate
+from resolvers import SchemaLimits, build_schema
+
+
+def create_app(settings: Settings) -> web.Application:
+    """A ready-to-run gateway application for ``settings``.
+
+    Example:
+        >>> app = create_app(Settings(migrate_on_start=False))
+        >>> sorted(r.resource.canonical for r in app.router.routes() if r.resource)[:2]
+        ['/graphql', '/graphql']
+    """
+    app = web.Application(middlewares=[request_context], client_max_size=1024 * 1024)
+    app[SETTINGS] = settings
+    app.cleanup_ctx.append(_graph_database)
+    app.cleanup_ctx.append(_redis_client)
+    schema = build_schema(
+        SchemaLimits(
+            max_depth=settings.max_query_depth,
+            max_aliases=settings.max_aliases,
+            max_tokens=settings.max_tokens,
+            diagnostics=settings.expose_diagnostics,
+        )
+    )
+    view = ParcoursGraphQLView(
+        schema=schema,
+        graphql_ide="graphiql" if settings.is_dev else None,
+        allow_queries_via_get=True,
+    )
+    app.router.add_route("*", "/graphql", view)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    return app
+
+
+async def _graph_database(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    graph = GraphDatabase.connect(
+        settings.bolt_uri,
+        settings.neo4j_credentials(),
+        settings.neo4j_database,
+        settings.neo4j_query_timeout_s,
+    )
+    app[GRAPH] = graph
+    try:
+        if settings.migrate_on_start:
+            await migrate(graph)
+        yield
+    finally:
+        await graph.close()
+
+
+async def _redis_client(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    client = Redis.from_url(
+        settings.redis_dsn,
+        socket_timeout=settings.redis_timeout_s,
+        socket_connect_timeout=settings.redis_timeout_s,
+    )
+    app[REDIS] = client
+    try:
+        yield
+    finally:
+        await client.aclose()

@@ -1,0 +1,78 @@
+"""``parcours migrate`` and ``parcours seed``: shape the graph and fill it with the demo dataset."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from gateway.cli._console import console
+from gateway.settings import Settings
+from graph import GraphDatabase, migrate
+from graph.customers import count_customers
+from graph.seed import seed_graph
+
+
+def _connect(settings: Settings) -> GraphDatabase:
+    return GraphDatabase.connect(
+        settings.bolt_uri,
+        settings.neo4j_credentials(),
+        settings.neo4j_database,
+        query_timeout_s=600.0,
+    )
+
+
+async def run_migrations(settings: Settings) -> list[str]:
+    db = _connect(settings)
+    try:
+        return [f"{m.version}: {m.name}" for m in await migrate(db)]
+    finally:
+        await db.close()
+
+
+def migrate_command() -> None:
+    """Apply the graph migrations that have not run yet."""
+    applied = asyncio.run(run_migrations(Settings()))
+    console.print("Applied: " + ", ".join(applied) if applied else "Graph schema up to date.")
+
+
+async def run_seed(settings: Settings, customers: int, seed: int, force: bool) -> bool:
+    """Seed unless customers exist (or ``force``); True when it loaded data."""
+    db = _connect(settings)
+    try:
+        await migrate(db)
+        existing = await count_customers(db)
+        if existing and not force:
+            console.print(
+                f"The graph already holds {existing:,} customers; seeding skipped "
+                "(use --force to load the dataset again)."
+            )
+            return False
+        started = time.monotonic()
+        columns = (
+            TextColumn("Seeding"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("customers"),
+            TimeRemainingColumn(),
+        )
+        with Progress(*columns, console=console) as progress:
+            task = progress.add_task("seed", total=customers)
+            await seed_graph(db, customers, seed, progress=lambda n: progress.advance(task, n))
+        console.print(
+            f"Seeded {customers:,} customers (seed {seed}) in {time.monotonic() - started:.1f} s."
+        )
+        return True
+    finally:
+        await db.close()
+
+
+def seed_command(
+    customers: int = typer.Option(2000, min=1, help="How many customers to generate."),
+    seed: int = typer.Option(42, help="PRNG seed: same seed, same dataset."),
+    force: bool = typer.Option(False, help="Load even if the graph already has customers."),
+) -> None:
+    """Load the deterministic demo dataset (skipped when customers already exist)."""
+    asyncio.run(run_seed(Settings(), customers, seed, force))

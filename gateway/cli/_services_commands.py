@@ -1,0 +1,60 @@
+"""``parcours services start|stop|status|prepare``: the local Neo4j and Redis of the demo."""
+
+from __future__ import annotations
+
+import time
+
+import typer
+
+from gateway.cli._console import console, friendly_errors
+from gateway.services import LocalStack, ensure_redis_binary, resolve_neo4j_artifacts
+from gateway.services._neo4j_artifacts import check_java
+from gateway.settings import Settings
+
+app = typer.Typer(help="Start, stop and inspect the local Neo4j and Redis.", no_args_is_help=True)
+
+
+@app.command("prepare")
+def prepare() -> None:
+    """Fetch what the services need (Neo4j jars from Maven Central, redis-server) and exit."""
+    settings = Settings()
+    with friendly_errors():
+        check_java()
+        started = time.monotonic()
+        with console.status(f"Resolving Neo4j {settings.neo4j_version} from Maven Central…"):
+            lib = resolve_neo4j_artifacts(settings.cache_dir.resolve(), settings.neo4j_version)
+        console.print(
+            f"Neo4j {settings.neo4j_version} jars in {lib} ({time.monotonic() - started:.1f} s)"
+        )
+        console.print(f"redis-server at {ensure_redis_binary()}")
+
+
+@app.command("start")
+def start() -> None:
+    """Start Neo4j and Redis (or confirm they already run) and wait until they answer."""
+    settings = Settings()
+    stack = LocalStack(settings)
+    with friendly_errors():
+        started = time.monotonic()
+        with console.status("Starting Redis and Neo4j…"):
+            stack.start()
+        console.print(
+            f"Neo4j on {stack.neo4j.config.uri}, Redis on {stack.redis.config.url} "
+            f"(ready in {time.monotonic() - started:.1f} s)"
+        )
+
+
+@app.command("stop")
+def stop() -> None:
+    """Stop the Neo4j and Redis that ``start`` launched."""
+    stack = LocalStack(Settings())
+    stack.stop()
+    console.print("Neo4j and Redis stopped.")
+
+
+@app.command("status")
+def status() -> None:
+    """Say which of our services run, with their pid and address."""
+    for service in LocalStack(Settings()).status():
+        state = f"running (pid {service.pid})" if service.pid else "stopped"
+        console.print(f"{service.name:<6} {state:<22} {service.address}")

@@ -1,0 +1,46 @@
+"""Per-request plumbing: a request id (echoed in a header), Cypher round-trip count, a log line.
+
+The request id comes from ``X-Request-Id`` when a caller (or a load balancer) sends a sane one, so a
+request can be followed across systems; otherwise we make one.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+import structlog
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from gateway.state import REQUEST_ID, ROUND_TRIPS
+from graph import count_round_trips
+
+log = structlog.get_logger("parcours.http")
+_SANE_ID = re.compile(r"^[A-Za-z0-9._\-]{8,64}$")
+
+
+@web.middleware
+async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
+    incoming = request.headers.get("X-Request-Id", "")
+    request_id = incoming if _SANE_ID.match(incoming) else uuid.uuid4().hex
+    request[REQUEST_ID] = request_id
+    started = time.perf_counter()
+    with (
+        count_round_trips() as counter,
+        structlog.contextvars.bound_contextvars(request_id=request_id),
+    ):
+        request[ROUND_TRIPS] = counter
+        response = await handler(request)
+        response.headers["X-Request-Id"] = request_id
+        if request.path != "/healthz":
+            log.info(
+                "request",
+                method=request.method,
+                path=request.path,
+                status=response.status,
+                cypher_round_trips=counter.count,
+                ms=round((time.perf_counter() - started) * 1000, 2),
+            )
+    return response

@@ -1,0 +1,209 @@
+"""A real Neo4j 5.26 Community server on the JVM, configured and supervised by us.
+
+The server runs from the Maven class path (see ``_neo4j_artifacts``) with a generated
+``neo4j.conf``: Bolt on 127.0.0.1 only, HTTP off, every directory under one state folder. This
+module
+must never reach anything but loopback.
+"""
+
+from __future__ import annotations
+
+import secrets
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import neo4j
+from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable
+
+from gateway.services._errors import ServiceError
+from gateway.services._neo4j_artifacts import check_java, resolve_neo4j_artifacts
+from gateway.services._ports import ensure_port_free
+from gateway.services._process import pid_alive, read_pid, spawn, tail, terminate
+
+_JVM_OPENS = (
+    "--add-opens=java.base/java.nio=ALL-UNNAMED",
+    "--add-opens=java.base/java.io=ALL-UNNAMED",
+    "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+    "--add-opens=java.base/java.util.concurrent=ALL-UNNAMED",
+    "--add-opens=java.base/java.lang=ALL-UNNAMED",
+    "-Dio.netty.tryReflectionSetAccessible=true",
+)
+
+
+@dataclass(frozen=True)
+class Neo4jConfig:
+    """Where and how one Neo4j server runs."""
+
+    home: Path
+    cache_dir: Path
+    version: str
+    bolt_port: int
+    auth: bool = True
+    heap: str = "512m"
+    pagecache: str = "256m"
+    start_timeout_s: float = 90.0
+
+    @property
+    def uri(self) -> str:
+        return f"bolt://127.0.0.1:{self.bolt_port}"
+
+    @property
+    def password_file(self) -> Path:
+        return self.home / "password"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.home / "run" / "parcours-neo4j.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return self.home / "logs" / "console.log"
+
+
+class Neo4jServer:
+    """Start, wait for, and stop one Neo4j server process.
+
+    Example:
+        >>> server = Neo4jServer(Neo4jConfig(home=Path("/tmp/n"), cache_dir=Path("/tmp/c"),
+        ...                                  version="5.26.30", bolt_port=7687, auth=False))
+        >>> server.config.uri
+        'bolt://127.0.0.1:7687'
+    """
+
+    def __init__(self, config: Neo4jConfig) -> None:
+        self.config = config
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def running_pid(self) -> int | None:
+        return read_pid(self.config.pid_file)
+
+    def credentials(self) -> tuple[str, str] | None:
+        if not self.config.auth:
+            return None
+        return ("neo4j", self.config.password_file.read_text().strip())
+
+    def start(self) -> None:
+        """Start the server unless ours already runs, then wait until Bolt answers ``RETURN 1``."""
+        if self.running_pid() is not None:
+            self.wait_ready()
+            return
+        java = check_java()
+        lib = resolve_neo4j_artifacts(self.config.cache_dir, self.config.version)
+        ensure_port_free(self.config.bolt_port, "Neo4j", "PARCOURS_NEO4J_BOLT_PORT")
+        self._write_conf()
+        argv = [
+            java,
+            f"-Xms{self.config.heap}",
+            f"-Xmx{self.config.heap}",
+            "-XX:+UseG1GC",
+            "-XX:-OmitStackTraceInFastThrow",
+            *_JVM_OPENS,
+            "-cp",
+            f"{lib}/*",
+            "org.neo4j.server.CommunityEntryPoint",
+            f"--home-dir={self.config.home}",
+            f"--config-dir={self.config.home / 'conf'}",
+            "--console-mode",
+        ]
+        self._process = spawn(argv, self.config.log_file, cwd=self.config.home)
+        self.config.pid_file.write_text(str(self._process.pid))
+        self.wait_ready()
+
+    def wait_ready(self) -> None:
+        """Block until Bolt answers, setting the generated password on first start."""
+        deadline = time.monotonic() + self.config.start_timeout_s
+        last_error = "no answer yet"
+        while time.monotonic() < deadline:
+            pid = self.running_pid()
+            if pid is None or not pid_alive(pid):
+                raise ServiceError(
+                    "Neo4j exited while starting",
+                    hint=f"see {self.config.log_file} and {self.config.home / 'logs'}",
+                    detail=tail(self.config.log_file),
+                )
+            try:
+                self._probe()
+            except (ServiceUnavailable, OSError, Neo4jError) as exc:
+                last_error = f"{type(exc).__name__}: {exc}"
+                time.sleep(0.5)
+            else:
+                return
+        raise ServiceError(
+            f"Neo4j did not answer on {self.config.uri} within {self.config.start_timeout_s:.0f} s "
+            f"({last_error})",
+            hint=f"see {self.config.log_file}",
+            detail=tail(self.config.log_file),
+        )
+
+    def stop(self) -> None:
+        pid = self.running_pid()
+        if pid is not None:
+            terminate(pid, timeout=60)
+        self.config.pid_file.unlink(missing_ok=True)
+        if self._process is not None:
+            self._process.wait(timeout=5)
+            self._process = None
+
+    def _probe(self) -> None:
+        auth = self.credentials()
+        try:
+            with (
+                neo4j.GraphDatabase.driver(
+                    self.config.uri, auth=auth, connection_timeout=2.0
+                ) as driver,
+                driver.session(database="neo4j") as session,
+            ):
+                # A plain session run: execute_query would retry (and log) on its own.
+                session.run("RETURN 1").consume()
+        except AuthError:
+            if auth is None or not self._set_initial_password(auth[1]):
+                raise
+
+    def _set_initial_password(self, password: str) -> bool:
+        """First start with auth on: move the ``neo4j`` user off its default password."""
+        with (
+            neo4j.GraphDatabase.driver(
+                self.config.uri, auth=("neo4j", "neo4j"), connection_timeout=2.0
+            ) as driver,
+            driver.session(database="system") as session,
+        ):
+            try:
+                session.run(
+                    "ALTER CURRENT USER SET PASSWORD FROM $old TO $new",
+                    {"old": "neo4j", "new": password},
+                ).consume()
+            except AuthError:
+                return False
+        return True
+
+    def _write_conf(self) -> None:
+        home = self.config.home
+        for sub in ("conf", "data", "logs", "run", "plugins", "import", "lib-ext"):
+            (home / sub).mkdir(parents=True, exist_ok=True)
+        if self.config.auth and not self.config.password_file.exists():
+            self.config.password_file.write_text(secrets.token_urlsafe(18))
+            self.config.password_file.chmod(0o600)
+        settings = {
+            "server.default_listen_address": "127.0.0.1",
+            "server.default_advertised_address": "127.0.0.1",
+            "server.bolt.enabled": "true",
+            "server.bolt.listen_address": f"127.0.0.1:{self.config.bolt_port}",
+            "server.http.enabled": "false",
+            "server.https.enabled": "false",
+            "dbms.security.auth_enabled": str(self.config.auth).lower(),
+            "server.directories.data": str(home / "data"),
+            "server.directories.logs": str(home / "logs"),
+            "server.directories.run": str(home / "run"),
+            "server.directories.plugins": str(home / "plugins"),
+            "server.directories.import": str(home / "import"),
+            "server.directories.lib": str(home / "lib-ext"),
+            "server.memory.heap.initial_size": self.config.heap,
+            "server.memory.heap.max_size": self.config.heap,
+            "server.memory.pagecache.size": self.config.pagecache,
+            "dbms.usage_report.enabled": "false",
+            "db.tx_log.rotation.retention_policy": "1 files",
+        }
+        conf = "\n".join(f"{key}={value}" for key, value in settings.items())
+        (home / "conf" / "neo4j.conf").write_text(conf + "\n")

@@ -1,0 +1,60 @@
+"""The local stack of the demo: one Neo4j and one Redis under the project's state folder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gateway.services._neo4j import Neo4jConfig, Neo4jServer
+from gateway.services._redis import RedisConfig, RedisServer
+from gateway.settings import Settings
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    """What ``parcours services status`` prints for one service."""
+
+    name: str
+    pid: int | None
+    address: str
+
+
+class LocalStack:
+    """Neo4j and Redis as ``make up`` runs them, built from :class:`Settings`.
+
+    Example:
+        >>> stack = LocalStack(Settings())
+        >>> stack.neo4j.config.bolt_port
+        7687
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        state = settings.state_dir.resolve()
+        self.neo4j = Neo4jServer(
+            Neo4jConfig(
+                home=state / "neo4j",
+                cache_dir=settings.cache_dir.resolve(),
+                version=settings.neo4j_version,
+                bolt_port=settings.neo4j_bolt_port,
+                auth=settings.neo4j_auth,
+                heap=settings.neo4j_heap,
+                pagecache=settings.neo4j_pagecache,
+                start_timeout_s=settings.neo4j_start_timeout_s,
+            )
+        )
+        self.redis = RedisServer(
+            RedisConfig(home=state / "redis", port=settings.redis_port, persistent=True)
+        )
+
+    def start(self) -> None:
+        self.redis.start()
+        self.neo4j.start()
+
+    def stop(self) -> None:
+        self.neo4j.stop()
+        self.redis.stop()
+
+    def status(self) -> list[ServiceStatus]:
+        return [
+            ServiceStatus("neo4j", self.neo4j.running_pid(), self.neo4j.config.uri),
+            ServiceStatus("redis", self.redis.running_pid(), self.redis.config.url),
+        ]

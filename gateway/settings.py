@@ -1,0 +1,90 @@
+"""Gateway settings: one pydantic-settings class, read once from the environment and passed down.
+
+Nothing else in the code base reads ``os.environ``; everything that varies between a laptop, CI and
+production is a field here, with the ``PARCOURS_`` prefix (``PARCOURS_NEO4J_URI``...).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+NEO4J_VERSION = "5.26.30"
+
+
+class Settings(BaseSettings):
+    """Everything the gateway and its CLI need to know about their surroundings.
+
+    Example:
+        >>> Settings(env="production", port=9000).port
+        9000
+    """
+
+    model_config = SettingsConfigDict(env_prefix="PARCOURS_", extra="ignore")
+
+    env: Literal["dev", "production"] = "dev"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+
+    state_dir: Path = Path(".parcours/state")
+    cache_dir: Path = Path(".parcours/cache")
+
+    neo4j_version: str = NEO4J_VERSION
+    neo4j_bolt_port: int = Field(default=7687, ge=1, le=65535)
+    neo4j_uri: str | None = None
+    neo4j_user: str = "neo4j"
+    neo4j_password: SecretStr | None = None
+    neo4j_auth: bool = True
+    neo4j_database: str = "neo4j"
+    neo4j_heap: str = "512m"
+    neo4j_pagecache: str = "256m"
+    neo4j_start_timeout_s: float = 90.0
+    neo4j_query_timeout_s: float = 10.0
+
+    redis_port: int = Field(default=6379, ge=1, le=65535)
+    redis_url: str | None = None
+    redis_timeout_s: float = 2.0
+
+    migrate_on_start: bool = True
+    max_page_size: int = Field(default=100, ge=1)
+    max_query_depth: int = Field(default=12, ge=1)
+    max_aliases: int = Field(default=30, ge=1)
+    max_tokens: int = Field(default=5000, ge=1)
+    expose_diagnostics: bool = True
+    log_level: str = "INFO"
+
+    @property
+    def is_dev(self) -> bool:
+        return self.env == "dev"
+
+    @property
+    def bolt_uri(self) -> str:
+        return self.neo4j_uri or f"bolt://127.0.0.1:{self.neo4j_bolt_port}"
+
+    @property
+    def redis_dsn(self) -> str:
+        return self.redis_url or f"redis://127.0.0.1:{self.redis_port}/0"
+
+    @property
+    def neo4j_password_file(self) -> Path:
+        return self.state_dir / "neo4j" / "password"
+
+    def neo4j_credentials(self) -> tuple[str, str] | None:
+        """The Bolt auth pair, or ``None`` when Neo4j runs with auth off.
+
+        The password comes from the environment when set, else from the file the project's own
+        ``services start`` wrote when it generated one.
+        """
+        if not self.neo4j_auth:
+            return None
+        if self.neo4j_password is not None:
+            return (self.neo4j_user, self.neo4j_password.get_secret_value())
+        if self.neo4j_password_file.exists():
+            return (self.neo4j_user, self.neo4j_password_file.read_text().strip())
+        raise RuntimeError(
+            f"Neo4j auth is on but no password is known: set PARCOURS_NEO4J_PASSWORD or run "
+            f"`parcours services start` (it writes {self.neo4j_password_file})."
+        )

@@ -1,0 +1,15 @@
+"""Typed application state: the long-lived resources one gateway process holds."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from redis.asyncio import Redis
+
+from gateway.settings import Settings
+from graph import GraphDatabase, RoundTripCounter
+
+SETTINGS = web.AppKey("settings", Settings)
+GRAPH = web.AppKey("graph", GraphDatabase)
+REDIS = web.AppKey("redis", Redis)
+REQUEST_ID = web.RequestKey("request_id", str)
+ROUND_TRIPS = web.RequestKey("round_trips", RoundTripCounter)

@@ -1,0 +1,21 @@
+"""The customer graph in Neo4j: migrations, repositories, identity rules and the demo dataset.
+
+Every Cypher statement of Parcours lives in this package, as a module-level constant with
+``$parameters``. It never imports ``gateway``, ``resolvers``, ``channels``, Strawberry or aiohttp.
+"""
+
+from graph._round_trips import RoundTripCounter, count_round_trips
+from graph.database import GraphDatabase
+from graph.identities import IdentityKind, InvalidIdentity, normalise_identity
+from graph.migrations import MIGRATIONS, migrate
+
+__all__ = [
+    "MIGRATIONS",
+    "GraphDatabase",
+    "IdentityKind",
+    "InvalidIdentity",
+    "RoundTripCounter",
+    "count_round_trips",
+    "migrate",
+    "normalise_identity",
+]

@@ -1,0 +1,86 @@
+"""Customer look-ups for the context query: by id and by identity, batched, one statement each.
+
+One statement returns the customer with identities, devices and the active cart (with products), so
+the whole profile costs a single round trip however many customers a request asks for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import LiteralString
+
+from graph import _rows
+from graph.database import GraphDatabase
+from graph.identities import IdentityKind
+from graph.models import CustomerProfile
+
+_PROFILE: LiteralString = """
+  c.id AS id, c.displayName AS displayName, c.createdAt AS createdAt,
+  COLLECT {
+    MATCH (c)-[r:IDENTIFIED_BY]->(i:Identity)
+    RETURN {kind: i.kind, value: i.value, since: r.since, source: r.source,
+            confidence: r.confidence} AS identity
+    ORDER BY i.kind, i.value
+  } AS identities,
+  COLLECT {
+    MATCH (c)-[:USES]->(d:Device) RETURN d {.id, .kind, .os} AS device ORDER BY d.id
+  } AS devices,
+  COLLECT {
+    MATCH (c)-[:HAS_CART]->(k:Cart {status: 'active'})
+    RETURN k {.id, .version, .status, .updatedAt,
+      lines: COLLECT {
+        MATCH (k)-[l:CONTAINS]->(p:Product)
+        RETURN {sku: p.sku, name: p.name, category: p.category, brand: p.brand,
+                qty: l.qty, addedAt: l.addedAt, addedVia: l.addedVia} AS line
+        ORDER BY l.addedAt, p.sku
+      }} AS cart
+    ORDER BY k.updatedAt DESC LIMIT 1
+  } AS carts
+"""
+
+_BY_IDS: LiteralString = "UNWIND $ids AS wanted MATCH (c:Customer {id: wanted}) RETURN " + _PROFILE
+
+_BY_IDENTITIES: LiteralString = (
+    "UNWIND $keys AS key "
+    "MATCH (:Identity {kind: key.kind, value: key.value})<-[:IDENTIFIED_BY]-(c:Customer) "
+    "WITH key, c ORDER BY c.id "
+    "WITH key, head(collect(c)) AS c "
+    "RETURN key.kind AS keyKind, key.value AS keyValue, " + _PROFILE
+)
+
+_COUNT: LiteralString = "MATCH (c:Customer) RETURN count(c) AS n"
+
+
+async def profiles_by_ids(db: GraphDatabase, ids: Sequence[str]) -> list[CustomerProfile | None]:
+    """Profiles in the order of ``ids``; ``None`` where no customer has that id."""
+    rows = await db.read(_BY_IDS, {"ids": list(dict.fromkeys(ids))})
+    found = {row["id"]: _rows.customer_profile(row) for row in rows}
+    return [found.get(customer_id) for customer_id in ids]
+
+
+async def profiles_by_identities(
+    db: GraphDatabase, keys: Sequence[tuple[IdentityKind, str]]
+) -> list[CustomerProfile | None]:
+    """Profiles of the customers holding each (kind, normalised value), in the order given."""
+    params = [{"kind": kind.value, "value": value} for kind, value in dict.fromkeys(keys)]
+    rows = await db.read(_BY_IDENTITIES, {"keys": params})
+    found = {(row["keyKind"], row["keyValue"]): _rows.customer_profile(row) for row in rows}
+    return [found.get((kind.value, value)) for kind, value in keys]
+
+
+async def count_customers(db: GraphDatabase) -> int:
+    rows = await db.read(_COUNT)
+    return int(rows[0]["n"])
+
+
+_SAMPLE: LiteralString = """
+MATCH (c:Customer)-[:HAS_CART]->(:Cart {status: 'active'})
+WHERE COUNT { (c)-[:DID]->() } >= 5
+RETURN c.id AS id ORDER BY c.id LIMIT 1
+"""
+
+
+async def sample_customer_id(db: GraphDatabase) -> str | None:
+    """A customer with a cart and some history, for the demo's printed examples."""
+    rows = await db.read(_SAMPLE)
+    return str(rows[0]["id"]) if rows else None

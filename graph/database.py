@@ -1,0 +1,98 @@
+"""The one door to Neo4j: reads with READ routing, writes as retried transaction functions.
+
+Every statement that passes through here is a module-level constant with ``$parameters``; this
+module never builds Cypher from input. It must not import the gateway or the resolvers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, LiteralString, TypeVar
+
+import neo4j
+
+from graph._round_trips import record_round_trip
+
+T = TypeVar("T")
+Row = dict[str, Any]
+
+
+class GraphDatabase:
+    """An async Neo4j driver bound to one database, with round-trip accounting.
+
+    Example:
+        >>> async def names(db: GraphDatabase) -> list[str]:
+        ...     rows = await db.read("MATCH (p:Product) RETURN p.name AS name LIMIT $n", {"n": 3})
+        ...     return [row["name"] for row in rows]
+    """
+
+    def __init__(
+        self, driver: neo4j.AsyncDriver, database: str = "neo4j", query_timeout_s: float = 10.0
+    ) -> None:
+        self.driver = driver
+        self.database = database
+        self.query_timeout_s = query_timeout_s
+
+    @classmethod
+    def connect(
+        cls,
+        uri: str,
+        auth: tuple[str, str] | None,
+        database: str = "neo4j",
+        query_timeout_s: float = 10.0,
+        pool_size: int = 50,
+    ) -> GraphDatabase:
+        driver = neo4j.AsyncGraphDatabase.driver(
+            uri,
+            auth=auth,
+            max_connection_pool_size=pool_size,
+            connection_timeout=5.0,
+            connection_acquisition_timeout=10.0,
+        )
+        return cls(driver, database, query_timeout_s)
+
+    async def close(self) -> None:
+        await self.driver.close()
+
+    async def read(
+        self, query: LiteralString, params: Mapping[str, Any] | None = None
+    ) -> list[Row]:
+        """Run one read statement on a reader and return its rows as dicts."""
+        record_round_trip()
+        result = await self.driver.execute_query(
+            neo4j.Query(query, timeout=self.query_timeout_s),
+            dict(params or {}),
+            routing_=neo4j.RoutingControl.READ,
+            database_=self.database,
+        )
+        return [record.data() for record in result.records]
+
+    async def write(
+        self, query: LiteralString, params: Mapping[str, Any] | None = None
+    ) -> list[Row]:
+        """Run one write statement as a retried (hence idempotent-by-design) transaction."""
+        record_round_trip()
+        result = await self.driver.execute_query(
+            neo4j.Query(query, timeout=self.query_timeout_s),
+            dict(params or {}),
+            routing_=neo4j.RoutingControl.WRITE,
+            database_=self.database,
+        )
+        return [record.data() for record in result.records]
+
+    async def transaction(self, work: Callable[[neo4j.AsyncManagedTransaction], Awaitable[T]]) -> T:
+        """Run ``work`` as a write transaction function; the driver retries transient errors."""
+        record_round_trip()
+        async with self.driver.session(database=self.database) as session:
+            return await session.execute_write(work)
+
+    async def schema(self, statement: LiteralString) -> None:
+        """Run one schema statement (constraints, indexes) in its own auto-commit transaction."""
+        record_round_trip()
+        async with self.driver.session(database=self.database) as session:
+            result = await session.run(statement)
+            await result.consume()
+
+    async def ping(self) -> None:
+        """Raise unless Neo4j answers ``RETURN 1`` right now."""
+        await self.read("RETURN 1 AS ok")

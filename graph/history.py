@@ -1,0 +1,79 @@
+"""A customer's cross-channel history, newest first, in keyset-paginated pages.
+
+Pages are cut by ``(at, id)`` rather than by offset, so an interaction recorded while a client pages
+through never makes it see an item twice or skip one. Several page requests (one per customer, or
+per filter) are answered by a single statement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import LiteralString
+
+from graph import _rows
+from graph.database import GraphDatabase
+from graph.models import HistoryCursor, HistoryPage
+
+_PAGES: LiteralString = """
+UNWIND $requests AS req
+CALL (req) {
+  MATCH (c:Customer {id: req.customerId})-[:DID]->(i:Interaction)
+  WHERE (req.channels IS NULL OR i.channel IN req.channels)
+    AND (req.types IS NULL OR i.type IN req.types)
+    AND (req.afterAt IS NULL OR i.at < req.afterAt
+         OR (i.at = req.afterAt AND i.id < req.afterId))
+  WITH i ORDER BY i.at DESC, i.id DESC
+  WITH collect(i) AS newest
+  UNWIND newest[0..req.limit] AS i
+  OPTIONAL MATCH (i)-[:ABOUT]->(p:Product)
+  OPTIONAL MATCH (i)-[:AT]->(s:Store)
+  OPTIONAL MATCH (i)-[:ON]->(d:Device)
+  RETURN collect({id: i.id, at: i.at, type: i.type, channel: i.channel,
+                  product: p {.sku, .name, .category, .brand},
+                  store: s {.id, .name, .city}, deviceId: d.id}) AS items
+}
+RETURN req.key AS key, items
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRequest:
+    """One page of one customer's history: filters, size and where the previous page ended."""
+
+    customer_id: str
+    first: int
+    after: HistoryCursor | None = None
+    channels: tuple[str, ...] | None = None
+    types: tuple[str, ...] | None = None
+
+
+async def history_pages(db: GraphDatabase, requests: Sequence[HistoryRequest]) -> list[HistoryPage]:
+    """One page per request, in request order (``first + 1`` rows read to know if more follow)."""
+    params = [
+        {
+            "key": index,
+            "customerId": request.customer_id,
+            "limit": request.first + 1,
+            "channels": list(request.channels) if request.channels is not None else None,
+            "types": list(request.types) if request.types is not None else None,
+            "afterAt": request.after.at if request.after else None,
+            "afterId": request.after.id if request.after else None,
+        }
+        for index, request in enumerate(requests)
+    ]
+    rows = await db.read(_PAGES, {"requests": params})
+    by_key = {int(row["key"]): row["items"] for row in rows}
+    pages: list[HistoryPage] = []
+    for index, request in enumerate(requests):
+        items = sorted(
+            (_rows.interaction(item) for item in by_key.get(index, [])),
+            key=lambda item: (item.at, item.id),
+            reverse=True,
+        )
+        pages.append(
+            HistoryPage(
+                items=tuple(items[: request.first]), has_next_page=len(items) > request.first
+            )
+        )
+    return pages

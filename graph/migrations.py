@@ -1,0 +1,87 @@
+"""Versioned, idempotent schema migrations for the customer graph, recorded in the graph itself.
+
+Each migration is a tuple of schema statements that are safe to run twice (``IF NOT EXISTS``). A
+``(:Migration {version})`` node records what ran, so ``parcours migrate`` and every gateway start
+can apply what is missing and skip the rest. Two gateways starting at once are safe for the same
+reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import LiteralString
+
+from graph.database import GraphDatabase
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    statements: tuple[LiteralString, ...]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "unique keys of the customer graph",
+        (
+            "CREATE CONSTRAINT customer_id IF NOT EXISTS FOR (n:Customer) REQUIRE n.id IS UNIQUE",
+            "CREATE CONSTRAINT identity_key IF NOT EXISTS "
+            "FOR (n:Identity) REQUIRE (n.kind, n.value) IS UNIQUE",
+            "CREATE CONSTRAINT device_id IF NOT EXISTS FOR (n:Device) REQUIRE n.id IS UNIQUE",
+            "CREATE CONSTRAINT channel_code IF NOT EXISTS FOR (n:Channel) REQUIRE n.code IS UNIQUE",
+            "CREATE CONSTRAINT store_id IF NOT EXISTS FOR (n:Store) REQUIRE n.id IS UNIQUE",
+            "CREATE CONSTRAINT product_sku IF NOT EXISTS FOR (n:Product) REQUIRE n.sku IS UNIQUE",
+            "CREATE CONSTRAINT cart_id IF NOT EXISTS FOR (n:Cart) REQUIRE n.id IS UNIQUE",
+            "CREATE CONSTRAINT interaction_id IF NOT EXISTS "
+            "FOR (n:Interaction) REQUIRE n.id IS UNIQUE",
+            "CREATE CONSTRAINT journey_id IF NOT EXISTS FOR (n:Journey) REQUIRE n.id IS UNIQUE",
+            "CREATE CONSTRAINT consent_id IF NOT EXISTS FOR (n:Consent) REQUIRE n.id IS UNIQUE",
+        ),
+    ),
+    Migration(
+        2,
+        "look-up indexes",
+        (
+            "CREATE INDEX interaction_at IF NOT EXISTS FOR (n:Interaction) ON (n.at)",
+            "CREATE INDEX interaction_type IF NOT EXISTS FOR (n:Interaction) ON (n.type)",
+            "CREATE INDEX customer_display_name IF NOT EXISTS FOR (n:Customer) ON (n.displayName)",
+            "CREATE INDEX cart_status IF NOT EXISTS FOR (n:Cart) ON (n.status)",
+            "CREATE INDEX journey_status IF NOT EXISTS FOR (n:Journey) ON (n.status)",
+            "CREATE INDEX product_category IF NOT EXISTS FOR (n:Product) ON (n.category)",
+        ),
+    ),
+)
+
+_MIGRATION_KEY: LiteralString = (
+    "CREATE CONSTRAINT migration_version IF NOT EXISTS "
+    "FOR (n:Migration) REQUIRE n.version IS UNIQUE"
+)
+_APPLIED: LiteralString = "MATCH (m:Migration) RETURN m.version AS version ORDER BY version"
+_RECORD: LiteralString = (
+    "MERGE (m:Migration {version: $version}) ON CREATE SET m.name = $name, m.appliedAt = datetime()"
+)
+_AWAIT_INDEXES: LiteralString = "CALL db.awaitIndexes($timeout)"
+
+
+async def applied_versions(db: GraphDatabase) -> list[int]:
+    rows = await db.read(_APPLIED)
+    return [int(row["version"]) for row in rows]
+
+
+async def migrate(db: GraphDatabase, timeout_s: int = 120) -> list[Migration]:
+    """Apply the migrations not yet recorded; return those applied now (empty when up to date)."""
+    await db.schema(_MIGRATION_KEY)
+    done = set(await applied_versions(db))
+    applied: list[Migration] = []
+    for migration in MIGRATIONS:
+        if migration.version in done:
+            continue
+        for statement in migration.statements:
+            await db.schema(statement)
+        await db.write(_RECORD, {"version": migration.version, "name": migration.name})
+        applied.append(migration)
+    if applied:
+        await db.write(_AWAIT_INDEXES, {"timeout": timeout_s})
+    return applied

@@ -1,0 +1,103 @@
+"""Plain, frozen records that graph repositories return; resolvers turn them into GraphQL types.
+
+Nothing here knows Neo4j's record type or Strawberry: these are the domain's nouns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from graph.identities import IdentityKind
+
+
+@dataclass(frozen=True, slots=True)
+class Product:
+    sku: str
+    name: str
+    category: str
+    brand: str
+
+
+@dataclass(frozen=True, slots=True)
+class Store:
+    id: str
+    name: str
+    city: str
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    kind: IdentityKind
+    value: str
+    since: datetime
+    source: str
+    confidence: float
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    id: str
+    kind: str
+    os: str
+
+
+@dataclass(frozen=True, slots=True)
+class CartLine:
+    product: Product
+    quantity: int
+    added_at: datetime
+    added_via: str
+
+
+@dataclass(frozen=True, slots=True)
+class Cart:
+    id: str
+    version: int
+    status: str
+    updated_at: datetime
+    lines: tuple[CartLine, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerProfile:
+    """A customer with what the context query always needs: identities, devices and cart."""
+
+    id: str
+    display_name: str
+    created_at: datetime
+    identities: tuple[Identity, ...]
+    devices: tuple[Device, ...]
+    cart: Cart | None
+
+
+@dataclass(frozen=True, slots=True)
+class Interaction:
+    id: str
+    at: datetime
+    type: str
+    channel: str
+    product: Product | None
+    store: Store | None
+    device_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryCursor:
+    """Where a newest-first history page ends: the last item's time and id (ties broken by id)."""
+
+    at: datetime
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPage:
+    items: tuple[Interaction, ...]
+    has_next_page: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    product: Product
+    score: float
+    reason: str

@@ -1,0 +1,40 @@
+"""The deterministic demo dataset (``parcours seed``): generate it, load it, count it."""
+
+from __future__ import annotations
+
+from graph.database import GraphDatabase
+from graph.seed.generator import (
+    ANCHOR,
+    CustomerBatch,
+    ReferenceData,
+    customer_batches,
+    customer_id,
+    reference_data,
+)
+from graph.seed.loader import ProgressCallback, load_customer_batch, load_reference
+
+__all__ = [
+    "ANCHOR",
+    "CustomerBatch",
+    "ProgressCallback",
+    "ReferenceData",
+    "customer_batches",
+    "customer_id",
+    "load_customer_batch",
+    "load_reference",
+    "seed_graph",
+]
+
+
+async def seed_graph(
+    db: GraphDatabase,
+    customers: int,
+    seed: int,
+    progress: ProgressCallback | None = None,
+    batch_size: int = 500,
+) -> None:
+    """Generate and load ``customers`` customers (and the reference data) for ``seed``."""
+    reference = reference_data(seed)
+    await load_reference(db, reference)
+    for batch in customer_batches(seed, reference, customers, batch_size):
+        await load_customer_batch(db, batch, progress)

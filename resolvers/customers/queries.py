@@ -1,0 +1,39 @@
+"""Root fields that find a customer: by id, or by any identifier a channel knows them by."""
+
+from __future__ import annotations
+
+import strawberry
+
+from graph import InvalidIdentity, normalise_identity
+from resolvers.context import Context
+from resolvers.customers.types import Customer
+from resolvers.enums import IdentityKind
+from resolvers.errors import BadUserInput, NotFound
+from resolvers.validation import check_key
+
+
+@strawberry.type
+class CustomerQueries:
+    @strawberry.field(description="A customer by id; null with NOT_FOUND when unknown.")
+    async def customer(
+        self, info: strawberry.Info[Context, None], id: strawberry.ID
+    ) -> Customer | None:
+        key = check_key(str(id), "id")
+        profile = await info.context.loaders.customer.load(key)
+        if profile is None:
+            raise NotFound(f"no customer with id {key!r}", id=key)
+        return Customer(profile=profile)
+
+    @strawberry.field(description="The customer holding an identifier (email, loyalty card...).")
+    async def customer_by_identity(
+        self, info: strawberry.Info[Context, None], kind: IdentityKind, value: str
+    ) -> Customer | None:
+        graph_kind = kind.to_graph()
+        try:
+            normalised = normalise_identity(graph_kind, value)
+        except InvalidIdentity as exc:
+            raise BadUserInput(str(exc), argument="value") from exc
+        profile = await info.context.loaders.customer_by_identity.load((graph_kind, normalised))
+        if profile is None:
+            raise NotFound(f"no customer holds this {graph_kind.value}", kind=kind.name)
+        return Customer(profile=profile)

@@ -1,0 +1,37 @@
+"""Coded GraphQL errors: every error a client sees carries ``extensions.code``.
+
+Resolvers raise these; the ``CodedErrors`` extension masks anything else as INTERNAL with the
+request id, so a stack trace or a Cypher message never reaches a client.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import GraphQLError
+
+
+class ParcoursError(GraphQLError):
+    """Base of our own errors: the message is safe to show, the code tells clients what to do.
+
+    Example:
+        >>> NotFound("no customer with id 'x'").extensions
+        {'code': 'NOT_FOUND'}
+    """
+
+    code = "INTERNAL"
+
+    def __init__(self, message: str, **extensions: Any) -> None:
+        super().__init__(message, extensions={"code": self.code, **extensions})
+
+
+class BadUserInput(ParcoursError):
+    code = "BAD_USER_INPUT"
+
+
+class NotFound(ParcoursError):
+    code = "NOT_FOUND"
+
+
+class Forbidden(ParcoursError):
+    code = "FORBIDDEN"

@@ -1,0 +1,79 @@
+"""Schema extensions of ours: coded, masked errors and per-request diagnostics.
+
+``CodedErrors`` guarantees the contract of DESIGN.md: every error has ``extensions.code``; our own
+errors pass through; anything unexpected becomes INTERNAL with the request id, and the original is
+logged (never shown).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import structlog
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from resolvers.errors import ParcoursError
+
+log = structlog.get_logger("parcours.graphql")
+
+
+def _request_id(context: object) -> str | None:
+    return getattr(context, "request_id", None)
+
+
+class CodedErrors(SchemaExtension):
+    """Give every error a code; mask the unexpected ones (with the request id to find the log)."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        errors = getattr(result, "errors", None)
+        if result is None or not errors:
+            return
+        request_id = _request_id(self.execution_context.context)
+        result.errors = [self._coded(error, request_id) for error in errors]
+
+    def _coded(self, error: GraphQLError, request_id: str | None) -> GraphQLError:
+        original = error.original_error
+        extensions: dict[str, Any] = dict(error.extensions or {})
+        if isinstance(original, ParcoursError):
+            extensions = {**(original.extensions or {}), **extensions}
+        elif original is None and "code" not in extensions:
+            extensions["code"] = "GRAPHQL_VALIDATION_FAILED"
+        elif original is not None and "code" not in extensions:
+            log.error(
+                "internal error",
+                request_id=request_id,
+                path=error.path,
+                exc_info=(type(original), original, original.__traceback__),
+            )
+            return GraphQLError(
+                "Internal server error",
+                nodes=error.nodes,
+                source=error.source,
+                positions=error.positions,
+                path=error.path,
+                extensions={"code": "INTERNAL", "requestId": request_id},
+            )
+        if request_id is not None:
+            extensions.setdefault("requestId", request_id)
+        return GraphQLError(
+            error.message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            original_error=original,
+            extensions=extensions,
+        )
+
+
+class Diagnostics(SchemaExtension):
+    """Report the request's Cypher round trips in the response ``extensions`` (dev aid, bench)."""
+
+    def get_results(self) -> dict[str, Any]:
+        counter = getattr(self.execution_context.context, "round_trips", None)
+        count = getattr(counter, "count", None)
+        return {"cypherRoundTrips": count} if count is not None else {}

@@ -1,0 +1,46 @@
+"""All DataLoaders of one request: one per related field, each batch one Cypher statement."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from strawberry.dataloader import DataLoader
+
+from graph import GraphDatabase, IdentityKind, catalog, customers, history, recommendations
+from graph.history import HistoryRequest
+from graph.models import CustomerProfile, HistoryPage, Product, Recommendation, Store
+from graph.recommendations import RecommendationRequest
+
+
+class Loaders:
+    """The request's loaders; created per request so nothing is cached across callers."""
+
+    def __init__(self, graph: GraphDatabase) -> None:
+        async def load_customers(ids: Sequence[str]) -> list[CustomerProfile | None]:
+            return await customers.profiles_by_ids(graph, ids)
+
+        async def load_by_identity(
+            keys: Sequence[tuple[IdentityKind, str]],
+        ) -> list[CustomerProfile | None]:
+            return await customers.profiles_by_identities(graph, keys)
+
+        async def load_history(requests: Sequence[HistoryRequest]) -> list[HistoryPage]:
+            return await history.history_pages(graph, requests)
+
+        async def load_recommendations(
+            requests: Sequence[RecommendationRequest],
+        ) -> list[list[Recommendation]]:
+            return await recommendations.recommend(graph, requests)
+
+        async def load_products(skus: Sequence[str]) -> list[Product | None]:
+            return await catalog.products_by_skus(graph, skus)
+
+        async def load_stores(ids: Sequence[str]) -> list[Store | None]:
+            return await catalog.stores_by_ids(graph, ids)
+
+        self.customer = DataLoader(load_fn=load_customers)
+        self.customer_by_identity = DataLoader(load_fn=load_by_identity)
+        self.history = DataLoader(load_fn=load_history)
+        self.recommendations = DataLoader(load_fn=load_recommendations)
+        self.product = DataLoader(load_fn=load_products)
+        self.store = DataLoader(load_fn=load_stores)

@@ -1,0 +1,58 @@
+"""The Parcours GraphQL schema: the root types assembled from each domain, and its extensions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import strawberry
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+
+from resolvers.catalog.queries import CatalogQueries
+from resolvers.customers.queries import CustomerQueries
+from resolvers.extensions import CodedErrors, Diagnostics
+
+
+@strawberry.type(description="Read the customer context.")
+class Query(CustomerQueries, CatalogQueries):
+    pass
+
+
+@dataclass(frozen=True)
+class SchemaLimits:
+    """Refuse oversized documents before any resolver runs."""
+
+    max_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 5000
+    diagnostics: bool = True
+
+
+def build_schema(limits: SchemaLimits | None = None) -> strawberry.Schema:
+    """The executable schema, with caches and limits configured.
+
+    Example:
+        >>> "customerByIdentity" in str(build_schema())
+        True
+    """
+    limits = limits or SchemaLimits()
+    # Factories, not instances: Strawberry builds fresh extensions per request (the parser and
+    # validation caches still share one module-level LRU each).
+    extensions: list[Callable[[], SchemaExtension]] = [
+        CodedErrors,
+        lambda: QueryDepthLimiter(max_depth=limits.max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
+    ]
+    if limits.diagnostics:
+        extensions.append(Diagnostics)
+    return strawberry.Schema(query=Query, extensions=extensions)

@@ -1,0 +1,28 @@
+"""`docker compose config` needs the compose plugin, absent here; this checks what drifts instead:
+the images, and that every PARCOURS_ variable the compose file sets is a real setting."""
+
+from pathlib import Path
+
+import yaml
+
+from gateway.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_compose_runs_the_official_images_and_the_gateway_build():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert services["neo4j"]["image"] == "neo4j:5.26-community"
+    assert services["redis"]["image"] == "redis:7"
+    assert services["gateway"]["build"] == "."
+    assert (ROOT / "Dockerfile").exists()
+
+
+def test_every_gateway_variable_in_compose_is_a_setting():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    fields = {f"PARCOURS_{name.upper()}" for name in Settings.model_fields}
+    for service in ("gateway", "seed"):
+        env = compose["services"][service]["environment"]
+        unknown = {key for key in env if key.startswith("PARCOURS_")} - fields
+        assert not unknown, f"{service} sets unknown settings: {unknown}"
