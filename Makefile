@@ -25,8 +25,8 @@ pytest: $(STAMP)
 	$(BIN)/pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check gateway resolvers graph channels simulators tests
-	$(BIN)/ruff format --check gateway resolvers graph channels simulators tests
+	$(BIN)/ruff check gateway resolvers graph channels simulators tests bench
+	$(BIN)/ruff format --check gateway resolvers graph channels simulators tests bench
 	$(BIN)/mypy
 
 ## schema: rewrite schema.graphql from the code (commit the result)
@@ -35,7 +35,11 @@ schema: $(STAMP)
 
 ## down: stop what `make up` started (also works from another terminal)
 down:
-	@if [ -x $(BIN)/parcours ]; then $(BIN)/parcours services stop; fi
+	@if [ -x $(BIN)/parcours ]; then $(BIN)/parcours down; fi
 
 clean: down
 	rm -rf .parcours/state
+
+## bench: figures for the customer-context query against the running `make up` gateway
+bench: $(STAMP)
+	$(BIN)/python -m bench.context_query --rates 25,50,100,150 --duration 10

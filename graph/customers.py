@@ -76,11 +76,13 @@ async def count_customers(db: GraphDatabase) -> int:
 _SAMPLE: LiteralString = """
 MATCH (c:Customer)-[:HAS_CART]->(:Cart {status: 'active'})
 WHERE COUNT { (c)-[:DID]->() } >= 5
-RETURN c.id AS id ORDER BY c.id LIMIT 1
+WITH c ORDER BY c.id LIMIT 1
+OPTIONAL MATCH (c)-[:IDENTIFIED_BY]->(e:Identity {kind: 'email'})
+RETURN c.id AS id, min(e.value) AS email
 """
 
 
-async def sample_customer_id(db: GraphDatabase) -> str | None:
-    """A customer with a cart and some history, for the demo's printed examples."""
+async def sample_customer(db: GraphDatabase) -> tuple[str, str | None] | None:
+    """A customer with a cart and some history (id, email), for the demo's printed examples."""
     rows = await db.read(_SAMPLE)
-    return str(rows[0]["id"]) if rows else None
+    return (str(rows[0]["id"]), rows[0]["email"]) if rows else None

@@ -1,10 +1,10 @@
 """Graph recommendations: what customers who touched the same products went on to buy.
 
-For each product this customer interacted with (weighted by how strong the touch was and how
-recent, relative to the customer's own latest activity so the ranking does not drift with the wall
-clock), we look at up to ``NEIGHBOURS_PER_PRODUCT`` other customers and count their purchases. The
-customer's own purchases and cart lines are excluded; ties break by SKU, so the answer is
-deterministic.
+The seeds are the ``SEED_PRODUCTS`` products this customer touched most recently, each weighted by
+how strong the touch was and how recent it is relative to the customer's own latest activity (so
+the ranking does not drift with the wall clock). For each seed we look at up to
+``NEIGHBOURS_PER_PRODUCT`` other customers and count their purchases. The customer's own purchases
+and cart lines are excluded; ties break by SKU, so the answer is deterministic.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from graph.database import GraphDatabase
 from graph.models import Recommendation
 
 NEIGHBOURS_PER_PRODUCT = 50
+SEED_PRODUCTS = 20
 
 _RECOMMEND: LiteralString = """
 UNWIND $requests AS req
@@ -26,6 +27,7 @@ CALL (req) {
   WITH c, seed, max(i.at) AS seenAt,
        max(CASE i.type WHEN 'purchase' THEN 5.0 WHEN 'add_to_cart' THEN 3.0
                        WHEN 'return' THEN 0.5 ELSE 1.0 END) AS strength
+  ORDER BY seenAt DESC, seed.sku LIMIT $seeds
   WITH c, collect({seed: seed, seenAt: seenAt, strength: strength}) AS seeds,
        max(seenAt) AS latest
   UNWIND seeds AS s
@@ -39,12 +41,11 @@ CALL (req) {
     WHERE rec <> seed
     RETURN rec, count(*) AS together
   }
-  WITH c, rec, seed, seedWeight * together AS part
+  WITH c, rec, seed, seedWeight * together AS part ORDER BY part DESC, seed.sku
+  WITH c, rec, sum(part) AS score, head(collect(seed.name)) AS because
   WHERE NOT EXISTS { (c)-[:DID]->(:Interaction {type: 'purchase'})-[:ABOUT]->(rec) }
     AND NOT EXISTS { (c)-[:HAS_CART]->(:Cart {status: 'active'})-[:CONTAINS]->(rec) }
-  WITH rec, seed, part ORDER BY part DESC, seed.sku
-  WITH rec, sum(part) AS score, head(collect(seed.name)) AS because
-  ORDER BY score DESC, rec.sku
+  WITH rec, score, because ORDER BY score DESC, rec.sku
   WITH collect({product: rec {.sku, .name, .category, .brand}, score: score,
                 because: because}) AS ranked
   RETURN ranked[0..req.limit] AS recs
@@ -67,7 +68,10 @@ async def recommend(
         {"key": index, "customerId": request.customer_id, "limit": request.first}
         for index, request in enumerate(requests)
     ]
-    rows = await db.read(_RECOMMEND, {"requests": params, "neighbours": NEIGHBOURS_PER_PRODUCT})
+    rows = await db.read(
+        _RECOMMEND,
+        {"requests": params, "neighbours": NEIGHBOURS_PER_PRODUCT, "seeds": SEED_PRODUCTS},
+    )
     by_key = {int(row["key"]): row["recs"] for row in rows}
     return [
         [

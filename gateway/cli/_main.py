@@ -16,6 +16,7 @@ app.command("migrate")(_graph_commands.migrate_command)
 app.command("seed")(_graph_commands.seed_command)
 app.command("serve")(_serve_commands.serve_command)
 app.command("up")(_serve_commands.up_command)
+app.command("down")(_serve_commands.down_command)
 
 
 def main() -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -18,9 +20,10 @@ from gateway.cli._graph_commands import run_seed
 from gateway.logging import configure_logging
 from gateway.services import LocalStack
 from gateway.services._ports import ensure_port_free
+from gateway.services._process import read_pid, terminate
 from gateway.settings import Settings
 from graph import GraphDatabase
-from graph.customers import sample_customer_id
+from graph.customers import sample_customer
 
 
 async def serve(settings: Settings, ready_message: str | None = None) -> None:
@@ -55,19 +58,20 @@ def serve_command() -> None:
     _run(serve(settings, f"Gateway on http://{settings.host}:{settings.port}/graphql"))
 
 
-async def _sample(settings: Settings) -> str | None:
+async def _sample(settings: Settings) -> tuple[str, str | None] | None:
     db = GraphDatabase.connect(
         settings.bolt_uri, settings.neo4j_credentials(), settings.neo4j_database
     )
     try:
-        return await sample_customer_id(db)
+        return await sample_customer(db)
     finally:
         await db.close()
 
 
-def _banner(settings: Settings, customer_id: str | None) -> str:
+def _banner(settings: Settings, sample: tuple[str, str | None] | None) -> str:
     base = f"http://{settings.host}:{settings.port}"
-    cid = customer_id or "<a customer id>"
+    cid = sample[0] if sample else "<a customer id>"
+    email = (sample[1] if sample else None) or "someone@example.com"
     return f"""
 [bold green]Parcours is up.[/]
   GraphiQL   {base}/graphql
@@ -79,7 +83,7 @@ Try in GraphiQL:
       history(first: 5) {{ edges {{ node {{ at channel type product {{ name }} }} }} }}
       recommendations(first: 3) {{ product {{ name }} reason }} }} }}
 
-  {{ customerByIdentity(kind: EMAIL, value: "...") {{ id displayName
+  {{ customerByIdentity(kind: EMAIL, value: "{email}") {{ id displayName
       identities {{ kind value }} }} }}
 
 Or with curl:
@@ -88,6 +92,22 @@ Or with curl:
 
 Ctrl-C (or `make down` from another terminal) stops everything this command started.
 """
+
+
+def up_pid_file(settings: Settings) -> Path:
+    """Where a running ``parcours up`` records its pid, so ``parcours down`` can reach it."""
+    return settings.state_dir / "parcours-up.pid"
+
+
+def down_command() -> None:
+    """Stop a running ``parcours up`` (gateway and the services it started), then the services."""
+    settings = Settings()
+    pid = read_pid(up_pid_file(settings))
+    if pid is not None:
+        console.print(f"Stopping `parcours up` (pid {pid})…")
+        terminate(pid, timeout=90)
+    LocalStack(settings).stop()
+    console.print("Gateway, Neo4j and Redis stopped.")
 
 
 def up_command(
@@ -99,16 +119,20 @@ def up_command(
     configure_logging(settings.log_level, json=False)
     stack = LocalStack(settings)
     already_running = all(service.pid for service in stack.status())
+    pid_file = up_pid_file(settings)
     with friendly_errors():
         ensure_port_free(settings.port, "The gateway", "PARCOURS_PORT")
         with console.status("Starting Redis and Neo4j (first run fetches Neo4j from Maven)…"):
             stack.start()
         console.print(f"Neo4j on {stack.neo4j.config.uri}, Redis on {stack.redis.config.url}")
+    pid_file.parent.mkdir(parents=True, exist_ok=True)
+    pid_file.write_text(str(os.getpid()))
     try:
         asyncio.run(run_seed(settings, customers, seed, force=False))
-        customer_id = asyncio.run(_sample(settings))
-        _run(serve(settings, _banner(settings, customer_id)))
+        sample = asyncio.run(_sample(settings))
+        _run(serve(settings, _banner(settings, sample)))
     finally:
+        pid_file.unlink(missing_ok=True)
         if not already_running:
             with contextlib.suppress(Exception), console.status("Stopping Neo4j and Redis…"):
                 stack.stop()

@@ -1,0 +1,1 @@
+"""Benchmarks: figures printed and saved, never timed assertions in tests."""
