@@ -1,4 +1,40 @@
 """Clients for the existing channel systems (web shop, stores, OMS, contact centre, mobile).
 
-Empty until the federation issue lands: the foundation reads only the customer graph.
+This package holds the federation core every per-system client is built on: deadlines, a pooled
+HTTP client with breaker, retries and stale fallback, and the fan-out. It must never import the
+gateway, the resolvers, the graph, strawberry or ``aiohttp.web``; storage it needs (the stale
+answers) comes in through the :class:`StaleStore` Protocol.
 """
+
+from channels._answer import ChannelAnswer
+from channels._client import ChannelClient, QueryParams
+from channels._config import ChannelConfig
+from channels._deadline import Deadline
+from channels._errors import (
+    ChannelCircuitOpen,
+    ChannelError,
+    ChannelNotFound,
+    ChannelRejected,
+    ChannelTimeout,
+    ChannelUnavailable,
+)
+from channels._fanout import ChannelOutcome, fan_out
+from channels._stale import StaleEntry, StaleStore
+
+__all__ = [
+    "ChannelAnswer",
+    "ChannelCircuitOpen",
+    "ChannelClient",
+    "ChannelConfig",
+    "ChannelError",
+    "ChannelNotFound",
+    "ChannelOutcome",
+    "ChannelRejected",
+    "ChannelTimeout",
+    "ChannelUnavailable",
+    "Deadline",
+    "QueryParams",
+    "StaleEntry",
+    "StaleStore",
+    "fan_out",
+]

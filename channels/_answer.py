@@ -1,0 +1,33 @@
+"""What a successful channel call returns: the data plus where, when and how fresh it is.
+
+Plain frozen values; this module must never do I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelAnswer(Generic[T]):
+    """One channel's answer to one call.
+
+    ``stale`` is true when the system failed and this is the last good answer kept for the call;
+    ``as_of`` is when the data was fetched from the system (for a stale answer, long ago).
+
+    Example:
+        >>> from datetime import UTC, datetime
+        >>> answer = ChannelAnswer({"lines": []}, "webshop", False, datetime.now(UTC), 12.5)
+        >>> answer.stale, answer.channel
+        (False, 'webshop')
+    """
+
+    data: T
+    channel: str
+    stale: bool
+    as_of: datetime
+    latency_ms: float

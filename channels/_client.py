@@ -1,0 +1,288 @@
+"""The HTTP client every channel system is reached through, with the federation policy built in.
+
+Per system: its own connection pool (a bulkhead), a per-call timeout inside the request's deadline,
+a circuit breaker, bounded jittered retries for idempotent calls only, and a stale fallback for
+reads. (aiohttp itself also resends an idempotent request once when a pooled connection turns out
+dead, per RFC 9112; that stays inside the same attempt's timeout and never touches a POST.)
+Per-system clients wrap this one and add paths and types. This module must never import the
+gateway, the resolvers, strawberry or ``aiohttp.web``, and never waits past a request's deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any
+
+import aiohttp
+import orjson
+import stamina
+import structlog
+
+from channels._answer import ChannelAnswer
+from channels._breaker import SystemBreaker
+from channels._config import ChannelConfig
+from channels._deadline import Deadline
+from channels._errors import (
+    ChannelCircuitOpen,
+    ChannelError,
+    ChannelTimeout,
+    ChannelUnavailable,
+)
+from channels._responses import decode_answer
+from channels._stale import StaleEntry, StaleStore
+
+log = structlog.get_logger("parcours.channels")
+
+QueryParams = Mapping[str, str | int | float]
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    method: str
+    path: str
+    params: QueryParams | None = None
+    # Bodies can carry customer data: kept out of reprs, hence out of retry logs.
+    body: bytes | None = field(default=None, repr=False)
+    headers: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def describe(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+class ChannelClient:
+    """An aiohttp client for one channel system, with its own pool, breaker and retries.
+
+    Use it as an async context manager (or call :meth:`start` and :meth:`close`). Reads may name a
+    ``stale_key``: the last good answer is kept under it and served, marked stale, when the system
+    fails. Failures raise :class:`ChannelUnavailable` or :class:`ChannelTimeout`; a 404 raises
+    :class:`ChannelNotFound` and another 4xx :class:`ChannelRejected`.
+
+    Example:
+        >>> async def cart(store: StaleStore) -> ChannelAnswer[Any]:
+        ...     config = ChannelConfig(name="webshop", base_url="http://127.0.0.1:9101")
+        ...     async with ChannelClient(config, store) as webshop:
+        ...         return await webshop.get_json(
+        ...             "/carts/c-1", deadline=Deadline.after(0.5), stale_key="cart:c-1"
+        ...         )
+    """
+
+    def __init__(self, config: ChannelConfig, stale_store: StaleStore | None = None) -> None:
+        self.config = config
+        self._stale_store = stale_store
+        self._breaker = SystemBreaker(config.name, config.breaker_threshold, config.breaker_ttl_s)
+        self._base_url = config.base_url.rstrip("/")
+        self._session: aiohttp.ClientSession | None = None
+        self._retrying = stamina.AsyncRetryingCaller(
+            attempts=config.retries + 1,
+            timeout=None,  # the request's deadline bounds retries instead, see _call
+            wait_initial=config.retry_wait_s,
+            wait_max=config.retry_wait_max_s,
+            wait_jitter=config.retry_jitter_s,
+        )
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    async def start(self) -> None:
+        """Open this system's connection pool; calling it again does nothing."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self.config.pool_size),
+                # Each attempt runs under its own asyncio.timeout, cut to the request's deadline.
+                timeout=aiohttp.ClientTimeout(total=None),
+                headers={"Accept": "application/json"},
+            )
+
+    async def close(self) -> None:
+        """Close the pool; in-flight calls fail."""
+        if self._session is not None:
+            session, self._session = self._session, None
+            await session.close()
+
+    async def __aenter__(self) -> ChannelClient:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def get_json(
+        self,
+        path: str,
+        params: QueryParams | None = None,
+        *,
+        deadline: Deadline,
+        stale_key: str | None = None,
+    ) -> ChannelAnswer[Any]:
+        """GET ``path`` (already URL-quoted) and decode its JSON; retried, stale-backed.
+
+        With a ``stale_key`` and a store, a slice of the deadline (``stale_reserve_s``) is kept
+        back from the network so the fallback lookup still fits inside the deadline.
+        """
+        started = time.perf_counter()
+        request = _Request("GET", path, params=params)
+        can_fall_back = stale_key is not None and self._stale_store is not None
+        reserve = self.config.stale_reserve_s if can_fall_back else 0.0
+        try:
+            data = await self._call(request, deadline, reserve, idempotent=True)
+        except (ChannelUnavailable, ChannelTimeout) as exc:
+            stale = await self._load_stale(stale_key, deadline, started) if can_fall_back else None
+            self._log_failure(request, exc, started, stale_fallback=stale is not None)
+            if stale is None:
+                raise
+            return stale
+        answer = self._answer(data, started)
+        if can_fall_back and stale_key is not None:
+            await self._save_stale(stale_key, answer, deadline)
+        return answer
+
+    async def post_json(
+        self,
+        path: str,
+        body: Any,
+        *,
+        deadline: Deadline,
+        idempotency_key: str | None = None,
+    ) -> ChannelAnswer[Any]:
+        """POST ``body`` as JSON to ``path``; retried only when an ``idempotency_key`` is given.
+
+        The key travels in the ``Idempotency-Key`` header, the same on every attempt, so the
+        system can recognise a retry of a write it already applied.
+        """
+        started = time.perf_counter()
+        headers = {"Content-Type": "application/json"}
+        if idempotency_key is not None:
+            headers["Idempotency-Key"] = idempotency_key
+        request = _Request("POST", path, body=orjson.dumps(body), headers=headers)
+        try:
+            data = await self._call(request, deadline, 0.0, idempotent=idempotency_key is not None)
+        except (ChannelUnavailable, ChannelTimeout) as exc:
+            self._log_failure(request, exc, started, stale_fallback=False)
+            raise
+        return self._answer(data, started)
+
+    async def _call(
+        self, request: _Request, deadline: Deadline, reserve: float, *, idempotent: bool
+    ) -> Any:
+        if not idempotent or self.config.retries == 0:
+            return await self._attempt(request, deadline, reserve)
+
+        def worth_retrying(exc: Exception) -> bool:
+            transient = isinstance(exc, ChannelTimeout) or (
+                isinstance(exc, ChannelUnavailable) and exc.retryable
+            )
+            # Only retry when the longest backoff still leaves room for an attempt.
+            return transient and deadline.remaining() - reserve > self.config.retry_wait_max_s
+
+        return await self._retrying(worth_retrying, self._attempt, request, deadline, reserve)
+
+    async def _attempt(self, request: _Request, deadline: Deadline, reserve: float) -> Any:
+        if self._session is None:  # checked outside the breaker: our mistake is no outage
+            raise RuntimeError(f"channel client {self.name!r} used before start()")
+        budget = deadline.remaining() - reserve
+        if budget <= 0:
+            raise ChannelTimeout(
+                self.name,
+                f"{request.describe()}: the request's deadline has passed",
+                cut_by_deadline=True,
+            )
+        limit = min(self.config.call_timeout_s, budget)
+        async with self._breaker.guard():
+            try:
+                async with asyncio.timeout(limit):
+                    status, payload = await self._exchange(self._session, request)
+            except TimeoutError as exc:
+                raise ChannelTimeout(
+                    self.name,
+                    f"{request.describe()}: no answer within {limit:.3f} s",
+                    cut_by_deadline=limit < self.config.call_timeout_s,
+                ) from exc
+            except aiohttp.ClientError as exc:
+                raise ChannelUnavailable(
+                    self.name, f"{request.describe()}: {type(exc).__name__}: {exc}"
+                ) from exc
+            return decode_answer(self.name, request.describe(), status, payload)
+
+    async def _exchange(
+        self, session: aiohttp.ClientSession, request: _Request
+    ) -> tuple[int, bytes]:
+        async with session.request(
+            request.method,
+            self._base_url + "/" + request.path.lstrip("/"),
+            params=request.params,
+            data=request.body,
+            headers=request.headers,
+        ) as response:
+            return response.status, await response.read()
+
+    def _answer(self, data: Any, started: float) -> ChannelAnswer[Any]:
+        return ChannelAnswer(
+            data=data,
+            channel=self.name,
+            stale=False,
+            as_of=datetime.now(UTC),
+            latency_ms=_ms_since(started),
+        )
+
+    async def _load_stale(
+        self, key: str | None, deadline: Deadline, started: float
+    ) -> ChannelAnswer[Any] | None:
+        if self._stale_store is None or key is None or deadline.expired:
+            return None
+        try:
+            async with asyncio.timeout(deadline.remaining()):
+                entry = await self._stale_store.load(self.name, key)
+        except Exception:  # a broken store must not break the call: the original error stands
+            log.exception("stale_load_failed", channel=self.name, stale_key=key)
+            return None
+        if entry is None:
+            return None
+        return ChannelAnswer(
+            data=entry.data,
+            channel=self.name,
+            stale=True,
+            as_of=entry.as_of,
+            latency_ms=_ms_since(started),
+        )
+
+    async def _save_stale(self, key: str, answer: ChannelAnswer[Any], deadline: Deadline) -> None:
+        if self._stale_store is None or deadline.expired:
+            return
+        try:
+            async with asyncio.timeout(deadline.remaining()):
+                await self._stale_store.save(self.name, key, StaleEntry(answer.data, answer.as_of))
+        except Exception:  # the fresh answer is good: losing its stale copy only costs a fallback
+            log.exception("stale_save_failed", channel=self.name, stale_key=key)
+
+    def _log_failure(
+        self, request: _Request, exc: ChannelError, started: float, *, stale_fallback: bool
+    ) -> None:
+        # While the breaker is open every call fails fast; its opening was logged once already.
+        level = log.debug if isinstance(exc, ChannelCircuitOpen) else log.warning
+        level(
+            "channel_call_failed",
+            channel=self.name,
+            method=request.method,
+            path=request.path,
+            ms=_ms_since(started),
+            error=exc.code,
+            kind=type(exc).__name__,
+            status=getattr(exc, "status", None),
+            stale_fallback=stale_fallback,
+            detail=str(exc),
+        )
+
+
+def _ms_since(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)

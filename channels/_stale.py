@@ -1,0 +1,48 @@
+"""The storage seam for stale fallback: what the channels need from a last-good-answer store.
+
+The channels own this Protocol; the gateway hands in the Redis-backed implementation. Nothing here
+may import a storage client (Redis, files): the channels never know where stale answers live.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class StaleEntry:
+    """A last good answer of one call, and when it was fetched.
+
+    Example:
+        >>> from datetime import UTC, datetime
+        >>> StaleEntry({"points": 120}, datetime(2025, 1, 1, tzinfo=UTC)).data
+        {'points': 120}
+    """
+
+    data: Any
+    as_of: datetime
+
+
+class StaleStore(Protocol):
+    """Keeps the last good answer per ``(channel, key)``.
+
+    Implementations must never raise: a store that cannot load answers ``None`` (a miss) and a store
+    that cannot save logs and carries on, so storage trouble never breaks a channel call.
+
+    Example:
+        >>> class NoStaleAnswers:
+        ...     async def load(self, channel: str, key: str) -> StaleEntry | None:
+        ...         return None
+        ...     async def save(self, channel: str, key: str, entry: StaleEntry) -> None:
+        ...         pass
+    """
+
+    async def load(self, channel: str, key: str) -> StaleEntry | None:
+        """The last good answer saved for ``key`` of ``channel``, or ``None``."""
+        ...
+
+    async def save(self, channel: str, key: str, entry: StaleEntry) -> None:
+        """Keep ``entry`` as the last good answer for ``key`` of ``channel``."""
+        ...

@@ -1,0 +1,83 @@
+"""The Redis-backed last-good-answer store behind the channels' stale fallback.
+
+Keys are ``parcours:stale:{channel}:{key}``; values are orjson of ``{"data": ..., "asOf": iso}``
+and expire after a TTL. This store must never raise into a channel call: Redis trouble (down, slow,
+a corrupt value) is logged and behaves as a miss, and every operation is bounded in time whatever
+retry policy the shared Redis client carries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+import orjson
+import structlog
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from channels import StaleEntry
+
+log = structlog.get_logger("parcours.stale_store")
+
+KEY_PREFIX = "parcours:stale"
+DEFAULT_TTL_S = 24 * 60 * 60
+
+
+class RedisStaleStore:
+    """Keeps each channel call's last good answer in Redis for ``ttl_s`` seconds.
+
+    Implements :class:`channels.StaleStore`. ``timeout_s`` bounds every load and save, so a hung
+    Redis costs a call at most that long and never its answer.
+
+    Example:
+        >>> async def remember(redis: Redis, entry: StaleEntry) -> StaleEntry | None:
+        ...     store = RedisStaleStore(redis, ttl_s=3600)
+        ...     await store.save("webshop", "cart:c-1", entry)
+        ...     return await store.load("webshop", "cart:c-1")
+    """
+
+    def __init__(
+        self, redis: Redis, *, ttl_s: int = DEFAULT_TTL_S, timeout_s: float = 0.25
+    ) -> None:
+        if ttl_s <= 0 or timeout_s <= 0:
+            raise ValueError("ttl_s and timeout_s must be positive")
+        self._redis = redis
+        self.ttl_s = ttl_s
+        self.timeout_s = timeout_s
+
+    @staticmethod
+    def key_for(channel: str, key: str) -> str:
+        return f"{KEY_PREFIX}:{channel}:{key}"
+
+    async def load(self, channel: str, key: str) -> StaleEntry | None:
+        """The last good answer for ``key`` of ``channel``; ``None`` when absent or unreadable."""
+        name = self.key_for(channel, key)
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                raw = await self._redis.get(name)
+        except (RedisError, OSError) as exc:  # OSError covers TimeoutError
+            log.warning("stale_store_unavailable", op="load", key=name, error=repr(exc))
+            return None
+        if raw is None:
+            return None
+        try:
+            value = orjson.loads(raw)
+            return StaleEntry(data=value["data"], as_of=datetime.fromisoformat(value["asOf"]))
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            log.warning("stale_store_corrupt_value", key=name, error=repr(exc))
+            return None
+
+    async def save(self, channel: str, key: str, entry: StaleEntry) -> None:
+        """Keep ``entry`` for ``ttl_s`` seconds; on Redis trouble, log and carry on."""
+        name = self.key_for(channel, key)
+        try:
+            value = orjson.dumps({"data": entry.data, "asOf": entry.as_of.isoformat()})
+        except orjson.JSONEncodeError as exc:
+            log.warning("stale_store_unencodable_value", key=name, error=repr(exc))
+            return
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                await self._redis.set(name, value, ex=self.ttl_s)
+        except (RedisError, OSError) as exc:
+            log.warning("stale_store_unavailable", op="save", key=name, error=repr(exc))

@@ -1,0 +1,139 @@
+"""The breaker: opens on consecutive failures, fails fast while open, closes after its TTL."""
+
+import asyncio
+import time
+
+import pytest
+
+from channels import (
+    ChannelCircuitOpen,
+    ChannelNotFound,
+    ChannelTimeout,
+    ChannelUnavailable,
+    Deadline,
+)
+from tests.channels.conftest import OK, UNAVAILABLE, Reply
+
+
+async def test_the_breaker_opens_after_threshold_failures_then_fails_fast_without_a_call(
+    system, open_client
+) -> None:
+    system.always("/carts/c-1", UNAVAILABLE)
+    client = await open_client(breaker_threshold=3, retries=0)
+    for _ in range(3):
+        with pytest.raises(ChannelUnavailable):
+            await client.get_json("/carts/c-1", deadline=Deadline.after(2))
+
+    started = time.perf_counter()
+    with pytest.raises(ChannelCircuitOpen) as caught:
+        await client.get_json("/carts/c-1", deadline=Deadline.after(2))
+
+    assert time.perf_counter() - started < 0.3  # no network wait; the hit count below proves it
+    assert caught.value.code == "CHANNEL_UNAVAILABLE"
+    assert system.hits_on("/carts/c-1") == 3
+
+
+async def test_the_breaker_counts_each_retried_attempt_and_stops_retrying_once_open(
+    system, open_client
+) -> None:
+    system.always("/carts/c-1", UNAVAILABLE)
+    client = await open_client(breaker_threshold=2, retries=4)
+
+    with pytest.raises(ChannelCircuitOpen):
+        await client.get_json("/carts/c-1", deadline=Deadline.after(2))
+
+    assert system.hits_on("/carts/c-1") == 2
+
+
+async def test_the_breaker_lets_a_probe_through_after_its_ttl_and_closes_when_it_succeeds(
+    system, open_client
+) -> None:
+    system.will("/carts/c-1", UNAVAILABLE, UNAVAILABLE)
+    client = await open_client(breaker_threshold=2, breaker_ttl_s=0.3, retries=0)
+    for _ in range(2):
+        with pytest.raises(ChannelUnavailable):
+            await client.get_json("/carts/c-1", deadline=Deadline.after(2))
+    with pytest.raises(ChannelCircuitOpen):
+        await client.get_json("/carts/c-1", deadline=Deadline.after(2))
+
+    await asyncio.sleep(0.4)
+    probe = await client.get_json("/carts/c-1", deadline=Deadline.after(2))
+    after = await client.get_json("/carts/c-1", deadline=Deadline.after(2))
+
+    assert (probe.stale, after.stale) == (False, False)
+    assert system.hits_on("/carts/c-1") == 4
+
+
+async def test_a_failed_probe_opens_the_breaker_again_at_once(system, open_client) -> None:
+    system.always("/carts/c-1", UNAVAILABLE)
+    client = await open_client(breaker_threshold=2, breaker_ttl_s=0.3, retries=0)
+    for _ in range(2):
+        with pytest.raises(ChannelUnavailable):
+            await client.get_json("/carts/c-1", deadline=Deadline.after(2))
+
+    await asyncio.sleep(0.4)
+    with pytest.raises(ChannelUnavailable) as probe:
+        await client.get_json("/carts/c-1", deadline=Deadline.after(2))
+    with pytest.raises(ChannelCircuitOpen):
+        await client.get_json("/carts/c-1", deadline=Deadline.after(2))
+
+    assert not isinstance(probe.value, ChannelCircuitOpen)
+    assert system.hits_on("/carts/c-1") == 3
+
+
+async def test_4xx_answers_do_not_trip_the_breaker(system, open_client) -> None:
+    system.always("/orders/o-9", Reply(status=404, body={}))
+    client = await open_client(breaker_threshold=2, retries=0)
+    for _ in range(4):
+        with pytest.raises(ChannelNotFound):
+            await client.get_json("/orders/o-9", deadline=Deadline.after(2))
+
+    assert system.hits_on("/orders/o-9") == 4
+
+
+async def test_a_success_resets_the_count_of_consecutive_failures(system, open_client) -> None:
+    system.will("/carts/c-1", UNAVAILABLE, OK, UNAVAILABLE, OK)
+    client = await open_client(breaker_threshold=2, retries=0)
+    outcomes = []
+    for _ in range(4):
+        try:
+            outcomes.append(await client.get_json("/carts/c-1", deadline=Deadline.after(2)))
+        except ChannelUnavailable as exc:
+            outcomes.append(exc)
+
+    assert not any(isinstance(outcome, ChannelCircuitOpen) for outcome in outcomes)
+    assert system.hits_on("/carts/c-1") == 4
+
+
+async def test_timeouts_cut_by_the_request_deadline_do_not_trip_the_breaker(
+    system, open_client
+) -> None:
+    system.always("/slow", Reply(delay_s=1))
+    client = await open_client(call_timeout_s=0.8, breaker_threshold=2, retries=0)
+    for _ in range(3):
+        with pytest.raises(ChannelTimeout):
+            await client.get_json("/slow", deadline=Deadline.after(0.05))
+
+    assert system.hits_on("/slow") == 3
+
+
+async def test_an_open_breaker_does_not_grow_a_traceback_on_every_call(system, open_client) -> None:
+    # purgatory raises one and the same OpenedState for as long as the breaker is open; each raise
+    # would extend that exception's traceback, and so the memory an open breaker holds.
+    system.always("/carts/c-1", UNAVAILABLE)
+    client = await open_client(breaker_threshold=1, retries=0)
+    with pytest.raises(ChannelUnavailable):
+        await client.get_json("/carts/c-1", deadline=Deadline.after(2))
+
+    depths = []
+    for _ in range(3):
+        with pytest.raises(ChannelCircuitOpen) as caught:
+            await client.get_json("/carts/c-1", deadline=Deadline.after(2))
+        opened_state = caught.value.__context__
+        assert opened_state is not None
+        traceback, depth = opened_state.__traceback__, 0
+        while traceback is not None:
+            traceback, depth = traceback.tb_next, depth + 1
+        depths.append(depth)
+
+    assert depths == [0, 0, 0]

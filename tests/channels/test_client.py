@@ -1,0 +1,171 @@
+"""One call to one system: answers, timeouts, dropped connections and the system's refusals."""
+
+import time
+
+import pytest
+
+from channels import (
+    ChannelClient,
+    ChannelConfig,
+    ChannelNotFound,
+    ChannelRejected,
+    ChannelTimeout,
+    ChannelUnavailable,
+    Deadline,
+)
+from gateway.services import free_port
+from tests.channels.conftest import UNAVAILABLE, Reply
+
+
+async def test_a_get_returns_the_decoded_json_with_channel_freshness_and_latency(
+    system, open_client
+) -> None:
+    system.will("/carts/c-1", Reply(body={"lines": [{"sku": "A1", "qty": 2}]}))
+    client = await open_client()
+
+    answer = await client.get_json("/carts/c-1", {"currency": "EUR"}, deadline=Deadline.after(2))
+
+    assert answer.data == {"lines": [{"sku": "A1", "qty": 2}]}
+    assert (answer.channel, answer.stale) == ("webshop", False)
+    assert answer.as_of.tzinfo is not None
+    assert answer.latency_ms > 0
+    assert system.hits[0].method == "GET"
+
+
+async def test_a_post_sends_its_body_as_json(system, open_client) -> None:
+    system.will("/carts", Reply(status=201, body={"id": "c-9"}))
+    client = await open_client()
+
+    answer = await client.post_json("/carts", {"customer": "k-1"}, deadline=Deadline.after(2))
+
+    assert answer.data == {"id": "c-9"}
+    assert system.hits[0].body == b'{"customer":"k-1"}'
+    assert system.hits[0].headers["Content-Type"] == "application/json"
+
+
+async def test_a_slow_system_is_cut_at_the_per_call_timeout(system, open_client) -> None:
+    system.will("/slow", Reply(delay_s=2))
+    client = await open_client(call_timeout_s=0.3, retries=0)
+
+    started = time.perf_counter()
+    with pytest.raises(ChannelTimeout) as caught:
+        await client.get_json("/slow", deadline=Deadline.after(5))
+    elapsed = time.perf_counter() - started
+
+    assert 0.29 <= elapsed < 1.5
+    assert caught.value.code == "CHANNEL_TIMEOUT"
+    assert caught.value.channel == "webshop"
+    assert not caught.value.cut_by_deadline
+
+
+async def test_a_slow_system_is_cut_at_the_request_deadline_when_that_comes_first(
+    system, open_client
+) -> None:
+    system.will("/slow", Reply(delay_s=2))
+    client = await open_client(call_timeout_s=5)
+
+    started = time.perf_counter()
+    with pytest.raises(ChannelTimeout) as caught:
+        await client.get_json("/slow", deadline=Deadline.after(0.3))
+    elapsed = time.perf_counter() - started
+
+    assert 0.29 <= elapsed < 1.5
+    assert caught.value.cut_by_deadline
+    assert system.hits_on("/slow") == 1, "no time was left for a retry"
+
+
+async def test_a_call_with_its_deadline_already_passed_never_reaches_the_system(
+    system, open_client
+) -> None:
+    client = await open_client()
+
+    with pytest.raises(ChannelTimeout):
+        await client.get_json("/carts/c-1", deadline=Deadline.after(0))
+
+    assert system.hits == []
+
+
+async def test_a_5xx_raises_channel_unavailable_with_its_status(system, open_client) -> None:
+    system.always("/carts/c-1", UNAVAILABLE)
+    client = await open_client(retries=0)
+
+    with pytest.raises(ChannelUnavailable) as caught:
+        await client.get_json("/carts/c-1", deadline=Deadline.after(2))
+
+    assert (caught.value.code, caught.value.status) == ("CHANNEL_UNAVAILABLE", 503)
+
+
+async def test_a_dropped_connection_raises_channel_unavailable(system, open_client) -> None:
+    system.always("/carts/c-1", Reply(drop=True))
+    client = await open_client(retries=0)
+
+    with pytest.raises(ChannelUnavailable) as caught:
+        await client.get_json("/carts/c-1", deadline=Deadline.after(2))
+
+    assert caught.value.status is None
+    # aiohttp itself resends an idempotent request once on a dropped connection (RFC 9112 §9.3.1).
+    assert system.hits_on("/carts/c-1") <= 2
+
+
+async def test_a_dropped_connection_is_not_resent_for_a_post(system, open_client) -> None:
+    system.always("/carts", Reply(drop=True))
+    client = await open_client()
+
+    with pytest.raises(ChannelUnavailable):
+        await client.post_json("/carts", {}, deadline=Deadline.after(2))
+
+    assert system.hits_on("/carts") == 1
+
+
+async def test_a_refused_connection_raises_channel_unavailable() -> None:
+    config = ChannelConfig(name="stores", base_url=f"http://127.0.0.1:{free_port()}", retries=0)
+    async with ChannelClient(config) as client:
+        with pytest.raises(ChannelUnavailable) as caught:
+            await client.get_json("/stores", deadline=Deadline.after(2))
+
+    assert caught.value.channel == "stores"
+
+
+async def test_a_body_that_is_not_json_raises_channel_unavailable_and_is_not_retried(
+    system, open_client
+) -> None:
+    system.always("/carts/c-1", Reply(text="<html>gateway error page</html>"))
+    client = await open_client(retries=2)
+
+    with pytest.raises(ChannelUnavailable, match="not JSON"):
+        await client.get_json("/carts/c-1", deadline=Deadline.after(2))
+
+    assert system.hits_on("/carts/c-1") == 1
+
+
+async def test_a_404_raises_channel_not_found_and_is_not_retried(system, open_client) -> None:
+    system.always("/orders/o-9", Reply(status=404, body={"error": "no such order"}))
+    client = await open_client(retries=2)
+
+    with pytest.raises(ChannelNotFound) as caught:
+        await client.get_json("/orders/o-9", deadline=Deadline.after(2))
+
+    assert caught.value.code == "NOT_FOUND"
+    assert caught.value.body == {"error": "no such order"}
+    assert system.hits_on("/orders/o-9") == 1
+
+
+async def test_another_4xx_raises_channel_rejected_with_status_and_body_and_is_not_retried(
+    system, open_client
+) -> None:
+    system.always("/carts", Reply(status=409, body={"error": "version conflict"}))
+    client = await open_client(retries=2)
+
+    with pytest.raises(ChannelRejected) as caught:
+        await client.post_json("/carts", {}, deadline=Deadline.after(2), idempotency_key="k-1")
+
+    assert (caught.value.status, caught.value.body) == (409, {"error": "version conflict"})
+    assert caught.value.code == "VERSION_CONFLICT"
+    assert system.hits_on("/carts") == 1
+
+
+async def test_a_client_used_before_start_says_so(system) -> None:
+    client = ChannelClient(ChannelConfig(name="oms", base_url=system.url))
+
+    with pytest.raises(RuntimeError, match="before start"):
+        await client.get_json("/orders", deadline=Deadline.after(1))

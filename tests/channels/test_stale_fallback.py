@@ -1,0 +1,134 @@
+"""Stale fallback: a failed read answers the last good answer, marked stale, when there is one."""
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from channels import (
+    ChannelCircuitOpen,
+    ChannelNotFound,
+    ChannelTimeout,
+    ChannelUnavailable,
+    Deadline,
+    StaleEntry,
+)
+from tests.channels.conftest import UNAVAILABLE, MemoryStaleStore, Reply
+
+
+async def test_a_successful_read_with_a_stale_key_is_kept_as_the_last_good_answer(
+    system, open_client
+) -> None:
+    store = MemoryStaleStore()
+    system.will("/loyalty/k-1", Reply(body={"points": 120}))
+    client = await open_client(stale_store=store)
+
+    answer = await client.get_json("/loyalty/k-1", deadline=Deadline.after(2), stale_key="k-1")
+
+    assert store.entries[("webshop", "k-1")] == StaleEntry({"points": 120}, answer.as_of)
+
+
+async def test_a_failed_read_answers_the_last_good_answer_marked_stale_with_its_as_of(
+    system, open_client
+) -> None:
+    store = MemoryStaleStore()
+    system.will("/loyalty/k-1", Reply(body={"points": 120}))
+    system.always("/loyalty/k-1", UNAVAILABLE)
+    client = await open_client(stale_store=store, retries=0)
+    fresh = await client.get_json("/loyalty/k-1", deadline=Deadline.after(2), stale_key="k-1")
+
+    stale = await client.get_json("/loyalty/k-1", deadline=Deadline.after(2), stale_key="k-1")
+
+    assert (stale.data, stale.stale, stale.as_of) == ({"points": 120}, True, fresh.as_of)
+    assert stale.channel == "webshop"
+    assert system.hits_on("/loyalty/k-1") == 2
+
+
+async def test_a_failed_read_without_a_last_good_answer_raises_channel_unavailable(
+    system, open_client
+) -> None:
+    system.always("/loyalty/k-1", UNAVAILABLE)
+    client = await open_client(stale_store=MemoryStaleStore(), retries=0)
+
+    with pytest.raises(ChannelUnavailable) as caught:
+        await client.get_json("/loyalty/k-1", deadline=Deadline.after(2), stale_key="k-1")
+
+    assert caught.value.code == "CHANNEL_UNAVAILABLE"
+
+
+async def test_a_timed_out_read_without_a_last_good_answer_raises_channel_timeout(
+    system, open_client
+) -> None:
+    system.always("/loyalty/k-1", Reply(delay_s=2))
+    client = await open_client(stale_store=MemoryStaleStore(), call_timeout_s=0.2, retries=0)
+
+    with pytest.raises(ChannelTimeout) as caught:
+        await client.get_json("/loyalty/k-1", deadline=Deadline.after(2), stale_key="k-1")
+
+    assert caught.value.code == "CHANNEL_TIMEOUT"
+
+
+async def test_a_stale_answer_still_arrives_within_a_deadline_the_system_ran_out(
+    system, open_client
+) -> None:
+    store = MemoryStaleStore()
+    await store.save(
+        "webshop", "k-1", StaleEntry({"points": 80}, datetime.now(UTC) - timedelta(hours=1))
+    )
+    system.always("/loyalty/k-1", Reply(delay_s=2))
+    client = await open_client(stale_store=store, call_timeout_s=5)
+    deadline = Deadline.after(0.3)
+
+    started = time.perf_counter()
+    answer = await client.get_json("/loyalty/k-1", deadline=deadline, stale_key="k-1")
+
+    assert answer.stale
+    assert answer.data == {"points": 80}
+    assert 0.2 <= time.perf_counter() - started < 1.0
+    assert answer.latency_ms >= 200
+
+
+async def test_an_open_breaker_answers_the_last_good_answer_without_calling(
+    system, open_client
+) -> None:
+    store = MemoryStaleStore()
+    system.will("/loyalty/k-1", Reply(body={"points": 120}))
+    system.always("/loyalty/k-1", UNAVAILABLE)
+    client = await open_client(stale_store=store, breaker_threshold=1, retries=0)
+    await client.get_json("/loyalty/k-1", deadline=Deadline.after(2), stale_key="k-1")
+    await client.get_json("/loyalty/k-1", deadline=Deadline.after(2), stale_key="k-1")
+
+    answer = await client.get_json("/loyalty/k-1", deadline=Deadline.after(2), stale_key="k-1")
+
+    assert answer.stale
+    assert system.hits_on("/loyalty/k-1") == 2
+    with pytest.raises(ChannelCircuitOpen):
+        await client.get_json("/loyalty/k-1", deadline=Deadline.after(2))
+
+
+async def test_a_404_is_an_answer_and_never_falls_back_to_stale_data(system, open_client) -> None:
+    store = MemoryStaleStore()
+    system.will("/loyalty/k-1", Reply(body={"points": 120}), Reply(status=404, body={}))
+    client = await open_client(stale_store=store)
+    await client.get_json("/loyalty/k-1", deadline=Deadline.after(2), stale_key="k-1")
+
+    with pytest.raises(ChannelNotFound):
+        await client.get_json("/loyalty/k-1", deadline=Deadline.after(2), stale_key="k-1")
+
+
+class BrokenStaleStore:
+    async def load(self, channel: str, key: str) -> StaleEntry | None:
+        raise OSError("disk on fire")
+
+    async def save(self, channel: str, key: str, entry: StaleEntry) -> None:
+        raise OSError("disk on fire")
+
+
+async def test_a_broken_stale_store_never_breaks_a_call(system, open_client) -> None:
+    system.will("/loyalty/k-1", Reply(body={"points": 120}), UNAVAILABLE)
+    client = await open_client(stale_store=BrokenStaleStore(), retries=0)
+
+    answer = await client.get_json("/loyalty/k-1", deadline=Deadline.after(2), stale_key="k-1")
+    assert answer.data == {"points": 120}
+    with pytest.raises(ChannelUnavailable):
+        await client.get_json("/loyalty/k-1", deadline=Deadline.after(2), stale_key="k-1")
