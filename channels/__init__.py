@@ -20,6 +20,7 @@ from channels._errors import (
 )
 from channels._fanout import ChannelOutcome, fan_out
 from channels._stale import StaleEntry, StaleStore
+from channels.systems import ChannelSystems
 
 __all__ = [
     "ChannelAnswer",
@@ -30,6 +31,7 @@ __all__ = [
     "ChannelNotFound",
     "ChannelOutcome",
     "ChannelRejected",
+    "ChannelSystems",
     "ChannelTimeout",
     "ChannelUnavailable",
     "Deadline",

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,3 +32,7 @@ class ChannelAnswer(Generic[T]):
     stale: bool
     as_of: datetime
     latency_ms: float
+
+    def with_data(self, data: U) -> ChannelAnswer[U]:
+        """The same answer (channel, staleness, time, latency) carrying parsed ``data``."""
+        return ChannelAnswer(data, self.channel, self.stale, self.as_of, self.latency_ms)

@@ -11,11 +11,13 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from redis.asyncio import Redis
 
+from channels import ChannelConfig, ChannelSystems
 from gateway.graphql_view import ParcoursGraphQLView
 from gateway.health import healthz, readyz
 from gateway.middleware import request_context
-from gateway.settings import Settings
-from gateway.state import GRAPH, REDIS, SETTINGS
+from gateway.settings import CHANNEL_SYSTEMS, Settings
+from gateway.stale_store import RedisStaleStore
+from gateway.state import GRAPH, REDIS, SETTINGS, SYSTEMS
 from graph import GraphDatabase, migrate
 from resolvers import SchemaLimits, build_schema
 
@@ -32,6 +34,7 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     app.cleanup_ctx.append(_graph_database)
     app.cleanup_ctx.append(_redis_client)
+    app.cleanup_ctx.append(_channel_systems)
     schema = build_schema(
         SchemaLimits(
             max_depth=settings.max_query_depth,
@@ -80,3 +83,31 @@ async def _redis_client(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await client.aclose()
+
+
+def channel_configs(settings: Settings) -> dict[str, ChannelConfig]:
+    """The federation policy of each channel system, from the settings."""
+    return {
+        name: ChannelConfig(
+            name=name,
+            base_url=settings.channel_url(name),
+            call_timeout_s=settings.channel_call_timeout_s,
+            pool_size=settings.channel_pool_size,
+            breaker_threshold=settings.channel_breaker_threshold,
+            breaker_ttl_s=settings.channel_breaker_ttl_s,
+            retries=settings.channel_retries,
+        )
+        for name in CHANNEL_SYSTEMS
+    }
+
+
+async def _channel_systems(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    stale = RedisStaleStore(app[REDIS], ttl_s=settings.stale_ttl_s)
+    systems = ChannelSystems.create(channel_configs(settings), stale)
+    await systems.start()
+    app[SYSTEMS] = systems
+    try:
+        yield
+    finally:
+        await systems.close()

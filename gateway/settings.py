@@ -13,6 +13,8 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 NEO4J_VERSION = "5.26.30"
+# The channel systems, in the order of their simulator ports (base port + index).
+CHANNEL_SYSTEMS = ("webshop", "stores", "oms", "contact", "mobile")
 
 
 class Settings(BaseSettings):
@@ -48,6 +50,22 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     redis_timeout_s: float = 2.0
 
+    channel_base_port: int = Field(default=9101, ge=1, le=65530)
+    webshop_url: str | None = None
+    stores_url: str | None = None
+    oms_url: str | None = None
+    contact_url: str | None = None
+    mobile_url: str | None = None
+    channel_call_timeout_s: float = Field(default=0.8, gt=0)
+    channel_pool_size: int = Field(default=20, ge=1)
+    channel_breaker_threshold: int = Field(default=5, ge=1)
+    channel_breaker_ttl_s: float = Field(default=5.0, gt=0)
+    channel_retries: int = Field(default=1, ge=0)
+    stale_ttl_s: int = Field(default=86_400, ge=1)
+    request_deadline_s: float = Field(default=1.0, gt=0)
+    simulator_latency_ms: float = Field(default=20.0, ge=0)
+    simulator_jitter_ms: float = Field(default=10.0, ge=0)
+
     migrate_on_start: bool = True
     max_page_size: int = Field(default=100, ge=1)
     max_query_depth: int = Field(default=12, ge=1)
@@ -67,6 +85,14 @@ class Settings(BaseSettings):
     @property
     def redis_dsn(self) -> str:
         return self.redis_url or f"redis://127.0.0.1:{self.redis_port}/0"
+
+    def channel_url(self, system: str) -> str:
+        """Where channel ``system`` listens: its own setting, else the simulator port convention."""
+        explicit: str | None = getattr(self, f"{system}_url")
+        if explicit:
+            return explicit
+        offset = CHANNEL_SYSTEMS.index(system)
+        return f"http://127.0.0.1:{self.channel_base_port + offset}"
 
     @property
     def neo4j_password_file(self) -> Path:

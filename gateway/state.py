@@ -5,11 +5,13 @@ from __future__ import annotations
 from aiohttp import web
 from redis.asyncio import Redis
 
+from channels import ChannelSystems
 from gateway.settings import Settings
 from graph import GraphDatabase, RoundTripCounter
 
 SETTINGS = web.AppKey("settings", Settings)
 GRAPH = web.AppKey("graph", GraphDatabase)
 REDIS = web.AppKey("redis", Redis)
+SYSTEMS = web.AppKey("channel_systems", ChannelSystems)
 REQUEST_ID = web.RequestKey("request_id", str)
 ROUND_TRIPS = web.RequestKey("round_trips", RoundTripCounter)

@@ -13,7 +13,7 @@ from typing import LiteralString
 
 from graph import _rows
 from graph.database import GraphDatabase
-from graph.models import HistoryCursor, HistoryPage
+from graph.models import HistoryCursor, HistoryPage, Store
 
 _PAGES: LiteralString = """
 UNWIND $requests AS req
@@ -77,3 +77,27 @@ async def history_pages(db: GraphDatabase, requests: Sequence[HistoryRequest]) -
             )
         )
     return pages
+
+
+_RECEIPT_CONTEXT: LiteralString = """
+CALL () {
+  UNWIND $ids AS id MATCH (i:Interaction {id: id}) RETURN collect(i.id) AS known
+}
+CALL () {
+  UNWIND $storeIds AS storeId MATCH (s:Store {id: storeId})
+  RETURN collect(s {.id, .name, .city}) AS stores
+}
+RETURN known, stores
+"""
+
+
+async def receipt_context(
+    db: GraphDatabase, interaction_ids: Sequence[str], store_ids: Sequence[str]
+) -> tuple[set[str], dict[str, Store]]:
+    """Which of these interactions the graph already holds, and these stores: one round trip."""
+    rows = await db.read(
+        _RECEIPT_CONTEXT, {"ids": list(interaction_ids), "storeIds": sorted(set(store_ids))}
+    )
+    row = rows[0]
+    stores = {item["id"]: _rows.store(item) for item in row["stores"]}
+    return set(row["known"]), stores

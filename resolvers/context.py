@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from channels import ChannelSystems
 from graph import GraphDatabase, RoundTripCounter
+from resolvers.live.loaders import ChannelBudget, LiveLoaders
+from resolvers.live.sources import SourceLog
 from resolvers.loaders import Loaders
 
 
 @dataclass
 class Context:
-    """What one GraphQL request may use: the graph, its loaders and its limits.
+    """What one GraphQL request may use: the graph, the channel systems, loaders and limits.
+
+    ``channel_budget_s`` bounds all the channel calls of the request together (from the first
+    one), so a slow system degrades its own fields instead of holding the whole answer.
 
     Example:
         >>> def resolve(info: "strawberry.Info[Context, None]") -> str:
@@ -18,10 +24,15 @@ class Context:
     """
 
     graph: GraphDatabase
+    systems: ChannelSystems
+    channel_budget_s: float
     request_id: str
     max_page_size: int
     round_trips: RoundTripCounter
+    sources: SourceLog = field(default_factory=SourceLog)
     loaders: Loaders = field(init=False)
+    live: LiveLoaders = field(init=False)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.graph)
+        self.live = LiveLoaders(self.systems, ChannelBudget(self.channel_budget_s), self.sources)

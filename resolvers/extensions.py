@@ -29,10 +29,15 @@ class CodedErrors(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
-        errors = getattr(result, "errors", None)
-        if result is None or not errors:
+        if result is None:
             return
-        request_id = _request_id(self.execution_context.context)
+        context = self.execution_context.context
+        sources = getattr(context, "sources", None)
+        notices: list[GraphQLError] = list(getattr(sources, "notices", []))
+        errors = list(getattr(result, "errors", None) or []) + notices
+        if not errors:
+            return
+        request_id = _request_id(context)
         result.errors = [self._coded(error, request_id) for error in errors]
 
     def _coded(self, error: GraphQLError, request_id: str | None) -> GraphQLError:
@@ -68,6 +73,14 @@ class CodedErrors(SchemaExtension):
             original_error=original,
             extensions=extensions,
         )
+
+
+class SourcesReport(SchemaExtension):
+    """List the channel systems a request consulted, with outcome and latency (``sources``)."""
+
+    def get_results(self) -> dict[str, Any]:
+        sources = getattr(self.execution_context.context, "sources", None)
+        return {"sources": sources.summary()} if sources is not None else {}
 
 
 class Diagnostics(SchemaExtension):

@@ -17,7 +17,7 @@ from strawberry.extensions import (
 
 from resolvers.catalog.queries import CatalogQueries
 from resolvers.customers.queries import CustomerQueries
-from resolvers.extensions import CodedErrors, Diagnostics
+from resolvers.extensions import CodedErrors, Diagnostics, SourcesReport
 
 
 @strawberry.type(description="Read the customer context.")
@@ -47,6 +47,7 @@ def build_schema(limits: SchemaLimits | None = None) -> strawberry.Schema:
     # validation caches still share one module-level LRU each).
     extensions: list[Callable[[], SchemaExtension]] = [
         CodedErrors,
+        SourcesReport,
         lambda: QueryDepthLimiter(max_depth=limits.max_depth),
         lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),

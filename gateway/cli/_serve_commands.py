@@ -72,6 +72,7 @@ def _banner(settings: Settings, sample: tuple[str, str | None] | None) -> str:
     base = f"http://{settings.host}:{settings.port}"
     cid = sample[0] if sample else "<a customer id>"
     email = (sample[1] if sample else None) or "someone@example.com"
+    url = settings.channel_url
     return f"""
 [bold green]Parcours is up.[/]
   GraphiQL   {base}/graphql
@@ -89,6 +90,13 @@ Try in GraphiQL:
 Or with curl:
   curl -s {base}/graphql -H 'content-type: application/json' \\
     -d '{{"query":"{{ customer(id: \\"{cid}\\") {{ displayName cart {{ version }} }} }}"}}'
+
+Channel simulators (faults switchable at run time):
+  web shop {url("webshop")} · stores {url("stores")} · OMS {url("oms")}
+  contact centre {url("contact")} · mobile {url("mobile")}
+  e.g. blackhole the stores system, then reset it:
+  curl -s -X POST {url("stores")}/admin/faults -d '{{"blackhole": true}}'
+  curl -s -X POST {url("stores")}/admin/reset
 
 Ctrl-C (or `make down` from another terminal) stops everything this command started.
 """
@@ -118,7 +126,7 @@ def up_command(
     settings = Settings()
     configure_logging(settings.log_level, json=False)
     stack = LocalStack(settings)
-    already_running = all(service.pid for service in stack.status())
+    already_running = all(service.pid for service in stack.status()[:2])
     pid_file = up_pid_file(settings)
     with friendly_errors():
         ensure_port_free(settings.port, "The gateway", "PARCOURS_PORT")
@@ -129,11 +137,15 @@ def up_command(
     pid_file.write_text(str(os.getpid()))
     try:
         asyncio.run(run_seed(settings, customers, seed, force=False))
+        with friendly_errors(), console.status("Starting the five channel simulators…"):
+            stack.start_simulators(seed, customers)
         sample = asyncio.run(_sample(settings))
         _run(serve(settings, _banner(settings, sample)))
     finally:
         pid_file.unlink(missing_ok=True)
+        with contextlib.suppress(Exception):
+            stack.simulators.stop()
         if not already_running:
             with contextlib.suppress(Exception), console.status("Stopping Neo4j and Redis…"):
                 stack.stop()
-            console.print("Stopped Neo4j and Redis.")
+            console.print("Stopped the simulators, Neo4j and Redis.")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from gateway.services._neo4j import Neo4jConfig, Neo4jServer
 from gateway.services._redis import RedisConfig, RedisServer
+from gateway.services._simulators import Simulators, SimulatorsConfig
 from gateway.settings import Settings
 
 
@@ -44,12 +45,36 @@ class LocalStack:
         self.redis = RedisServer(
             RedisConfig(home=state / "redis", port=settings.redis_port, persistent=True)
         )
+        self.simulators = Simulators(
+            SimulatorsConfig(
+                home=state / "simulators",
+                base_port=settings.channel_base_port,
+                latency_ms=settings.simulator_latency_ms,
+                jitter_ms=settings.simulator_jitter_ms,
+            )
+        )
 
     def start(self) -> None:
         self.redis.start()
         self.neo4j.start()
 
+    def start_simulators(self, seed: int, customers: int) -> None:
+        """Start the channel simulators on the same seed as the graph, so ids line up."""
+        config = self.simulators.config
+        self.simulators = Simulators(
+            SimulatorsConfig(
+                home=config.home,
+                base_port=config.base_port,
+                seed=seed,
+                customers=customers,
+                latency_ms=config.latency_ms,
+                jitter_ms=config.jitter_ms,
+            )
+        )
+        self.simulators.start()
+
     def stop(self) -> None:
+        self.simulators.stop()
         self.neo4j.stop()
         self.redis.stop()
 
@@ -57,4 +82,9 @@ class LocalStack:
         return [
             ServiceStatus("neo4j", self.neo4j.running_pid(), self.neo4j.config.uri),
             ServiceStatus("redis", self.redis.running_pid(), self.redis.config.url),
+            ServiceStatus(
+                "simulators",
+                self.simulators.running_pid(),
+                f"{self.simulators.config.url('webshop')} (+4 ports)",
+            ),
         ]

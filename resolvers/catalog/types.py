@@ -1,10 +1,17 @@
-"""GraphQL types of the catalog and the store network."""
+"""GraphQL types of the catalog and the store network (graph data, live stock and availability)."""
 
 from __future__ import annotations
 
 import strawberry
 
 from graph import models
+from resolvers.context import Context
+from resolvers.errors import BadUserInput
+from resolvers.live.federation import live_value
+from resolvers.live.types import ProductAvailability, StoreAvailability
+from resolvers.validation import check_key
+
+MAX_STORE_IDS = 50
 
 
 @strawberry.type(description="A product of the catalog, identified by its SKU.")
@@ -13,6 +20,28 @@ class Product:
     name: str
     category: str
     brand: str
+
+    @strawberry.field(description="Live availability (OMS), online and in the given stores.")
+    async def availability(
+        self, info: strawberry.Info[Context, None], store_ids: list[strawberry.ID] | None = None
+    ) -> ProductAvailability | None:
+        wanted = None
+        if store_ids is not None:
+            if len(store_ids) > MAX_STORE_IDS:
+                raise BadUserInput(f"at most {MAX_STORE_IDS} store ids", argument="storeIds")
+            wanted = {check_key(str(store_id), "storeIds") for store_id in store_ids}
+        found = await live_value(info, info.context.live.availability.load(str(self.sku)))
+        if found is None:
+            return None
+        result = ProductAvailability.from_record(found)
+        if wanted is not None:
+            known = {str(s.store_id): s for s in result.stores}
+            result.stores = [
+                known.get(store_id)
+                or StoreAvailability(store_id=strawberry.ID(store_id), available=0)
+                for store_id in sorted(wanted)
+            ]
+        return result
 
     @classmethod
     def from_model(cls, product: models.Product) -> Product:
@@ -29,6 +58,12 @@ class Store:
     id: strawberry.ID
     name: str
     city: str
+
+    @strawberry.field(description="Units of this SKU on hand in the store (live, store system).")
+    async def stock(self, info: strawberry.Info[Context, None], sku: strawberry.ID) -> int | None:
+        key = (str(self.id), check_key(str(sku), "sku"))
+        level = await live_value(info, info.context.live.stock.load(key))
+        return level.on_hand if level else None
 
     @classmethod
     def from_model(cls, store: models.Store) -> Store:

@@ -6,20 +6,18 @@ from datetime import datetime
 
 import strawberry
 
+from graph import IdentityKind as GraphIdentityKind
 from graph import models
-from graph.history import HistoryRequest
 from graph.recommendations import RecommendationRequest
-from resolvers.catalog.types import Product, Store
+from resolvers.catalog.types import Product
 from resolvers.context import Context
+from resolvers.customers import channel_views
+from resolvers.customers.cart import Cart
+from resolvers.customers.history import history_connection
+from resolvers.customers.interaction import Interaction
 from resolvers.enums import Channel, IdentityKind, InteractionType
-from resolvers.pagination import (
-    Connection,
-    Edge,
-    PageInfo,
-    check_first,
-    decode_history_cursor,
-    encode_history_cursor,
-)
+from resolvers.live.types import DeviceRegistration, Order, Ticket, TicketStatus
+from resolvers.pagination import Connection, check_first
 
 MAX_RECOMMENDATIONS = 50
 
@@ -38,68 +36,11 @@ class Device:
     id: strawberry.ID
     kind: str
     os: str
+    install_ids: strawberry.Private[tuple[str, ...]]
 
-
-@strawberry.type(description="A product line of the shared cart.")
-class CartLine:
-    product: Product
-    quantity: int
-    added_at: datetime
-    added_via: Channel
-
-
-@strawberry.type(description="The customer's one active cart, shared by every channel.")
-class Cart:
-    id: strawberry.ID
-    version: int
-    status: str
-    updated_at: datetime
-    lines: list[CartLine]
-
-    @strawberry.field(description="Total number of items (sum of quantities).")
-    def item_count(self) -> int:
-        return sum(line.quantity for line in self.lines)
-
-    @classmethod
-    def from_model(cls, cart: models.Cart) -> Cart:
-        return cls(
-            id=strawberry.ID(cart.id),
-            version=cart.version,
-            status=cart.status,
-            updated_at=cart.updated_at,
-            lines=[
-                CartLine(
-                    product=Product.from_model(line.product),
-                    quantity=line.quantity,
-                    added_at=line.added_at,
-                    added_via=Channel.from_code(line.added_via),
-                )
-                for line in cart.lines
-            ],
-        )
-
-
-@strawberry.type(description="One touch of the customer on one channel.")
-class Interaction:
-    id: strawberry.ID
-    at: datetime
-    type: InteractionType
-    channel: Channel
-    product: Product | None
-    store: Store | None
-    device_id: strawberry.ID | None
-
-    @classmethod
-    def from_model(cls, item: models.Interaction) -> Interaction:
-        return cls(
-            id=strawberry.ID(item.id),
-            at=item.at,
-            type=InteractionType(item.type),
-            channel=Channel.from_code(item.channel),
-            product=Product.from_model(item.product) if item.product else None,
-            store=Store.from_model(item.store) if item.store else None,
-            device_id=strawberry.ID(item.device_id) if item.device_id else None,
-        )
+    @strawberry.field(description="The mobile backend's registration (push) of this device.")
+    async def registration(self, info: strawberry.Info[Context, None]) -> DeviceRegistration | None:
+        return await channel_views.registration(info, str(self.id), self.install_ids)
 
 
 @strawberry.type(description="A product suggested for the customer, with why.")
@@ -140,7 +81,13 @@ class Customer:
 
     @strawberry.field
     def devices(self) -> list[Device]:
-        return [Device(id=strawberry.ID(d.id), kind=d.kind, os=d.os) for d in self.profile.devices]
+        installs = tuple(
+            channel_views.identity_values(self.profile, GraphIdentityKind.APP_INSTALL_ID)
+        )
+        return [
+            Device(id=strawberry.ID(d.id), kind=d.kind, os=d.os, install_ids=installs)
+            for d in self.profile.devices
+        ]
 
     @strawberry.field(description="The active shared cart, or null when the customer has none.")
     def cart(self) -> Cart | None:
@@ -155,27 +102,25 @@ class Customer:
         channels: list[Channel] | None = None,
         types: list[InteractionType] | None = None,
     ) -> Connection[Interaction]:
-        request = HistoryRequest(
-            customer_id=self.profile.id,
-            first=check_first(first, info.context.max_page_size),
-            after=decode_history_cursor(after) if after is not None else None,
-            channels=tuple(c.value for c in channels) if channels is not None else None,
-            types=tuple(t.value for t in types) if types is not None else None,
+        return await history_connection(
+            info, profile=self.profile, first=first, after=after, channels=channels, types=types
         )
-        page = await info.context.loaders.history.load(request)
-        edges = [
-            Edge(cursor=encode_history_cursor(item.at, item.id), node=Interaction.from_model(item))
-            for item in page.items
-        ]
-        return Connection(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next_page,
-                has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
-        )
+
+    @strawberry.field(description="Orders from the order-management system, newest first.")
+    async def orders(
+        self, info: strawberry.Info[Context, None], first: int = 10, after: str | None = None
+    ) -> Connection[Order] | None:
+        return await channel_views.orders(info, self.profile, first, after)
+
+    @strawberry.field(description="Contact-centre tickets.")
+    async def tickets(
+        self,
+        info: strawberry.Info[Context, None],
+        first: int = 10,
+        after: str | None = None,
+        status: TicketStatus | None = None,
+    ) -> Connection[Ticket] | None:
+        return await channel_views.tickets(info, self.profile, first, after, status)
 
     @strawberry.field(description="Products this customer is likely to want, best first.")
     async def recommendations(

@@ -1,0 +1,83 @@
+"""The order-management system client: availability (online and per store) and orders by email."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from channels._answer import ChannelAnswer
+from channels._client import ChannelClient
+from channels._deadline import Deadline
+from channels._parse import as_dict, as_list, timestamp
+from channels.records import Availability, Order, OrderEvent, Page, StoreAvailability
+
+
+class OmsClient:
+    """Read availability and orders from the OMS.
+
+    Example:
+        >>> async def online(oms: OmsClient, sku: str) -> int:
+        ...     answer = await oms.availability([sku], deadline=Deadline.after(0.8))
+        ...     return answer.data[sku].online
+    """
+
+    def __init__(self, client: ChannelClient) -> None:
+        self.client = client
+
+    async def availability(
+        self, skus: Sequence[str], store_ids: Sequence[str] = (), *, deadline: Deadline
+    ) -> ChannelAnswer[dict[str, Availability]]:
+        wanted = sorted(set(skus))
+        stores = sorted(set(store_ids))
+        params = {"skus": ",".join(wanted)}
+        if stores:
+            params["storeIds"] = ",".join(stores)
+        answer = await self.client.get_json(
+            "/oms/availability",
+            params,
+            deadline=deadline,
+            stale_key=f"availability:{params['skus']}:{params.get('storeIds', '')}",
+        )
+        found: dict[str, Availability] = {}
+        body = as_dict(answer.data, "availability")
+        for item in as_list(body.get("availability"), "availability"):
+            row = as_dict(item, "availability item")
+            found[str(row["sku"])] = Availability(
+                sku=str(row["sku"]),
+                online=int(row["online"]),
+                stores=tuple(
+                    StoreAvailability(store_id=str(s["storeId"]), available=int(s["available"]))
+                    for s in as_list(row.get("stores", []), "stores")
+                ),
+            )
+        return answer.with_data(found)
+
+    async def orders(
+        self, email: str, page: int, page_size: int, *, deadline: Deadline
+    ) -> ChannelAnswer[Page[Order]]:
+        params = {"customerEmail": email, "page": str(page), "pageSize": str(page_size)}
+        answer = await self.client.get_json(
+            "/oms/orders",
+            params,
+            deadline=deadline,
+            stale_key=f"orders:{email}:{page}:{page_size}",
+        )
+        body = as_dict(answer.data, "orders")
+        items = tuple(_order(as_dict(item, "order")) for item in as_list(body["items"], "items"))
+        return answer.with_data(Page(items=items, total=int(body.get("total", len(items)))))
+
+
+def _order(row: dict[str, Any]) -> Order:
+    fulfilment = as_dict(row.get("fulfilment", {}), "fulfilment")
+    return Order(
+        id=str(row["orderId"]),
+        created_at=timestamp(row["createdAt"], "createdAt"),
+        status=str(row["status"]),
+        fulfilment=str(fulfilment.get("type", "DELIVERY")),
+        store_id=str(fulfilment["storeId"]) if fulfilment.get("storeId") else None,
+        total=float(row.get("total", 0.0)),
+        timeline=tuple(
+            OrderEvent(status=str(e["status"]), at=timestamp(e["at"], "timeline.at"))
+            for e in as_list(row.get("timeline", []), "timeline")
+        ),
+    )

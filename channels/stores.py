@@ -1,0 +1,68 @@
+"""The stores (POS) client: per-store stock and a customer's in-store receipts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from urllib.parse import quote
+
+from channels._answer import ChannelAnswer
+from channels._client import ChannelClient
+from channels._deadline import Deadline
+from channels._parse import as_dict, as_list, timestamp
+from channels.records import Receipt, StockLevel
+
+
+class StoresClient:
+    """Read stock and receipts from the store system.
+
+    Example:
+        >>> async def on_hand(pos: StoresClient, store: str, sku: str) -> int:
+        ...     answer = await pos.stock(store, [sku], deadline=Deadline.after(0.8))
+        ...     return answer.data[sku].on_hand
+    """
+
+    def __init__(self, client: ChannelClient) -> None:
+        self.client = client
+
+    async def stock(
+        self, store_id: str, skus: Sequence[str], *, deadline: Deadline
+    ) -> ChannelAnswer[dict[str, StockLevel]]:
+        wanted = ",".join(sorted(set(skus)))
+        answer = await self.client.get_json(
+            f"/pos/stores/{quote(store_id, safe='')}/stock",
+            {"skus": wanted},
+            deadline=deadline,
+            stale_key=f"stock:{store_id}:{wanted}",
+        )
+        body = as_dict(answer.data, "stock")
+        levels = {
+            str(row["sku"]): StockLevel(
+                store_id=store_id, sku=str(row["sku"]), on_hand=int(row["onHand"])
+            )
+            for row in (as_dict(item, "stock item") for item in as_list(body["stock"], "stock"))
+        }
+        return answer.with_data(levels)
+
+    async def receipts(
+        self, pos_number: str, page_size: int, *, deadline: Deadline
+    ) -> ChannelAnswer[tuple[Receipt, ...]]:
+        """The customer's most recent receipts (first page, newest first)."""
+        answer = await self.client.get_json(
+            f"/pos/customers/{quote(pos_number, safe='')}/receipts",
+            {"page": "1", "pageSize": str(page_size)},
+            deadline=deadline,
+            stale_key=f"receipts:{pos_number}:{page_size}",
+        )
+        body = as_dict(answer.data, "receipts")
+        receipts = tuple(
+            Receipt(
+                id=str(row["receiptId"]),
+                store_id=str(row["storeId"]),
+                at=timestamp(row["at"], "receipt.at"),
+                skus=tuple(str(line["sku"]) for line in as_list(row.get("lines", []), "lines")),
+                total=float(row.get("total", 0.0)),
+                event_id=str(row["eventId"]) if row.get("eventId") else None,
+            )
+            for row in (as_dict(item, "receipt") for item in as_list(body["items"], "items"))
+        )
+        return answer.with_data(receipts)

@@ -1,0 +1,65 @@
+"""The five channel systems of a gateway instance, opened and closed together."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from channels._client import ChannelClient
+from channels._config import ChannelConfig
+from channels._stale import StaleStore
+from channels.contact import ContactClient
+from channels.mobile import MobileClient
+from channels.oms import OmsClient
+from channels.stores import StoresClient
+from channels.webshop import WebshopClient
+
+
+@dataclass(frozen=True)
+class ChannelSystems:
+    """One typed client per system, each over its own pooled connection (bulkhead).
+
+    Example:
+        >>> async def open_all(configs: Mapping[str, ChannelConfig]) -> ChannelSystems:
+        ...     systems = ChannelSystems.create(configs, stale_store=None)
+        ...     await systems.start()
+        ...     return systems
+    """
+
+    webshop: WebshopClient
+    stores: StoresClient
+    oms: OmsClient
+    contact: ContactClient
+    mobile: MobileClient
+
+    @classmethod
+    def create(
+        cls, configs: Mapping[str, ChannelConfig], stale_store: StaleStore | None
+    ) -> ChannelSystems:
+        def client(name: str) -> ChannelClient:
+            return ChannelClient(configs[name], stale_store)
+
+        return cls(
+            webshop=WebshopClient(client("webshop")),
+            stores=StoresClient(client("stores")),
+            oms=OmsClient(client("oms")),
+            contact=ContactClient(client("contact")),
+            mobile=MobileClient(client("mobile")),
+        )
+
+    def clients(self) -> tuple[ChannelClient, ...]:
+        return (
+            self.webshop.client,
+            self.stores.client,
+            self.oms.client,
+            self.contact.client,
+            self.mobile.client,
+        )
+
+    async def start(self) -> None:
+        for client in self.clients():
+            await client.start()
+
+    async def close(self) -> None:
+        for client in self.clients():
+            await client.close()

@@ -1,0 +1,62 @@
+"""The web shop (e-commerce platform) client: live prices and promotions by SKU.
+
+Prices change; they are always read live, one batched call per request, with the last good answer
+kept as a stale fallback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from channels._answer import ChannelAnswer
+from channels._client import ChannelClient
+from channels._deadline import Deadline
+from channels._parse import as_dict, as_list
+from channels.records import Price, Promotion
+
+MAX_SKUS_PER_CALL = 100
+
+
+class WebshopClient:
+    """Read prices from the web shop.
+
+    Example:
+        >>> async def price_of(shop: WebshopClient, sku: str) -> float:
+        ...     answer = await shop.prices([sku], deadline=Deadline.after(0.8))
+        ...     return answer.data[sku].amount
+    """
+
+    def __init__(self, client: ChannelClient) -> None:
+        self.client = client
+
+    async def prices(
+        self, skus: Sequence[str], *, deadline: Deadline
+    ) -> ChannelAnswer[dict[str, Price]]:
+        """Prices of ``skus`` (at most 100); unknown SKUs are absent from the mapping."""
+        wanted = sorted(set(skus))[:MAX_SKUS_PER_CALL]
+        answer = await self.client.get_json(
+            "/api/v1/prices",
+            {"skus": ",".join(wanted)},
+            deadline=deadline,
+            stale_key="prices:" + ",".join(wanted),
+        )
+        prices: dict[str, Price] = {}
+        for item in as_list(as_dict(answer.data, "prices").get("prices"), "prices"):
+            row = as_dict(item, "price")
+            promo = row.get("promotion")
+            promotion = (
+                Promotion(
+                    id=str(promo["id"]),
+                    label=str(promo["label"]),
+                    percent_off=float(promo["percentOff"]),
+                )
+                if isinstance(promo, dict)
+                else None
+            )
+            prices[str(row["sku"])] = Price(
+                sku=str(row["sku"]),
+                amount=float(row["amount"]),
+                currency=str(row.get("currency", "EUR")),
+                promotion=promotion,
+            )
+        return answer.with_data(prices)

@@ -1,0 +1,128 @@
+"""The customer's records held by channel systems: orders (OMS), tickets (contact centre), device
+registrations (mobile backend), and store receipts not yet in the graph.
+
+The customer's key in each system is one of their identities (email for the OMS, contact-centre
+id, app install id, POS customer number); a customer without that identity simply has no records
+there, which costs no call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TypeVar
+
+import strawberry
+
+from channels.records import DeviceRegistration as RegistrationRecord
+from channels.records import Page, Receipt
+from graph import IdentityKind, models
+from resolvers.context import Context
+from resolvers.live.federation import live_value
+from resolvers.live.paging import decode_offset, encode_offset, page_window
+from resolvers.live.types import DeviceRegistration, Order, Ticket, TicketStatus
+from resolvers.pagination import Connection, Edge, PageInfo, check_first
+
+R = TypeVar("R")
+N = TypeVar("N")
+Info = strawberry.Info[Context, None]
+
+
+def identity_values(profile: models.CustomerProfile, kind: IdentityKind) -> list[str]:
+    return [identity.value for identity in profile.identities if identity.kind is kind]
+
+
+def _empty() -> Connection[N]:
+    return Connection(
+        edges=[],
+        page_info=PageInfo(
+            has_next_page=False, has_previous_page=False, start_cursor=None, end_cursor=None
+        ),
+    )
+
+
+def _page_connection(
+    page: Page[R], page_no: int, size: int, skip: int, convert: Callable[[R], N]
+) -> Connection[N]:
+    base = (page_no - 1) * size
+    edges = [
+        Edge(cursor=encode_offset(base + index), node=convert(item))
+        for index, item in enumerate(page.items)
+        if index >= skip
+    ]
+    last = base + len(page.items) - 1
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=last + 1 < page.total,
+            has_previous_page=base + skip > 0,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+    )
+
+
+async def orders(
+    info: Info, profile: models.CustomerProfile, first: int, after: str | None
+) -> Connection[Order] | None:
+    size = check_first(first, info.context.max_page_size)
+    offset = decode_offset(after)
+    emails = identity_values(profile, IdentityKind.EMAIL)
+    if not emails:
+        return _empty()
+    page_no, size, skip = page_window(offset, size)
+    page = await live_value(info, info.context.live.orders.load((emails[0], page_no, size)))
+    return _page_connection(page, page_no, size, skip, Order.from_record) if page else None
+
+
+async def tickets(
+    info: Info,
+    profile: models.CustomerProfile,
+    first: int,
+    after: str | None,
+    status: TicketStatus | None,
+) -> Connection[Ticket] | None:
+    size = check_first(first, info.context.max_page_size)
+    offset = decode_offset(after)
+    cc_ids = identity_values(profile, IdentityKind.CONTACT_CENTRE_ID)
+    if not cc_ids:
+        return _empty()
+    page_no, size, skip = page_window(offset, size)
+    key = (cc_ids[0], status.value if status else None, page_no, size)
+    page = await live_value(info, info.context.live.tickets.load(key))
+    return _page_connection(page, page_no, size, skip, Ticket.from_record) if page else None
+
+
+async def registration(
+    info: Info, device_id: str, install_ids: tuple[str, ...]
+) -> DeviceRegistration | None:
+    """The mobile backend's record of this device, looked up by the customer's install ids."""
+
+    async def lookup(install: str) -> tuple[RegistrationRecord, ...]:
+        registrations = await live_value(info, info.context.live.devices.load(install))
+        return registrations or ()
+
+    found = await asyncio.gather(*(lookup(install) for install in install_ids))
+    for registrations in found:
+        for record in registrations:
+            if record.device_id == device_id:
+                return DeviceRegistration(
+                    platform=record.platform,
+                    push_enabled=record.push_enabled,
+                    registered_at=record.registered_at,
+                )
+    return None
+
+
+async def store_receipts(info: Info, profile: models.CustomerProfile) -> tuple[Receipt, ...]:
+    """The customer's recent in-store receipts (empty without a POS number or when stores fail)."""
+    numbers = identity_values(profile, IdentityKind.POS_CUSTOMER_NUMBER)
+    if not numbers:
+        return ()
+
+    async def lookup(number: str) -> tuple[Receipt, ...]:
+        receipts = await live_value(info, info.context.live.receipts.load(number))
+        return receipts or ()
+
+    found = await asyncio.gather(*(lookup(number) for number in numbers))
+    return tuple(receipt for receipts in found for receipt in receipts)

@@ -1,0 +1,115 @@
+"""A customer's history: the graph's interactions merged with store receipts not yet ingested.
+
+Receipts the stores system holds but the graph has not recorded yet (no webhook received) are
+shown as store purchases, deduplicated by the receipt's event id (the id its Interaction has once
+ingested); one batched statement checks which exist and reads the receipts' stores. Only the
+receipts on the system's first page (the 50 most recent) are merged, so a deep page may miss a
+never-ingested old receipt; ingestion closes that gap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import strawberry
+
+from channels.records import Receipt
+from graph import models
+from graph.history import HistoryRequest, receipt_context
+from graph.models import HistoryCursor
+from resolvers.context import Context
+from resolvers.customers.channel_views import store_receipts
+from resolvers.customers.interaction import Interaction
+from resolvers.enums import Channel, InteractionType
+from resolvers.pagination import (
+    Connection,
+    Edge,
+    PageInfo,
+    check_first,
+    decode_history_cursor,
+    encode_history_cursor,
+)
+
+Info = strawberry.Info[Context, None]
+
+
+def _wants_receipts(channels: list[Channel] | None, types: list[InteractionType] | None) -> bool:
+    return (channels is None or Channel.STORE in channels) and (
+        types is None or InteractionType.PURCHASE in types
+    )
+
+
+async def _not_yet_ingested(
+    info: Info, receipts: tuple[Receipt, ...], cursor: HistoryCursor | None
+) -> list[models.Interaction]:
+    """Receipts the graph does not hold (by event id), as store purchases older than ``cursor``."""
+    candidates = [
+        r for r in receipts if cursor is None or (r.at, r.interaction_id) < (cursor.at, cursor.id)
+    ]
+    if not candidates:
+        return []
+    known, stores = await receipt_context(
+        info.context.graph,
+        [r.interaction_id for r in candidates],
+        [r.store_id for r in candidates],
+    )
+    return [
+        models.Interaction(
+            id=receipt.interaction_id,
+            at=receipt.at,
+            type="purchase",
+            channel="store",
+            product=None,
+            store=stores.get(receipt.store_id),
+            device_id=None,
+        )
+        for receipt in candidates
+        if receipt.interaction_id not in known
+    ]
+
+
+async def history_connection(
+    info: Info,
+    *,
+    profile: models.CustomerProfile,
+    first: int,
+    after: str | None,
+    channels: list[Channel] | None,
+    types: list[InteractionType] | None,
+) -> Connection[Interaction]:
+    size = check_first(first, info.context.max_page_size)
+    cursor = decode_history_cursor(after) if after is not None else None
+    request = HistoryRequest(
+        customer_id=profile.id,
+        first=size,
+        after=cursor,
+        channels=tuple(c.value for c in channels) if channels is not None else None,
+        types=tuple(t.value for t in types) if types is not None else None,
+    )
+    receipts_wanted = _wants_receipts(channels, types)
+    page, receipts = await asyncio.gather(
+        info.context.loaders.history.load(request),
+        store_receipts(info, profile) if receipts_wanted else asyncio.sleep(0, ()),
+    )
+    items = list(page.items)
+    extra = await _not_yet_ingested(info, receipts, cursor) if receipts else []
+    merged = sorted(items + extra, key=lambda item: (item.at, item.id), reverse=True)
+    # A receipt newer than the graph's last item may push graph items to the next page.
+    shown = (
+        merged[:size]
+        if not page.has_next_page
+        else [item for item in merged if (item.at, item.id) >= (items[-1].at, items[-1].id)][:size]
+    )
+    edges = [
+        Edge(cursor=encode_history_cursor(item.at, item.id), node=Interaction.from_model(item))
+        for item in shown
+    ]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=page.has_next_page or len(merged) > len(shown),
+            has_previous_page=after is not None,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+    )

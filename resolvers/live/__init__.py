@@ -1,0 +1,1 @@
+"""Live data from the channel systems: loaders, degradation rules, the types they feed."""

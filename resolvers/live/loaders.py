@@ -1,0 +1,140 @@
+"""DataLoaders of live channel data: one system call per batch, under one shared deadline."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
+
+from strawberry.dataloader import DataLoader
+
+from channels import ChannelAnswer, ChannelSystems, Deadline
+from channels.records import (
+    Availability,
+    DeviceRegistration,
+    Order,
+    Page,
+    Price,
+    Receipt,
+    StockLevel,
+    Ticket,
+)
+from resolvers.live.sources import SourceLog
+
+T = TypeVar("T")
+
+
+class ChannelBudget:
+    """The request's time budget for channel calls, started by its first call.
+
+    Starting at the first call (not at the request's arrival) keeps a slow graph read from
+    consuming the systems' budget; every later call of the request shares the same deadline.
+
+    Example:
+        >>> budget = ChannelBudget(0.8)
+        >>> budget.deadline() is budget.deadline()
+        True
+    """
+
+    def __init__(self, budget_s: float) -> None:
+        self.budget_s = budget_s
+        self._deadline: Deadline | None = None
+
+    def deadline(self) -> Deadline:
+        if self._deadline is None:
+            self._deadline = Deadline.after(self.budget_s)
+        return self._deadline
+
+
+K = TypeVar("K")
+Outcomes = list[ChannelAnswer[T] | BaseException]
+OrdersKey = tuple[str, int, int]  # email, page, page size
+TicketsKey = tuple[str, str | None, int, int]  # contact-centre id, status, page, page size
+
+
+class LiveLoaders:
+    """The request's loaders of channel data; each batch is one call to one system."""
+
+    def __init__(self, systems: ChannelSystems, budget: ChannelBudget, sources: SourceLog) -> None:
+        async def prices(skus: Sequence[str]) -> list[ChannelAnswer[Price | None]]:
+            answer = await sources.observe(systems.webshop.prices(skus, deadline=budget.deadline()))
+            return [answer.with_data(answer.data.get(sku)) for sku in skus]
+
+        async def availability(skus: Sequence[str]) -> list[ChannelAnswer[Availability | None]]:
+            answer = await sources.observe(
+                systems.oms.availability(skus, deadline=budget.deadline())
+            )
+            return [answer.with_data(answer.data.get(sku)) for sku in skus]
+
+        async def stock(
+            keys: Sequence[tuple[str, str]],
+        ) -> list[ChannelAnswer[StockLevel | None] | BaseException]:
+            by_store: dict[str, list[str]] = defaultdict(list)
+            for store_id, sku in keys:
+                by_store[store_id].append(sku)
+            answers: dict[str, ChannelAnswer[dict[str, StockLevel]] | BaseException] = {}
+            for store_id, skus in by_store.items():
+                try:
+                    answers[store_id] = await sources.observe(
+                        systems.stores.stock(store_id, skus, deadline=budget.deadline())
+                    )
+                except Exception as exc:
+                    answers[store_id] = exc
+            results: list[ChannelAnswer[StockLevel | None] | BaseException] = []
+            for store_id, sku in keys:
+                outcome = answers[store_id]
+                results.append(
+                    outcome
+                    if isinstance(outcome, BaseException)
+                    else outcome.with_data(outcome.data.get(sku))
+                )
+            return results
+
+        async def orders(keys: Sequence[OrdersKey]) -> Outcomes[Page[Order]]:
+            return await _each(
+                keys,
+                lambda key: sources.observe(
+                    systems.oms.orders(key[0], key[1], key[2], deadline=budget.deadline())
+                ),
+            )
+
+        async def tickets(keys: Sequence[TicketsKey]) -> Outcomes[Page[Ticket]]:
+            return await _each(
+                keys,
+                lambda key: sources.observe(
+                    systems.contact.tickets(
+                        key[0], key[2], key[3], status=key[1], deadline=budget.deadline()
+                    )
+                ),
+            )
+
+        async def receipts(pos_numbers: Sequence[str]) -> Outcomes[tuple[Receipt, ...]]:
+            return await _each(
+                pos_numbers,
+                lambda pos: sources.observe(
+                    systems.stores.receipts(pos, 50, deadline=budget.deadline())
+                ),
+            )
+
+        async def devices(install_ids: Sequence[str]) -> Outcomes[tuple[DeviceRegistration, ...]]:
+            return await _each(
+                install_ids,
+                lambda install: sources.observe(
+                    systems.mobile.devices(install, deadline=budget.deadline())
+                ),
+            )
+
+        self.price = DataLoader(load_fn=prices)
+        self.availability = DataLoader(load_fn=availability)
+        self.stock = DataLoader(load_fn=stock)
+        self.orders = DataLoader(load_fn=orders)
+        self.tickets = DataLoader(load_fn=tickets)
+        self.receipts = DataLoader(load_fn=receipts)
+        self.devices = DataLoader(load_fn=devices)
+
+
+async def _each(keys: Sequence[K], call: Callable[[K], Awaitable[ChannelAnswer[T]]]) -> Outcomes[T]:
+    """One call per key, all at once; each key gets its answer or its own error."""
+    results = await asyncio.gather(*(call(key) for key in keys), return_exceptions=True)
+    return list(results)

@@ -1,0 +1,68 @@
+"""What one request learned about the channel systems: who answered, how fast, and what degraded.
+
+``sources`` end up in the response ``extensions.sources``; ``notices`` become GraphQL errors on the
+degraded fields (null or stale), so a slow system costs its own fields, never the whole answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from graphql import GraphQLError
+
+from channels import ChannelAnswer, ChannelError
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class SourceCall:
+    channel: str
+    outcome: str  # "ok" | "stale" | "failed"
+    latency_ms: float | None
+    as_of: datetime | None
+    code: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"channel": self.channel, "outcome": self.outcome}
+        if self.latency_ms is not None:
+            body["latencyMs"] = round(self.latency_ms, 2)
+        if self.as_of is not None:
+            body["asOf"] = self.as_of.isoformat()
+        if self.code is not None:
+            body["code"] = self.code
+        return body
+
+
+@dataclass
+class SourceLog:
+    """Per-request record of channel calls and of the fields they degraded."""
+
+    calls: list[SourceCall] = field(default_factory=list)
+    notices: list[GraphQLError] = field(default_factory=list)
+
+    async def observe(self, pending: Awaitable[ChannelAnswer[T]]) -> ChannelAnswer[T]:
+        """Await one channel call and record its outcome (once per call, not per field)."""
+        try:
+            answer = await pending
+        except ChannelError as exc:
+            self.failed(exc)
+            raise
+        self.answered(answer)
+        return answer
+
+    def answered(self, answer: ChannelAnswer[Any]) -> None:
+        outcome = "stale" if answer.stale else "ok"
+        self.calls.append(SourceCall(answer.channel, outcome, answer.latency_ms, answer.as_of))
+
+    def failed(self, error: ChannelError) -> None:
+        self.calls.append(SourceCall(error.channel, "failed", None, None, error.code))
+
+    def degrade(self, path: list[str | int], message: str, extensions: dict[str, Any]) -> None:
+        self.notices.append(GraphQLError(message, path=path, extensions=extensions))
+
+    def summary(self) -> list[dict[str, Any]]:
+        return [call.as_json() for call in self.calls]

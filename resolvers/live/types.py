@@ -1,0 +1,135 @@
+"""GraphQL types of live channel data: money, promotions, availability, orders, tickets."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+
+from channels import records
+
+
+@strawberry.type(description="An amount of money.")
+class Money:
+    amount: float
+    currency: str
+
+
+@strawberry.type(description="A promotion the web shop applies to a product.")
+class Promotion:
+    id: strawberry.ID
+    label: str
+    percent_off: float
+
+    @classmethod
+    def from_record(cls, promotion: records.Promotion) -> Promotion:
+        return cls(
+            id=strawberry.ID(promotion.id),
+            label=promotion.label,
+            percent_off=promotion.percent_off,
+        )
+
+
+@strawberry.type(description="Units available in one store (from the OMS).")
+class StoreAvailability:
+    store_id: strawberry.ID
+    available: int
+
+
+@strawberry.type(description="Where a product can be had right now.")
+class ProductAvailability:
+    online: int
+    stores: list[StoreAvailability]
+
+    @classmethod
+    def from_record(cls, item: records.Availability) -> ProductAvailability:
+        return cls(
+            online=item.online,
+            stores=[
+                StoreAvailability(store_id=strawberry.ID(s.store_id), available=s.available)
+                for s in item.stores
+            ],
+        )
+
+
+@strawberry.type(description="Availability of a cart line: online, and in a given store.")
+class LineAvailability:
+    record: strawberry.Private[records.Availability]
+
+    @strawberry.field
+    def online(self) -> int:
+        return self.record.online
+
+    @strawberry.field(description="Units available in this store; 0 when it has none.")
+    def in_store(self, store_id: strawberry.ID) -> int:
+        return next((s.available for s in self.record.stores if s.store_id == store_id), 0)
+
+
+@strawberry.enum(description="How an order reaches the customer.")
+class Fulfilment(Enum):
+    DELIVERY = "DELIVERY"
+    CLICK_AND_COLLECT = "CLICK_AND_COLLECT"
+
+
+@strawberry.type(description="One step of an order's life.")
+class OrderEvent:
+    status: str
+    at: datetime
+
+
+@strawberry.type(description="An order, as the order-management system knows it.")
+class Order:
+    id: strawberry.ID
+    created_at: datetime
+    status: str
+    fulfilment: Fulfilment
+    store_id: strawberry.ID | None
+    total: Money
+    timeline: list[OrderEvent]
+
+    @classmethod
+    def from_record(cls, order: records.Order) -> Order:
+        return cls(
+            id=strawberry.ID(order.id),
+            created_at=order.created_at,
+            status=order.status,
+            fulfilment=Fulfilment(order.fulfilment),
+            store_id=strawberry.ID(order.store_id) if order.store_id else None,
+            total=Money(amount=order.total, currency="EUR"),
+            timeline=[OrderEvent(status=e.status, at=e.at) for e in order.timeline],
+        )
+
+
+@strawberry.enum(description="Whether a ticket is still being worked on.")
+class TicketStatus(Enum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+@strawberry.type(description="A contact-centre ticket.")
+class Ticket:
+    id: strawberry.ID
+    subject: str
+    status: str
+    channel: str
+    opened_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_record(cls, ticket: records.Ticket) -> Ticket:
+        return cls(
+            id=strawberry.ID(ticket.id),
+            subject=ticket.subject,
+            status=ticket.status,
+            channel=ticket.channel,
+            opened_at=ticket.opened_at,
+            updated_at=ticket.updated_at,
+        )
+
+
+@strawberry.type(description="How the mobile backend knows a device.")
+class DeviceRegistration:
+    platform: str
+    push_enabled: bool
+    registered_at: datetime

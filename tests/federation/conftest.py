@@ -1,0 +1,127 @@
+"""Federation fixtures: the five simulators as real servers on loopback, the graph seeded with
+the same seed (so SKUs, store ids and customer numbers line up), and a fresh gateway per test (so
+one test's open breaker never leaks into the next)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import pytest
+import redis
+from aiohttp import web
+
+from gateway.services import free_port
+from graph import GraphDatabase
+from graph.seed import customer_batches, reference_data, seed_graph
+from simulators import SimulatorConfig, create_app
+from tests.conftest import Gateway, Services, running_gateway
+
+SEED, CUSTOMERS = 11, 60
+SYSTEMS = ("webshop", "stores", "oms", "contact", "mobile")
+
+
+@dataclass(frozen=True)
+class Systems:
+    urls: dict[str, str]
+    session: aiohttp.ClientSession
+
+    async def get(self, system: str, path: str, **params: str) -> Any:
+        async with self.session.get(self.urls[system] + path, params=params or None) as r:
+            assert r.status == 200, await r.text()
+            return await r.json()
+
+    async def post(self, system: str, path: str, body: Any) -> Any:
+        async with self.session.post(self.urls[system] + path, json=body) as r:
+            assert r.status < 300, await r.text()
+            return await r.json()
+
+    async def faults(self, system: str, **faults: Any) -> None:
+        await self.post(system, "/admin/faults", faults)
+
+    async def reset_all(self) -> None:
+        for system in SYSTEMS:
+            await self.post(system, "/admin/reset", {})
+
+
+@pytest.fixture(scope="session")
+async def seeded(graph: GraphDatabase) -> GraphDatabase:
+    await seed_graph(graph, customers=CUSTOMERS, seed=SEED, batch_size=30)
+    return graph
+
+
+@pytest.fixture(scope="session")
+async def systems() -> AsyncIterator[Systems]:
+    config = SimulatorConfig(seed=SEED, customers=CUSTOMERS)
+    async with AsyncExitStack() as stack:
+        urls: dict[str, str] = {}
+        for system in SYSTEMS:
+            runner = web.AppRunner(create_app(system, config))
+            await runner.setup()
+            stack.push_async_callback(runner.cleanup)
+            port = free_port()
+            await web.TCPSite(runner, "127.0.0.1", port).start()
+            urls[system] = f"http://127.0.0.1:{port}"
+        timeout = aiohttp.ClientTimeout(total=10)
+        session = await stack.enter_async_context(aiohttp.ClientSession(timeout=timeout))
+        yield Systems(urls=urls, session=session)
+
+
+@pytest.fixture
+def clean_stale_answers(services: Services) -> Iterator[None]:
+    client = redis.Redis.from_url(services.redis.config.url)
+    try:
+        for key in client.scan_iter("parcours:stale:*"):
+            client.delete(key)
+        yield
+    finally:
+        client.close()
+
+
+@pytest.fixture
+async def fed(
+    services: Services, seeded: GraphDatabase, systems: Systems, clean_stale_answers: None
+) -> AsyncIterator[Gateway]:
+    await systems.reset_all()
+    settings = services.settings(
+        migrate_on_start=False,
+        port=free_port(),
+        channel_call_timeout_s=0.5,
+        request_deadline_s=0.8,
+        channel_breaker_threshold=3,
+        channel_breaker_ttl_s=0.5,
+        channel_retries=0,
+        **{f"{system}_url": url for system, url in systems.urls.items()},
+    )
+    async with running_gateway(settings) as gateway:
+        yield gateway
+    await systems.reset_all()
+
+
+def seeded_customers() -> list[dict[str, Any]]:
+    """The seeded customers with their identities by kind and whether they have a cart."""
+    reference = reference_data(SEED)
+    found: list[dict[str, Any]] = []
+    for batch in customer_batches(SEED, reference, CUSTOMERS):
+        carts = {row["customerId"] for row in batch.carts}
+        for customer in batch.customers:
+            identities: dict[str, list[str]] = {}
+            for row in batch.identities:
+                if row["customerId"] == customer["id"]:
+                    identities.setdefault(row["kind"], []).append(row["value"])
+            found.append(
+                {"id": customer["id"], "identities": identities, "hasCart": customer["id"] in carts}
+            )
+    return found
+
+
+def a_customer(*kinds: str, cart: bool = False) -> dict[str, Any]:
+    for customer in seeded_customers():
+        if all(kind in customer["identities"] for kind in kinds) and (
+            customer["hasCart"] or not cart
+        ):
+            return customer
+    raise AssertionError(f"no seeded customer with {kinds} and cart={cart}")

@@ -1,0 +1,206 @@
+"""Every channel-fed field returns the simulators' own values for the seeded customers."""
+
+from tests.conftest import Gateway
+from tests.federation.conftest import Systems, a_customer, seeded_customers
+
+
+async def test_cart_lines_carry_live_prices_promotions_availability_and_a_total(
+    fed: Gateway, systems: Systems
+):
+    customer = a_customer(cart=True)
+    body = await fed.query(
+        """query($id: ID!) { customer(id: $id) { cart {
+             lines { quantity product { sku } unitPrice { amount currency }
+                     promotion { id percentOff } availability { online inStore(storeId: "ST001") } }
+             total { amount currency } } } }""",
+        {"id": customer["id"]},
+    )
+    assert "errors" not in body, body
+    lines = body["data"]["customer"]["cart"]["lines"]
+    assert lines
+    skus = [line["product"]["sku"] for line in lines]
+    prices = {
+        p["sku"]: p
+        for p in (await systems.get("webshop", "/api/v1/prices", skus=",".join(skus)))["prices"]
+    }
+    stock = {
+        a["sku"]: a
+        for a in (await systems.get("oms", "/oms/availability", skus=",".join(skus)))[
+            "availability"
+        ]
+    }
+    expected_total = 0.0
+    for line in lines:
+        price = prices[line["product"]["sku"]]
+        assert line["unitPrice"] == {"amount": price["amount"], "currency": price["currency"]}
+        promo = price["promotion"]
+        assert line["promotion"] == (
+            {"id": promo["id"], "percentOff": promo["percentOff"]} if promo else None
+        )
+        off = promo["percentOff"] if promo else 0
+        expected_total += price["amount"] * (1 - off / 100) * line["quantity"]
+        availability = stock[line["product"]["sku"]]
+        assert line["availability"]["online"] == availability["online"]
+        in_st001 = next(
+            (s["available"] for s in availability["stores"] if s["storeId"] == "ST001"), 0
+        )
+        assert line["availability"]["inStore"] == in_st001
+    total = body["data"]["customer"]["cart"]["total"]
+    assert total == {"amount": round(expected_total, 2), "currency": "EUR"}
+    sources = {s["channel"]: s["outcome"] for s in body["extensions"]["sources"]}
+    assert sources == {"webshop": "ok", "oms": "ok"}
+
+
+async def test_a_price_change_in_the_web_shop_shows_on_the_next_read(
+    fed: Gateway, systems: Systems
+):
+    customer = a_customer(cart=True)
+    query = """query($id: ID!) { customer(id: $id) { cart {
+                 lines { product { sku } unitPrice { amount } } } } }"""
+    first = await fed.query(query, {"id": customer["id"]})
+    sku = first["data"]["customer"]["cart"]["lines"][0]["product"]["sku"]
+    async with systems.session.put(
+        f"{systems.urls['webshop']}/admin/prices/{sku}", json={"amount": 1234.5}
+    ) as response:
+        assert response.status < 300
+    again = await fed.query(query, {"id": customer["id"]})
+    lines = again["data"]["customer"]["cart"]["lines"]
+    line = next(line for line in lines if line["product"]["sku"] == sku)
+    assert line["unitPrice"] == {"amount": 1234.5}
+
+
+async def test_orders_and_tickets_come_from_the_oms_and_the_contact_centre(
+    fed: Gateway, systems: Systems
+):
+    customer = a_customer("email", "contact_centre_id")
+    email = customer["identities"]["email"][0]
+    cc_id = customer["identities"]["contact_centre_id"][0]
+    body = await fed.query(
+        """query($id: ID!) { customer(id: $id) {
+             orders(first: 50) { edges { node { id status fulfilment timeline { status } } }
+                                 pageInfo { hasNextPage } }
+             tickets(first: 50) { edges { node { id subject status } } } } }""",
+        {"id": customer["id"]},
+    )
+    assert "errors" not in body, body
+    orders = await systems.get("oms", "/oms/orders", customerEmail=email, pageSize="50")
+    assert [e["node"]["id"] for e in body["data"]["customer"]["orders"]["edges"]] == [
+        o["orderId"] for o in orders["items"]
+    ]
+    assert [e["node"]["status"] for e in body["data"]["customer"]["orders"]["edges"]] == [
+        o["status"] for o in orders["items"]
+    ]
+    tickets = await systems.get("contact", f"/cc/v2/customers/{cc_id}/tickets", pageSize="50")
+    assert tickets["items"], "the seeded customer should have tickets"
+    assert [e["node"]["id"] for e in body["data"]["customer"]["tickets"]["edges"]] == [
+        t["ticketId"] for t in tickets["items"]
+    ]
+
+
+async def test_order_pages_follow_cursors_without_gaps_or_duplicates(
+    fed: Gateway, systems: Systems
+):
+    for customer in seeded_customers():
+        email = customer["identities"]["email"][0]
+        truth = await systems.get("oms", "/oms/orders", customerEmail=email, pageSize="100")
+        if len(truth["items"]) >= 3:
+            break
+    else:
+        raise AssertionError("no seeded customer has three orders or more")
+    seen: list[str] = []
+    after = None
+    for _ in range(50):
+        body = await fed.query(
+            """query($id: ID!, $after: String) { customer(id: $id) {
+                 orders(first: 2, after: $after) { edges { cursor node { id } }
+                   pageInfo { hasNextPage endCursor } } } }""",
+            {"id": customer["id"], "after": after},
+        )
+        connection = body["data"]["customer"]["orders"]
+        seen += [edge["node"]["id"] for edge in connection["edges"]]
+        if not connection["pageInfo"]["hasNextPage"]:
+            break
+        after = connection["pageInfo"]["endCursor"]
+    assert seen == [order["orderId"] for order in truth["items"]]
+
+
+async def test_product_availability_and_store_stock_are_live(fed: Gateway, systems: Systems):
+    body = await fed.query(
+        """{ product(sku: "SKU-00001") { availability(storeIds: ["ST001", "ST002"]) {
+               online stores { storeId available } } }
+             store(id: "ST001") { stock(sku: "SKU-00001") } }"""
+    )
+    assert "errors" not in body, body
+    truth = (
+        await systems.get("oms", "/oms/availability", skus="SKU-00001", storeIds="ST001,ST002")
+    )["availability"][0]
+    availability = body["data"]["product"]["availability"]
+    assert availability["online"] == truth["online"]
+    expected = {s["storeId"]: s["available"] for s in truth["stores"]}
+    assert {s["storeId"]: s["available"] for s in availability["stores"]} == {
+        "ST001": expected.get("ST001", 0),
+        "ST002": expected.get("ST002", 0),
+    }
+    stock = await systems.get("stores", "/pos/stores/ST001/stock", skus="SKU-00001")
+    assert body["data"]["store"]["stock"] == stock["stock"][0]["onHand"]
+
+
+async def test_devices_show_their_mobile_registration(fed: Gateway, systems: Systems):
+    customer = a_customer("app_install_id")
+    install = customer["identities"]["app_install_id"][0]
+    truth = await systems.get("mobile", "/mobile/devices", installId=install)
+    body = await fed.query(
+        """query($id: ID!) { customer(id: $id) { devices { id registration {
+             platform pushEnabled } } } }""",
+        {"id": customer["id"]},
+    )
+    assert "errors" not in body, body
+    devices = {d["id"]: d["registration"] for d in body["data"]["customer"]["devices"]}
+    rows = truth.get("items", truth.get("devices"))
+    assert rows, "the seeded customer should have a registered device"
+    for row in rows:
+        assert devices[row["deviceId"]]["platform"] == row["platform"]
+
+
+async def test_store_receipts_not_yet_in_the_graph_appear_in_history_once(
+    fed: Gateway, systems: Systems
+):
+    for customer in seeded_customers():
+        numbers = customer["identities"].get("pos_customer_number", [])
+        if (
+            numbers
+            and (await systems.get("stores", f"/pos/customers/{numbers[0]}/receipts"))["total"]
+        ):
+            pos = numbers[0]
+            break
+    else:
+        raise AssertionError("no seeded customer has in-store receipts")
+    receipt = await systems.post(
+        "stores",
+        "/pos/receipts",
+        {"posNumber": pos, "storeId": "ST001", "lines": [{"sku": "SKU-00002", "qty": 1}]},
+    )
+    receipt_id = receipt["eventId"]
+    body = await fed.query(
+        """query($id: ID!) { customer(id: $id) { history(first: 100) {
+             edges { node { id type channel store { id } } } } } }""",
+        {"id": customer["id"]},
+    )
+    assert "errors" not in body, body
+    nodes = [e["node"] for e in body["data"]["customer"]["history"]["edges"]]
+    ids = [n["id"] for n in nodes]
+    assert len(ids) == len(set(ids))
+    seeded_purchases = [
+        r["eventId"]
+        for r in (await systems.get("stores", f"/pos/customers/{pos}/receipts", pageSize="50"))[
+            "items"
+        ]
+    ]
+    assert set(seeded_purchases) <= set(ids)  # already in the graph: shown once, not twice
+    merged = next(n for n in nodes if n["id"] == receipt_id)
+    assert merged == {
+        "id": receipt_id,
+        "type": "PURCHASE",
+        "channel": "STORE",
+        "store": {"id": "ST001"},
+    }
