@@ -32,6 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--latency-ms", type=float, default=0.0, help="base latency per request")
     parser.add_argument("--jitter-ms", type=float, default=0.0, help="uniform extra latency")
     parser.add_argument("--rng-seed", type=int, default=0, help="seed of the jitter and faults")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (0.0.0.0 only inside a container)"
+    )
     return parser
 
 
@@ -68,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except ValueError as exc:
         parser.error(str(exc))
-    return run(assignments, config)
+    return run(assignments, config, host=args.host)
 
 
 if __name__ == "__main__":

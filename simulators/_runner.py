@@ -1,8 +1,9 @@
 """Serves simulators on loopback ports in one process until SIGINT or SIGTERM.
 
-Binds 127.0.0.1 only. Announces each system's URL on stdout once it listens, so a supervisor (or a
-human) knows where to look. On a signal it stops every server, letting in-flight requests finish
-for a short grace period (blackholed ones are released at once). It must never pick ports itself.
+Binds 127.0.0.1 unless told otherwise (``--host``, for a container). Announces each system's URL
+on stdout once it listens, so a supervisor (or a human) knows where to look. On a signal it stops
+every server, letting in-flight requests finish for a short grace period (blackholed ones are
+released at once). It must never pick ports itself.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ async def serve(
     assignments: Sequence[tuple[str, int]],
     config: SimulatorConfig,
     announce: Callable[[str], None] = _announce,
+    host: str = HOST,
 ) -> None:
     """Serve each ``(system, port)`` until the process gets SIGINT or SIGTERM."""
     stop = asyncio.Event()
@@ -44,8 +46,8 @@ async def serve(
             )
             await runner.setup()
             runners.append(runner)
-            await web.TCPSite(runner, HOST, port).start()
-            announce(f"{system:<8} http://{HOST}:{port}")
+            await web.TCPSite(runner, host, port).start()
+            announce(f"{system:<8} http://{host}:{port}")
         await stop.wait()
     finally:
         for runner in reversed(runners):
@@ -54,10 +56,10 @@ async def serve(
             loop.remove_signal_handler(signum)
 
 
-def run(assignments: Sequence[tuple[str, int]], config: SimulatorConfig) -> int:
+def run(assignments: Sequence[tuple[str, int]], config: SimulatorConfig, host: str = HOST) -> int:
     """Serve until stopped; 0 on a clean stop, 1 when a port cannot be bound."""
     try:
-        asyncio.run(serve(assignments, config))
+        asyncio.run(serve(assignments, config, host=host))
     except OSError as exc:
         sys.stderr.write(f"simulators: cannot listen: {exc}\n")
         return 1

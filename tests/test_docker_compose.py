@@ -16,6 +16,7 @@ def test_compose_runs_the_official_images_and_the_gateway_build():
     assert services["neo4j"]["image"] == "neo4j:5.26-community"
     assert services["redis"]["image"] == "redis:7"
     assert services["gateway"]["build"] == "."
+    assert services["simulators"]["command"][:4] == ["python", "-m", "simulators", "all"]
     assert (ROOT / "Dockerfile").exists()
 
 

@@ -1,0 +1,105 @@
+"""Benchmark the federation fan-out: gateway latency minus the slowest channel's, same run.
+
+Needs ``make up`` running (ideally started with ``PARCOURS_SIMULATOR_LATENCY_MS=0
+PARCOURS_SIMULATOR_JITTER_MS=0`` so the only latency is the fixed one this script injects):
+
+    .venv/bin/python -m bench.fan_out --latency-ms 20 --rate 20 --duration 10
+
+It sets every simulator to +N ms, measures a direct call to each system (the channel baseline) and
+the context query that touches all five, at the same fixed rate, then resets the simulators.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+from pathlib import Path
+
+import aiohttp
+
+from bench.load import run_load
+from gateway.settings import CHANNEL_SYSTEMS, Settings
+from graph import GraphDatabase
+
+QUERY = """
+query FanOut($id: ID!) {
+  customer(id: $id) {
+    displayName
+    cart { version total { amount } lines { unitPrice { amount } availability { online } } }
+    orders(first: 3) { edges { node { id status } } }
+    tickets(first: 3) { edges { node { id } } }
+    devices { id registration { platform } }
+    history(first: 5) { edges { node { id } } }
+  }
+}
+"""
+
+_EVERYWHERE = """
+MATCH (c:Customer)-[:HAS_CART]->(:Cart {status: 'active'})
+WHERE EXISTS { (c)-[:IDENTIFIED_BY]->(:Identity {kind: 'contact_centre_id'}) }
+  AND EXISTS { (c)-[:IDENTIFIED_BY]->(:Identity {kind: 'pos_customer_number'}) }
+  AND EXISTS { (c)-[:IDENTIFIED_BY]->(:Identity {kind: 'app_install_id'}) }
+RETURN c.id AS id ORDER BY c.id LIMIT 200
+"""
+
+
+async def _customers(settings: Settings) -> list[str]:
+    db = GraphDatabase.connect(
+        settings.bolt_uri, settings.neo4j_credentials(), settings.neo4j_database
+    )
+    try:
+        return [str(row["id"]) for row in await db.read(_EVERYWHERE)]
+    finally:
+        await db.close()
+
+
+async def _set_latency(settings: Settings, latency_ms: float | None) -> None:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
+        for system in CHANNEL_SYSTEMS:
+            url = settings.channel_url(system)
+            path = "/admin/reset" if latency_ms is None else "/admin/faults"
+            body = {} if latency_ms is None else {"latencyMs": latency_ms}
+            async with session.post(url + path, json=body) as response:
+                response.raise_for_status()
+
+
+async def main(latency_ms: float, rate: float, duration: float, base: str) -> dict[str, object]:
+    settings = Settings()
+    ids = await _customers(settings)
+    await _set_latency(settings, latency_ms)
+    try:
+        body = lambda i: {"query": QUERY, "variables": {"id": ids[i % len(ids)]}}  # noqa: E731
+        await run_load(f"{base}/graphql", 10, 2, body)  # warm-up (stale answers, plans)
+        direct = await run_load(
+            f"{settings.channel_url('oms')}/oms/availability?skus=SKU-00001",
+            rate,
+            duration,
+            lambda _: None,
+        )
+        gateway = await run_load(f"{base}/graphql", rate, duration, body)
+    finally:
+        await _set_latency(settings, None)
+    report = {
+        "scenario": f"fan-out to five systems at +{latency_ms:.0f} ms",
+        "slowestChannelDirect": direct.as_dict(),
+        "gateway": gateway.as_dict(),
+        "gatewayMinusChannelP50Ms": round(gateway.p50_ms - direct.p50_ms, 2),
+        "gatewayMinusChannelP99Ms": round(gateway.p99_ms - direct.p99_ms, 2),
+    }
+    print(json.dumps(report, indent=2))
+    return report
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--latency-ms", type=float, default=20.0)
+    parser.add_argument("--rate", type=float, default=20.0)
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--url", default="http://127.0.0.1:8080")
+    args = parser.parse_args()
+    result = asyncio.run(main(args.latency_ms, args.rate, args.duration, args.url))
+    out = Path(__file__).parent / "results" / f"{dt.date.today().isoformat()}-fan-out.json"
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"written {out}")
