@@ -115,7 +115,7 @@ def down_command() -> None:
         console.print(f"Stopping `parcours up` (pid {pid})…")
         terminate(pid, timeout=90)
     LocalStack(settings).stop()
-    console.print("Gateway, Neo4j and Redis stopped.")
+    console.print("Gateway, simulators, Neo4j and Redis stopped.")
 
 
 def up_command(
