@@ -24,7 +24,9 @@ Row = dict[str, Any]
 
 def to_datetime(value: object) -> datetime:
     """A timezone-aware ``datetime`` from a Neo4j temporal (or a native one)."""
-    if isinstance(value, Neo4jDateTime):
+    if isinstance(value, str):
+        native = datetime.fromisoformat(value)
+    elif isinstance(value, Neo4jDateTime):
         native = value.to_native()
     elif isinstance(value, datetime):
         native = value
@@ -51,7 +53,7 @@ def _identity(row: Row) -> Identity:
     )
 
 
-def _cart(row: Row) -> Cart:
+def cart(row: Row) -> Cart:
     lines = tuple(
         CartLine(
             product=product(line),
@@ -78,7 +80,7 @@ def customer_profile(row: Row) -> CustomerProfile:
         created_at=to_datetime(row["createdAt"]),
         identities=tuple(_identity(item) for item in row["identities"]),
         devices=tuple(Device(id=d["id"], kind=d["kind"], os=d["os"]) for d in row["devices"]),
-        cart=_cart(carts[0]) if carts else None,
+        cart=cart(carts[0]) if carts else None,
     )
 
 

@@ -52,6 +52,15 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX product_category IF NOT EXISTS FOR (n:Product) ON (n.category)",
         ),
     ),
+    Migration(
+        3,
+        "idempotency keys of writes",
+        (
+            "CREATE CONSTRAINT idempotency_key IF NOT EXISTS "
+            "FOR (n:IdempotencyKey) REQUIRE n.key IS UNIQUE",
+            "CREATE INDEX idempotency_expiry IF NOT EXISTS FOR (n:IdempotencyKey) ON (n.expiresAt)",
+        ),
+    ),
 )
 
 _MIGRATION_KEY: LiteralString = (

@@ -35,3 +35,7 @@ class NotFound(ParcoursError):
 
 class Forbidden(ParcoursError):
     code = "FORBIDDEN"
+
+
+class VersionConflict(ParcoursError):
+    code = "VERSION_CONFLICT"

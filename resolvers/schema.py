@@ -15,6 +15,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 
+from resolvers.carts.mutations import CartMutations
 from resolvers.catalog.queries import CatalogQueries
 from resolvers.customers.queries import CustomerQueries
 from resolvers.extensions import CodedErrors, Diagnostics, SourcesReport
@@ -22,6 +23,11 @@ from resolvers.extensions import CodedErrors, Diagnostics, SourcesReport
 
 @strawberry.type(description="Read the customer context.")
 class Query(CustomerQueries, CatalogQueries):
+    pass
+
+
+@strawberry.type(description="Change the customer context.")
+class Mutation(CartMutations):
     pass
 
 
@@ -56,4 +62,4 @@ def build_schema(limits: SchemaLimits | None = None) -> strawberry.Schema:
     ]
     if limits.diagnostics:
         extensions.append(Diagnostics)
-    return strawberry.Schema(query=Query, extensions=extensions)
+    return strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions)

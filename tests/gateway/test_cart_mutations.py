@@ -1,0 +1,222 @@
+"""The shared cart's mutations: versioned, idempotent, all-or-nothing, safe under concurrency."""
+
+import asyncio
+import uuid
+
+import pytest
+
+from graph import GraphDatabase
+from tests.conftest import Gateway
+
+ADD = """
+mutation($c: ID!, $sku: ID!, $q: Int!, $key: String!, $v: Int, $ch: Channel!) {
+  addCartItem(customerId: $c, sku: $sku, quantity: $q, channel: $ch, idempotencyKey: $key,
+              expectedVersion: $v) {
+    id version lines { quantity addedVia product { sku } }
+  }
+}
+"""
+SET = """
+mutation($c: ID!, $sku: ID!, $q: Int!, $key: String!, $v: Int, $ch: Channel!) {
+  setCartItemQuantity(customerId: $c, sku: $sku, quantity: $q, channel: $ch,
+                      idempotencyKey: $key, expectedVersion: $v) { version lines { quantity } }
+}
+"""
+REMOVE = """
+mutation($c: ID!, $sku: ID!, $key: String!) {
+  removeCartItem(customerId: $c, sku: $sku, channel: WEB, idempotencyKey: $key) {
+    version lines { product { sku } } }
+}
+"""
+CLEAR = """
+mutation($c: ID!, $key: String!) {
+  clearCart(customerId: $c, channel: APP, idempotencyKey: $key) { version lines { quantity } }
+}
+"""
+READ = "query($c: ID!) { customer(id: $c) { cart { version lines { quantity product { sku } } } } }"
+
+
+def key() -> str:
+    return f"test-{uuid.uuid4().hex}"
+
+
+@pytest.fixture
+async def new_customers(graph: GraphDatabase):
+    async def make(count: int = 1) -> list[str]:
+        ids = [f"cus_cart_{uuid.uuid4().hex[:12]}" for _ in range(count)]
+        await graph.write(
+            "UNWIND $ids AS id CREATE (:Customer {id: id, displayName: 'Cart Test', "
+            "createdAt: datetime()})",
+            {"ids": ids},
+        )
+        return ids
+
+    return make
+
+
+async def _add(
+    gateway: Gateway,
+    customer: str,
+    *,
+    sku: str = "FX-P1",
+    quantity: int = 1,
+    version: int | None = None,
+    channel: str = "STORE",
+    idem: str | None = None,
+):
+    return await gateway.query(
+        ADD,
+        {
+            "c": customer,
+            "sku": sku,
+            "q": quantity,
+            "key": idem or key(),
+            "v": version,
+            "ch": channel,
+        },
+    )
+
+
+async def test_adding_creates_the_cart_then_increments_the_line_and_the_version(
+    gateway: Gateway, new_customers
+):
+    [customer] = await new_customers()
+    first = (await _add(gateway, customer, quantity=2))["data"]["addCartItem"]
+    assert first["version"] == 1
+    assert first["lines"] == [{"quantity": 2, "addedVia": "STORE", "product": {"sku": "FX-P1"}}]
+    second = (await _add(gateway, customer, quantity=3, channel="APP"))["data"]["addCartItem"]
+    assert second["version"] == 2
+    assert second["lines"] == [{"quantity": 5, "addedVia": "STORE", "product": {"sku": "FX-P1"}}]
+    read = await gateway.query(READ, {"c": customer})
+    assert read["data"]["customer"]["cart"] == {
+        "version": 2,
+        "lines": [{"quantity": 5, "product": {"sku": "FX-P1"}}],
+    }
+
+
+async def test_a_replayed_key_returns_the_first_answer_with_no_second_effect(
+    gateway: Gateway, new_customers
+):
+    [customer] = await new_customers()
+    idem = key()
+    first = await _add(gateway, customer, quantity=2, idem=idem)
+    replay = await _add(gateway, customer, quantity=2, idem=idem)
+    assert replay["data"] == first["data"]
+    read = await gateway.query(READ, {"c": customer})
+    assert read["data"]["customer"]["cart"]["version"] == 1
+    assert read["data"]["customer"]["cart"]["lines"][0]["quantity"] == 2
+
+
+async def test_a_key_reused_with_other_arguments_is_bad_user_input(gateway: Gateway, new_customers):
+    [customer] = await new_customers()
+    idem = key()
+    await _add(gateway, customer, quantity=2, idem=idem)
+    body = await _add(gateway, customer, quantity=3, idem=idem)
+    assert body["data"]["addCartItem"] is None
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert body["errors"][0]["extensions"]["argument"] == "idempotencyKey"
+
+
+async def test_a_stale_expected_version_is_a_conflict_and_changes_nothing(
+    gateway: Gateway, new_customers
+):
+    [customer] = await new_customers()
+    await _add(gateway, customer)
+    await _add(gateway, customer, sku="FX-P2")
+    body = await _add(gateway, customer, sku="FX-P3", version=1)
+    assert body["data"]["addCartItem"] is None
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "VERSION_CONFLICT"
+    assert error["extensions"]["currentVersion"] == 2
+    cart = (await gateway.query(READ, {"c": customer}))["data"]["customer"]["cart"]
+    assert cart["version"] == 2
+    assert [line["product"]["sku"] for line in cart["lines"]] == ["FX-P1", "FX-P2"]
+
+
+async def test_set_remove_and_clear_each_bump_the_version(gateway: Gateway, new_customers):
+    [customer] = await new_customers()
+    await _add(gateway, customer)
+    await _add(gateway, customer, sku="FX-P2")
+    body = await gateway.query(
+        SET, {"c": customer, "sku": "FX-P1", "q": 7, "key": key(), "v": 2, "ch": "WEB"}
+    )
+    assert body["data"]["setCartItemQuantity"] == {
+        "version": 3,
+        "lines": [{"quantity": 7}, {"quantity": 1}],
+    }
+    body = await gateway.query(REMOVE, {"c": customer, "sku": "FX-P2", "key": key()})
+    assert body["data"]["removeCartItem"] == {
+        "version": 4,
+        "lines": [{"product": {"sku": "FX-P1"}}],
+    }
+    body = await gateway.query(CLEAR, {"c": customer, "key": key()})
+    assert body["data"]["clearCart"] == {"version": 5, "lines": []}
+
+
+async def test_unknown_things_are_not_found_and_bad_arguments_never_reach_the_graph(
+    gateway: Gateway, new_customers
+):
+    [customer] = await new_customers()
+    unknown_sku = await _add(gateway, customer, sku="FX-NOPE")
+    assert unknown_sku["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    unknown_customer = await _add(gateway, "cus_nobody_here")
+    assert unknown_customer["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    missing_line = await gateway.query(REMOVE, {"c": customer, "sku": "FX-P5", "key": key()})
+    assert missing_line["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    assert (await gateway.query(READ, {"c": customer}))["data"]["customer"]["cart"] is None
+    for bad in ({"q": 0}, {"q": 1000}, {"key": "short"}, {"sku": "FX P1"}):
+        variables = {
+            "c": customer,
+            "sku": "FX-P1",
+            "q": 1,
+            "key": key(),
+            "v": None,
+            "ch": "WEB",
+            **bad,
+        }
+        body = await gateway.query(ADD, variables)
+        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", bad
+        assert body["extensions"]["cypherRoundTrips"] == 0
+
+
+@pytest.mark.timeout(180)
+async def test_concurrent_conflicting_pairs_have_exactly_one_winner_each(
+    gateway: Gateway, new_customers
+):
+    customers = await new_customers(100)
+    await asyncio.gather(*(_add(gateway, c) for c in customers))  # every cart at version 1
+
+    def set_quantity(customer: str, quantity: int, channel: str):
+        return gateway.query(
+            SET, {"c": customer, "sku": "FX-P1", "q": quantity, "key": key(), "v": 1, "ch": channel}
+        )
+
+    answers = await asyncio.gather(
+        *(
+            call
+            for n, c in enumerate(customers)
+            for call in (set_quantity(c, 10 + n, "WEB"), set_quantity(c, 500 + n, "STORE"))
+        )
+    )
+    for n, customer in enumerate(customers):
+        web, store = answers[2 * n], answers[2 * n + 1]
+        winners = [a for a in (web, store) if a["data"]["setCartItemQuantity"] is not None]
+        losers = [a for a in (web, store) if a["data"]["setCartItemQuantity"] is None]
+        assert len(winners) == 1
+        assert len(losers) == 1
+        assert losers[0]["errors"][0]["extensions"]["code"] == "VERSION_CONFLICT"
+        expected = 10 + n if winners[0] is web else 500 + n
+        cart = (await gateway.query(READ, {"c": customer}))["data"]["customer"]["cart"]
+        assert cart["version"] == 2
+        assert cart["lines"] == [{"quantity": expected, "product": {"sku": "FX-P1"}}]
+
+
+@pytest.mark.timeout(180)
+async def test_concurrent_adds_without_expected_version_lose_no_update(
+    gateway: Gateway, new_customers
+):
+    [customer] = await new_customers()
+    answers = await asyncio.gather(*(_add(gateway, customer) for _ in range(200)))
+    assert all("errors" not in answer for answer in answers)
+    cart = (await gateway.query(READ, {"c": customer}))["data"]["customer"]["cart"]
+    assert cart == {"version": 200, "lines": [{"quantity": 200, "product": {"sku": "FX-P1"}}]}
