@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 from channels import ChannelSystems
 from graph import GraphDatabase, RoundTripCounter
+from graph.stitching import StitchPolicy
+from resolvers.identities.loaders import IdentityLoaders
 from resolvers.live.loaders import ChannelBudget, LiveLoaders
 from resolvers.live.sources import SourceLog
 from resolvers.loaders import Loaders
@@ -29,10 +31,13 @@ class Context:
     request_id: str
     max_page_size: int
     round_trips: RoundTripCounter
+    stitch_policy: StitchPolicy = field(default_factory=StitchPolicy)
     sources: SourceLog = field(default_factory=SourceLog)
     loaders: Loaders = field(init=False)
     live: LiveLoaders = field(init=False)
+    identity_records: IdentityLoaders = field(init=False)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.graph)
+        self.identity_records = IdentityLoaders(self.graph)
         self.live = LiveLoaders(self.systems, ChannelBudget(self.channel_budget_s), self.sources)

@@ -19,6 +19,7 @@ from resolvers.carts.mutations import CartMutations
 from resolvers.catalog.queries import CatalogQueries
 from resolvers.customers.queries import CustomerQueries
 from resolvers.extensions import CodedErrors, Diagnostics, SourcesReport
+from resolvers.identities.mutations import IdentityMutations
 
 
 @strawberry.type(description="Read the customer context.")
@@ -27,7 +28,7 @@ class Query(CustomerQueries, CatalogQueries):
 
 
 @strawberry.type(description="Change the customer context.")
-class Mutation(CartMutations):
+class Mutation(CartMutations, IdentityMutations):
     pass
 
 

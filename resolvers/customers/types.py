@@ -16,6 +16,7 @@ from resolvers.customers.cart import Cart
 from resolvers.customers.history import history_connection
 from resolvers.customers.interaction import Interaction
 from resolvers.enums import Channel, IdentityKind, InteractionType
+from resolvers.identities.types import IdentityConflict, Merge
 from resolvers.live.types import DeviceRegistration, Order, Ticket, TicketStatus
 from resolvers.pagination import Connection, check_first
 
@@ -121,6 +122,18 @@ class Customer:
         status: TicketStatus | None = None,
     ) -> Connection[Ticket] | None:
         return await channel_views.tickets(info, self.profile, first, after, status)
+
+    @strawberry.field(description="Identifiers that were not linked automatically (to review).")
+    async def identity_conflicts(
+        self, info: strawberry.Info[Context, None]
+    ) -> list[IdentityConflict]:
+        found = await info.context.identity_records.conflicts.load(self.profile.id)
+        return [IdentityConflict.from_record(record) for record in found]
+
+    @strawberry.field(description="Anonymous profiles merged into this customer, newest first.")
+    async def merges(self, info: strawberry.Info[Context, None]) -> list[Merge]:
+        found = await info.context.identity_records.merges.load(self.profile.id)
+        return [Merge.from_record(record) for record in found]
 
     @strawberry.field(description="Products this customer is likely to want, best first.")
     async def recommendations(

@@ -1,0 +1,322 @@
+"""Identity stitching: link an identifier to a customer, merging an anonymous profile into a known
+one, and refusing what would be a false merge.
+
+Rules (one write transaction, both customers locked in id order so concurrent stitches never
+deadlock):
+- an identifier nobody holds is linked (within the per-kind limits);
+- one the customer already holds is a no-op (so a replay changes nothing);
+- one held by another customer: if exactly one of the two is anonymous (only web or app ids), the
+  anonymous profile merges into the known one, whoever asked; if both are anonymous, the other
+  merges into this one; if both are known, nothing moves and an ``IdentityConflict`` is recorded;
+- a link or merge that would exceed a per-kind limit is recorded as a conflict instead.
+A merge moves identities, devices, interactions, journeys and missing consents, merges the carts
+by the policy's rule, deletes the merged profile and leaves one ``Merge`` record saying what moved,
+so it can be audited and undone by hand.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, LiteralString
+
+import neo4j
+
+from graph.database import GraphDatabase
+from graph.identities import IdentityKind
+
+ANONYMOUS_KINDS = frozenset({IdentityKind.WEB_ANONYMOUS_ID, IdentityKind.APP_INSTALL_ID})
+DEFAULT_LIMITS: Mapping[IdentityKind, int] = {
+    IdentityKind.EMAIL: 3,
+    IdentityKind.PHONE: 3,
+    IdentityKind.LOYALTY_CARD: 2,
+    IdentityKind.WEB_ANONYMOUS_ID: 20,
+    IdentityKind.APP_INSTALL_ID: 5,
+    IdentityKind.POS_CUSTOMER_NUMBER: 3,
+    IdentityKind.CONTACT_CENTRE_ID: 2,
+}
+
+_LOCK: LiteralString = """
+UNWIND $ids AS id
+MATCH (c:Customer {id: id})
+SET c.stitchLock = coalesce(c.stitchLock, 0) + 1
+RETURN c.id AS id,
+       COLLECT { MATCH (c)-[:IDENTIFIED_BY]->(i:Identity) RETURN i.kind } AS kinds
+"""
+_OWNER: LiteralString = """
+MATCH (:Identity {kind: $kind, value: $value})<-[:IDENTIFIED_BY]-(o:Customer)
+RETURN o.id AS id ORDER BY id LIMIT 1
+"""
+_LINK: LiteralString = """
+MATCH (c:Customer {id: $customerId})
+MERGE (i:Identity {kind: $kind, value: $value})
+MERGE (c)-[r:IDENTIFIED_BY]->(i)
+  ON CREATE SET r.since = $now, r.source = $source, r.confidence = $confidence
+"""
+_UNLINK: LiteralString = """
+MATCH (c:Customer {id: $customerId})-[r:IDENTIFIED_BY]->(i:Identity {kind: $kind, value: $value})
+DELETE r
+WITH i WHERE NOT EXISTS { (i)<-[:IDENTIFIED_BY]-() }
+DELETE i
+RETURN count(*) AS n
+"""
+_CONFLICT: LiteralString = """
+MATCH (c:Customer {id: $customerId})
+CREATE (c)-[:HAS_CONFLICT]->(:IdentityConflict {id: $id, kind: $kind, value: $value,
+  reason: $reason, otherCustomerId: $otherId, at: $now, source: $source})
+"""
+_CART_LINES: LiteralString = """
+MATCH (c:Customer {id: $customerId})-[:HAS_CART]->(k:Cart {status: 'active'})
+RETURN k.id AS cartId, COLLECT { MATCH (k)-[l:CONTAINS]->(p:Product)
+  RETURN {sku: p.sku, qty: l.qty, addedAt: l.addedAt, addedVia: l.addedVia} } AS lines
+"""
+_MOVE: LiteralString = """
+MATCH (a:Customer {id: $mergedId}), (c:Customer {id: $survivorId})
+CALL (a, c) {
+  OPTIONAL MATCH (a)-[r:IDENTIFIED_BY]->(i:Identity)
+  FOREACH (_ IN CASE WHEN r IS NULL THEN [] ELSE [1] END |
+    MERGE (c)-[n:IDENTIFIED_BY]->(i) ON CREATE SET n = properties(r))
+  DELETE r
+  RETURN collect(i.kind + ':' + i.value) AS identities
+}
+CALL (a, c) {
+  OPTIONAL MATCH (a)-[r:USES]->(d:Device)
+  FOREACH (_ IN CASE WHEN r IS NULL THEN [] ELSE [1] END | MERGE (c)-[:USES]->(d))
+  DELETE r
+  RETURN collect(d.id) AS devices
+}
+CALL (a, c) {
+  OPTIONAL MATCH (a)-[r:DID]->(i:Interaction)
+  FOREACH (_ IN CASE WHEN r IS NULL THEN [] ELSE [1] END | MERGE (c)-[:DID]->(i))
+  DELETE r
+  RETURN collect(i.id) AS interactions
+}
+CALL (a, c) {
+  OPTIONAL MATCH (a)-[r:ON_JOURNEY]->(j:Journey)
+  FOREACH (_ IN CASE WHEN r IS NULL THEN [] ELSE [1] END | MERGE (c)-[:ON_JOURNEY]->(j))
+  DELETE r
+  RETURN collect(j.id) AS journeys
+}
+CALL (a, c) {
+  OPTIONAL MATCH (a)-[r:CONSENTED]->(k:Consent)
+  WITH c, r, k, EXISTS { (c)-[:CONSENTED]->(:Consent {purpose: k.purpose}) } AS known
+  FOREACH (_ IN CASE WHEN r IS NULL OR known THEN [] ELSE [1] END | MERGE (c)-[:CONSENTED]->(k))
+  DELETE r
+  RETURN collect(CASE WHEN known THEN null ELSE k.purpose END) AS consents
+}
+RETURN identities, devices, interactions, journeys, consents
+"""
+_WRITE_CART: LiteralString = """
+MATCH (c:Customer {id: $survivorId})
+OPTIONAL MATCH (c)-[:HAS_CART]->(existing:Cart {status: 'active'})
+WITH c, existing
+CALL (c, existing) {
+  WITH c, existing WHERE existing IS NULL
+  CREATE (c)-[:HAS_CART]->(k:Cart {id: $newCartId, version: 0, status: 'active'})
+  RETURN k
+  UNION
+  WITH existing WHERE existing IS NOT NULL
+  RETURN existing AS k
+}
+OPTIONAL MATCH (k)-[old:CONTAINS]->()
+DELETE old
+WITH DISTINCT k
+UNWIND $lines AS line
+MATCH (p:Product {sku: line.sku})
+CREATE (k)-[:CONTAINS {qty: line.qty, addedAt: line.addedAt, addedVia: line.addedVia}]->(p)
+WITH DISTINCT k
+SET k.version = k.version + 1, k.updatedAt = $now
+"""
+_RETIRE_MERGED: LiteralString = """
+MATCH (a:Customer {id: $mergedId})
+OPTIONAL MATCH (a)-[:HAS_CART]->(k:Cart {status: 'active'})
+SET k.status = 'merged'
+WITH a, k
+MATCH (c:Customer {id: $survivorId})
+CREATE (c)-[:MERGED]->(m:Merge {id: $mergeId, at: $now, reason: $reason, source: $source,
+  survivorId: $survivorId, mergedId: $mergedId, mergedDisplayName: a.displayName,
+  identities: $identities, devices: $devices, interactions: $interactions,
+  journeys: $journeys, consents: $consents, cartRule: $cartRule, mergedCartId: k.id})
+DETACH DELETE a
+"""
+
+
+@dataclass(frozen=True)
+class StitchPolicy:
+    """Guard rails and the cart rule of merges (``union_max`` or ``anonymous_replaces``).
+
+    Example:
+        >>> StitchPolicy().limits[IdentityKind.APP_INSTALL_ID]
+        5
+    """
+
+    limits: Mapping[IdentityKind, int] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
+    cart_rule: str = "union_max"
+
+
+@dataclass(frozen=True)
+class StitchOutcome:
+    """What a link did: LINKED, ALREADY_LINKED, MERGED or CONFLICT (with the record's id)."""
+
+    outcome: str
+    customer_id: str
+    merge_id: str | None = None
+    conflict_id: str | None = None
+    reason: str | None = None
+
+
+class StitchError(Exception):
+    """The customer to link to does not exist, or the identifier is not theirs to unlink."""
+
+
+def _is_anonymous(kinds: list[str]) -> bool:
+    return all(IdentityKind(kind) in ANONYMOUS_KINDS for kind in kinds)
+
+
+@dataclass(frozen=True)
+class LinkRequest:
+    """Link the normalised identifier ``kind``/``value`` to ``customer_id``, seen via ``source``."""
+
+    customer_id: str
+    kind: IdentityKind
+    value: str
+    source: str
+    policy: StitchPolicy
+
+
+async def link_identity(db: GraphDatabase, request: LinkRequest) -> StitchOutcome:
+    """Link a normalised identifier to a customer by the rules of this module."""
+    return await db.transaction(lambda tx: _link(tx, request))
+
+
+async def unlink_identity(
+    db: GraphDatabase, customer_id: str, kind: IdentityKind, value: str
+) -> None:
+    rows = await db.write(_UNLINK, {"customerId": customer_id, "kind": kind.value, "value": value})
+    if not rows or int(rows[0]["n"]) == 0:
+        raise StitchError(f"{customer_id!r} does not hold this {kind.value}")
+
+
+async def _rows(
+    tx: neo4j.AsyncManagedTransaction, query: LiteralString, params: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    result = await tx.run(query, dict(params))
+    return [record.data() async for record in result]
+
+
+async def _link(tx: neo4j.AsyncManagedTransaction, request: LinkRequest) -> StitchOutcome:
+    now = datetime.now(UTC)
+    customer_id, kind, limits = request.customer_id, request.kind, request.policy.limits
+    owner_rows = await _rows(tx, _OWNER, {"kind": kind.value, "value": request.value})
+    owner: str | None = owner_rows[0]["id"] if owner_rows else None
+    ids = sorted({customer_id} | ({owner} if owner else set()))
+    locked = {row["id"]: row["kinds"] for row in await _rows(tx, _LOCK, {"ids": ids})}
+    if customer_id not in locked:
+        raise StitchError(f"no customer with id {customer_id!r}")
+    if owner == customer_id:
+        return StitchOutcome("ALREADY_LINKED", customer_id)
+    if owner is None:
+        if locked[customer_id].count(kind.value) + 1 > limits.get(kind, 1):
+            return await _conflict(tx, request, "limit_exceeded", None, now)
+        params = {
+            "customerId": customer_id,
+            "kind": kind.value,
+            "value": request.value,
+            "now": now,
+            "source": request.source,
+            "confidence": 0.9 if kind in ANONYMOUS_KINDS else 1.0,
+        }
+        await (await tx.run(_LINK, params)).consume()
+        return StitchOutcome("LINKED", customer_id)
+    mine, theirs = _is_anonymous(locked[customer_id]), _is_anonymous(locked[owner])
+    if not mine and not theirs:
+        return await _conflict(tx, request, "held_by_another_customer", owner, now)
+    survivor, merged = (owner, customer_id) if mine and not theirs else (customer_id, owner)
+    combined = locked[survivor] + locked[merged]
+    if any(combined.count(each.value) > limits.get(each, 1) for each in IdentityKind):
+        return await _conflict(tx, request, "limit_exceeded", owner, now)
+    merge_id = await _merge(tx, _Merge(survivor, merged, f"{kind.value} linked", request, now))
+    return StitchOutcome("MERGED", survivor, merge_id=merge_id)
+
+
+async def _conflict(
+    tx: neo4j.AsyncManagedTransaction,
+    request: LinkRequest,
+    reason: str,
+    other: str | None,
+    now: datetime,
+) -> StitchOutcome:
+    conflict_id = f"conflict-{uuid.uuid4().hex}"
+    params = {
+        "customerId": request.customer_id,
+        "id": conflict_id,
+        "kind": request.kind.value,
+        "value": request.value,
+        "reason": reason,
+        "otherId": other,
+        "now": now,
+        "source": request.source,
+    }
+    await (await tx.run(_CONFLICT, params)).consume()
+    return StitchOutcome("CONFLICT", request.customer_id, conflict_id=conflict_id, reason=reason)
+
+
+@dataclass(frozen=True)
+class _Merge:
+    survivor: str
+    merged: str
+    reason: str
+    request: LinkRequest
+    now: datetime
+
+
+def merge_cart_lines(
+    survivor: list[dict[str, Any]], merged: list[dict[str, Any]], rule: str
+) -> list[dict[str, Any]]:
+    """The surviving cart's lines: a union keeping the higher quantity per SKU (``union_max``),
+    or the merged profile's cart when it has lines (``anonymous_replaces``)."""
+    if rule == "anonymous_replaces":
+        return list(merged) if merged else list(survivor)
+    by_sku = {line["sku"]: line for line in survivor}
+    for line in merged:
+        kept = by_sku.get(line["sku"])
+        if kept is None or line["qty"] > kept["qty"]:
+            by_sku[line["sku"]] = {**line, "addedAt": (kept or line)["addedAt"]}
+    return sorted(by_sku.values(), key=lambda line: (str(line["addedAt"]), line["sku"]))
+
+
+async def _merge(tx: neo4j.AsyncManagedTransaction, merge: _Merge) -> str:
+    carts: dict[str, list[dict[str, Any]]] = {}
+    for customer in (merge.survivor, merge.merged):
+        rows = await _rows(tx, _CART_LINES, {"customerId": customer})
+        carts[customer] = list(rows[0]["lines"]) if rows else []
+    ids = {"mergedId": merge.merged, "survivorId": merge.survivor}
+    moved = (await _rows(tx, _MOVE, ids))[0]
+    rule = merge.request.policy.cart_rule
+    if carts[merge.merged]:
+        lines = merge_cart_lines(carts[merge.survivor], carts[merge.merged], rule)
+        params = {
+            **ids,
+            "lines": lines,
+            "now": merge.now,
+            "newCartId": f"cart-{merge.survivor}-{uuid.uuid4().hex[:8]}",
+        }
+        await (await tx.run(_WRITE_CART, params)).consume()
+    merge_id = f"merge-{uuid.uuid4().hex}"
+    record = {
+        **ids,
+        "mergeId": merge_id,
+        "now": merge.now,
+        "reason": merge.reason,
+        "source": merge.request.source,
+        "cartRule": rule,
+        "identities": moved["identities"],
+        "devices": moved["devices"],
+        "interactions": moved["interactions"],
+        "journeys": moved["journeys"],
+        "consents": [c for c in moved["consents"] if c is not None],
+    }
+    await (await tx.run(_RETIRE_MERGED, record)).consume()
+    return merge_id

@@ -1,0 +1,71 @@
+"""``linkIdentity`` and ``unlinkIdentity``: stitching by an explicit request (a login, a till)."""
+
+from __future__ import annotations
+
+import strawberry
+
+from graph import InvalidIdentity, normalise_identity, stitching
+from resolvers.context import Context
+from resolvers.enums import Channel, IdentityKind
+from resolvers.errors import BadUserInput, NotFound
+from resolvers.identities.types import LinkIdentityPayload, LinkOutcome
+from resolvers.validation import check_key
+
+Info = strawberry.Info[Context, None]
+
+
+def _normalised(kind: IdentityKind, value: str) -> str:
+    try:
+        return normalise_identity(kind.to_graph(), value)
+    except InvalidIdentity as exc:
+        raise BadUserInput(str(exc), argument="value") from exc
+
+
+@strawberry.type
+class IdentityMutations:
+    @strawberry.mutation(
+        description="Link an identifier to a customer; merges an anonymous profile it belongs to, "
+        "or records a conflict when that would be a false merge."
+    )
+    async def link_identity(
+        self,
+        info: Info,
+        *,
+        customer_id: strawberry.ID,
+        kind: IdentityKind,
+        value: str,
+        channel: Channel,
+    ) -> LinkIdentityPayload:
+        request = stitching.LinkRequest(
+            customer_id=check_key(str(customer_id), "customerId"),
+            kind=kind.to_graph(),
+            value=_normalised(kind, value),
+            source=channel.value,
+            policy=info.context.stitch_policy,
+        )
+        try:
+            outcome = await stitching.link_identity(info.context.graph, request)
+        except stitching.StitchError as exc:
+            raise NotFound(str(exc)) from exc
+        return LinkIdentityPayload(
+            outcome=LinkOutcome(outcome.outcome),
+            customer_id=strawberry.ID(outcome.customer_id),
+            merge_id=strawberry.ID(outcome.merge_id) if outcome.merge_id else None,
+            conflict_id=strawberry.ID(outcome.conflict_id) if outcome.conflict_id else None,
+            reason=outcome.reason,
+        )
+
+    @strawberry.mutation(description="Remove an identifier from a customer.")
+    async def unlink_identity(
+        self, info: Info, *, customer_id: strawberry.ID, kind: IdentityKind, value: str
+    ) -> bool:
+        try:
+            await stitching.unlink_identity(
+                info.context.graph,
+                check_key(str(customer_id), "customerId"),
+                kind.to_graph(),
+                _normalised(kind, value),
+            )
+        except stitching.StitchError as exc:
+            raise NotFound(str(exc)) from exc
+        return True

@@ -1,0 +1,194 @@
+"""Identity stitching: anonymous profiles merge into known customers; false merges are refused."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from graph import GraphDatabase
+from graph.stitching import merge_cart_lines
+from tests.conftest import Gateway
+
+LINK = """
+mutation($c: ID!, $k: IdentityKind!, $v: String!) {
+  linkIdentity(customerId: $c, kind: $k, value: $v, channel: WEB) {
+    outcome customerId mergeId conflictId reason
+  }
+}
+"""
+PROFILE = """
+query($c: ID!) { customer(id: $c) {
+  identities { kind value }
+  cart { version lines { quantity product { sku } } }
+  history(first: 20) { edges { node { id } } }
+  identityConflicts { kind value reason otherCustomerId }
+  merges { mergedCustomerId identities interactionCount cartRule }
+} }
+"""
+T = datetime(2026, 10, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def make_customer(graph: GraphDatabase):
+    async def make(
+        identities: list[tuple[str, str]], cart: list[tuple[str, int]] = (), events: int = 0
+    ) -> str:
+        cid = f"cus_stitch_{uuid.uuid4().hex[:12]}"
+        await graph.write(
+            "CREATE (c:Customer {id: $id, displayName: 'Stitch', createdAt: datetime()}) "
+            "WITH c UNWIND $identities AS i "
+            "MERGE (n:Identity {kind: i[0], value: i[1]}) "
+            "CREATE (c)-[:IDENTIFIED_BY {since: datetime(), source: 'web', confidence: 1.0}]->(n)",
+            {"id": cid, "identities": [list(i) for i in identities]},
+        )
+        if cart:
+            await graph.write(
+                "MATCH (c:Customer {id: $id}) "
+                "CREATE (c)-[:HAS_CART]->(k:Cart {id: 'cart-' + $id, version: 1, "
+                "status: 'active', updatedAt: datetime()}) "
+                "WITH k UNWIND range(0, size($lines) - 1) AS n "
+                "MATCH (p:Product {sku: $lines[n][0]}) "
+                "CREATE (k)-[:CONTAINS {qty: $lines[n][1], addedAt: $at + duration({minutes: n}),"
+                " addedVia: 'web'}]->(p)",
+                {"id": cid, "lines": [list(line) for line in cart], "at": T},
+            )
+        for n in range(events):
+            await graph.write(
+                "MATCH (c:Customer {id: $id}) CREATE (c)-[:DID]->(:Interaction {id: $eid, "
+                "at: $at, type: 'view', channel: 'web'})",
+                {"id": cid, "eid": f"evt-{cid}-{n}", "at": T - timedelta(hours=n)},
+            )
+        return cid
+
+    return make
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+async def test_an_anonymous_profile_merges_into_the_known_customer_at_login(
+    gateway: Gateway, make_customer
+):
+    email, web_id = f"{unique('login')}@example.com", unique("web")
+    known = await make_customer([("email", email)], cart=[("FX-P1", 2), ("FX-P2", 1)], events=1)
+    guest = await make_customer(
+        [("web_anonymous_id", web_id)], cart=[("FX-P1", 1), ("FX-P3", 4)], events=2
+    )
+    body = await gateway.query(LINK, {"c": guest, "k": "EMAIL", "v": email.upper()})
+    link = body["data"]["linkIdentity"]
+    assert link["outcome"] == "MERGED"
+    assert link["customerId"] == known
+    assert link["mergeId"]
+
+    profile = (await gateway.query(PROFILE, {"c": known}))["data"]["customer"]
+    assert {(i["kind"], i["value"]) for i in profile["identities"]} == {
+        ("EMAIL", email),
+        ("WEB_ANONYMOUS_ID", web_id),
+    }
+    assert profile["cart"]["version"] == 2
+    assert sorted(
+        (line["product"]["sku"], line["quantity"]) for line in profile["cart"]["lines"]
+    ) == [("FX-P1", 2), ("FX-P2", 1), ("FX-P3", 4)]  # union, same SKU keeps the higher quantity
+    assert {e["node"]["id"] for e in profile["history"]["edges"]} == {
+        f"evt-{known}-0",
+        f"evt-{guest}-0",
+        f"evt-{guest}-1",
+    }
+    assert profile["merges"] == [
+        {
+            "mergedCustomerId": guest,
+            "identities": [f"web_anonymous_id:{web_id}"],
+            "interactionCount": 2,
+            "cartRule": "union_max",
+        }
+    ]
+    gone = await gateway.query("query($c: ID!) { customer(id: $c) { id } }", {"c": guest})
+    assert gone["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    found = await gateway.query(
+        "query($v: String!) { customerByIdentity(kind: WEB_ANONYMOUS_ID, value: $v) { id } }",
+        {"v": web_id},
+    )
+    assert found["data"]["customerByIdentity"] == {"id": known}
+
+
+async def test_linking_again_changes_nothing(gateway: Gateway, make_customer):
+    email = f"{unique('again')}@example.com"
+    known = await make_customer([("email", email)])
+    web_id = unique("web")
+    first = await gateway.query(LINK, {"c": known, "k": "WEB_ANONYMOUS_ID", "v": web_id})
+    assert first["data"]["linkIdentity"]["outcome"] == "LINKED"
+    again = await gateway.query(LINK, {"c": known, "k": "WEB_ANONYMOUS_ID", "v": web_id})
+    assert again["data"]["linkIdentity"]["outcome"] == "ALREADY_LINKED"
+    profile = (await gateway.query(PROFILE, {"c": known}))["data"]["customer"]
+    assert len(profile["identities"]) == 2
+    assert profile["merges"] == []
+
+
+async def test_two_known_customers_are_never_merged_automatically(gateway: Gateway, make_customer):
+    phone = f"+3361{uuid.uuid4().int % 10**7:07d}"
+    first = await make_customer([("email", f"{unique('a')}@example.com"), ("phone", phone)])
+    second = await make_customer([("email", f"{unique('b')}@example.com")], events=1)
+    body = await gateway.query(LINK, {"c": second, "k": "PHONE", "v": phone})
+    link = body["data"]["linkIdentity"]
+    assert link["outcome"] == "CONFLICT"
+    assert link["reason"] == "held_by_another_customer"
+    profile = (await gateway.query(PROFILE, {"c": second}))["data"]["customer"]
+    assert profile["identityConflicts"] == [
+        {
+            "kind": "PHONE",
+            "value": phone,
+            "reason": "held_by_another_customer",
+            "otherCustomerId": first,
+        }
+    ]
+    assert len(profile["identities"]) == 1
+    first_profile = (await gateway.query(PROFILE, {"c": first}))["data"]["customer"]
+    assert ("PHONE", phone) in {(i["kind"], i["value"]) for i in first_profile["identities"]}
+
+
+async def test_an_identifier_beyond_the_per_kind_limit_is_a_conflict(
+    gateway: Gateway, make_customer
+):
+    installs = [("app_install_id", unique("app")) for _ in range(5)]
+    customer = await make_customer([("email", f"{unique('lim')}@example.com"), *installs])
+    body = await gateway.query(LINK, {"c": customer, "k": "APP_INSTALL_ID", "v": unique("app")})
+    assert body["data"]["linkIdentity"]["outcome"] == "CONFLICT"
+    assert body["data"]["linkIdentity"]["reason"] == "limit_exceeded"
+    profile = (await gateway.query(PROFILE, {"c": customer}))["data"]["customer"]
+    assert len(profile["identities"]) == 6
+
+
+async def test_unlinking_removes_the_identifier(gateway: Gateway, make_customer):
+    web_id = unique("web")
+    customer = await make_customer(
+        [("email", f"{unique('un')}@example.com"), ("web_anonymous_id", web_id)]
+    )
+    body = await gateway.query(
+        "mutation($c: ID!, $v: String!) { unlinkIdentity(customerId: $c, "
+        "kind: WEB_ANONYMOUS_ID, value: $v) }",
+        {"c": customer, "v": web_id},
+    )
+    assert body["data"]["unlinkIdentity"] is True
+    found = await gateway.query(
+        "query($v: String!) { customerByIdentity(kind: WEB_ANONYMOUS_ID, value: $v) { id } }",
+        {"v": web_id},
+    )
+    assert found["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_bad_links_are_refused_with_codes(gateway: Gateway):
+    unknown = await gateway.query(LINK, {"c": "cus_nobody_x", "k": "EMAIL", "v": "x@example.com"})
+    assert unknown["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    bad = await gateway.query(LINK, {"c": "cus_alice", "k": "EMAIL", "v": "not an email"})
+    assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert bad["extensions"]["cypherRoundTrips"] == 0
+
+
+def test_the_cart_merge_rules():
+    survivor = [{"sku": "A", "qty": 2, "addedAt": "1"}, {"sku": "B", "qty": 1, "addedAt": "2"}]
+    guest = [{"sku": "A", "qty": 5, "addedAt": "3"}, {"sku": "C", "qty": 1, "addedAt": "4"}]
+    union = merge_cart_lines(survivor, guest, "union_max")
+    assert [(line["sku"], line["qty"]) for line in union] == [("A", 5), ("B", 1), ("C", 1)]
+    assert merge_cart_lines(survivor, guest, "anonymous_replaces") == guest
+    assert merge_cart_lines(survivor, [], "anonymous_replaces") == survivor
