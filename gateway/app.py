@@ -18,6 +18,7 @@ from gateway.middleware import request_context
 from gateway.settings import CHANNEL_SYSTEMS, Settings
 from gateway.stale_store import RedisStaleStore
 from gateway.state import GRAPH, REDIS, SETTINGS, SYSTEMS
+from gateway.webhooks import receive_webhook
 from graph import GraphDatabase, migrate
 from resolvers import SchemaLimits, build_schema
 
@@ -51,6 +52,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_route("*", "/graphql", view)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_post("/webhooks/{channel}", receive_webhook)
     return app
 
 

@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     expose_diagnostics: bool = True
     log_level: str = "INFO"
 
+    # Per channel (web, store...): the HMAC key its system signs webhooks with. JSON in the
+    # environment: PARCOURS_WEBHOOK_SECRETS='{"store": "...", "web": "..."}'.
+    webhook_secrets: dict[str, SecretStr] = Field(default_factory=dict)
+
     @property
     def is_dev(self) -> bool:
         return self.env == "dev"
@@ -93,6 +97,17 @@ class Settings(BaseSettings):
             return explicit
         offset = CHANNEL_SYSTEMS.index(system)
         return f"http://127.0.0.1:{self.channel_base_port + offset}"
+
+    def webhook_secret(self, channel: str) -> SecretStr | None:
+        """The key ``channel``'s webhooks are signed with, or ``None``: refuse them all.
+
+        In ``dev``, a channel without a configured secret uses ``dev-webhook-secret-<channel>``,
+        so the demo's simulators can post without set-up; in production it gets no default.
+        """
+        secret = self.webhook_secrets.get(channel)
+        if secret is not None and secret.get_secret_value():
+            return secret
+        return SecretStr(f"dev-webhook-secret-{channel}") if self.is_dev else None
 
     @property
     def neo4j_password_file(self) -> Path:

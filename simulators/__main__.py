@@ -2,7 +2,9 @@
 
 ``NAME --port P`` serves one system; ``all --base-port P`` serves webshop, stores, oms, contact
 and mobile on P..P+4 in one process. Without a port, the conventional base 9101 is used (the
-gateway's ``channel_base_port``). The command line is read here and nowhere else.
+gateway's ``channel_base_port``). ``--webhook-url BASE`` (and ``--webhook-secret``) make the
+stores and the OMS post signed events to the gateway's ``BASE/<channel>`` as they are used.
+The command line is read here and nowhere else.
 """
 
 from __future__ import annotations
@@ -34,6 +36,16 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--rng-seed", type=int, default=0, help="seed of the jitter and faults")
     parser.add_argument(
         "--host", default="127.0.0.1", help="address to bind (0.0.0.0 only inside a container)"
+    )
+    parser.add_argument(
+        "--webhook-url",
+        help="base URL of the gateway's webhooks (e.g. http://127.0.0.1:8080/webhooks): stores "
+        "post receipts to <base>/store, the OMS orders to <base>/web",
+    )
+    parser.add_argument(
+        "--webhook-secret",
+        help="HMAC key of those posts; {channel} stands for the channel "
+        "(default: the gateway's dev keys, dev-webhook-secret-{channel})",
     )
     return parser
 
@@ -68,6 +80,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             latency_ms=args.latency_ms,
             jitter_ms=args.jitter_ms,
             rng_seed=args.rng_seed,
+            webhook_url=args.webhook_url,
+            webhook_secret=args.webhook_secret,
         )
     except ValueError as exc:
         parser.error(str(exc))

@@ -11,7 +11,9 @@ email):
 - ``POST /oms/orders`` ``{customerEmail, lines: [{sku, qty}], fulfilment?: {type, storeId?}}``
   with an ``Idempotency-Key`` header (400 without) → 201 Order with status ``CREATED``; the same
   key and body again → 200 and the same order; the same key with another body → 422
-  ``IDEMPOTENCY_KEY_REUSED``; 409 ``OUT_OF_STOCK`` when stock (online, or the store's) is short
+  ``IDEMPOTENCY_KEY_REUSED``; 409 ``OUT_OF_STOCK`` when stock (online, or the store's) is short;
+  with a webhook URL configured, a new order posts a signed ``purchase`` event (its ``eventId``,
+  the email, the first line's SKU) to ``<webhook URL>/web`` in the background
 - ``GET /oms/availability?skus=A,B&storeIds=ST001,ST002`` → ``{"availability": [{sku, online,
   stores: [{storeId, available}]}]}``; every store when ``storeIds`` is absent; unknown ids left out
 - ``POST /oms/reservations`` ``{sku, storeId, qty, customerEmail}`` → 201 ``{reservationId, sku,
@@ -50,9 +52,11 @@ from simulators._requests import (
 )
 from simulators._state import SeededState
 from simulators._system import SystemSpec, build_app
+from simulators._webhooks import attach_webhooks, emit
 
 RESERVATION_HOLD = timedelta(hours=24)
 MAX_IDEMPOTENCY_KEY = 255
+CHANNEL = "web"  # orders are ingested as web purchases
 
 
 @dataclass
@@ -138,7 +142,18 @@ async def create_order(request: web.Request) -> web.Response:
     order = _new_order(state, body)
     state.add(order)
     state.idempotency[key] = (fingerprint, order.order_id)
+    emit(request.app, _purchase_event(order))
     return web.json_response(order.as_json(), status=201)
+
+
+def _purchase_event(order: Order) -> dict[str, Any]:
+    return {
+        "id": order.event_id,
+        "type": "purchase",
+        "at": iso(order.created_at),
+        "identifiers": [{"kind": "email", "value": order.customer_email}],
+        "sku": order.lines[0][0],
+    }
 
 
 def _new_order(state: OmsState, body: dict[str, Any]) -> Order:
@@ -262,4 +277,7 @@ SPEC = SystemSpec(
 
 def create_app(config: SimulatorConfig | None = None) -> web.Application:
     """The order-management simulator, ready to serve (its state is built at start-up)."""
-    return build_app(SPEC, config or SimulatorConfig())
+    config = config or SimulatorConfig()
+    app = build_app(SPEC, config)
+    attach_webhooks(app, config, CHANNEL)
+    return app

@@ -12,7 +12,9 @@ number, identity kind ``pos_customer_number``, e.g. ``POS-ST003-0000012``):
 - ``GET /pos/customers/{posNumber}/notes`` → ``{"posNumber", "notes": [{noteId, storeId, author,
   at, text}]}``, newest first (clienteling notes)
 - ``POST /pos/receipts`` ``{posNumber, storeId, lines: [{sku, qty}]}`` → 201 Receipt; takes the
-  units off the shelf, all lines or none (409 when any is short)
+  units off the shelf, all lines or none (409 when any is short); with a webhook URL configured,
+  a signed ``purchase`` event (the receipt's ``eventId``, the POS number, the first line's SKU,
+  the store) is then posted to ``<webhook URL>/store`` in the background
 
 Seeded receipts are the dataset's in-store purchases (``eventId`` is the interaction id), priced
 at list price. Never imported by product code: the gateway reaches it over HTTP only.
@@ -36,6 +38,9 @@ from simulators._pagination import PageRequest
 from simulators._requests import bad_request, field_lines, field_str, json_object, query_ids
 from simulators._state import SeededState
 from simulators._system import SystemSpec, build_app
+from simulators._webhooks import attach_webhooks, emit
+
+CHANNEL = "store"  # the channel this system's events are ingested under
 
 _NOTE_AUTHORS = ("Camille", "Hugo", "Inès", "Julien", "Léa", "Mathis", "Sarah")
 _NOTE_TEXTS = (
@@ -239,7 +244,19 @@ async def record_purchase(request: web.Request) -> web.Response:
         state.stock[store_id, sku] -= qty
     receipt = state.issue_receipt(store_id, utc_now(), lines)
     state.receipts[pos_number].insert(0, receipt)
+    emit(request.app, _purchase_event(receipt, pos_number))
     return web.json_response(receipt.as_json(), status=201)
+
+
+def _purchase_event(receipt: Receipt, pos_number: str) -> dict[str, Any]:
+    return {
+        "id": receipt.event_id,
+        "type": "purchase",
+        "at": iso(receipt.at),
+        "identifiers": [{"kind": "pos_customer_number", "value": pos_number}],
+        "sku": receipt.lines[0][0],
+        "storeId": receipt.store_id,
+    }
 
 
 SPEC = SystemSpec(
@@ -253,4 +270,7 @@ SPEC = SystemSpec(
 
 def create_app(config: SimulatorConfig | None = None) -> web.Application:
     """The stores (POS) simulator, ready to serve (its state is built at start-up)."""
-    return build_app(SPEC, config or SimulatorConfig())
+    config = config or SimulatorConfig()
+    app = build_app(SPEC, config)
+    attach_webhooks(app, config, CHANNEL)
+    return app

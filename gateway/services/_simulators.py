@@ -17,8 +17,11 @@ from pathlib import Path
 from gateway.services._errors import ServiceError
 from gateway.services._ports import ensure_port_free
 from gateway.services._process import pid_alive, read_pid, spawn, tail, terminate
+from gateway.settings import Settings
 
 SYSTEMS = ("webshop", "stores", "oms", "contact", "mobile")
+# The channels the simulators post events under (stores → store, OMS → web).
+WEBHOOK_CHANNELS = ("store", "web")
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,8 @@ class SimulatorsConfig:
     latency_ms: float = 20.0
     jitter_ms: float = 10.0
     start_timeout_s: float = 60.0
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
 
     @property
     def pid_file(self) -> Path:
@@ -41,6 +46,48 @@ class SimulatorsConfig:
 
     def url(self, system: str) -> str:
         return f"http://127.0.0.1:{self.base_port + SYSTEMS.index(system)}"
+
+    def command(self) -> list[str]:
+        """The ``python -m simulators all ...`` command line for this configuration."""
+        argv = [
+            sys.executable,
+            "-m",
+            "simulators",
+            "all",
+            "--base-port",
+            str(self.base_port),
+            "--seed",
+            str(self.seed),
+            "--customers",
+            str(self.customers),
+            "--latency-ms",
+            str(self.latency_ms),
+            "--jitter-ms",
+            str(self.jitter_ms),
+        ]
+        if self.webhook_url is not None:
+            argv += ["--webhook-url", self.webhook_url]
+        if self.webhook_secret is not None:
+            argv += ["--webhook-secret", self.webhook_secret]
+        return argv
+
+
+def gateway_webhooks(settings: Settings) -> tuple[str | None, str | None]:
+    """Where the demo's simulators post their events, and the key they sign them with.
+
+    The gateway's ``/webhooks`` on loopback. In dev with no secret configured for the store and
+    web channels, the key is the dev convention ``dev-webhook-secret-{channel}`` (the simulators
+    put the channel in); otherwise both channels must share one configured secret, since one
+    command-line flag carries it: when they differ, or one is missing, nothing is posted.
+    """
+    url = f"http://127.0.0.1:{settings.port}/webhooks"
+    if settings.is_dev and not any(c in settings.webhook_secrets for c in WEBHOOK_CHANNELS):
+        return url, "dev-webhook-secret-{channel}"
+    secrets = [settings.webhook_secret(channel) for channel in WEBHOOK_CHANNELS]
+    values = {secret.get_secret_value() for secret in secrets if secret is not None}
+    if None in secrets or len(values) != 1:
+        return None, None
+    return url, values.pop()
 
 
 class Simulators:
@@ -69,23 +116,7 @@ class Simulators:
                 "PARCOURS_CHANNEL_BASE_PORT",
             )
         self.config.home.mkdir(parents=True, exist_ok=True)
-        argv = [
-            sys.executable,
-            "-m",
-            "simulators",
-            "all",
-            "--base-port",
-            str(self.config.base_port),
-            "--seed",
-            str(self.config.seed),
-            "--customers",
-            str(self.config.customers),
-            "--latency-ms",
-            str(self.config.latency_ms),
-            "--jitter-ms",
-            str(self.config.jitter_ms),
-        ]
-        self._process = spawn(argv, self.config.log_file)
+        self._process = spawn(self.config.command(), self.config.log_file)
         self.config.pid_file.write_text(str(self._process.pid))
         self.wait_ready()
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from gateway.services._neo4j import Neo4jConfig, Neo4jServer
 from gateway.services._redis import RedisConfig, RedisServer
-from gateway.services._simulators import Simulators, SimulatorsConfig
+from gateway.services._simulators import Simulators, SimulatorsConfig, gateway_webhooks
 from gateway.settings import Settings
 
 
@@ -45,12 +45,15 @@ class LocalStack:
         self.redis = RedisServer(
             RedisConfig(home=state / "redis", port=settings.redis_port, persistent=True)
         )
+        webhook_url, webhook_secret = gateway_webhooks(settings)
         self.simulators = Simulators(
             SimulatorsConfig(
                 home=state / "simulators",
                 base_port=settings.channel_base_port,
                 latency_ms=settings.simulator_latency_ms,
                 jitter_ms=settings.simulator_jitter_ms,
+                webhook_url=webhook_url,
+                webhook_secret=webhook_secret,
             )
         )
 
@@ -69,6 +72,8 @@ class LocalStack:
                 customers=customers,
                 latency_ms=config.latency_ms,
                 jitter_ms=config.jitter_ms,
+                webhook_url=config.webhook_url,
+                webhook_secret=config.webhook_secret,
             )
         )
         self.simulators.start()

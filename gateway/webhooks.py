@@ -1,0 +1,239 @@
+"""``POST /webhooks/{channel}``: channel systems push their events here, signed with HMAC-SHA256.
+
+Checks run in this order, and a request stops at the first that fails: the channel is one we
+ingest (404), the body is at most 1 MiB (413), ``X-Parcours-Signature`` is the HMAC of the raw
+body under the channel's secret (401, checked before anything parses the body), the body is JSON
+(415 for another content type), then every event's shape, timestamp and identifiers (400 naming
+the field, e.g. ``events[2].type: unknown event type 'foo'``). Only a batch that passes all of it
+reaches :func:`graph.ingest.ingest_events`, which writes all of it or nothing. This module holds no
+Cypher and must never write part of a batch or log a secret.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import structlog
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic_core import ErrorDetails
+
+from gateway.state import GRAPH, SETTINGS
+from graph import IdentityKind, InvalidIdentity, normalise_identity
+from graph.ingest import INGEST_CHANNELS, ChannelEvent, EventType, UnknownReference, ingest_events
+
+log = structlog.get_logger("parcours.webhooks")
+
+MAX_BODY_BYTES = 1024 * 1024
+MAX_EVENTS = 500
+SIGNATURE_HEADER = "X-Parcours-Signature"
+_SIGNATURE_PREFIX = "sha256="
+
+
+class WebhookRefused(Exception):
+    """A webhook request answered with an error status and a coded JSON body; nothing written.
+
+    Example:
+        >>> WebhookRefused(400, "BAD_USER_INPUT", "events[0].at: is required").status
+        400
+    """
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def _bad_input(path: str, message: str) -> WebhookRefused:
+    return WebhookRefused(400, "BAD_USER_INPUT", f"{path}: {message}")
+
+
+class _Identifier(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: IdentityKind
+    value: str
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1, max_length=128)
+    type: EventType
+    at: str
+    identifiers: list[_Identifier] = Field(min_length=1, max_length=5)
+    sku: str | None = Field(default=None, min_length=1, max_length=128)
+    store_id: str | None = Field(default=None, alias="storeId", min_length=1, max_length=128)
+    device_id: str | None = Field(default=None, alias="deviceId", min_length=1, max_length=128)
+    query: str | None = Field(default=None, min_length=1, max_length=1000)
+    notes: str | None = Field(default=None, max_length=2000)
+
+
+@dataclass(frozen=True)
+class ParsedBatch:
+    """The events of one request, and how to name a field of event ``n`` in an error.
+
+    Example:
+        >>> ParsedBatch(events=(), batched=True).path(2, "sku")
+        'events[2].sku'
+    """
+
+    events: Sequence[ChannelEvent]
+    batched: bool
+
+    def path(self, index: int, field: str) -> str:
+        return f"events[{index}].{field}" if self.batched else field
+
+
+def signature(secret: str, body: bytes) -> str:
+    """The ``X-Parcours-Signature`` value of ``body`` under ``secret``."""
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return f"{_SIGNATURE_PREFIX}{digest}"
+
+
+def check_signature(secret: SecretStr | None, body: bytes, header: str | None) -> None:
+    """Raise a 401 unless ``header`` signs ``body`` with ``secret`` (compared in constant time)."""
+    if secret is None:
+        raise WebhookRefused(401, "UNAUTHENTICATED", "this channel has no webhook secret")
+    if not header:
+        raise WebhookRefused(401, "UNAUTHENTICATED", f"the {SIGNATURE_HEADER} header is missing")
+    expected = signature(secret.get_secret_value(), body).encode()
+    if not hmac.compare_digest(expected, header.strip().lower().encode("utf-8", "replace")):
+        raise WebhookRefused(401, "UNAUTHENTICATED", f"the {SIGNATURE_HEADER} does not match")
+
+
+def _path(prefix: str, *loc: int | str) -> str:
+    """``events[2]`` + ``identifiers, 0, value`` → ``events[2].identifiers[0].value``."""
+    path = prefix + "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc)
+    return path.lstrip(".")
+
+
+def _items(count: object) -> str:
+    return f"{count} item" if count == 1 else f"{count} items"
+
+
+def _describe(error: ErrorDetails) -> str:
+    """A short message for one pydantic error, in the words of the webhook contract."""
+    kind, ctx, field = error["type"], error.get("ctx", {}), error["loc"][-1] if error["loc"] else ""
+    if kind == "enum":
+        what = "event type" if field == "type" else "identifier kind"
+        return f"unknown {what} {error['input']!r}"
+    messages = {
+        "missing": "is required",
+        "extra_forbidden": "is not a field of an event",
+        "string_type": "must be a string",
+        "model_type": "must be an object",
+        "list_type": "must be a list",
+        "string_too_short": f"must be at least {ctx.get('min_length')} characters",
+        "string_too_long": f"must be at most {ctx.get('max_length')} characters",
+        "too_short": f"must hold at least {_items(ctx.get('min_length'))}",
+        "too_long": f"must hold at most {_items(ctx.get('max_length'))}",
+    }
+    return messages.get(kind, error["msg"])
+
+
+def _timestamp(value: str, path: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise _bad_input(path, f"must be an ISO-8601 date-time with a timezone, got {value!r}")
+    return moment.astimezone(UTC)
+
+
+def _event(raw: object, prefix: str) -> ChannelEvent:
+    try:
+        event = _Event.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise _bad_input(_path(prefix, *first["loc"]), _describe(first)) from None
+    identifiers: list[tuple[IdentityKind, str]] = []
+    for n, identifier in enumerate(event.identifiers):
+        try:
+            value = normalise_identity(identifier.kind, identifier.value)
+            identifiers.append((identifier.kind, value))
+        except InvalidIdentity as exc:
+            raise _bad_input(_path(prefix, "identifiers", n, "value"), str(exc)) from None
+    if event.query is not None and event.type is not EventType.SEARCH:
+        raise _bad_input(_path(prefix, "query"), "only a search event carries a query")
+    return ChannelEvent(
+        id=event.id,
+        type=event.type,
+        at=_timestamp(event.at, _path(prefix, "at")),
+        identifiers=tuple(identifiers),
+        sku=event.sku,
+        store_id=event.store_id,
+        device_id=event.device_id,
+        query=event.query,
+        notes=event.notes,
+    )
+
+
+def parse_events(body: bytes) -> ParsedBatch:
+    """One event object or ``{"events": [...]}`` (1 to 500), validated and normalised; else 400."""
+    try:
+        document: Any = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise _bad_input("body", f"is not valid JSON ({exc})") from None
+    if not isinstance(document, dict):
+        raise _bad_input("body", 'must be an event object or {"events": [...]}')
+    if "events" not in document:
+        return ParsedBatch(events=(_event(document, ""),), batched=False)
+    extra = sorted(set(document) - {"events"})
+    if extra:
+        raise _bad_input(extra[0], "is not a field of a batch (only events)")
+    raw_events = document["events"]
+    if not isinstance(raw_events, list) or not 1 <= len(raw_events) <= MAX_EVENTS:
+        raise _bad_input("events", f"must be a list of 1 to {MAX_EVENTS} events")
+    events = tuple(_event(raw, f"events[{n}]") for n, raw in enumerate(raw_events))
+    return ParsedBatch(events=events, batched=True)
+
+
+async def _read_body(request: web.Request) -> bytes:
+    too_large = WebhookRefused(413, "PAYLOAD_TOO_LARGE", f"the body exceeds {MAX_BODY_BYTES} bytes")
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        raise too_large
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise too_large from None
+    if len(body) > MAX_BODY_BYTES:
+        raise too_large
+    return body
+
+
+async def _accept(request: web.Request, channel: str) -> dict[str, int]:
+    if channel not in INGEST_CHANNELS:
+        raise WebhookRefused(404, "NOT_FOUND", f"no webhooks for channel {channel!r}")
+    body = await _read_body(request)
+    secret = request.app[SETTINGS].webhook_secret(channel)
+    check_signature(secret, body, request.headers.get(SIGNATURE_HEADER))
+    if request.content_type != "application/json":
+        raise WebhookRefused(415, "UNSUPPORTED_MEDIA_TYPE", "the body must be application/json")
+    batch = parse_events(body)
+    try:
+        result = await ingest_events(request.app[GRAPH], channel, batch.events)
+    except UnknownReference as exc:
+        raise _bad_input(batch.path(exc.index, exc.field), str(exc)) from None
+    return {"accepted": result.accepted, "duplicates": result.duplicates}
+
+
+async def receive_webhook(request: web.Request) -> web.Response:
+    """``POST /webhooks/{channel}``: ``{"accepted": n, "duplicates": m}``, or a coded error."""
+    channel = request.match_info["channel"]
+    try:
+        counts = await _accept(request, channel)
+    except WebhookRefused as exc:
+        log.warning("webhook refused", channel=channel, status=exc.status, reason=exc.message)
+        body = {"error": {"code": exc.code, "message": exc.message}}
+        return web.json_response(body, status=exc.status)
+    log.info("webhook ingested", channel=channel, **counts)
+    return web.json_response(counts)

@@ -1,0 +1,288 @@
+"""Channel events into the customer graph: one batch, one write transaction, idempotent.
+
+For each event the customer is resolved by the first of its identifiers that a customer owns; when
+none is owned, an anonymous customer is created from the first identifier. Identifiers nobody owns
+yet are linked to the resolved customer, and the event becomes an ``Interaction`` (keyed by the
+channel's event id, so a replayed event is counted as a duplicate and changes nothing). Identity
+stitching is not done here: an identifier owned by another customer stays with that customer, and
+the two profiles are not merged.
+
+Events arrive validated and normalised (the gateway checks shapes and identifiers); this module
+checks only what needs the graph, that products and stores exist, and rejects the whole batch when
+one does not. It never writes part of a batch, never builds Cypher from input, and never imports
+the gateway, aiohttp or Strawberry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, LiteralString
+
+import neo4j
+
+from graph.database import GraphDatabase
+from graph.identities import IdentityKind
+
+# Channels whose systems push events (partners write through the API, not by webhook).
+INGEST_CHANNELS: tuple[str, ...] = ("web", "app", "store", "call_centre", "chat", "email")
+ANONYMOUS_DISPLAY_NAME = "Visiteur anonyme"
+# A browser or an app install can be shared, so linking one says a little less than an email.
+_SHARED_DEVICE_KINDS = frozenset({IdentityKind.WEB_ANONYMOUS_ID, IdentityKind.APP_INSTALL_ID})
+
+
+class EventType(StrEnum):
+    """What a channel event records; the value is the ``Interaction.type`` stored."""
+
+    VIEW = "view"
+    SEARCH = "search"
+    ADD_TO_CART = "add_to_cart"
+    PURCHASE = "purchase"
+    CALL = "call"
+    CHAT = "chat"
+    EMAIL_OPEN = "email_open"
+    STORE_VISIT = "store_visit"
+    RETURN = "return"
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelEvent:
+    """One validated event from a channel system, identifiers already normalised.
+
+    Example:
+        >>> from datetime import UTC
+        >>> event = ChannelEvent(
+        ...     id="evt-pos-1",
+        ...     type=EventType.PURCHASE,
+        ...     at=datetime(2026, 10, 1, 15, 30, tzinfo=UTC),
+        ...     identifiers=((IdentityKind.POS_CUSTOMER_NUMBER, "POS-ST001-0000001"),),
+        ...     sku="SKU-00001",
+        ...     store_id="ST001",
+        ... )
+    """
+
+    id: str
+    type: EventType
+    at: datetime
+    identifiers: tuple[tuple[IdentityKind, str], ...]
+    sku: str | None = None
+    store_id: str | None = None
+    device_id: str | None = None
+    query: str | None = None
+    notes: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    """How many events of a batch were new and how many the graph already held."""
+
+    accepted: int
+    duplicates: int
+
+
+class UnknownReference(ValueError):
+    """An event names a product or store the graph does not know; nothing was written.
+
+    Example:
+        >>> str(UnknownReference(2, "sku", "NOPE"))
+        "unknown sku 'NOPE'"
+    """
+
+    def __init__(self, index: int, field: str, value: str) -> None:
+        super().__init__(f"unknown {'sku' if field == 'sku' else 'store'} {value!r}")
+        self.index = index
+        self.field = field
+        self.value = value
+
+
+def anonymous_customer_id(kind: IdentityKind, value: str) -> str:
+    """The id of the anonymous customer first seen with this identifier (stable across replays).
+
+    Example:
+        >>> anonymous_customer_id(IdentityKind.WEB_ANONYMOUS_ID, "web-x")[:9]
+        'cus_anon_'
+    """
+    digest = hashlib.sha256(f"{kind.value}:{value}".encode()).hexdigest()
+    return f"cus_anon_{digest[:16]}"
+
+
+# Write-locks every identifier of the batch (creating the missing ones) before owners are read, so
+# a concurrent batch carrying the same identifier waits for this one: no identifier gets two owners.
+_LOCK_IDENTITIES: LiteralString = """
+UNWIND $identifiers AS key
+MERGE (i:Identity {kind: key.kind, value: key.value})
+SET i._ingestLock = true
+REMOVE i._ingestLock
+"""
+_BATCH_STATE: LiteralString = """
+CALL () {
+  UNWIND $skus AS sku
+  OPTIONAL MATCH (p:Product {sku: sku})
+  WITH sku, p WHERE p IS NULL
+  RETURN collect(sku) AS missingSkus
+}
+CALL () {
+  UNWIND $storeIds AS storeId
+  OPTIONAL MATCH (s:Store {id: storeId})
+  WITH storeId, s WHERE s IS NULL
+  RETURN collect(storeId) AS missingStores
+}
+CALL () {
+  UNWIND $eventIds AS eventId
+  MATCH (i:Interaction {id: eventId})
+  RETURN collect(eventId) AS known
+}
+CALL () {
+  UNWIND $identifiers AS key
+  MATCH (:Identity {kind: key.kind, value: key.value})<-[:IDENTIFIED_BY]-(c:Customer)
+  WITH key, c ORDER BY c.id
+  WITH key, head(collect(c.id)) AS owner
+  RETURN collect({kind: key.kind, value: key.value, owner: owner}) AS owners
+}
+RETURN missingSkus, missingStores, known, owners
+"""
+_WRITE: LiteralString = """
+CALL () {
+  UNWIND $customers AS row
+  MERGE (c:Customer {id: row.id})
+  ON CREATE SET c.displayName = $anonymousName, c.createdAt = row.createdAt
+}
+CALL () {
+  UNWIND $links AS row
+  MATCH (c:Customer {id: row.customerId}), (i:Identity {kind: row.kind, value: row.value})
+  MERGE (c)-[r:IDENTIFIED_BY]->(i)
+  ON CREATE SET r.since = row.since, r.source = $channel, r.confidence = row.confidence
+}
+CALL () {
+  UNWIND $interactions AS row
+  MATCH (c:Customer {id: row.customerId})
+  MERGE (ch:Channel {code: $channel})
+  MERGE (i:Interaction {id: row.id})
+  ON CREATE SET i.at = row.at, i.type = row.type, i.channel = $channel,
+                i.query = row.query, i.notes = row.notes
+  MERGE (c)-[:DID]->(i)
+  MERGE (i)-[:VIA]->(ch)
+  WITH row, i
+  CALL (row, i) {
+    WITH row, i WHERE row.sku IS NOT NULL
+    MATCH (p:Product {sku: row.sku}) MERGE (i)-[:ABOUT]->(p)
+  }
+  CALL (row, i) {
+    WITH row, i WHERE row.storeId IS NOT NULL
+    MATCH (s:Store {id: row.storeId}) MERGE (i)-[:AT]->(s)
+  }
+  CALL (row, i) {
+    WITH row, i WHERE row.deviceId IS NOT NULL
+    MERGE (d:Device {id: row.deviceId}) MERGE (i)-[:ON]->(d)
+  }
+}
+"""
+
+
+@dataclass
+class _Plan:
+    """What the write statement must do, decided event by event in batch order."""
+
+    customers: list[dict[str, Any]]
+    links: list[dict[str, Any]]
+    interactions: list[dict[str, Any]]
+    duplicates: int = 0
+
+
+def _plan(
+    events: Sequence[ChannelEvent], known: set[str], owners: dict[tuple[str, str], str]
+) -> _Plan:
+    owner = dict(owners)  # grows as the batch links identifiers, so later events see earlier ones
+    seen = set(known)
+    plan = _Plan(customers=[], links=[], interactions=[])
+    for event in events:
+        if event.id in seen:
+            plan.duplicates += 1
+            continue
+        seen.add(event.id)
+        keys = [(kind.value, value) for kind, value in event.identifiers]
+        customer_id = next((owner[key] for key in keys if key in owner), None)
+        if customer_id is None:
+            customer_id = anonymous_customer_id(*event.identifiers[0])
+            plan.customers.append({"id": customer_id, "createdAt": event.at})
+        for kind, value in event.identifiers:
+            if (kind.value, value) not in owner:
+                owner[kind.value, value] = customer_id
+                confidence = 0.9 if kind in _SHARED_DEVICE_KINDS else 1.0
+                plan.links.append(
+                    {
+                        "customerId": customer_id,
+                        "kind": kind.value,
+                        "value": value,
+                        "since": event.at,
+                        "confidence": confidence,
+                    }
+                )
+        plan.interactions.append(
+            {
+                "id": event.id,
+                "customerId": customer_id,
+                "at": event.at,
+                "type": event.type.value,
+                "query": event.query,
+                "notes": event.notes,
+                "sku": event.sku,
+                "storeId": event.store_id,
+                "deviceId": event.device_id,
+            }
+        )
+    return plan
+
+
+def _refuse_unknown_references(events: Sequence[ChannelEvent], row: dict[str, Any]) -> None:
+    missing_skus, missing_stores = set(row["missingSkus"]), set(row["missingStores"])
+    for index, event in enumerate(events):
+        if event.sku is not None and event.sku in missing_skus:
+            raise UnknownReference(index, "sku", event.sku)
+        if event.store_id is not None and event.store_id in missing_stores:
+            raise UnknownReference(index, "storeId", event.store_id)
+
+
+async def ingest_events(
+    db: GraphDatabase, channel: str, events: Sequence[ChannelEvent]
+) -> IngestResult:
+    """Record ``events`` from ``channel`` in one write transaction; all of them or none.
+
+    Raises :class:`UnknownReference` (and writes nothing) when an event names a product or store
+    the graph does not hold. The transaction function is retried on transient errors (deadlocks
+    between concurrent batches included), which is safe because it decides from what it reads.
+    """
+    if channel not in INGEST_CHANNELS:
+        raise ValueError(f"channel {channel!r} does not ingest events")
+    identifiers = sorted(
+        {(kind.value, value) for event in events for kind, value in event.identifiers}
+    )
+    keys = [{"kind": kind, "value": value} for kind, value in identifiers]
+    state_params = {
+        "skus": sorted({e.sku for e in events if e.sku is not None}),
+        "storeIds": sorted({e.store_id for e in events if e.store_id is not None}),
+        "eventIds": sorted({e.id for e in events}),
+        "identifiers": keys,
+    }
+
+    async def work(tx: neo4j.AsyncManagedTransaction) -> IngestResult:
+        await (await tx.run(_LOCK_IDENTITIES, {"identifiers": keys})).consume()
+        row = await (await tx.run(_BATCH_STATE, state_params)).single(strict=True)
+        _refuse_unknown_references(events, row.data())
+        owners = {(item["kind"], item["value"]): item["owner"] for item in row["owners"]}
+        plan = _plan(events, set(row["known"]), owners)
+        if plan.interactions:
+            params = {
+                "channel": channel,
+                "anonymousName": ANONYMOUS_DISPLAY_NAME,
+                "customers": plan.customers,
+                "links": plan.links,
+                "interactions": plan.interactions,
+            }
+            await (await tx.run(_WRITE, params)).consume()
+        return IngestResult(accepted=len(plan.interactions), duplicates=plan.duplicates)
+
+    return await db.transaction(work)

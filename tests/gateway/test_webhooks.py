@@ -1,0 +1,398 @@
+"""Signed webhooks: channel events validated, then merged into the graph all-or-nothing, once."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import io
+import json
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+
+from graph import GraphDatabase
+from graph.identities import IdentityKind
+from graph.ingest import anonymous_customer_id
+from tests.conftest import Gateway, Services, running_gateway
+from tests.fixture_dataset import ALICE, BOB, ERIN
+
+Json = dict[str, Any]
+
+HISTORY = """
+query($id: ID!) {
+  customer(id: $id) {
+    history(first: 5) {
+      edges { node { id at type channel product { sku } store { id } deviceId } }
+    }
+  }
+}
+"""
+BY_IDENTITY = """
+query($kind: IdentityKind!, $value: String!) {
+  customerByIdentity(kind: $kind, value: $value) {
+    id displayName identities { kind value source confidence }
+  }
+}
+"""
+
+
+def sign(body: bytes, secret: str) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def unique(name: str) -> str:
+    """Ids made by these tests start with ``wh-``: the graph is shared by the whole session."""
+    return f"wh-{name}-{uuid.uuid4().hex[:8]}"
+
+
+def event(event_id: str, identifiers: list[tuple[str, str]], **fields: Any) -> Json:
+    return {
+        "id": event_id,
+        "type": "view",
+        "at": "2026-09-01T10:00:00Z",
+        "identifiers": [{"kind": kind, "value": value} for kind, value in identifiers],
+        **fields,
+    }
+
+
+async def post(
+    gateway: Gateway,
+    channel: str,
+    payload: Any,
+    *,
+    secret: str | None = None,
+    headers: dict[str, str] | None = None,
+    content_type: str = "application/json",
+) -> tuple[int, Json]:
+    """POST ``payload`` (bytes as they are, anything else as JSON), signed unless told otherwise."""
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    sent = {
+        "Content-Type": content_type,
+        "X-Parcours-Signature": sign(body, secret or f"dev-webhook-secret-{channel}"),
+    }
+    sent.update(headers or {})
+    async with gateway.session.post(
+        f"{gateway.url}/webhooks/{channel}", data=io.BytesIO(body), headers=sent
+    ) as response:
+        return response.status, await response.json()
+
+
+async def stored_ids(graph: GraphDatabase, ids: list[str]) -> list[str]:
+    rows = await graph.read(
+        "UNWIND $ids AS id MATCH (i:Interaction {id: id}) RETURN i.id AS id", {"ids": ids}
+    )
+    return [row["id"] for row in rows]
+
+
+async def counts(graph: GraphDatabase) -> tuple[int, int]:
+    rows = await graph.read(
+        "CALL () { MATCH (n) RETURN count(n) AS nodes } "
+        "CALL () { MATCH ()-[r]->() RETURN count(r) AS relationships } "
+        "RETURN nodes, relationships"
+    )
+    return rows[0]["nodes"], rows[0]["relationships"]
+
+
+async def owner(gateway: Gateway, kind: str, value: str) -> Json | None:
+    body = await gateway.query(BY_IDENTITY, {"kind": kind, "value": value})
+    assert "errors" not in body, body
+    found: Json | None = body["data"]["customerByIdentity"]
+    return found
+
+
+@pytest.fixture(scope="module", autouse=True)
+async def forget_what_these_tests_wrote(graph: GraphDatabase) -> AsyncIterator[None]:
+    """Other modules read Alice's history and count customers: leave the graph as we found it."""
+    yield
+    await graph.write(
+        "MATCH (c:Customer)-[:IDENTIFIED_BY]->(i:Identity) "
+        "WHERE c.id STARTS WITH 'cus_anon_' AND i.value STARTS WITH 'wh-' DETACH DELETE c"
+    )
+    await graph.write(
+        "MATCH (n) WHERE (n:Interaction OR n:Device) AND n.id STARTS WITH 'wh-' "
+        "OR n:Identity AND n.value STARTS WITH 'wh-' DETACH DELETE n"
+    )
+
+
+async def test_a_signed_batch_for_alices_email_shows_in_her_history(
+    gateway: Gateway,
+) -> None:
+    search, view = unique("search"), unique("view")
+    batch = {
+        "events": [
+            event(
+                search,
+                [("email", " Alice@Example.com ")],
+                type="search",
+                at="2026-10-02T10:00:00+02:00",
+                query="canapé d'angle",
+            ),
+            event(
+                view,
+                [("email", "alice@example.com")],
+                at="2026-10-02T09:00:00Z",
+                sku="FX-P2",
+                deviceId="fx-dev-alice",
+            ),
+        ]
+    }
+    assert await post(gateway, "web", batch) == (200, {"accepted": 2, "duplicates": 0})
+    body = await gateway.query(HISTORY, {"id": ALICE})
+    assert "errors" not in body, body
+    nodes = [edge["node"] for edge in body["data"]["customer"]["history"]["edges"]]
+    assert nodes[:2] == [
+        {
+            "id": view,
+            "at": "2026-10-02T09:00:00+00:00",
+            "type": "VIEW",
+            "channel": "WEB",
+            "product": {"sku": "FX-P2"},
+            "store": None,
+            "deviceId": "fx-dev-alice",
+        },
+        {
+            "id": search,
+            "at": "2026-10-02T08:00:00+00:00",
+            "type": "SEARCH",
+            "channel": "WEB",
+            "product": None,
+            "store": None,
+            "deviceId": None,
+        },
+    ]
+
+
+async def test_replaying_a_batch_counts_duplicates_and_changes_nothing(
+    gateway: Gateway, graph: GraphDatabase
+) -> None:
+    anonymous = unique("anon")
+    batch = {
+        "events": [
+            event(unique("visit"), [("web_anonymous_id", anonymous)], type="store_visit",
+                  storeId="FX-ST-B", deviceId=unique("dev")),
+            event(unique("buy"), [("email", "bob@example.com"), ("web_anonymous_id", anonymous)],
+                  type="purchase", sku="FX-P5", storeId="FX-ST-B"),
+            event(unique("open"), [("email", "bob@example.com")], type="email_open",
+                  notes="opened the autumn newsletter"),
+        ]
+    }  # fmt: skip
+    assert await post(gateway, "store", batch) == (200, {"accepted": 3, "duplicates": 0})
+    before = await counts(graph)
+    assert await post(gateway, "store", batch) == (200, {"accepted": 0, "duplicates": 3})
+    assert await counts(graph) == before
+
+
+async def test_an_event_repeated_within_one_batch_is_recorded_once(gateway: Gateway) -> None:
+    once = event(unique("twice"), [("email", "bob@example.com")], type="chat")
+    status, body = await post(gateway, "chat", {"events": [once, once]})
+    assert (status, body) == (200, {"accepted": 1, "duplicates": 1})
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-Parcours-Signature": ""},
+        {"X-Parcours-Signature": "sha256=" + "0" * 64},
+        {"X-Parcours-Signature": "md5=abc"},
+        {"X-Parcours-Signature": sign(b"another body", "dev-webhook-secret-web")},
+        {"X-Parcours-Signature": sign(b"{}", "dev-webhook-secret-store")},
+    ],
+    ids=["missing", "zeros", "other-scheme", "other-body", "other-channels-secret"],
+)
+async def test_a_missing_or_wrong_signature_is_refused_and_nothing_is_written(
+    gateway: Gateway, graph: GraphDatabase, headers: dict[str, str]
+) -> None:
+    event_id = unique("unsigned")
+    status, body = await post(
+        gateway, "web", event(event_id, [("email", "alice@example.com")]), headers=headers
+    )
+    assert status == 401
+    assert body["error"]["code"] == "UNAUTHENTICATED"
+    assert await stored_ids(graph, [event_id]) == []
+
+
+async def test_in_production_only_configured_secrets_are_accepted(
+    services: Services, graph: GraphDatabase
+) -> None:
+    settings = services.settings(env="production", webhook_secrets={"web": "prod-key"})
+    async with running_gateway(settings) as production:
+        ids = [unique("prod-web"), unique("prod-dev-key"), unique("prod-chat")]
+        alice = [("email", "alice@example.com")]
+        signed = await post(production, "web", event(ids[0], alice), secret="prod-key")
+        dev_key = await post(production, "web", event(ids[1], alice))
+        no_key = await post(production, "chat", event(ids[2], alice))
+    assert signed == (200, {"accepted": 1, "duplicates": 0})
+    assert dev_key[0] == no_key[0] == 401
+    assert "no webhook secret" in no_key[1]["error"]["message"]
+    assert await stored_ids(graph, ids) == [ids[0]]
+
+
+ALICE_EMAIL = [("email", "alice@example.com")]
+
+
+def _batch(*events: object) -> Json:
+    return {"events": list(events)}
+
+
+def _good(name: str) -> Json:
+    return event(name + "-ok", ALICE_EMAIL)
+
+
+BAD_INPUT: list[tuple[str, Callable[[str], Any], str]] = [
+    (
+        "unknown-type",
+        lambda n: _batch(_good(n + "0"), _good(n + "1"), event(n, ALICE_EMAIL, type="foo")),
+        "events[2].type: unknown event type 'foo'",
+    ),
+    ("bad-timestamp", lambda n: event(n, ALICE_EMAIL, at="yesterday"), "at: must be an ISO-8601"),
+    (
+        "timestamp-without-zone",
+        lambda n: _batch(event(n, ALICE_EMAIL, at="2026-10-02T10:00:00")),
+        "events[0].at: must be an ISO-8601 date-time with a timezone",
+    ),
+    (
+        "bad-email",
+        lambda n: _batch(_good(n), event(n, [("phone", "+33611111111"), ("email", "nope")])),
+        "events[1].identifiers[1].value: 'nope' is not an email address",
+    ),
+    (
+        "unknown-kind",
+        lambda n: event(n, [("shoe_size", "42")]),
+        "identifiers[0].kind: unknown identifier kind 'shoe_size'",
+    ),
+    ("no-identifier", lambda n: event(n, []), "identifiers: must hold at least 1 item"),
+    (
+        "unknown-sku",
+        lambda n: _batch(_good(n), event(n, ALICE_EMAIL, sku="NOPE")),
+        "events[1].sku: unknown sku 'NOPE'",
+    ),
+    (
+        "unknown-store",
+        lambda n: _batch(event(n, ALICE_EMAIL, storeId="ST-NOWHERE"), _good(n)),
+        "events[0].storeId: unknown store 'ST-NOWHERE'",
+    ),
+    (
+        "too-many-events",
+        lambda n: _batch(*(event(f"{n}-{k}", ALICE_EMAIL) for k in range(501))),
+        "events: must be a list of 1 to 500 events",
+    ),
+    ("empty-batch", lambda n: _batch(), "events: must be a list of 1 to 500 events"),
+    ("missing-id", lambda n: {"type": "view", "at": "2026-09-01T10:00:00Z"}, "id: is required"),
+    ("misspelt-field", lambda n: event(n, ALICE_EMAIL, storeID="FX-ST-A"), "storeID: is not a"),
+    ("query-on-a-view", lambda n: event(n, ALICE_EMAIL, query="sofa"), "query: only a search"),
+    (
+        "long-notes",
+        lambda n: event(n, ALICE_EMAIL, type="call", notes="x" * 2001),
+        "notes: must be at most 2000 characters",
+    ),
+    ("event-not-an-object", lambda n: _batch(_good(n), 7), "events[1]: must be an object"),
+    ("not-json", lambda n: b"{not json", "body: is not valid JSON"),
+    ("a-number", lambda n: b"5", "body: must be an event object"),
+    ("null", lambda n: b"null", "body: must be an event object"),
+    ("a-list", lambda n: [_good(n)], "body: must be an event object"),
+]
+
+
+@pytest.mark.parametrize(
+    ("build", "message"), [case[1:] for case in BAD_INPUT], ids=[case[0] for case in BAD_INPUT]
+)
+async def test_bad_input_is_refused_naming_the_field_and_nothing_is_written(
+    gateway: Gateway, graph: GraphDatabase, build: Callable[[str], Any], message: str
+) -> None:
+    name = unique("bad")
+    status, body = await post(gateway, "web", build(name))
+    assert status == 400, body
+    assert body["error"]["code"] == "BAD_USER_INPUT"
+    assert body["error"]["message"].startswith(message), body
+    written = await graph.read(
+        "MATCH (i:Interaction) WHERE i.id STARTS WITH $name RETURN i.id AS id", {"name": name}
+    )
+    assert written == []
+
+
+async def test_an_unknown_channel_is_not_found(gateway: Gateway) -> None:
+    for channel in ("fax", "partner"):
+        status, body = await post(gateway, channel, event(unique("fax"), ALICE_EMAIL))
+        assert status == 404
+        assert body["error"]["code"] == "NOT_FOUND"
+
+
+async def test_a_body_over_one_mebibyte_is_too_large(gateway: Gateway) -> None:
+    huge = event(unique("huge"), ALICE_EMAIL, notes="x" * (1024 * 1024))
+    status, body = await post(gateway, "web", huge)
+    assert status == 413
+    assert body["error"]["code"] == "PAYLOAD_TOO_LARGE"
+
+
+async def test_a_body_that_is_not_declared_json_is_unsupported(gateway: Gateway) -> None:
+    status, body = await post(
+        gateway, "web", event(unique("form"), ALICE_EMAIL), content_type="text/plain"
+    )
+    assert (status, body["error"]["code"]) == (415, "UNSUPPORTED_MEDIA_TYPE")
+
+
+async def test_a_new_anonymous_identifier_creates_an_anonymous_customer(
+    gateway: Gateway,
+) -> None:
+    anonymous, event_id = unique("anon"), unique("first-visit")
+    status, _ = await post(gateway, "web", event(event_id, [("web_anonymous_id", anonymous)]))
+    assert status == 200
+    found = await owner(gateway, "WEB_ANONYMOUS_ID", anonymous)
+    assert found is not None
+    assert found["id"] == anonymous_customer_id(IdentityKind.WEB_ANONYMOUS_ID, anonymous)
+    assert found["displayName"] == "Visiteur anonyme"
+    assert found["identities"] == [
+        {"kind": "WEB_ANONYMOUS_ID", "value": anonymous, "source": "web", "confidence": 0.9}
+    ]
+    history = await gateway.query(HISTORY, {"id": found["id"]})
+    assert [e["node"]["id"] for e in history["data"]["customer"]["history"]["edges"]] == [event_id]
+
+
+async def test_a_known_email_with_a_new_anonymous_id_links_the_id_to_the_known_customer(
+    gateway: Gateway,
+) -> None:
+    anonymous = unique("anon")
+    identifiers = [("web_anonymous_id", anonymous), ("email", "bob@example.com")]
+    status, _ = await post(gateway, "web", event(unique("login"), identifiers))
+    assert status == 200
+    found = await owner(gateway, "WEB_ANONYMOUS_ID", anonymous)
+    assert found is not None
+    assert found["id"] == BOB
+
+
+async def test_an_identifier_owned_by_another_customer_is_not_moved(gateway: Gateway) -> None:
+    event_id = unique("shared-browser")
+    identifiers = [("email", "bob@example.com"), ("web_anonymous_id", "web-erin-1")]
+    status, _ = await post(gateway, "web", event(event_id, identifiers, at="2026-10-03T00:00:00Z"))
+    assert status == 200
+    erin = await owner(gateway, "WEB_ANONYMOUS_ID", "web-erin-1")
+    assert erin is not None
+    assert erin["id"] == ERIN
+    history = await gateway.query(HISTORY, {"id": BOB})
+    assert history["data"]["customer"]["history"]["edges"][0]["node"]["id"] == event_id
+
+
+async def test_concurrent_batches_sharing_an_unowned_identifier_give_it_one_owner(
+    gateway: Gateway, graph: GraphDatabase
+) -> None:
+    """The identifier exists but nobody owns it (as after an erasure): both batches see it free."""
+    anonymous = unique("race-anon")
+    await graph.write(
+        "CREATE (:Identity {kind: 'web_anonymous_id', value: $value})", {"value": anonymous}
+    )
+    batches = [
+        event(
+            unique("race"), [("email", f"{unique('race')}@ex.com"), ("web_anonymous_id", anonymous)]
+        )
+        for _ in range(2)
+    ]
+    replies = await asyncio.gather(*(post(gateway, "web", batch) for batch in batches))
+    assert [status for status, _ in replies] == [200, 200]
+    rows = await graph.read(
+        "MATCH (c:Customer)-[:IDENTIFIED_BY]->(:Identity {value: $value}) RETURN c.id AS id",
+        {"value": anonymous},
+    )
+    assert len(rows) == 1

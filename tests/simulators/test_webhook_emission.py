@@ -1,0 +1,170 @@
+"""Simulators post signed events to the gateway's webhooks as they are used, never failing."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from pydantic import SecretStr
+
+from gateway.services import free_port
+from gateway.services._simulators import SimulatorsConfig, gateway_webhooks
+from gateway.settings import Settings
+from gateway.webhooks import parse_events
+from simulators import SimulatorConfig
+from tests.simulators import generated
+from tests.simulators.harness import CONFIG, Simulator, serve
+
+
+@dataclass(frozen=True)
+class Delivery:
+    channel: str
+    signature: str
+    body: bytes
+
+    @property
+    def event(self) -> dict[str, Any]:
+        decoded: dict[str, Any] = json.loads(self.body)
+        return decoded
+
+
+@dataclass
+class Receiver:
+    """A stand-in gateway: records what is posted to ``/webhooks/{channel}``, answers ``status``."""
+
+    url: str
+    status: int = 200
+    deliveries: asyncio.Queue[Delivery] = field(default_factory=asyncio.Queue)
+
+    async def next(self) -> Delivery:
+        return await asyncio.wait_for(self.deliveries.get(), timeout=5)
+
+
+@contextlib.asynccontextmanager
+async def receiver() -> AsyncIterator[Receiver]:
+    port = free_port()
+    received = Receiver(url=f"http://127.0.0.1:{port}/webhooks")
+
+    async def record(request: web.Request) -> web.Response:
+        signature = request.headers.get("X-Parcours-Signature", "")
+        delivery = Delivery(request.match_info["channel"], signature, await request.read())
+        received.deliveries.put_nowait(delivery)
+        return web.json_response({"accepted": 1, "duplicates": 0}, status=received.status)
+
+    app = web.Application()
+    app.router.add_post("/webhooks/{channel}", record)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        yield received
+    finally:
+        await runner.cleanup()
+
+
+TEST_KEY = "test-key-{channel}"
+
+
+def emitting(url: str, secret: str | None = TEST_KEY) -> SimulatorConfig:
+    return dataclasses.replace(CONFIG, webhook_url=url, webhook_secret=secret)
+
+
+def expected_signature(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+async def record_sale(stores: Simulator) -> dict[str, Any]:
+    customer = generated.with_identity("pos_customer_number")[0]
+    pos_number = customer.first("pos_customer_number")
+    store_id = pos_number.split("-")[1]
+    skus = ",".join(f"SKU-{n:05d}" for n in range(1, 101))
+    stock = (await stores.get(f"/pos/stores/{store_id}/stock", skus=skus)).body["stock"]
+    sku = next(row["sku"] for row in stock if row["onHand"] >= 1)
+    sale = {"posNumber": pos_number, "storeId": store_id, "lines": [{"sku": sku, "qty": 1}]}
+    reply = await stores.post("/pos/receipts", sale)
+    assert reply.status == 201, reply.body
+    return {"posNumber": pos_number, **reply.body}
+
+
+async def test_a_till_receipt_posts_a_signed_purchase_event_to_the_store_webhook() -> None:
+    async with receiver() as gateway, serve("stores", emitting(gateway.url)) as stores:
+        receipt = await record_sale(stores)
+        delivery = await gateway.next()
+    assert delivery.channel == "store"
+    assert delivery.signature == expected_signature("test-key-store", delivery.body)
+    assert delivery.event == {
+        "id": receipt["eventId"],
+        "type": "purchase",
+        "at": receipt["at"],
+        "identifiers": [{"kind": "pos_customer_number", "value": receipt["posNumber"]}],
+        "sku": receipt["lines"][0]["sku"],
+        "storeId": receipt["storeId"],
+    }
+    assert parse_events(delivery.body).events[0].id == receipt["eventId"]  # the gateway's contract
+
+
+async def test_a_new_order_posts_a_purchase_event_to_the_web_webhook_once() -> None:
+    order = {
+        "customerEmail": "mehdi.morel.0@example.com",
+        "lines": [{"sku": "SKU-00010", "qty": 1}],
+    }
+    async with receiver() as gateway, serve("oms", emitting(gateway.url, None)) as oms:
+        created = await oms.post("/oms/orders", order, {"Idempotency-Key": "emit-1"})
+        replayed = await oms.post("/oms/orders", order, {"Idempotency-Key": "emit-1"})
+        delivery = await gateway.next()
+        await asyncio.sleep(0.2)
+        assert gateway.deliveries.empty()  # the idempotent replay is not a new purchase
+    assert (created.status, replayed.status) == (201, 200)
+    assert delivery.channel == "web"
+    assert delivery.signature == expected_signature("dev-webhook-secret-web", delivery.body)
+    assert delivery.event["id"] == created.body["eventId"]
+    assert delivery.event["identifiers"] == [{"kind": "email", "value": order["customerEmail"]}]
+    assert parse_events(delivery.body).events[0].sku == "SKU-00010"
+
+
+async def test_a_failing_or_unreachable_gateway_never_fails_the_sale() -> None:
+    async with receiver() as failing:
+        failing.status = 500
+        async with serve("stores", emitting(failing.url)) as stores:
+            await record_sale(stores)
+            assert (await failing.next()).channel == "store"
+    unreachable = f"http://127.0.0.1:{free_port()}/webhooks"
+    async with serve("stores", emitting(unreachable)) as stores:
+        started = time.perf_counter()
+        await record_sale(stores)
+        assert time.perf_counter() - started < 1.0
+
+
+async def test_without_a_webhook_url_nothing_is_posted(stores: Simulator) -> None:
+    await record_sale(stores)  # the shared fixture has no webhook URL: no task, no error
+
+
+def test_a_webhook_url_must_be_http() -> None:
+    with pytest.raises(ValueError, match="http"):
+        SimulatorConfig(webhook_url="ftp://example.com/webhooks")
+
+
+def test_make_up_points_the_simulators_at_the_gateway_with_the_dev_keys(tmp_path: Path) -> None:
+    url, secret = gateway_webhooks(Settings(port=8181))
+    assert (url, secret) == ("http://127.0.0.1:8181/webhooks", "dev-webhook-secret-{channel}")
+    argv = SimulatorsConfig(tmp_path, 9101, webhook_url=url, webhook_secret=secret).command()
+    assert argv[-4:] == ["--webhook-url", url, "--webhook-secret", secret]
+
+
+def test_make_up_posts_nothing_when_store_and_web_keys_differ_or_are_missing() -> None:
+    shared = {"store": SecretStr("k"), "web": SecretStr("k")}
+    assert gateway_webhooks(Settings(env="production", webhook_secrets=shared))[1] == "k"
+    different = {"store": SecretStr("k1"), "web": SecretStr("k2")}
+    assert gateway_webhooks(Settings(env="production", webhook_secrets=different)) == (None, None)
+    assert gateway_webhooks(Settings(env="production")) == (None, None)
