@@ -52,6 +52,26 @@ class OmsClient:
             )
         return answer.with_data(found)
 
+    async def create_order(
+        self,
+        email: str,
+        lines: Sequence[tuple[str, int]],
+        fulfilment: dict[str, str],
+        *,
+        idempotency_key: str,
+        deadline: Deadline,
+    ) -> ChannelAnswer[dict[str, Any]]:
+        """Place an order; the key makes a retried call return the same order (never a second)."""
+        body = {
+            "customerEmail": email,
+            "lines": [{"sku": sku, "qty": qty} for sku, qty in lines],
+            "fulfilment": fulfilment,
+        }
+        answer = await self.client.post_json(
+            "/oms/orders", body, deadline=deadline, idempotency_key=idempotency_key
+        )
+        return answer.with_data(as_dict(answer.data, "order"))
+
     async def orders(
         self, email: str, page: int, page_size: int, *, deadline: Deadline
     ) -> ChannelAnswer[Page[Order]]:
@@ -67,6 +87,11 @@ class OmsClient:
         return answer.with_data(Page(items=items, total=int(body.get("total", len(items)))))
 
 
+def parse_order(row: dict[str, Any]) -> Order:
+    """An OMS order document as our record (also used to replay a stored checkout answer)."""
+    return _order(as_dict(row, "order"))
+
+
 def _order(row: dict[str, Any]) -> Order:
     fulfilment = as_dict(row.get("fulfilment", {}), "fulfilment")
     return Order(
@@ -80,4 +105,5 @@ def _order(row: dict[str, Any]) -> Order:
             OrderEvent(status=str(e["status"]), at=timestamp(e["at"], "timeline.at"))
             for e in as_list(row.get("timeline", []), "timeline")
         ),
+        event_id=str(row["eventId"]) if row.get("eventId") else None,
     )

@@ -63,6 +63,7 @@ class Order:
     store_id: str | None
     total: float
     timeline: tuple[OrderEvent, ...]
+    event_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +89,17 @@ class Receipt:
     def interaction_id(self) -> str:
         """The id of the purchase event this receipt is (or will be) ingested as."""
         return self.event_id or self.id
+
+
+@dataclass(frozen=True, slots=True)
+class ClienteleNote:
+    """A note a store assistant kept about a customer (tastes, projects, promises)."""
+
+    id: str
+    store_id: str
+    author: str
+    at: datetime
+    text: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""The stores (POS) client: per-store stock and a customer's in-store receipts."""
+"""The stores (POS) client: per-store stock, in-store receipts and clienteling notes."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from channels._answer import ChannelAnswer
 from channels._client import ChannelClient
 from channels._deadline import Deadline
 from channels._parse import as_dict, as_list, timestamp
-from channels.records import Receipt, StockLevel
+from channels.records import ClienteleNote, Receipt, StockLevel
 
 
 class StoresClient:
-    """Read stock and receipts from the store system.
+    """Read stock, receipts and clienteling notes from the store system.
 
     Example:
         >>> async def on_hand(pos: StoresClient, store: str, sku: str) -> int:
@@ -66,3 +66,25 @@ class StoresClient:
             for row in (as_dict(item, "receipt") for item in as_list(body["items"], "items"))
         )
         return answer.with_data(receipts)
+
+    async def notes(
+        self, pos_number: str, *, deadline: Deadline
+    ) -> ChannelAnswer[tuple[ClienteleNote, ...]]:
+        """The assistants' notes about the customer, newest first."""
+        answer = await self.client.get_json(
+            f"/pos/customers/{quote(pos_number, safe='')}/notes",
+            deadline=deadline,
+            stale_key=f"notes:{pos_number}",
+        )
+        body = as_dict(answer.data, "notes")
+        notes = tuple(
+            ClienteleNote(
+                id=str(row["noteId"]),
+                store_id=str(row["storeId"]),
+                author=str(row["author"]),
+                at=timestamp(row["at"], "note.at"),
+                text=str(row["text"]),
+            )
+            for row in (as_dict(item, "note") for item in as_list(body["notes"], "notes"))
+        )
+        return answer.with_data(notes)

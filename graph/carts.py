@@ -5,26 +5,25 @@ changing one cart are serialised (and a first cart is never created twice), (2) 
 answer when the idempotency key was already used with the same arguments, (3) checks
 ``expectedVersion``, (4) applies the change and bumps the version, and (5) stores the key with its
 answer under a uniqueness constraint. Any failure rolls the whole transaction back: the graph is
-left as it was. Keys expire after ``KEY_TTL``; an expired key is replaced when used again.
+left as it was. Keys expire after ``graph._idempotency.KEY_TTL``; an expired key is replaced when
+used again.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, LiteralString
 
 import neo4j
 import orjson
 from neo4j.exceptions import ConstraintError
 
-from graph import _rows
+from graph import _idempotency, _rows
 from graph.database import GraphDatabase
 from graph.models import Cart
 
-KEY_TTL = timedelta(hours=24)
 MAX_QUANTITY = 999
 
 _LOCK_CUSTOMER: LiteralString = """
@@ -32,11 +31,6 @@ MATCH (c:Customer {id: $customerId})
 SET c.cartLock = coalesce(c.cartLock, 0) + 1
 RETURN c.id AS id
 """
-_KEY: LiteralString = """
-MATCH (k:IdempotencyKey {key: $key})
-RETURN k.fingerprint AS fingerprint, k.response AS response, k.expiresAt < $now AS expired
-"""
-_DROP_KEY: LiteralString = "MATCH (k:IdempotencyKey {key: $key}) DETACH DELETE k"
 _ACTIVE_CART: LiteralString = """
 MATCH (c:Customer {id: $customerId})
 OPTIONAL MATCH (c)-[:HAS_CART]->(k:Cart {status: 'active'})
@@ -74,10 +68,6 @@ RETURN k {.id, .version, .status, .updatedAt,
             qty: l.qty, addedAt: l.addedAt, addedVia: l.addedVia} AS line
     ORDER BY l.addedAt, p.sku
   }} AS cart
-"""
-_STORE_KEY: LiteralString = """
-CREATE (:IdempotencyKey {key: $key, fingerprint: $fingerprint, response: $response,
-                         createdAt: $now, expiresAt: $expiresAt})
 """
 
 
@@ -139,7 +129,7 @@ class CartChange:
             "quantity": self.quantity,
             "expectedVersion": self.expected_version,
         }
-        return hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
+        return _idempotency.fingerprint(payload)
 
 
 @dataclass(frozen=True)
@@ -171,14 +161,11 @@ async def _apply(tx: neo4j.AsyncManagedTransaction, change: CartChange) -> CartR
     now = datetime.now(UTC)
     if await _single(tx, _LOCK_CUSTOMER, {"customerId": change.customer_id}) is None:
         raise CustomerMissing(f"no customer with id {change.customer_id!r}")
-    stored = await _single(tx, _KEY, {"key": change.scoped_key, "now": now})
+    stored = await _idempotency.stored_answer(tx, change.scoped_key, now)
     if stored is not None:
-        if stored["expired"]:
-            await (await tx.run(_DROP_KEY, {"key": change.scoped_key})).consume()
-        elif stored["fingerprint"] != change.fingerprint():
+        if stored.fingerprint != change.fingerprint():
             raise KeyReused("this idempotency key was used with other arguments")
-        else:
-            return CartResult(cart=_rows.cart(orjson.loads(stored["response"])), replayed=True)
+        return CartResult(cart=_rows.cart(orjson.loads(stored.response)), replayed=True)
     active = await _single(tx, _ACTIVE_CART, {"customerId": change.customer_id})
     cart_id, version = (active or {}).get("id"), (active or {}).get("version")
     if cart_id is None:
@@ -194,18 +181,7 @@ async def _apply(tx: neo4j.AsyncManagedTransaction, change: CartChange) -> CartR
     row = await _single(tx, _BUMP, {"cartId": cart_id, "now": now})
     assert row is not None  # noqa: S101 - the cart was matched or created in this transaction
     response = orjson.dumps(_json_safe(row["cart"])).decode()
-    await (
-        await tx.run(
-            _STORE_KEY,
-            {
-                "key": change.scoped_key,
-                "fingerprint": change.fingerprint(),
-                "response": response,
-                "now": now,
-                "expiresAt": now + KEY_TTL,
-            },
-        )
-    ).consume()
+    await _idempotency.store_answer(tx, change.scoped_key, change.fingerprint(), response, now)
     return CartResult(cart=_rows.cart(row["cart"]), replayed=False)
 
 

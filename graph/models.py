@@ -101,3 +101,53 @@ class Recommendation:
     product: Product
     score: float
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class JourneyStep:
+    """The n-th interaction of a journey (n counts from 1, in the order the steps were taken)."""
+
+    n: int
+    interaction_id: str
+    at: datetime
+    type: str
+    channel: str
+    product: Product | None
+    store: Store | None
+
+
+@dataclass(frozen=True, slots=True)
+class Journey:
+    """A goal the customer pursues across channels; ``status`` is active, completed or abandoned."""
+
+    id: str
+    customer_id: str
+    intent: str
+    status: str
+    started_at: datetime
+    last_channel: str | None
+    next_step: str | None
+    steps: tuple[JourneyStep, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class JourneyCursor:
+    """Where a newest-first page of journeys ends: the last journey's start and id."""
+
+    started_at: datetime
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class JourneyPage:
+    items: tuple[Journey, ...]
+    has_next_page: bool
+
+
+@dataclass(frozen=True, slots=True)
+class JourneyHandOff:
+    """What the next channel needs to pick a journey up: the journey and the products involved."""
+
+    journey: Journey
+    products_viewed: tuple[Product, ...]
+    products_tried_in_store: tuple[Product, ...]

@@ -54,3 +54,4 @@ class InteractionType(Enum):
     EMAIL_OPEN = "email_open"
     STORE_VISIT = "store_visit"
     RETURN = "return"
+    RESUME = "resume"

@@ -6,9 +6,25 @@ from collections.abc import Sequence
 
 from strawberry.dataloader import DataLoader
 
-from graph import GraphDatabase, IdentityKind, catalog, customers, history, recommendations
+from graph import (
+    GraphDatabase,
+    IdentityKind,
+    catalog,
+    customers,
+    history,
+    journeys,
+    recommendations,
+)
 from graph.history import HistoryRequest
-from graph.models import CustomerProfile, HistoryPage, Product, Recommendation, Store
+from graph.journeys import JourneyRequest
+from graph.models import (
+    CustomerProfile,
+    HistoryPage,
+    JourneyPage,
+    Product,
+    Recommendation,
+    Store,
+)
 from graph.recommendations import RecommendationRequest
 
 
@@ -27,6 +43,9 @@ class Loaders:
         async def load_history(requests: Sequence[HistoryRequest]) -> list[HistoryPage]:
             return await history.history_pages(graph, requests)
 
+        async def load_journeys(requests: Sequence[JourneyRequest]) -> list[JourneyPage]:
+            return await journeys.journey_pages(graph, requests)
+
         async def load_recommendations(
             requests: Sequence[RecommendationRequest],
         ) -> list[list[Recommendation]]:
@@ -41,6 +60,7 @@ class Loaders:
         self.customer = DataLoader(load_fn=load_customers)
         self.customer_by_identity = DataLoader(load_fn=load_by_identity)
         self.history = DataLoader(load_fn=load_history)
+        self.journeys = DataLoader(load_fn=load_journeys)
         self.recommendations = DataLoader(load_fn=load_recommendations)
         self.product = DataLoader(load_fn=load_products)
         self.store = DataLoader(load_fn=load_stores)

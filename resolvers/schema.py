@@ -17,9 +17,11 @@ from strawberry.extensions import (
 
 from resolvers.carts.mutations import CartMutations
 from resolvers.catalog.queries import CatalogQueries
+from resolvers.checkout.mutations import CheckoutMutations
 from resolvers.customers.queries import CustomerQueries
 from resolvers.extensions import CodedErrors, Diagnostics, SourcesReport
 from resolvers.identities.mutations import IdentityMutations
+from resolvers.journeys.mutations import JourneyMutations
 
 
 @strawberry.type(description="Read the customer context.")
@@ -28,7 +30,7 @@ class Query(CustomerQueries, CatalogQueries):
 
 
 @strawberry.type(description="Change the customer context.")
-class Mutation(CartMutations, IdentityMutations):
+class Mutation(CartMutations, CheckoutMutations, IdentityMutations, JourneyMutations):
     pass
 
 

@@ -17,6 +17,8 @@ from resolvers.customers.history import history_connection
 from resolvers.customers.interaction import Interaction
 from resolvers.enums import Channel, IdentityKind, InteractionType
 from resolvers.identities.types import IdentityConflict, Merge
+from resolvers.journeys.queries import active_journey, journeys_connection
+from resolvers.journeys.types import Journey, JourneyStatus
 from resolvers.live.types import DeviceRegistration, Order, Ticket, TicketStatus
 from resolvers.pagination import Connection, check_first
 
@@ -106,6 +108,22 @@ class Customer:
         return await history_connection(
             info, profile=self.profile, first=first, after=after, channels=channels, types=types
         )
+
+    @strawberry.field(description="Goals pursued across channels, newest first.")
+    async def journeys(
+        self,
+        info: strawberry.Info[Context, None],
+        status: JourneyStatus | None = None,
+        first: int = 10,
+        after: str | None = None,
+    ) -> Connection[Journey]:
+        return await journeys_connection(
+            info, self.profile.id, status=status, first=first, after=after
+        )
+
+    @strawberry.field(description="The most recently started active journey, or null.")
+    async def active_journey(self, info: strawberry.Info[Context, None]) -> Journey | None:
+        return await active_journey(info, self.profile.id)
 
     @strawberry.field(description="Orders from the order-management system, newest first.")
     async def orders(

@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from strawberry.dataloader import DataLoader
 
-from channels import ChannelAnswer, ChannelSystems, Deadline
+from channels import ChannelAnswer, ChannelNotFound, ChannelSystems, Deadline
 from channels.records import (
     Availability,
+    ClienteleNote,
     DeviceRegistration,
     Order,
     Page,
@@ -57,6 +59,8 @@ class LiveLoaders:
     """The request's loaders of channel data; each batch is one call to one system."""
 
     def __init__(self, systems: ChannelSystems, budget: ChannelBudget, sources: SourceLog) -> None:
+        self.budget = budget
+
         async def prices(skus: Sequence[str]) -> list[ChannelAnswer[Price | None]]:
             answer = await sources.observe(systems.webshop.prices(skus, deadline=budget.deadline()))
             return [answer.with_data(answer.data.get(sku)) for sku in skus]
@@ -125,6 +129,18 @@ class LiveLoaders:
                 ),
             )
 
+        async def notes(pos_numbers: Sequence[str]) -> Outcomes[tuple[ClienteleNote, ...]]:
+            async def one(pos: str) -> ChannelAnswer[tuple[ClienteleNote, ...]]:
+                try:
+                    return await sources.observe(
+                        systems.stores.notes(pos, deadline=budget.deadline())
+                    )
+                except ChannelNotFound as exc:
+                    # A number the stores system does not know: it holds no notes about them.
+                    return ChannelAnswer((), exc.channel, False, datetime.now(UTC), 0.0)
+
+            return await _each(pos_numbers, one)
+
         self.price = DataLoader(load_fn=prices)
         self.availability = DataLoader(load_fn=availability)
         self.stock = DataLoader(load_fn=stock)
@@ -132,6 +148,7 @@ class LiveLoaders:
         self.tickets = DataLoader(load_fn=tickets)
         self.receipts = DataLoader(load_fn=receipts)
         self.devices = DataLoader(load_fn=devices)
+        self.notes = DataLoader(load_fn=notes)
 
 
 async def _each(keys: Sequence[K], call: Callable[[K], Awaitable[ChannelAnswer[T]]]) -> Outcomes[T]:

@@ -1,0 +1,84 @@
+"""Idempotency keys of writes, kept in the graph next to what they protect.
+
+A write transaction looks its key up first (:func:`stored_answer`): a live key with the same
+fingerprint means "replay the stored answer", another fingerprint means the caller reused a key
+for different arguments; an expired key is dropped so the write proceeds. The write ends by
+storing the key with its answer (:func:`store_answer`) in the same transaction, under a
+uniqueness constraint, so two racing requests with one key commit once. This module must never
+decide what a refusal means to a caller: the repositories raise their own errors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, LiteralString
+
+import neo4j
+import orjson
+
+KEY_TTL = timedelta(hours=24)
+
+_KEY: LiteralString = """
+MATCH (k:IdempotencyKey {key: $key})
+RETURN k.fingerprint AS fingerprint, k.response AS response, k.expiresAt < $now AS expired
+"""
+_DROP_KEY: LiteralString = "MATCH (k:IdempotencyKey {key: $key}) DETACH DELETE k"
+_STORE_KEY: LiteralString = """
+CREATE (:IdempotencyKey {key: $key, fingerprint: $fingerprint, response: $response,
+                         createdAt: $now, expiresAt: $expiresAt})
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAnswer:
+    """A live key's fingerprint (operation + arguments) and the JSON answer first given.
+
+    Example:
+        >>> stored = StoredAnswer(fingerprint=fingerprint({"op": "x", "n": 1}), response="{}")
+        >>> stored.fingerprint == fingerprint({"n": 1, "op": "x"})
+        True
+    """
+
+    fingerprint: str
+    response: str
+
+
+def fingerprint(payload: Mapping[str, Any]) -> str:
+    """A stable digest of an operation and its arguments (key order does not matter)."""
+    return hashlib.sha256(orjson.dumps(dict(payload), option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+async def stored_answer(
+    tx: neo4j.AsyncManagedTransaction, key: str, now: datetime
+) -> StoredAnswer | None:
+    """The live answer stored under ``key``; an expired key is deleted and counts as none."""
+    result = await tx.run(_KEY, {"key": key, "now": now})
+    record = await result.single()
+    if record is None:
+        return None
+    if record["expired"]:
+        await (await tx.run(_DROP_KEY, {"key": key})).consume()
+        return None
+    return StoredAnswer(fingerprint=record["fingerprint"], response=record["response"])
+
+
+async def store_answer(
+    tx: neo4j.AsyncManagedTransaction,
+    key: str,
+    digest: str,
+    response: str,
+    now: datetime,
+) -> None:
+    """Keep ``response`` under ``key`` until ``now + KEY_TTL``; a racing twin raises
+    ``ConstraintError`` (the caller retries and replays the winner's answer)."""
+    params = {
+        "key": key,
+        "fingerprint": digest,
+        "response": response,
+        "now": now,
+        "expiresAt": now + KEY_TTL,
+    }
+    await (await tx.run(_STORE_KEY, params)).consume()

@@ -1,0 +1,198 @@
+"""Checkout: the OMS places the order, then the graph records the purchase and closes the cart.
+
+One write transaction holds the customer's lock from the version check to the end, and calls the
+order placer (an HTTP call to the OMS, handed in by the caller so this package never imports the
+channel clients) in the middle. If placing the order fails, the exception rolls the transaction
+back: the cart is untouched. The OMS call carries the checkout's idempotency key, so a driver retry
+of this transaction gets the same order back, never a second one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, LiteralString
+
+import neo4j
+import orjson
+from neo4j.exceptions import ConstraintError
+
+from graph import _idempotency
+from graph.carts import CartError, KeyReused, VersionConflict
+from graph.database import GraphDatabase
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    customer_email: str
+    lines: tuple[tuple[str, int], ...]
+    fulfilment: str
+    store_id: str | None
+    idempotency_key: str
+
+
+@dataclass(frozen=True)
+class PlacedOrder:
+    order_id: str
+    event_id: str
+    created_at: datetime
+    document: dict[str, Any]
+
+
+OrderPlacer = Callable[[OrderRequest], Awaitable[PlacedOrder]]
+
+
+@dataclass(frozen=True)
+class CheckoutRequest:
+    """Check out ``cart_id`` at ``expected_version`` (DELIVERY or CLICK_AND_COLLECT)."""
+
+    cart_id: str
+    expected_version: int
+    fulfilment: str
+    store_id: str | None
+    idempotency_key: str
+    channel: str
+    caller: str = "anonymous"
+
+    @property
+    def scoped_key(self) -> str:
+        return f"{self.caller}:checkout:{self.idempotency_key}"
+
+    def fingerprint(self) -> str:
+        return _idempotency.fingerprint(
+            {
+                "operation": "checkout",
+                "cartId": self.cart_id,
+                "expectedVersion": self.expected_version,
+                "fulfilment": self.fulfilment,
+                "storeId": self.store_id,
+                "channel": self.channel,
+            }
+        )
+
+
+@dataclass(frozen=True)
+class CheckoutResult:
+    order: dict[str, Any]
+    replayed: bool
+
+
+class EmptyCart(CartError):
+    pass
+
+
+class CartClosed(CartError):
+    pass
+
+
+class NoEmail(CartError):
+    pass
+
+
+class CartMissing(CartError):
+    pass
+
+
+_CART: LiteralString = """
+MATCH (c:Customer)-[:HAS_CART]->(k:Cart {id: $cartId})
+SET c.cartLock = coalesce(c.cartLock, 0) + 1
+RETURN c.id AS customerId, k.version AS version, k.status AS status,
+  COLLECT { MATCH (c)-[:IDENTIFIED_BY]->(i:Identity {kind: 'email'}) RETURN i.value
+            ORDER BY i.value } AS emails,
+  COLLECT { MATCH (k)-[l:CONTAINS]->(p:Product) RETURN [p.sku, l.qty] ORDER BY l.addedAt, p.sku }
+    AS lines
+"""
+_RECORD: LiteralString = """
+MATCH (c:Customer {id: $customerId}), (k:Cart {id: $cartId}), (ch:Channel {code: $channel})
+SET k.status = 'ordered', k.version = k.version + 1, k.updatedAt = $now, k.orderId = $orderId
+WITH c, ch
+UNWIND $lines AS line
+MATCH (p:Product {sku: line.sku})
+MERGE (i:Interaction {id: line.id})
+  ON CREATE SET i.at = $at, i.type = 'purchase', i.channel = $channel
+MERGE (c)-[:DID]->(i)
+MERGE (i)-[:VIA]->(ch)
+MERGE (i)-[:ABOUT]->(p)
+WITH i
+CALL (i) {
+  WITH i WHERE $storeId IS NOT NULL
+  MATCH (s:Store {id: $storeId}) MERGE (i)-[:AT]->(s)
+}
+"""
+
+
+async def checkout(
+    db: GraphDatabase, request: CheckoutRequest, place: OrderPlacer
+) -> CheckoutResult:
+    for _ in range(3):
+        try:
+            return await db.transaction(lambda tx: _checkout(tx, request, place))
+        except ConstraintError:
+            continue  # the same key committed concurrently: the next attempt replays it
+    raise CartError("the idempotency key is being used concurrently; retry")
+
+
+async def _one(
+    tx: neo4j.AsyncManagedTransaction, query: LiteralString, params: dict[str, Any]
+) -> dict[str, Any] | None:
+    record = await (await tx.run(query, params)).single()
+    return record.data() if record else None
+
+
+async def _checkout(
+    tx: neo4j.AsyncManagedTransaction, request: CheckoutRequest, place: OrderPlacer
+) -> CheckoutResult:
+    now = datetime.now(UTC)
+    cart = await _one(tx, _CART, {"cartId": request.cart_id})
+    if cart is None:
+        raise CartMissing(f"no cart with id {request.cart_id!r}")
+    stored = await _idempotency.stored_answer(tx, request.scoped_key, now)
+    if stored is not None:
+        if stored.fingerprint != request.fingerprint():
+            raise KeyReused("this idempotency key was used with other arguments")
+        return CheckoutResult(order=orjson.loads(stored.response), replayed=True)
+    if cart["status"] != "active":
+        raise CartClosed(f"the cart is {cart['status']}, not active")
+    if cart["version"] != request.expected_version:
+        raise VersionConflict(int(cart["version"]))
+    if not cart["lines"]:
+        raise EmptyCart("the cart is empty")
+    if not cart["emails"]:
+        raise NoEmail("the customer has no email address the order system can use")
+    placed = await place(
+        OrderRequest(
+            customer_email=cart["emails"][0],
+            lines=tuple((str(sku), int(qty)) for sku, qty in cart["lines"]),
+            fulfilment=request.fulfilment,
+            store_id=request.store_id,
+            idempotency_key=request.idempotency_key,
+        )
+    )
+    lines = [
+        {"id": placed.event_id if n == 0 else f"{placed.event_id}-{n}", "sku": sku}
+        for n, (sku, _) in enumerate(cart["lines"])
+    ]
+    await (
+        await tx.run(
+            _RECORD,
+            {
+                "customerId": cart["customerId"],
+                "cartId": request.cart_id,
+                "channel": request.channel,
+                "now": now,
+                "orderId": placed.order_id,
+                "lines": lines,
+                "at": placed.created_at,
+                "storeId": request.store_id,
+            },
+        )
+    ).consume()
+    await _idempotency.store_answer(
+        tx,
+        request.scoped_key,
+        request.fingerprint(),
+        orjson.dumps(placed.document).decode(),
+        now,
+    )
+    return CheckoutResult(order=placed.document, replayed=False)

@@ -1,0 +1,132 @@
+"""``checkout``: turn the shared cart into an OMS order, or leave it untouched and say why."""
+
+from __future__ import annotations
+
+import re
+
+import strawberry
+
+from channels import ChannelError, ChannelRejected, ChannelTimeout
+from channels.oms import parse_order
+from graph import carts, checkout
+from graph.checkout import OrderRequest, PlacedOrder
+from resolvers.context import Context
+from resolvers.enums import Channel
+from resolvers.errors import BadUserInput, NotFound, ParcoursError, VersionConflict
+from resolvers.live.types import Fulfilment, Order
+from resolvers.validation import check_key
+
+_IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:\-]{8,128}$")
+Info = strawberry.Info[Context, None]
+
+
+class OrderNotPlaced(ParcoursError):
+    """The OMS did not take the order; nothing was changed."""
+
+    code = "CHANNEL_UNAVAILABLE"
+
+
+@strawberry.input(description="How the order reaches the customer.")
+class FulfilmentInput:
+    type: Fulfilment
+    store_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Required for CLICK_AND_COLLECT."
+    )
+
+
+@strawberry.type(description="The order created from the cart.")
+class CheckoutPayload:
+    order: Order
+    replayed: bool = strawberry.field(description="True when this key was already checked out.")
+
+
+def _placer(info: Info) -> checkout.OrderPlacer:
+    async def place(request: OrderRequest) -> PlacedOrder:
+        fulfilment = {"type": request.fulfilment}
+        if request.store_id:
+            fulfilment["storeId"] = request.store_id
+        answer = await info.context.sources.observe(
+            info.context.systems.oms.create_order(
+                request.customer_email,
+                request.lines,
+                fulfilment,
+                idempotency_key=request.idempotency_key,
+                deadline=info.context.live.budget.deadline(),
+            )
+        )
+        order = parse_order(answer.data)
+        return PlacedOrder(
+            order_id=order.id,
+            event_id=order.event_id or f"order-{order.id}",
+            created_at=order.created_at,
+            document=answer.data,
+        )
+
+    return place
+
+
+def _check(fulfilment: FulfilmentInput, idempotency_key: str) -> str | None:
+    if not _IDEMPOTENCY_KEY.match(idempotency_key):
+        raise BadUserInput(
+            "`idempotencyKey` must be 8 to 128 letters, digits or `_.:-`",
+            argument="idempotencyKey",
+        )
+    if fulfilment.type is Fulfilment.CLICK_AND_COLLECT:
+        if fulfilment.store_id is None:
+            raise BadUserInput("click & collect needs a `storeId`", argument="fulfilment.storeId")
+        return check_key(str(fulfilment.store_id), "fulfilment.storeId")
+    return None
+
+
+@strawberry.type
+class CheckoutMutations:
+    @strawberry.mutation(
+        description="Create the order in the OMS from the cart (reserving store stock for click "
+        "& collect), record the purchase and close the cart. If the OMS fails, the cart is "
+        "untouched."
+    )
+    async def checkout(
+        self,
+        info: Info,
+        *,
+        cart_id: strawberry.ID,
+        expected_version: int,
+        fulfilment: FulfilmentInput,
+        idempotency_key: str,
+        channel: Channel = Channel.WEB,
+    ) -> CheckoutPayload | None:
+        store_id = _check(fulfilment, idempotency_key)
+        request = checkout.CheckoutRequest(
+            cart_id=check_key(str(cart_id), "cartId"),
+            expected_version=expected_version,
+            fulfilment=fulfilment.type.value,
+            store_id=store_id,
+            idempotency_key=idempotency_key,
+            channel=channel.value,
+        )
+        try:
+            result = await checkout.checkout(info.context.graph, request, _placer(info))
+        except carts.VersionConflict as exc:
+            raise VersionConflict(
+                f"the cart changed: it is at version {exc.current_version}",
+                currentVersion=exc.current_version,
+            ) from exc
+        except checkout.CartMissing as exc:
+            raise NotFound(str(exc)) from exc
+        except (carts.KeyReused, carts.CartError) as exc:
+            raise BadUserInput(str(exc)) from exc
+        except ChannelRejected as exc:
+            raise BadUserInput(
+                f"the order system refused the order ({exc}); the cart is untouched",
+                channel=exc.channel,
+            ) from exc
+        except ChannelError as exc:
+            raise OrderNotPlaced(
+                f"the order was not placed: the {exc.channel} system did not answer; "
+                "the cart is untouched",
+                channel=exc.channel,
+                code="CHANNEL_TIMEOUT" if isinstance(exc, ChannelTimeout) else exc.code,
+            ) from exc
+        return CheckoutPayload(
+            order=Order.from_record(parse_order(result.order)), replayed=result.replayed
+        )

@@ -1,0 +1,1 @@
+"""Journeys in GraphQL: the customer's journeys, the active one, and ``resumeJourney``."""

@@ -1,0 +1,144 @@
+"""Checkout: the OMS takes the order and the cart closes, or nothing changes at all."""
+
+import uuid
+
+import pytest
+
+from graph import GraphDatabase
+from tests.conftest import Gateway
+from tests.federation.conftest import Systems
+
+ADD = """mutation($c: ID!, $sku: ID!, $q: Int!, $key: String!) {
+  addCartItem(customerId: $c, sku: $sku, quantity: $q, channel: WEB, idempotencyKey: $key) {
+    id version } }"""
+CHECKOUT = """mutation($cart: ID!, $v: Int!, $f: FulfilmentInput!, $key: String!) {
+  checkout(cartId: $cart, expectedVersion: $v, fulfilment: $f, idempotencyKey: $key) {
+    replayed order { id status fulfilment storeId total { amount } } } }"""
+CART = """query($c: ID!) { customer(id: $c) { cart { id version lines { quantity } }
+  history(first: 10, types: [PURCHASE]) { edges { node { id channel product { sku } } } } } }"""
+
+
+@pytest.fixture
+async def shopper(fed: Gateway, seeded: GraphDatabase):
+    """A fresh customer with an email and a two-line cart at version 2."""
+    customer = f"cus_checkout_{uuid.uuid4().hex[:10]}"
+    email = f"{customer}@example.com"
+    await seeded.write(
+        "CREATE (c:Customer {id: $id, displayName: 'Checkout', createdAt: datetime()}) "
+        "MERGE (i:Identity {kind: 'email', value: $email}) "
+        "CREATE (c)-[:IDENTIFIED_BY {since: datetime(), source: 'web', confidence: 1.0}]->(i)",
+        {"id": customer, "email": email},
+    )
+    cart = None
+    for sku, quantity in (("SKU-00004", 1), ("SKU-00006", 2)):
+        body = await fed.query(
+            ADD, {"c": customer, "sku": sku, "q": quantity, "key": f"add-{uuid.uuid4().hex}"}
+        )
+        cart = body["data"]["addCartItem"]
+    assert cart is not None
+    return {"id": customer, "email": email, "cart": cart["id"], "version": cart["version"]}
+
+
+async def test_checkout_creates_the_order_records_the_purchase_and_closes_the_cart(
+    fed: Gateway, systems: Systems, shopper
+):
+    key = f"checkout-{uuid.uuid4().hex}"
+    body = await fed.query(
+        CHECKOUT,
+        {"cart": shopper["cart"], "v": shopper["version"], "f": {"type": "DELIVERY"}, "key": key},
+    )
+    assert "errors" not in body, body
+    payload = body["data"]["checkout"]
+    assert payload["replayed"] is False
+    assert payload["order"]["status"] == "CREATED"
+    assert payload["order"]["fulfilment"] == "DELIVERY"
+    oms = await systems.get("oms", "/oms/orders", customerEmail=shopper["email"])
+    assert [order["orderId"] for order in oms["items"]] == [payload["order"]["id"]]
+    after = (await fed.query(CART, {"c": shopper["id"]}))["data"]["customer"]
+    assert after["cart"] is None
+    purchases = [edge["node"] for edge in after["history"]["edges"]]
+    assert sorted(p["product"]["sku"] for p in purchases) == ["SKU-00004", "SKU-00006"]
+    assert oms["items"][0]["eventId"] in {p["id"] for p in purchases}
+
+    replay = await fed.query(
+        CHECKOUT,
+        {"cart": shopper["cart"], "v": shopper["version"], "f": {"type": "DELIVERY"}, "key": key},
+    )
+    assert replay["data"]["checkout"]["replayed"] is True
+    assert replay["data"]["checkout"]["order"]["id"] == payload["order"]["id"]
+    again = await systems.get("oms", "/oms/orders", customerEmail=shopper["email"])
+    assert again["total"] == 1
+
+
+async def test_click_and_collect_takes_the_store_s_stock(fed: Gateway, systems: Systems, shopper):
+    stores = (await systems.get("oms", "/oms/availability", skus="SKU-00004,SKU-00006"))[
+        "availability"
+    ]
+    per_sku = {
+        item["sku"]: {s["storeId"]: s["available"] for s in item["stores"]} for item in stores
+    }
+    store = next(
+        store_id
+        for store_id, left in sorted(per_sku["SKU-00004"].items())
+        if left >= 1 and per_sku["SKU-00006"].get(store_id, 0) >= 2
+    )
+    before = per_sku["SKU-00004"][store]
+    body = await fed.query(
+        CHECKOUT,
+        {
+            "cart": shopper["cart"],
+            "v": shopper["version"],
+            "f": {"type": "CLICK_AND_COLLECT", "storeId": store},
+            "key": f"checkout-{uuid.uuid4().hex}",
+        },
+    )
+    assert "errors" not in body, body
+    order = body["data"]["checkout"]["order"]
+    assert (order["fulfilment"], order["storeId"]) == ("CLICK_AND_COLLECT", store)
+    after = (await systems.get("oms", "/oms/availability", skus="SKU-00004", storeIds=store))[
+        "availability"
+    ][0]["stores"][0]["available"]
+    assert after == before - 1
+
+
+async def test_when_the_oms_fails_the_cart_is_untouched_and_the_error_says_so(
+    fed: Gateway, systems: Systems, shopper
+):
+    await systems.faults("oms", blackhole=True)
+    body = await fed.query(
+        CHECKOUT,
+        {
+            "cart": shopper["cart"],
+            "v": shopper["version"],
+            "f": {"type": "DELIVERY"},
+            "key": f"checkout-{uuid.uuid4().hex}",
+        },
+    )
+    assert body["data"]["checkout"] is None
+    [error] = body["errors"]
+    assert error["extensions"]["code"] in {"CHANNEL_TIMEOUT", "CHANNEL_UNAVAILABLE"}
+    assert error["extensions"]["channel"] == "oms"
+    assert "cart is untouched" in error["message"]
+    await systems.post("oms", "/admin/reset", {})
+    cart = (await fed.query(CART, {"c": shopper["id"]}))["data"]["customer"]["cart"]
+    assert cart == {
+        "id": shopper["cart"],
+        "version": shopper["version"],
+        "lines": [{"quantity": 1}, {"quantity": 2}],
+    }
+    assert (await systems.get("oms", "/oms/orders", customerEmail=shopper["email"]))["total"] == 0
+
+
+async def test_a_stale_version_places_no_order(fed: Gateway, systems: Systems, shopper):
+    body = await fed.query(
+        CHECKOUT,
+        {
+            "cart": shopper["cart"],
+            "v": shopper["version"] - 1,
+            "f": {"type": "DELIVERY"},
+            "key": f"checkout-{uuid.uuid4().hex}",
+        },
+    )
+    assert body["errors"][0]["extensions"]["code"] == "VERSION_CONFLICT"
+    assert body["errors"][0]["extensions"]["currentVersion"] == shopper["version"]
+    assert (await systems.get("oms", "/oms/orders", customerEmail=shopper["email"]))["total"] == 0
