@@ -22,4 +22,5 @@ class ParcoursGraphQLView(GraphQLView[Context, None]):
             request_id=request.get(REQUEST_ID) or uuid.uuid4().hex,
             max_page_size=settings.max_page_size,
             round_trips=request.get(ROUND_TRIPS) or RoundTripCounter(),
+            stitch_policy=settings.stitch_policy(),
         )

@@ -7,10 +7,15 @@ production is a field here, with the ``PARCOURS_`` prefix (``PARCOURS_NEO4J_URI`
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from graph.identities import IdentityKind
+from graph.ingest import IngestPolicy
+from graph.journey_rules import DEFAULT_RULES, IntentRule, JourneyPolicy
+from graph.stitching import DEFAULT_LIMITS, StitchPolicy
 
 NEO4J_VERSION = "5.26.30"
 # The channel systems, in the order of their simulator ports (base port + index).
@@ -78,6 +83,17 @@ class Settings(BaseSettings):
     # environment: PARCOURS_WEBHOOK_SECRETS='{"store": "...", "web": "..."}'.
     webhook_secrets: dict[str, SecretStr] = Field(default_factory=dict)
 
+    # Stitching guard rails: the most identifiers of a kind one customer may hold, for the kinds
+    # that differ from graph.stitching.DEFAULT_LIMITS (PARCOURS_STITCH_LIMITS='{"email": 2}'), and
+    # how carts merge: union keeping the higher quantity, or the anonymous cart replacing.
+    stitch_limits: dict[IdentityKind, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
+    stitch_cart_rule: Literal["union_max", "anonymous_replaces"] = "union_max"
+    # Journeys from events: the intent rules, first match wins (PARCOURS_JOURNEY_RULES, a JSON list
+    # of objects with graph.journey_rules.IntentRule's fields), and how long after its last step
+    # a journey is continued by events on the same channel.
+    journey_rules: list[IntentRule] = Field(default_factory=lambda: list(DEFAULT_RULES))
+    journey_session_minutes: int = Field(default=120, ge=1)
+
     @property
     def is_dev(self) -> bool:
         return self.env == "dev"
@@ -108,6 +124,17 @@ class Settings(BaseSettings):
         if secret is not None and secret.get_secret_value():
             return secret
         return SecretStr(f"dev-webhook-secret-{channel}") if self.is_dev else None
+
+    def stitch_policy(self) -> StitchPolicy:
+        """The stitching guard rails and cart rule these settings ask for."""
+        return StitchPolicy(
+            limits={**DEFAULT_LIMITS, **self.stitch_limits}, cart_rule=self.stitch_cart_rule
+        )
+
+    def ingest_policy(self) -> IngestPolicy:
+        """How ingested events stitch and follow journeys under these settings."""
+        journeys = JourneyPolicy(tuple(self.journey_rules), self.journey_session_minutes)
+        return IngestPolicy(stitch=self.stitch_policy(), journeys=journeys)
 
     @property
     def neo4j_password_file(self) -> Path:

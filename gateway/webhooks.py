@@ -26,7 +26,14 @@ from pydantic_core import ErrorDetails
 
 from gateway.state import GRAPH, SETTINGS
 from graph import IdentityKind, InvalidIdentity, normalise_identity
-from graph.ingest import INGEST_CHANNELS, ChannelEvent, EventType, UnknownReference, ingest_events
+from graph.ingest import (
+    INGEST_CHANNELS,
+    ChannelEvent,
+    EventType,
+    IngestResult,
+    UnknownReference,
+    ingest_events,
+)
 
 log = structlog.get_logger("parcours.webhooks")
 
@@ -210,7 +217,7 @@ async def _read_body(request: web.Request) -> bytes:
     return body
 
 
-async def _accept(request: web.Request, channel: str) -> dict[str, int]:
+async def _accept(request: web.Request, channel: str) -> IngestResult:
     if channel not in INGEST_CHANNELS:
         raise WebhookRefused(404, "NOT_FOUND", f"no webhooks for channel {channel!r}")
     body = await _read_body(request)
@@ -220,17 +227,32 @@ async def _accept(request: web.Request, channel: str) -> dict[str, int]:
         raise WebhookRefused(415, "UNSUPPORTED_MEDIA_TYPE", "the body must be application/json")
     batch = parse_events(body)
     try:
-        result = await ingest_events(request.app[GRAPH], channel, batch.events)
+        settings = request.app[SETTINGS]
+        result = await ingest_events(
+            request.app[GRAPH], channel, batch.events, settings.ingest_policy()
+        )
     except UnknownReference as exc:
         raise _bad_input(batch.path(exc.index, exc.field), str(exc)) from None
-    return {"accepted": result.accepted, "duplicates": result.duplicates}
+    return result
+
+
+def _counts(result: IngestResult) -> dict[str, int]:
+    return {
+        "accepted": result.accepted,
+        "duplicates": result.duplicates,
+        "merged": result.merged,
+        "conflicts": result.conflicts,
+        "journeysOpened": result.journeys_opened,
+        "journeysExtended": result.journeys_extended,
+    }
 
 
 async def receive_webhook(request: web.Request) -> web.Response:
-    """``POST /webhooks/{channel}``: ``{"accepted": n, "duplicates": m}``, or a coded error."""
+    """``POST /webhooks/{channel}``: what the batch did (``accepted``, ``duplicates``, ``merged``,
+    ``conflicts``, ``journeysOpened``, ``journeysExtended``), or a coded error."""
     channel = request.match_info["channel"]
     try:
-        counts = await _accept(request, channel)
+        counts = _counts(await _accept(request, channel))
     except WebhookRefused as exc:
         log.warning("webhook refused", channel=channel, status=exc.status, reason=exc.message)
         body = {"error": {"code": exc.code, "message": exc.message}}

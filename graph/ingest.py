@@ -1,11 +1,12 @@
 """Channel events into the customer graph: one batch, one write transaction, idempotent.
 
 For each event the customer is resolved by the first of its identifiers that a customer owns; when
-none is owned, an anonymous customer is created from the first identifier. Identifiers nobody owns
-yet are linked to the resolved customer, and the event becomes an ``Interaction`` (keyed by the
-channel's event id, so a replayed event is counted as a duplicate and changes nothing). Identity
-stitching is not done here: an identifier owned by another customer stays with that customer, and
-the two profiles are not merged.
+none is owned, an anonymous customer is created from the first identifier. The event becomes an
+``Interaction`` (keyed by the channel's event id, so a replayed event is counted as a duplicate and
+changes nothing). Then, in the same transaction and in batch order, each new event:
+- stitches its other identifiers to its customer by the rules of :mod:`graph.stitching` (links
+  within the per-kind limits, anonymous profiles merged into known ones, conflicts recorded);
+- opens or extends a journey by the rules of :mod:`graph.journey_rules`.
 
 Events arrive validated and normalised (the gateway checks shapes and identifiers); this module
 checks only what needs the graph, that products and stores exist, and rejects the whole batch when
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, LiteralString
@@ -26,6 +27,8 @@ import neo4j
 
 from graph.database import GraphDatabase
 from graph.identities import IdentityKind
+from graph.journey_rules import JourneyCounts, JourneyPolicy, follow_event
+from graph.stitching import StitchPolicy, stitch_identifiers
 
 # Channels whose systems push events (partners write through the API, not by webhook).
 INGEST_CHANNELS: tuple[str, ...] = ("web", "app", "store", "call_centre", "chat", "email")
@@ -77,10 +80,26 @@ class ChannelEvent:
 
 @dataclass(frozen=True, slots=True)
 class IngestResult:
-    """How many events of a batch were new and how many the graph already held."""
+    """What a batch did: events new and already held, stitching and journey outcomes.
+
+    ``customer_ids`` are the customers whose data changed (after merges), for whoever must hear.
+    """
 
     accepted: int
     duplicates: int
+    merged: int = 0
+    conflicts: int = 0
+    journeys_opened: int = 0
+    journeys_extended: int = 0
+    customer_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class IngestPolicy:
+    """How ingested events stitch identities and follow journeys."""
+
+    stitch: StitchPolicy = field(default_factory=StitchPolicy)
+    journeys: JourneyPolicy = field(default_factory=JourneyPolicy)
 
 
 class UnknownReference(ValueError):
@@ -189,13 +208,17 @@ class _Plan:
     customers: list[dict[str, Any]]
     links: list[dict[str, Any]]
     interactions: list[dict[str, Any]]
+    # Per new event with several identifiers: the one that resolved its customer, and the others.
+    stitches: list[tuple[tuple[IdentityKind, str], list[tuple[IdentityKind, str]]]] = field(
+        default_factory=list
+    )
     duplicates: int = 0
 
 
 def _plan(
     events: Sequence[ChannelEvent], known: set[str], owners: dict[tuple[str, str], str]
 ) -> _Plan:
-    owner = dict(owners)  # grows as the batch links identifiers, so later events see earlier ones
+    owner = dict(owners)  # grows with the batch's identifiers, so later events see earlier ones
     seen = set(known)
     plan = _Plan(customers=[], links=[], interactions=[])
     for event in events:
@@ -204,23 +227,34 @@ def _plan(
             continue
         seen.add(event.id)
         keys = [(kind.value, value) for kind, value in event.identifiers]
-        customer_id = next((owner[key] for key in keys if key in owner), None)
-        if customer_id is None:
-            customer_id = anonymous_customer_id(*event.identifiers[0])
+        anchor = next((i for i, key in enumerate(keys) if key in owner), None)
+        if anchor is None:
+            anchor = 0
+            kind, value = event.identifiers[0]
+            customer_id = anonymous_customer_id(kind, value)
             plan.customers.append({"id": customer_id, "createdAt": event.at})
-        for kind, value in event.identifiers:
-            if (kind.value, value) not in owner:
-                owner[kind.value, value] = customer_id
-                confidence = 0.9 if kind in _SHARED_DEVICE_KINDS else 1.0
-                plan.links.append(
-                    {
-                        "customerId": customer_id,
-                        "kind": kind.value,
-                        "value": value,
-                        "since": event.at,
-                        "confidence": confidence,
-                    }
-                )
+            owner[keys[0]] = customer_id
+            plan.links.append(
+                {
+                    "customerId": customer_id,
+                    "kind": kind.value,
+                    "value": value,
+                    "since": event.at,
+                    "confidence": 0.9 if kind in _SHARED_DEVICE_KINDS else 1.0,
+                }
+            )
+        customer_id = owner[keys[anchor]]
+        others = [
+            identifier
+            for identifier, key in zip(event.identifiers, keys, strict=True)
+            if owner.get(key) != customer_id
+        ]
+        if others:
+            plan.stitches.append((event.identifiers[anchor], others))
+        for key in keys:
+            # Later events of the batch carrying only this identifier belong to the same customer
+            # (the stitch links it, unless a limit stops it; they stay with that customer then).
+            owner.setdefault(key, customer_id)
         plan.interactions.append(
             {
                 "id": event.id,
@@ -246,8 +280,19 @@ def _refuse_unknown_references(events: Sequence[ChannelEvent], row: dict[str, An
             raise UnknownReference(index, "storeId", event.store_id)
 
 
+_FORGET_UNHELD: LiteralString = """
+UNWIND $identifiers AS key
+MATCH (i:Identity {kind: key.kind, value: key.value})
+WHERE NOT EXISTS { (i)--() }
+DELETE i
+"""
+
+
 async def ingest_events(
-    db: GraphDatabase, channel: str, events: Sequence[ChannelEvent]
+    db: GraphDatabase,
+    channel: str,
+    events: Sequence[ChannelEvent],
+    policy: IngestPolicy | None = None,
 ) -> IngestResult:
     """Record ``events`` from ``channel`` in one write transaction; all of them or none.
 
@@ -257,6 +302,7 @@ async def ingest_events(
     """
     if channel not in INGEST_CHANNELS:
         raise ValueError(f"channel {channel!r} does not ingest events")
+    rules = policy or IngestPolicy()
     identifiers = sorted(
         {(kind.value, value) for event in events for kind, value in event.identifiers}
     )
@@ -283,6 +329,26 @@ async def ingest_events(
                 "interactions": plan.interactions,
             }
             await (await tx.run(_WRITE, params)).consume()
-        return IngestResult(accepted=len(plan.interactions), duplicates=plan.duplicates)
+        outcomes = []
+        for anchor, others in plan.stitches:
+            outcomes += await stitch_identifiers(tx, anchor, others, channel, rules.stitch)
+        if plan.stitches:
+            # A conflict leaves the identifier with nobody: no trace of it but the conflict record.
+            await (await tx.run(_FORGET_UNHELD, {"identifiers": keys})).consume()
+        journeys = JourneyCounts()
+        customers: dict[str, None] = {}
+        for interaction in plan.interactions:
+            customer = await follow_event(tx, interaction["id"], rules.journeys, journeys)
+            if customer is not None:
+                customers[customer] = None
+        return IngestResult(
+            accepted=len(plan.interactions),
+            duplicates=plan.duplicates,
+            merged=sum(outcome.outcome == "MERGED" for outcome in outcomes),
+            conflicts=sum(outcome.outcome == "CONFLICT" for outcome in outcomes),
+            journeys_opened=journeys.opened,
+            journeys_extended=journeys.extended,
+            customer_ids=tuple(customers),
+        )
 
     return await db.transaction(work)

@@ -17,7 +17,7 @@ so it can be audited and undone by hand.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, LiteralString
@@ -29,7 +29,7 @@ from graph.identities import IdentityKind
 
 ANONYMOUS_KINDS = frozenset({IdentityKind.WEB_ANONYMOUS_ID, IdentityKind.APP_INSTALL_ID})
 DEFAULT_LIMITS: Mapping[IdentityKind, int] = {
-    IdentityKind.EMAIL: 3,
+    IdentityKind.EMAIL: 1,
     IdentityKind.PHONE: 3,
     IdentityKind.LOYALTY_CARD: 2,
     IdentityKind.WEB_ANONYMOUS_ID: 20,
@@ -189,6 +189,30 @@ class LinkRequest:
 async def link_identity(db: GraphDatabase, request: LinkRequest) -> StitchOutcome:
     """Link a normalised identifier to a customer by the rules of this module."""
     return await db.transaction(lambda tx: _link(tx, request))
+
+
+async def stitch_identifiers(
+    tx: neo4j.AsyncManagedTransaction,
+    anchor: tuple[IdentityKind, str],
+    others: Sequence[tuple[IdentityKind, str]],
+    source: str,
+    policy: StitchPolicy,
+) -> list[StitchOutcome]:
+    """Link ``others`` to whoever holds ``anchor`` now, one by one, inside the caller's transaction.
+
+    This is how an event carrying two identifiers (a web id and an email at login, a loyalty card
+    and a phone at the till) stitches them: each link follows the rules of this module, so an
+    anonymous holder merges, two known customers give a conflict, and limits hold. The anchor's
+    holder is read again before each link, since a merge may have moved the anchor.
+    """
+    outcomes: list[StitchOutcome] = []
+    for kind, value in others:
+        owner_rows = await _rows(tx, _OWNER, {"kind": anchor[0].value, "value": anchor[1]})
+        if not owner_rows:
+            break
+        request = LinkRequest(owner_rows[0]["id"], kind, value, source, policy)
+        outcomes.append(await _link(tx, request))
+    return outcomes
 
 
 async def unlink_identity(

@@ -15,6 +15,11 @@ number, identity kind ``pos_customer_number``, e.g. ``POS-ST003-0000012``):
   units off the shelf, all lines or none (409 when any is short); with a webhook URL configured,
   a signed ``purchase`` event (the receipt's ``eventId``, the POS number, the first line's SKU,
   the store) is then posted to ``<webhook URL>/store`` in the background
+- ``POST /pos/visits`` ``{posNumber, storeId, author, notes?, triedSkus?: [sku]}`` → 201 ``{visitId,
+  storeId, at, note, eventIds}``: an assistant records a customer's visit, the notes they took
+  (kept as a clienteling note) and the products tried (up to 20); a signed batch (one
+  ``store_visit`` event with the notes, then one ``view`` per product tried, a minute apart, the
+  last one now) is posted to ``<webhook URL>/store``
 
 Seeded receipts are the dataset's in-store purchases (``eventId`` is the interaction id), priced
 at list price. Never imported by product code: the gateway reaches it over HTTP only.
@@ -23,6 +28,7 @@ at list price. Never imported by product code: the gateway reaches it over HTTP 
 from __future__ import annotations
 
 import random
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -246,6 +252,65 @@ async def record_purchase(request: web.Request) -> web.Response:
     state.receipts[pos_number].insert(0, receipt)
     emit(request.app, _purchase_event(receipt, pos_number))
     return web.json_response(receipt.as_json(), status=201)
+
+
+MAX_TRIED = 20
+
+
+def _tried_skus(state: StoresState, body: dict[str, Any]) -> list[str]:
+    tried = body.get("triedSkus", [])
+    if not isinstance(tried, list) or len(tried) > MAX_TRIED:
+        raise bad_request(f"triedSkus must be a list of at most {MAX_TRIED} SKUs", "INVALID_FIELD")
+    for n, sku in enumerate(tried):
+        if not isinstance(sku, str) or sku not in state.dataset.products_by_sku:
+            raise bad_request(f"triedSkus[{n}] is not a known sku", "INVALID_FIELD")
+    return list(tried)
+
+
+@routes.post("/pos/visits")
+async def record_visit(request: web.Request) -> web.Response:
+    state = _state(request)
+    body = await json_object(request)
+    pos_number = _pos_number(state, field_str(body, "posNumber"))
+    store_id = _store_id(state, field_str(body, "storeId"))
+    author = field_str(body, "author")
+    text = body.get("notes")
+    if text is not None and (not isinstance(text, str) or len(text) > 2000):
+        raise bad_request("notes must be a string of at most 2000 characters", "INVALID_FIELD")
+    tried = _tried_skus(state, body)
+    at = utc_now()
+    note = None
+    if text and text.strip():
+        notes = state.notes.setdefault(pos_number, [])
+        note = {
+            "noteId": f"NOTE-{pos_number[4:]}-{len(notes) + 1}",
+            "storeId": store_id,
+            "author": author,
+            "at": iso(at),
+            "text": text.strip(),
+        }
+        notes.insert(0, note)
+    visit_id = f"VISIT-{store_id}-{uuid.uuid4().hex[:12]}"
+    who = [{"kind": "pos_customer_number", "value": pos_number}]
+    start = at - timedelta(minutes=len(tried))  # the visit, then a product tried each minute
+    events: list[dict[str, Any]] = [
+        {"id": f"evt-pos-{visit_id}", "type": "store_visit", "at": iso(start), "identifiers": who,
+         "storeId": store_id, **({"notes": note["text"]} if note else {})}
+    ]  # fmt: skip
+    for n, sku in enumerate(tried, start=1):
+        events.append(
+            {"id": f"evt-pos-{visit_id}-{n}", "type": "view", "identifiers": who,
+             "at": iso(start + timedelta(minutes=n)), "sku": sku, "storeId": store_id}
+        )  # fmt: skip
+    emit(request.app, {"events": events})
+    answer = {
+        "visitId": visit_id,
+        "storeId": store_id,
+        "at": iso(at),
+        "note": note,
+        "eventIds": [e["id"] for e in events],
+    }
+    return web.json_response(answer, status=201)
 
 
 def _purchase_event(receipt: Receipt, pos_number: str) -> dict[str, Any]:
