@@ -7,14 +7,17 @@ no state two instances would need to agree on. Tests call this factory directly.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 from aiohttp import web
 from redis.asyncio import Redis
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from channels import ChannelConfig, ChannelSystems
 from gateway.graphql_view import ParcoursGraphQLView
 from gateway.health import healthz, readyz
 from gateway.middleware import request_context
+from gateway.realtime import event_bus
 from gateway.settings import CHANNEL_SYSTEMS, Settings
 from gateway.stale_store import RedisStaleStore
 from gateway.state import GRAPH, REDIS, SETTINGS, SYSTEMS
@@ -35,6 +38,7 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     app.cleanup_ctx.append(_graph_database)
     app.cleanup_ctx.append(_redis_client)
+    app.cleanup_ctx.append(event_bus)
     app.cleanup_ctx.append(_channel_systems)
     schema = build_schema(
         SchemaLimits(
@@ -42,12 +46,19 @@ def create_app(settings: Settings) -> web.Application:
             max_aliases=settings.max_aliases,
             max_tokens=settings.max_tokens,
             diagnostics=settings.expose_diagnostics,
+            max_root_fields=settings.max_root_fields,
+            max_fields=settings.max_fields,
+            introspection=settings.is_dev,
+            suggestions=settings.is_dev,
         )
     )
     view = ParcoursGraphQLView(
         schema=schema,
         graphql_ide="graphiql" if settings.is_dev else None,
         allow_queries_via_get=True,
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        connection_init_wait_timeout=timedelta(seconds=settings.ws_connection_init_timeout_s),
+        max_subscriptions_per_connection=settings.ws_max_subscriptions,
     )
     app.router.add_route("*", "/graphql", view)
     app.router.add_get("/healthz", healthz)

@@ -5,14 +5,25 @@ from __future__ import annotations
 import uuid
 
 from aiohttp import web
-from strawberry.aiohttp.views import GraphQLView
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.types.unset import UNSET, UnsetType
 
-from gateway.state import GRAPH, REQUEST_ID, ROUND_TRIPS, SETTINGS, SYSTEMS
+from gateway.graphql_http import GraphQLOverHTTPView
+from gateway.realtime import admit_connection
+from gateway.state import (
+    BUS,
+    CONTEXT_CACHE,
+    GRAPH,
+    REQUEST_ID,
+    ROUND_TRIPS,
+    SETTINGS,
+    SYSTEMS,
+)
 from graph import RoundTripCounter
 from resolvers import Context
 
 
-class ParcoursGraphQLView(GraphQLView[Context, None]):
+class ParcoursGraphQLView(GraphQLOverHTTPView):
     async def get_context(self, request: web.Request, response: web.StreamResponse) -> Context:
         settings = request.app[SETTINGS]
         return Context(
@@ -23,4 +34,24 @@ class ParcoursGraphQLView(GraphQLView[Context, None]):
             max_page_size=settings.max_page_size,
             round_trips=request.get(ROUND_TRIPS) or RoundTripCounter(),
             stitch_policy=settings.stitch_policy(),
+            events=request.app[BUS],
+            profile_cache=request.app.get(CONTEXT_CACHE),
         )
+
+    # Real time (issue 5): WebSocket ping frames keep the connection alive and drop dead peers;
+    # connection_init goes through the admission hook (4403 Forbidden when it refuses).
+    async def create_websocket_response(
+        self, request: web.Request, subprotocol: str | None
+    ) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(
+            protocols=[subprotocol] if subprotocol else [],
+            heartbeat=request.app[SETTINGS].ws_heartbeat_s,
+        )
+        await ws.prepare(request)
+        return ws
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        if not admit_connection(context.connection_params or {}):
+            raise ConnectionRejectionError
+        unset: UnsetType = UNSET
+        return unset

@@ -79,6 +79,15 @@ class Settings(BaseSettings):
     expose_diagnostics: bool = True
     log_level: str = "INFO"
 
+    # --- Hostile input (issue 6): GraphQL over HTTP limits ---
+    # POST /graphql bodies above this are a 413 (webhooks keep their own 1 MiB). Fields an
+    # operation selects once fragments are expanded, at its root and in all, counted before
+    # validation. Introspection, "Did you mean" suggestions and GraphiQL follow `env`: on in
+    # dev, off in production.
+    graphql_max_body_bytes: int = Field(default=256 * 1024, ge=1024, le=1024 * 1024)
+    max_root_fields: int = Field(default=20, ge=1)
+    max_fields: int = Field(default=1000, ge=1)
+
     # Per channel (web, store...): the HMAC key its system signs webhooks with. JSON in the
     # environment: PARCOURS_WEBHOOK_SECRETS='{"store": "...", "web": "..."}'.
     webhook_secrets: dict[str, SecretStr] = Field(default_factory=dict)
@@ -93,6 +102,25 @@ class Settings(BaseSettings):
     # a journey is continued by events on the same channel.
     journey_rules: list[IntentRule] = Field(default_factory=lambda: list(DEFAULT_RULES))
     journey_session_minutes: int = Field(default=120, ge=1)
+
+    # --- Real time (issue 5): the event bus, subscriptions over WebSocket, the context cache ---
+    # The Redis stream every instance follows, its approximate cap, how long one XREAD blocks,
+    # each subscription's queue (overflow → resync) and the quiet time after which a subscription
+    # re-reads the truth anyway (the bound on staleness when an event was lost).
+    bus_stream_key: str = "parcours:events"
+    bus_stream_max_len: int = Field(default=10_000, ge=100)
+    bus_block_ms: int = Field(default=1000, ge=10)
+    bus_feed_queue: int = Field(default=256, ge=1)
+    bus_resync_idle_s: float = Field(default=30.0, gt=0)
+    # graphql-transport-ws: close 4408 without connection_init in time; WebSocket ping frames
+    # every ws_heartbeat_s (a client that stops answering is dropped); subscriptions per
+    # connection (one more gets an `error` message "Subscription limit reached").
+    ws_connection_init_timeout_s: float = Field(default=5.0, gt=0)
+    ws_heartbeat_s: float = Field(default=15.0, gt=0)
+    ws_max_subscriptions: int = Field(default=20, ge=1)
+    # Customer profiles cached in Redis under a per-customer version the bus bumps on each write.
+    context_cache_enabled: bool = True
+    context_cache_ttl_s: int = Field(default=300, ge=1)
 
     @property
     def is_dev(self) -> bool:

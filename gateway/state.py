@@ -6,6 +6,8 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from channels import ChannelSystems
+from gateway.bus import RedisEventBus
+from gateway.context_cache import RedisProfileCache
 from gateway.settings import Settings
 from graph import GraphDatabase, RoundTripCounter
 
@@ -13,5 +15,7 @@ SETTINGS = web.AppKey("settings", Settings)
 GRAPH = web.AppKey("graph", GraphDatabase)
 REDIS = web.AppKey("redis", Redis)
 SYSTEMS = web.AppKey("channel_systems", ChannelSystems)
+BUS = web.AppKey("event_bus", RedisEventBus)
+CONTEXT_CACHE = web.AppKey("context_cache", RedisProfileCache)
 REQUEST_ID = web.RequestKey("request_id", str)
 ROUND_TRIPS = web.RequestKey("round_trips", RoundTripCounter)

@@ -24,6 +24,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_core import ErrorDetails
 
+from gateway.realtime import publish_ingest
 from gateway.state import GRAPH, SETTINGS
 from graph import IdentityKind, InvalidIdentity, normalise_identity
 from graph.ingest import (
@@ -233,6 +234,7 @@ async def _accept(request: web.Request, channel: str) -> IngestResult:
         )
     except UnknownReference as exc:
         raise _bad_input(batch.path(exc.index, exc.field), str(exc)) from None
+    await publish_ingest(request.app, channel, result)
     return result
 
 

@@ -76,6 +76,8 @@ class CheckoutRequest:
 class CheckoutResult:
     order: dict[str, Any]
     replayed: bool
+    # Whose cart it was (set on a first checkout; a replay changed nothing, so nobody must hear).
+    customer_id: str | None = None
 
 
 class EmptyCart(CartError):
@@ -195,4 +197,6 @@ async def _checkout(
         orjson.dumps(placed.document).decode(),
         now,
     )
-    return CheckoutResult(order=placed.document, replayed=False)
+    return CheckoutResult(
+        order=placed.document, replayed=False, customer_id=str(cart["customerId"])
+    )

@@ -11,6 +11,7 @@ from resolvers.identities.loaders import IdentityLoaders
 from resolvers.live.loaders import ChannelBudget, LiveLoaders
 from resolvers.live.sources import SourceLog
 from resolvers.loaders import Loaders
+from resolvers.realtime.ports import EventBus, NoEventBus, ProfileCache
 
 
 @dataclass
@@ -33,11 +34,25 @@ class Context:
     round_trips: RoundTripCounter
     stitch_policy: StitchPolicy = field(default_factory=StitchPolicy)
     sources: SourceLog = field(default_factory=SourceLog)
+    # Real time (issue 5): where writes publish, the cached read path, and (over a WebSocket)
+    # the connection_init payload Strawberry hands us.
+    events: EventBus = field(default_factory=NoEventBus)
+    profile_cache: ProfileCache | None = None
+    connection_params: dict[str, object] | None = None
     loaders: Loaders = field(init=False)
     live: LiveLoaders = field(init=False)
     identity_records: IdentityLoaders = field(init=False)
 
     def __post_init__(self) -> None:
-        self.loaders = Loaders(self.graph)
+        self._build()
+
+    def renew(self) -> None:
+        """Fresh loaders, channel budget and source log: a WebSocket connection keeps one
+        context for its whole life, so each subscription result starts from a clean slate."""
+        self.sources = SourceLog()
+        self._build()
+
+    def _build(self) -> None:
+        self.loaders = Loaders(self.graph, self.profile_cache)
         self.identity_records = IdentityLoaders(self.graph)
         self.live = LiveLoaders(self.systems, ChannelBudget(self.channel_budget_s), self.sources)

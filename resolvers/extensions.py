@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import structlog
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
 
 from resolvers.errors import ParcoursError
@@ -38,41 +38,50 @@ class CodedErrors(SchemaExtension):
         if not errors:
             return
         request_id = _request_id(context)
-        result.errors = [self._coded(error, request_id) for error in errors]
+        result.errors = [coded_error(error, request_id) for error in errors]
 
-    def _coded(self, error: GraphQLError, request_id: str | None) -> GraphQLError:
-        original = error.original_error
-        extensions: dict[str, Any] = dict(error.extensions or {})
-        if isinstance(original, ParcoursError):
-            extensions = {**(original.extensions or {}), **extensions}
-        elif original is None and "code" not in extensions:
-            extensions["code"] = "GRAPHQL_VALIDATION_FAILED"
-        elif original is not None and "code" not in extensions:
-            log.error(
-                "internal error",
-                request_id=request_id,
-                path=error.path,
-                exc_info=(type(original), original, original.__traceback__),
-            )
-            return GraphQLError(
-                "Internal server error",
-                nodes=error.nodes,
-                source=error.source,
-                positions=error.positions,
-                path=error.path,
-                extensions={"code": "INTERNAL", "requestId": request_id},
-            )
-        if request_id is not None:
-            extensions.setdefault("requestId", request_id)
+
+def coded_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
+    """``error`` with an ``extensions.code``: ours kept, syntax and validation errors coded, and
+    anything else masked as INTERNAL (the original logged with ``request_id``).
+
+    Also the HTTP view's last word on errors raised where ``CodedErrors`` does not see them
+    (a parse error raised by the parser cache, for one).
+    """
+    original = error.original_error
+    extensions: dict[str, Any] = dict(error.extensions or {})
+    if isinstance(original, ParcoursError):
+        extensions = {**(original.extensions or {}), **extensions}
+    elif isinstance(error, GraphQLSyntaxError) and "code" not in extensions:
+        extensions["code"] = "GRAPHQL_PARSE_FAILED"
+    elif original is None and "code" not in extensions:
+        extensions["code"] = "GRAPHQL_VALIDATION_FAILED"
+    elif original is not None and "code" not in extensions:
+        log.error(
+            "internal error",
+            request_id=request_id,
+            path=error.path,
+            exc_info=(type(original), original, original.__traceback__),
+        )
         return GraphQLError(
-            error.message,
+            "Internal server error",
             nodes=error.nodes,
             source=error.source,
             positions=error.positions,
             path=error.path,
-            original_error=original,
-            extensions=extensions,
+            extensions={"code": "INTERNAL", "requestId": request_id},
         )
+    if request_id is not None:
+        extensions.setdefault("requestId", request_id)
+    return GraphQLError(
+        error.message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=original,
+        extensions=extensions,
+    )
 
 
 class SourcesReport(SchemaExtension):

@@ -26,14 +26,20 @@ from graph.models import (
     Store,
 )
 from graph.recommendations import RecommendationRequest
+from resolvers.realtime.ports import ProfileCache
 
 
 class Loaders:
     """The request's loaders; created per request so nothing is cached across callers."""
 
-    def __init__(self, graph: GraphDatabase) -> None:
-        async def load_customers(ids: Sequence[str]) -> list[CustomerProfile | None]:
+    def __init__(self, graph: GraphDatabase, profile_cache: ProfileCache | None = None) -> None:
+        async def read_customers(ids: Sequence[str]) -> list[CustomerProfile | None]:
             return await customers.profiles_by_ids(graph, ids)
+
+        async def load_customers(ids: Sequence[str]) -> list[CustomerProfile | None]:
+            if profile_cache is None:
+                return await read_customers(ids)
+            return await profile_cache.profiles(ids, read_customers)
 
         async def load_by_identity(
             keys: Sequence[tuple[IdentityKind, str]],

@@ -7,21 +7,25 @@ from dataclasses import dataclass
 
 import strawberry
 from strawberry.extensions import (
+    DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
-    ValidationCache,
 )
+from strawberry.schema.config import StrawberryConfig
 
 from resolvers.carts.mutations import CartMutations
 from resolvers.catalog.queries import CatalogQueries
 from resolvers.checkout.mutations import CheckoutMutations
 from resolvers.customers.queries import CustomerQueries
+from resolvers.document_limits import DocumentLimits
 from resolvers.extensions import CodedErrors, Diagnostics, SourcesReport
 from resolvers.identities.mutations import IdentityMutations
 from resolvers.journeys.mutations import JourneyMutations
+from resolvers.realtime.subscriptions import Subscription
+from resolvers.suggestions import HideSuggestions
 
 
 @strawberry.type(description="Read the customer context.")
@@ -42,6 +46,13 @@ class SchemaLimits:
     max_aliases: int = 30
     max_tokens: int = 5000
     diagnostics: bool = True
+    # Hostile input (issue 6): fields selected once fragments are expanded, at the root and in
+    # all (counted before validation); introspection and "Did you mean" suggestions (production
+    # turns both off).
+    max_root_fields: int = 20
+    max_fields: int = 1000
+    introspection: bool = True
+    suggestions: bool = True
 
 
 def build_schema(limits: SchemaLimits | None = None) -> strawberry.Schema:
@@ -61,8 +72,22 @@ def build_schema(limits: SchemaLimits | None = None) -> strawberry.Schema:
         lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: ParserCache(maxsize=256),
-        lambda: ValidationCache(maxsize=256),
+        # Strawberry's ValidationCache, after field counts that spare oversized documents the
+        # validation rules.
+        lambda: DocumentLimits(
+            max_root_fields=limits.max_root_fields, max_fields=limits.max_fields, cache_size=256
+        ),
     ]
     if limits.diagnostics:
         extensions.append(Diagnostics)
-    return strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions)
+    if not limits.introspection:
+        extensions.append(DisableIntrospection)
+    if not limits.suggestions:
+        extensions.append(HideSuggestions)
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=extensions,
+        config=StrawberryConfig(disable_field_suggestions=not limits.suggestions),
+    )

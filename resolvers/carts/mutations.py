@@ -16,6 +16,7 @@ from resolvers.context import Context
 from resolvers.customers.cart import Cart
 from resolvers.enums import Channel
 from resolvers.errors import BadUserInput, NotFound, VersionConflict
+from resolvers.realtime.events import CartChanged
 from resolvers.validation import check_key
 
 _IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:\-]{8,128}$")
@@ -50,6 +51,8 @@ async def _change(info: Info, change: carts.CartChange) -> Cart:
         raise BadUserInput(str(exc), argument="idempotencyKey") from exc
     except carts.CartError as exc:
         raise BadUserInput(str(exc)) from exc
+    if not result.replayed:
+        await info.context.events.publish([CartChanged(change.customer_id, result.cart)])
     return Cart.from_model(result.cart)
 
 

@@ -6,7 +6,7 @@ import re
 
 import strawberry
 
-from channels import ChannelError, ChannelRejected, ChannelTimeout
+from channels import ChannelError, ChannelRejected, ChannelTimeout, records
 from channels.oms import parse_order
 from graph import carts, checkout
 from graph.checkout import OrderRequest, PlacedOrder
@@ -14,6 +14,13 @@ from resolvers.context import Context
 from resolvers.enums import Channel
 from resolvers.errors import BadUserInput, NotFound, ParcoursError, VersionConflict
 from resolvers.live.types import Fulfilment, Order
+from resolvers.realtime.events import (
+    ActivityKind,
+    CartChanged,
+    CustomerActivity,
+    Event,
+    OrderStatusChanged,
+)
 from resolvers.validation import check_key
 
 _IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:\-]{8,128}$")
@@ -78,6 +85,21 @@ def _check(fulfilment: FulfilmentInput, idempotency_key: str) -> str | None:
     return None
 
 
+def _checked_out(customer_id: str, order: records.Order, channel: Channel) -> list[Event]:
+    # The cart is re-read by subscribers (it is now ordered); the order starts at its status.
+    return [
+        CartChanged(customer_id),
+        CustomerActivity(
+            customer_id,
+            ActivityKind.ORDER_PLACED,
+            order.created_at,
+            (order.id,),
+            channel.value,
+        ),
+        OrderStatusChanged(order.id, order.status, order.created_at, customer_id),
+    ]
+
+
 @strawberry.type
 class CheckoutMutations:
     @strawberry.mutation(
@@ -127,6 +149,7 @@ class CheckoutMutations:
                 channel=exc.channel,
                 code="CHANNEL_TIMEOUT" if isinstance(exc, ChannelTimeout) else exc.code,
             ) from exc
-        return CheckoutPayload(
-            order=Order.from_record(parse_order(result.order)), replayed=result.replayed
-        )
+        order = parse_order(result.order)
+        if result.customer_id is not None and not result.replayed:
+            await info.context.events.publish(_checked_out(result.customer_id, order, channel))
+        return CheckoutPayload(order=Order.from_record(order), replayed=result.replayed)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import strawberry
 
 from graph import InvalidIdentity, normalise_identity, stitching
@@ -9,6 +11,7 @@ from resolvers.context import Context
 from resolvers.enums import Channel, IdentityKind
 from resolvers.errors import BadUserInput, NotFound
 from resolvers.identities.types import LinkIdentityPayload, LinkOutcome
+from resolvers.realtime.events import ActivityKind, CartChanged, CustomerActivity, Event
 from resolvers.validation import check_key
 
 Info = strawberry.Info[Context, None]
@@ -19,6 +22,28 @@ def _normalised(kind: IdentityKind, value: str) -> str:
         return normalise_identity(kind.to_graph(), value)
     except InvalidIdentity as exc:
         raise BadUserInput(str(exc), argument="value") from exc
+
+
+def _linked(request: stitching.LinkRequest, outcome: stitching.StitchOutcome) -> list[Event]:
+    """What a link changed: nothing (already linked, conflict), one identity, or a merge whose
+    survivor's cart and history changed (and the requester's, when it is the one merged away)."""
+    now = datetime.now(UTC)
+    if outcome.outcome == "LINKED":
+        return [
+            CustomerActivity(
+                outcome.customer_id, ActivityKind.IDENTITY_LINKED, now, (), request.source
+            )
+        ]
+    if outcome.outcome != "MERGED":
+        return []
+    ids = (outcome.merge_id,) if outcome.merge_id else ()
+    found: list[Event] = []
+    for customer_id in dict.fromkeys((outcome.customer_id, request.customer_id)):
+        found.append(CartChanged(customer_id))
+        found.append(
+            CustomerActivity(customer_id, ActivityKind.IDENTITY_MERGED, now, ids, request.source)
+        )
+    return found
 
 
 @strawberry.type
@@ -47,6 +72,7 @@ class IdentityMutations:
             outcome = await stitching.link_identity(info.context.graph, request)
         except stitching.StitchError as exc:
             raise NotFound(str(exc)) from exc
+        await info.context.events.publish(_linked(request, outcome))
         return LinkIdentityPayload(
             outcome=LinkOutcome(outcome.outcome),
             customer_id=strawberry.ID(outcome.customer_id),
@@ -68,4 +94,7 @@ class IdentityMutations:
             )
         except stitching.StitchError as exc:
             raise NotFound(str(exc)) from exc
+        await info.context.events.publish(
+            [CustomerActivity(str(customer_id), ActivityKind.IDENTITY_UNLINKED, datetime.now(UTC))]
+        )
         return True

@@ -6,13 +6,16 @@ in ``graph.journeys``; this module validates arguments and maps refusals to code
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import strawberry
 
-from graph import journeys
+from graph import journeys, models
 from resolvers.context import Context
 from resolvers.enums import Channel
 from resolvers.errors import BadUserInput, NotFound
 from resolvers.journeys.types import JourneyHandOff
+from resolvers.realtime.events import ActivityKind, CustomerActivity
 from resolvers.validation import check_idempotency_key, check_key
 
 Info = strawberry.Info[Context, None]
@@ -47,4 +50,17 @@ class JourneyMutations:
             raise BadUserInput(str(exc), argument="idempotencyKey") from exc
         except journeys.JourneyError as exc:
             raise BadUserInput(str(exc)) from exc
+        if not result.replayed:
+            await info.context.events.publish([_resumed(result.hand_off.journey)])
         return JourneyHandOff.from_model(result.hand_off)
+
+
+def _resumed(journey: models.Journey) -> CustomerActivity:
+    step = max(journey.steps, key=lambda s: s.n, default=None)
+    return CustomerActivity(
+        journey.customer_id,
+        ActivityKind.JOURNEY_STEP,
+        step.at if step else datetime.now(UTC),
+        (journey.id, step.interaction_id) if step else (journey.id,),
+        step.channel if step else journey.last_channel,
+    )

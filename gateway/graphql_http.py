@@ -1,0 +1,290 @@
+"""GraphQL over HTTP as the spec drafts it (graphql.github.io/graphql-over-http), on Strawberry.
+
+``GraphQLOverHTTPView`` is Strawberry's aiohttp view with the checks a public endpoint needs,
+made before anything is parsed or run:
+
+- the response media type is negotiated from ``Accept``: ``application/graphql-response+json``
+  when the client asks for it (then a request that never executed, such as a parse, validation
+  or variable error, is a 400 without ``data``), ``application/json`` for legacy clients and for
+  ``*/*`` or no ``Accept`` (then every well-formed request is a 200); neither → 406;
+- POST bodies must be ``application/json`` (UTF-8) → 415 otherwise, so no HTML form or
+  ``text/plain`` "simple" request can reach a mutation from another site; at most
+  ``graphql_max_body_bytes`` → 413; one JSON object with a string ``query``, an object
+  ``variables`` and a string ``operationName`` → 400 otherwise, with a message saying which;
+- GET carries queries only: a mutation over GET is a 405 with ``Allow: POST``.
+
+Every refusal is a JSON GraphQL response with one coded error and the request id. WebSocket
+handshakes go straight to Strawberry untouched. This module never runs a resolver.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from aiohttp import hdrs, web
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError
+from strawberry.aiohttp.views import GraphQLView
+from strawberry.exceptions import MissingQueryError
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
+
+from gateway.state import REQUEST_ID, SETTINGS
+from resolvers import Context
+from resolvers.extensions import coded_error
+
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+JSON = "application/json"
+
+_MEDIA_TYPE = web.ResponseKey("graphql_media_type", str)
+_CODES = {
+    400: "BAD_REQUEST",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}
+
+
+class RequestRefused(Exception):
+    """An HTTP-level refusal: status, a message safe to show, and extra headers (``Allow``)."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
+
+
+def response_media_type(accept: str | None) -> str | None:
+    """The media type to answer in for ``accept``, or ``None`` when it allows neither of ours.
+
+    The highest ``q`` wins, then the earlier entry; ``*/*`` and ``application/*`` mean
+    ``application/json`` (the spec's advice for clients that predate graphql-response+json).
+
+    Example:
+        >>> response_media_type("application/graphql-response+json, application/json;q=0.9")
+        'application/graphql-response+json'
+        >>> response_media_type(None), response_media_type("text/html")
+        ('application/json', None)
+    """
+    if accept is None or not accept.strip():
+        return JSON
+    best: str | None = None
+    best_q = 0.0
+    for entry in accept.split(","):
+        media, *params = (part.strip() for part in entry.split(";"))
+        media = media.lower()
+        if media == GRAPHQL_RESPONSE_JSON:
+            candidate = GRAPHQL_RESPONSE_JSON
+        elif media in (JSON, "application/*", "*/*"):
+            candidate = JSON
+        else:
+            continue
+        q = _quality(params)
+        if q > best_q:
+            best, best_q = candidate, q
+    return best
+
+
+def _quality(params: list[str]) -> float:
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "q":
+            try:
+                return min(max(float(value), 0.0), 1.0)
+            except ValueError:
+                return 0.0
+    return 1.0
+
+
+def _is_request_error(body: GraphQLHTTPResponse) -> bool:
+    """True when the operation never executed: no data and no error at a field path."""
+    errors = body.get("errors") or []
+    return (
+        body.get("data") is None
+        and bool(errors)
+        and all(isinstance(e, dict) and "path" not in e for e in errors)
+    )
+
+
+class GraphQLOverHTTPView(GraphQLView[Context, None]):
+    """Strawberry's aiohttp view, answering hostile HTTP with 4xx and JSON, never a 5xx.
+
+    Example:
+        >>> view = GraphQLOverHTTPView(schema=build_schema(), graphql_ide=None)  # doctest: +SKIP
+    """
+
+    async def __call__(self, request: web.Request) -> web.StreamResponse:
+        if self.is_websocket_request(request):
+            return await super().__call__(request)
+        media_type = response_media_type(request.headers.get(hdrs.ACCEPT))
+        try:
+            await self._screen(request, media_type)
+            return await self.run(request=request)
+        except RequestRefused as refused:
+            return _refusal(request, refused, media_type)
+        except HTTPException as exc:
+            return _refusal(request, RequestRefused(exc.status_code, exc.reason), media_type)
+        except web.HTTPRequestEntityTooLarge:
+            return _refusal(
+                request, RequestRefused(413, "the request body is too large"), media_type
+            )
+
+    async def _screen(self, request: web.Request, media_type: str | None) -> None:
+        if request.method not in (hdrs.METH_GET, hdrs.METH_POST):
+            raise RequestRefused(
+                405, "GraphQL is served over GET (queries) and POST", {hdrs.ALLOW: "GET, POST"}
+            )
+        if request.method == hdrs.METH_GET:
+            if self._wants_ide(request):
+                return
+        else:
+            await self._screen_body(request)
+        if media_type is None:
+            raise RequestRefused(
+                406, f"Accept must allow {GRAPHQL_RESPONSE_JSON} or {JSON}: no other is served"
+            )
+
+    def _wants_ide(self, request: web.Request) -> bool:
+        accept = request.headers.get(hdrs.ACCEPT, "")
+        return "query" not in request.query and ("text/html" in accept or "*/*" in accept)
+
+    async def _screen_body(self, request: web.Request) -> None:
+        if request.content_type != JSON or (request.charset or "utf-8").lower() != "utf-8":
+            given = request.headers.get(hdrs.CONTENT_TYPE, "none")
+            raise RequestRefused(415, f"POST bodies must be {JSON} in UTF-8, not {given[:80]!r}")
+        limit = request.app[SETTINGS].graphql_max_body_bytes
+        too_large = RequestRefused(413, f"the request body is over {limit} bytes")
+        if request.content_length is not None and request.content_length > limit:
+            raise too_large
+        if len(await request.read()) > limit:  # chunked: no Content-Length to trust
+            raise too_large
+
+    def decode_json(self, data: str | bytes) -> object:
+        # orjson is strict where the standard library is lenient: it refuses invalid UTF-8, lone
+        # surrogates, NaN, numbers beyond a double and nesting past 1,024 with a JSONDecodeError
+        # (a 400), where json.loads raises other errors (a 500) or accepts them.
+        return orjson.loads(data)
+
+    async def get_sub_response(self, request: web.Request) -> web.Response:
+        response = await super().get_sub_response(request)
+        response[_MEDIA_TYPE] = response_media_type(request.headers.get(hdrs.ACCEPT)) or JSON
+        return response
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        if request.method != "POST":
+            return await super().parse_http_body(request)
+        body = self.parse_json(await request.get_body())
+        if isinstance(body, list):
+            raise HTTPException(400, "batching is not enabled: send one operation, a JSON object")
+        if not isinstance(body, dict):
+            raise HTTPException(400, "the body must be a JSON object with a `query` string")
+        return GraphQLRequestData(
+            query=_member(body, "query", str, "a string"),
+            variables=_member(body, "variables", dict, "an object"),
+            operation_name=_member(body, "operationName", str, "a string"),
+            extensions=_member(body, "extensions", dict, "an object"),
+        )
+
+    async def execute_single(  # noqa: PLR0917 - Strawberry's signature, overridden as is
+        self,
+        request: web.Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: web.Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        # Plain HTTP carries queries, and mutations over POST only; subscriptions go over the
+        # WebSocket (Strawberry's default would also start them here and fail in the resolver).
+        get = request_adapter.method == "GET"
+        allowed = {OperationType.QUERY} if get else {OperationType.QUERY, OperationType.MUTATION}
+        try:
+            return await self.schema.execute(
+                request_data.query,
+                root_value=root_value,
+                variable_values=request_data.variables,
+                context_value=context,
+                operation_name=request_data.operation_name,
+                allowed_operation_types=allowed,
+                operation_extensions=request_data.extensions,
+            )
+        except CannotGetOperationTypeError as exc:
+            raise HTTPException(400, exc.as_http_error_reason()) from exc
+        except MissingQueryError as exc:
+            raise HTTPException(400, "no GraphQL `query` in the request") from exc
+        except InvalidOperationTypeError as exc:
+            if exc.operation_type is OperationType.SUBSCRIPTION:
+                raise RequestRefused(
+                    400, "subscriptions are served over WebSocket (graphql-transport-ws)"
+                ) from exc
+            raise RequestRefused(
+                405, "only queries may be sent with GET: use POST", {hdrs.ALLOW: "POST"}
+            ) from exc
+
+    async def process_result(
+        self, request: web.Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        if result.errors:
+            request_id = request.get(REQUEST_ID)
+            result.errors = [_coded(error, request_id) for error in result.errors]
+        return await super().process_result(request, result)
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: web.Response,
+    ) -> web.Response:
+        media_type = sub_response.get(_MEDIA_TYPE, JSON)
+        body: object = response_data
+        if (
+            media_type == GRAPHQL_RESPONSE_JSON
+            and isinstance(response_data, dict)
+            and _is_request_error(response_data)
+        ):
+            body = {key: value for key, value in response_data.items() if key != "data"}
+            sub_response.set_status(400)
+        sub_response.text = self.encode_json_string(body)
+        sub_response.content_type = media_type
+        sub_response.charset = "utf-8"
+        return sub_response
+
+
+def _coded(error: GraphQLError, request_id: str | None) -> GraphQLError:
+    return error if "code" in (error.extensions or {}) else coded_error(error, request_id)
+
+
+def _member(body: dict[str, Any], name: str, kind: type, described: str) -> Any:
+    value = body.get(name)
+    if value is not None and not isinstance(value, kind):
+        raise HTTPException(
+            400, f"`{name}` must be {described} or null, not {type(value).__name__}"
+        )
+    return value
+
+
+def _refusal(request: web.Request, refused: RequestRefused, media_type: str | None) -> web.Response:
+    error = {
+        "message": refused.message,
+        "extensions": {
+            "code": _CODES.get(refused.status, "BAD_REQUEST"),
+            "requestId": request.get(REQUEST_ID),
+        },
+    }
+    return web.Response(
+        status=refused.status,
+        body=orjson.dumps({"errors": [error]}),
+        content_type=media_type or JSON,
+        charset="utf-8",
+        headers=refused.headers,
+    )
+
+
+__all__ = ["GRAPHQL_RESPONSE_JSON", "JSON", "GraphQLOverHTTPView", "response_media_type"]

@@ -1,0 +1,56 @@
+"""The two things real time needs from the gateway, as Protocols: an event bus and a cache.
+
+Resolvers publish through :class:`EventBus` and subscriptions read a feed from it; the customer
+loader reads profiles through :class:`ProfileCache`. The gateway hands in the Redis-backed ones;
+:class:`NoEventBus` is what a context without a gateway gets (scripts, unit tests).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Protocol
+
+from graph.models import CustomerProfile
+from resolvers.realtime.events import Event, Resync
+
+FeedItem = Event | Resync
+ProfileLoad = Callable[[Sequence[str]], Awaitable[list[CustomerProfile | None]]]
+
+
+class EventBus(Protocol):
+    async def publish(self, events: Sequence[Event]) -> None:
+        """Deliver ``events`` to every instance; must not raise (the write already committed)."""
+
+    def feed(self, topic: str) -> AbstractAsyncContextManager[AsyncIterator[FeedItem]]:
+        """The events of ``topic`` from now on, with :class:`Resync` when some may be lost."""
+
+
+class ProfileCache(Protocol):
+    async def profiles(self, ids: Sequence[str], load: ProfileLoad) -> list[CustomerProfile | None]:
+        """Profiles of ``ids`` in order, from the cache where current, else from ``load``."""
+
+
+class NoEventBus:
+    """Publishes nowhere; a feed that never yields. For contexts served without a gateway.
+
+    Example:
+        >>> import asyncio
+        >>> asyncio.run(NoEventBus().publish([]))
+    """
+
+    async def publish(self, events: Sequence[Event]) -> None:
+        return None
+
+    def feed(self, topic: str) -> AbstractAsyncContextManager[AsyncIterator[FeedItem]]:
+        return _silent()
+
+
+@asynccontextmanager
+async def _silent() -> AsyncIterator[AsyncIterator[FeedItem]]:
+    async def nothing() -> AsyncIterator[FeedItem]:
+        await asyncio.Event().wait()
+        yield Resync("unreachable")  # pragma: no cover
+
+    yield nothing()

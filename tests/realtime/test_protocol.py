@@ -1,0 +1,93 @@
+"""graphql-transport-ws as the protocol specifies it: close codes, limits and the only protocol."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from tests.conftest import Services
+from tests.realtime.conftest import CART_CHANGED, Instance, serving, ws_client
+
+MAX_SUBSCRIPTIONS = 2
+
+
+@pytest.fixture
+async def instance(services: Services, graph) -> AsyncIterator[Instance]:
+    settings = services.settings(
+        migrate_on_start=False,
+        ws_connection_init_timeout_s=0.3,
+        ws_max_subscriptions=MAX_SUBSCRIPTIONS,
+    )
+    async with serving(settings) as running:
+        yield running
+
+
+async def test_an_unknown_message_type_closes_with_4400(instance: Instance):
+    async with ws_client(instance) as client:
+        await client.send({"type": "shout"})
+        assert await client.close_code() == 4400
+
+
+async def test_subscribing_before_connection_init_closes_with_4401(instance: Instance):
+    async with ws_client(instance, init=False) as client:
+        await client.subscribe("1", CART_CHANGED, {"c": "cus_alice"})
+        assert await client.close_code() == 4401
+
+
+async def test_a_duplicate_subscription_id_closes_with_4409(instance: Instance):
+    async with ws_client(instance) as client:
+        await client.subscribe("same", CART_CHANGED, {"c": "cus_nobody"})
+        await client.subscribe("same", CART_CHANGED, {"c": "cus_nobody"})
+        assert await client.close_code() == 4409
+
+
+async def test_no_connection_init_in_time_closes_with_4408(instance: Instance):
+    async with ws_client(instance, init=False) as client:
+        assert await client.close_code() == 4408
+
+
+async def test_a_second_connection_init_closes_with_4429(instance: Instance):
+    async with ws_client(instance) as client:
+        await client.send({"type": "connection_init", "payload": {}})
+        assert await client.close_code() == 4429
+
+
+async def test_ping_is_answered_with_pong(instance: Instance):
+    async with ws_client(instance) as client:
+        await client.send({"type": "ping"})
+        assert (await client.receive())["type"] == "pong"
+
+
+async def test_one_subscription_past_the_cap_gets_an_error_and_the_others_live_on(
+    instance: Instance,
+):
+    async with ws_client(instance) as client:
+        for n in range(MAX_SUBSCRIPTIONS):
+            await client.subscribe(str(n), CART_CHANGED, {"c": "cus_nobody"})
+        await client.subscribe("extra", CART_CHANGED, {"c": "cus_nobody"})
+        refusal = await client.receive()
+        assert refusal["type"] == "error"
+        assert refusal["id"] == "extra"
+        assert refusal["payload"][0]["message"] == "Subscription limit reached"
+        await client.send({"type": "ping"})
+        assert (await client.receive())["type"] == "pong"
+
+
+async def test_the_legacy_graphql_ws_protocol_is_not_offered(instance: Instance):
+    async with instance.gateway.session.ws_connect(
+        instance.ws_url, protocols=("graphql-ws",)
+    ) as ws:
+        assert ws.protocol is None
+        await ws.receive()
+        assert ws.close_code == 4406
+
+
+async def test_a_bad_customer_id_is_an_error_message_not_a_closed_connection(instance: Instance):
+    async with ws_client(instance) as client:
+        await client.subscribe("bad", CART_CHANGED, {"c": "no spaces allowed"})
+        answer = await client.receive()
+        assert answer["id"] == "bad"
+        assert answer["type"] in ("error", "next")
+        errors = answer["payload"] if answer["type"] == "error" else answer["payload"]["errors"]
+        assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
