@@ -17,7 +17,13 @@ from gateway.bus import BusConfig, RedisEventBus
 from gateway.context_cache import RedisProfileCache
 from gateway.state import BUS, CONTEXT_CACHE, REDIS, SETTINGS
 from graph.ingest import IngestResult
-from resolvers.realtime.events import ActivityKind, CartChanged, CustomerActivity, Event
+from resolvers.realtime.events import (
+    ActivityKind,
+    CartChanged,
+    CustomerActivity,
+    Event,
+    OrderStatusChanged,
+)
 
 
 async def event_bus(app: web.Application) -> AsyncIterator[None]:
@@ -56,6 +62,10 @@ async def publish_ingest(app: web.Application, channel: str, result: IngestResul
     for customer_id in result.customer_ids:
         events.append(CustomerActivity(customer_id, ActivityKind.INTERACTION, now, (), channel))
         events.append(CartChanged(customer_id))
+    for update in result.order_updates:
+        events.append(
+            OrderStatusChanged(update.order_id, update.status, update.at, update.customer_id)
+        )
     await app[BUS].publish(events)
 
 

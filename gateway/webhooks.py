@@ -82,6 +82,8 @@ class _Event(BaseModel):
     device_id: str | None = Field(default=None, alias="deviceId", min_length=1, max_length=128)
     query: str | None = Field(default=None, min_length=1, max_length=1000)
     notes: str | None = Field(default=None, max_length=2000)
+    order_id: str | None = Field(default=None, alias="orderId", min_length=1, max_length=128)
+    status: str | None = Field(default=None, pattern=r"^[A-Z][A-Z_]{1,39}$")
 
 
 @dataclass(frozen=True)
@@ -172,6 +174,7 @@ def _event(raw: object, prefix: str) -> ChannelEvent:
             raise _bad_input(_path(prefix, "identifiers", n, "value"), str(exc)) from None
     if event.query is not None and event.type is not EventType.SEARCH:
         raise _bad_input(_path(prefix, "query"), "only a search event carries a query")
+    _check_order_fields(event, prefix)
     return ChannelEvent(
         id=event.id,
         type=event.type,
@@ -182,7 +185,19 @@ def _event(raw: object, prefix: str) -> ChannelEvent:
         device_id=event.device_id,
         query=event.query,
         notes=event.notes,
+        order_id=event.order_id,
+        status=event.status,
     )
+
+
+def _check_order_fields(event: _Event, prefix: str) -> None:
+    if event.type is EventType.ORDER_STATUS:
+        for name, value in (("orderId", event.order_id), ("status", event.status)):
+            if value is None:
+                raise _bad_input(_path(prefix, name), "an order_status event requires it")
+    elif event.order_id is not None or event.status is not None:
+        name = "orderId" if event.order_id is not None else "status"
+        raise _bad_input(_path(prefix, name), "only an order_status event carries it")
 
 
 def parse_events(body: bytes) -> ParsedBatch:

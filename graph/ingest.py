@@ -49,6 +49,8 @@ class EventType(StrEnum):
     EMAIL_OPEN = "email_open"
     STORE_VISIT = "store_visit"
     RETURN = "return"
+    # The order system moved an order on (orderId, status); history, not a customer's step.
+    ORDER_STATUS = "order_status"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +78,18 @@ class ChannelEvent:
     device_id: str | None = None
     query: str | None = None
     notes: str | None = None
+    order_id: str | None = None
+    status: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderUpdate:
+    """An order status a batch recorded for the first time, and whose order it is."""
+
+    order_id: str
+    status: str
+    at: datetime
+    customer_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +106,7 @@ class IngestResult:
     journeys_opened: int = 0
     journeys_extended: int = 0
     customer_ids: tuple[str, ...] = ()
+    order_updates: tuple[OrderUpdate, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -181,7 +196,8 @@ CALL () {
   MERGE (ch:Channel {code: $channel})
   MERGE (i:Interaction {id: row.id})
   ON CREATE SET i.at = row.at, i.type = row.type, i.channel = $channel,
-                i.query = row.query, i.notes = row.notes
+                i.query = row.query, i.notes = row.notes,
+                i.orderId = row.orderId, i.orderStatus = row.orderStatus
   MERGE (c)-[:DID]->(i)
   MERGE (i)-[:VIA]->(ch)
   WITH row, i
@@ -266,6 +282,8 @@ def _plan(
                 "sku": event.sku,
                 "storeId": event.store_id,
                 "deviceId": event.device_id,
+                "orderId": event.order_id,
+                "orderStatus": event.status,
             }
         )
     return plan
@@ -278,6 +296,17 @@ def _refuse_unknown_references(events: Sequence[ChannelEvent], row: dict[str, An
             raise UnknownReference(index, "sku", event.sku)
         if event.store_id is not None and event.store_id in missing_stores:
             raise UnknownReference(index, "storeId", event.store_id)
+
+
+def _order_update(interaction: dict[str, Any]) -> OrderUpdate:
+    # A customer merged away later in the batch still names the order's owner at ingest time;
+    # subscribers of the order hear the status whoever owns it now.
+    return OrderUpdate(
+        order_id=str(interaction["orderId"]),
+        status=str(interaction["orderStatus"]),
+        at=interaction["at"],
+        customer_id=str(interaction["customerId"]),
+    )
 
 
 _FORGET_UNHELD: LiteralString = """
@@ -337,7 +366,13 @@ async def ingest_events(
             await (await tx.run(_FORGET_UNHELD, {"identifiers": keys})).consume()
         journeys = JourneyCounts()
         customers: dict[str, None] = {}
+        updates: list[OrderUpdate] = []
         for interaction in plan.interactions:
+            if interaction["type"] == EventType.ORDER_STATUS:
+                # The order system's doing, not a step the customer took: no journey moves.
+                customers[interaction["customerId"]] = None
+                updates.append(_order_update(interaction))
+                continue
             customer = await follow_event(tx, interaction["id"], rules.journeys, journeys)
             if customer is not None:
                 customers[customer] = None
@@ -349,6 +384,7 @@ async def ingest_events(
             journeys_opened=journeys.opened,
             journeys_extended=journeys.extended,
             customer_ids=tuple(customers),
+            order_updates=tuple(updates),
         )
 
     return await db.transaction(work)

@@ -55,3 +55,4 @@ class InteractionType(Enum):
     STORE_VISIT = "store_visit"
     RETURN = "return"
     RESUME = "resume"
+    ORDER_STATUS = "order_status"

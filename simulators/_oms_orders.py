@@ -61,6 +61,30 @@ class Order:
         }
 
 
+# What comes after each status, by fulfilment; a status absent here is final.
+NEXT_STATUS: dict[str, dict[str, str]] = {
+    DELIVERY: {"CREATED": "CONFIRMED", "CONFIRMED": "SHIPPED", "SHIPPED": "DELIVERED"},
+    CLICK_AND_COLLECT: {
+        "CREATED": "CONFIRMED",
+        "CONFIRMED": "READY_FOR_PICKUP",
+        "READY_FOR_PICKUP": "COLLECTED",
+    },
+}
+
+
+def next_status(order: Order) -> str | None:
+    """The status ``order`` moves to next, or ``None`` when it has reached the end.
+
+    Example:
+        >>> from datetime import UTC
+        >>> order = Order("ORD-1", "a@example.com", CLICK_AND_COLLECT, "ST001", [],
+        ...               [("CONFIRMED", datetime(2026, 11, 2, tzinfo=UTC))], "evt-1")
+        >>> next_status(order)
+        'READY_FOR_PICKUP'
+    """
+    return NEXT_STATUS[order.fulfilment_type].get(order.timeline[-1][0])
+
+
 def seeded_orders(dataset: Dataset, rng: random.Random) -> list[Order]:
     """Every web and app purchase in the dataset, as an order, oldest customer first."""
     orders: list[Order] = []

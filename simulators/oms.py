@@ -14,6 +14,10 @@ email):
   ``IDEMPOTENCY_KEY_REUSED``; 409 ``OUT_OF_STOCK`` when stock (online, or the store's) is short;
   with a webhook URL configured, a new order posts a signed ``purchase`` event (its ``eventId``,
   the email, the first line's SKU) to ``<webhook URL>/web`` in the background
+- ``POST /oms/orders/{orderId}/advance`` → 200 Order moved to its next status (CREATED →
+  CONFIRMED → SHIPPED → DELIVERED, or → READY_FOR_PICKUP → COLLECTED for click & collect); 409
+  ``ORDER_CLOSED`` at the end; with a webhook URL, posts a signed ``order_status`` event
+  ``{orderId, status}`` (id ``evt-oms-<orderId>-<n>``, so a replay is recognised)
 - ``GET /oms/availability?skus=A,B&storeIds=ST001,ST002`` → ``{"availability": [{sku, online,
   stores: [{storeId, available}]}]}``; every store when ``storeIds`` is absent; unknown ids left out
 - ``POST /oms/reservations`` ``{sku, storeId, qty, customerEmail}`` → 201 ``{reservationId, sku,
@@ -39,7 +43,7 @@ from simulators._config import SimulatorConfig
 from simulators._dataset import Dataset, load_dataset
 from simulators._errors import SimulatorError
 from simulators._oms_inventory import Inventory, ShortStock, seeded_inventory
-from simulators._oms_orders import CLICK_AND_COLLECT, DELIVERY, Order, seeded_orders
+from simulators._oms_orders import CLICK_AND_COLLECT, DELIVERY, Order, next_status, seeded_orders
 from simulators._pagination import PageRequest
 from simulators._requests import (
     bad_request,
@@ -144,6 +148,32 @@ async def create_order(request: web.Request) -> web.Response:
     state.idempotency[key] = (fingerprint, order.order_id)
     emit(request.app, _purchase_event(order))
     return web.json_response(order.as_json(), status=201)
+
+
+@routes.post("/oms/orders/{orderId}/advance")
+async def advance_order(request: web.Request) -> web.Response:
+    order_id = request.match_info["orderId"]
+    order = _state(request).orders.get(order_id)
+    if order is None:
+        raise SimulatorError(404, "ORDER_NOT_FOUND", f"no order {order_id}")
+    status = next_status(order)
+    if status is None:
+        raise SimulatorError(409, "ORDER_CLOSED", f"order {order_id} is {order.timeline[-1][0]}")
+    order.timeline.append((status, utc_now()))
+    emit(request.app, _status_event(order))
+    return web.json_response(order.as_json())
+
+
+def _status_event(order: Order) -> dict[str, Any]:
+    status, at = order.timeline[-1]
+    return {
+        "id": f"evt-oms-{order.order_id}-{len(order.timeline)}",
+        "type": "order_status",
+        "at": iso(at),
+        "identifiers": [{"kind": "email", "value": order.customer_email}],
+        "orderId": order.order_id,
+        "status": status,
+    }
 
 
 def _purchase_event(order: Order) -> dict[str, Any]:

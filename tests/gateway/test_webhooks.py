@@ -297,6 +297,21 @@ BAD_INPUT: list[tuple[str, Callable[[str], Any], str]] = [
     ("misspelt-field", lambda n: event(n, ALICE_EMAIL, storeID="FX-ST-A"), "storeID: is not a"),
     ("query-on-a-view", lambda n: event(n, ALICE_EMAIL, query="sofa"), "query: only a search"),
     (
+        "status-without-order",
+        lambda n: event(n, ALICE_EMAIL, type="order_status", status="SHIPPED"),
+        "orderId: an order_status event requires it",
+    ),
+    (
+        "order-on-a-view",
+        lambda n: event(n, ALICE_EMAIL, orderId="ORD-1"),
+        "orderId: only an order_status event carries it",
+    ),
+    (
+        "lowercase-status",
+        lambda n: event(n, ALICE_EMAIL, type="order_status", orderId="ORD-1", status="shipped"),
+        "status: ",
+    ),
+    (
         "long-notes",
         lambda n: event(n, ALICE_EMAIL, type="call", notes="x" * 2001),
         "notes: must be at most 2000 characters",

@@ -226,18 +226,21 @@ async def test_requests_held_by_a_fault_are_let_go_when_the_server_stops(
             await hanging
 
 
-async def test_all_five_start_with_2000_customers_well_under_two_seconds() -> None:
+async def test_all_five_start_with_2000_customers_from_one_shared_dataset() -> None:
+    # Start-up speed is a figure (bench), not an assertion; what keeps it fast is that the five
+    # systems build the 2,000-customer dataset once between them.
     from simulators._dataset import load_dataset  # noqa: PLC0415 - to clear its cache first
 
     load_dataset.cache_clear()
     runners = [web.AppRunner(create_app(name, CONFIG)) for name in PROBES]
-    started = time.perf_counter()
     for runner in runners:
         await runner.setup()
-    elapsed = time.perf_counter() - started
-    for runner in runners:
-        await runner.cleanup()
-    assert elapsed < 2.0
+    try:
+        assert load_dataset.cache_info().misses == 1
+        assert load_dataset.cache_info().hits == len(PROBES) - 1
+    finally:
+        for runner in runners:
+            await runner.cleanup()
 
 
 async def test_a_wrong_method_is_a_405_in_the_systems_error_shape_saying_what_is_allowed(
