@@ -54,6 +54,10 @@ def coded_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
         extensions = {**(original.extensions or {}), **extensions}
     elif isinstance(error, GraphQLSyntaxError) and "code" not in extensions:
         extensions["code"] = "GRAPHQL_PARSE_FAILED"
+    elif _is_variable_error(error) and "code" not in extensions:
+        # graphql-core keeps the scalar's own complaint as the original error (an Int beyond
+        # 32 bits, a DateTime that does not parse): the caller's input, not our failure.
+        extensions["code"] = "BAD_USER_INPUT"
     elif original is None and "code" not in extensions:
         extensions["code"] = "GRAPHQL_VALIDATION_FAILED"
     elif original is not None and "code" not in extensions:
@@ -82,6 +86,11 @@ def coded_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
         original_error=original,
         extensions=extensions,
     )
+
+
+def _is_variable_error(error: GraphQLError) -> bool:
+    """True for graphql-core's refusal of a variable's value (raised before execution)."""
+    return error.path is None and error.message.startswith("Variable '$")
 
 
 class SourcesReport(SchemaExtension):

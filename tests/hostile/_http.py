@@ -6,6 +6,7 @@ play by the rules can send; ``Raw`` keeps the status, media type and parsed JSON
 
 from __future__ import annotations
 
+import io
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -41,7 +42,9 @@ async def send(
     headers: dict[str, str] | None = None,
     params: dict[str, str] | None = None,
 ) -> Raw:
-    data = orjson.dumps(body) if isinstance(body, dict) else body
+    raw = orjson.dumps(body) if isinstance(body, dict) else body
+    # A BytesIO, as aiohttp asks for large bodies (raw bytes above 1 MiB warn).
+    data = io.BytesIO(raw) if raw is not None else None
     sent = {"Content-Type": "application/json"} if isinstance(body, dict) else {}
     sent.update(headers or {})
     async with gateway.session.request(
@@ -52,7 +55,8 @@ async def send(
             parsed = orjson.loads(text) if text else None
         except orjson.JSONDecodeError:
             parsed = text.decode(errors="replace")
-        return Raw(response.status, response.content_type, parsed, dict(response.headers))
+        headers = {key.title(): value for key, value in response.headers.items()}
+        return Raw(response.status, response.content_type, parsed, headers)
 
 
 @dataclass(frozen=True)

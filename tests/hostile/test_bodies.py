@@ -1,0 +1,210 @@
+"""Malformed bodies, content types and Accept headers: a coded 4xx JSON answer, never a 5xx."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from tests.conftest import Gateway
+from tests.hostile._http import GRAPHQL_RESPONSE, CanaryWrite, landed, send
+
+JSON = {"Content-Type": "application/json"}
+QUERY = '{ product(sku: "FX-P1") { sku } }'
+
+BAD_BODIES = {
+    "not JSON": b"{query: nope",
+    "a number": b"5",
+    "null": b"null",
+    "a string": b'"{ product(sku: \\"FX-P1\\") { sku } }"',
+    "true": b"true",
+    "an array (batching is off)": b'[{"query": "{ __typename }"}]',
+    "an empty array": b"[]",
+    "invalid UTF-8": b'{"query": "{ __typename }", "operationName": "\xff\xfe"}',
+    "a lone surrogate": b'{"query": "{ product(sku: \\"\\ud800\\") { sku } }"}',
+    "1e400": b'{"query": "{ __typename }", "variables": {"n": 1e400}}',
+    "a 400-digit number": b'{"query": "{ __typename }", "variables": {"n": ' + b"9" * 400 + b"}}",
+    "NaN": b'{"query": "{ __typename }", "variables": {"n": NaN}}',
+    "Infinity": b'{"query": "{ __typename }", "variables": {"n": Infinity}}',
+    "JSON nested 5,000 deep": b'{"query": "{ __typename }", "variables": {"n": '
+    + b"[" * 5000
+    + b"]" * 5000
+    + b"}}",
+    "query as a number": b'{"query": 5}',
+    "query as an object": b'{"query": {"text": "{ __typename }"}}',
+    "variables as an array": b'{"query": "{ __typename }", "variables": []}',
+    "variables as a string": b'{"query": "{ __typename }", "variables": "{}"}',
+    "operationName as a number": b'{"query": "{ __typename }", "operationName": 7}',
+    "extensions as a list": b'{"query": "{ __typename }", "extensions": [1]}',
+    "no query": b'{"variables": {}}',
+    "a null query": b'{"query": null}',
+    "an empty object": b"{}",
+    "an empty body": b"",
+    "trailing garbage": b'{"query": "{ __typename }"} {"query": "{ __typename }"}',
+}
+
+
+@pytest.mark.parametrize("media", ["application/json", GRAPHQL_RESPONSE])
+@pytest.mark.parametrize("body", list(BAD_BODIES.values()), ids=list(BAD_BODIES))
+async def test_a_malformed_body_is_a_coded_400_with_a_message(
+    gateway: Gateway, body: bytes, media: str
+) -> None:
+    raw = await send(gateway, body=body, headers={**JSON, "Accept": media})
+    assert raw.status == 400, raw.body
+    assert raw.content_type == media
+    assert raw.codes() == ["BAD_REQUEST"], raw.body
+    assert raw.errors[0]["message"]
+    assert raw.errors[0]["extensions"]["requestId"] == raw.headers.get("X-Request-Id"), raw.headers
+    assert "data" not in raw.body
+
+
+async def test_a_parse_error_is_a_400_under_graphql_response_json_and_a_200_under_json(
+    gateway: Gateway,
+) -> None:
+    for media, status in ((GRAPHQL_RESPONSE, 400), ("application/json", 200)):
+        raw = await send(gateway, body={"query": "{ product(sku: "}, headers={"Accept": media})
+        assert raw.status == status, raw.body
+        assert raw.codes() == ["GRAPHQL_PARSE_FAILED"]
+
+
+async def test_a_validation_error_is_a_400_under_graphql_response_json_and_a_200_under_json(
+    gateway: Gateway,
+) -> None:
+    for media, status in ((GRAPHQL_RESPONSE, 400), ("application/json", 200)):
+        raw = await send(gateway, body={"query": "{ nope }"}, headers={"Accept": media})
+        assert raw.status == status, raw.body
+        assert raw.codes() == ["GRAPHQL_VALIDATION_FAILED"]
+        assert raw.content_type == media
+
+
+async def test_a_field_error_is_a_200_with_data_under_graphql_response_json(
+    gateway: Gateway,
+) -> None:
+    raw = await send(
+        gateway,
+        body={"query": '{ product(sku: "NO-SUCH-SKU") { sku } }'},
+        headers={"Accept": GRAPHQL_RESPONSE},
+    )
+    assert raw.status == 200, raw.body
+    assert raw.body["data"] == {"product": None}
+    assert raw.codes() == ["NOT_FOUND"]
+
+
+SIMPLE_REQUESTS = {
+    "text/plain": "text/plain",
+    "a form": "application/x-www-form-urlencoded",
+    "multipart": "multipart/form-data; boundary=xyz",
+    "JSON in Latin-1": "application/json; charset=iso-8859-1",
+    "no content type": "",
+}
+
+
+@pytest.mark.parametrize("content_type", list(SIMPLE_REQUESTS.values()), ids=list(SIMPLE_REQUESTS))
+async def test_a_csrf_shaped_post_is_a_415_and_its_mutation_never_lands(
+    gateway: Gateway, canary: CanaryWrite, content_type: str
+) -> None:
+    document = canary.document()
+    as_json = orjson.dumps({"query": document}).decode()
+    part = 'Content-Disposition: form-data; name="query"'
+    bodies = {
+        "application/x-www-form-urlencoded": "query=" + document,
+        "multipart/form-data; boundary=xyz": f"--xyz\r\n{part}\r\n\r\n{document}\r\n--xyz--\r\n",
+    }
+    body = bodies.get(content_type, as_json)
+    headers = {"Content-Type": content_type} if content_type else {}
+    raw = await send(gateway, body=body.encode(), headers=headers)
+    assert raw.status == 415, raw.body
+    assert raw.codes() == ["UNSUPPORTED_MEDIA_TYPE"]
+    assert not await landed(gateway, canary)
+
+
+async def test_the_canary_lands_when_sent_properly(gateway: Gateway, canary: CanaryWrite) -> None:
+    """The control of the test above: the same mutation as JSON does write."""
+    raw = await send(gateway, body={"query": canary.document()})
+    assert raw.status == 200, raw.body
+    assert raw.body["data"]["linkIdentity"]["outcome"] == "LINKED"
+    assert await landed(gateway, canary)
+
+
+async def test_a_mutation_over_get_is_a_405_with_allow_post_and_nothing_written(
+    gateway: Gateway, canary: CanaryWrite
+) -> None:
+    raw = await send(
+        gateway,
+        method="GET",
+        params={"query": canary.document()},
+        headers={"Accept": "application/json"},
+    )
+    assert raw.status == 405, raw.body
+    assert raw.headers["Allow"] == "POST"
+    assert raw.codes() == ["METHOD_NOT_ALLOWED"]
+    assert not await landed(gateway, canary)
+
+
+async def test_a_query_over_get_is_served(gateway: Gateway) -> None:
+    raw = await send(gateway, method="GET", params={"query": QUERY}, headers={"Accept": "*/*"})
+    assert raw.status == 200, raw.body
+    assert raw.body["data"] == {"product": {"sku": "FX-P1"}}
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
+async def test_other_methods_are_a_405(gateway: Gateway, method: str) -> None:
+    raw = await send(gateway, method=method, body={"query": QUERY})
+    assert raw.status == 405
+    assert "POST" in raw.headers["Allow"]
+    assert raw.codes() == ["METHOD_NOT_ALLOWED"]
+
+
+@pytest.mark.parametrize("accept", ["text/html", "application/xml", "application/json;q=0"])
+async def test_a_query_accepting_neither_json_media_type_is_a_406(
+    gateway: Gateway, accept: str
+) -> None:
+    for method in ("POST", "GET"):
+        raw = await send(
+            gateway,
+            method=method,
+            body={"query": QUERY} if method == "POST" else None,
+            params={"query": QUERY} if method == "GET" else None,
+            headers={"Accept": accept},
+        )
+        assert raw.status == 406, (method, raw.body)
+        assert raw.codes() == ["NOT_ACCEPTABLE"]
+
+
+async def test_the_preferred_media_type_answers(gateway: Gateway) -> None:
+    accept = f"application/json;q=0.5, {GRAPHQL_RESPONSE}"
+    raw = await send(gateway, body={"query": QUERY}, headers={"Accept": accept})
+    assert raw.status == 200
+    assert raw.content_type == GRAPHQL_RESPONSE
+
+
+def _oversized() -> bytes:
+    return b'{"query": "{ __typename }", "variables": {"pad": "' + b"x" * 300_000 + b'"}}'
+
+
+async def test_a_body_over_the_limit_is_a_413(gateway: Gateway) -> None:
+    raw = await send(gateway, body=_oversized(), headers=JSON)
+    assert raw.status == 413, raw.body
+    assert raw.codes() == ["PAYLOAD_TOO_LARGE"]
+
+
+async def test_a_chunked_body_over_the_limit_is_a_413(gateway: Gateway) -> None:
+    body = _oversized()
+
+    async def chunks():  # type: ignore[no-untyped-def]
+        for start in range(0, len(body), 16_384):
+            yield body[start : start + 16_384]
+
+    async with gateway.session.post(
+        f"{gateway.url}/graphql", data=chunks(), headers=JSON
+    ) as response:
+        assert response.headers.get("Content-Length") is None or response.status == 413
+        assert response.status == 413
+        payload = await response.json()
+    assert payload["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
+
+
+async def test_a_body_over_the_app_wide_limit_is_a_413_too(gateway: Gateway) -> None:
+    body = b'{"query": "{ __typename }", "variables": {"pad": "' + b"x" * 2_000_000 + b'"}}'
+    raw = await send(gateway, body=body, headers=JSON)
+    assert raw.status == 413
+    assert raw.codes() == ["PAYLOAD_TOO_LARGE"]
