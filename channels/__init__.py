@@ -3,7 +3,8 @@
 This package holds the federation core every per-system client is built on: deadlines, a pooled
 HTTP client with breaker, retries and stale fallback, and the fan-out. It must never import the
 gateway, the resolvers, the graph, strawberry or ``aiohttp.web``; storage it needs (the stale
-answers) comes in through the :class:`StaleStore` Protocol.
+answers) comes in through the :class:`StaleStore` Protocol, and what it reports (call latency,
+breaker changes) goes out through the :class:`ChannelObserver` Protocol.
 """
 
 from channels._answer import ChannelAnswer
@@ -19,6 +20,8 @@ from channels._errors import (
     ChannelUnavailable,
 )
 from channels._fanout import ChannelOutcome, fan_out
+from channels._health import SystemHealth
+from channels._observer import ChannelObserver, NoObserver
 from channels._stale import StaleEntry, StaleStore
 from channels.systems import ChannelSystems
 
@@ -29,14 +32,17 @@ __all__ = [
     "ChannelConfig",
     "ChannelError",
     "ChannelNotFound",
+    "ChannelObserver",
     "ChannelOutcome",
     "ChannelRejected",
     "ChannelSystems",
     "ChannelTimeout",
     "ChannelUnavailable",
     "Deadline",
+    "NoObserver",
     "QueryParams",
     "StaleEntry",
     "StaleStore",
+    "SystemHealth",
     "fan_out",
 ]

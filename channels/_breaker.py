@@ -22,6 +22,7 @@ from channels._errors import (
     ChannelRejected,
     ChannelTimeout,
 )
+from channels._observer import ChannelObserver, NoObserver
 
 log = structlog.get_logger("parcours.channels")
 
@@ -39,10 +40,26 @@ class SystemBreaker:
         ...         ...  # one attempt at the system
     """
 
-    def __init__(self, channel: str, threshold: int, ttl_s: float) -> None:
+    def __init__(
+        self,
+        channel: str,
+        threshold: int,
+        ttl_s: float,
+        observer: ChannelObserver | None = None,
+    ) -> None:
         self.channel = channel
+        # purgatory's own state name; an opened breaker stays "opened" past its TTL until the
+        # next call probes (it then turns "half-opened").
+        self.state = "closed"
+        self._observer: ChannelObserver = observer or NoObserver()
         self._factory = AsyncCircuitBreakerFactory(default_threshold=threshold, default_ttl=ttl_s)
-        self._factory.add_listener(_log_state_change)
+        self._factory.add_listener(self._state_changed)
+
+    def _state_changed(self, circuit: str, kind: str, event: Event) -> None:
+        if kind == "state_changed" and isinstance(event, ContextChanged):
+            log.warning("channel_breaker_state_changed", channel=circuit, state=event.state)
+            self.state = event.state
+            self._observer.breaker_changed(self.channel, event.state)
 
     @contextlib.asynccontextmanager
     async def guard(self) -> AsyncIterator[None]:
@@ -69,8 +86,3 @@ class SystemBreaker:
             raise
         else:
             await breaker.__aexit__(None, None, None)
-
-
-def _log_state_change(circuit: str, kind: str, event: Event) -> None:
-    if kind == "state_changed" and isinstance(event, ContextChanged):
-        log.warning("channel_breaker_state_changed", channel=circuit, state=event.state)

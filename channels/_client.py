@@ -33,12 +33,16 @@ from channels._errors import (
     ChannelTimeout,
     ChannelUnavailable,
 )
+from channels._health import RecentFailures, SystemHealth
+from channels._observer import ChannelObserver, NoObserver
 from channels._responses import decode_answer
 from channels._stale import StaleEntry, StaleStore
 
 log = structlog.get_logger("parcours.channels")
 
 QueryParams = Mapping[str, str | int | float]
+# The system did not answer (a stale answer still means it failed); a 4xx is an answer.
+_FAILED_OUTCOMES = frozenset({"stale", ChannelUnavailable.code, ChannelTimeout.code})
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,10 +75,19 @@ class ChannelClient:
         ...         )
     """
 
-    def __init__(self, config: ChannelConfig, stale_store: StaleStore | None = None) -> None:
+    def __init__(
+        self,
+        config: ChannelConfig,
+        stale_store: StaleStore | None = None,
+        observer: ChannelObserver | None = None,
+    ) -> None:
         self.config = config
         self._stale_store = stale_store
-        self._breaker = SystemBreaker(config.name, config.breaker_threshold, config.breaker_ttl_s)
+        self._observer: ChannelObserver = observer or NoObserver()
+        self._failures = RecentFailures(config.failure_window_s)
+        self._breaker = SystemBreaker(
+            config.name, config.breaker_threshold, config.breaker_ttl_s, self._observer
+        )
         self._base_url = config.base_url.rstrip("/")
         self._session: aiohttp.ClientSession | None = None
         self._retrying = stamina.AsyncRetryingCaller(
@@ -88,6 +101,15 @@ class ChannelClient:
     @property
     def name(self) -> str:
         return self.config.name
+
+    def health(self) -> SystemHealth:
+        """This instance's view of the system: its breaker and the calls that failed lately."""
+        return SystemHealth(
+            system=self.name,
+            breaker_state=self._breaker.state,
+            recent_failures=self._failures.count(),
+            window_s=self._failures.window_s,
+        )
 
     async def start(self) -> None:
         """Open this system's connection pool; calling it again does nothing."""
@@ -139,9 +161,14 @@ class ChannelClient:
         except (ChannelUnavailable, ChannelTimeout) as exc:
             stale = await self._load_stale(stale_key, deadline, started) if can_fall_back else None
             self._log_failure(request, exc, started, stale_fallback=stale is not None)
+            self._observe(request, "stale" if stale is not None else exc.code, started)
             if stale is None:
                 raise
             return stale
+        except ChannelError as exc:
+            self._observe(request, exc.code, started)
+            raise
+        self._observe(request, "ok", started)
         answer = self._answer(data, started)
         if can_fall_back and stale_key is not None:
             await self._save_stale(stale_key, answer, deadline)
@@ -167,10 +194,20 @@ class ChannelClient:
         request = _Request("POST", path, body=orjson.dumps(body), headers=headers)
         try:
             data = await self._call(request, deadline, 0.0, idempotent=idempotency_key is not None)
-        except (ChannelUnavailable, ChannelTimeout) as exc:
-            self._log_failure(request, exc, started, stale_fallback=False)
+        except ChannelError as exc:
+            if isinstance(exc, ChannelUnavailable | ChannelTimeout):
+                self._log_failure(request, exc, started, stale_fallback=False)
+            self._observe(request, exc.code, started)
             raise
+        self._observe(request, "ok", started)
         return self._answer(data, started)
+
+    def _observe(self, request: _Request, outcome: str, started: float) -> None:
+        if outcome in _FAILED_OUTCOMES:
+            self._failures.record()
+        self._observer.call_finished(
+            self.name, request.method, outcome, time.perf_counter() - started
+        )
 
     async def _call(
         self, request: _Request, deadline: Deadline, reserve: float, *, idempotent: bool

@@ -24,6 +24,7 @@ class ChannelConfig:
         retry_wait_max_s: longest backoff; a retry is only tried while this much time is left.
         retry_jitter_s: random extra backoff, so gateways do not retry in lockstep.
         stale_reserve_s: slice of the deadline kept back to look up a stale answer.
+        failure_window_s: how far back failed calls count as "recent" in the system's health.
 
     Example:
         >>> ChannelConfig(name="oms", base_url="http://127.0.0.1:9103").call_timeout_s
@@ -41,6 +42,7 @@ class ChannelConfig:
     retry_wait_max_s: float = 0.1
     retry_jitter_s: float = 0.02
     stale_reserve_s: float = 0.05
+    failure_window_s: float = 60.0
 
     def __post_init__(self) -> None:
         if not self.name or ":" in self.name:
@@ -52,6 +54,7 @@ class ChannelConfig:
             "pool_size": self.pool_size,
             "breaker_threshold": self.breaker_threshold,
             "breaker_ttl_s": self.breaker_ttl_s,
+            "failure_window_s": self.failure_window_s,
         }
         for field, value in positive.items():
             if value <= 0:

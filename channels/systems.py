@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from channels._client import ChannelClient
 from channels._config import ChannelConfig
+from channels._health import SystemHealth
+from channels._observer import ChannelObserver
 from channels._stale import StaleStore
 from channels.contact import ContactClient
 from channels.mobile import MobileClient
@@ -34,10 +36,13 @@ class ChannelSystems:
 
     @classmethod
     def create(
-        cls, configs: Mapping[str, ChannelConfig], stale_store: StaleStore | None
+        cls,
+        configs: Mapping[str, ChannelConfig],
+        stale_store: StaleStore | None,
+        observer: ChannelObserver | None = None,
     ) -> ChannelSystems:
         def client(name: str) -> ChannelClient:
-            return ChannelClient(configs[name], stale_store)
+            return ChannelClient(configs[name], stale_store, observer)
 
         return cls(
             webshop=WebshopClient(client("webshop")),
@@ -55,6 +60,10 @@ class ChannelSystems:
             self.contact.client,
             self.mobile.client,
         )
+
+    def health(self) -> tuple[SystemHealth, ...]:
+        """Each system as this instance sees it (breaker, recent failures)."""
+        return tuple(client.health() for client in self.clients())
 
     async def start(self) -> None:
         for client in self.clients():

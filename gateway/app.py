@@ -16,11 +16,13 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from channels import ChannelConfig, ChannelSystems
 from gateway.graphql_view import ParcoursGraphQLView
 from gateway.health import healthz, readyz
+from gateway.metrics import METRICS, GatewayMetrics, serve_metrics
+from gateway.metrics_state import ResourceCollector
 from gateway.middleware import request_context
 from gateway.realtime import event_bus
 from gateway.settings import CHANNEL_SYSTEMS, Settings
 from gateway.stale_store import RedisStaleStore
-from gateway.state import GRAPH, REDIS, SETTINGS, SYSTEMS
+from gateway.state import GRAPH, REDIS, SETTINGS, STALE_STORE, SYSTEMS
 from gateway.webhooks import receive_webhook
 from graph import GraphDatabase, migrate
 from resolvers import SchemaLimits, build_schema
@@ -36,6 +38,10 @@ def create_app(settings: Settings) -> web.Application:
     """
     app = web.Application(middlewares=[request_context], client_max_size=1024 * 1024)
     app[SETTINGS] = settings
+    metrics = GatewayMetrics(settings.metrics_max_operation_names)
+    metrics.track_systems(list(CHANNEL_SYSTEMS))
+    metrics.registry.register(ResourceCollector(app))
+    app[METRICS] = metrics
     app.cleanup_ctx.append(_graph_database)
     app.cleanup_ctx.append(_redis_client)
     app.cleanup_ctx.append(event_bus)
@@ -50,7 +56,8 @@ def create_app(settings: Settings) -> web.Application:
             max_fields=settings.max_fields,
             introspection=settings.is_dev,
             suggestions=settings.is_dev,
-        )
+        ),
+        observers=[metrics.extension()],
     )
     view = ParcoursGraphQLView(
         schema=schema,
@@ -64,6 +71,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_post("/webhooks/{channel}", receive_webhook)
+    app.router.add_get("/metrics", serve_metrics)
     return app
 
 
@@ -109,6 +117,7 @@ def channel_configs(settings: Settings) -> dict[str, ChannelConfig]:
             breaker_threshold=settings.channel_breaker_threshold,
             breaker_ttl_s=settings.channel_breaker_ttl_s,
             retries=settings.channel_retries,
+            failure_window_s=settings.channel_failures_window_s,
         )
         for name in CHANNEL_SYSTEMS
     }
@@ -117,7 +126,8 @@ def channel_configs(settings: Settings) -> dict[str, ChannelConfig]:
 async def _channel_systems(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     stale = RedisStaleStore(app[REDIS], ttl_s=settings.stale_ttl_s)
-    systems = ChannelSystems.create(channel_configs(settings), stale)
+    app[STALE_STORE] = stale
+    systems = ChannelSystems.create(channel_configs(settings), stale, app[METRICS])
     await systems.start()
     app[SYSTEMS] = systems
     try:

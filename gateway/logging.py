@@ -4,26 +4,51 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TextIO
 
 import structlog
 
+_HANDLER_NAME = "parcours"
 
-def configure_logging(level: str = "INFO", json: bool = False) -> None:
-    """Route structlog and the standard library's logging to stderr at ``level``."""
+
+def configure_logging(
+    level: str = "INFO", json: bool = False, stream: TextIO | None = None, cache: bool = True
+) -> logging.Handler:
+    """Route structlog and the standard library's logging to ``stream`` (stderr) at ``level``.
+
+    Every line carries the context variables bound at the time, so the request middleware's
+    ``request_id`` is on every line a request logs. ``cache=False`` lets a later call (a test)
+    reconfigure loggers already used. Libraries logging through the standard library (aiohttp,
+    strawberry, neo4j) go through the same processors, so their lines are JSON with the request
+    id too. Returns the root handler installed (a second call replaces it).
+    """
+    target = stream or sys.stderr
+    shared: list[structlog.typing.Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
     )
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            renderer,
-        ],
+        processors=[*shared, structlog.processors.format_exc_info, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
-        cache_logger_on_first_use=True,
+        logger_factory=structlog.PrintLoggerFactory(file=target),
+        cache_logger_on_first_use=cache,
     )
-    logging.basicConfig(level=level.upper(), stream=sys.stderr, format="%(name)s %(message)s")
+    handler = logging.StreamHandler(target)
+    handler.set_name(_HANDLER_NAME)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        )
+    )
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level.upper())
     logging.getLogger("neo4j").setLevel(logging.WARNING)
+    return handler

@@ -32,7 +32,11 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
         structlog.contextvars.bound_contextvars(request_id=request_id),
     ):
         request[ROUND_TRIPS] = counter
-        response = await handler(request)
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:  # a 4xx/5xx raised by a handler carries the id too
+            exc.headers["X-Request-Id"] = request_id
+            raise
         response.headers["X-Request-Id"] = request_id
         if request.path != "/healthz":
             log.info(

@@ -122,6 +122,13 @@ class Settings(BaseSettings):
     context_cache_enabled: bool = True
     context_cache_ttl_s: int = Field(default=300, ge=1)
 
+    # --- Operations and analytics (issue 8) ---
+    # /metrics: distinct GraphQL operation names kept as label values (later ones count as
+    # "other"), and how far back this instance's failed channel calls count as "recent errors"
+    # (a system with recent failures counts as degraded in analytics' incidents).
+    metrics_max_operation_names: int = Field(default=200, ge=1)
+    channel_failures_window_s: float = Field(default=60.0, gt=0)
+
     @property
     def is_dev(self) -> bool:
         return self.env == "dev"

@@ -9,6 +9,7 @@ retry policy the shared Redis client carries.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import datetime
 
 import orjson
@@ -22,6 +23,14 @@ log = structlog.get_logger("parcours.stale_store")
 
 KEY_PREFIX = "parcours:stale"
 DEFAULT_TTL_S = 24 * 60 * 60
+
+
+@dataclass
+class StaleStats:
+    """Lookups of this instance: an answer found (a stale fallback served) or not."""
+
+    hits: int = 0
+    misses: int = 0
 
 
 class RedisStaleStore:
@@ -45,6 +54,7 @@ class RedisStaleStore:
         self._redis = redis
         self.ttl_s = ttl_s
         self.timeout_s = timeout_s
+        self.stats = StaleStats()
 
     @staticmethod
     def key_for(channel: str, key: str) -> str:
@@ -58,15 +68,14 @@ class RedisStaleStore:
                 raw = await self._redis.get(name)
         except (RedisError, OSError) as exc:  # OSError covers TimeoutError
             log.warning("stale_store_unavailable", op="load", key=name, error=repr(exc))
+            self.stats.misses += 1
             return None
-        if raw is None:
-            return None
-        try:
-            value = orjson.loads(raw)
-            return StaleEntry(data=value["data"], as_of=datetime.fromisoformat(value["asOf"]))
-        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-            log.warning("stale_store_corrupt_value", key=name, error=repr(exc))
-            return None
+        entry = _decode(name, raw)
+        if entry is None:
+            self.stats.misses += 1
+        else:
+            self.stats.hits += 1
+        return entry
 
     async def save(self, channel: str, key: str, entry: StaleEntry) -> None:
         """Keep ``entry`` for ``ttl_s`` seconds; on Redis trouble, log and carry on."""
@@ -81,3 +90,14 @@ class RedisStaleStore:
                 await self._redis.set(name, value, ex=self.ttl_s)
         except (RedisError, OSError) as exc:
             log.warning("stale_store_unavailable", op="save", key=name, error=repr(exc))
+
+
+def _decode(name: str, raw: bytes | str | None) -> StaleEntry | None:
+    if raw is None:
+        return None
+    try:
+        value = orjson.loads(raw)
+        return StaleEntry(data=value["data"], as_of=datetime.fromisoformat(value["asOf"]))
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        log.warning("stale_store_corrupt_value", key=name, error=repr(exc))
+        return None

@@ -9,6 +9,7 @@ from channels import ChannelSystems
 from gateway.bus import RedisEventBus
 from gateway.context_cache import RedisProfileCache
 from gateway.settings import Settings
+from gateway.stale_store import RedisStaleStore
 from graph import GraphDatabase, RoundTripCounter
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -17,5 +18,6 @@ REDIS = web.AppKey("redis", Redis)
 SYSTEMS = web.AppKey("channel_systems", ChannelSystems)
 BUS = web.AppKey("event_bus", RedisEventBus)
 CONTEXT_CACHE = web.AppKey("context_cache", RedisProfileCache)
+STALE_STORE = web.AppKey("stale_store", RedisStaleStore)
 REQUEST_ID = web.RequestKey("request_id", str)
 ROUND_TRIPS = web.RequestKey("round_trips", RoundTripCounter)

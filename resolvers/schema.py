@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import strawberry
@@ -55,8 +55,13 @@ class SchemaLimits:
     suggestions: bool = True
 
 
-def build_schema(limits: SchemaLimits | None = None) -> strawberry.Schema:
+def build_schema(
+    limits: SchemaLimits | None = None,
+    observers: Sequence[Callable[[], SchemaExtension]] = (),
+) -> strawberry.Schema:
     """The executable schema, with caches and limits configured.
+
+    ``observers`` (the gateway's metrics) come first, so they exit last and see the coded errors.
 
     Example:
         >>> "customerByIdentity" in str(build_schema())
@@ -66,6 +71,7 @@ def build_schema(limits: SchemaLimits | None = None) -> strawberry.Schema:
     # Factories, not instances: Strawberry builds fresh extensions per request (the parser and
     # validation caches still share one module-level LRU each).
     extensions: list[Callable[[], SchemaExtension]] = [
+        *observers,
         CodedErrors,
         SourcesReport,
         lambda: QueryDepthLimiter(max_depth=limits.max_depth),
