@@ -122,6 +122,12 @@ class Settings(BaseSettings):
     context_cache_enabled: bool = True
     context_cache_ttl_s: int = Field(default=300, ge=1)
 
+    # --- Performance (issue 7): the benchmark's naive baseline ---
+    # True switches off what makes the gateway fast, to measure what it buys: the context cache,
+    # the parser and validation caches, and DataLoader batching and caching (every load is its
+    # own Cypher statement). For `make bench` only; never in production.
+    naive_baseline: bool = False
+
     @property
     def is_dev(self) -> bool:
         return self.env == "dev"
