@@ -40,6 +40,8 @@ down:
 clean: down
 	rm -rf .parcours/state
 
-## bench: figures for the customer-context query against the running `make up` gateway
+## bench: every scenario against gateways it pins to core 0 (needs `make up`); QUICK=1 for a
+## few-minute run, BENCH_ARGS="--only cached,uncached" for a subset. Never part of `make test`.
 bench: $(STAMP)
-	$(BIN)/python -m bench.context_query --rates 25,50,100,150 --duration 10
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python -m bench.suite $(if $(QUICK),--quick) $(BENCH_ARGS)

@@ -56,6 +56,7 @@ def create_app(settings: Settings) -> web.Application:
             max_fields=settings.max_fields,
             introspection=settings.is_dev,
             suggestions=settings.is_dev,
+            document_caches=not settings.naive_baseline,
         ),
         observers=[metrics.extension()],
     )

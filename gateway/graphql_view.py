@@ -35,7 +35,8 @@ class ParcoursGraphQLView(GraphQLOverHTTPView):
             round_trips=request.get(ROUND_TRIPS) or RoundTripCounter(),
             stitch_policy=settings.stitch_policy(),
             events=request.app[BUS],
-            profile_cache=request.app.get(CONTEXT_CACHE),
+            profile_cache=None if settings.naive_baseline else request.app.get(CONTEXT_CACHE),
+            batch_loads=not settings.naive_baseline,
         )
 
     # Real time (issue 5): WebSocket ping frames keep the connection alive and drop dead peers;

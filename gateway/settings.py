@@ -129,6 +129,12 @@ class Settings(BaseSettings):
     metrics_max_operation_names: int = Field(default=200, ge=1)
     channel_failures_window_s: float = Field(default=60.0, gt=0)
 
+    # --- Performance (issue 7): the benchmark's naive baseline ---
+    # True switches off what makes the gateway fast, to measure what it buys: the context cache,
+    # the parser and validation caches, and DataLoader batching and caching (every load is its
+    # own Cypher statement). For `make bench` only; never in production.
+    naive_baseline: bool = False
+
     @property
     def is_dev(self) -> bool:
         return self.env == "dev"

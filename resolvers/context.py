@@ -39,6 +39,8 @@ class Context:
     events: EventBus = field(default_factory=NoEventBus)
     profile_cache: ProfileCache | None = None
     connection_params: dict[str, object] | None = None
+    # Performance (issue 7): False only in the bench's naive baseline (one load, one statement).
+    batch_loads: bool = True
     loaders: Loaders = field(init=False)
     live: LiveLoaders = field(init=False)
     identity_records: IdentityLoaders = field(init=False)
@@ -53,6 +55,6 @@ class Context:
         self._build()
 
     def _build(self) -> None:
-        self.loaders = Loaders(self.graph, self.profile_cache)
+        self.loaders = Loaders(self.graph, self.profile_cache, batch=self.batch_loads)
         self.identity_records = IdentityLoaders(self.graph)
         self.live = LiveLoaders(self.systems, ChannelBudget(self.channel_budget_s), self.sources)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from strawberry.dataloader import DataLoader
 
@@ -32,7 +33,12 @@ from resolvers.realtime.ports import ProfileCache
 class Loaders:
     """The request's loaders; created per request so nothing is cached across callers."""
 
-    def __init__(self, graph: GraphDatabase, profile_cache: ProfileCache | None = None) -> None:
+    def __init__(
+        self, graph: GraphDatabase, profile_cache: ProfileCache | None = None, batch: bool = True
+    ) -> None:
+        # batch=False (the bench's naive baseline): every key is its own statement, no memo.
+        options: dict[str, Any] = {} if batch else {"max_batch_size": 1, "cache": False}
+
         async def read_customers(ids: Sequence[str]) -> list[CustomerProfile | None]:
             return await customers.profiles_by_ids(graph, ids)
 
@@ -63,10 +69,10 @@ class Loaders:
         async def load_stores(ids: Sequence[str]) -> list[Store | None]:
             return await catalog.stores_by_ids(graph, ids)
 
-        self.customer = DataLoader(load_fn=load_customers)
-        self.customer_by_identity = DataLoader(load_fn=load_by_identity)
-        self.history = DataLoader(load_fn=load_history)
-        self.journeys = DataLoader(load_fn=load_journeys)
-        self.recommendations = DataLoader(load_fn=load_recommendations)
-        self.product = DataLoader(load_fn=load_products)
-        self.store = DataLoader(load_fn=load_stores)
+        self.customer = DataLoader(load_fn=load_customers, **options)
+        self.customer_by_identity = DataLoader(load_fn=load_by_identity, **options)
+        self.history = DataLoader(load_fn=load_history, **options)
+        self.journeys = DataLoader(load_fn=load_journeys, **options)
+        self.recommendations = DataLoader(load_fn=load_recommendations, **options)
+        self.product = DataLoader(load_fn=load_products, **options)
+        self.store = DataLoader(load_fn=load_stores, **options)

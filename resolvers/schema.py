@@ -53,6 +53,9 @@ class SchemaLimits:
     max_fields: int = 1000
     introspection: bool = True
     suggestions: bool = True
+    # Performance (issue 7): the parser and validation caches; off only for the bench's naive
+    # baseline.
+    document_caches: bool = True
 
 
 def build_schema(
@@ -77,13 +80,16 @@ def build_schema(
         lambda: QueryDepthLimiter(max_depth=limits.max_depth),
         lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
-        lambda: ParserCache(maxsize=256),
         # Strawberry's ValidationCache, after field counts that spare oversized documents the
-        # validation rules.
+        # validation rules (size 0: validate every time).
         lambda: DocumentLimits(
-            max_root_fields=limits.max_root_fields, max_fields=limits.max_fields, cache_size=256
+            max_root_fields=limits.max_root_fields,
+            max_fields=limits.max_fields,
+            cache_size=256 if limits.document_caches else 0,
         ),
     ]
+    if limits.document_caches:
+        extensions.insert(-1, lambda: ParserCache(maxsize=256))
     if limits.diagnostics:
         extensions.append(Diagnostics)
     if not limits.introspection:

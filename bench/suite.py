@@ -1,0 +1,220 @@
+"""``make bench``: every scenario, against gateways this suite starts pinned to core 0.
+
+    .venv/bin/python -m bench.suite [--quick] [--only cached,uncached,...]
+
+Needs ``make up`` running (Neo4j, Redis, the five simulators; ideally started with
+``PARCOURS_SIMULATOR_LATENCY_MS=0 PARCOURS_SIMULATOR_JITTER_MS=0``). It moves itself and those
+services to core 1, starts one ``parcours serve`` per scenario on core 0 with that scenario's
+settings, and writes ``bench/results/<date>.json`` plus a PNG plot and a markdown summary.
+It measures and reports; it never fails because a figure misses a target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import uvloop
+
+from bench import fan_out
+from bench.environment import (
+    gateway_process,
+    load_average,
+    machine,
+    pin_everything_else,
+    trivial_process,
+)
+from bench.openloop import get_ok, graphql_ok, new_session
+from bench.realtime_bench import cart_to_subscriber
+from bench.report import markdown, plot
+from bench.scenarios import (
+    FAN_OUT_QUERY,
+    HOME_QUERY,
+    RunConfig,
+    graphql_curve,
+    query_bodies,
+    repeated,
+    sample_customers,
+)
+from gateway.settings import Settings
+from graph import GraphDatabase
+from graph.customers import count_customers
+
+RESULTS = Path(__file__).parent / "results"
+GATEWAY_PORT, PORT_A, PORT_B, TRIVIAL_PORT = 8090, 8091, 8092, 8099
+SEED = 42
+# Each context-query scenario: the PARCOURS_* settings its gateway runs with.
+CONTEXT_SCENARIOS: dict[str, dict[str, str]] = {
+    "cached": {},
+    "uncached": {"PARCOURS_CONTEXT_CACHE_ENABLED": "false"},
+    "naive": {"PARCOURS_CONTEXT_CACHE_ENABLED": "false", "PARCOURS_NAIVE_BASELINE": "true"},
+}
+ALL = (*CONTEXT_SCENARIOS, "fan_out", "cart_to_subscriber")
+
+
+async def _customers(settings: Settings) -> int:
+    db = GraphDatabase.connect(
+        settings.bolt_uri, settings.neo4j_credentials(), settings.neo4j_database
+    )
+    try:
+        return await count_customers(db)
+    finally:
+        await db.close()
+
+
+async def context_scenario(name: str, ids: list[str], config: RunConfig) -> dict[str, Any]:
+    base = f"http://127.0.0.1:{GATEWAY_PORT}"
+    async with gateway_process(GATEWAY_PORT, CONTEXT_SCENARIOS[name]), new_session() as session:
+        result = await graphql_curve(session, base, HOME_QUERY, ids, config)
+    result["loadAverage"] = load_average()
+    print(f"{name}: saturation {result['saturationRps']} req/s, load {result['loadAverage']}")
+    return result
+
+
+async def fan_out_scenario(config: RunConfig, latency_ms: float = 20.0) -> dict[str, Any]:
+    settings = Settings()
+    ids = await fan_out._customers(settings)
+    base = f"http://127.0.0.1:{GATEWAY_PORT}"
+    direct_url = f"{settings.channel_url('oms')}/oms/availability?skus=SKU-00001"
+    await fan_out._set_latency(settings, latency_ms)
+    points, direct_points = [], []
+    try:
+        async with gateway_process(GATEWAY_PORT, {}), new_session() as session:
+            gateway = graphql_ok(f"{base}/graphql", query_bodies(FAN_OUT_QUERY, ids))
+            for rate in (20.0,) if config.duration_s < 5 else (20.0, 50.0):
+                direct_points.append(await repeated(session, get_ok(direct_url), rate, config))
+                points.append(await repeated(session, gateway, rate, config))
+    finally:
+        await fan_out._set_latency(settings, None)
+    overheads = [
+        {
+            "offered_rps": g["offered_rps"],
+            "p50_minus_channel_ms": round(g["p50_ms"] - d["p50_ms"], 2),
+            "p99_minus_channel_ms": round(g["p99_ms"] - d["p99_ms"], 2),
+        }
+        for g, d in zip(points, direct_points, strict=True)
+    ]
+    summary = "; ".join(
+        f"at {o['offered_rps']} req/s gateway p50 is slowest channel + "
+        f"{o['p50_minus_channel_ms']} ms (p99 + {o['p99_minus_channel_ms']} ms)"
+        for o in overheads
+    )
+    return {
+        "channelLatencyMs": latency_ms,
+        "points": points,
+        "channelDirect": direct_points,
+        "overhead": overheads,
+        "summary": summary,
+        "loadAverage": load_average(),
+    }
+
+
+async def subscriber_scenario(config: RunConfig, customer: str) -> dict[str, Any]:
+    base_a, base_b = f"http://127.0.0.1:{PORT_A}", f"http://127.0.0.1:{PORT_B}"
+    runs = []
+    async with (
+        gateway_process(PORT_A, {}),
+        gateway_process(PORT_B, {}),
+        new_session() as session,
+    ):
+        for _ in range(config.repeats):
+            runs.append(
+                await cart_to_subscriber(
+                    session,
+                    base_a=base_a,
+                    base_b=base_b,
+                    customer=customer,
+                    rate=20.0,
+                    duration_s=config.duration_s,
+                    warmup_s=config.warmup_s,
+                )
+            )
+    p50 = sorted(r["p50_ms"] for r in runs)[len(runs) // 2]
+    p99 = sorted(r["p99_ms"] for r in runs)[len(runs) // 2]
+    return {
+        "runs": runs,
+        "summary": f"cart change on A → subscriber on B at 20 changes/s: median of "
+        f"{len(runs)} runs p50 {p50} ms, p99 {p99} ms (from the scheduled mutation send)",
+        "loadAverage": load_average(),
+    }
+
+
+async def generator_check(best_rps: float, config: RunConfig) -> dict[str, Any]:
+    """Prove the generator is not the bottleneck: ≥ 3x the gateway's best rate, trivial server."""
+    rate = max(3 * best_rps, 300.0)
+    url = f"http://127.0.0.1:{TRIVIAL_PORT}/ok"
+    async with trivial_process(TRIVIAL_PORT), new_session() as session:
+        point = await repeated(session, get_ok(url), rate, config)
+    ok = point["achieved_rps"] >= 0.95 * rate and point["errors"] == 0
+    return {
+        **point,
+        "targetRps": rate,
+        "sustained": ok,
+        "summary": f"{'sustained' if ok else 'did NOT sustain'} {rate:.0f} req/s (3x best "
+        f"gateway rate {best_rps:.0f}) against a trivial server: achieved "
+        f"{point['achieved_rps']}, p99 {point['p99_ms']} ms, generator lag p99 "
+        f"{point['lag_p99_ms']} ms",
+        "loadAverage": load_average(),
+    }
+
+
+async def run(config: RunConfig, mode: str, only: tuple[str, ...]) -> dict[str, Any]:
+    settings = Settings()
+    pinned = pin_everything_else(settings)
+    customers = await _customers(settings)
+    ids = sample_customers(SEED, customers, 500)
+    result: dict[str, Any] = {
+        "startedAt": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "mode": mode,
+        "machine": await machine(settings),
+        "pinned": {"gatewayCore": 0, "core1": pinned},
+        "customers": customers,
+        "config": vars(config),
+        "scenarios": {},
+    }
+    print(json.dumps(result["machine"], indent=2))
+    scenarios: dict[str, Any] = result["scenarios"]
+    for name in CONTEXT_SCENARIOS:
+        if name in only:
+            scenarios[name] = await context_scenario(name, ids, config)
+    if "fan_out" in only:
+        scenarios["fan_out"] = await fan_out_scenario(config)
+        print(scenarios["fan_out"]["summary"])
+    if "cart_to_subscriber" in only:
+        scenarios["cart_to_subscriber"] = await subscriber_scenario(config, ids[0])
+        print(scenarios["cart_to_subscriber"]["summary"])
+    best = max((s.get("saturationRps", 0.0) for s in scenarios.values()), default=0.0)
+    result["generatorCheck"] = await generator_check(best, config)
+    print(result["generatorCheck"]["summary"])
+    return result
+
+
+def write(result: dict[str, Any], stem: str) -> list[Path]:
+    RESULTS.mkdir(exist_ok=True)
+    data = RESULTS / f"{stem}.json"
+    data.write_text(json.dumps(result, indent=2) + "\n")
+    summary = RESULTS / f"{stem}.md"
+    summary.write_text(markdown(result))
+    png = plot(result, RESULTS / f"{stem}.png")
+    return [data, summary, *([png] if png else [])]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="3 s runs, coarse search")
+    parser.add_argument("--only", default=",".join(ALL), help=f"subset of {','.join(ALL)}")
+    args = parser.parse_args()
+    only = tuple(args.only.split(","))
+    config = RunConfig.quick() if args.quick else RunConfig.full()
+    mode = "quick" if args.quick else "full"
+    result = uvloop.run(run(config, mode, only))
+    stem = dt.date.today().isoformat() + ("-quick" if args.quick else "")
+    for path in write(result, stem):
+        print(f"written {path}")
+
+
+if __name__ == "__main__":
+    main()

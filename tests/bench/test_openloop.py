@@ -1,0 +1,60 @@
+"""The pure parts of the open-model generator: its schedule, its percentiles, its summary."""
+
+import itertools
+import math
+
+import pytest
+
+from bench.openloop import Sample, percentile, schedule, summarize
+
+
+def test_schedule_is_evenly_spaced_at_the_rate():
+    offsets = schedule(200, 3)
+    assert len(offsets) == 600
+    gaps = {round(b - a, 9) for a, b in itertools.pairwise(offsets)}
+    assert gaps == {0.005}
+    assert offsets[0] == 0.0
+
+
+def test_schedule_does_not_depend_on_how_fast_anything_answers():
+    assert schedule(3, 2) == [0.0, 1 / 3, 2 / 3, 1.0, 4 / 3, 5 / 3]
+
+
+@pytest.mark.parametrize(("rate", "duration"), [(0, 1), (10, 0), (-1, 5)])
+def test_schedule_refuses_empty_runs(rate, duration):
+    with pytest.raises(ValueError, match="positive"):
+        schedule(rate, duration)
+
+
+def test_percentile_interpolates_between_order_statistics():
+    values = [float(v) for v in range(1, 101)]
+    assert percentile(values, 0.5) == 50.5
+    assert percentile(values, 0.99) == pytest.approx(99.01)
+    assert percentile(values, 0.0) == 1.0
+    assert percentile(values, 1.0) == 100.0
+
+
+def test_percentile_ignores_input_order_and_handles_edges():
+    assert percentile([9.0, 1.0, 5.0], 0.5) == 5.0
+    assert percentile([7.0], 0.99) == 7.0
+    assert math.isnan(percentile([], 0.5))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        percentile([1.0], 1.5)
+
+
+def test_p99_sees_a_single_slow_request_in_a_hundred():
+    values = [1.0] * 98 + [2.0, 500.0]
+    assert percentile(values, 0.50) == 1.0
+    assert percentile(values, 0.99) == pytest.approx(2.0 + 498 * 0.01)
+    assert max(values) == 500.0
+
+
+def test_summary_counts_errors_and_achieved_rate_from_successes():
+    samples = [Sample(latency_ms=float(n), lag_ms=0.1, ok=n % 10 != 0) for n in range(1, 101)]
+    stats = summarize(100.0, samples, window_s=2.0)
+    assert stats.sent == 100
+    assert stats.errors == 10
+    assert stats.achieved_rps == 45.0
+    assert stats.max_ms == 100.0
+    assert stats.p50_ms == 50.5
+    assert stats.lag_p99_ms == pytest.approx(0.1)
