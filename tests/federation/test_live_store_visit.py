@@ -82,7 +82,7 @@ async def live(
 
 
 async def _journey_opened(gateway: Gateway, customer: str) -> dict[str, Any]:
-    async with asyncio.timeout(10):  # the simulator posts in the background
+    async with asyncio.timeout(30):  # the simulator posts in the background; a loaded CI is slow
         while True:
             body = await gateway.query(ACTIVE, {"c": customer})
             active = body["data"]["customer"]["activeJourney"]
