@@ -17,6 +17,7 @@ from channels import ChannelConfig, ChannelSystems
 from gateway.graphql_view import ParcoursGraphQLView
 from gateway.health import healthz, readyz
 from gateway.middleware import request_context
+from gateway.privacy import export_customer
 from gateway.realtime import event_bus
 from gateway.settings import CHANNEL_SYSTEMS, Settings
 from gateway.stale_store import RedisStaleStore
@@ -64,6 +65,8 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_post("/webhooks/{channel}", receive_webhook)
+    # GDPR (issue 6): the export as a download.
+    app.router.add_get("/admin/customers/{id}/export", export_customer)
     return app
 
 

@@ -9,11 +9,13 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UNSET, UnsetType
 
 from gateway.graphql_http import GraphQLOverHTTPView
+from gateway.privacy import RedisCachePurge
 from gateway.realtime import admit_connection
 from gateway.state import (
     BUS,
     CONTEXT_CACHE,
     GRAPH,
+    REDIS,
     REQUEST_ID,
     ROUND_TRIPS,
     SETTINGS,
@@ -36,6 +38,7 @@ class ParcoursGraphQLView(GraphQLOverHTTPView):
             stitch_policy=settings.stitch_policy(),
             events=request.app[BUS],
             profile_cache=request.app.get(CONTEXT_CACHE),
+            cache_purge=RedisCachePurge(request.app[REDIS]),
         )
 
     # Real time (issue 5): WebSocket ping frames keep the connection alive and drop dead peers;

@@ -11,6 +11,7 @@ from resolvers.identities.loaders import IdentityLoaders
 from resolvers.live.loaders import ChannelBudget, LiveLoaders
 from resolvers.live.sources import SourceLog
 from resolvers.loaders import Loaders
+from resolvers.privacy.ports import CachePurge
 from resolvers.realtime.ports import EventBus, NoEventBus, ProfileCache
 
 
@@ -39,6 +40,8 @@ class Context:
     events: EventBus = field(default_factory=NoEventBus)
     profile_cache: ProfileCache | None = None
     connection_params: dict[str, object] | None = None
+    # GDPR (issue 6): erasure purges the Redis caches through this port.
+    cache_purge: CachePurge | None = None
     loaders: Loaders = field(init=False)
     live: LiveLoaders = field(init=False)
     identity_records: IdentityLoaders = field(init=False)
