@@ -38,7 +38,7 @@ class ParcoursGraphQLView(GraphQLOverHTTPView):
             stitch_policy=settings.stitch_policy(),
             events=request.app[BUS],
             profile_cache=request.app.get(CONTEXT_CACHE),
-            cache_purge=RedisCachePurge(request.app[REDIS]),
+            cache_purge=RedisCachePurge(request.app[REDIS], settings.bus_stream_key),
         )
 
     # Real time (issue 5): WebSocket ping frames keep the connection alive and drop dead peers;

@@ -4,13 +4,16 @@
 as an attachment. :class:`RedisCachePurge` deletes every key Parcours keeps for a customer: the
 context-cache version and entries (``parcours:ctxver:{id}``, ``parcours:ctx:{id}:v*``) and the
 channel answers kept for stale fallback under each of their identifiers
-(``parcours:stale:{system}:{what}:{value}[:...]``). This module must never log an identifier.
+(``parcours:stale:{system}:{what}:{value}[:...]``), and the customer's past events on the bus
+stream (entries whose event names the customer, removed with XDEL; the stream is capped, so this
+reads at most its cap). This module must never log an identifier.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import cast
 
 import orjson
 from aiohttp import web
@@ -46,14 +49,16 @@ def purge_patterns(customer_id: str, identifiers: Sequence[tuple[str, str]]) -> 
 
 
 class RedisCachePurge:
-    """Deletes a customer's cache keys (see the module docstring); raises when Redis fails.
+    """Deletes a customer's cache keys and bus events (see the module docstring); raises when
+    Redis fails.
 
     Example:
-        >>> purge = RedisCachePurge(Redis())  # doctest: +SKIP
+        >>> purge = RedisCachePurge(Redis(), "parcours:events")  # doctest: +SKIP
     """
 
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, stream_key: str) -> None:
         self._redis = redis
+        self._stream_key = stream_key
 
     async def purge(self, customer_id: str, identifiers: Sequence[tuple[str, str]]) -> int:
         deleted = 0
@@ -61,7 +66,21 @@ class RedisCachePurge:
             keys = [key async for key in self._redis.scan_iter(match=pattern, count=_SCAN_COUNT)]
             if keys:
                 deleted += int(await self._redis.delete(*keys))
-        return deleted
+        return deleted + await self._purge_events(customer_id)
+
+    async def _purge_events(self, customer_id: str) -> int:
+        naming: list[bytes] = []
+        start = "-"
+        while True:
+            found = await self._redis.xrange(self._stream_key, min=start, count=_SCAN_COUNT)
+            entries = cast(list[tuple[bytes, dict[bytes, bytes]]], found or [])
+            for entry_id, fields in entries:
+                if _names(fields.get(b"event", b""), customer_id):
+                    naming.append(entry_id)
+            if len(entries) < _SCAN_COUNT:
+                break
+            start = "(" + entries[-1][0].decode()
+        return int(await self._redis.xdel(self._stream_key, *naming)) if naming else 0
 
 
 async def export_customer(request: web.Request) -> web.Response:
@@ -85,6 +104,14 @@ async def export_customer(request: web.Request) -> web.Response:
         charset="utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+def _names(raw: bytes, customer_id: str) -> bool:
+    try:
+        event = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return False
+    return isinstance(event, dict) and event.get("customerId") == customer_id
 
 
 def _dumps(value: object) -> str:

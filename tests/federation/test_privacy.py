@@ -262,6 +262,11 @@ async def _keys_naming(client: aioredis.Redis, needles: list[str]) -> list[str]:
     return found
 
 
+async def _events_naming(client: aioredis.Redis, customer_id: str) -> int:
+    entries = await client.xrange("parcours:events", count=100_000)
+    return sum(customer_id.encode() in fields.get(b"event", b"") for _, fields in entries)
+
+
 async def _graph_leftovers(graph: GraphDatabase, person: Person) -> int:
     rows = await graph.read(
         "MATCH (n) WHERE n.id IN $ids OR (n:Identity AND n.value IN $values) "
@@ -299,6 +304,7 @@ async def test_erasure_removes_the_customer_everywhere_and_leaves_an_anonymous_r
     before = await _keys_naming(redis_client, needles)
     assert any(person.id in key for key in before), before
     assert any(person.email in key for key in before), before
+    assert await _events_naming(redis_client, person.id) > 0
 
     body = await fed.query(ERASE, {"id": person.id})
     assert "errors" not in body, body
@@ -331,6 +337,7 @@ async def test_erasure_removes_the_customer_everywhere_and_leaves_an_anonymous_r
     assert gone["data"]["customer"] is None
     assert await _graph_leftovers(seeded, person) == 0
     assert await _keys_naming(redis_client, needles) == []
+    assert await _events_naming(redis_client, person.id) == 0
 
     for system in SYSTEMS:
         erasures = (await systems.get(system, "/admin/erasures"))["erasures"]
