@@ -1,4 +1,4 @@
-"""The web shop (e-commerce platform) client: live prices and promotions by SKU.
+"""The web shop (e-commerce platform) client: live prices and promotions by SKU, and accounts.
 
 Prices change; they are always read live, one batched call per request, with the last good answer
 kept as a stale fallback.
@@ -7,6 +7,8 @@ kept as a stale fallback.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
+from urllib.parse import quote
 
 from channels._answer import ChannelAnswer
 from channels._client import ChannelClient
@@ -60,3 +62,11 @@ class WebshopClient:
                 promotion=promotion,
             )
         return answer.with_data(prices)
+
+    async def account(self, email: str, *, deadline: Deadline) -> ChannelAnswer[dict[str, Any]]:
+        """The shop account of ``email`` as the shop returns it (GDPR export); 404 →
+        :class:`ChannelNotFound`. Never cached: it is personal data."""
+        answer = await self.client.get_json(
+            f"/api/v1/customers/{quote(email, safe='')}", deadline=deadline
+        )
+        return answer.with_data(as_dict(answer.data, "account"))

@@ -19,6 +19,7 @@ from gateway.health import healthz, readyz
 from gateway.metrics import METRICS, GatewayMetrics, serve_metrics
 from gateway.metrics_state import ResourceCollector
 from gateway.middleware import request_context
+from gateway.privacy import export_customer
 from gateway.realtime import event_bus
 from gateway.settings import CHANNEL_SYSTEMS, Settings
 from gateway.stale_store import RedisStaleStore
@@ -73,6 +74,8 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/readyz", readyz)
     app.router.add_post("/webhooks/{channel}", receive_webhook)
     app.router.add_get("/metrics", serve_metrics)
+    # GDPR (issue 6): the export as a download.
+    app.router.add_get("/admin/customers/{id}/export", export_customer)
     return app
 
 

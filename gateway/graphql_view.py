@@ -9,11 +9,13 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UNSET, UnsetType
 
 from gateway.graphql_http import GraphQLOverHTTPView
+from gateway.privacy import RedisCachePurge
 from gateway.realtime import admit_connection
 from gateway.state import (
     BUS,
     CONTEXT_CACHE,
     GRAPH,
+    REDIS,
     REQUEST_ID,
     ROUND_TRIPS,
     SETTINGS,
@@ -37,6 +39,7 @@ class ParcoursGraphQLView(GraphQLOverHTTPView):
             events=request.app[BUS],
             profile_cache=None if settings.naive_baseline else request.app.get(CONTEXT_CACHE),
             batch_loads=not settings.naive_baseline,
+            cache_purge=RedisCachePurge(request.app[REDIS], settings.bus_stream_key),
         )
 
     # Real time (issue 5): WebSocket ping frames keep the connection alive and drop dead peers;

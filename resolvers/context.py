@@ -11,6 +11,7 @@ from resolvers.identities.loaders import IdentityLoaders
 from resolvers.live.loaders import ChannelBudget, LiveLoaders
 from resolvers.live.sources import SourceLog
 from resolvers.loaders import Loaders
+from resolvers.privacy.ports import CachePurge
 from resolvers.realtime.ports import EventBus, NoEventBus, ProfileCache
 
 
@@ -41,6 +42,8 @@ class Context:
     connection_params: dict[str, object] | None = None
     # Performance (issue 7): False only in the bench's naive baseline (one load, one statement).
     batch_loads: bool = True
+    # GDPR (issue 6): erasure purges the Redis caches through this port.
+    cache_purge: CachePurge | None = None
     loaders: Loaders = field(init=False)
     live: LiveLoaders = field(init=False)
     identity_records: IdentityLoaders = field(init=False)

@@ -24,17 +24,21 @@ from resolvers.document_limits import DocumentLimits
 from resolvers.extensions import CodedErrors, Diagnostics, SourcesReport
 from resolvers.identities.mutations import IdentityMutations
 from resolvers.journeys.mutations import JourneyMutations
+from resolvers.privacy.mutations import PrivacyMutations
+from resolvers.privacy.queries import PrivacyQueries
 from resolvers.realtime.subscriptions import Subscription
 from resolvers.suggestions import HideSuggestions
 
 
 @strawberry.type(description="Read the customer context.")
-class Query(CustomerQueries, CatalogQueries):
+class Query(CustomerQueries, CatalogQueries, PrivacyQueries):
     pass
 
 
 @strawberry.type(description="Change the customer context.")
-class Mutation(CartMutations, CheckoutMutations, IdentityMutations, JourneyMutations):
+class Mutation(
+    CartMutations, CheckoutMutations, IdentityMutations, JourneyMutations, PrivacyMutations
+):
     pass
 
 

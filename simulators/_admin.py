@@ -4,6 +4,10 @@
 ``GET /admin/erasures`` answer the same way on every system, bad input included
 (``400 {"error": "INVALID_INPUT", "field": ..., "message": ...}``). Faults never apply here. This
 module must never reach into a system's business state except through the reset hook it is given.
+
+``POST /privacy/erasures`` ``{identifiers: [{kind, value}], reference?}`` is the same erasure
+request as a system's own API takes it from the gateway (GDPR, issue 6): outside the control
+plane, so faults apply to it; a ``reference`` already recorded answers its first record (200).
 """
 
 from __future__ import annotations
@@ -37,15 +41,22 @@ class ErasureLog:
 
     records: list[dict[str, Any]] = field(default_factory=list)
 
-    def record(self, identifiers: list[dict[str, str]]) -> dict[str, Any]:
-        entry = {
+    def record(
+        self, identifiers: list[dict[str, str]], reference: str | None = None
+    ) -> dict[str, Any]:
+        entry: dict[str, Any] = {
             "erasureId": f"ER-{len(self.records) + 1:06d}",
             "receivedAt": iso(utc_now()),
             "status": "RECORDED",
             "identifiers": identifiers,
         }
+        if reference is not None:
+            entry["reference"] = reference
         self.records.append(entry)
         return entry
+
+    def by_reference(self, reference: str) -> dict[str, Any] | None:
+        return next((r for r in self.records if r.get("reference") == reference), None)
 
 
 ERASURES = web.AppKey("erasures", ErasureLog)
@@ -83,6 +94,20 @@ async def reset(request: web.Request) -> web.Response:
 async def request_erasure(request: web.Request) -> web.Response:
     identifiers = _identifiers(await admin_body(request))
     return web.json_response(request.app[ERASURES].record(identifiers), status=202)
+
+
+@routes.post("/privacy/erasures")
+async def receive_erasure(request: web.Request) -> web.Response:
+    body = await admin_body(request)
+    identifiers = _identifiers(body)
+    reference = body.get("reference")
+    if reference is not None and (not isinstance(reference, str) or not reference.strip()):
+        raise AdminInputError("reference", "must be a non-empty string")
+    log = request.app[ERASURES]
+    earlier = log.by_reference(reference) if reference else None
+    if earlier is not None:
+        return web.json_response(earlier, status=200)
+    return web.json_response(log.record(identifiers, reference), status=202)
 
 
 @routes.get("/admin/erasures")

@@ -125,6 +125,30 @@ async def test_erasure_requests_are_recorded_in_the_order_they_arrive(
     assert erasures[0]["erasureId"] != erasures[1]["erasureId"]
 
 
+async def test_an_erasure_request_from_the_gateway_is_recorded_once_per_reference(
+    simulator: Simulator,
+) -> None:
+    identifiers = [{"kind": "email", "value": "erase.me@example.com"}]
+    body = {"identifiers": identifiers, "reference": "erasure-abc"}
+    first = await simulator.post("/privacy/erasures", body)
+    again = await simulator.post("/privacy/erasures", body)
+    assert (first.status, again.status) == (202, 200)
+    assert again.body == first.body
+    erasures = (await simulator.get("/admin/erasures")).body["erasures"]
+    assert [(e["identifiers"], e["reference"]) for e in erasures] == [(identifiers, "erasure-abc")]
+
+
+async def test_erasure_requests_from_the_gateway_are_subject_to_faults(
+    simulator: Simulator,
+) -> None:
+    await simulator.switch_faults(errorRate=1.0)
+    refused = await simulator.post(
+        "/privacy/erasures", {"identifiers": [{"kind": "email", "value": "a@b.c"}]}
+    )
+    assert refused.status >= 500
+    assert (await simulator.get("/admin/erasures")).body == {"erasures": []}
+
+
 async def test_unknown_paths_are_a_404_in_the_systems_error_shape(simulator: Simulator) -> None:
     reply = await simulator.get("/no/such/path")
     assert reply.status == 404

@@ -1,0 +1,254 @@
+"""GDPR in the graph: all held on one customer (export), and erasing it (right to be forgotten).
+
+:func:`customer_dossier` reads, in one statement, every node the graph holds on a customer (profile,
+identities, devices, carts with lines, interactions, journeys with steps, consents, merges and
+identity conflicts, including conflicts of other customers that name this one) as plain JSON-ready
+values. :func:`erase_customer` removes all of it in one write transaction and leaves an
+``ErasureRecord`` holding no personal data: a salted hash of the customer id, the time, the counts
+removed and the channel systems notified. Erasing twice returns the first record. Idempotency
+keys are scoped by caller, not by customer, and hold no identifier, so they stay. This module must
+never build Cypher from input, nor write an identifier value into the audit record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, LiteralString
+
+import neo4j
+from neo4j.time import Date, DateTime, Duration, Time
+
+from graph.database import GraphDatabase
+
+_HASH_SALT = "parcours-erasure:v1:"
+
+_DOSSIER: LiteralString = """
+MATCH (c:Customer {id: $id})
+RETURN properties(c) AS profile,
+  COLLECT {
+    MATCH (c)-[r:IDENTIFIED_BY]->(i:Identity)
+    RETURN i {.*, link: properties(r)} AS x ORDER BY i.kind, i.value
+  } AS identities,
+  COLLECT { MATCH (c)-[:USES]->(d:Device) RETURN properties(d) AS x ORDER BY d.id } AS devices,
+  COLLECT {
+    MATCH (c)-[:HAS_CART]->(k:Cart)
+    RETURN k {.*, lines: COLLECT {
+      MATCH (k)-[l:CONTAINS]->(p:Product) RETURN l {.*, sku: p.sku} AS y
+      ORDER BY p.sku
+    }} AS x ORDER BY k.id
+  } AS carts,
+  COLLECT {
+    MATCH (c)-[:DID]->(i:Interaction)
+    OPTIONAL MATCH (i)-[:ABOUT]->(p:Product)
+    OPTIONAL MATCH (i)-[:AT]->(s:Store)
+    OPTIONAL MATCH (i)-[:ON]->(d:Device)
+    RETURN i {.*, sku: p.sku, storeId: s.id, deviceId: d.id} AS x
+    ORDER BY i.at, i.id
+  } AS interactions,
+  COLLECT {
+    MATCH (c)-[:ON_JOURNEY]->(j:Journey)
+    RETURN j {.*, steps: COLLECT {
+      MATCH (j)-[s:STEP]->(i:Interaction) RETURN {n: s.n, interactionId: i.id} AS y ORDER BY s.n
+    }} AS x ORDER BY j.startedAt, j.id
+  } AS journeys,
+  COLLECT { MATCH (c)-[:CONSENTED]->(k:Consent) RETURN properties(k) AS x ORDER BY k.id }
+    AS consents,
+  COLLECT { MATCH (c)-[:MERGED]->(m:Merge) RETURN properties(m) AS x ORDER BY m.at, m.id }
+    AS merges,
+  COLLECT {
+    MATCH (c)-[:HAS_CONFLICT]->(k:IdentityConflict) RETURN properties(k) AS x ORDER BY k.at, k.id
+  } AS conflicts,
+  COLLECT {
+    MATCH (k:IdentityConflict {otherCustomerId: $id}) RETURN properties(k) AS x ORDER BY k.id
+  } AS conflictsNamingThem
+"""
+
+_IDENTIFIERS: LiteralString = """
+MATCH (:Customer {id: $id})-[:IDENTIFIED_BY]->(i:Identity)
+RETURN i.kind AS kind, i.value AS value ORDER BY i.kind, i.value
+"""
+
+_RECORD: LiteralString = """
+MATCH (e:ErasureRecord {customerIdHash: $hash})
+RETURN properties(e) AS record
+"""
+
+# Nodes first collected, then counted, then deleted: devices and journeys go only when no other
+# customer still holds them (a merge shares journeys with the survivor).
+_ERASE: LiteralString = """
+MATCH (c:Customer {id: $id})
+CALL (c) {
+  OPTIONAL MATCH (c)-[:DID]->(i:Interaction)
+  RETURN collect(DISTINCT i) AS interactions
+}
+CALL (c) {
+  CALL (c) {
+    MATCH (c)-[:USES]->(d:Device) RETURN d
+    UNION
+    MATCH (c)-[:DID]->(:Interaction)-[:ON]->(d:Device) RETURN d
+  }
+  WITH c, d
+  WHERE NOT EXISTS { (d)<-[:USES]-(o:Customer) WHERE o <> c }
+    AND NOT EXISTS { (d)<-[:ON]-(:Interaction)<-[:DID]-(o:Customer) WHERE o <> c }
+  RETURN collect(d) AS devices
+}
+CALL (c) {
+  OPTIONAL MATCH (c)-[:ON_JOURNEY]->(j:Journey)
+  WHERE NOT EXISTS { (j)<-[:ON_JOURNEY]-(o:Customer) WHERE o <> c }
+  RETURN collect(DISTINCT j) AS journeys
+}
+CALL (c) {
+  OPTIONAL MATCH (c)-[:IDENTIFIED_BY]->(i:Identity) RETURN collect(DISTINCT i) AS identities
+}
+CALL (c) { OPTIONAL MATCH (c)-[:HAS_CART]->(k:Cart) RETURN collect(DISTINCT k) AS carts }
+CALL (c) { OPTIONAL MATCH (c)-[:CONSENTED]->(k:Consent) RETURN collect(DISTINCT k) AS consents }
+CALL (c) { OPTIONAL MATCH (c)-[:MERGED]->(m:Merge) RETURN collect(DISTINCT m) AS merges }
+CALL (c) {
+  OPTIONAL MATCH (c)-[:HAS_CONFLICT]->(k:IdentityConflict) RETURN collect(DISTINCT k) AS conflicts
+}
+CALL () {
+  OPTIONAL MATCH (k:IdentityConflict {otherCustomerId: $id})
+  SET k.value = '[erased]', k.otherCustomerId = null
+  RETURN count(k) AS redacted
+}
+WITH c, interactions, devices, journeys, identities, carts, consents, merges, conflicts, redacted,
+     {identities: size(identities), devices: size(devices), carts: size(carts),
+      interactions: size(interactions), journeys: size(journeys), consents: size(consents),
+      merges: size(merges), conflicts: size(conflicts), conflictsRedacted: redacted} AS removed
+FOREACH (n IN interactions + devices + journeys + identities + carts + consents + merges
+         + conflicts | DETACH DELETE n)
+DETACH DELETE c
+CREATE (e:ErasureRecord {id: $erasureId, at: $at, customerIdHash: $hash,
+                         channelsNotified: $notified, channelsUnavailable: $unavailable,
+                         cacheKeysPurged: $purged})
+SET e += removed
+RETURN properties(e) AS record
+"""
+
+REMOVED_KINDS = (
+    "identities",
+    "devices",
+    "carts",
+    "interactions",
+    "journeys",
+    "consents",
+    "merges",
+    "conflicts",
+    "conflictsRedacted",
+)
+
+
+def customer_id_hash(customer_id: str) -> str:
+    """The audit record's stand-in for a customer id: a salted SHA-256, never the id itself.
+
+    Example:
+        >>> len(customer_id_hash("cus_1")), customer_id_hash("cus_1") == customer_id_hash("cus_1")
+        (64, True)
+    """
+    return hashlib.sha256((_HASH_SALT + customer_id).encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class ErasureRecord:
+    """What an erasure did, as kept in the graph (no personal data)."""
+
+    id: str
+    at: datetime
+    customer_id_hash: str
+    removed: dict[str, int]
+    channels_notified: tuple[str, ...]
+    channels_unavailable: tuple[str, ...]
+    cache_keys_purged: int
+
+
+@dataclass(frozen=True, slots=True)
+class ErasureReport:
+    """What the gateway did outside the graph before erasing it: channels told, keys purged."""
+
+    channels_notified: Sequence[str]
+    channels_unavailable: Sequence[str]
+    cache_keys_purged: int
+
+
+def plain(value: Any) -> Any:
+    """``value`` with Neo4j temporals as ISO strings, ready for JSON.
+
+    Example:
+        >>> plain({"at": DateTime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), "n": [1]})
+        {'at': '2026-01-02T03:04:05+00:00', 'n': [1]}
+    """
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(item) for item in value]
+    if isinstance(value, DateTime | Date | Time):
+        return value.iso_format()
+    if isinstance(value, Duration):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+async def customer_dossier(db: GraphDatabase, customer_id: str) -> dict[str, Any] | None:
+    """Everything the graph holds on ``customer_id``, JSON-ready; ``None`` for an unknown id."""
+    rows = await db.read(_DOSSIER, {"id": customer_id})
+    if not rows:
+        return None
+    row = rows[0]
+    return {key: plain(row[key]) for key in row}
+
+
+async def customer_identifiers(db: GraphDatabase, customer_id: str) -> list[tuple[str, str]]:
+    """The (kind, value) pairs linked to ``customer_id``, to notify systems and purge caches."""
+    rows = await db.read(_IDENTIFIERS, {"id": customer_id})
+    return [(str(row["kind"]), str(row["value"])) for row in rows]
+
+
+async def erasure_record(db: GraphDatabase, customer_id: str) -> ErasureRecord | None:
+    """The record of an earlier erasure of ``customer_id``, if there was one."""
+    rows = await db.read(_RECORD, {"hash": customer_id_hash(customer_id)})
+    return _record(rows[0]["record"]) if rows else None
+
+
+async def erase_customer(
+    db: GraphDatabase, customer_id: str, report: ErasureReport
+) -> ErasureRecord | None:
+    """Remove ``customer_id`` and all it holds in one transaction; ``None`` when it is unknown.
+
+    A concurrent second erasure finds no customer and returns ``None``: callers look for the
+    record first (:func:`erasure_record`).
+    """
+    params = {
+        "id": customer_id,
+        "hash": customer_id_hash(customer_id),
+        "erasureId": f"era_{uuid.uuid4().hex}",
+        "at": datetime.now(UTC),
+        "notified": list(report.channels_notified),
+        "unavailable": list(report.channels_unavailable),
+        "purged": report.cache_keys_purged,
+    }
+
+    async def work(tx: neo4j.AsyncManagedTransaction) -> ErasureRecord | None:
+        result = await tx.run(_ERASE, params)
+        row = await result.single()
+        return _record(row["record"]) if row else None
+
+    return await db.transaction(work)
+
+
+def _record(props: dict[str, Any]) -> ErasureRecord:
+    at = props["at"]
+    return ErasureRecord(
+        id=str(props["id"]),
+        at=at.to_native() if isinstance(at, DateTime) else at,
+        customer_id_hash=str(props["customerIdHash"]),
+        removed={kind: int(props.get(kind, 0)) for kind in REMOVED_KINDS},
+        channels_notified=tuple(props.get("channelsNotified") or ()),
+        channels_unavailable=tuple(props.get("channelsUnavailable") or ()),
+        cache_keys_purged=int(props.get("cacheKeysPurged", 0)),
+    )

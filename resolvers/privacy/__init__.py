@@ -1,0 +1,1 @@
+"""GDPR for admins: export everything held on a customer, and erase it (issue 6)."""

@@ -1,0 +1,388 @@
+"""GDPR through HTTP with the real graph, Redis and simulators: export everything, erase everything.
+
+Each test builds its own customer (fresh ids) with one identifier of every kind, a device, a cart,
+interactions ingested by webhook, a journey, a consent, a merge record and an identity conflict,
+and an order in the OMS; seeded customers are never erased.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import pytest
+import redis.asyncio as aioredis
+
+from graph import GraphDatabase
+from graph.erasure import customer_id_hash
+from tests.conftest import Gateway, Services
+from tests.federation.conftest import SYSTEMS, Systems
+
+SKU = "SKU-00004"
+
+
+@dataclass(frozen=True)
+class Person:
+    id: str
+    identities: dict[str, str]  # GraphQL kind → value
+    device: str
+    journey: str
+    consent: str
+    merge: str
+    conflict: str
+    events: tuple[str, ...]
+    order: str
+
+    @property
+    def email(self) -> str:
+        return self.identities["EMAIL"]
+
+
+LINK = """
+mutation($id: ID!, $kind: IdentityKind!, $value: String!) {
+  linkIdentity(customerId: $id, kind: $kind, value: $value, channel: WEB) { outcome }
+}
+"""
+GRAPH_EXTRAS = """
+MATCH (c:Customer {id: $id})
+CREATE (c)-[:USES]->(:Device {id: $device, kind: 'phone', os: 'ios'})
+CREATE (c)-[:CONSENTED]->(:Consent {id: $consent, purpose: 'marketing', granted: true,
+                                    at: datetime()})
+CREATE (c)-[:MERGED]->(:Merge {id: $merge, at: datetime(), reason: 'test', source: 'web',
+                              mergedId: 'cus_anon_gdpr', identities: ['web_anonymous_id:x'],
+                              interactions: 0, cartRule: 'union_max'})
+CREATE (c)-[:HAS_CONFLICT]->(:IdentityConflict {id: $conflict, kind: 'email',
+        value: $otherEmail, reason: 'held by another', otherCustomerId: null, at: datetime(),
+        source: 'web'})
+WITH c
+MATCH (c)-[:DID]->(i:Interaction {id: $firstEvent})
+CREATE (c)-[:ON_JOURNEY]->(j:Journey {id: $journey, intent: 'buy a sofa', status: 'active',
+                                      startedAt: datetime()})
+CREATE (j)-[:STEP {n: 1}]->(i)
+"""
+
+
+async def _webhook(fed: Gateway, email: str, events: list[str]) -> None:
+    payload = {
+        "events": [
+            {
+                "id": event_id,
+                "type": "view",
+                "at": f"2026-09-0{n + 1}T10:00:00Z",
+                "identifiers": [{"kind": "email", "value": email}],
+                "sku": SKU,
+            }
+            for n, event_id in enumerate(events)
+        ]
+    }
+    body = orjson.dumps(payload)
+    signature = hmac.new(b"dev-webhook-secret-web", body, hashlib.sha256).hexdigest()
+    headers = {"Content-Type": "application/json", "X-Parcours-Signature": f"sha256={signature}"}
+    async with fed.session.post(f"{fed.url}/webhooks/web", data=body, headers=headers) as r:
+        assert r.status == 200, await r.text()
+
+
+async def _order(systems: Systems, email: str) -> str:
+    body = {
+        "customerEmail": email,
+        "lines": [{"sku": SKU, "qty": 1}],
+        "fulfilment": {"type": "DELIVERY"},
+    }
+    headers = {"Idempotency-Key": uuid.uuid4().hex}
+    async with systems.session.post(
+        systems.urls["oms"] + "/oms/orders", json=body, headers=headers
+    ) as r:
+        assert r.status == 201, await r.text()
+        return str((await r.json())["orderId"])
+
+
+async def build_person(fed: Gateway, graph: GraphDatabase, systems: Systems) -> Person:
+    tag = uuid.uuid4().hex[:10]
+    customer_id = f"cus_gdpr_{tag}"
+    await graph.write(
+        "CREATE (:Customer {id: $id, displayName: 'Gdpr Person', createdAt: datetime()})",
+        {"id": customer_id},
+    )
+    identities = {
+        "EMAIL": f"gdpr-{tag}@example.test",
+        "PHONE": f"+3361{int(tag, 16) % 10**7:07d}",
+        "LOYALTY_CARD": f"LC-GDPR-{tag}".upper(),
+        "WEB_ANONYMOUS_ID": f"web-gdpr-{tag}",
+        "APP_INSTALL_ID": f"app-gdpr-{tag}",
+        "POS_CUSTOMER_NUMBER": f"POS-GDPR-{tag}",
+        "CONTACT_CENTRE_ID": f"CC-GDPR-{tag}",
+    }
+    for kind, value in identities.items():
+        body = await fed.query(LINK, {"id": customer_id, "kind": kind, "value": value})
+        assert body["data"]["linkIdentity"]["outcome"] == "LINKED", body
+    add = await fed.query(
+        'mutation($id: ID!, $k: String!) { addCartItem(customerId: $id, sku: "SKU-00004", '
+        "channel: WEB, idempotencyKey: $k) { id } }",
+        {"id": customer_id, "k": f"gdpr-cart-{tag}"},
+    )
+    assert add["data"]["addCartItem"]["id"], add
+    events = (f"gdpr-{tag}-e1", f"gdpr-{tag}-e2")
+    await _webhook(fed, identities["EMAIL"], list(events))
+    person = Person(
+        id=customer_id,
+        identities=identities,
+        device=f"dev-gdpr-{tag}",
+        journey=f"jny-gdpr-{tag}",
+        consent=f"cst-gdpr-{tag}",
+        merge=f"mrg-gdpr-{tag}",
+        conflict=f"cfl-gdpr-{tag}",
+        events=events,
+        order=await _order(systems, identities["EMAIL"]),
+    )
+    await graph.write(
+        GRAPH_EXTRAS,
+        {
+            "id": customer_id,
+            "device": person.device,
+            "consent": person.consent,
+            "merge": person.merge,
+            "conflict": person.conflict,
+            "otherEmail": f"other-{tag}@example.test",
+            "firstEvent": events[0],
+            "journey": person.journey,
+        },
+    )
+    return person
+
+
+EXPORT = "query($id: ID!) { exportCustomer(id: $id) }"
+
+
+def _ids(items: list[dict[str, Any]]) -> set[str]:
+    return {str(item["id"]) for item in items}
+
+
+async def test_the_export_holds_every_part_of_the_customer_and_each_system_answer(
+    fed: Gateway, seeded: GraphDatabase, systems: Systems
+) -> None:
+    person = await build_person(fed, seeded, systems)
+    body = await fed.query(EXPORT, {"id": person.id})
+    assert "errors" not in body, body
+    document = body["data"]["exportCustomer"]
+    graph = document["graph"]
+    assert document["customerId"] == person.id
+    assert graph["profile"]["id"] == person.id
+    assert graph["profile"]["displayName"] == "Gdpr Person"
+    values = {i["value"] for i in graph["identities"]}
+    assert values == set(person.identities.values())
+    assert all(i["link"]["since"] for i in graph["identities"])
+    assert _ids(graph["devices"]) == {person.device}
+    [cart] = graph["carts"]
+    assert [line["sku"] for line in cart["lines"]] == [SKU]
+    assert set(person.events) <= _ids(graph["interactions"])
+    assert {i["sku"] for i in graph["interactions"] if i["id"] in person.events} == {SKU}
+    journey = next(j for j in graph["journeys"] if j["id"] == person.journey)
+    assert journey["steps"] == [{"n": 1, "interactionId": person.events[0]}]
+    assert _ids(graph["consents"]) == {person.consent}
+    assert _ids(graph["merges"]) == {person.merge}
+    assert _ids(graph["conflicts"]) == {person.conflict}
+
+    channels = document["channels"]
+    assert sorted(channels) == sorted(SYSTEMS)
+    assert document["unavailableChannels"] == []
+    assert all(channels[s]["status"] == "ok" for s in SYSTEMS), channels
+    orders = channels["oms"]["records"][person.email]["orders"]["items"]
+    assert [o["id"] for o in orders] == [person.order]
+    assert channels["webshop"]["records"] == {person.email: {"account": None}}
+    assert set(channels["contact"]["records"]) == {person.identities["CONTACT_CENTRE_ID"]}
+    assert set(channels["mobile"]["records"]) == {person.identities["APP_INSTALL_ID"]}
+    assert set(channels["stores"]["records"][person.identities["POS_CUSTOMER_NUMBER"]]) == {
+        "receipts",
+        "notes",
+    }
+
+
+async def test_the_export_downloads_as_an_attachment(
+    fed: Gateway, seeded: GraphDatabase, systems: Systems
+) -> None:
+    person = await build_person(fed, seeded, systems)
+    async with fed.session.get(f"{fed.url}/admin/customers/{person.id}/export") as response:
+        assert response.status == 200
+        assert response.content_type == "application/json"
+        disposition = response.headers["Content-Disposition"]
+        download = await response.json()
+    assert disposition == f'attachment; filename="customer-{person.id}.json"'
+    body = await fed.query(EXPORT, {"id": person.id})
+    document = body["data"]["exportCustomer"]
+    for part in ("format", "customerId", "graph", "channels", "unavailableChannels"):
+        assert download[part] == document[part]
+    async with fed.session.get(f"{fed.url}/admin/customers/cus_nobody_x/export") as response:
+        assert response.status == 404
+        assert (await response.json())["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_a_failing_system_is_listed_as_unavailable_not_a_failed_export(
+    fed: Gateway, seeded: GraphDatabase, systems: Systems
+) -> None:
+    person = await build_person(fed, seeded, systems)
+    await systems.faults("contact", errorRate=1.0)
+    body = await fed.query(EXPORT, {"id": person.id})
+    assert "errors" not in body, body
+    document = body["data"]["exportCustomer"]
+    assert document["unavailableChannels"] == ["contact"]
+    assert document["channels"]["contact"]["status"] == "unavailable"
+    assert document["channels"]["oms"]["status"] == "ok"
+    assert document["graph"]["profile"]["id"] == person.id
+
+
+ERASE = """
+mutation($id: ID!) {
+  eraseCustomer(id: $id) {
+    erasureId at customerIdHash channelsNotified channelsUnavailable cacheKeysPurged replayed
+    removed { identities devices carts interactions journeys consents merges conflicts }
+  }
+}
+"""
+WARM_CACHES = """
+query($id: ID!) {
+  customer(id: $id) {
+    id cart { id } devices { id registration { platform } }
+    orders(first: 5) { edges { node { id } } }
+    tickets(first: 5) { edges { node { id } } }
+  }
+}
+"""
+
+
+async def _keys_naming(client: aioredis.Redis, needles: list[str]) -> list[str]:
+    found = []
+    async for raw in client.scan_iter(match="parcours:*", count=1000):
+        key = raw.decode()
+        if any(needle in key for needle in needles):
+            found.append(key)
+    return found
+
+
+async def _events_naming(client: aioredis.Redis, customer_id: str) -> int:
+    entries = await client.xrange("parcours:events", count=100_000)
+    return sum(customer_id.encode() in fields.get(b"event", b"") for _, fields in entries)
+
+
+async def _graph_leftovers(graph: GraphDatabase, person: Person) -> int:
+    rows = await graph.read(
+        "MATCH (n) WHERE n.id IN $ids OR (n:Identity AND n.value IN $values) "
+        "OR (n:IdentityConflict AND n.value IN $values) RETURN count(n) AS n",
+        {
+            "ids": [
+                person.id,
+                person.device,
+                person.journey,
+                person.consent,
+                person.merge,
+                person.conflict,
+                *person.events,
+            ],
+            "values": list(person.identities.values()),
+        },
+    )
+    return int(rows[0]["n"])
+
+
+@pytest.fixture
+async def redis_client(services: Services) -> Any:
+    client = aioredis.Redis.from_url(services.redis.config.url)
+    yield client
+    await client.aclose()
+
+
+async def test_erasure_removes_the_customer_everywhere_and_leaves_an_anonymous_record(
+    fed: Gateway, seeded: GraphDatabase, systems: Systems, redis_client: aioredis.Redis
+) -> None:
+    person = await build_person(fed, seeded, systems)
+    needles = [person.id, *person.identities.values()]
+    warm = await fed.query(WARM_CACHES, {"id": person.id})
+    assert warm["data"]["customer"]["id"] == person.id
+    before = await _keys_naming(redis_client, needles)
+    assert any(person.id in key for key in before), before
+    assert any(person.email in key for key in before), before
+    assert await _events_naming(redis_client, person.id) > 0
+
+    body = await fed.query(ERASE, {"id": person.id})
+    assert "errors" not in body, body
+    outcome = body["data"]["eraseCustomer"]
+    assert outcome["replayed"] is False
+    assert outcome["channelsNotified"] == sorted(SYSTEMS)
+    assert outcome["channelsUnavailable"] == []
+    assert outcome["cacheKeysPurged"] >= len(before)
+    assert outcome["customerIdHash"] == customer_id_hash(person.id)
+    assert outcome["removed"] == {
+        "identities": 7,
+        "devices": 1,
+        "carts": 1,
+        "interactions": 2,
+        "journeys": 1,
+        "consents": 1,
+        "merges": 1,
+        "conflicts": 1,
+    }
+
+    for kind, value in person.identities.items():
+        found = await fed.query(
+            "query($k: IdentityKind!, $v: String!) { customerByIdentity(kind: $k, value: $v) "
+            "{ id } }",
+            {"k": kind, "v": value},
+        )
+        assert found["data"]["customerByIdentity"] is None, (kind, found)
+        assert found["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    gone = await fed.query("query($id: ID!) { customer(id: $id) { id } }", {"id": person.id})
+    assert gone["data"]["customer"] is None
+    assert await _graph_leftovers(seeded, person) == 0
+    assert await _keys_naming(redis_client, needles) == []
+    assert await _events_naming(redis_client, person.id) == 0
+
+    for system in SYSTEMS:
+        erasures = (await systems.get(system, "/admin/erasures"))["erasures"]
+        told = [{i["kind"]: i["value"] for i in e["identifiers"]} for e in erasures]
+        assert any(t.get("email") == person.email for t in told), (system, erasures)
+        assert any(
+            t.get("pos_customer_number") == person.identities["POS_CUSTOMER_NUMBER"] for t in told
+        )
+
+    rows = await seeded.read(
+        "MATCH (e:ErasureRecord {id: $id}) RETURN properties(e) AS record",
+        {"id": outcome["erasureId"]},
+    )
+    [record] = [row["record"] for row in rows]
+    text = str(record)
+    assert all(needle not in text for needle in needles), record
+    assert record["customerIdHash"] == customer_id_hash(person.id)
+
+
+async def test_erasing_twice_returns_the_first_outcome(
+    fed: Gateway, seeded: GraphDatabase, systems: Systems
+) -> None:
+    person = await build_person(fed, seeded, systems)
+    first = (await fed.query(ERASE, {"id": person.id}))["data"]["eraseCustomer"]
+    again = await fed.query(ERASE, {"id": person.id})
+    assert "errors" not in again, again
+    second = again["data"]["eraseCustomer"]
+    assert second["replayed"] is True
+    assert {k: v for k, v in second.items() if k != "replayed"} == {
+        k: v for k, v in first.items() if k != "replayed"
+    }
+
+
+async def test_erasure_with_a_system_down_still_erases_and_names_it(
+    fed: Gateway, seeded: GraphDatabase, systems: Systems
+) -> None:
+    person = await build_person(fed, seeded, systems)
+    await systems.faults("mobile", errorRate=1.0)
+    outcome = (await fed.query(ERASE, {"id": person.id}))["data"]["eraseCustomer"]
+    assert outcome["channelsUnavailable"] == ["mobile"]
+    assert "mobile" not in outcome["channelsNotified"]
+    assert await _graph_leftovers(seeded, person) == 0
+
+
+async def test_erasing_an_unknown_customer_is_not_found(fed: Gateway) -> None:
+    body = await fed.query(ERASE, {"id": "cus_never_was_here"})
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
