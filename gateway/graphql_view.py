@@ -36,6 +36,7 @@ class ParcoursGraphQLView(GraphQLOverHTTPView):
             stitch_policy=settings.stitch_policy(),
             events=request.app[BUS],
             profile_cache=request.app.get(CONTEXT_CACHE),
+            analytics_policy=settings.analytics_policy(),
         )
 
     # Real time (issue 5): WebSocket ping frames keep the connection alive and drop dead peers;

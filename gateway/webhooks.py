@@ -16,7 +16,7 @@ import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 import structlog
@@ -82,6 +82,9 @@ class _Event(BaseModel):
     device_id: str | None = Field(default=None, alias="deviceId", min_length=1, max_length=128)
     query: str | None = Field(default=None, min_length=1, max_length=1000)
     notes: str | None = Field(default=None, max_length=2000)
+    result_count: int | None = Field(default=None, alias="resultCount", ge=0, le=1_000_000)
+    outcome: Literal["ok", "error", "abandoned"] | None = None
+    amount: float | None = Field(default=None, ge=0, le=10_000_000, allow_inf_nan=False)
 
 
 @dataclass(frozen=True)
@@ -172,6 +175,10 @@ def _event(raw: object, prefix: str) -> ChannelEvent:
             raise _bad_input(_path(prefix, "identifiers", n, "value"), str(exc)) from None
     if event.query is not None and event.type is not EventType.SEARCH:
         raise _bad_input(_path(prefix, "query"), "only a search event carries a query")
+    if event.result_count is not None and event.type is not EventType.SEARCH:
+        raise _bad_input(_path(prefix, "resultCount"), "only a search event carries a resultCount")
+    if event.amount is not None and event.type is not EventType.PURCHASE:
+        raise _bad_input(_path(prefix, "amount"), "only a purchase event carries an amount")
     return ChannelEvent(
         id=event.id,
         type=event.type,
@@ -182,6 +189,9 @@ def _event(raw: object, prefix: str) -> ChannelEvent:
         device_id=event.device_id,
         query=event.query,
         notes=event.notes,
+        result_count=event.result_count,
+        outcome=event.outcome,
+        amount=event.amount,
     )
 
 

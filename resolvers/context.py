@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from channels import ChannelSystems
 from graph import GraphDatabase, RoundTripCounter
+from graph.analytics import AnalyticsPolicy
 from graph.stitching import StitchPolicy
 from resolvers.identities.loaders import IdentityLoaders
 from resolvers.live.loaders import ChannelBudget, LiveLoaders
@@ -39,6 +40,8 @@ class Context:
     events: EventBus = field(default_factory=NoEventBus)
     profile_cache: ProfileCache | None = None
     connection_params: dict[str, object] | None = None
+    # Analytics (issue 8): forced-contact window, systems' channels and teams.
+    analytics_policy: AnalyticsPolicy = field(default_factory=AnalyticsPolicy)
     loaders: Loaders = field(init=False)
     live: LiveLoaders = field(init=False)
     identity_records: IdentityLoaders = field(init=False)
