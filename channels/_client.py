@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
@@ -80,8 +80,10 @@ class ChannelClient:
         config: ChannelConfig,
         stale_store: StaleStore | None = None,
         observer: ChannelObserver | None = None,
+        trace_configs: Sequence[aiohttp.TraceConfig] = (),
     ) -> None:
         self.config = config
+        self._trace_configs = list(trace_configs)
         self._stale_store = stale_store
         self._observer: ChannelObserver = observer or NoObserver()
         self._failures = RecentFailures(config.failure_window_s)
@@ -119,6 +121,7 @@ class ChannelClient:
                 # Each attempt runs under its own asyncio.timeout, cut to the request's deadline.
                 timeout=aiohttp.ClientTimeout(total=None),
                 headers={"Accept": "application/json"},
+                trace_configs=self._trace_configs or None,
             )
 
     async def close(self) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+
+import aiohttp
 
 from channels._client import ChannelClient
 from channels._config import ChannelConfig
@@ -40,9 +42,10 @@ class ChannelSystems:
         configs: Mapping[str, ChannelConfig],
         stale_store: StaleStore | None,
         observer: ChannelObserver | None = None,
+        trace_configs: Sequence[aiohttp.TraceConfig] = (),
     ) -> ChannelSystems:
         def client(name: str) -> ChannelClient:
-            return ChannelClient(configs[name], stale_store, observer)
+            return ChannelClient(configs[name], stale_store, observer, trace_configs)
 
         return cls(
             webshop=WebshopClient(client("webshop")),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 from aiohttp import web
 from redis.asyncio import Redis
@@ -24,21 +25,33 @@ from gateway.realtime import event_bus
 from gateway.settings import CHANNEL_SYSTEMS, Settings
 from gateway.stale_store import RedisStaleStore
 from gateway.state import GRAPH, REDIS, SETTINGS, STALE_STORE, SYSTEMS
+from gateway.tracing import Tracing, build_tracing, default_provider
 from gateway.webhooks import receive_webhook
 from graph import GraphDatabase, migrate
 from resolvers import SchemaLimits, build_schema
 
+TRACING = web.AppKey("tracing", Tracing)
 
-def create_app(settings: Settings) -> web.Application:
+
+def create_app(settings: Settings, tracer_provider: Any = None) -> web.Application:
     """A ready-to-run gateway application for ``settings``.
+
+    Traces are on when ``settings.otel_enabled`` or a ``tracer_provider`` (OpenTelemetry) is
+    given; the base install never imports OpenTelemetry.
 
     Example:
         >>> app = create_app(Settings(migrate_on_start=False))
         >>> sorted(r.resource.canonical for r in app.router.routes() if r.resource)[:2]
         ['/graphql', '/graphql']
     """
-    app = web.Application(middlewares=[request_context], client_max_size=1024 * 1024)
+    if tracer_provider is None and settings.otel_enabled:
+        tracer_provider = default_provider(settings.otel_exporter, settings.otel_service_name)
+    tracing = build_tracing(tracer_provider) if tracer_provider is not None else None
+    middlewares = [tracing.middleware] if tracing is not None else []
+    app = web.Application(middlewares=[*middlewares, request_context], client_max_size=1024 * 1024)
     app[SETTINGS] = settings
+    if tracing is not None:
+        app[TRACING] = tracing
     metrics = GatewayMetrics(settings.metrics_max_operation_names)
     metrics.track_systems(list(CHANNEL_SYSTEMS))
     metrics.registry.register(ResourceCollector(app))
@@ -87,6 +100,9 @@ async def _graph_database(app: web.Application) -> AsyncIterator[None]:
         settings.neo4j_database,
         settings.neo4j_query_timeout_s,
     )
+    tracing = app.get(TRACING)
+    if tracing is not None:
+        graph.statement_hook = tracing.statement_hook
     app[GRAPH] = graph
     try:
         if settings.migrate_on_start:
@@ -131,7 +147,13 @@ async def _channel_systems(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     stale = RedisStaleStore(app[REDIS], ttl_s=settings.stale_ttl_s)
     app[STALE_STORE] = stale
-    systems = ChannelSystems.create(channel_configs(settings), stale, app[METRICS])
+    tracing = app.get(TRACING)
+    systems = ChannelSystems.create(
+        channel_configs(settings),
+        stale,
+        app[METRICS],
+        trace_configs=tracing.trace_configs if tracing is not None else (),
+    )
     await systems.start()
     app[SYSTEMS] = systems
     try:

@@ -40,6 +40,7 @@ class ParcoursGraphQLView(GraphQLOverHTTPView):
             profile_cache=None if settings.naive_baseline else request.app.get(CONTEXT_CACHE),
             batch_loads=not settings.naive_baseline,
             cache_purge=RedisCachePurge(request.app[REDIS], settings.bus_stream_key),
+            analytics_policy=settings.analytics_policy(),
         )
 
     # Real time (issue 5): WebSocket ping frames keep the connection alive and drop dead peers;

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from graph.analytics import AnalyticsPolicy
 from graph.identities import IdentityKind
 from graph.ingest import IngestPolicy
 from graph.journey_rules import DEFAULT_RULES, IntentRule, JourneyPolicy
@@ -128,6 +129,18 @@ class Settings(BaseSettings):
     # (a system with recent failures counts as degraded in analytics' incidents).
     metrics_max_operation_names: int = Field(default=200, ge=1)
     channel_failures_window_s: float = Field(default=60.0, gt=0)
+    # Analytics: an assisted contact this soon after a failed web/app attempt was forced; which
+    # channels' activity depends on each system, the systems every cart line depends on, and the
+    # team owning each system (JSON objects in the environment, over graph.analytics' defaults).
+    analytics_forced_window_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    analytics_system_channels: dict[str, list[str]] = Field(default_factory=dict)
+    analytics_cart_systems: list[str] = Field(default_factory=lambda: ["webshop", "oms"])
+    analytics_teams: dict[str, str] = Field(default_factory=dict)
+    # OpenTelemetry traces (the optional [otel] extra): off by default; spans printed to stderr
+    # (console) or kept for a provider configured elsewhere (none).
+    otel_enabled: bool = False
+    otel_exporter: Literal["console", "none"] = "console"
+    otel_service_name: str = "parcours-gateway"
 
     # --- Performance (issue 7): the benchmark's naive baseline ---
     # True switches off what makes the gateway fast, to measure what it buys: the context cache,
@@ -176,6 +189,19 @@ class Settings(BaseSettings):
         """How ingested events stitch and follow journeys under these settings."""
         journeys = JourneyPolicy(tuple(self.journey_rules), self.journey_session_minutes)
         return IngestPolicy(stitch=self.stitch_policy(), journeys=journeys)
+
+    def analytics_policy(self) -> AnalyticsPolicy:
+        """The analytics knobs: these settings over ``graph.analytics.AnalyticsPolicy``'s."""
+        default = AnalyticsPolicy()
+        return AnalyticsPolicy(
+            forced_window_s=self.analytics_forced_window_minutes * 60,
+            system_channels={
+                **default.system_channels,
+                **{k: tuple(v) for k, v in self.analytics_system_channels.items()},
+            },
+            cart_systems=tuple(self.analytics_cart_systems),
+            teams={**default.teams, **self.analytics_teams},
+        )
 
     @property
     def neo4j_password_file(self) -> Path:

@@ -16,7 +16,7 @@ import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 import structlog
@@ -84,6 +84,9 @@ class _Event(BaseModel):
     notes: str | None = Field(default=None, max_length=2000)
     order_id: str | None = Field(default=None, alias="orderId", min_length=1, max_length=128)
     status: str | None = Field(default=None, pattern=r"^[A-Z][A-Z_]{1,39}$")
+    result_count: int | None = Field(default=None, alias="resultCount", ge=0, le=1_000_000)
+    outcome: Literal["ok", "error", "abandoned"] | None = None
+    amount: float | None = Field(default=None, ge=0, le=10_000_000, allow_inf_nan=False)
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,10 @@ def _event(raw: object, prefix: str) -> ChannelEvent:
     if event.query is not None and event.type is not EventType.SEARCH:
         raise _bad_input(_path(prefix, "query"), "only a search event carries a query")
     _check_order_fields(event, prefix)
+    if event.result_count is not None and event.type is not EventType.SEARCH:
+        raise _bad_input(_path(prefix, "resultCount"), "only a search event carries a resultCount")
+    if event.amount is not None and event.type is not EventType.PURCHASE:
+        raise _bad_input(_path(prefix, "amount"), "only a purchase event carries an amount")
     return ChannelEvent(
         id=event.id,
         type=event.type,
@@ -187,6 +194,9 @@ def _event(raw: object, prefix: str) -> ChannelEvent:
         notes=event.notes,
         order_id=event.order_id,
         status=event.status,
+        result_count=event.result_count,
+        outcome=event.outcome,
+        amount=event.amount,
     )
 
 

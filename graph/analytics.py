@@ -279,6 +279,7 @@ async def forced_contacts(
     start: datetime,
     end: datetime,
     policy: AnalyticsPolicy,
+    *,
     first: int,
     after: tuple[datetime, str] | None = None,
 ) -> ForcedContactsPage:

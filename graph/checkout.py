@@ -112,7 +112,7 @@ WITH c, ch
 UNWIND $lines AS line
 MATCH (p:Product {sku: line.sku})
 MERGE (i:Interaction {id: line.id})
-  ON CREATE SET i.at = $at, i.type = 'purchase', i.channel = $channel
+  ON CREATE SET i.at = $at, i.type = 'purchase', i.channel = $channel, i.amount = line.amount
 MERGE (c)-[:DID]->(i)
 MERGE (i)-[:VIA]->(ch)
 MERGE (i)-[:ABOUT]->(p)
@@ -171,8 +171,13 @@ async def _checkout(
             idempotency_key=request.idempotency_key,
         )
     )
+    amounts = _line_amounts(placed.document)
     lines = [
-        {"id": placed.event_id if n == 0 else f"{placed.event_id}-{n}", "sku": sku}
+        {
+            "id": placed.event_id if n == 0 else f"{placed.event_id}-{n}",
+            "sku": sku,
+            "amount": amounts.get(str(sku)),
+        }
         for n, (sku, _) in enumerate(cart["lines"])
     ]
     await (
@@ -200,3 +205,15 @@ async def _checkout(
     return CheckoutResult(
         order=placed.document, replayed=False, customer_id=str(cart["customerId"])
     )
+
+
+def _line_amounts(document: dict[str, Any]) -> dict[str, float]:
+    """What each SKU of the OMS order cost (qty x unitPrice), for revenue analytics; SKUs whose
+    line the document does not price are left out (their purchase carries no amount)."""
+    amounts: dict[str, float] = {}
+    for line in document.get("lines") or []:
+        try:
+            amounts[str(line["sku"])] = round(float(line["qty"]) * float(line["unitPrice"]), 2)
+        except (KeyError, TypeError, ValueError):
+            continue
+    return amounts

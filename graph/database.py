@@ -6,7 +6,9 @@ module never builds Cypher from input. It must not import the gateway or the res
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractContextManager
 from typing import Any, LiteralString, TypeVar
 
 import neo4j
@@ -15,6 +17,13 @@ from graph._round_trips import record_round_trip
 
 T = TypeVar("T")
 Row = dict[str, Any]
+# Wraps each statement (kind: read, write, transaction, schema; the Cypher text): where the
+# gateway opens a trace span when tracing is on. Must not raise and must not do I/O itself.
+StatementHook = Callable[[str, str], AbstractContextManager[None]]
+
+
+def _no_span(kind: str, statement: str) -> AbstractContextManager[None]:
+    return contextlib.nullcontext()
 
 
 class GraphDatabase:
@@ -32,6 +41,7 @@ class GraphDatabase:
         self.driver = driver
         self.database = database
         self.query_timeout_s = query_timeout_s
+        self.statement_hook: StatementHook = _no_span
 
     @classmethod
     def connect(
@@ -59,12 +69,13 @@ class GraphDatabase:
     ) -> list[Row]:
         """Run one read statement on a reader and return its rows as dicts."""
         record_round_trip()
-        result = await self.driver.execute_query(
-            neo4j.Query(query, timeout=self.query_timeout_s),
-            dict(params or {}),
-            routing_=neo4j.RoutingControl.READ,
-            database_=self.database,
-        )
+        with self.statement_hook("read", query):
+            result = await self.driver.execute_query(
+                neo4j.Query(query, timeout=self.query_timeout_s),
+                dict(params or {}),
+                routing_=neo4j.RoutingControl.READ,
+                database_=self.database,
+            )
         return [record.data() for record in result.records]
 
     async def write(
@@ -72,19 +83,22 @@ class GraphDatabase:
     ) -> list[Row]:
         """Run one write statement as a retried (hence idempotent-by-design) transaction."""
         record_round_trip()
-        result = await self.driver.execute_query(
-            neo4j.Query(query, timeout=self.query_timeout_s),
-            dict(params or {}),
-            routing_=neo4j.RoutingControl.WRITE,
-            database_=self.database,
-        )
+        with self.statement_hook("write", query):
+            result = await self.driver.execute_query(
+                neo4j.Query(query, timeout=self.query_timeout_s),
+                dict(params or {}),
+                routing_=neo4j.RoutingControl.WRITE,
+                database_=self.database,
+            )
         return [record.data() for record in result.records]
 
     async def transaction(self, work: Callable[[neo4j.AsyncManagedTransaction], Awaitable[T]]) -> T:
         """Run ``work`` as a write transaction function; the driver retries transient errors."""
         record_round_trip()
-        async with self.driver.session(database=self.database) as session:
-            return await session.execute_write(work)
+        name = getattr(work, "__qualname__", "transaction")
+        with self.statement_hook("transaction", name):
+            async with self.driver.session(database=self.database) as session:
+                return await session.execute_write(work)
 
     async def schema(self, statement: LiteralString) -> None:
         """Run one schema statement (constraints, indexes) in its own auto-commit transaction."""

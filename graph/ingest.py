@@ -80,6 +80,11 @@ class ChannelEvent:
     notes: str | None = None
     order_id: str | None = None
     status: str | None = None
+    # Analytics (issue 8): how many results a search found, a self-service outcome ("error",
+    # "abandoned": a failed attempt), what a purchase cost in EUR.
+    result_count: int | None = None
+    outcome: str | None = None
+    amount: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +201,8 @@ CALL () {
   MERGE (ch:Channel {code: $channel})
   MERGE (i:Interaction {id: row.id})
   ON CREATE SET i.at = row.at, i.type = row.type, i.channel = $channel,
-                i.query = row.query, i.notes = row.notes,
+                i.query = row.query, i.notes = row.notes, i.resultCount = row.resultCount,
+                i.outcome = row.outcome, i.amount = row.amount,
                 i.orderId = row.orderId, i.orderStatus = row.orderStatus
   MERGE (c)-[:DID]->(i)
   MERGE (i)-[:VIA]->(ch)
@@ -279,6 +285,9 @@ def _plan(
                 "type": event.type.value,
                 "query": event.query,
                 "notes": event.notes,
+                "resultCount": event.result_count,
+                "outcome": event.outcome,
+                "amount": event.amount,
                 "sku": event.sku,
                 "storeId": event.store_id,
                 "deviceId": event.device_id,

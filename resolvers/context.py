@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from channels import ChannelSystems
 from graph import GraphDatabase, RoundTripCounter
+from graph.analytics import AnalyticsPolicy
 from graph.stitching import StitchPolicy
 from resolvers.identities.loaders import IdentityLoaders
 from resolvers.live.loaders import ChannelBudget, LiveLoaders
@@ -44,6 +45,8 @@ class Context:
     batch_loads: bool = True
     # GDPR (issue 6): erasure purges the Redis caches through this port.
     cache_purge: CachePurge | None = None
+    # Analytics (issue 8): forced-contact window, systems' channels and teams.
+    analytics_policy: AnalyticsPolicy = field(default_factory=AnalyticsPolicy)
     loaders: Loaders = field(init=False)
     live: LiveLoaders = field(init=False)
     identity_records: IdentityLoaders = field(init=False)

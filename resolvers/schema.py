@@ -16,6 +16,7 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
+from resolvers.analytics.queries import AnalyticsQueries
 from resolvers.carts.mutations import CartMutations
 from resolvers.catalog.queries import CatalogQueries
 from resolvers.checkout.mutations import CheckoutMutations
@@ -31,7 +32,7 @@ from resolvers.suggestions import HideSuggestions
 
 
 @strawberry.type(description="Read the customer context.")
-class Query(CustomerQueries, CatalogQueries, PrivacyQueries):
+class Query(CustomerQueries, CatalogQueries, PrivacyQueries, AnalyticsQueries):
     pass
 
 

@@ -1,0 +1,1 @@
+"""Journey analytics: the ``analytics(from, to)`` query (figures, forced contacts, incidents)."""

@@ -1,0 +1,236 @@
+"""The ``analytics(from, to)`` query: journey figures over a window, forced contacts, incidents.
+
+Fields resolve lazily and share their statements: revenue, transactions and active carts come
+from one read, every journey figure from another (memoised per result), forced contacts and
+incidents from one each. Money values of carts come from the web shop through the request's
+price loader (live, stale with a notice, or null with a coded error).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Annotated, Any, TypeVar
+
+import strawberry
+from strawberry.relay import PageInfo
+
+from graph import analytics
+from resolvers.analytics import figures
+from resolvers.analytics.explain import explain, failure_reason
+from resolvers.analytics.types import (
+    ActiveCarts,
+    ChannelCount,
+    ChannelIncident,
+    ChannelPathConversion,
+    ChannelSwitches,
+    ForcedContact,
+    ForcedContactConnection,
+    SwitchCount,
+    TimeToConvert,
+    Touch,
+)
+from resolvers.context import Context
+from resolvers.enums import Channel
+from resolvers.errors import BadUserInput
+from resolvers.live.federation import live_value
+from resolvers.live.types import Money
+from resolvers.pagination import (
+    Edge,
+    check_first,
+    decode_history_cursor,
+    encode_history_cursor,
+)
+
+Info = strawberry.Info[Context, None]
+T = TypeVar("T")
+MAX_WINDOW = timedelta(days=366)
+
+
+@strawberry.type(description="Journey analytics over [from, to).")
+class JourneyAnalytics:
+    window_from: datetime = strawberry.field(name="from")
+    window_to: datetime = strawberry.field(name="to")
+    _memo: strawberry.Private[dict[str, asyncio.Task[Any]]]
+
+    def _once(self, key: str, make: Callable[[], Awaitable[T]]) -> Awaitable[T]:
+        if key not in self._memo:
+            self._memo[key] = asyncio.ensure_future(make())
+        task: asyncio.Task[T] = self._memo[key]
+        return task
+
+    def _sales(self, info: Info) -> Awaitable[analytics.SalesFigures]:
+        db = info.context.graph
+        return self._once(
+            "sales", lambda: analytics.sales_figures(db, self.window_from, self.window_to)
+        )
+
+    def _journeys(self, info: Info) -> Awaitable[list[analytics.JourneyRow]]:
+        db = info.context.graph
+        return self._once(
+            "journeys", lambda: analytics.journeys_started(db, self.window_from, self.window_to)
+        )
+
+    @strawberry.field(description="Sum of the purchases' amounts in the window (EUR).")
+    async def revenue(self, info: Info) -> Money:
+        return Money(amount=(await self._sales(info)).revenue, currency="EUR")
+
+    @strawberry.field(
+        description="Purchases of one customer at one instant (a checkout, a receipt)."
+    )
+    async def transactions(self, info: Info) -> int:
+        return (await self._sales(info)).transactions
+
+    @strawberry.field(description="Active, non-empty carts updated in the window.")
+    async def active_carts(self, info: Info) -> ActiveCarts:
+        sales = await self._sales(info)
+        return ActiveCarts(count=sales.active_carts, value=await cart_value(info, sales.cart_lines))
+
+    @strawberry.field(description="Journeys started in the window by channel path.")
+    async def conversion_by_path(self, info: Info, first: int = 20) -> list[ChannelPathConversion]:
+        size = check_first(first, info.context.max_page_size)
+        return [
+            ChannelPathConversion(
+                path=[Channel.from_code(c) for c in row.path],
+                label="→".join(c.upper() for c in row.path),
+                started=row.started,
+                converted=row.converted,
+                rate=row.rate,
+            )
+            for row in figures.conversion_by_path(await self._journeys(info))[:size]
+        ]
+
+    @strawberry.field(description="Channel switches per journey started in the window.")
+    async def channel_switches(self, info: Info) -> ChannelSwitches:
+        journeys = await self._journeys(info)
+        return ChannelSwitches(
+            journeys=len(journeys),
+            mean=figures.mean_switches(journeys),
+            distribution=[
+                SwitchCount(switches=s, journeys=n)
+                for s, n in figures.switch_distribution(journeys).items()
+            ],
+        )
+
+    @strawberry.field(description="Start to first purchase of the journeys that converted.")
+    async def time_to_convert(self, info: Info) -> TimeToConvert:
+        seconds = figures.conversion_seconds(await self._journeys(info))
+        return TimeToConvert(
+            converted=len(seconds),
+            median_seconds=figures.median(seconds),
+            p90_seconds=figures.nearest_rank(seconds, 90),
+        )
+
+    @strawberry.field(
+        description="Assisted contacts (call, chat) in the window that followed a failed web or "
+        "app attempt (search without result, error, abandoned step) within the configured window."
+    )
+    async def forced_contacts(
+        self, info: Info, first: int = 20, after: str | None = None
+    ) -> ForcedContactConnection:
+        size = check_first(first, info.context.max_page_size)
+        cursor = decode_history_cursor(after) if after is not None else None
+        page = await analytics.forced_contacts(
+            info.context.graph,
+            self.window_from,
+            self.window_to,
+            info.context.analytics_policy,
+            first=size,
+            after=(cursor.at, cursor.id) if cursor else None,
+        )
+        edges = [
+            Edge(cursor=encode_history_cursor(item.contact.at, item.contact.id), node=_forced(item))
+            for item in page.items
+        ]
+        return ForcedContactConnection(
+            total_count=page.total,
+            by_channel=[
+                ChannelCount(channel=Channel.from_code(c), count=n)
+                for c, n in page.by_channel.items()
+            ],
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next_page,
+                has_previous_page=after is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+        )
+
+    @strawberry.field(
+        description="Systems this instance sees degraded (breaker not closed, or failed calls "
+        "within the failure window), with the customers and cart value depending on them in the "
+        "window. Breakers are per instance: this is this instance's view."
+    )
+    async def incidents(self, info: Info) -> list[ChannelIncident]:
+        policy = info.context.analytics_policy
+        degraded = [h for h in info.context.systems.health() if h.degraded]
+        exposures = await analytics.exposure(
+            info.context.graph,
+            [h.system for h in degraded],
+            self.window_from,
+            self.window_to,
+            policy,
+        )
+        values = await asyncio.gather(*(cart_value(info, e.cart_lines) for e in exposures))
+        return [
+            ChannelIncident(
+                system=health.system,
+                team=policy.teams.get(health.system, "unassigned"),
+                breaker_state=health.breaker_state,
+                recent_failures=health.recent_failures,
+                customers_affected=exposure.customers,
+                cart_value=value,
+            )
+            for health, exposure, value in zip(degraded, exposures, values, strict=True)
+        ]
+
+
+def _forced(item: analytics.ForcedContact) -> ForcedContact:
+    return ForcedContact(
+        customer_id=strawberry.ID(item.customer_id),
+        contact=Touch.from_model(item.contact),
+        attempt=Touch.from_model(item.attempt),
+        delay_seconds=item.delay_s,
+        reason=failure_reason(item.attempt),
+        explanation=explain(item),
+    )
+
+
+async def cart_value(info: Info, lines: Sequence[analytics.SkuQuantity]) -> Money | None:
+    """What ``lines`` cost at the web shop's current prices (promotions off); None if unknown."""
+    if not lines:
+        return Money(amount=0.0, currency="EUR")
+    prices = await asyncio.gather(
+        *(live_value(info, info.context.live.price.load(line.sku)) for line in lines)
+    )
+    amount = 0.0
+    for line, price in zip(lines, prices, strict=True):
+        if price is None:
+            return None
+        off = price.promotion.percent_off if price.promotion else 0.0
+        amount += price.amount * (1 - off / 100) * line.quantity
+    return Money(amount=round(amount, 2), currency="EUR")
+
+
+def check_window(start: datetime, end: datetime) -> None:
+    if start.tzinfo is None or end.tzinfo is None:
+        raise BadUserInput("`from` and `to` need a timezone", argument="from")
+    if not start < end:
+        raise BadUserInput("`from` must be before `to`", argument="from")
+    if end - start > MAX_WINDOW:
+        raise BadUserInput("the window is at most 366 days", argument="to")
+
+
+@strawberry.type
+class AnalyticsQueries:
+    # access: requires the admin scope
+    @strawberry.field(description="Journey analytics over [from, to) (UTC instants).")
+    def analytics(
+        self,
+        window_from: Annotated[datetime, strawberry.argument(name="from")],
+        window_to: Annotated[datetime, strawberry.argument(name="to")],
+    ) -> JourneyAnalytics:
+        check_window(window_from, window_to)
+        return JourneyAnalytics(window_from=window_from, window_to=window_to, _memo={})
