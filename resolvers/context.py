@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from strawberry.dataloader import DataLoader
+
 from channels import ChannelSystems
 from graph import GraphDatabase, RoundTripCounter
+from graph.consents import Consent
 from graph.stitching import StitchPolicy
+from resolvers.access.guard import Access, consent_loader
 from resolvers.identities.loaders import IdentityLoaders
 from resolvers.live.loaders import ChannelBudget, LiveLoaders
 from resolvers.live.sources import SourceLog
@@ -39,9 +43,12 @@ class Context:
     events: EventBus = field(default_factory=NoEventBus)
     profile_cache: ProfileCache | None = None
     connection_params: dict[str, object] | None = None
+    # Access (issue 6): the caller, what it may see, its audit trail and write limit.
+    access: Access = field(default_factory=Access)
     loaders: Loaders = field(init=False)
     live: LiveLoaders = field(init=False)
     identity_records: IdentityLoaders = field(init=False)
+    consents: DataLoader[str, tuple[Consent, ...]] = field(init=False)
 
     def __post_init__(self) -> None:
         self._build()
@@ -55,4 +62,5 @@ class Context:
     def _build(self) -> None:
         self.loaders = Loaders(self.graph, self.profile_cache)
         self.identity_records = IdentityLoaders(self.graph)
+        self.consents = consent_loader(self.graph)
         self.live = LiveLoaders(self.systems, ChannelBudget(self.channel_budget_s), self.sources)

@@ -16,6 +16,8 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
+from resolvers.access.extension import AuditTrail
+from resolvers.access.fields import AccessMutations, AccessQueries
 from resolvers.carts.mutations import CartMutations
 from resolvers.catalog.queries import CatalogQueries
 from resolvers.checkout.mutations import CheckoutMutations
@@ -29,12 +31,14 @@ from resolvers.suggestions import HideSuggestions
 
 
 @strawberry.type(description="Read the customer context.")
-class Query(CustomerQueries, CatalogQueries):
+class Query(CustomerQueries, CatalogQueries, AccessQueries):
     pass
 
 
 @strawberry.type(description="Change the customer context.")
-class Mutation(CartMutations, CheckoutMutations, IdentityMutations, JourneyMutations):
+class Mutation(
+    CartMutations, CheckoutMutations, IdentityMutations, JourneyMutations, AccessMutations
+):
     pass
 
 
@@ -68,6 +72,7 @@ def build_schema(limits: SchemaLimits | None = None) -> strawberry.Schema:
     extensions: list[Callable[[], SchemaExtension]] = [
         CodedErrors,
         SourcesReport,
+        AuditTrail,
         lambda: QueryDepthLimiter(max_depth=limits.max_depth),
         lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
