@@ -160,7 +160,11 @@ class Authenticator:
         try:
             algorithm = jwt.get_unverified_header(token).get("alg")
             key: str
-            if algorithm == "HS256" and settings.jwt_secret is not None:
+            if (
+                algorithm == "HS256"
+                and settings.jwt_secret
+                and settings.jwt_secret.get_secret_value()
+            ):
                 key = settings.jwt_secret.get_secret_value()
             elif algorithm == "RS256" and settings.jwt_public_key:
                 key = settings.jwt_public_key

@@ -40,6 +40,13 @@ MERGE (c)-[:CONSENTED]->(k)
 RETURN k {.purpose, .granted, .at, .source} AS consent
 """
 
+_CART_OWNER: LiteralString = (
+    "MATCH (c:Customer)-[:HAS_CART]->(:Cart {id: $id}) RETURN c.id AS id ORDER BY id LIMIT 1"
+)
+_JOURNEY_OWNER: LiteralString = (
+    "MATCH (c:Customer)-[:ON_JOURNEY]->(:Journey {id: $id}) RETURN c.id AS id ORDER BY id LIMIT 1"
+)
+
 
 def _consent(row: dict[str, object]) -> Consent:
     return Consent(
@@ -66,3 +73,15 @@ async def set_consent(
         {"customerId": customer_id, "purpose": purpose, "granted": granted, "source": source},
     )
     return _consent(rows[0]["consent"]) if rows else None
+
+
+async def cart_owner(db: GraphDatabase, cart_id: str) -> str | None:
+    """The customer whose cart ``cart_id`` is (None for an unknown or anonymous cart)."""
+    rows = await db.read(_CART_OWNER, {"id": cart_id})
+    return str(rows[0]["id"]) if rows else None
+
+
+async def journey_owner(db: GraphDatabase, journey_id: str) -> str | None:
+    """The customer pursuing journey ``journey_id`` (None when unknown)."""
+    rows = await db.read(_JOURNEY_OWNER, {"id": journey_id})
+    return str(rows[0]["id"]) if rows else None

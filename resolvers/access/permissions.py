@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 import strawberry
 from strawberry.permission import BasePermission
 
+from graph import consents
 from resolvers.access.guard import admit_customer
 from resolvers.context import Context
 from resolvers.errors import Forbidden
@@ -126,12 +127,25 @@ class CustomerWrite(BasePermission):
     error_class = Forbidden
 
     async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        access = info.context.access
         customer_id = _customer_argument(kwargs)
-        if customer_id is None:
-            customer_id = str(kwargs.get("cart_id") or kwargs.get("journey_id") or "")
-        else:
-            await admit_customer(info.context.access, info.context.consents, customer_id)
-        await info.context.access.limit_write(customer_id)
+        if customer_id is not None:
+            await admit_customer(access, info.context.consents, customer_id)
+            await access.limit_write(customer_id)
+            return True
+        # By cart or journey: a restricted caller must be admitted to its owner; the write limit
+        # counts per cart or journey (no owner look-up for callers without a restriction).
+        target = str(kwargs.get("cart_id") or kwargs.get("journey_id") or "")
+        if access.principal.required_consents:
+            graph = info.context.graph
+            if "cart_id" in kwargs:
+                owner = await consents.cart_owner(graph, target)
+            else:
+                owner = await consents.journey_owner(graph, target)
+            if owner is None:
+                raise Forbidden("this cart or journey is not visible to this caller")
+            await admit_customer(access, info.context.consents, owner)
+        await access.limit_write(target)
         return True
 
 

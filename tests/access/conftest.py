@@ -168,7 +168,8 @@ async def make_customer(graph: GraphDatabase) -> AsyncIterator[MakeCustomer]:
     yield make
     await graph.write(
         "UNWIND $ids AS id MATCH (c:Customer {id: id}) "
-        "OPTIONAL MATCH (c)-[:IDENTIFIED_BY|CONSENTED|DID]->(n) DETACH DELETE c, n",
+        "OPTIONAL MATCH (c)-[:IDENTIFIED_BY|CONSENTED|DID|HAS_CART|ON_JOURNEY]->(n) "
+        "DETACH DELETE c, n",
         {"ids": made},
     )
 

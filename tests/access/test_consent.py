@@ -142,3 +142,42 @@ async def test_set_consent_needs_consent_write_and_a_known_customer(
         secure_gateway, SET, {"c": "cus_nobody_x", "p": "MARKETING", "g": True}, key=writer
     )
     assert unknown.codes() == {"setConsent": "NOT_FOUND"}
+
+
+async def test_a_restricted_partner_cannot_write_by_cart_or_journey_of_other_customers(
+    secure_gateway: Gateway,
+    make_partner: MakePartner,
+    make_customer: MakeCustomer,
+    graph: GraphDatabase,
+):
+    refusing = await make_customer(partner_sharing=False)
+    cart, journey = f"cart-acc-{uuid.uuid4().hex[:8]}", f"jny-acc-{uuid.uuid4().hex[:8]}"
+    await graph.write(
+        "MATCH (c:Customer {id: $c}) "
+        "CREATE (c)-[:HAS_CART]->(:Cart {id: $cart, version: 1, status: 'active', "
+        "updatedAt: datetime()}) "
+        "CREATE (c)-[:ON_JOURNEY]->(:Journey {id: $journey, intent: 'buy a sofa', "
+        "status: 'active', startedAt: datetime()})",
+        {"c": refusing, "cart": cart, "journey": journey},
+    )
+    _, key = await make_partner(
+        "cart:write", "journey:write", "customer:read", restriction="partner_sharing"
+    )
+    checkout = await call(
+        secure_gateway,
+        "mutation($k: ID!, $i: String!) { checkout(cartId: $k, expectedVersion: 1, "
+        "fulfilment: {type: DELIVERY}, idempotencyKey: $i) { replayed } }",
+        {"k": cart, "i": f"acc-{uuid.uuid4().hex}"},
+        key=key,
+    )
+    assert checkout.data == {"checkout": None}
+    assert checkout.codes() == {"checkout": "FORBIDDEN"}
+    resume = await call(
+        secure_gateway,
+        "mutation($j: ID!, $i: String!) { resumeJourney(journeyId: $j, channel: PARTNER, "
+        "idempotencyKey: $i) { nextStep } }",
+        {"j": journey, "i": f"acc-{uuid.uuid4().hex}"},
+        key=key,
+    )
+    assert resume.data == {"resumeJourney": None}
+    assert resume.codes() == {"resumeJourney": "FORBIDDEN"}
