@@ -15,12 +15,14 @@ from redis.asyncio import Redis
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from channels import ChannelConfig, ChannelSystems
+from gateway.auth import authenticator
 from gateway.graphql_view import ParcoursGraphQLView
 from gateway.health import healthz, readyz
 from gateway.metrics import METRICS, GatewayMetrics, serve_metrics
 from gateway.metrics_state import ResourceCollector
 from gateway.middleware import request_context
 from gateway.privacy import export_customer
+from gateway.rate_limits import rate_limits
 from gateway.realtime import event_bus
 from gateway.settings import CHANNEL_SYSTEMS, Settings
 from gateway.stale_store import RedisStaleStore
@@ -60,6 +62,8 @@ def create_app(settings: Settings, tracer_provider: Any = None) -> web.Applicati
     app.cleanup_ctx.append(_redis_client)
     app.cleanup_ctx.append(event_bus)
     app.cleanup_ctx.append(_channel_systems)
+    app.cleanup_ctx.append(authenticator)
+    app.cleanup_ctx.append(rate_limits)
     schema = build_schema(
         SchemaLimits(
             max_depth=settings.max_query_depth,
@@ -75,6 +79,7 @@ def create_app(settings: Settings, tracer_provider: Any = None) -> web.Applicati
         observers=[metrics.extension()],
     )
     view = ParcoursGraphQLView(
+        app,
         schema=schema,
         graphql_ide="graphiql" if settings.is_dev else None,
         allow_queries_via_get=True,

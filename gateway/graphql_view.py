@@ -1,15 +1,24 @@
-"""Strawberry's aiohttp view, with our request context: one Context (and loaders) per request."""
+"""Strawberry's aiohttp view, with our request context: one Context (and loaders) per request.
+
+Every HTTP request is authenticated (and counted against its partner's rate limit) before
+anything else runs: 401 UNAUTHENTICATED or 429 RATE_LIMITED, as JSON GraphQL errors. WebSocket
+connections authenticate with their ``connection_init`` payload instead.
+"""
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
+import orjson
 from aiohttp import web
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UNSET, UnsetType
 
-from gateway.graphql_http import GraphQLOverHTTPView
+from gateway.auth import AUTHENTICATOR, Credentials, Unauthenticated
+from gateway.graphql_http import JSON, GraphQLOverHTTPView
 from gateway.privacy import RedisCachePurge
+from gateway.rate_limits import RATE_LIMITS
 from gateway.realtime import admit_connection
 from gateway.state import (
     BUS,
@@ -23,9 +32,45 @@ from gateway.state import (
 )
 from graph import RoundTripCounter
 from resolvers import Context
+from resolvers.access import Access, Principal
+
+PRINCIPAL = web.RequestKey("principal", Principal)
+# Over a WebSocket, until connection_init authenticates: no scope at all.
+_NOBODY = Principal(partner_id=None, scopes=frozenset())
 
 
 class ParcoursGraphQLView(GraphQLOverHTTPView):
+    def __init__(self, app: web.Application, **options: Any) -> None:
+        super().__init__(**options)
+        self._app = app  # its resources (the authenticator) exist once the app has started
+
+    async def __call__(self, request: web.Request) -> web.StreamResponse:
+        if not self.is_websocket_request(request):
+            refused = await self._admit(request)
+            if refused is not None:
+                return refused
+        return await super().__call__(request)
+
+    async def _admit(self, request: web.Request) -> web.Response | None:
+        try:
+            credentials = Credentials.from_headers(request.headers)
+            principal = await request.app[AUTHENTICATOR].authenticate(credentials)
+        except Unauthenticated as exc:
+            return _refused(request, 401, "UNAUTHENTICATED", str(exc), {})
+        wait = await request.app[RATE_LIMITS].partner_request(principal)
+        if wait is not None:
+            seconds = max(1, round(wait))
+            return _refused(
+                request,
+                429,
+                "RATE_LIMITED",
+                "too many requests for this partner: retry later",
+                {"retryAfter": seconds},
+                {"Retry-After": str(seconds)},
+            )
+        request[PRINCIPAL] = principal
+        return None
+
     async def get_context(self, request: web.Request, response: web.StreamResponse) -> Context:
         settings = request.app[SETTINGS]
         return Context(
@@ -41,6 +86,9 @@ class ParcoursGraphQLView(GraphQLOverHTTPView):
             batch_loads=not settings.naive_baseline,
             cache_purge=RedisCachePurge(request.app[REDIS], settings.bus_stream_key),
             analytics_policy=settings.analytics_policy(),
+            access=Access(
+                principal=request.get(PRINCIPAL, _NOBODY), limiter=request.app[RATE_LIMITS]
+            ),
         )
 
     # Real time (issue 5): WebSocket ping frames keep the connection alive and drop dead peers;
@@ -56,7 +104,32 @@ class ParcoursGraphQLView(GraphQLOverHTTPView):
         return ws
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
-        if not admit_connection(context.connection_params or {}):
+        principal = await admit_connection(
+            self._app[AUTHENTICATOR], context.connection_params or {}
+        )
+        if principal is None:
             raise ConnectionRejectionError
+        context.access.principal = principal
         unset: UnsetType = UNSET
         return unset
+
+
+def _refused(  # noqa: PLR0917 - a private helper, every call site names its arguments' roles
+    request: web.Request,
+    status: int,
+    code: str,
+    message: str,
+    extensions: dict[str, object],
+    headers: dict[str, str] | None = None,
+) -> web.Response:
+    error = {
+        "message": message,
+        "extensions": {"code": code, **extensions, "requestId": request.get(REQUEST_ID)},
+    }
+    return web.Response(
+        status=status,
+        body=orjson.dumps({"errors": [error]}),
+        content_type=JSON,
+        charset="utf-8",
+        headers=headers,
+    )

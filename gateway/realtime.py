@@ -13,10 +13,12 @@ from datetime import UTC, datetime
 from aiohttp import web
 from redis.asyncio import Redis
 
+from gateway.auth import Authenticator, Credentials, Unauthenticated
 from gateway.bus import BusConfig, RedisEventBus
 from gateway.context_cache import RedisProfileCache
 from gateway.state import BUS, CONTEXT_CACHE, REDIS, SETTINGS
 from graph.ingest import IngestResult
+from resolvers.access import Principal
 from resolvers.realtime.events import (
     ActivityKind,
     CartChanged,
@@ -69,11 +71,15 @@ async def publish_ingest(app: web.Application, channel: str, result: IngestResul
     await app[BUS].publish(events)
 
 
-def admit_connection(payload: Mapping[str, object]) -> bool:
-    """Whether a ``connection_init`` payload may open a subscription connection.
+async def admit_connection(
+    authenticator: Authenticator, payload: Mapping[str, object]
+) -> Principal | None:
+    """The principal a ``connection_init`` payload authenticates, or None to refuse it.
 
-    The hook for authentication with the same credentials as HTTP: until partner keys land
-    (issue 6) every connection is admitted. Refusing closes the socket with 4403 Forbidden.
+    Credentials travel in the payload (``apiKey``, or ``authorization: "Bearer <JWT>"``) and are
+    checked exactly as over HTTP; refusing closes the socket with 4403 Forbidden.
     """
-    del payload
-    return True
+    try:
+        return await authenticator.authenticate(Credentials.from_payload(payload))
+    except Unauthenticated:
+        return None

@@ -148,9 +148,34 @@ class Settings(BaseSettings):
     # own Cypher statement). For `make bench` only; never in production.
     naive_baseline: bool = False
 
+    # --- Access (issue 6): partners, API keys, JWTs, rate limits ---
+    # Callers without credentials get the all-scopes dev principal when allow_anonymous is on
+    # (unset: on in dev, off in production). JWTs: HS256 with jwt_secret and/or RS256 with
+    # jwt_public_key (PEM); iss and aud checked (and required) when set; exp always required.
+    # Partners found by key hash are cached in Redis for partner_cache_ttl_s (revoke drops them).
+    allow_anonymous: bool | None = None
+    jwt_secret: SecretStr | None = None
+    jwt_public_key: str | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    jwt_leeway_s: int = Field(default=0, ge=0, le=300)
+    partner_cache_ttl_s: int = Field(default=30, ge=1)
+    # Rate limits ("N/second|minute|hour", the `limits` notation), in Redis, per partner request
+    # and per customer write. When Redis is down, each instance applies the local_* caps itself
+    # (fail open, bounded) and retries Redis after rate_limit_redis_retry_s.
+    rate_limit_partner: str = "600/minute"
+    rate_limit_customer_writes: str = "60/minute"
+    rate_limit_local_partner: str = "120/minute"
+    rate_limit_local_customer_writes: str = "20/minute"
+    rate_limit_redis_retry_s: float = Field(default=1.0, gt=0)
+
     @property
     def is_dev(self) -> bool:
         return self.env == "dev"
+
+    @property
+    def anonymous_allowed(self) -> bool:
+        return self.is_dev if self.allow_anonymous is None else self.allow_anonymous
 
     @property
     def bolt_uri(self) -> str:

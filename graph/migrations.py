@@ -61,6 +61,18 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX idempotency_expiry IF NOT EXISTS FOR (n:IdempotencyKey) ON (n.expiresAt)",
         ),
     ),
+    Migration(
+        4,
+        "partners, their key hashes and the audit log",
+        (
+            "CREATE CONSTRAINT partner_id IF NOT EXISTS FOR (n:Partner) REQUIRE n.id IS UNIQUE",
+            "CREATE CONSTRAINT partner_key_hash IF NOT EXISTS "
+            "FOR (n:Partner) REQUIRE n.keyHash IS UNIQUE",
+            "CREATE CONSTRAINT audit_entry_id IF NOT EXISTS "
+            "FOR (n:AuditEntry) REQUIRE n.id IS UNIQUE",
+            "CREATE INDEX audit_entry_at IF NOT EXISTS FOR (n:AuditEntry) ON (n.at)",
+        ),
+    ),
 )
 
 _MIGRATION_KEY: LiteralString = (

@@ -4,7 +4,8 @@ The seeds are the ``SEED_PRODUCTS`` products this customer touched most recently
 how strong the touch was and how recent it is relative to the customer's own latest activity (so
 the ranking does not drift with the wall clock). For each seed we look at up to
 ``NEIGHBOURS_PER_PRODUCT`` other customers and count their purchases. The customer's own purchases
-and cart lines are excluded; ties break by SKU, so the answer is deterministic.
+and cart lines are excluded; ties break by SKU, so the answer is deterministic. A customer who
+refused the ``personalisation`` consent gets none, whoever asks (no consent recorded: not refused).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ _RECOMMEND: LiteralString = """
 UNWIND $requests AS req
 CALL (req) {
   MATCH (c:Customer {id: req.customerId})-[:DID]->(i:Interaction)-[:ABOUT]->(seed:Product)
+  WHERE NOT EXISTS { (c)-[:CONSENTED]->(:Consent {purpose: 'personalisation', granted: false}) }
   WITH c, seed, max(i.at) AS seenAt,
        max(CASE i.type WHEN 'purchase' THEN 5.0 WHEN 'add_to_cart' THEN 3.0
                        WHEN 'return' THEN 0.5 ELSE 1.0 END) AS strength

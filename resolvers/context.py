@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from strawberry.dataloader import DataLoader
+
 from channels import ChannelSystems
 from graph import GraphDatabase, RoundTripCounter
 from graph.analytics import AnalyticsPolicy
+from graph.consents import Consent
 from graph.stitching import StitchPolicy
+from resolvers.access.guard import Access, consent_loader
 from resolvers.identities.loaders import IdentityLoaders
 from resolvers.live.loaders import ChannelBudget, LiveLoaders
 from resolvers.live.sources import SourceLog
@@ -47,9 +51,12 @@ class Context:
     cache_purge: CachePurge | None = None
     # Analytics (issue 8): forced-contact window, systems' channels and teams.
     analytics_policy: AnalyticsPolicy = field(default_factory=AnalyticsPolicy)
+    # Access (issue 6): the caller, what it may see, its audit trail and write limit.
+    access: Access = field(default_factory=Access)
     loaders: Loaders = field(init=False)
     live: LiveLoaders = field(init=False)
     identity_records: IdentityLoaders = field(init=False)
+    consents: DataLoader[str, tuple[Consent, ...]] = field(init=False)
 
     def __post_init__(self) -> None:
         self._build()
@@ -63,4 +70,5 @@ class Context:
     def _build(self) -> None:
         self.loaders = Loaders(self.graph, self.profile_cache, batch=self.batch_loads)
         self.identity_records = IdentityLoaders(self.graph)
+        self.consents = consent_loader(self.graph)
         self.live = LiveLoaders(self.systems, ChannelBudget(self.channel_budget_s), self.sources)

@@ -16,6 +16,8 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
+from resolvers.access.extension import AuditTrail
+from resolvers.access.fields import AccessMutations, AccessQueries
 from resolvers.analytics.queries import AnalyticsQueries
 from resolvers.carts.mutations import CartMutations
 from resolvers.catalog.queries import CatalogQueries
@@ -32,13 +34,18 @@ from resolvers.suggestions import HideSuggestions
 
 
 @strawberry.type(description="Read the customer context.")
-class Query(CustomerQueries, CatalogQueries, PrivacyQueries, AnalyticsQueries):
+class Query(CustomerQueries, CatalogQueries, PrivacyQueries, AnalyticsQueries, AccessQueries):
     pass
 
 
 @strawberry.type(description="Change the customer context.")
 class Mutation(
-    CartMutations, CheckoutMutations, IdentityMutations, JourneyMutations, PrivacyMutations
+    CartMutations,
+    CheckoutMutations,
+    IdentityMutations,
+    JourneyMutations,
+    PrivacyMutations,
+    AccessMutations,
 ):
     pass
 
@@ -82,6 +89,7 @@ def build_schema(
         *observers,
         CodedErrors,
         SourcesReport,
+        AuditTrail,
         lambda: QueryDepthLimiter(max_depth=limits.max_depth),
         lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),

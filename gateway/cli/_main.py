@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import typer
 
-from gateway.cli import _graph_commands, _serve_commands, _services_commands, _sim_commands
+from gateway.cli import (
+    _graph_commands,
+    _partner_commands,
+    _serve_commands,
+    _services_commands,
+    _sim_commands,
+)
 
 app = typer.Typer(
     help="Parcours: one customer, every channel, one context.",
@@ -12,6 +18,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(_services_commands.app, name="services")
+app.add_typer(_partner_commands.app, name="partners")
 app.command("migrate")(_graph_commands.migrate_command)
 app.command("seed")(_graph_commands.seed_command)
 app.command("serve")(_serve_commands.serve_command)

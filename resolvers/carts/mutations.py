@@ -12,6 +12,7 @@ import re
 import strawberry
 
 from graph import carts
+from resolvers.access.permissions import CartWrite, CustomerWrite
 from resolvers.context import Context
 from resolvers.customers.cart import Cart
 from resolvers.enums import Channel
@@ -58,7 +59,10 @@ async def _change(info: Info, change: carts.CartChange) -> Cart:
 
 @strawberry.type
 class CartMutations:
-    @strawberry.mutation(description="Add units of a product to the customer's shared cart.")
+    @strawberry.mutation(
+        description="Add units of a product to the customer's shared cart.",
+        permission_classes=[CartWrite, CustomerWrite],
+    )
     async def add_cart_item(
         self,
         info: Info,
@@ -83,7 +87,10 @@ class CartMutations:
             ),
         )
 
-    @strawberry.mutation(description="Set the quantity of a product in the shared cart.")
+    @strawberry.mutation(
+        description="Set the quantity of a product in the shared cart.",
+        permission_classes=[CartWrite, CustomerWrite],
+    )
     async def set_cart_item_quantity(
         self,
         info: Info,
@@ -108,7 +115,10 @@ class CartMutations:
             ),
         )
 
-    @strawberry.mutation(description="Remove a product line from the shared cart.")
+    @strawberry.mutation(
+        description="Remove a product line from the shared cart.",
+        permission_classes=[CartWrite, CustomerWrite],
+    )
     async def remove_cart_item(
         self,
         info: Info,
@@ -131,7 +141,10 @@ class CartMutations:
             ),
         )
 
-    @strawberry.mutation(description="Empty the shared cart.")
+    @strawberry.mutation(
+        description="Empty the shared cart.",
+        permission_classes=[CartWrite, CustomerWrite],
+    )
     async def clear_cart(
         self,
         info: Info,

@@ -10,6 +10,7 @@ from channels import ChannelError, ChannelRejected, ChannelTimeout, records
 from channels.oms import parse_order
 from graph import carts, checkout
 from graph.checkout import OrderRequest, PlacedOrder
+from resolvers.access.permissions import CartWrite, CustomerWrite
 from resolvers.context import Context
 from resolvers.enums import Channel
 from resolvers.errors import BadUserInput, NotFound, ParcoursError, VersionConflict
@@ -105,7 +106,8 @@ class CheckoutMutations:
     @strawberry.mutation(
         description="Create the order in the OMS from the cart (reserving store stock for click "
         "& collect), record the purchase and close the cart. If the OMS fails, the cart is "
-        "untouched."
+        "untouched.",
+        permission_classes=[CartWrite, CustomerWrite],
     )
     async def checkout(
         self,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import strawberry
 
 from graph import InvalidIdentity, normalise_identity
+from resolvers.access.guard import admit_customer
+from resolvers.access.permissions import CustomerRead
 from resolvers.context import Context
 from resolvers.customers.types import Customer
 from resolvers.enums import IdentityKind
@@ -14,7 +16,10 @@ from resolvers.validation import check_key
 
 @strawberry.type
 class CustomerQueries:
-    @strawberry.field(description="A customer by id; null with NOT_FOUND when unknown.")
+    @strawberry.field(
+        description="A customer by id; null with NOT_FOUND when unknown (`customer:read`).",
+        permission_classes=[CustomerRead],
+    )
     async def customer(
         self, info: strawberry.Info[Context, None], id: strawberry.ID
     ) -> Customer | None:
@@ -22,9 +27,14 @@ class CustomerQueries:
         profile = await info.context.loaders.customer.load(key)
         if profile is None:
             raise NotFound(f"no customer with id {key!r}", id=key)
+        await admit_customer(info.context.access, info.context.consents, profile.id)
         return Customer(profile=profile)
 
-    @strawberry.field(description="The customer holding an identifier (email, loyalty card...).")
+    @strawberry.field(
+        description="The customer holding an identifier (email, loyalty card...) "
+        "(`customer:read`).",
+        permission_classes=[CustomerRead],
+    )
     async def customer_by_identity(
         self, info: strawberry.Info[Context, None], kind: IdentityKind, value: str
     ) -> Customer | None:
@@ -36,4 +46,5 @@ class CustomerQueries:
         profile = await info.context.loaders.customer_by_identity.load((graph_kind, normalised))
         if profile is None:
             raise NotFound(f"no customer holds this {graph_kind.value}", kind=kind.name)
+        await admit_customer(info.context.access, info.context.consents, profile.id)
         return Customer(profile=profile)

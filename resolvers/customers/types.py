@@ -9,6 +9,14 @@ import strawberry
 from graph import IdentityKind as GraphIdentityKind
 from graph import models
 from graph.recommendations import RecommendationRequest
+from resolvers.access.permissions import (
+    CartRead,
+    CustomerRead,
+    HistoryRead,
+    PiiRead,
+    RecommendationsRead,
+)
+from resolvers.access.types import Consent
 from resolvers.catalog.types import Product
 from resolvers.context import Context
 from resolvers.customers import channel_views
@@ -28,10 +36,14 @@ MAX_RECOMMENDATIONS = 50
 @strawberry.type(description="An identifier the customer is known by, and how we know it.")
 class Identity:
     kind: IdentityKind
-    value: str
+    value: str | None = strawberry.field(
+        description="The identifier; an email or phone number needs `pii:read`.",
+        permission_classes=[PiiRead],
+    )
     since: datetime
     source: str
     confidence: float
+    customer_id: strawberry.Private[str]
 
 
 @strawberry.type(description="A device the customer uses (phone, tablet...).")
@@ -61,8 +73,8 @@ class Customer:
     def id(self) -> strawberry.ID:
         return strawberry.ID(self.profile.id)
 
-    @strawberry.field
-    def display_name(self) -> str:
+    @strawberry.field(description="The customer's name (`pii:read`).", permission_classes=[PiiRead])
+    def display_name(self) -> str | None:
         return self.profile.display_name
 
     @strawberry.field
@@ -78,6 +90,7 @@ class Customer:
                 since=i.since,
                 source=i.source,
                 confidence=i.confidence,
+                customer_id=self.profile.id,
             )
             for i in self.profile.identities
         ]
@@ -92,11 +105,17 @@ class Customer:
             for d in self.profile.devices
         ]
 
-    @strawberry.field(description="The active shared cart, or null when the customer has none.")
+    @strawberry.field(
+        description="The active shared cart, or null when the customer has none (`cart:read`).",
+        permission_classes=[CartRead],
+    )
     def cart(self) -> Cart | None:
         return Cart.from_model(self.profile.cart) if self.profile.cart else None
 
-    @strawberry.field(description="Interactions on every channel, newest first.")
+    @strawberry.field(
+        description="Interactions on every channel, newest first (`history:read`).",
+        permission_classes=[HistoryRead],
+    )
     async def history(
         self,
         info: strawberry.Info[Context, None],
@@ -104,34 +123,45 @@ class Customer:
         after: str | None = None,
         channels: list[Channel] | None = None,
         types: list[InteractionType] | None = None,
-    ) -> Connection[Interaction]:
+    ) -> Connection[Interaction] | None:
         return await history_connection(
             info, profile=self.profile, first=first, after=after, channels=channels, types=types
         )
 
-    @strawberry.field(description="Goals pursued across channels, newest first.")
+    @strawberry.field(
+        description="Goals pursued across channels, newest first (`history:read`).",
+        permission_classes=[HistoryRead],
+    )
     async def journeys(
         self,
         info: strawberry.Info[Context, None],
         status: JourneyStatus | None = None,
         first: int = 10,
         after: str | None = None,
-    ) -> Connection[Journey]:
+    ) -> Connection[Journey] | None:
         return await journeys_connection(
             info, self.profile.id, status=status, first=first, after=after
         )
 
-    @strawberry.field(description="The most recently started active journey, or null.")
+    @strawberry.field(
+        description="The most recently started active journey, or null (`history:read`).",
+        permission_classes=[HistoryRead],
+    )
     async def active_journey(self, info: strawberry.Info[Context, None]) -> Journey | None:
         return await active_journey(info, self.profile.id)
 
-    @strawberry.field(description="Orders from the order-management system, newest first.")
+    @strawberry.field(
+        description="Orders from the order-management system, newest first (`history:read`).",
+        permission_classes=[HistoryRead],
+    )
     async def orders(
         self, info: strawberry.Info[Context, None], first: int = 10, after: str | None = None
     ) -> Connection[Order] | None:
         return await channel_views.orders(info, self.profile, first, after)
 
-    @strawberry.field(description="Contact-centre tickets.")
+    @strawberry.field(
+        description="Contact-centre tickets (`history:read`).", permission_classes=[HistoryRead]
+    )
     async def tickets(
         self,
         info: strawberry.Info[Context, None],
@@ -146,20 +176,34 @@ class Customer:
         self, info: strawberry.Info[Context, None]
     ) -> list[IdentityConflict]:
         found = await info.context.identity_records.conflicts.load(self.profile.id)
-        return [IdentityConflict.from_record(record) for record in found]
+        return [IdentityConflict.from_record(record, self.profile.id) for record in found]
 
     @strawberry.field(description="Anonymous profiles merged into this customer, newest first.")
     async def merges(self, info: strawberry.Info[Context, None]) -> list[Merge]:
         found = await info.context.identity_records.merges.load(self.profile.id)
-        return [Merge.from_record(record) for record in found]
+        return [Merge.from_record(record, self.profile.id) for record in found]
 
-    @strawberry.field(description="Products this customer is likely to want, best first.")
+    @strawberry.field(
+        description=(
+            "Products this customer is likely to want, best first (`recommendations:read`); "
+            "empty when the customer refused personalisation."
+        ),
+        permission_classes=[RecommendationsRead],
+    )
     async def recommendations(
         self, info: strawberry.Info[Context, None], first: int = 10
-    ) -> list[Recommendation]:
+    ) -> list[Recommendation] | None:
         request = RecommendationRequest(self.profile.id, check_first(first, MAX_RECOMMENDATIONS))
         found = await info.context.loaders.recommendations.load(request)
         return [
             Recommendation(product=Product.from_model(r.product), score=r.score, reason=r.reason)
             for r in found
         ]
+
+    @strawberry.field(
+        description="The customer's consent decisions, one per purpose decided.",
+        permission_classes=[CustomerRead],
+    )
+    async def consents(self, info: strawberry.Info[Context, None]) -> list[Consent] | None:
+        found = await info.context.consents.load(self.profile.id)
+        return [Consent.from_model(consent) for consent in found]

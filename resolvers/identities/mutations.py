@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import strawberry
 
 from graph import InvalidIdentity, normalise_identity, stitching
+from resolvers.access.permissions import CustomerWrite, IdentityWrite
 from resolvers.context import Context
 from resolvers.enums import Channel, IdentityKind
 from resolvers.errors import BadUserInput, NotFound
@@ -50,7 +51,8 @@ def _linked(request: stitching.LinkRequest, outcome: stitching.StitchOutcome) ->
 class IdentityMutations:
     @strawberry.mutation(
         description="Link an identifier to a customer; merges an anonymous profile it belongs to, "
-        "or records a conflict when that would be a false merge."
+        "or records a conflict when that would be a false merge.",
+        permission_classes=[IdentityWrite, CustomerWrite],
     )
     async def link_identity(
         self,
@@ -60,7 +62,7 @@ class IdentityMutations:
         kind: IdentityKind,
         value: str,
         channel: Channel,
-    ) -> LinkIdentityPayload:
+    ) -> LinkIdentityPayload | None:
         request = stitching.LinkRequest(
             customer_id=check_key(str(customer_id), "customerId"),
             kind=kind.to_graph(),
@@ -81,10 +83,13 @@ class IdentityMutations:
             reason=outcome.reason,
         )
 
-    @strawberry.mutation(description="Remove an identifier from a customer.")
+    @strawberry.mutation(
+        description="Remove an identifier from a customer.",
+        permission_classes=[IdentityWrite, CustomerWrite],
+    )
     async def unlink_identity(
         self, info: Info, *, customer_id: strawberry.ID, kind: IdentityKind, value: str
-    ) -> bool:
+    ) -> bool | None:
         try:
             await stitching.unlink_identity(
                 info.context.graph,

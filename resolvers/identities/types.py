@@ -8,6 +8,7 @@ from enum import Enum
 import strawberry
 
 from graph import identity_records
+from resolvers.access.permissions import PiiRead
 from resolvers.enums import IdentityKind
 
 
@@ -23,14 +24,20 @@ class LinkOutcome(Enum):
 class IdentityConflict:
     id: strawberry.ID
     kind: IdentityKind
-    value: str
+    value: str | None = strawberry.field(
+        description="The identifier; an email or phone number needs `pii:read`.",
+        permission_classes=[PiiRead],
+    )
     reason: str
     other_customer_id: strawberry.ID | None
     at: datetime
     source: str
+    customer_id: strawberry.Private[str]
 
     @classmethod
-    def from_record(cls, record: identity_records.IdentityConflict) -> IdentityConflict:
+    def from_record(
+        cls, record: identity_records.IdentityConflict, customer_id: str
+    ) -> IdentityConflict:
         return cls(
             id=strawberry.ID(record.id),
             kind=IdentityKind.from_graph(record.kind),
@@ -41,6 +48,7 @@ class IdentityConflict:
             ),
             at=record.at,
             source=record.source,
+            customer_id=customer_id,
         )
 
 
@@ -51,12 +59,15 @@ class Merge:
     reason: str
     source: str
     merged_customer_id: strawberry.ID
-    identities: list[str]
+    identities: list[str] | None = strawberry.field(
+        description="The identifiers that moved (`pii:read`).", permission_classes=[PiiRead]
+    )
     interaction_count: int
     cart_rule: str
+    customer_id: strawberry.Private[str]
 
     @classmethod
-    def from_record(cls, record: identity_records.MergeRecord) -> Merge:
+    def from_record(cls, record: identity_records.MergeRecord, customer_id: str) -> Merge:
         return cls(
             id=strawberry.ID(record.id),
             at=record.at,
@@ -66,6 +77,7 @@ class Merge:
             identities=list(record.identities),
             interaction_count=record.interactions,
             cart_rule=record.cart_rule,
+            customer_id=customer_id,
         )
 
 

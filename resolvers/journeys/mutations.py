@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import strawberry
 
 from graph import journeys, models
+from resolvers.access.permissions import CustomerWrite, JourneyWrite
 from resolvers.context import Context
 from resolvers.enums import Channel
 from resolvers.errors import BadUserInput, NotFound
@@ -25,7 +26,8 @@ Info = strawberry.Info[Context, None]
 class JourneyMutations:
     @strawberry.mutation(
         description="Resume a journey on a channel: records the resumption as the journey's next "
-        "step (once per idempotency key) and returns what that channel needs to carry on."
+        "step (once per idempotency key) and returns what that channel needs to carry on.",
+        permission_classes=[JourneyWrite, CustomerWrite],
     )
     async def resume_journey(
         self,

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 import strawberry
 
 from graph import cart_state, models
+from resolvers.access.permissions import CartRead, CustomerVisible, HistoryRead
 from resolvers.context import Context
 from resolvers.customers.cart import Cart
 from resolvers.realtime import events
@@ -65,7 +66,8 @@ async def _cart_now(info: Info, customer_id: str, event: events.Event | None) ->
 class Subscription:
     @strawberry.subscription(
         description="The customer's cart now, then the full cart after every change from any "
-        "channel, with strictly increasing versions (a new cart after a checkout starts over)."
+        "channel, with strictly increasing versions (a new cart after a checkout starts over).",
+        permission_classes=[CartRead, CustomerVisible],
     )
     async def cart_changed(
         self, info: Info, customer_id: strawberry.ID
@@ -85,7 +87,8 @@ class Subscription:
 
     @strawberry.subscription(
         description="Interactions, journey steps and identity changes of the customer as they "
-        "happen; RESYNC when some may have been missed."
+        "happen; RESYNC when some may have been missed.",
+        permission_classes=[HistoryRead, CustomerVisible],
     )
     async def customer_activity(
         self, info: Info, customer_id: strawberry.ID
@@ -100,7 +103,9 @@ class Subscription:
                         events.CustomerActivity(key, events.ActivityKind.RESYNC, datetime.now(UTC))
                     )
 
-    @strawberry.subscription(description="Each new status of the order.")
+    @strawberry.subscription(
+        description="Each new status of the order.", permission_classes=[HistoryRead]
+    )
     async def order_status_changed(
         self, info: Info, order_id: strawberry.ID
     ) -> AsyncGenerator[OrderStatusUpdate, None]:

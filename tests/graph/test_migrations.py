@@ -27,5 +27,8 @@ async def test_every_model_key_has_a_unique_constraint(graph: GraphDatabase):
         ("Journey", ("id",)),
         ("Consent", ("id",)),
         ("Migration", ("version",)),
+        ("Partner", ("id",)),
+        ("Partner", ("keyHash",)),
+        ("AuditEntry", ("id",)),
     ]:
         assert expected in unique

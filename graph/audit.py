@@ -1,0 +1,100 @@
+"""The audit log: who read which personal data, and every admin action, as graph nodes.
+
+``(:AuditEntry {id, at, partnerId, action, customerId, fields})``; a request's entries are written
+together in one statement. Entries are never updated. This module never imports the gateway or the
+resolvers.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import LiteralString
+
+from graph import _rows
+from graph.database import GraphDatabase
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """What to write: the caller, the action, the customer concerned and the fields read."""
+
+    partner_id: str
+    action: str
+    customer_id: str | None
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    id: str
+    at: datetime
+    partner_id: str
+    action: str
+    customer_id: str | None
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AuditCursor:
+    at: datetime
+    id: str
+
+
+_WRITE: LiteralString = """
+UNWIND $rows AS row
+CREATE (:AuditEntry {id: row.id, at: datetime(), partnerId: row.partnerId, action: row.action,
+                     customerId: row.customerId, fields: row.fields})
+"""
+_PAGE: LiteralString = """
+MATCH (e:AuditEntry)
+WHERE $afterAt IS NULL OR e.at < datetime($afterAt)
+   OR (e.at = datetime($afterAt) AND e.id < $afterId)
+RETURN e {.id, .at, .partnerId, .action, .customerId, .fields} AS entry
+ORDER BY e.at DESC, e.id DESC LIMIT $n
+"""
+
+
+async def write_entries(db: GraphDatabase, records: Sequence[AuditRecord]) -> None:
+    """Write ``records`` in one statement (nothing when empty)."""
+    if not records:
+        return
+    rows = [
+        {
+            "id": uuid.uuid4().hex,
+            "partnerId": r.partner_id,
+            "action": r.action,
+            "customerId": r.customer_id,
+            "fields": list(r.fields),
+        }
+        for r in records
+    ]
+    await db.write(_WRITE, {"rows": rows})
+
+
+async def entries_page(
+    db: GraphDatabase, first: int, after: AuditCursor | None
+) -> tuple[list[AuditEntry], bool]:
+    """Up to ``first`` entries, newest first, after ``after``; and whether more follow."""
+    rows = await db.read(
+        _PAGE,
+        {
+            "n": first + 1,
+            "afterAt": after.at.isoformat() if after else None,
+            "afterId": after.id if after else None,
+        },
+    )
+    entries = [
+        AuditEntry(
+            id=row["entry"]["id"],
+            at=_rows.to_datetime(row["entry"]["at"]),
+            partner_id=row["entry"]["partnerId"],
+            action=row["entry"]["action"],
+            customer_id=row["entry"]["customerId"],
+            fields=tuple(row["entry"]["fields"] or ()),
+        )
+        for row in rows
+    ]
+    return entries[:first], len(entries) > first

@@ -1,0 +1,87 @@
+"""Consent per purpose: read a customer's consents (batched) and record a new decision.
+
+A ``(:Consent {id: '<customerId>:<purpose>', purpose, granted, at, source})`` hangs off its
+customer through ``CONSENTED``, as the seed writes them; a new decision replaces the old one.
+This module never imports the gateway or the resolvers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import LiteralString
+
+from graph import _rows
+from graph.database import GraphDatabase
+
+PURPOSES: tuple[str, ...] = ("personalisation", "marketing", "partner_sharing")
+
+
+@dataclass(frozen=True, slots=True)
+class Consent:
+    purpose: str
+    granted: bool
+    at: datetime
+    source: str
+
+
+_BY_CUSTOMERS: LiteralString = """
+UNWIND $ids AS wanted
+OPTIONAL MATCH (:Customer {id: wanted})-[:CONSENTED]->(k:Consent)
+WITH wanted, k ORDER BY k.purpose
+RETURN wanted AS id, collect(k {.purpose, .granted, .at, .source}) AS consents
+"""
+_SET: LiteralString = """
+MATCH (c:Customer {id: $customerId})
+MERGE (k:Consent {id: $customerId + ':' + $purpose})
+SET k.purpose = $purpose, k.granted = $granted, k.at = datetime(), k.source = $source
+MERGE (c)-[:CONSENTED]->(k)
+RETURN k {.purpose, .granted, .at, .source} AS consent
+"""
+
+_CART_OWNER: LiteralString = (
+    "MATCH (c:Customer)-[:HAS_CART]->(:Cart {id: $id}) RETURN c.id AS id ORDER BY id LIMIT 1"
+)
+_JOURNEY_OWNER: LiteralString = (
+    "MATCH (c:Customer)-[:ON_JOURNEY]->(:Journey {id: $id}) RETURN c.id AS id ORDER BY id LIMIT 1"
+)
+
+
+def _consent(row: dict[str, object]) -> Consent:
+    return Consent(
+        purpose=str(row["purpose"]),
+        granted=bool(row["granted"]),
+        at=_rows.to_datetime(row["at"]),
+        source=str(row.get("source") or ""),
+    )
+
+
+async def consents_of(db: GraphDatabase, ids: Sequence[str]) -> list[tuple[Consent, ...]]:
+    """Each customer's consents (by purpose), in the order of ``ids``; empty when none."""
+    rows = await db.read(_BY_CUSTOMERS, {"ids": list(dict.fromkeys(ids))})
+    found = {row["id"]: tuple(_consent(k) for k in row["consents"]) for row in rows}
+    return [found.get(customer_id, ()) for customer_id in ids]
+
+
+async def set_consent(
+    db: GraphDatabase, customer_id: str, purpose: str, granted: bool, source: str
+) -> Consent | None:
+    """Record the customer's decision for ``purpose``; None when the customer is unknown."""
+    rows = await db.write(
+        _SET,
+        {"customerId": customer_id, "purpose": purpose, "granted": granted, "source": source},
+    )
+    return _consent(rows[0]["consent"]) if rows else None
+
+
+async def cart_owner(db: GraphDatabase, cart_id: str) -> str | None:
+    """The customer whose cart ``cart_id`` is (None for an unknown or anonymous cart)."""
+    rows = await db.read(_CART_OWNER, {"id": cart_id})
+    return str(rows[0]["id"]) if rows else None
+
+
+async def journey_owner(db: GraphDatabase, journey_id: str) -> str | None:
+    """The customer pursuing journey ``journey_id`` (None when unknown)."""
+    rows = await db.read(_JOURNEY_OWNER, {"id": journey_id})
+    return str(rows[0]["id"]) if rows else None

@@ -1,0 +1,90 @@
+"""The request's access state: its principal, the customers it may see, its audit trail and the
+per-customer write limit.
+
+Resolvers and permission classes go through :class:`Access`; the gateway hands in the principal
+and a :class:`WriteLimiter` (Redis-backed). Audit records collect here during a request and are
+written in one statement when it ends (``AuditTrail``). No Cypher and no Redis here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from strawberry.dataloader import DataLoader
+
+from graph import GraphDatabase, audit, consents
+from resolvers.access.principal import Principal
+from resolvers.errors import Forbidden, ParcoursError
+
+
+class RateLimited(ParcoursError):
+    code = "RATE_LIMITED"
+
+
+class WriteLimiter(Protocol):
+    async def customer_write(self, principal: Principal, customer_id: str) -> float | None:
+        """None when this write may go ahead, else the seconds to wait before retrying."""
+
+
+class NoLimits:
+    """A limiter that allows everything (contexts served without a gateway)."""
+
+    async def customer_write(self, principal: Principal, customer_id: str) -> float | None:
+        return None
+
+
+@dataclass
+class Access:
+    """What the caller may do in this request, and what it read that must be audited."""
+
+    principal: Principal = field(default_factory=Principal.dev)
+    limiter: WriteLimiter = field(default_factory=NoLimits)
+    pending: dict[tuple[str, str | None], set[str]] = field(default_factory=dict)
+
+    def note(self, action: str, customer_id: str | None, field_name: str) -> None:
+        """Remember an audited read or admin action (partners only; one entry per customer)."""
+        if self.principal.is_partner:
+            self.pending.setdefault((action, customer_id), set()).add(field_name)
+
+    def take_records(self) -> list[audit.AuditRecord]:
+        partner = self.principal.partner_id
+        if partner is None:
+            return []
+        records = [
+            audit.AuditRecord(partner, action, customer_id, tuple(sorted(fields)))
+            for (action, customer_id), fields in self.pending.items()
+        ]
+        self.pending = {}
+        return records
+
+    async def limit_write(self, customer_id: str) -> None:
+        """RATE_LIMITED (with ``retryAfter`` seconds) when the customer's writes are over limit."""
+        wait = await self.limiter.customer_write(self.principal, customer_id)
+        if wait is not None:
+            raise RateLimited(
+                "too many writes for this customer: retry later", retryAfter=max(1, round(wait))
+            )
+
+
+def consent_loader(graph: GraphDatabase) -> DataLoader[str, tuple[consents.Consent, ...]]:
+    async def load(ids: Sequence[str]) -> list[tuple[consents.Consent, ...]]:
+        return await consents.consents_of(graph, ids)
+
+    return DataLoader(load_fn=load)
+
+
+async def admit_customer(
+    access: Access, loader: DataLoader[str, tuple[consents.Consent, ...]], customer_id: str
+) -> None:
+    """FORBIDDEN unless the customer granted every purpose the caller needs (see Principal)."""
+    required = access.principal.required_consents
+    if not required:
+        return
+    granted = {c.purpose for c in await loader.load(customer_id) if c.granted}
+    missing = sorted(required - granted)
+    if missing:
+        raise Forbidden(
+            "this customer has not consented to what this partner needs", purposes=missing
+        )

@@ -1,0 +1,79 @@
+"""``parcours partners create|list|revoke`` against the real graph and Redis, then the key it
+printed used through HTTP: accepted, and refused right after ``revoke``."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from graph import GraphDatabase
+from graph.partners import hash_key
+from tests.access.conftest import call
+from tests.conftest import Gateway, Services
+from tests.fixture_dataset import ALICE
+
+PARCOURS = str(Path(sys.executable).with_name("parcours"))
+
+
+def _run(services: Services, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "PARCOURS_NEO4J_URI": services.neo4j.config.uri,
+        "PARCOURS_NEO4J_AUTH": "false",
+        "PARCOURS_REDIS_URL": services.redis.config.url,
+        "COLUMNS": "200",
+    }
+    return subprocess.run(
+        [PARCOURS, "partners", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+async def test_create_list_and_revoke_a_partner(
+    services: Services, graph: GraphDatabase, secure_gateway: Gateway
+):
+    created = await asyncio.to_thread(
+        _run,
+        services,
+        "create",
+        "--name",
+        "cli-shop",
+        "--scope",
+        "customer:read",
+        "--purpose",
+        "marketing",
+    )
+    assert created.returncode == 0, created.stderr
+    key = re.search(r"prc_[A-Za-z0-9_\-]{43}", created.stdout)
+    partner = re.search(r"partner-[0-9a-f]{12}", created.stdout)
+    assert key, created.stdout
+    assert partner, created.stdout
+    rows = await graph.read(
+        "MATCH (p:Partner {id: $id}) RETURN p.keyHash AS h, p.scopes AS s", {"id": partner[0]}
+    )
+    assert rows == [{"h": hash_key(key[0]), "s": ["customer:read"]}]  # only the hash is stored
+
+    listed = await asyncio.to_thread(_run, services, "list")
+    assert partner[0] in listed.stdout
+    assert key[0] not in listed.stdout
+
+    who = f'{{ customer(id: "{ALICE}") {{ id }} }}'
+    assert (await call(secure_gateway, who, key=key[0])).status == 200  # cached now
+    revoked = await asyncio.to_thread(_run, services, "revoke", partner[0])
+    assert revoked.returncode == 0, revoked.stderr
+    assert (await call(secure_gateway, who, key=key[0])).status == 401
+
+    unknown = await asyncio.to_thread(_run, services, "revoke", "partner-000000000000")
+    assert unknown.returncode == 1
+    bad_scope = await asyncio.to_thread(
+        _run, services, "create", "--name", "x", "--scope", "everything"
+    )
+    assert bad_scope.returncode != 0

@@ -1,0 +1,108 @@
+"""Rate limits through HTTP: per partner request and per customer write, shared in Redis, with
+RATE_LIMITED and retryAfter; with Redis down (a Redis of the test's own), a bounded local cap."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from gateway.services import RedisConfig, RedisServer, free_port
+from graph import GraphDatabase
+from tests.access.conftest import Keys, MakeCustomer, MakePartner, call, production_settings
+from tests.conftest import Services, running_gateway
+from tests.fixture_dataset import ALICE
+
+WHO = f'{{ customer(id: "{ALICE}") {{ id }} }}'
+SET = """
+mutation($c: ID!) {
+  setConsent(customerId: $c, purpose: MARKETING, granted: true, channel: WEB) { granted }
+}
+"""
+
+
+@pytest.fixture
+async def own_redis(tmp_path: Path) -> AsyncIterator[RedisServer]:
+    server = RedisServer(RedisConfig(home=tmp_path / "redis", port=free_port()))
+    await asyncio.to_thread(server.start)
+    try:
+        yield server
+    finally:
+        await asyncio.to_thread(server.stop)
+
+
+def _rate_limited(answer) -> int:
+    assert answer.status == 429, answer
+    [error] = answer.body["errors"]
+    assert error["extensions"]["code"] == "RATE_LIMITED"
+    retry_after: int = error["extensions"]["retryAfter"]
+    assert 1 <= retry_after <= 60
+    assert answer.headers["Retry-After"] == str(retry_after)
+    return retry_after
+
+
+async def test_a_partner_over_its_limit_gets_rate_limited_on_every_instance(
+    services: Services, graph: GraphDatabase, rsa_keys: Keys, make_partner: MakePartner
+):
+    settings = {"rate_limit_partner": "3/minute"}
+    _, key = await make_partner("customer:read")
+    _, other = await make_partner("customer:read")
+    async with (
+        running_gateway(production_settings(services, rsa_keys, **settings)) as a,
+        running_gateway(production_settings(services, rsa_keys, **settings)) as b,
+    ):
+        for gateway in (a, b, a):
+            assert (await call(gateway, WHO, key=key)).status == 200
+        _rate_limited(await call(b, WHO, key=key))  # the count is shared through Redis
+        assert (await call(a, WHO, key=other)).status == 200  # per partner
+
+
+async def test_writes_to_one_customer_over_the_limit_are_rate_limited(
+    services: Services,
+    graph: GraphDatabase,
+    rsa_keys: Keys,
+    make_partner: MakePartner,
+    make_customer: MakeCustomer,
+):
+    customer = await make_customer()
+    another = await make_customer()
+    _, key = await make_partner("consent:write")
+    settings = production_settings(services, rsa_keys, rate_limit_customer_writes="2/minute")
+    async with running_gateway(settings) as gateway:
+        for _ in range(2):
+            done = await call(gateway, SET, {"c": customer}, key=key)
+            assert done.data == {"setConsent": {"granted": True}}
+        refused = await call(gateway, SET, {"c": customer}, key=key)
+        assert refused.status == 200
+        assert refused.data == {"setConsent": None}
+        [error] = refused.body["errors"]
+        assert error["extensions"]["code"] == "RATE_LIMITED"
+        assert 1 <= error["extensions"]["retryAfter"] <= 60
+        assert (await call(gateway, SET, {"c": another}, key=key)).data
+
+
+async def test_with_redis_down_each_instance_applies_its_bounded_local_cap(
+    services: Services,
+    graph: GraphDatabase,
+    rsa_keys: Keys,
+    make_partner: MakePartner,
+    own_redis: RedisServer,
+):
+    _, key = await make_partner("customer:read")
+    settings = production_settings(
+        services,
+        rsa_keys,
+        redis_url=own_redis.config.url,
+        rate_limit_partner="100/minute",
+        rate_limit_local_partner="2/minute",
+        rate_limit_redis_retry_s=60.0,
+    )
+    async with running_gateway(settings) as gateway:
+        for _ in range(3):  # under the shared limit, over the local one: Redis counts
+            assert (await call(gateway, WHO, key=key)).status == 200
+        await asyncio.to_thread(own_redis.stop)
+        for _ in range(2):  # fail open...
+            assert (await call(gateway, WHO, key=key)).status == 200
+        _rate_limited(await call(gateway, WHO, key=key))  # ...but bounded
