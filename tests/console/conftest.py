@@ -48,7 +48,8 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 @pytest.fixture
-async def page(browser: Browser) -> AsyncIterator[Page]:
+async def page(browser: Browser, fed: Gateway) -> AsyncIterator[Page]:
+    """A fresh tab; it closes before the gateway stops (an open WebSocket would hold the stop)."""
     context = await browser.new_context(viewport={"width": 1360, "height": 1000})
     context.set_default_timeout(WAIT_MS)
     tab = await context.new_page()
