@@ -14,7 +14,7 @@ from graph.database import GraphDatabase
 from graph.identities import IdentityKind
 from graph.models import CustomerProfile
 
-_PROFILE: LiteralString = """
+PROFILE_COLUMNS: LiteralString = """
   c.id AS id, c.displayName AS displayName, c.createdAt AS createdAt,
   COLLECT {
     MATCH (c)-[r:IDENTIFIED_BY]->(i:Identity)
@@ -38,14 +38,16 @@ _PROFILE: LiteralString = """
   } AS carts
 """
 
-_BY_IDS: LiteralString = "UNWIND $ids AS wanted MATCH (c:Customer {id: wanted}) RETURN " + _PROFILE
+_BY_IDS: LiteralString = (
+    "UNWIND $ids AS wanted MATCH (c:Customer {id: wanted}) RETURN " + PROFILE_COLUMNS
+)
 
 _BY_IDENTITIES: LiteralString = (
     "UNWIND $keys AS key "
     "MATCH (:Identity {kind: key.kind, value: key.value})<-[:IDENTIFIED_BY]-(c:Customer) "
     "WITH key, c ORDER BY c.id "
     "WITH key, head(collect(c)) AS c "
-    "RETURN key.kind AS keyKind, key.value AS keyValue, " + _PROFILE
+    "RETURN key.kind AS keyKind, key.value AS keyValue, " + PROFILE_COLUMNS
 )
 
 _COUNT: LiteralString = "MATCH (c:Customer) RETURN count(c) AS n"

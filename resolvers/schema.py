@@ -23,6 +23,7 @@ from resolvers.carts.mutations import CartMutations
 from resolvers.catalog.queries import CatalogQueries
 from resolvers.checkout.mutations import CheckoutMutations
 from resolvers.customers.queries import CustomerQueries
+from resolvers.customers.search import CustomerSearchQueries
 from resolvers.document_limits import DocumentLimits
 from resolvers.extensions import CodedErrors, Diagnostics, SourcesReport
 from resolvers.identities.mutations import IdentityMutations
@@ -34,7 +35,14 @@ from resolvers.suggestions import HideSuggestions
 
 
 @strawberry.type(description="Read the customer context.")
-class Query(CustomerQueries, CatalogQueries, PrivacyQueries, AnalyticsQueries, AccessQueries):
+class Query(
+    CustomerQueries,
+    CustomerSearchQueries,
+    CatalogQueries,
+    PrivacyQueries,
+    AnalyticsQueries,
+    AccessQueries,
+):
     pass
 
 

@@ -7,7 +7,12 @@ import time
 import typer
 
 from gateway.cli._console import console, friendly_errors
-from gateway.services import LocalStack, ensure_redis_binary, resolve_neo4j_artifacts
+from gateway.services import (
+    LocalStack,
+    ensure_chromium,
+    ensure_redis_binary,
+    resolve_neo4j_artifacts,
+)
 from gateway.services._neo4j_artifacts import check_java
 from gateway.settings import Settings
 
@@ -16,7 +21,7 @@ app = typer.Typer(help="Start, stop and inspect the local Neo4j and Redis.", no_
 
 @app.command("prepare")
 def prepare() -> None:
-    """Fetch what the services need (Neo4j jars from Maven Central, redis-server) and exit."""
+    """Fetch what the services and tests need (Neo4j jars, redis-server, Chromium) and exit."""
     settings = Settings()
     with friendly_errors():
         check_java()
@@ -27,6 +32,9 @@ def prepare() -> None:
             f"Neo4j {settings.neo4j_version} jars in {lib} ({time.monotonic() - started:.1f} s)"
         )
         console.print(f"redis-server at {ensure_redis_binary()}")
+        with console.status("Checking Chromium (the console's browser tests)…"):
+            chromium = ensure_chromium()
+        console.print(f"chromium at {chromium}")
 
 
 @app.command("start")

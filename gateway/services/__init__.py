@@ -2,9 +2,10 @@
 
 This package starts and stops processes on loopback only; it never talks to anything remote except
 Maven Central (through ``mvn``) and Debian's package mirror (through ``apt-get``) when something is
-missing.
+missing (redis-server; Chromium, for the console's browser tests).
 """
 
+from gateway.services._debian import ensure_chromium
 from gateway.services._errors import ServiceError
 from gateway.services._neo4j import Neo4jConfig, Neo4jServer
 from gateway.services._neo4j_artifacts import check_java, resolve_neo4j_artifacts
@@ -21,6 +22,7 @@ __all__ = [
     "ServiceError",
     "ServiceStatus",
     "check_java",
+    "ensure_chromium",
     "ensure_redis_binary",
     "free_port",
     "is_listening",

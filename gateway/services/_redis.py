@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import time
 from dataclasses import dataclass
@@ -11,11 +9,10 @@ from pathlib import Path
 
 import redis
 
+from gateway.services._debian import ensure_debian_binary
 from gateway.services._errors import ServiceError
 from gateway.services._ports import ensure_port_free
 from gateway.services._process import pid_alive, read_pid, spawn, tail, terminate
-
-_APT_TIMEOUT_S = 600
 
 
 @dataclass(frozen=True)
@@ -42,32 +39,7 @@ class RedisConfig:
 
 def ensure_redis_binary() -> str:
     """Path of ``redis-server``, installing Debian's package first when we are root."""
-    found = shutil.which("redis-server")
-    if found:
-        return found
-    if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        raise ServiceError(
-            "redis-server is not installed",
-            hint="install it: sudo apt-get install -y redis-server (or your OS's redis package)",
-        )
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for argv in (
-        ["apt-get", "update", "-qq"],
-        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "redis-server"],
-    ):
-        done = subprocess.run(
-            argv, capture_output=True, text=True, env=env, timeout=_APT_TIMEOUT_S, check=False
-        )
-        if done.returncode != 0:
-            raise ServiceError(
-                f"`{' '.join(argv)}` failed (exit {done.returncode})",
-                hint="install redis-server by hand, then run the command again",
-                detail=(done.stdout + done.stderr)[-2000:],
-            )
-    found = shutil.which("redis-server") or "/usr/bin/redis-server"
-    if not Path(found).exists():
-        raise ServiceError("the redis-server package installed but its binary is not on PATH")
-    return found
+    return ensure_debian_binary("redis-server", ("redis-server",), "/usr/bin/redis-server")
 
 
 class RedisServer:

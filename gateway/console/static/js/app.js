@@ -1,0 +1,285 @@
+// The store console: find a customer, show their context, keep the cart live, change it.
+// Everything goes through the public GraphQL API (api.js) and its subscriptions (live.js).
+import { ApiError, errorWith, gql, idempotencyKey } from "./api.js";
+import { liveClient, subscribe } from "./live.js";
+import * as Q from "./queries.js";
+import {
+  SYSTEMS, cartView, empty, fill, h, handOffView, identitiesView, journeyView,
+  listOrEmpty, loading, money, sourceBadge, timelineItems, when, words, worstSources,
+} from "./render.js";
+
+const $ = (id) => document.getElementById(id);
+const state = {
+  customerId: null, cart: null, journey: null, stopLive: [], timelineAfter: null,
+  timelineSeq: 0, // only the latest timeline request may draw (filters change under requests)
+};
+
+const myChannel = () => $("my-channel").value;
+const myStore = () => $("my-store").value.trim();
+const timelineChannels = () => ($("timeline-channel").value ? [$("timeline-channel").value] : null);
+const storeVars = () => ({ store: myStore(), hasStore: myStore() !== "" });
+
+function notice(text, kind = "error") {
+  const box = $("notice");
+  box.textContent = text;
+  box.className = `notice ${kind}`;
+  box.hidden = !text;
+}
+
+function cartMessage(text, kind = "error") {
+  const box = $("cart-message");
+  box.textContent = text;
+  box.className = `message ${kind}`;
+  box.hidden = !text;
+}
+
+// ---- finding a customer -------------------------------------------------------------------
+
+async function find(event) {
+  event.preventDefault();
+  const kind = $("search-kind").value;
+  const text = $("search-text").value.trim();
+  notice("");
+  const results = $("results");
+  results.hidden = false;
+  results.replaceChildren(loading());
+  try {
+    if (kind === "NAME") {
+      const { data, errors } = await gql(Q.SEARCH, { q: text });
+      if (errors.length) throw new ApiError(errors[0].message, errors[0].extensions?.code);
+      const edges = data.searchCustomers.edges;
+      if (edges.length === 1) return openCustomer(edges[0].node.id);
+      if (!edges.length) return results.replaceChildren(empty(`Nobody is called “${text}”.`));
+      results.replaceChildren(
+        h("h2", {}, `${edges.length}${data.searchCustomers.pageInfo.hasNextPage ? "+" : ""} customers`),
+        h("ul", { class: "plain" }, edges.map(({ node }) => h("li", {},
+          h("button", { class: "link", onclick: () => openCustomer(node.id) }, node.displayName),
+          h("span", { class: "muted" }, " " + node.identities
+            .filter((i) => ["EMAIL", "LOYALTY_CARD", "PHONE"].includes(i.kind))
+            .map((i) => i.value).join(" · "))))));
+    } else {
+      const { data, errors } = await gql(Q.BY_IDENTITY, { kind, value: text });
+      if (errorWith(errors, "NOT_FOUND")) {
+        return results.replaceChildren(empty(`No customer holds this ${words(kind)}.`));
+      }
+      if (errors.length) throw new ApiError(errors[0].message, errors[0].extensions?.code);
+      return openCustomer(data.customerByIdentity.id);
+    }
+  } catch (error) {
+    results.hidden = true;
+    notice(error.message);
+  }
+}
+
+// ---- the 360 view -------------------------------------------------------------------------
+
+async function openCustomer(id) {
+  stopLive();
+  Object.assign(state, { customerId: id, cart: null, journey: null, timelineAfter: null });
+  $("results").hidden = true;
+  $("empty-state").hidden = true;
+  $("customer").hidden = false;
+  $("handoff").hidden = true;
+  $("timeline-channel").value = "";
+  cartMessage("");
+  for (const panel of ["cart", "journey", "identities", "recommendations", "orders", "tickets", "timeline"]) {
+    fill(panel, loading());
+  }
+  const url = new URL(location.href);
+  url.searchParams.set("customer", id);
+  history.replaceState(null, "", url);
+  await loadContext();
+  if (state.customerId === id) startLive(id);
+}
+
+async function loadContext() {
+  const id = state.customerId;
+  const seq = ++state.timelineSeq;
+  let answer;
+  try {
+    answer = await gql(Q.CONTEXT, { id, ...storeVars(), channels: timelineChannels() });
+  } catch (error) {
+    return notice(error.message);
+  }
+  if (state.customerId !== id) return;
+  const customer = answer.data?.customer;
+  if (!customer) {
+    $("customer").hidden = true;
+    $("empty-state").hidden = false;
+    return notice(answer.errors[0]?.message ?? "This customer cannot be shown.");
+  }
+  notice("");
+  $("customer-name").textContent = customer.displayName;
+  $("customer-meta").textContent = `${customer.id} · customer since ${when(customer.createdAt)}`;
+  showSources(answer.sources);
+  showCart(customer.cart, true);
+  showJourney(customer.activeJourney);
+  fill("identities", identitiesView(customer));
+  fill("recommendations", customer.recommendations.length
+    ? h("ul", { class: "plain" }, customer.recommendations.map((r) => h("li", {},
+      h("div", {}, h("strong", {}, r.product.name), h("span", { class: "muted" }, ` ${r.product.sku}`),
+        h("div", { class: "muted reason" }, r.reason)),
+      h("button", { class: "small", onclick: () => addItem(r.product.sku, 1) }, "Add"))))
+    : empty("No recommendations yet."));
+  fill("orders", listOrEmpty(customer.orders, "No orders.", (o) => h("li", {},
+    h("strong", {}, o.id), ` · ${words(o.status)} · ${money(o.total)} · ${words(o.fulfilment)}`,
+    h("span", { class: "muted" }, ` — ${when(o.createdAt)}`))));
+  fill("tickets", listOrEmpty(customer.tickets, "No open tickets.", (t) => h("li", {},
+    h("strong", {}, t.subject), ` · ${words(t.channel)}`, h("span", { class: "muted" }, ` — opened ${when(t.openedAt)}`))));
+  if (seq === state.timelineSeq) showTimeline(customer.history, false);
+}
+
+function showSources(sources) {
+  const worst = worstSources(sources);
+  fill("sources", worst.map(sourceBadge));
+  document.querySelectorAll(".panel .degraded").forEach((badge) => badge.remove());
+  for (const source of worst.filter((s) => s.outcome !== "ok")) {
+    for (const panel of SYSTEMS[source.channel]?.panels ?? []) {
+      const badge = sourceBadge(source);
+      badge.classList.add("degraded");
+      $(panel).querySelector("h3").append(" ", badge);
+    }
+  }
+}
+
+// ---- the shared cart ----------------------------------------------------------------------
+
+function showCart(cart, force = false) {
+  const known = state.cart;
+  const newer = !known || !cart || cart.id !== known.id || cart.version > known.version;
+  if (!force && !newer) return;
+  state.cart = cart;
+  $("cart-version").textContent = cart ? `v${cart.version}` : "";
+  fill("cart", cartView(cart, { setQuantity }));
+}
+
+async function changeCart(query, variables, done) {
+  cartMessage("Saving…", "info");
+  let answer;
+  try {
+    answer = await gql(query, {
+      id: state.customerId, channel: myChannel(), key: idempotencyKey(),
+      expected: state.cart ? state.cart.version : null, ...storeVars(), ...variables,
+    });
+  } catch (error) {
+    return cartMessage(error.message);
+  }
+  const conflict = errorWith(answer.errors, "VERSION_CONFLICT");
+  if (conflict) {
+    const now = conflict.extensions.currentVersion;
+    cartMessage(`The cart was changed on another channel meanwhile (now version ${now}); your change `
+      + "was not applied. The cart below is the latest: check it and try again.", "conflict");
+    return refreshCart();
+  }
+  if (answer.errors.length && !answer.data?.[done]) return cartMessage(answer.errors[0].message);
+  cartMessage("");
+  showCart(answer.data[done]);
+}
+
+async function refreshCart() {
+  const { data } = await gql(Q.CART_NOW, { id: state.customerId, ...storeVars() });
+  if (data?.customer) showCart(data.customer.cart, true);
+}
+
+function addItem(sku, qty) {
+  return changeCart(Q.ADD_ITEM, { sku, qty }, "addCartItem");
+}
+
+function setQuantity(line, qty) {
+  if (qty <= 0) return changeCart(Q.REMOVE_ITEM, { sku: line.product.sku }, "removeCartItem");
+  return changeCart(Q.SET_QUANTITY, { sku: line.product.sku, qty }, "setCartItemQuantity");
+}
+
+// ---- journey and timeline -----------------------------------------------------------------
+
+function showJourney(journey) {
+  state.journey = journey;
+  fill("journey", journeyView(journey, resume));
+}
+
+async function resume() {
+  const journey = state.journey;
+  const box = $("handoff");
+  box.hidden = false;
+  box.replaceChildren(loading());
+  try {
+    const { data, errors } = await gql(Q.RESUME, {
+      journey: journey.id, channel: myChannel(), key: idempotencyKey(),
+    });
+    if (!data?.resumeJourney) throw new ApiError(errors[0]?.message ?? "Could not resume.");
+    box.replaceChildren(...handOffView(data.resumeJourney).filter(Boolean));
+    await loadContext();
+    box.hidden = false;
+  } catch (error) {
+    box.replaceChildren(h("p", { class: "message error" }, error.message));
+  }
+}
+
+function showTimeline(history, append) {
+  const list = append ? $("timeline").querySelector("ol") : h("ol", { class: "timeline" });
+  if (!append) fill("timeline", history.edges.length ? list : empty("Nothing on this channel."));
+  list.append(...timelineItems(history.edges));
+  state.timelineAfter = history.pageInfo.hasNextPage ? history.pageInfo.endCursor : null;
+  $("timeline-more").hidden = !state.timelineAfter;
+}
+
+async function loadTimeline(append) {
+  const seq = ++state.timelineSeq;
+  if (!append) fill("timeline", loading());
+  try {
+    const { data, errors } = await gql(Q.TIMELINE, {
+      id: state.customerId, channels: timelineChannels(),
+      after: append ? state.timelineAfter : null,
+    });
+    if (seq !== state.timelineSeq) return;
+    if (!data?.customer) throw new ApiError(errors[0]?.message ?? "Timeline unavailable.");
+    showTimeline(data.customer.history, append);
+  } catch (error) {
+    if (seq === state.timelineSeq) fill("timeline", h("p", { class: "message error" }, error.message));
+  }
+}
+
+// ---- live updates -------------------------------------------------------------------------
+
+function setLiveStatus(status) {
+  const badge = $("live-status");
+  badge.textContent = status;
+  badge.className = `badge live-${status}`;
+}
+
+function startLive(id) {
+  liveClient(setLiveStatus);
+  state.stopLive.push(
+    subscribe(Q.CART_CHANGED, { id, ...storeVars() },
+      (data) => showCart(data.cartChanged), (message) => cartMessage(`Live cart: ${message}`)),
+    // Something happened elsewhere: show the newest page of the timeline again.
+    subscribe(Q.ACTIVITY, { id }, () => loadTimeline(false), () => {}),
+  );
+}
+
+function stopLive() {
+  for (const stop of state.stopLive) stop();
+  state.stopLive = [];
+}
+
+// ---- wiring -------------------------------------------------------------------------------
+
+function start() {
+  const params = new URLSearchParams(location.search);
+  $("my-store").value = params.get("store") ?? localStorage.getItem("parcours.store") ?? "";
+  if (params.get("channel")) $("my-channel").value = params.get("channel");
+  $("my-store").addEventListener("change", () => {
+    localStorage.setItem("parcours.store", myStore());
+    if (state.customerId) openCustomer(state.customerId);
+  });
+  $("search").addEventListener("submit", find);
+  $("add-item").addEventListener("submit", (event) => {
+    event.preventDefault();
+    addItem($("add-sku").value.trim(), Number($("add-qty").value || 1));
+  });
+  $("timeline-channel").addEventListener("change", () => loadTimeline(false));
+  $("timeline-more").addEventListener("click", () => loadTimeline(true));
+  if (params.get("customer")) openCustomer(params.get("customer"));
+}
+
+start();

@@ -1,0 +1,58 @@
+"""Find customers by name for people at a counter: a case-insensitive substring of the display name.
+
+Pages are cut by ``(displayName, id)`` (keyset), so a customer created while someone pages through
+is never seen twice. The statement scans customer names (``toLower`` cannot use the range index):
+fine for a console typing a few letters, not a bulk export. It never builds Cypher from input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import LiteralString
+
+from graph import _rows
+from graph.customers import PROFILE_COLUMNS
+from graph.database import GraphDatabase
+from graph.models import CustomerProfile
+
+_SEARCH: LiteralString = (
+    "MATCH (c:Customer) "
+    "WHERE toLower(c.displayName) CONTAINS $needle "
+    "  AND ($afterName IS NULL OR c.displayName > $afterName "
+    "       OR (c.displayName = $afterName AND c.id > $afterId)) "
+    "WITH c ORDER BY c.displayName, c.id LIMIT $limit "
+    "RETURN " + PROFILE_COLUMNS + " ORDER BY displayName, id"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NameCursor:
+    """Where a page of name matches ended."""
+
+    display_name: str
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerMatches:
+    """One page of customers whose name contains the text, by name then id."""
+
+    profiles: tuple[CustomerProfile, ...]
+    has_next_page: bool
+
+
+async def search_by_name(
+    db: GraphDatabase, text: str, first: int, after: NameCursor | None = None
+) -> CustomerMatches:
+    """Customers whose display name contains ``text`` (any case); ``first + 1`` rows read."""
+    rows = await db.read(
+        _SEARCH,
+        {
+            "needle": text.lower(),
+            "afterName": after.display_name if after else None,
+            "afterId": after.id if after else None,
+            "limit": first + 1,
+        },
+    )
+    profiles = tuple(_rows.customer_profile(row) for row in rows)
+    return CustomerMatches(profiles=profiles[:first], has_next_page=len(profiles) > first)

@@ -1,0 +1,130 @@
+"""The store console in a real headless Chromium against a real gateway and the five simulators:
+what an assistant does at the counter, checked on the page the assistant sees."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.async_api import Page, WebSocketRoute, expect
+
+from tests.conftest import Gateway
+from tests.console.conftest import Shopper, add_item, screenshot
+from tests.federation.conftest import Systems
+
+
+async def open_console(page: Page, gateway: Gateway, shopper: Shopper) -> None:
+    await page.goto(f"{gateway.url}/console?store={shopper.store}")
+    await expect(page.locator("#empty-state")).to_be_visible()
+
+
+async def find(page: Page, kind: str, text: str) -> None:
+    await page.select_option("#search-kind", kind)
+    await page.fill("#search-text", text)
+    await page.click("#search button[type=submit]")
+
+
+def line(page: Page, sku: str) -> Any:
+    return page.locator(f"#cart tr[data-sku='{sku}']")
+
+
+async def test_a_customer_found_by_card_shows_a_live_priced_cart_that_follows_other_channels(
+    page: Page, fed: Gateway, shopper: Shopper
+):
+    await open_console(page, fed, shopper)
+    await find(page, "LOYALTY_CARD", shopper.card.lower())
+    await expect(page.locator("#customer-name")).to_have_text(shopper.name)
+    first = line(page, shopper.skus[0])
+    await expect(first.locator(".quantity")).to_have_text("1")
+    await expect(first).to_contain_text("€")
+    await expect(first).to_contain_text("in store")
+    await expect(page.locator("#sources [data-system=webshop]")).to_have_text("Web shop: live")
+    await expect(page.locator("#journey")).to_contain_text("buy a sofa")
+    await expect(page.locator("#live-status")).to_have_text("live")
+    await page.evaluate("window.notReloaded = true")
+
+    await add_item(fed, shopper.id, shopper.skus[1], "APP")
+
+    await expect(line(page, shopper.skus[1])).to_contain_text("added via App")
+    await expect(page.locator("#cart-version")).to_have_text("v2")
+    assert await page.evaluate("window.notReloaded") is True
+    await screenshot(page, "cart-live")
+
+
+async def test_a_part_of_a_name_finds_the_customer(page: Page, fed: Gateway, shopper: Shopper):
+    await open_console(page, fed, shopper)
+    await find(page, "NAME", shopper.name.split()[1].lower())
+    await expect(page.locator("#customer-name")).to_have_text(shopper.name)
+    await find(page, "EMAIL", "nobody-at-all@example.org")
+    await expect(page.locator("#results")).to_contain_text("No customer holds this email")
+
+
+async def test_a_change_made_elsewhere_meanwhile_is_a_version_conflict_the_assistant_is_told_about(
+    page: Page, fed: Gateway, shopper: Shopper
+):
+    # Hold what the server pushes over the WebSocket, so the page keeps the cart it showed while
+    # another channel changes it: the assistant's next click is on an old version.
+    hold = {"on": False}
+
+    def relay(ws: WebSocketRoute) -> None:
+        server = ws.connect_to_server()
+        server.on_message(lambda message: None if hold["on"] else ws.send(message))
+
+    await page.route_web_socket("**/graphql", relay)
+    await open_console(page, fed, shopper)
+    await find(page, "LOYALTY_CARD", shopper.card)
+    await expect(page.locator("#cart-version")).to_have_text("v1")
+    await expect(page.locator("#live-status")).to_have_text("live")
+    hold["on"] = True
+
+    await add_item(fed, shopper.id, shopper.skus[2], "WEB")
+    await line(page, shopper.skus[0]).get_by_role("button", name="One more").click()
+
+    message = page.locator("#cart-message")
+    await expect(message).to_contain_text("changed on another channel")
+    await expect(message).to_contain_text("now version 2")
+    await expect(line(page, shopper.skus[2])).to_be_visible()
+    await expect(line(page, shopper.skus[0]).locator(".quantity")).to_have_text("1")
+    await screenshot(page, "version-conflict")
+
+    await line(page, shopper.skus[0]).get_by_role("button", name="One more").click()
+    await expect(line(page, shopper.skus[0]).locator(".quantity")).to_have_text("2")
+    await expect(message).to_be_hidden()
+
+
+async def test_resuming_the_journey_here_shows_the_hand_off_and_the_timeline_filters_by_channel(
+    page: Page, fed: Gateway, shopper: Shopper
+):
+    await open_console(page, fed, shopper)
+    await page.select_option("#my-channel", "CALL_CENTRE")
+    await find(page, "LOYALTY_CARD", shopper.card)
+    await page.get_by_role("button", name="Resume here").click()
+
+    handoff = page.locator("#handoff")
+    await expect(handoff).to_contain_text("Resumed here · step 3 on Call centre")
+    await expect(handoff).to_contain_text(shopper.skus[1])
+    await expect(page.locator("#timeline li").first).to_contain_text("resume")
+
+    await page.select_option("#timeline-channel", "STORE")
+    items = page.locator("#timeline li")
+    await expect(items).to_have_count(2)
+    for channel in await items.evaluate_all("nodes => nodes.map(n => n.dataset.channel)"):
+        assert channel == "STORE"
+    await page.select_option("#timeline-channel", "CALL_CENTRE")
+    await expect(items).to_have_count(2)  # the call, and the resumption here
+    await screenshot(page, "journey-resumed")
+
+
+async def test_a_failing_channel_system_shows_a_degraded_badge_and_the_rest_of_the_page(
+    page: Page, fed: Gateway, systems: Systems, shopper: Shopper
+):
+    await systems.faults("webshop", errorRate=1.0)
+    await open_console(page, fed, shopper)
+    await find(page, "LOYALTY_CARD", shopper.card)
+
+    await expect(page.locator("#sources [data-system=webshop]")).to_have_text(
+        "Web shop: unavailable"
+    )
+    await expect(page.locator("#panel-cart h3 .degraded")).to_have_text("Web shop: unavailable")
+    await expect(line(page, shopper.skus[0])).to_contain_text("price unavailable")
+    await expect(page.locator("#journey")).to_contain_text("buy a sofa")
+    await screenshot(page, "degraded-webshop")
