@@ -18,9 +18,10 @@ from gateway.graphql_view import ParcoursGraphQLView
 from gateway.health import healthz, readyz
 from gateway.middleware import request_context
 from gateway.realtime import event_bus
+from gateway.response_cache import ResponseCache, response_cache_middleware
 from gateway.settings import CHANNEL_SYSTEMS, Settings
 from gateway.stale_store import RedisStaleStore
-from gateway.state import GRAPH, REDIS, SETTINGS, SYSTEMS
+from gateway.state import GRAPH, REDIS, RESPONSE_CACHE, SETTINGS, SYSTEMS
 from gateway.webhooks import receive_webhook
 from graph import GraphDatabase, migrate
 from resolvers import SchemaLimits, build_schema
@@ -34,10 +35,14 @@ def create_app(settings: Settings) -> web.Application:
         >>> sorted(r.resource.canonical for r in app.router.routes() if r.resource)[:2]
         ['/graphql', '/graphql']
     """
-    app = web.Application(middlewares=[request_context], client_max_size=1024 * 1024)
+    app = web.Application(
+        middlewares=[request_context, response_cache_middleware(RESPONSE_CACHE)],
+        client_max_size=1024 * 1024,
+    )
     app[SETTINGS] = settings
     app.cleanup_ctx.append(_graph_database)
     app.cleanup_ctx.append(_redis_client)
+    app.cleanup_ctx.append(_response_cache)
     app.cleanup_ctx.append(event_bus)
     app.cleanup_ctx.append(_channel_systems)
     schema = build_schema(
@@ -97,6 +102,15 @@ async def _redis_client(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await client.aclose()
+
+
+async def _response_cache(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    if settings.response_cache_enabled:
+        app[RESPONSE_CACHE] = ResponseCache(
+            app[REDIS], settings.response_cache_ttl_s, settings.expose_diagnostics
+        )
+    yield
 
 
 def channel_configs(settings: Settings) -> dict[str, ChannelConfig]:
