@@ -16,7 +16,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from importlib.metadata import version
 from pathlib import Path
 
@@ -86,25 +86,28 @@ async def machine(settings: Settings) -> dict[str, object]:
     }
 
 
-def _taskset(core: int, pid: int) -> None:
+def _taskset(cores: str, pid: int) -> None:
     taskset = shutil.which("taskset")
     if taskset is None:
         return
-    subprocess.run(
-        [taskset, "-a", "-c", "-p", str(core), str(pid)], capture_output=True, check=False
-    )
+    subprocess.run([taskset, "-a", "-c", "-p", cores, str(pid)], capture_output=True, check=False)
 
 
-def pin_everything_else(settings: Settings) -> list[str]:
-    """Move this process and the ``make up`` services to the core the gateway does not use."""
+@contextlib.contextmanager
+def everything_else_pinned(settings: Settings) -> Iterator[list[str]]:
+    """Move this process and the ``make up`` services to the core the gateway does not use,
+    and give the services every core back afterwards (seeding, say, wants both)."""
     with contextlib.suppress(OSError):
         os.sched_setaffinity(0, {OTHERS_CORE})
-    pinned = ["generator"]
-    for service in LocalStack(settings).status():
-        if service.pid:
-            _taskset(OTHERS_CORE, service.pid)
-            pinned.append(service.name)
-    return pinned
+    services = [service for service in LocalStack(settings).status() if service.pid]
+    for service in services:
+        _taskset(str(OTHERS_CORE), service.pid or 0)
+    try:
+        yield ["generator", *(service.name for service in services)]
+    finally:
+        every = ",".join(str(core) for core in range(os.cpu_count() or 1))
+        for service in services:
+            _taskset(every, service.pid or 0)
 
 
 async def wait_healthy(url: str, timeout_s: float = 60.0) -> None:

@@ -25,9 +25,10 @@ from gateway.middleware import request_context
 from gateway.privacy import export_customer
 from gateway.rate_limits import rate_limits
 from gateway.realtime import event_bus
+from gateway.response_cache import ResponseCache, response_cache_middleware
 from gateway.settings import CHANNEL_SYSTEMS, Settings
 from gateway.stale_store import RedisStaleStore
-from gateway.state import GRAPH, REDIS, SETTINGS, STALE_STORE, SYSTEMS
+from gateway.state import GRAPH, REDIS, RESPONSE_CACHE, SETTINGS, STALE_STORE, SYSTEMS
 from gateway.tracing import Tracing, build_tracing, default_provider
 from gateway.webhooks import receive_webhook
 from graph import GraphDatabase, migrate
@@ -51,7 +52,10 @@ def create_app(settings: Settings, tracer_provider: Any = None) -> web.Applicati
         tracer_provider = default_provider(settings.otel_exporter, settings.otel_service_name)
     tracing = build_tracing(tracer_provider) if tracer_provider is not None else None
     middlewares = [tracing.middleware] if tracing is not None else []
-    app = web.Application(middlewares=[*middlewares, request_context], client_max_size=1024 * 1024)
+    app = web.Application(
+        middlewares=[*middlewares, request_context, response_cache_middleware(RESPONSE_CACHE)],
+        client_max_size=1024 * 1024,
+    )
     app[SETTINGS] = settings
     if tracing is not None:
         app[TRACING] = tracing
@@ -61,6 +65,7 @@ def create_app(settings: Settings, tracer_provider: Any = None) -> web.Applicati
     app[METRICS] = metrics
     app.cleanup_ctx.append(_graph_database)
     app.cleanup_ctx.append(_redis_client)
+    app.cleanup_ctx.append(_response_cache)
     app.cleanup_ctx.append(event_bus)
     app.cleanup_ctx.append(_channel_systems)
     app.cleanup_ctx.append(authenticator)
@@ -131,6 +136,17 @@ async def _redis_client(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await client.aclose()
+
+
+async def _response_cache(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    # A hit is answered before authentication, scopes, consent, rate limits and the audit log:
+    # so the cache serves only anonymous callers, and only where anonymous access is allowed.
+    if settings.response_cache_enabled and settings.anonymous_allowed:
+        app[RESPONSE_CACHE] = ResponseCache(
+            app[REDIS], settings.response_cache_ttl_s, settings.expose_diagnostics
+        )
+    yield
 
 
 def channel_configs(settings: Settings) -> dict[str, ChannelConfig]:

@@ -147,6 +147,11 @@ class Settings(BaseSettings):
     # the parser and validation caches, and DataLoader batching and caching (every load is its
     # own Cypher statement). For `make bench` only; never in production.
     naive_baseline: bool = False
+    # Whole answers of one-customer queries cached in Redis under the customer's context version
+    # (gateway/response_cache.py): off by default; what does not name the customer (other
+    # customers' purchases behind recommendations) may be up to the TTL old.
+    response_cache_enabled: bool = False
+    response_cache_ttl_s: int = Field(default=30, ge=1)
 
     # --- Access (issue 6): partners, API keys, JWTs, rate limits ---
     # Callers without credentials get the all-scopes dev principal when allow_anonymous is on

@@ -32,8 +32,15 @@ CALL (req) {
   ORDER BY seenAt DESC, seed.sku LIMIT $seeds
   WITH c, collect({seed: seed, seenAt: seenAt, strength: strength}) AS seeds,
        max(seenAt) AS latest
+  // What the customer already bought or holds, collected from the customer's side once: as
+  // NOT EXISTS patterns per candidate the planner expanded from the (dense) popular products.
+  WITH c, seeds, latest,
+       COLLECT { MATCH (c)-[:DID]->(:Interaction {type: 'purchase'})-[:ABOUT]->(p:Product)
+                 RETURN DISTINCT p } +
+       COLLECT { MATCH (c)-[:HAS_CART]->(:Cart {status: 'active'})-[:CONTAINS]->(p:Product)
+                 RETURN p } AS owned
   UNWIND seeds AS s
-  WITH c, s.seed AS seed,
+  WITH c, owned, s.seed AS seed,
        s.strength / (1.0 + duration.inDays(s.seenAt, latest).days / 30.0) AS seedWeight
   CALL (c, seed) {
     MATCH (seed)<-[:ABOUT]-(:Interaction)<-[:DID]-(other:Customer)
@@ -43,10 +50,9 @@ CALL (req) {
     WHERE rec <> seed
     RETURN rec, count(*) AS together
   }
-  WITH c, rec, seed, seedWeight * together AS part ORDER BY part DESC, seed.sku
-  WITH c, rec, sum(part) AS score, head(collect(seed.name)) AS because
-  WHERE NOT EXISTS { (c)-[:DID]->(:Interaction {type: 'purchase'})-[:ABOUT]->(rec) }
-    AND NOT EXISTS { (c)-[:HAS_CART]->(:Cart {status: 'active'})-[:CONTAINS]->(rec) }
+  WITH owned, rec, seed, seedWeight * together AS part ORDER BY part DESC, seed.sku
+  WITH owned, rec, sum(part) AS score, head(collect(seed.name)) AS because
+  WHERE NOT rec IN owned
   WITH rec, score, because ORDER BY score DESC, rec.sku
   WITH collect({product: rec {.sku, .name, .category, .brand}, score: score,
                 because: because}) AS ranked

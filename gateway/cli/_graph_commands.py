@@ -38,7 +38,28 @@ def migrate_command() -> None:
     console.print("Applied: " + ", ".join(applied) if applied else "Graph schema up to date.")
 
 
-async def run_seed(settings: Settings, customers: int, seed: int, force: bool) -> bool:
+class _PlainProgress:
+    """Progress lines with a rate and an ETA every 5 %, for logs (the bar needs a terminal)."""
+
+    def __init__(self, total: int, started: float) -> None:
+        self.total, self.started, self.done, self.next_report = total, started, 0, total / 20
+
+    def advance(self, n: int) -> None:
+        self.done += n
+        if self.done < self.next_report and self.done < self.total:
+            return
+        self.next_report += self.total / 20
+        elapsed = time.monotonic() - self.started
+        rate = self.done / elapsed if elapsed > 0 else 0.0
+        eta = (self.total - self.done) / rate if rate else float("nan")
+        console.print(
+            f"seeded {self.done:,}/{self.total:,} customers, {rate:,.0f}/s, ETA {eta:,.0f} s"
+        )
+
+
+async def run_seed(
+    settings: Settings, customers: int, seed: int, force: bool, writers: int = 1
+) -> bool:
     """Seed unless customers exist (or ``force``); True when it loaded data."""
     db = _connect(settings)
     try:
@@ -60,7 +81,21 @@ async def run_seed(settings: Settings, customers: int, seed: int, force: bool) -
         )
         with Progress(*columns, console=console) as progress:
             task = progress.add_task("seed", total=customers)
-            await seed_graph(db, customers, seed, progress=lambda n: progress.advance(task, n))
+            plain = _PlainProgress(customers, started) if not console.is_terminal else None
+
+            def advance(n: int) -> None:
+                progress.advance(task, n)
+                if plain is not None:
+                    plain.advance(n)
+
+            await seed_graph(
+                db,
+                customers,
+                seed,
+                progress=advance,
+                writers=writers,
+                batch_size=500 if writers <= 1 else 1000,
+            )
         console.print(
             f"Seeded {customers:,} customers (seed {seed}) in {time.monotonic() - started:.1f} s."
         )
@@ -73,6 +108,13 @@ def seed_command(
     customers: int = typer.Option(2000, min=1, help="How many customers to generate."),
     seed: int = typer.Option(42, help="PRNG seed: same seed, same dataset."),
     force: bool = typer.Option(False, help="Load even if the graph already has customers."),
+    writers: int = typer.Option(
+        2, min=1, max=8, help="Generator processes and concurrent write transactions."
+    ),
 ) -> None:
-    """Load the deterministic demo dataset (skipped when customers already exist)."""
-    asyncio.run(run_seed(Settings(), customers, seed, force))
+    """Load the deterministic demo dataset (skipped when customers already exist).
+
+    Scale datasets: ``parcours seed --customers 1000000 --force`` (about 10 interactions per
+    customer, heavy-tailed), with progress and an ETA.
+    """
+    asyncio.run(run_seed(Settings(), customers, seed, force, writers))

@@ -12,6 +12,7 @@ from graph.seed.generator import (
     reference_data,
 )
 from graph.seed.loader import ProgressCallback, load_customer_batch, load_reference
+from graph.seed.parallel import load_in_parallel
 
 __all__ = [
     "ANCHOR",
@@ -30,11 +31,23 @@ async def seed_graph(
     db: GraphDatabase,
     customers: int,
     seed: int,
+    *,
     progress: ProgressCallback | None = None,
     batch_size: int = 500,
+    writers: int = 1,
 ) -> None:
-    """Generate and load ``customers`` customers (and the reference data) for ``seed``."""
+    """Generate and load ``customers`` customers (and the reference data) for ``seed``.
+
+    With ``writers > 1`` (the scale dataset, issue 7), batches are generated in that many
+    worker processes and written by that many concurrent transactions; the graph comes out the
+    same, since every customer's rows depend only on ``(seed, index)`` and every write merges.
+    """
     reference = reference_data(seed)
     await load_reference(db, reference)
-    for batch in customer_batches(seed, reference, customers, batch_size):
-        await load_customer_batch(db, batch, progress)
+    if writers <= 1:
+        for batch in customer_batches(seed, reference, customers, batch_size):
+            await load_customer_batch(db, batch, progress)
+        return
+    await load_in_parallel(
+        db, customers, seed, writers=writers, batch_size=batch_size, progress=progress
+    )

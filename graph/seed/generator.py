@@ -91,10 +91,10 @@ def customer_id(seed: int, index: int) -> str:
 
 
 def customer_batches(
-    seed: int, reference: ReferenceData, customers: int, batch_size: int = 500
+    seed: int, reference: ReferenceData, customers: int, batch_size: int = 500, first: int = 0
 ) -> Iterator[CustomerBatch]:
-    """Customers ``0..customers-1`` in batches of ``batch_size``."""
-    for start in range(0, customers, batch_size):
+    """Customers ``first..customers-1`` in batches of ``batch_size``."""
+    for start in range(first, customers, batch_size):
         batch = CustomerBatch()
         for index in range(start, min(start + batch_size, customers)):
             _add_customer(batch, seed, index, reference)

@@ -4,6 +4,7 @@ import pytest
 
 from graph import GraphDatabase
 from graph.seed import customer_batches, reference_data, seed_graph
+from graph.seed.parallel import generate_batch
 
 
 def _flatten(seed: int, customers: int) -> dict[str, list[dict[str, object]]]:
@@ -74,3 +75,32 @@ async def test_loading_a_seed_twice_gives_the_same_counts_and_ids(graph: GraphDa
             "interactions": len(expected["interactions"]),
             "links": len(expected["identities"]),
         }
+
+
+def test_a_worker_generates_exactly_its_slice_of_the_dataset():
+    whole = _flatten(seed=5, customers=30)
+    part = generate_batch(5, 10, 20)
+    assert part.customers == whole["customers"][10:20]
+    wanted = {row["id"] for row in part.customers}
+    assert part.interactions == [r for r in whole["interactions"] if r["customerId"] in wanted]
+
+
+@pytest.mark.timeout(300)
+async def test_parallel_writers_load_the_same_graph_as_one(graph: GraphDatabase):
+    # Seed 11 is the one the test above loads (60 customers); 90 adds 30 new ones, so this
+    # holds whatever the order the two tests run in.
+    expected = _flatten(seed=11, customers=90)
+    ids = [row["id"] for row in expected["customers"]]
+    await seed_graph(graph, customers=90, seed=11, batch_size=10, writers=3)
+    rows = await graph.read(
+        "MATCH (c:Customer) WHERE c.id IN $ids "
+        "RETURN count(c) AS customers, "
+        "COUNT { MATCH (c2:Customer)-[:DID]->() WHERE c2.id IN $ids } AS interactions, "
+        "COUNT { MATCH (c3:Customer)-[:IDENTIFIED_BY]->() WHERE c3.id IN $ids } AS links",
+        {"ids": ids},
+    )
+    assert rows[0] == {
+        "customers": 90,
+        "interactions": len(expected["interactions"]),
+        "links": len(expected["identities"]),
+    }

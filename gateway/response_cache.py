@@ -1,0 +1,188 @@
+"""A Redis cache of whole GraphQL answers for one-customer queries, keyed by context version.
+
+Only a POST of a *query* whose single root field is ``customer(id: ...)`` is considered (the
+mobile home screen, say). Its answer is stored as the bytes of ``data`` under
+``parcours:resp:{customer}:v{version}:{digest}``, where ``version`` is the customer's context
+version (``gateway.context_cache.version_key``, bumped by the event bus in the transaction that
+publishes any event naming the customer, before the mutation answers) read *before* the query
+runs, and ``digest`` hashes query, operation name and variables. So a read after a write never
+sees the old answer, and an answer computed while a write raced lands under the old version and
+is never read. Answers with errors, or that consulted a channel system (``extensions.sources``
+not empty: live prices, stock, orders), are never stored. What changes without naming the
+customer (other customers' purchases behind recommendations, catalog names) can be up to
+``response_cache_ttl_s`` old. Redis trouble never fails a request: it runs uncached.
+
+A hit is served before authentication, so the cache only serves requests without credentials, and
+only exists where anonymous access is allowed (``create_app`` does not install it otherwise):
+partners are never served from it.
+
+This module never parses more than the operation's root, and never caches mutations.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Mapping
+
+import orjson
+import structlog
+from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
+from graphql import FieldNode, GraphQLError, OperationDefinitionNode, OperationType, parse
+from graphql.language import StringValueNode, VariableNode
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from gateway.context_cache import version_key
+
+log = structlog.get_logger("parcours.response_cache")
+HIT_HEADER = "X-Parcours-Response-Cache"
+# One round trip: the customer's version, then the entry under it.
+_LOOKUP = """
+local version = redis.call('GET', KEYS[1]) or '0'
+return {version, redis.call('GET', ARGV[1] .. version .. ARGV[2])}
+"""
+_ACCEPTED = {"", "*/*", "application/json"}
+
+
+@functools.lru_cache(maxsize=256)
+def customer_argument(query: str, operation_name: str | None) -> tuple[str, bool] | None:
+    """``(name, True)`` for ``customer(id: $name)``, ``(value, False)`` for a literal id, or
+    ``None`` when the operation is anything but a query of that one root field.
+
+    Example:
+        >>> customer_argument('query Q($c: ID!) { customer(id: $c) { id } }', None)
+        ('c', True)
+        >>> customer_argument('{ a: customer(id: "x") { id } b: product(sku: "s") { sku } }', None)
+    """
+    try:
+        document = parse(query, no_location=True)
+    except GraphQLError:
+        return None
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name is not None:
+        operations = [o for o in operations if o.name and o.name.value == operation_name]
+    root = _single_customer_root(operations)
+    value = root.arguments[0].value if root is not None and root.arguments else None
+    if isinstance(value, VariableNode):
+        return (value.name.value, True)
+    if isinstance(value, StringValueNode):
+        return (value.value, False)
+    return None
+
+
+def _single_customer_root(operations: list[OperationDefinitionNode]) -> FieldNode | None:
+    if len(operations) != 1 or operations[0].operation != OperationType.QUERY:
+        return None
+    roots = operations[0].selection_set.selections
+    if len(roots) != 1 or not isinstance(roots[0], FieldNode):
+        return None
+    root = roots[0]
+    if root.name.value != "customer" or root.directives or len(root.arguments or ()) != 1:
+        return None
+    return root
+
+
+def _customer(payload: Mapping[str, object]) -> str | None:
+    query, name = payload.get("query"), payload.get("operationName")
+    variables = payload.get("variables") or {}
+    if not isinstance(query, str) or not isinstance(variables, dict):
+        return None
+    if name is not None and not isinstance(name, str):
+        return None
+    found = customer_argument(query, name)
+    if found is None:
+        return None
+    value = variables.get(found[0]) if found[1] else found[0]
+    return value if isinstance(value, str) and 0 < len(value) <= 200 else None
+
+
+def _has_credentials(request: web.Request) -> bool:
+    # A partner's answer depends on its scopes and consents, and its reads are audited: never
+    # cached. Only anonymous callers (where they are allowed: dev, the bench) share answers.
+    return "X-API-Key" in request.headers or "Authorization" in request.headers
+
+
+def _digest(payload: Mapping[str, object]) -> str:
+    material = orjson.dumps(
+        [payload.get("query"), payload.get("operationName"), payload.get("variables") or {}],
+        option=orjson.OPT_SORT_KEYS,
+    )
+    return hashlib.sha256(material).hexdigest()[:32]
+
+
+class ResponseCache:
+    """The middleware and its Redis: ``app.middlewares`` holds ``cache.middleware``."""
+
+    def __init__(self, redis: Redis, ttl_s: int, diagnostics: bool) -> None:
+        self._redis = redis
+        self._ttl_s = ttl_s
+        self._diagnostics = diagnostics
+        self._lookup = redis.register_script(_LOOKUP)
+
+    def _hit(self, data: bytes) -> web.Response:
+        extensions = (
+            b',"extensions":{"sources":[],"cypherRoundTrips":0}' if self._diagnostics else b""
+        )
+        body = b'{"data":' + data + extensions + b"}"
+        return web.Response(body=body, content_type="application/json", headers={HIT_HEADER: "hit"})
+
+    async def handle(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if (
+            _has_credentials(request)
+            or request.method != "POST"
+            or request.content_type != "application/json"
+            or request.headers.get("Accept", "").strip() not in _ACCEPTED
+        ):
+            return await handler(request)
+        try:
+            payload = orjson.loads(await request.read())
+        except orjson.JSONDecodeError:
+            return await handler(request)
+        customer = _customer(payload) if isinstance(payload, dict) else None
+        if customer is None:
+            return await handler(request)
+        prefix = f"parcours:resp:{customer}:v"
+        suffix = f":{_digest(payload)}"
+        try:
+            version, cached = await self._lookup(
+                keys=[version_key(customer)], args=[prefix, suffix]
+            )
+        except RedisError as exc:
+            log.warning("response cache unavailable", error=str(exc))
+            return await handler(request)
+        if cached is not None:
+            return self._hit(cached)
+        response = await handler(request)
+        await self._fill(response, prefix + version.decode() + suffix)
+        response.headers[HIT_HEADER] = "miss"
+        return response
+
+    async def _fill(self, response: web.StreamResponse, key: str) -> None:
+        if not isinstance(response, web.Response) or response.status != 200:
+            return
+        if not isinstance(response.body, bytes):
+            return
+        answer = orjson.loads(response.body)
+        if answer.get("errors") or answer.get("data") is None:
+            return
+        if (answer.get("extensions") or {}).get("sources"):
+            return  # a channel system answered: live data has its own freshness
+        try:
+            await self._redis.set(key, orjson.dumps(answer["data"]), ex=self._ttl_s)
+        except RedisError as exc:
+            log.warning("response cache not filled", error=str(exc))
+
+
+def response_cache_middleware(app_key: web.AppKey[ResponseCache]) -> Middleware:
+    """The aiohttp middleware; a no-op until ``cleanup_ctx`` put a cache at ``app_key``."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        cache = request.app.get(app_key)
+        if cache is None or request.path != "/graphql":
+            return await handler(request)
+        return await cache.handle(request, handler)
+
+    return middleware

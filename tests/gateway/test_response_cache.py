@@ -1,0 +1,136 @@
+"""The response cache (``response_cache_enabled``): whole answers of one-customer queries in
+Redis, unreachable as soon as a write names the customer, never for anything else."""
+
+import uuid
+from typing import Any
+
+import pytest
+
+from gateway.response_cache import HIT_HEADER, customer_argument
+from graph import GraphDatabase
+from tests.conftest import Gateway, Services, running_gateway
+
+HOME = """
+query Home($id: ID!) {
+  customer(id: $id) { id displayName cart { version lines { quantity product { sku } } } }
+}
+"""
+ADD = """
+mutation($c: ID!, $key: String!) {
+  addCartItem(customerId: $c, sku: "FX-P1", quantity: 1, channel: WEB, idempotencyKey: $key) {
+    version
+  }
+}
+"""
+
+
+async def post(gateway: Gateway, query: str, variables: dict[str, Any]) -> tuple[str | None, Any]:
+    async with gateway.session.post(
+        f"{gateway.url}/graphql", json={"query": query, "variables": variables}
+    ) as response:
+        assert response.status == 200
+        return response.headers.get(HIT_HEADER), await response.json()
+
+
+@pytest.fixture
+async def cached(services: Services, graph: GraphDatabase):
+    async with running_gateway(services.settings(response_cache_enabled=True)) as gateway:
+        yield gateway
+
+
+@pytest.fixture
+async def customer(graph: GraphDatabase) -> str:
+    cid = f"cus_resp_{uuid.uuid4().hex[:12]}"
+    await graph.write(
+        "CREATE (:Customer {id: $id, displayName: 'Response Cache', createdAt: datetime()})",
+        {"id": cid},
+    )
+    return cid
+
+
+async def test_a_repeated_query_is_answered_from_redis_without_cypher(cached: Gateway, customer):
+    first_state, first = await post(cached, HOME, {"id": customer})
+    second_state, second = await post(cached, HOME, {"id": customer})
+    assert first_state == "miss"
+    assert first["extensions"]["cypherRoundTrips"] >= 1
+    assert second_state == "hit"
+    assert second["data"] == first["data"]
+    assert second["extensions"]["cypherRoundTrips"] == 0
+
+
+async def test_a_write_naming_the_customer_makes_the_old_answer_unreachable(
+    cached: Gateway, customer
+):
+    await post(cached, HOME, {"id": customer})
+    _, before = await post(cached, HOME, {"id": customer})
+    assert before["data"]["customer"]["cart"] is None
+    _, added = await post(cached, ADD, {"c": customer, "key": uuid.uuid4().hex})
+    assert added["data"]["addCartItem"]["version"] == 1
+    state, after = await post(cached, HOME, {"id": customer})
+    assert state == "miss"
+    assert after["data"]["customer"]["cart"]["version"] == 1
+    assert after["data"]["customer"]["cart"]["lines"] == [
+        {"quantity": 1, "product": {"sku": "FX-P1"}}
+    ]
+
+
+async def test_other_operations_go_through_untouched(cached: Gateway, customer):
+    two = "query($id: ID!, $o: ID!) { a: customer(id: $id) { id } b: customer(id: $o) { id } }"
+    for query, variables in [
+        (two, {"id": customer, "o": customer}),
+        (ADD, {"c": customer, "key": uuid.uuid4().hex}),
+        ('{ customerByIdentity(kind: EMAIL, value: "nobody@example.com") { id } }', {}),
+    ]:
+        for _ in range(2):
+            state, body = await post(cached, query, variables)
+            assert state is None
+            assert "data" in body
+
+
+async def test_the_cache_is_off_unless_switched_on(gateway: Gateway, customer):
+    states = [(await post(gateway, HOME, {"id": customer}))[0] for _ in range(2)]
+    assert states == [None, None]
+
+
+def test_only_a_query_of_one_customer_root_field_is_cacheable():
+    assert customer_argument("query($c: ID!) { customer(id: $c) { id } }", None) == ("c", True)
+    assert customer_argument('{ customer(id: "cus_1") { id } }', None) == ("cus_1", False)
+    assert customer_argument("mutation($c: ID!) { customer(id: $c) { id } }", None) is None
+    assert customer_argument('{ customer(id: "a") { id } catalog { id } }', None) is None
+    assert customer_argument('{ customer(id: "a") @include(if: true) { id } }', None) is None
+    assert customer_argument("{ customer(id: ", None) is None
+    named = 'query A { customer(id: "x") { id } } query B { products { id } }'
+    assert customer_argument(named, "A") == ("x", False)
+    assert customer_argument(named, "B") is None
+    assert customer_argument(named, None) is None
+
+
+async def test_a_caller_with_credentials_is_never_answered_from_the_cache(
+    cached: Gateway, customer
+):
+    await post(cached, HOME, {"id": customer})
+    state, _ = await post(cached, HOME, {"id": customer})
+    assert state == "hit"
+    for header in ({"X-API-Key": "pk_forged"}, {"Authorization": "Bearer not.a.jwt"}):
+        async with cached.session.post(
+            f"{cached.url}/graphql",
+            json={"query": HOME, "variables": {"id": customer}},
+            headers=header,
+        ) as response:
+            assert response.status == 401
+            assert HIT_HEADER not in response.headers
+
+
+async def test_where_anonymous_access_is_off_the_cache_is_not_installed(
+    services: Services, cached: Gateway, customer
+):
+    await post(cached, HOME, {"id": customer})  # the entry exists in the shared Redis
+    settings = services.settings(response_cache_enabled=True, allow_anonymous=False)
+    async with (
+        running_gateway(settings) as gateway,
+        gateway.session.post(
+            f"{gateway.url}/graphql", json={"query": HOME, "variables": {"id": customer}}
+        ) as response,
+    ):
+        assert response.status == 401
+        assert HIT_HEADER not in response.headers
