@@ -3,142 +3,48 @@
 Three read statements answer the figures (sales and carts, journeys, forced contacts), one more
 the incidents; each is a module-level constant with ``$parameters``. Aggregates that need the
 order of a journey's steps (paths, switches, time to convert) are finished in Python from one row
-per journey. This module returns frozen dataclasses, never writes, and never imports the gateway,
-the resolvers, Strawberry or aiohttp.
+per journey. This module returns the frozen dataclasses of ``graph.analytics_records`` (re-exported
+here), never writes, and never imports the gateway, the resolvers, Strawberry or aiohttp.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, LiteralString
 
+from graph.analytics_records import (
+    ASSISTED_CONTACT_TYPES,
+    FAILED_OUTCOMES,
+    SELF_SERVICE_CHANNELS,
+    AnalyticsPolicy,
+    Exposure,
+    ForcedContact,
+    ForcedContactsPage,
+    JourneyRow,
+    SalesFigures,
+    SkuQuantity,
+    Touch,
+)
 from graph.database import GraphDatabase
 
-# Contacts where a person helps; self-service channels where a failure can push a customer there.
-ASSISTED_CONTACT_TYPES = ("call", "chat")
-SELF_SERVICE_CHANNELS = ("web", "app")
-FAILED_OUTCOMES = ("error", "abandoned")
-
-
-@dataclass(frozen=True)
-class AnalyticsPolicy:
-    """The knobs of the analytics: forced-contact window, systems' channels and owning teams.
-
-    ``system_channels``: the channels whose recent activity depends on a system (its customers are
-    affected when it degrades); ``cart_systems``: systems every cart line depends on (prices,
-    availability, checkout); ``teams``: who owns each system.
-
-    Example:
-        >>> AnalyticsPolicy().teams["oms"]
-        'order-management'
-    """
-
-    forced_window_s: int = 30 * 60
-    system_channels: Mapping[str, tuple[str, ...]] = field(
-        default_factory=lambda: {
-            "webshop": ("web",),
-            "stores": ("store",),
-            "oms": (),
-            "contact": ("call_centre", "chat"),
-            "mobile": ("app",),
-        }
-    )
-    cart_systems: tuple[str, ...] = ("webshop", "oms")
-    teams: Mapping[str, str] = field(
-        default_factory=lambda: {
-            "webshop": "e-commerce",
-            "stores": "retail-stores",
-            "oms": "order-management",
-            "contact": "customer-service",
-            "mobile": "mobile-app",
-        }
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class SkuQuantity:
-    sku: str
-    quantity: int
-
-
-@dataclass(frozen=True, slots=True)
-class SalesFigures:
-    """Purchases in the window (revenue from their ``amount``) and carts active in it."""
-
-    revenue: float
-    transactions: int
-    purchases: int
-    active_carts: int
-    cart_lines: tuple[SkuQuantity, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class JourneyRow:
-    """One journey started in the window: its steps' channels in order and when it converted."""
-
-    id: str
-    status: str
-    started_at: datetime
-    channels: tuple[str, ...]
-    converted_at: datetime | None
-
-    @property
-    def path(self) -> tuple[str, ...]:
-        """The channels in order, a channel repeated in a row counted once (web, web, store →
-        web, store)."""
-        path: list[str] = []
-        for channel in self.channels:
-            if not path or path[-1] != channel:
-                path.append(channel)
-        return tuple(path)
-
-    @property
-    def converted(self) -> bool:
-        return self.status == "completed"
-
-
-@dataclass(frozen=True, slots=True)
-class Touch:
-    id: str
-    at: datetime
-    type: str
-    channel: str
-    query: str | None = None
-    result_count: int | None = None
-    outcome: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ForcedContact:
-    """An assisted contact and the failed self-service attempt just before it."""
-
-    customer_id: str
-    contact: Touch
-    attempt: Touch
-
-    @property
-    def delay_s(self) -> float:
-        return (self.contact.at - self.attempt.at).total_seconds()
-
-
-@dataclass(frozen=True, slots=True)
-class ForcedContactsPage:
-    total: int
-    by_channel: Mapping[str, int]
-    items: tuple[ForcedContact, ...]
-    has_next_page: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Exposure:
-    """What depends on one system in the window: customers and their active carts' lines."""
-
-    system: str
-    customers: int
-    cart_lines: tuple[SkuQuantity, ...]
-
+__all__ = [
+    "ASSISTED_CONTACT_TYPES",
+    "FAILED_OUTCOMES",
+    "SELF_SERVICE_CHANNELS",
+    "AnalyticsPolicy",
+    "Exposure",
+    "ForcedContact",
+    "ForcedContactsPage",
+    "JourneyRow",
+    "SalesFigures",
+    "SkuQuantity",
+    "Touch",
+    "exposure",
+    "forced_contacts",
+    "journeys_started",
+    "sales_figures",
+]
 
 SALES: LiteralString = """
 CALL () {
