@@ -19,9 +19,11 @@ import orjson
 from aiohttp import web
 from redis.asyncio import Redis
 
+from gateway.auth import AUTHENTICATOR, Credentials, Unauthenticated
 from gateway.context_cache import version_key
 from gateway.stale_store import KEY_PREFIX as STALE_PREFIX
 from gateway.state import GRAPH, REQUEST_ID, SETTINGS, SYSTEMS
+from graph import audit
 from resolvers.privacy.dossier import export_document
 
 _SCAN_COUNT = 500
@@ -83,20 +85,35 @@ class RedisCachePurge:
         return int(await self._redis.xdel(self._stream_key, *naming)) if naming else 0
 
 
+def _error(request: web.Request, status: int, code: str, message: str) -> web.Response:
+    error = {"message": message, "extensions": {"code": code, "requestId": request.get(REQUEST_ID)}}
+    return web.json_response({"errors": [error]}, status=status, dumps=_dumps)
+
+
 async def export_customer(request: web.Request) -> web.Response:
-    """``GET /admin/customers/{id}/export``: the customer's export document, as a download."""
-    # access: requires the admin scope
+    """``GET /admin/customers/{id}/export``: the customer's export document, as a download.
+
+    The same credentials as ``/graphql``; the ``admin`` scope is required (401 without valid
+    credentials, 403 without the scope) and a partner's export is written to the audit log.
+    """
+    try:
+        principal = await request.app[AUTHENTICATOR].authenticate(
+            Credentials.from_headers(request.headers)
+        )
+    except Unauthenticated as exc:
+        return _error(request, 401, "UNAUTHENTICATED", str(exc))
+    if not principal.has("admin"):
+        return _error(request, 403, "FORBIDDEN", "the export needs the `admin` scope")
     customer_id = request.match_info["id"]
+    if principal.partner_id is not None:
+        record = audit.AuditRecord(principal.partner_id, "admin", customer_id, ("exportDownload",))
+        await audit.write_entries(request.app[GRAPH], [record])
     settings = request.app[SETTINGS]
     document = await export_document(
         request.app[GRAPH], request.app[SYSTEMS], customer_id, settings.request_deadline_s
     )
     if document is None:
-        error = {
-            "message": "no customer with this id",
-            "extensions": {"code": "NOT_FOUND", "requestId": request.get(REQUEST_ID)},
-        }
-        return web.json_response({"errors": [error]}, status=404, dumps=_dumps)
+        return _error(request, 404, "NOT_FOUND", "no customer with this id")
     filename = f"customer-{_SAFE_NAME.sub('_', customer_id)[:80]}.json"
     return web.Response(
         body=orjson.dumps(document, option=orjson.OPT_INDENT_2),

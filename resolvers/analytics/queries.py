@@ -17,6 +17,7 @@ import strawberry
 from strawberry.relay import PageInfo
 
 from graph import analytics
+from resolvers.access.permissions import Admin
 from resolvers.analytics import figures
 from resolvers.analytics.explain import explain, failure_reason
 from resolvers.analytics.types import (
@@ -225,12 +226,15 @@ def check_window(start: datetime, end: datetime) -> None:
 
 @strawberry.type
 class AnalyticsQueries:
-    # access: requires the admin scope
-    @strawberry.field(description="Journey analytics over [from, to) (UTC instants).")
+    @strawberry.field(
+        description="Journey analytics over [from, to) (UTC instants). Needs the `admin` scope "
+        "(null with FORBIDDEN otherwise).",
+        permission_classes=[Admin],
+    )
     def analytics(
         self,
         window_from: Annotated[datetime, strawberry.argument(name="from")],
         window_to: Annotated[datetime, strawberry.argument(name="to")],
-    ) -> JourneyAnalytics:
+    ) -> JourneyAnalytics | None:
         check_window(window_from, window_to)
         return JourneyAnalytics(window_from=window_from, window_to=window_to, _memo={})

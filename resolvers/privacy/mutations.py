@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from resolvers.access.permissions import Admin
 from resolvers.context import Context
 from resolvers.privacy.erasure import erase
 from resolvers.privacy.types import ErasureOutcome
@@ -15,12 +16,12 @@ class PrivacyMutations:
     @strawberry.mutation(
         description="Erase a customer: graph, caches, and an erasure request to every channel "
         "system; leaves an audit record without personal data. Erasing again returns the same "
-        "record (replayed: true)."
+        "record (replayed: true). Needs the `admin` scope (null with FORBIDDEN otherwise).",
+        permission_classes=[Admin],
     )
     async def erase_customer(
         self, info: strawberry.Info[Context, None], id: strawberry.ID
-    ) -> ErasureOutcome:
-        # access: requires the admin scope
+    ) -> ErasureOutcome | None:
         key = check_key(str(id), "id")
         context = info.context
         erasure = await erase(

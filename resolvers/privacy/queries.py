@@ -7,6 +7,7 @@ from typing import Any, cast
 import strawberry
 from strawberry.scalars import JSON
 
+from resolvers.access.permissions import Admin
 from resolvers.context import Context
 from resolvers.errors import NotFound
 from resolvers.privacy.dossier import export_document
@@ -17,12 +18,12 @@ from resolvers.validation import check_key
 class PrivacyQueries:
     @strawberry.field(
         description="Everything held on a customer, in the graph and in each channel system, as "
-        "one JSON document (GDPR access); null with NOT_FOUND when unknown."
+        "one JSON document (GDPR access); null with NOT_FOUND when unknown.",
+        permission_classes=[Admin],
     )
     async def export_customer(
         self, info: strawberry.Info[Context, None], id: strawberry.ID
     ) -> JSON | None:
-        # access: requires the admin scope
         key = check_key(str(id), "id")
         context = info.context
         document: dict[str, Any] | None = await export_document(
