@@ -14,7 +14,9 @@ from tests.hostile._http import CanaryWrite, new_customer
 
 @pytest.fixture(scope="session")
 async def production_gateway(services: Services, graph: GraphDatabase) -> AsyncIterator[Gateway]:
-    async with running_gateway(services.settings(env="production")) as running:
+    async with running_gateway(
+        services.settings(env="production", allow_anonymous=True)
+    ) as running:
         yield running
 
 
