@@ -151,7 +151,9 @@ async def run_open(
     while tasks:
         await asyncio.gather(*list(tasks))
     measured = [sample for sample in samples[first_measured:] if sample is not None]
-    window = (max(finished) - (start + offsets[first_measured])) if finished else 0.0
+    # The measured window lasts its scheduled length, longer if the last answer came later.
+    opened = start + offsets[first_measured]
+    window = max([opened + len(measured) / rate, *finished]) - opened
     return summarize(rate, measured, window)
 
 
