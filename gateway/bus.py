@@ -71,6 +71,7 @@ class RedisEventBus:
     """
 
     def __init__(self, redis: Redis, reader: Redis, config: BusConfig) -> None:
+        self._closing = False
         self._redis = redis
         self._reader = reader
         self.config = config
@@ -127,6 +128,9 @@ class RedisEventBus:
         self._task = asyncio.get_running_loop().create_task(self._follow())
 
     async def close(self) -> None:
+        # redis-py may turn the cancellation of a blocking XREAD into a ConnectionError, which
+        # _follow would retry forever: the flag ends its loop whatever the cancel became.
+        self._closing = True
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -140,7 +144,7 @@ class RedisEventBus:
 
     async def _follow(self) -> None:
         healthy = True
-        while True:
+        while not self._closing:
             try:
                 if self._position is None or not healthy:
                     await self._anchor()
@@ -151,6 +155,8 @@ class RedisEventBus:
                 self.reader_ready.set()
                 await self._read_batch()
             except (RedisError, OSError) as exc:
+                if self._closing:
+                    return
                 if healthy:
                     log.warning("event bus lost Redis", error=str(exc))
                 healthy = False
