@@ -280,6 +280,7 @@ async def forced_contacts(
     end: datetime,
     policy: AnalyticsPolicy,
     first: int,
+    *,
     after: tuple[datetime, str] | None = None,
 ) -> ForcedContactsPage:
     """Assisted contacts in ``[start, end)`` that followed a failed self-service attempt within
