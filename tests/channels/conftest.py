@@ -23,6 +23,7 @@ class Reply:
     status: int = 200
     body: Any = field(default_factory=lambda: {"ok": True})
     delay_s: float = 0.0
+    held: bool = False  # never answer: wait until the client gives up (or the test releases it)
     drop: bool = False
     text: str | None = None  # answer this text instead of ``body`` as JSON
 
@@ -47,6 +48,8 @@ class ScriptedSystem:
     hits: list[Hit] = field(default_factory=list)
     scripts: dict[str, list[Reply]] = field(default_factory=dict)
     defaults: dict[str, Reply] = field(default_factory=dict)
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+    in_flight: int = 0
 
     def will(self, path: str, *replies: Reply) -> None:
         """Answer the next requests to ``path`` with ``replies``, in order."""
@@ -65,8 +68,14 @@ class ScriptedSystem:
         )
         script = self.scripts.get(request.path)
         reply = script.pop(0) if script else self.defaults.get(request.path, OK)
-        if reply.delay_s:
-            await asyncio.sleep(reply.delay_s)
+        self.in_flight += 1
+        try:
+            if reply.delay_s:
+                await asyncio.sleep(reply.delay_s)
+            if reply.held:
+                await self.released.wait()
+        finally:
+            self.in_flight -= 1
         if reply.drop:
             assert request.transport is not None
             request.transport.abort()
@@ -105,6 +114,16 @@ class MemoryStaleStore:
     async def save(self, channel: str, key: str, entry: StaleEntry) -> None:
         self.entries[(channel, key)] = entry
 
+
+async def wait_until(condition: Callable[[], bool], within: float = 30) -> None:
+    """Poll ``condition`` until it holds; fail after ``within`` seconds (generous: CI is loaded)."""
+    deadline = asyncio.get_running_loop().time() + within
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition never held"
+        await asyncio.sleep(0.01)
+
+
+HELD = Reply(held=True)
 
 OpenClient = Callable[..., Awaitable[ChannelClient]]
 

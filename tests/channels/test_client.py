@@ -14,7 +14,7 @@ from channels import (
     Deadline,
 )
 from gateway.services import free_port
-from tests.channels.conftest import UNAVAILABLE, Reply
+from tests.channels.conftest import HELD, UNAVAILABLE, Reply
 
 
 async def test_a_get_returns_the_decoded_json_with_channel_freshness_and_latency(
@@ -44,15 +44,14 @@ async def test_a_post_sends_its_body_as_json(system, open_client) -> None:
 
 
 async def test_a_slow_system_is_cut_at_the_per_call_timeout(system, open_client) -> None:
-    system.will("/slow", Reply(delay_s=2))
+    system.will("/slow", HELD)  # never answers: only the per-call timeout can end the call
     client = await open_client(call_timeout_s=0.3, retries=0)
 
     started = time.perf_counter()
     with pytest.raises(ChannelTimeout) as caught:
-        await client.get_json("/slow", deadline=Deadline.after(5))
-    elapsed = time.perf_counter() - started
+        await client.get_json("/slow", deadline=Deadline.after(30))
 
-    assert 0.29 <= elapsed < 1.5
+    assert time.perf_counter() - started >= 0.29, "it waited the per-call timeout"
     assert caught.value.code == "CHANNEL_TIMEOUT"
     assert caught.value.channel == "webshop"
     assert not caught.value.cut_by_deadline
@@ -61,15 +60,14 @@ async def test_a_slow_system_is_cut_at_the_per_call_timeout(system, open_client)
 async def test_a_slow_system_is_cut_at_the_request_deadline_when_that_comes_first(
     system, open_client
 ) -> None:
-    system.will("/slow", Reply(delay_s=2))
-    client = await open_client(call_timeout_s=5)
+    system.will("/slow", HELD)  # never answers: only the deadline can end the call
+    client = await open_client(call_timeout_s=30)
 
     started = time.perf_counter()
     with pytest.raises(ChannelTimeout) as caught:
         await client.get_json("/slow", deadline=Deadline.after(0.3))
-    elapsed = time.perf_counter() - started
 
-    assert 0.29 <= elapsed < 1.5
+    assert time.perf_counter() - started >= 0.29, "it used the whole deadline"
     assert caught.value.cut_by_deadline
     assert system.hits_on("/slow") == 1, "no time was left for a retry"
 

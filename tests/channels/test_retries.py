@@ -1,11 +1,9 @@
 """Retries: only for idempotent calls, only for failures that may pass, never past the deadline."""
 
-import time
-
 import pytest
 
 from channels import ChannelRejected, ChannelTimeout, ChannelUnavailable, Deadline
-from tests.channels.conftest import OK, UNAVAILABLE, Reply
+from tests.channels.conftest import HELD, OK, UNAVAILABLE, Reply
 
 
 async def test_a_get_is_retried_on_503_until_it_succeeds(system, open_client) -> None:
@@ -29,10 +27,10 @@ async def test_a_get_gives_up_after_its_retries_with_the_last_error(system, open
 
 
 async def test_a_get_is_retried_after_a_timeout(system, open_client) -> None:
-    system.will("/carts/c-1", Reply(delay_s=1), OK)
+    system.will("/carts/c-1", HELD, OK)
     client = await open_client(call_timeout_s=0.2, retries=1)
 
-    answer = await client.get_json("/carts/c-1", deadline=Deadline.after(2))
+    answer = await client.get_json("/carts/c-1", deadline=Deadline.after(30))
 
     assert answer.data == {"ok": True}
     assert system.hits_on("/carts/c-1") == 2
@@ -75,12 +73,11 @@ async def test_a_4xx_is_never_retried(system, open_client) -> None:
 
 
 async def test_no_retry_starts_when_the_deadline_leaves_no_room_for_it(system, open_client) -> None:
-    system.will("/carts/c-1", Reply(delay_s=1), OK)
+    system.will("/carts/c-1", HELD, OK)
     client = await open_client(call_timeout_s=0.25, retries=2, retry_wait_max_s=0.1)
 
-    started = time.perf_counter()
     with pytest.raises(ChannelTimeout):
         await client.get_json("/carts/c-1", deadline=Deadline.after(0.3))
 
-    assert time.perf_counter() - started < 1.0
+    # A retry would have been answered at once (OK is next): the single hit proves none started.
     assert system.hits_on("/carts/c-1") == 1

@@ -22,6 +22,7 @@ from tests.conftest import Gateway, Services, running_gateway
 
 SEED, CUSTOMERS = 11, 60
 SYSTEMS = ("webshop", "stores", "oms", "contact", "mobile")
+CALL_TIMEOUT_S, DEADLINE_S, BREAKER_TTL_S = 2.0, 4.0, 2.0  # the ``fed`` gateway's budgets
 
 
 @dataclass(frozen=True)
@@ -89,10 +90,12 @@ async def fed(
     settings = services.settings(
         migrate_on_start=False,
         port=free_port(),
-        channel_call_timeout_s=0.5,
-        request_deadline_s=0.8,
+        # Budgets far above what a healthy local system needs even on a loaded 2-core CI machine:
+        # tests prove degradation with systems slower than these (or silent), never by racing them.
+        channel_call_timeout_s=CALL_TIMEOUT_S,
+        request_deadline_s=DEADLINE_S,
         channel_breaker_threshold=3,
-        channel_breaker_ttl_s=0.5,
+        channel_breaker_ttl_s=BREAKER_TTL_S,
         channel_retries=0,
         **{f"{system}_url": url for system, url in systems.urls.items()},
     )

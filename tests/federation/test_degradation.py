@@ -1,13 +1,24 @@
 """A slow or dead system costs its own fields, never the whole answer, and never the deadline.
 
-The gateway under test has a 0.5 s per-call timeout and a 0.8 s request deadline.
+The gateway under test has a 2 s per-call timeout and a 4 s channel deadline (tests/federation/
+conftest.py): generous for healthy local systems on a loaded machine. Slow systems here are far
+slower than that, so each test proves what was cut by what it answers, never by how fast.
 """
 
 import asyncio
-import time
 
 from tests.conftest import Gateway
-from tests.federation.conftest import Systems, a_customer, seeded_customers
+from tests.federation.conftest import (
+    BREAKER_TTL_S,
+    CALL_TIMEOUT_S,
+    DEADLINE_S,
+    Systems,
+    a_customer,
+    seeded_customers,
+)
+
+# Far past the gateway's budgets: an answer that includes this system's fields was waited for.
+VERY_SLOW_MS = 60_000
 
 CONTEXT = """
 query($id: ID!) {
@@ -49,21 +60,18 @@ def _errors_by_channel(body: dict) -> dict[str, set[str]]:
     return found
 
 
-async def _timed(fed: Gateway, customer: dict) -> tuple[dict, float]:
-    """The answer and its wall time, measured on a warm gateway (connections, plans)."""
-    started = time.perf_counter()
-    body = await fed.query(CONTEXT, {"id": customer["id"]})
-    return body, time.perf_counter() - started
+async def _context(fed: Gateway, customer: dict) -> dict:
+    """The customer's context; the test client gives up after 30 s, far less than VERY_SLOW_MS."""
+    return await fed.query(CONTEXT, {"id": customer["id"]})
 
 
 async def test_a_slow_system_degrades_only_its_fields_within_the_deadline(
     fed: Gateway, systems: Systems
 ):
     customer = _everywhere()
-    await _timed(fed, _someone_else(customer))  # warm plans and connections, not stale answers
-    await systems.faults("webshop", latencyMs=2000)
-    body, elapsed = await _timed(fed, customer)
-    assert elapsed < 0.8 + 0.5  # the deadline plus a margin, not the 2 s of the slow system
+    await _context(fed, _someone_else(customer))  # warm plans and connections, not stale answers
+    await systems.faults("webshop", latencyMs=VERY_SLOW_MS)
+    body = await _context(fed, customer)  # it answers: the slow system was not waited for
     data = body["data"]["customer"]
     assert all(line["unitPrice"] is None for line in data["cart"]["lines"])
     assert all(line["availability"] is not None for line in data["cart"]["lines"])
@@ -81,10 +89,9 @@ async def test_a_blackholed_system_degrades_only_its_fields_within_the_deadline(
     fed: Gateway, systems: Systems
 ):
     customer = _everywhere()
-    await _timed(fed, _someone_else(customer))  # warm plans and connections, not stale answers
+    await _context(fed, _someone_else(customer))  # warm plans and connections, not stale answers
     await systems.faults("oms", blackhole=True)
-    body, elapsed = await _timed(fed, customer)
-    assert elapsed < 0.8 + 0.5
+    body = await _context(fed, customer)  # it answers: the silent system was not waited for
     data = body["data"]["customer"]
     assert data["orders"] is None
     assert all(line["availability"] is None for line in data["cart"]["lines"])
@@ -109,22 +116,29 @@ async def test_a_failing_system_opens_its_breaker_then_recovers_through_half_ope
     assert body["errors"][0]["extensions"]["code"] == "CHANNEL_UNAVAILABLE"
     assert body["errors"][0]["extensions"]["circuitOpen"] is True
     await systems.post("contact", "/admin/reset", {})
-    await asyncio.sleep(0.6)  # the breaker's open period
+    await asyncio.sleep(BREAKER_TTL_S + 0.1)  # the breaker's open period
     body = await fed.query(query, {"id": customer["id"]})
     assert "errors" not in body, body
     assert body["data"]["customer"]["tickets"] is not None
 
 
-async def test_five_systems_at_50_ms_cost_about_50_ms_not_250(fed: Gateway, systems: Systems):
+async def test_five_systems_are_called_at_once_not_one_after_another(
+    fed: Gateway, systems: Systems
+):
+    # Each system takes half the per-call timeout: called one after another, the five calls would
+    # need more than the whole deadline and the last ones would be cut. Called at once (cart
+    # lines then their prices and stock: two rounds), all of them answer with seconds to spare.
+    # How fast it is belongs to the benchmark (bench/), not here.
+    latency_ms = CALL_TIMEOUT_S * 1000 / 2
+    assert 5 * latency_ms > DEADLINE_S * 1000 >= 2 * latency_ms + 1000
     customer = _everywhere()
-    await _timed(fed, customer)  # warm connections and the graph
+    await _context(fed, customer)  # warm connections and the graph
     for system in ("webshop", "stores", "oms", "contact", "mobile"):
-        await systems.faults(system, latencyMs=50)
-    body, elapsed = await _timed(fed, customer)
+        await systems.faults(system, latencyMs=latency_ms)
+    body = await _context(fed, customer)
     assert "errors" not in body, body
     consulted = {s["channel"] for s in body["extensions"]["sources"]}
     assert consulted == {"webshop", "stores", "oms", "contact", "mobile"}
-    assert elapsed < 0.150  # sanity bound; the real figures are the benchmark's
 
 
 async def test_a_value_fetched_while_healthy_is_served_stale_once_the_system_fails(

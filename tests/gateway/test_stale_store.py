@@ -56,14 +56,13 @@ async def test_a_corrupt_value_is_a_miss(redis) -> None:
 async def test_an_unreachable_redis_is_a_miss_and_a_save_that_does_nothing() -> None:
     client = Redis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=0.2)
     store = RedisStaleStore(client, timeout_s=0.3)
-    started = time.perf_counter()
     try:
+        # Neither raises: a refused connection is answered at once, so there is no time to bound
+        # here (the silent Redis below is the case the store's timeout is for).
         await store.save("webshop", "cart:k-1", StaleEntry({}, datetime.now(UTC)))
         assert await store.load("webshop", "cart:k-1") is None
     finally:
         await client.aclose()
-
-    assert time.perf_counter() - started < 1.5
 
 
 async def test_a_redis_that_never_answers_costs_at_most_the_store_timeout() -> None:
@@ -84,4 +83,6 @@ async def test_a_redis_that_never_answers_costs_at_most_the_store_timeout() -> N
         silent.close()
         await silent.wait_closed()
 
-    assert 0.35 <= time.perf_counter() - started < 1.5
+    # Without the store's timeout both calls would hang for ever on the silent server; with it
+    # they cost 2 x 0.2 s. The upper bound is 25 times that, for a loaded CI machine.
+    assert 0.35 <= time.perf_counter() - started < 10

@@ -16,7 +16,8 @@ MAX_SUBSCRIPTIONS = 2
 async def instance(services: Services, graph) -> AsyncIterator[Instance]:
     settings = services.settings(
         migrate_on_start=False,
-        ws_connection_init_timeout_s=0.3,
+        # Ample for a client that sends connection_init at once, even on a loaded machine.
+        ws_connection_init_timeout_s=3,
         ws_max_subscriptions=MAX_SUBSCRIPTIONS,
     )
     async with serving(settings) as running:

@@ -56,7 +56,7 @@ async def announced(process: asyncio.subprocess.Process, count: int) -> list[lis
 async def stop(process: asyncio.subprocess.Process, signum: int) -> int:
     try:
         process.send_signal(signum)
-        return await asyncio.wait_for(process.wait(), 15)
+        return await asyncio.wait_for(process.wait(), 30)
     finally:
         if process.returncode is None:
             process.kill()
@@ -69,7 +69,7 @@ async def test_all_serves_the_five_systems_on_consecutive_ports_until_sigterm() 
     try:
         lines = await announced(process, len(SYSTEMS))
         assert lines == [[name, f"http://127.0.0.1:{base + n}"] for n, name in enumerate(SYSTEMS)]
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
             for name, url in lines:
                 async with session.get(f"{url}/healthz") as response:
                     assert (await response.json())["system"] == name
