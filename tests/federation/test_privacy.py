@@ -384,5 +384,5 @@ async def test_erasure_with_a_system_down_still_erases_and_names_it(
 
 async def test_erasing_an_unknown_customer_is_not_found(fed: Gateway) -> None:
     body = await fed.query(ERASE, {"id": "cus_never_was_here"})
-    assert body["data"] is None
+    assert body["data"] == {"eraseCustomer": None}
     assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
