@@ -1,5 +1,6 @@
-"""The store console at ``/console``: a static page (plain ES modules, no build step) for store
-assistants and contact-centre agents.
+"""The store console at ``/console`` and its journey analytics at ``/console/analytics``: static
+pages (plain ES modules, no build step) for store assistants, contact-centre agents and their
+managers.
 
 The gateway only serves its files; the page itself talks to the public ``/graphql`` API (HTTP and
 ``graphql-transport-ws``) like any other front end. This module must never grow private endpoints
@@ -33,15 +34,21 @@ async def console_page(request: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC_DIR / "index.html")
 
 
+async def analytics_page(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC_DIR / "analytics.html")
+
+
 def add_console(app: web.Application) -> None:
-    """Serve the console page at ``/console`` and its assets under ``/console/static/``.
+    """Serve the console at ``/console``, journey analytics at ``/console/analytics`` and their
+    assets under ``/console/static/``.
 
     Example:
         >>> app = web.Application()
         >>> add_console(app)
         >>> sorted(r.canonical for r in app.router.resources())
-        ['/console', '/console/static']
+        ['/console', '/console/analytics', '/console/static']
     """
     app.on_response_prepare.append(_console_headers)
     app.router.add_get("/console", console_page)
+    app.router.add_get("/console/analytics", analytics_page)
     app.router.add_static("/console/static", STATIC_DIR, follow_symlinks=False)

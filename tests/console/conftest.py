@@ -114,6 +114,11 @@ async def shopper(seeded: GraphDatabase, fed: Gateway) -> AsyncIterator[Shopper]
         (f"ev-console-{u}-web", "view", "web", skus[2], None, 60),
         (f"ev-console-{u}-call", "call", "call_centre", None, None, 120),
     ]
+    # Older web views: one more than a timeline page (15) holds with the events above.
+    events += [
+        (f"ev-console-{u}-old-{n:02d}", "view", "web", skus[2], None, -60 * (n + 1))
+        for n in range(12)
+    ]
     for event_id, kind, channel, sku, store_id, minutes in events:
         batch.interactions.append(
             {

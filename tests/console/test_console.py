@@ -7,6 +7,7 @@ from typing import Any
 
 from playwright.async_api import Page, WebSocketRoute, expect
 
+from graph import GraphDatabase
 from tests.conftest import Gateway
 from tests.console.conftest import Shopper, add_item, screenshot
 from tests.federation.conftest import Systems
@@ -128,3 +129,45 @@ async def test_a_failing_channel_system_shows_a_degraded_badge_and_the_rest_of_t
     await expect(line(page, shopper.skus[0])).to_contain_text("price unavailable")
     await expect(page.locator("#journey")).to_contain_text("buy a sofa")
     await screenshot(page, "degraded-webshop")
+
+
+async def test_older_interactions_load_a_page_at_a_time(page: Page, fed: Gateway, shopper: Shopper):
+    await open_console(page, fed, shopper)
+    await find(page, "LOYALTY_CARD", shopper.card)
+    items = page.locator("#timeline li")
+    await expect(items).to_have_count(15)
+    await expect(items.first).to_contain_text("call")
+    await page.get_by_role("button", name="Load more").click()
+    await expect(items).to_have_count(16)
+    await expect(items.last).to_have_attribute("data-channel", "WEB")  # the oldest view
+    await expect(page.get_by_role("button", name="Load more")).to_be_hidden()
+
+
+async def test_the_customer_view_shows_consents_as_recorded(
+    page: Page, fed: Gateway, seeded: GraphDatabase, shopper: Shopper
+):
+    decide = """mutation($c: ID!, $p: ConsentPurpose!, $g: Boolean!) {
+      setConsent(customerId: $c, purpose: $p, granted: $g, channel: STORE) { granted } }"""
+    try:
+        for purpose, granted in (("MARKETING", False), ("PERSONALISATION", True)):
+            body = await fed.query(decide, {"c": shopper.id, "p": purpose, "g": granted})
+            assert "errors" not in body, body
+        await open_console(page, fed, shopper)
+        await find(page, "LOYALTY_CARD", shopper.card)
+        await expect(page.locator("#consents li")).to_have_count(2)
+        await expect(page.locator("#consents li[data-purpose=MARKETING]")).to_contain_text(
+            "marketing refused"
+        )
+        await expect(page.locator("#consents li[data-purpose=PERSONALISATION]")).to_contain_text(
+            "personalisation granted"
+        )
+        await page.get_by_role("link", name="Journey analytics →").click()
+        await expect(page.locator("[data-figure=revenue]")).to_be_visible()
+        await page.go_back()
+        await expect(page.locator("#consents li")).to_have_count(2)
+        await screenshot(page, "consents")
+    finally:
+        await seeded.write(
+            "MATCH (k:Consent) WHERE k.id STARTS WITH $prefix DETACH DELETE k",
+            {"prefix": f"{shopper.id}:"},
+        )

@@ -52,3 +52,20 @@ async def test_files_outside_the_console_folder_are_not_served(gateway: Gateway)
     for path in ("/console/static/../__init__.py", "/console/static/%2e%2e/__init__.py"):
         async with gateway.session.get(f"{gateway.url}{path}") as answer:
             assert answer.status in (403, 404), path
+
+
+async def test_the_analytics_page_is_served_with_the_same_policy_and_a_vendored_chart_library(
+    gateway: Gateway,
+):
+    async with gateway.session.get(f"{gateway.url}/console/analytics") as page:
+        assert page.status == 200
+        assert page.content_type == "text/html"
+        html = await page.text()
+        assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    assert '<script type="module" src="/console/static/js/analytics.js">' in html
+    assert '<script src="/console/static/vendor/chartjs/chart.umd.js">' in html
+    for asset in ("vendor/chartjs/chart.umd.js", "vendor/chartjs/LICENSE.md", "js/analytics.js"):
+        async with gateway.session.get(f"{gateway.url}/console/static/{asset}") as answer:
+            assert answer.status == 200, asset
+    async with gateway.session.get(f"{gateway.url}/console/static/js/analytics.js") as script:
+        assert re.findall(r"""fetch\(["']([^"']+)""", await script.text()) == []

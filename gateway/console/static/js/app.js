@@ -4,7 +4,7 @@ import { ApiError, errorWith, gql, idempotencyKey } from "./api.js";
 import { liveClient, subscribe } from "./live.js";
 import * as Q from "./queries.js";
 import {
-  SYSTEMS, cartView, empty, fill, h, handOffView, identitiesView, journeyView,
+  SYSTEMS, cartView, consentsView, empty, fill, h, handOffView, identitiesView, journeyView,
   listOrEmpty, loading, money, sourceBadge, timelineItems, when, words, worstSources,
 } from "./render.js";
 
@@ -115,6 +115,7 @@ async function loadContext() {
   showCart(customer.cart, true);
   showJourney(customer.activeJourney);
   fill("identities", identitiesView(customer));
+  fill("consents", consentsView(customer.consents));
   fill("recommendations", customer.recommendations.length
     ? h("ul", { class: "plain" }, customer.recommendations.map((r) => h("li", {},
       h("div", {}, h("strong", {}, r.product.name), h("span", { class: "muted" }, ` ${r.product.sku}`),

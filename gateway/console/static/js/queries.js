@@ -37,6 +37,7 @@ query ConsoleContext($id: ID!, $store: ID = "", $hasStore: Boolean!, $channels: 
   customer(id: $id) {
     id displayName createdAt
     identities { kind value source since }
+    consents { purpose granted at source }
     devices { id kind os registration { platform pushEnabled } }
     cart { ...ConsoleCart }
     activeJourney {
@@ -109,3 +110,33 @@ query ConsoleCartNow($id: ID!, $store: ID = "", $hasStore: Boolean!) {
   customer(id: $id) { cart { ...ConsoleCart } }
 }
 ${CART}`;
+
+const FORCED = `
+fragment ConsoleForced on ForcedContactConnection {
+  totalCount
+  byChannel { channel count }
+  edges { node { customerId delaySeconds reason explanation contact { id channel } } }
+  pageInfo { hasNextPage endCursor }
+}`;
+
+export const ANALYTICS = `
+query ConsoleAnalytics($from: DateTime!, $to: DateTime!) {
+  analytics(from: $from, to: $to) {
+    from to
+    revenue { amount currency }
+    transactions
+    activeCarts { count value { amount currency } }
+    conversionByPath { path label started converted rate }
+    channelSwitches { journeys mean distribution { switches journeys } }
+    timeToConvert { converted medianSeconds p90Seconds }
+    forcedContacts(first: 20) { ...ConsoleForced }
+    incidents { system team breakerState recentFailures customersAffected cartValue { amount currency } }
+  }
+}
+${FORCED}`;
+
+export const FORCED_CONTACTS = `
+query ConsoleForcedContacts($from: DateTime!, $to: DateTime!, $after: String) {
+  analytics(from: $from, to: $to) { forcedContacts(first: 20, after: $after) { ...ConsoleForced } }
+}
+${FORCED}`;

@@ -166,3 +166,15 @@ export function listOrEmpty(connection, text, item) {
   if (!connection.edges.length) return [empty(text)];
   return [h("ul", { class: "plain" }, connection.edges.map(({ node }) => item(node)))];
 }
+
+/** The customer's consent decisions; null when the gateway could not say (an error explains). */
+export function consentsView(consents) {
+  if (consents === null || consents === undefined) return empty("Consents unavailable.");
+  if (!consents.length) return empty("No consent decision recorded.");
+  return h("ul", { class: "plain" }, consents.map((c) =>
+    h("li", { dataset: { purpose: c.purpose } },
+      h("span", { class: "kind" }, words(c.purpose)), " ",
+      h("span", { class: c.granted ? "consent-granted" : "consent-refused" },
+        c.granted ? "granted" : "refused"),
+      h("span", { class: "muted" }, ` via ${words(c.source)}, ${when(c.at)}`))));
+}

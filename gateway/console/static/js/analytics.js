@@ -1,0 +1,177 @@
+// Journey analytics: key figures, conversion by channel path, channel switches, forced contacts
+// and incidents over a window, all from the public `analytics(from, to)` GraphQL query.
+// Charts are drawn by the vendored Chart.js (a classic script that defines `window.Chart`).
+import { ApiError, gql } from "./api.js";
+import { ANALYTICS, FORCED_CONTACTS } from "./queries.js";
+import { channelLabel, empty, fill, h, money } from "./render.js";
+
+const $ = (id) => document.getElementById(id);
+const DAY_MS = 24 * 3600 * 1000;
+const state = { from: null, to: null, forcedAfter: null, charts: [] };
+
+function notice(text) {
+  $("notice").textContent = text;
+  $("notice").className = "notice error";
+  $("notice").hidden = !text;
+}
+
+/** The window asked for in the URL, or the last 30 days (to tomorrow, midnight UTC). */
+function initialWindow() {
+  const params = new URLSearchParams(location.search);
+  const tomorrow = new Date(Date.now() + DAY_MS);
+  const to = params.get("to") ?? `${tomorrow.toISOString().slice(0, 10)}T00:00:00Z`;
+  const from = params.get("from")
+    ?? `${new Date(Date.parse(to) - 30 * DAY_MS).toISOString().slice(0, 10)}T00:00:00Z`;
+  return { from, to };
+}
+
+export function duration(seconds) {
+  if (seconds === null || seconds === undefined) return "—";
+  if (seconds < 3600) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 2 * DAY_MS / 1000) return `${(seconds / 3600).toFixed(1)} h`;
+  return `${(seconds / 86400).toFixed(1)} days`;
+}
+
+const percent = (rate) => `${Math.round(rate * 100)} %`;
+const pathLabel = (path) => path.map(channelLabel).join(" → ");
+
+function figure(key, label, value, detail) {
+  return h("div", { class: "figure", dataset: { figure: key } },
+    h("span", { class: "figure-value" }, value),
+    h("span", { class: "figure-label" }, label),
+    detail ? h("span", { class: "figure-detail muted" }, detail) : null);
+}
+
+function showFigures(a) {
+  const started = a.conversionByPath.reduce((n, p) => n + p.started, 0);
+  const converted = a.conversionByPath.reduce((n, p) => n + p.converted, 0);
+  fill("figures",
+    figure("revenue", "Revenue", money(a.revenue)),
+    figure("transactions", "Transactions", a.transactions),
+    figure("active-carts", "Active carts", a.activeCarts.count,
+      a.activeCarts.value ? `worth ${money(a.activeCarts.value)}` : "value unavailable"),
+    figure("conversion", "Journeys converted", started ? percent(converted / started) : "—",
+      `${converted} of ${started} started`),
+    figure("time-to-convert", "Median time to convert", duration(a.timeToConvert.medianSeconds),
+      `p90 ${duration(a.timeToConvert.p90Seconds)}`),
+    figure("forced-contacts", "Forced contacts", a.forcedContacts.totalCount,
+      a.forcedContacts.byChannel.map((c) => `${channelLabel(c.channel)} ${c.count}`).join(" · ")));
+}
+
+function barChart(canvasId, labels, values, label, options = {}) {
+  const chart = new window.Chart($(canvasId), {
+    type: "bar",
+    data: { labels, datasets: [{ label, data: values, backgroundColor: "#2f5bea" }] },
+    options: {
+      responsive: true, maintainAspectRatio: false, animation: false,
+      plugins: { legend: { display: false } },
+      ...options,
+    },
+  });
+  state.charts.push(chart);
+}
+
+function showCharts(a) {
+  for (const chart of state.charts) chart.destroy();
+  state.charts = [];
+  const paths = a.conversionByPath;
+  barChart("chart-conversion", paths.map((p) => pathLabel(p.path)),
+    paths.map((p) => Math.round(p.rate * 1000) / 10), "Conversion rate (%)",
+    { indexAxis: "y", scales: { x: { min: 0, max: 100, title: { display: true, text: "%" } } } });
+  fill("conversion-table", paths.length
+    ? h("table", { class: "data" },
+      h("thead", {}, h("tr", {}, h("th", {}, "Path"), h("th", {}, "Started"),
+        h("th", {}, "Converted"), h("th", {}, "Rate"))),
+      h("tbody", {}, paths.map((p) => h("tr", { dataset: { path: p.label } },
+        h("td", {}, pathLabel(p.path)), h("td", {}, p.started), h("td", {}, p.converted),
+        h("td", {}, percent(p.rate))))))
+    : empty("No journey started in this window."));
+  const dist = a.channelSwitches.distribution;
+  barChart("chart-switches", dist.map((d) => String(d.switches)), dist.map((d) => d.journeys),
+    "Journeys", { scales: {
+      x: { title: { display: true, text: "channel switches" } },
+      y: { beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: "journeys" } },
+    } });
+  fill("switches-summary", h("p", { class: "muted" },
+    `${a.channelSwitches.journeys} journeys, ${(a.channelSwitches.mean ?? 0).toFixed(1)} switches on average`));
+}
+
+function showIncidents(incidents) {
+  if (!incidents.length) {
+    return fill("incidents", h("p", { class: "all-ok" }, "All channel systems healthy."));
+  }
+  fill("incidents", h("table", { class: "data" },
+    h("thead", {}, h("tr", {}, ["System", "State", "Owning team", "Recent failures",
+      "Customers affected", "Cart value affected"].map((t) => h("th", {}, t)))),
+    h("tbody", {}, incidents.map((i) => h("tr", { dataset: { system: i.system } },
+      h("td", {}, i.system),
+      h("td", {}, h("span", { class: "badge source-failed" }, `degraded · breaker ${i.breakerState}`)),
+      h("td", {}, i.team), h("td", {}, i.recentFailures), h("td", {}, i.customersAffected),
+      h("td", {}, i.cartValue ? money(i.cartValue) : "unknown"))))));
+}
+
+function forcedItems(edges) {
+  return edges.map(({ node: f }) => h("li", { dataset: { contact: f.contact.id } },
+    h("span", { class: "badge source-stale" }, f.reason), " ",
+    h("span", { class: "explanation" }, f.explanation),
+    h("span", { class: "muted" }, ` · customer ${f.customerId}`)));
+}
+
+function showForced(connection, append) {
+  const list = append ? $("forced").querySelector("ol") : h("ol", { class: "forced" });
+  list.append(...forcedItems(connection.edges));
+  if (!append) {
+    fill("forced", connection.edges.length ? list : empty("No forced contact in this window."));
+  }
+  $("forced-count").textContent = `(${connection.totalCount})`;
+  state.forcedAfter = connection.pageInfo.endCursor;
+  $("forced-more").hidden = !connection.pageInfo.hasNextPage;
+}
+
+async function load() {
+  notice("");
+  $("window-label").textContent =
+    `From ${state.from} until ${state.to} (not included), UTC.`;
+  try {
+    const { data, errors } = await gql(ANALYTICS, { from: state.from, to: state.to });
+    const a = data?.analytics;
+    if (!a) throw new ApiError(errors[0]?.message ?? "Analytics unavailable.", errors[0]?.extensions?.code);
+    showFigures(a);
+    showCharts(a);
+    showIncidents(a.incidents);
+    showForced(a.forcedContacts, false);
+  } catch (error) {
+    notice(error.message);
+  }
+}
+
+async function moreForced() {
+  try {
+    const { data, errors } = await gql(FORCED_CONTACTS,
+      { from: state.from, to: state.to, after: state.forcedAfter });
+    if (!data?.analytics) throw new ApiError(errors[0]?.message ?? "Forced contacts unavailable.");
+    showForced(data.analytics.forcedContacts, true);
+  } catch (error) {
+    notice(error.message);
+  }
+}
+
+function start() {
+  Object.assign(state, initialWindow());
+  $("from").value = state.from.slice(0, 10);
+  $("to").value = state.to.slice(0, 10);
+  $("window").addEventListener("submit", (event) => {
+    event.preventDefault();
+    state.from = `${$("from").value}T00:00:00Z`;
+    state.to = `${$("to").value}T00:00:00Z`;
+    const url = new URL(location.href);
+    url.searchParams.set("from", state.from);
+    url.searchParams.set("to", state.to);
+    history.replaceState(null, "", url);
+    load();
+  });
+  $("forced-more").addEventListener("click", moreForced);
+  load();
+}
+
+start();
