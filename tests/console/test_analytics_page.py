@@ -162,3 +162,11 @@ async def test_the_window_picker_defaults_to_the_last_30_days_and_links_to_the_3
     assert end - start == timedelta(days=30)
     await page.get_by_role("link", name="Customer 360 →").click()
     await expect(page.locator("#empty-state")).to_be_visible()
+
+
+async def test_a_window_the_gateway_refuses_is_explained_and_nothing_is_drawn(
+    page: Page, fed: Gateway
+):
+    await page.goto(f"{fed.url}/console/analytics?from={TO}&to={FROM}")
+    await expect(page.locator("#notice")).to_have_text("`from` must be before `to`")
+    await expect(page.locator("[data-figure]")).to_have_count(0)
