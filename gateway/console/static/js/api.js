@@ -1,6 +1,8 @@
 // The console's only door to the gateway: the public GraphQL API over HTTP POST (application/json).
 // It never calls a private endpoint and never builds a query from user input (variables only).
 
+import { askForKey, credentialHeaders } from "./credentials.js";
+
 export class ApiError extends Error {
   constructor(message, code) {
     super(message);
@@ -12,14 +14,18 @@ export class ApiError extends Error {
 const TIMEOUT_MS = 20000;
 
 /** POST one operation; resolves to {data, errors, sources} or rejects with ApiError. */
-export async function gql(query, variables = {}) {
+export async function gql(query, variables = {}, retried = false) {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
   let response;
   try {
     response = await fetch("/graphql", {
       method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      headers: {
+        "Content-Type": "application/json",
+        Accept: "application/json",
+        ...credentialHeaders(),
+      },
       body: JSON.stringify({ query, variables }),
       signal: controller.signal,
     });
@@ -30,6 +36,12 @@ export async function gql(query, variables = {}) {
     throw new ApiError("The gateway cannot be reached. Check the connection and retry.", "NETWORK");
   } finally {
     clearTimeout(timer);
+  }
+  if (response.status === 401 && !retried) {
+    const refusal = await response.json().catch(() => ({}));
+    const message = refusal.errors?.[0]?.message ?? "The gateway refused the request.";
+    if (askForKey(message)) return gql(query, variables, true);
+    throw new ApiError(message, "UNAUTHENTICATED");
   }
   let body;
   try {

@@ -2,6 +2,7 @@
 // vendored graphql-ws client: it handles connection_init, pings, reconnects with backoff and
 // re-subscribes, so the console keeps no protocol code of its own.
 import { createClient } from "../vendor/graphql-ws/client.js";
+import { apiKey } from "./credentials.js";
 
 let client = null;
 
@@ -12,6 +13,8 @@ export function liveClient(onStatus) {
   client = createClient({
     url: `${scheme}//${location.host}/graphql`,
     lazy: true,
+    // Read at each (re)connection, so a key entered after a 401 is used from then on.
+    connectionParams: () => (apiKey() ? { apiKey: apiKey() } : {}),
     keepAlive: 15000,
     retryAttempts: Infinity,
     shouldRetry: () => true,

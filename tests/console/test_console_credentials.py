@@ -1,0 +1,54 @@
+"""The console against a gateway that refuses anonymous callers (as in production): the assistant
+is asked for a partner key once, and both the HTTP reads and the live subscription use it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from playwright.async_api import Dialog, Page, expect
+
+from graph import GraphDatabase
+from graph.partners import create_partner
+from tests.conftest import Gateway, Services, running_gateway
+from tests.console.conftest import Shopper, add_item
+from tests.federation.conftest import Systems
+
+READ_SCOPES = ("customer:read", "pii:read", "cart:read", "history:read", "recommendations:read")
+
+
+@pytest.fixture
+async def locked(
+    services: Services, seeded: GraphDatabase, systems: Systems, clean_stale_answers: None
+) -> AsyncIterator[Gateway]:
+    settings = services.settings(
+        migrate_on_start=False,
+        allow_anonymous=False,
+        **{f"{system}_url": url for system, url in systems.urls.items()},
+    )
+    async with running_gateway(settings) as gateway:
+        yield gateway
+
+
+async def test_the_assistant_enters_a_key_once_and_the_page_reads_and_follows_with_it(
+    page: Page, locked: Gateway, fed: Gateway, seeded: GraphDatabase, shopper: Shopper
+) -> None:
+    _, key = await create_partner(seeded, "console-test", READ_SCOPES, (), None)
+    asked: list[str] = []
+
+    async def answer(dialog: Dialog) -> None:
+        asked.append(dialog.message)
+        await dialog.accept(key)
+
+    page.on("dialog", answer)
+    await page.goto(f"{locked.url}/console?store={shopper.store}")
+    await page.select_option("#search-kind", "LOYALTY_CARD")
+    await page.fill("#search-text", shopper.card)
+    await page.click("#search button[type=submit]")
+
+    await expect(page.locator("#customer-name")).to_have_text(shopper.name)
+    await expect(page.locator("#live-status")).to_have_text("live")
+    await add_item(fed, shopper.id, shopper.skus[1], "APP")
+    await expect(page.locator("#cart-version")).to_have_text("v2")
+    assert len(asked) == 1
+    assert "API key" in asked[0]
