@@ -19,22 +19,10 @@ from pathlib import Path
 
 import aiohttp
 
-from bench.load import run_load
+from bench.openloop import get_ok, graphql_ok, new_session, run_open
+from bench.scenarios import FAN_OUT_QUERY, query_bodies
 from gateway.settings import CHANNEL_SYSTEMS, Settings
 from graph import GraphDatabase
-
-QUERY = """
-query FanOut($id: ID!) {
-  customer(id: $id) {
-    displayName
-    cart { version total { amount } lines { unitPrice { amount } availability { online } } }
-    orders(first: 3) { edges { node { id status } } }
-    tickets(first: 3) { edges { node { id } } }
-    devices { id registration { platform } }
-    history(first: 5) { edges { node { id } } }
-  }
-}
-"""
 
 _EVERYWHERE = """
 MATCH (c:Customer)-[:HAS_CART]->(:Cart {status: 'active'})
@@ -45,7 +33,7 @@ RETURN c.id AS id ORDER BY c.id LIMIT 200
 """
 
 
-async def _customers(settings: Settings) -> list[str]:
+async def customers(settings: Settings) -> list[str]:
     db = GraphDatabase.connect(
         settings.bolt_uri, settings.neo4j_credentials(), settings.neo4j_database
     )
@@ -55,7 +43,7 @@ async def _customers(settings: Settings) -> list[str]:
         await db.close()
 
 
-async def _set_latency(settings: Settings, latency_ms: float | None) -> None:
+async def set_latency(settings: Settings, latency_ms: float | None) -> None:
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
         for system in CHANNEL_SYSTEMS:
             url = settings.channel_url(system)
@@ -67,20 +55,17 @@ async def _set_latency(settings: Settings, latency_ms: float | None) -> None:
 
 async def main(latency_ms: float, rate: float, duration: float, base: str) -> dict[str, object]:
     settings = Settings()
-    ids = await _customers(settings)
-    await _set_latency(settings, latency_ms)
+    ids = await customers(settings)
+    await set_latency(settings, latency_ms)
+    context_query = graphql_ok(f"{base}/graphql", query_bodies(FAN_OUT_QUERY, ids))
+    channel = get_ok(f"{settings.channel_url('oms')}/oms/availability?skus=SKU-00001")
     try:
-        body = lambda i: {"query": QUERY, "variables": {"id": ids[i % len(ids)]}}  # noqa: E731
-        await run_load(f"{base}/graphql", 10, 2, body)  # warm-up (stale answers, plans)
-        direct = await run_load(
-            f"{settings.channel_url('oms')}/oms/availability?skus=SKU-00001",
-            rate,
-            duration,
-            lambda _: None,
-        )
-        gateway = await run_load(f"{base}/graphql", rate, duration, body)
+        async with new_session() as session:
+            direct = await run_open(session, channel, rate, duration)
+            # The warm-up (stale answers, query plans) is excluded from the gateway's figures.
+            gateway = await run_open(session, context_query, rate, duration, warmup_s=2.0)
     finally:
-        await _set_latency(settings, None)
+        await set_latency(settings, None)
     report = {
         "scenario": f"fan-out to five systems at +{latency_ms:.0f} ms",
         "slowestChannelDirect": direct.as_dict(),

@@ -26,7 +26,7 @@ from typing import Any
 
 import aiohttp
 
-from bench.load import percentile
+from bench.openloop import percentile
 from gateway.settings import Settings
 from graph import GraphDatabase
 

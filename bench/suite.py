@@ -121,10 +121,10 @@ async def context_scenario(name: str, ids: list[str], config: RunConfig) -> dict
 
 async def fan_out_scenario(config: RunConfig, latency_ms: float = 20.0) -> dict[str, Any]:
     settings = Settings()
-    ids = await fan_out._customers(settings)
+    ids = await fan_out.customers(settings)
     base = f"http://127.0.0.1:{GATEWAY_PORT}"
     direct_url = f"{settings.channel_url('oms')}/oms/availability?skus=SKU-00001"
-    await fan_out._set_latency(settings, latency_ms)
+    await fan_out.set_latency(settings, latency_ms)
     points, direct_points = [], []
     try:
         async with gateway_process(GATEWAY_PORT, {}), new_session() as session:
@@ -133,7 +133,7 @@ async def fan_out_scenario(config: RunConfig, latency_ms: float = 20.0) -> dict[
                 direct_points.append(await repeated(session, get_ok(direct_url), rate, config))
                 points.append(await repeated(session, gateway, rate, config))
     finally:
-        await fan_out._set_latency(settings, None)
+        await fan_out.set_latency(settings, None)
     overheads = [
         {
             "offered_rps": g["offered_rps"],

@@ -11,13 +11,20 @@ decide what a refusal means to a caller: the repositories raise their own errors
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, LiteralString
+from typing import Any, LiteralString, TypeVar
 
 import neo4j
 import orjson
+from neo4j.exceptions import ConstraintError
+
+from graph.database import GraphDatabase
+
+T = TypeVar("T")
+# Races on one key: the loser's next attempt replays the winner's stored answer.
+_ATTEMPTS = 3
 
 KEY_TTL = timedelta(hours=24)
 
@@ -82,3 +89,19 @@ async def store_answer(
         "expiresAt": now + KEY_TTL,
     }
     await (await tx.run(_STORE_KEY, params)).consume()
+
+
+async def commit_once(
+    db: GraphDatabase,
+    work: Callable[[neo4j.AsyncManagedTransaction], Awaitable[T]],
+    busy: Exception,
+) -> T:
+    """Run ``work`` (which checks and stores its key) in a write transaction. When a request
+    with the same key committed first (``ConstraintError`` on the key), run it again: it then
+    replays that request's answer or refusal. ``busy`` is raised if the races never settle."""
+    for _ in range(_ATTEMPTS):
+        try:
+            return await db.transaction(work)
+        except ConstraintError:
+            continue
+    raise busy

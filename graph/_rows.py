@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, LiteralString
 
 from neo4j.time import DateTime as Neo4jDateTime
 
@@ -51,6 +51,16 @@ def _identity(row: Row) -> Identity:
         source=row["source"],
         confidence=float(row["confidence"]),
     )
+
+
+# The map a cart row is read from, for a cart bound to `k`; :func:`cart` decodes it.
+CART_MAP: LiteralString = """k {.id, .version, .status, .updatedAt,
+  lines: COLLECT {
+    MATCH (k)-[l:CONTAINS]->(p:Product)
+    RETURN {sku: p.sku, name: p.name, category: p.category, brand: p.brand,
+            qty: l.qty, addedAt: l.addedAt, addedVia: l.addedVia} AS line
+    ORDER BY l.addedAt, p.sku
+  }}"""
 
 
 def cart(row: Row) -> Cart:

@@ -15,6 +15,7 @@ from typing import LiteralString
 
 from graph import _rows
 from graph.database import GraphDatabase
+from graph.models import HistoryCursor
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,12 +36,6 @@ class AuditEntry:
     action: str
     customer_id: str | None
     fields: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class AuditCursor:
-    at: datetime
-    id: str
 
 
 _WRITE: LiteralString = """
@@ -75,7 +70,7 @@ async def write_entries(db: GraphDatabase, records: Sequence[AuditRecord]) -> No
 
 
 async def entries_page(
-    db: GraphDatabase, first: int, after: AuditCursor | None
+    db: GraphDatabase, first: int, after: HistoryCursor | None
 ) -> tuple[list[AuditEntry], bool]:
     """Up to ``first`` entries, newest first, after ``after``; and whether more follow."""
     rows = await db.read(

@@ -12,17 +12,15 @@ from graph import _rows
 from graph.database import GraphDatabase
 from graph.models import Cart
 
-_LATEST_CART: LiteralString = """
+_LATEST_CART: LiteralString = (
+    """
 MATCH (c:Customer {id: $customerId})-[:HAS_CART]->(k:Cart)
 WITH k ORDER BY CASE k.status WHEN 'active' THEN 0 ELSE 1 END, k.updatedAt DESC LIMIT 1
-RETURN k {.id, .version, .status, .updatedAt,
-  lines: COLLECT {
-    MATCH (k)-[l:CONTAINS]->(p:Product)
-    RETURN {sku: p.sku, name: p.name, category: p.category, brand: p.brand,
-            qty: l.qty, addedAt: l.addedAt, addedVia: l.addedVia} AS line
-    ORDER BY l.addedAt, p.sku
-  }} AS cart
+RETURN """
+    + _rows.CART_MAP
+    + """ AS cart
 """
+)
 
 
 async def latest_cart(db: GraphDatabase, customer_id: str) -> Cart | None:

@@ -11,16 +11,14 @@ used again.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, LiteralString
 
 import neo4j
 import orjson
-from neo4j.exceptions import ConstraintError
 
-from graph import _idempotency, _rows
+from graph import _idempotency, _rows, _tx
 from graph.database import GraphDatabase
 from graph.models import Cart
 
@@ -58,17 +56,15 @@ _REMOVE: LiteralString = """
 MATCH (k:Cart {id: $cartId})-[l:CONTAINS]->(:Product {sku: $sku}) DELETE l RETURN count(l) AS n
 """
 _CLEAR: LiteralString = "MATCH (k:Cart {id: $cartId})-[l:CONTAINS]->() DELETE l"
-_BUMP: LiteralString = """
+_BUMP: LiteralString = (
+    """
 MATCH (k:Cart {id: $cartId})
 SET k.version = k.version + 1, k.updatedAt = $now
-RETURN k {.id, .version, .status, .updatedAt,
-  lines: COLLECT {
-    MATCH (k)-[l:CONTAINS]->(p:Product)
-    RETURN {sku: p.sku, name: p.name, category: p.category, brand: p.brand,
-            qty: l.qty, addedAt: l.addedAt, addedVia: l.addedVia} AS line
-    ORDER BY l.addedAt, p.sku
-  }} AS cart
+RETURN """
+    + _rows.CART_MAP
+    + """ AS cart
 """
+)
 
 
 class CartError(Exception):
@@ -140,33 +136,23 @@ class CartResult:
 
 async def change_cart(db: GraphDatabase, change: CartChange) -> CartResult:
     """Apply ``change`` once; a replay of its key returns the first answer with no second effect."""
-    for _ in range(3):
-        try:
-            return await db.transaction(lambda tx: _apply(tx, change))
-        except ConstraintError:
-            # Another request stored the same key first: its answer (or refusal) is ours.
-            continue
-    raise CartError("the idempotency key is being used concurrently; retry")
-
-
-async def _single(
-    tx: neo4j.AsyncManagedTransaction, query: LiteralString, params: Mapping[str, Any]
-) -> dict[str, Any] | None:
-    result = await tx.run(query, dict(params))
-    record = await result.single()
-    return record.data() if record else None
+    return await _idempotency.commit_once(
+        db,
+        lambda tx: _apply(tx, change),
+        CartError("the idempotency key is being used concurrently; retry"),
+    )
 
 
 async def _apply(tx: neo4j.AsyncManagedTransaction, change: CartChange) -> CartResult:
     now = datetime.now(UTC)
-    if await _single(tx, _LOCK_CUSTOMER, {"customerId": change.customer_id}) is None:
+    if await _tx.one_row(tx, _LOCK_CUSTOMER, {"customerId": change.customer_id}) is None:
         raise CustomerMissing(f"no customer with id {change.customer_id!r}")
     stored = await _idempotency.stored_answer(tx, change.scoped_key, now)
     if stored is not None:
         if stored.fingerprint != change.fingerprint():
             raise KeyReused("this idempotency key was used with other arguments")
         return CartResult(cart=_rows.cart(orjson.loads(stored.response)), replayed=True)
-    active = await _single(tx, _ACTIVE_CART, {"customerId": change.customer_id})
+    active = await _tx.one_row(tx, _ACTIVE_CART, {"customerId": change.customer_id})
     cart_id, version = (active or {}).get("id"), (active or {}).get("version")
     if cart_id is None:
         cart_id, version = f"cart-{change.customer_id}-{now.strftime('%Y%m%d%H%M%S%f')}", 0
@@ -178,7 +164,7 @@ async def _apply(tx: neo4j.AsyncManagedTransaction, change: CartChange) -> CartR
     if change.expected_version is not None and change.expected_version != version:
         raise VersionConflict(int(version or 0))
     await _mutate(tx, change, cart_id, now)
-    row = await _single(tx, _BUMP, {"cartId": cart_id, "now": now})
+    row = await _tx.one_row(tx, _BUMP, {"cartId": cart_id, "now": now})
     assert row is not None  # noqa: S101 - the cart was matched or created in this transaction
     response = orjson.dumps(_json_safe(row["cart"])).decode()
     await _idempotency.store_answer(tx, change.scoped_key, change.fingerprint(), response, now)
@@ -196,16 +182,16 @@ async def _mutate(
         "now": now,
     }
     needs_product = change.operation in ("add", "set")
-    if needs_product and await _single(tx, _PRODUCT_EXISTS, {"sku": change.sku}) is None:
+    if needs_product and await _tx.one_row(tx, _PRODUCT_EXISTS, {"sku": change.sku}) is None:
         raise ProductMissing(f"no product with SKU {change.sku!r}")
     if change.operation == "add":
-        row = await _single(tx, _ADD, params)
+        row = await _tx.one_row(tx, _ADD, params)
         if row is not None and int(row["qty"]) > MAX_QUANTITY:
             raise CartError(f"a line holds at most {MAX_QUANTITY} items")
     elif change.operation == "set":
         await (await tx.run(_SET, params)).consume()
     elif change.operation == "remove":
-        row = await _single(tx, _REMOVE, params)
+        row = await _tx.one_row(tx, _REMOVE, params)
         if row is None or int(row["n"]) == 0:
             raise LineMissing(f"the cart has no line for SKU {change.sku!r}")
     elif change.operation == "clear":

@@ -16,9 +16,8 @@ from typing import Any, LiteralString
 
 import neo4j
 import orjson
-from neo4j.exceptions import ConstraintError
 
-from graph import _idempotency
+from graph import _idempotency, _tx
 from graph.carts import CartError, KeyReused, VersionConflict
 from graph.database import GraphDatabase
 
@@ -127,26 +126,18 @@ CALL (i) {
 async def checkout(
     db: GraphDatabase, request: CheckoutRequest, place: OrderPlacer
 ) -> CheckoutResult:
-    for _ in range(3):
-        try:
-            return await db.transaction(lambda tx: _checkout(tx, request, place))
-        except ConstraintError:
-            continue  # the same key committed concurrently: the next attempt replays it
-    raise CartError("the idempotency key is being used concurrently; retry")
-
-
-async def _one(
-    tx: neo4j.AsyncManagedTransaction, query: LiteralString, params: dict[str, Any]
-) -> dict[str, Any] | None:
-    record = await (await tx.run(query, params)).single()
-    return record.data() if record else None
+    return await _idempotency.commit_once(
+        db,
+        lambda tx: _checkout(tx, request, place),
+        CartError("the idempotency key is being used concurrently; retry"),
+    )
 
 
 async def _checkout(
     tx: neo4j.AsyncManagedTransaction, request: CheckoutRequest, place: OrderPlacer
 ) -> CheckoutResult:
     now = datetime.now(UTC)
-    cart = await _one(tx, _CART, {"cartId": request.cart_id})
+    cart = await _tx.one_row(tx, _CART, {"cartId": request.cart_id})
     if cart is None:
         raise CartMissing(f"no cart with id {request.cart_id!r}")
     stored = await _idempotency.stored_answer(tx, request.scoped_key, now)

@@ -14,7 +14,8 @@ from graph.database import GraphDatabase
 from graph.identities import IdentityKind
 from graph.models import CustomerProfile
 
-PROFILE_COLUMNS: LiteralString = """
+PROFILE_COLUMNS: LiteralString = (
+    """
   c.id AS id, c.displayName AS displayName, c.createdAt AS createdAt,
   COLLECT {
     MATCH (c)-[r:IDENTIFIED_BY]->(i:Identity)
@@ -27,16 +28,13 @@ PROFILE_COLUMNS: LiteralString = """
   } AS devices,
   COLLECT {
     MATCH (c)-[:HAS_CART]->(k:Cart {status: 'active'})
-    RETURN k {.id, .version, .status, .updatedAt,
-      lines: COLLECT {
-        MATCH (k)-[l:CONTAINS]->(p:Product)
-        RETURN {sku: p.sku, name: p.name, category: p.category, brand: p.brand,
-                qty: l.qty, addedAt: l.addedAt, addedVia: l.addedVia} AS line
-        ORDER BY l.addedAt, p.sku
-      }} AS cart
+    RETURN """
+    + _rows.CART_MAP
+    + """ AS cart
     ORDER BY k.updatedAt DESC LIMIT 1
   } AS carts
 """
+)
 
 _BY_IDS: LiteralString = (
     "UNWIND $ids AS wanted MATCH (c:Customer {id: wanted}) RETURN " + PROFILE_COLUMNS

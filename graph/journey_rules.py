@@ -25,7 +25,7 @@ from typing import Any, LiteralString
 
 import neo4j
 
-from graph import _rows
+from graph import _rows, _tx
 
 MAX_OPENING_STEPS = 20
 
@@ -149,13 +149,6 @@ SET j.lastChannel = $channel,
 """
 
 
-async def _one(
-    tx: neo4j.AsyncManagedTransaction, query: LiteralString, params: Mapping[str, Any]
-) -> dict[str, Any] | None:
-    record = await (await tx.run(query, dict(params))).single()
-    return record.data() if record else None
-
-
 def _session_journey(
     active: Sequence[Mapping[str, Any]], channel: str, at: datetime, minutes: int
 ) -> str | None:
@@ -176,12 +169,12 @@ async def follow_event(
 ) -> str | None:
     """Open or extend a journey with the recorded interaction; returns its customer's id
     (``None`` only when the interaction is not in the graph)."""
-    locked = await _one(tx, _LOCK_CUSTOMER, {"interactionId": interaction_id})
+    locked = await _tx.one_row(tx, _LOCK_CUSTOMER, {"interactionId": interaction_id})
     if locked is None:
         return None
     customer_id: str = locked["customerId"]
     ids = {"customerId": customer_id, "interactionId": interaction_id}
-    state = await _one(tx, _EVENT_STATE, ids)
+    state = await _tx.one_row(tx, _EVENT_STATE, ids)
     if state is None:
         return None
     at, channel = _rows.to_datetime(state["at"]), str(state["channel"])

@@ -11,17 +11,16 @@ resumption: any refusal raises inside the transaction, which rolls back.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, LiteralString
+from typing import LiteralString
 
 import neo4j
 import orjson
-from neo4j.exceptions import ConstraintError
 from neo4j.time import DateTime as Neo4jDateTime
 
-from graph import _idempotency, _rows
+from graph import _idempotency, _rows, _tx
 from graph.database import GraphDatabase
 from graph.models import Journey, JourneyCursor, JourneyHandOff, JourneyPage, JourneyStep, Product
 
@@ -199,26 +198,16 @@ class ResumeResult:
 
 async def resume_journey(db: GraphDatabase, resumption: Resumption) -> ResumeResult:
     """Record ``resumption`` once and return the hand-off; a replay returns the first answer."""
-    for _ in range(3):
-        try:
-            return await db.transaction(lambda tx: _resume(tx, resumption))
-        except ConstraintError:
-            # Another request stored the same key first: its answer (or refusal) is ours.
-            continue
-    raise JourneyError("the idempotency key is being used concurrently; retry")
-
-
-async def _single(
-    tx: neo4j.AsyncManagedTransaction, query: LiteralString, params: Mapping[str, Any]
-) -> dict[str, Any] | None:
-    result = await tx.run(query, dict(params))
-    record = await result.single()
-    return record.data() if record else None
+    return await _idempotency.commit_once(
+        db,
+        lambda tx: _resume(tx, resumption),
+        JourneyError("the idempotency key is being used concurrently; retry"),
+    )
 
 
 async def _resume(tx: neo4j.AsyncManagedTransaction, resumption: Resumption) -> ResumeResult:
     now = datetime.now(UTC)
-    locked = await _single(tx, _LOCK_JOURNEY, {"journeyId": resumption.journey_id})
+    locked = await _tx.one_row(tx, _LOCK_JOURNEY, {"journeyId": resumption.journey_id})
     if locked is None:
         raise JourneyMissing(f"no journey with id {resumption.journey_id!r}")
     stored = await _idempotency.stored_answer(tx, resumption.scoped_key, now)
@@ -236,7 +225,7 @@ async def _resume(tx: neo4j.AsyncManagedTransaction, resumption: Resumption) -> 
         "now": now,
     }
     await (await tx.run(_RECORD_RESUME, params)).consume()
-    row = await _single(
+    row = await _tx.one_row(
         tx, _HAND_OFF, {**params, "maxSteps": MAX_STEPS, "windowDays": VIEW_WINDOW_DAYS}
     )
     assert row is not None  # noqa: S101 - the journey was locked in this transaction

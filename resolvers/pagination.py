@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 import orjson
 import strawberry
@@ -22,6 +23,7 @@ __all__ = [
     "check_first",
     "decode_history_cursor",
     "encode_history_cursor",
+    "page_info",
 ]
 
 from graph.models import HistoryCursor
@@ -40,6 +42,21 @@ class Edge(Generic[T]):
 class Connection(Generic[T]):
     edges: list[Edge[T]]
     page_info: PageInfo
+
+
+class _Cursored(Protocol):
+    @property
+    def cursor(self) -> str: ...
+
+
+def page_info(edges: Sequence[_Cursored], has_next_page: bool, after: object) -> PageInfo:
+    """The Relay page info of ``edges`` read forwards from ``after`` (``None``: the start)."""
+    return PageInfo(
+        has_next_page=has_next_page,
+        has_previous_page=after is not None,
+        start_cursor=edges[0].cursor if edges else None,
+        end_cursor=edges[-1].cursor if edges else None,
+    )
 
 
 def check_first(first: int, cap: int) -> int:

@@ -2,43 +2,26 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-from datetime import datetime
-
-import orjson
 import strawberry
-from strawberry.relay import PageInfo
 
 from graph import audit, consents
 from resolvers.access.permissions import Admin, ConsentWrite, CustomerWrite
 from resolvers.access.types import AuditEntry, Consent, ConsentPurpose
 from resolvers.context import Context
 from resolvers.enums import Channel
-from resolvers.errors import BadUserInput, NotFound
-from resolvers.pagination import Connection, Edge, check_first
+from resolvers.errors import NotFound
+from resolvers.pagination import (
+    Connection,
+    Edge,
+    check_first,
+    decode_history_cursor,
+    encode_history_cursor,
+    page_info,
+)
 from resolvers.validation import check_key
 
 Info = strawberry.Info[Context, None]
 MAX_AUDIT_PAGE = 100
-
-
-def _cursor(entry: audit.AuditEntry) -> str:
-    payload = orjson.dumps({"at": entry.at.isoformat(), "id": entry.id})
-    return base64.urlsafe_b64encode(payload).decode()
-
-
-def _decode(cursor: str) -> audit.AuditCursor:
-    refused = BadUserInput("`after` is not a cursor this API returned", argument="after")
-    try:
-        data = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
-        at = datetime.fromisoformat(data["at"])
-        entry_id = data["id"]
-    except (binascii.Error, orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-        raise refused from exc
-    if not isinstance(entry_id, str) or at.tzinfo is None:
-        raise refused
-    return audit.AuditCursor(at=at, id=entry_id)
 
 
 @strawberry.type
@@ -52,17 +35,15 @@ class AccessQueries:
     ) -> Connection[AuditEntry] | None:
         size = check_first(first, min(MAX_AUDIT_PAGE, info.context.max_page_size))
         entries, more = await audit.entries_page(
-            info.context.graph, size, _decode(after) if after else None
+            info.context.graph, size, decode_history_cursor(after) if after else None
         )
-        edges = [Edge(cursor=_cursor(e), node=AuditEntry.from_model(e)) for e in entries]
+        edges = [
+            Edge(cursor=encode_history_cursor(e.at, e.id), node=AuditEntry.from_model(e))
+            for e in entries
+        ]
         return Connection(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=more,
-                has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
+            page_info=page_info(edges, more, after),
         )
 
 

@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any, TypeVar
 
 import strawberry
-from strawberry.relay import PageInfo
 
 from graph import analytics
 from resolvers.access.permissions import Admin
@@ -42,6 +41,7 @@ from resolvers.pagination import (
     check_first,
     decode_history_cursor,
     encode_history_cursor,
+    page_info,
 )
 
 Info = strawberry.Info[Context, None]
@@ -151,12 +151,7 @@ class JourneyAnalytics:
                 for c, n in page.by_channel.items()
             ],
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next_page,
-                has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
+            page_info=page_info(edges, page.has_next_page, after),
         )
 
     @strawberry.field(

@@ -24,10 +24,10 @@ from resolvers.enums import Channel, InteractionType
 from resolvers.pagination import (
     Connection,
     Edge,
-    PageInfo,
     check_first,
     decode_history_cursor,
     encode_history_cursor,
+    page_info,
 )
 
 Info = strawberry.Info[Context, None]
@@ -106,10 +106,5 @@ async def history_connection(
     ]
     return Connection(
         edges=edges,
-        page_info=PageInfo(
-            has_next_page=page.has_next_page or len(merged) > len(shown),
-            has_previous_page=after is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
+        page_info=page_info(edges, page.has_next_page or len(merged) > len(shown), after),
     )

@@ -16,7 +16,7 @@ from graph.search import NameCursor, search_by_name
 from resolvers.context import Context
 from resolvers.customers.types import Customer
 from resolvers.errors import BadUserInput
-from resolvers.pagination import Connection, Edge, PageInfo, check_first
+from resolvers.pagination import Connection, Edge, check_first, page_info
 
 MAX_MATCHES = 50
 MIN_TEXT, MAX_TEXT = 2, 100
@@ -72,10 +72,5 @@ class CustomerSearchQueries:
         ]
         return Connection(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next_page,
-                has_previous_page=cursor is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
+            page_info=page_info(edges, page.has_next_page, cursor),
         )

@@ -4,6 +4,7 @@ one test's open breaker never leaks into the next)."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -128,3 +129,24 @@ def a_customer(*kinds: str, cart: bool = False) -> dict[str, Any]:
         ):
             return customer
     raise AssertionError(f"no seeded customer with {kinds} and cart={cart}")
+
+
+@contextlib.asynccontextmanager
+async def emitting_simulator(
+    system: str, systems: Systems, gateway_port: int
+) -> AsyncIterator[dict[str, str]]:
+    """Our own ``system`` simulator posting its signed events to a gateway on ``gateway_port``;
+    yields the gateway's channel URL settings, with this simulator in place of the shared one."""
+    config = SimulatorConfig(
+        seed=SEED, customers=CUSTOMERS, webhook_url=f"http://127.0.0.1:{gateway_port}/webhooks"
+    )
+    port = free_port()
+    runner = web.AppRunner(create_app(system, config))
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    urls = {f"{name}_url": url for name, url in systems.urls.items()}
+    urls[f"{system}_url"] = f"http://127.0.0.1:{port}"
+    try:
+        yield urls
+    finally:
+        await runner.cleanup()

@@ -12,14 +12,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
-from aiohttp import web
 
 from gateway.services import free_port
 from graph import GraphDatabase, IdentityKind
 from graph.ingest import anonymous_customer_id
-from simulators import SimulatorConfig, create_app
 from tests.conftest import Services
-from tests.federation.conftest import CUSTOMERS, SEED, Systems
+from tests.federation.conftest import Systems, emitting_simulator
 from tests.realtime.conftest import Instance, eventually, serving, ws_client
 
 ORDER_STATUS = """
@@ -50,23 +48,13 @@ async def live(
 ) -> AsyncIterator[LiveOms]:
     """Gateways A and B sharing Neo4j and Redis, and an OMS that posts its events to A."""
     del seeded
-    a_port, oms_port = free_port(), free_port()
-    config = SimulatorConfig(
-        seed=SEED, customers=CUSTOMERS, webhook_url=f"http://127.0.0.1:{a_port}/webhooks"
-    )
-    runner = web.AppRunner(create_app("oms", config))
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", oms_port).start()
-    urls = {f"{system}_url": url for system, url in systems.urls.items()}
-    urls["oms_url"] = f"http://127.0.0.1:{oms_port}"
-    try:
-        async with (
-            serving(services.settings(migrate_on_start=False, port=a_port, **urls)) as a,
-            serving(services.settings(migrate_on_start=False, **urls)) as b,
-        ):
-            yield LiveOms(a, b, urls["oms_url"])
-    finally:
-        await runner.cleanup()
+    a_port = free_port()
+    async with (
+        emitting_simulator("oms", systems, a_port) as urls,
+        serving(services.settings(migrate_on_start=False, port=a_port, **urls)) as a,
+        serving(services.settings(migrate_on_start=False, **urls)) as b,
+    ):
+        yield LiveOms(a, b, urls["oms_url"])
 
 
 async def test_each_status_the_oms_reaches_is_pushed_to_a_subscriber_on_the_other_instance(

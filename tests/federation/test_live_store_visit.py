@@ -12,13 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from aiohttp import web
 
 from gateway.services import free_port
 from graph import GraphDatabase
-from simulators import SimulatorConfig, create_app
 from tests.conftest import Gateway, Services, running_gateway
-from tests.federation.conftest import CUSTOMERS, SEED, Systems
+from tests.federation.conftest import Systems, emitting_simulator
 
 ACTIVE = """
 query($c: ID!) { customer(id: $c) { activeJourney { id intent } } }
@@ -64,21 +62,11 @@ async def live(
 ) -> AsyncIterator[LiveStore]:
     """A gateway and its own stores simulator, each knowing the other's address."""
     del seeded
-    gateway_port, stores_port = free_port(), free_port()
-    config = SimulatorConfig(
-        seed=SEED, customers=CUSTOMERS, webhook_url=f"http://127.0.0.1:{gateway_port}/webhooks"
-    )
-    runner = web.AppRunner(create_app("stores", config))
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", stores_port).start()
-    urls = {f"{system}_url": url for system, url in systems.urls.items()}
-    urls["stores_url"] = f"http://127.0.0.1:{stores_port}"
-    settings = services.settings(migrate_on_start=False, port=gateway_port, **urls)
-    try:
+    gateway_port = free_port()
+    async with emitting_simulator("stores", systems, gateway_port) as urls:
+        settings = services.settings(migrate_on_start=False, port=gateway_port, **urls)
         async with running_gateway(settings) as gateway:
             yield LiveStore(gateway, urls["stores_url"])
-    finally:
-        await runner.cleanup()
 
 
 async def _journey_opened(gateway: Gateway, customer: str) -> dict[str, Any]:
