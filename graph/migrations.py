@@ -84,6 +84,25 @@ _RECORD: LiteralString = (
     "MERGE (m:Migration {version: $version}) ON CREATE SET m.name = $name, m.appliedAt = datetime()"
 )
 _AWAIT_INDEXES: LiteralString = "CALL db.awaitIndexes($timeout)"
+_INDEX_POPULATION: LiteralString = (
+    "SHOW INDEXES YIELD name, type, state, populationPercent WHERE type <> 'LOOKUP' "
+    "RETURN name, state, populationPercent AS percent ORDER BY name"
+)
+# Both counts come from the count store: instant however large the graph.
+_DATA_NODES: LiteralString = (
+    "CALL () { MATCH (n) RETURN count(n) AS nodes } "
+    "CALL () { MATCH (m:Migration) RETURN count(m) AS migrations } "
+    "RETURN nodes - migrations AS n"
+)
+
+
+@dataclass(frozen=True)
+class IndexPopulation:
+    """One index (or constraint's index) and how far its population has got."""
+
+    name: str
+    state: str
+    percent: float
 
 
 async def applied_versions(db: GraphDatabase) -> list[int]:
@@ -106,3 +125,16 @@ async def migrate(db: GraphDatabase, timeout_s: int = 120) -> list[Migration]:
     if applied:
         await db.write(_AWAIT_INDEXES, {"timeout": timeout_s})
     return applied
+
+
+async def index_population(db: GraphDatabase) -> list[IndexPopulation]:
+    """Every index but the token look-ups (which every database has) with its state and
+    percentage: ``POPULATING``, ``ONLINE`` or ``FAILED``."""
+    rows = await db.read(_INDEX_POPULATION)
+    return [IndexPopulation(r["name"], r["state"], float(r["percent"])) for r in rows]
+
+
+async def data_node_count(db: GraphDatabase) -> int:
+    """How many nodes the graph holds besides the migrations' own records."""
+    rows = await db.read(_DATA_NODES)
+    return int(rows[0]["n"])

@@ -6,9 +6,10 @@ import asyncio
 import time
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from gateway.cli._console import console
+from gateway.cli._bulk_seed import run_bulk_seed
+from gateway.cli._console import console, friendly_errors
+from gateway.cli._progress import counting_progress
 from gateway.settings import Settings
 from graph import GraphDatabase, migrate
 from graph.customers import count_customers
@@ -38,25 +39,6 @@ def migrate_command() -> None:
     console.print("Applied: " + ", ".join(applied) if applied else "Graph schema up to date.")
 
 
-class _PlainProgress:
-    """Progress lines with a rate and an ETA every 5 %, for logs (the bar needs a terminal)."""
-
-    def __init__(self, total: int, started: float) -> None:
-        self.total, self.started, self.done, self.next_report = total, started, 0, total / 20
-
-    def advance(self, n: int) -> None:
-        self.done += n
-        if self.done < self.next_report and self.done < self.total:
-            return
-        self.next_report += self.total / 20
-        elapsed = time.monotonic() - self.started
-        rate = self.done / elapsed if elapsed > 0 else 0.0
-        eta = (self.total - self.done) / rate if rate else float("nan")
-        console.print(
-            f"seeded {self.done:,}/{self.total:,} customers, {rate:,.0f}/s, ETA {eta:,.0f} s"
-        )
-
-
 async def run_seed(
     settings: Settings, customers: int, seed: int, force: bool, writers: int = 1
 ) -> bool:
@@ -72,22 +54,7 @@ async def run_seed(
             )
             return False
         started = time.monotonic()
-        columns = (
-            TextColumn("Seeding"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("customers"),
-            TimeRemainingColumn(),
-        )
-        with Progress(*columns, console=console) as progress:
-            task = progress.add_task("seed", total=customers)
-            plain = _PlainProgress(customers, started) if not console.is_terminal else None
-
-            def advance(n: int) -> None:
-                progress.advance(task, n)
-                if plain is not None:
-                    plain.advance(n)
-
+        with counting_progress("Seeding", "seeded", "customers", customers) as advance:
             await seed_graph(
                 db,
                 customers,
@@ -107,14 +74,33 @@ async def run_seed(
 def seed_command(
     customers: int = typer.Option(2000, min=1, help="How many customers to generate."),
     seed: int = typer.Option(42, help="PRNG seed: same seed, same dataset."),
-    force: bool = typer.Option(False, help="Load even if the graph already has customers."),
+    force: bool = typer.Option(
+        False,
+        help="Load even if the graph already has customers; with --bulk, replace a database "
+        "that holds anything.",
+    ),
     writers: int = typer.Option(
-        2, min=1, max=8, help="Generator processes and concurrent write transactions."
+        2,
+        min=1,
+        max=8,
+        help="Generator processes and concurrent write transactions (with --bulk: processes "
+        "writing the CSV files).",
+    ),
+    bulk: bool = typer.Option(
+        False,
+        help="Write CSV files and load them with Neo4j's import tool: much faster at scale, but "
+        "it REPLACES THE WHOLE DATABASE (partners and audit log too) and stops and restarts "
+        "the Neo4j `parcours services` runs.",
     ),
 ) -> None:
     """Load the deterministic demo dataset (skipped when customers already exist).
 
-    Scale datasets: ``parcours seed --customers 1000000 --force`` (about 10 interactions per
-    customer, heavy-tailed), with progress and an ETA.
+    Scale datasets: ``parcours seed --customers 1000000 --bulk`` (about 10 interactions per
+    customer, heavy-tailed), with progress and an ETA: the same graph as the default path,
+    which writes with UNWIND...MERGE into the running database (about 200 customers/s).
     """
+    if bulk:
+        with friendly_errors():
+            run_bulk_seed(Settings(), customers, seed, force=force, workers=writers)
+        return
     asyncio.run(run_seed(Settings(), customers, seed, force, writers))

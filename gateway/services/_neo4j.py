@@ -22,7 +22,7 @@ from gateway.services._neo4j_artifacts import check_java, resolve_neo4j_artifact
 from gateway.services._ports import ensure_port_free
 from gateway.services._process import pid_alive, read_pid, spawn, tail, terminate
 
-_JVM_OPENS = (
+JVM_OPENS = (
     "--add-opens=java.base/java.nio=ALL-UNNAMED",
     "--add-opens=java.base/java.io=ALL-UNNAMED",
     "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
@@ -48,6 +48,10 @@ class Neo4jConfig:
     @property
     def uri(self) -> str:
         return f"bolt://127.0.0.1:{self.bolt_port}"
+
+    @property
+    def conf_file(self) -> Path:
+        return self.home / "conf" / "neo4j.conf"
 
     @property
     def password_file(self) -> Path:
@@ -99,7 +103,7 @@ class Neo4jServer:
             f"-Xmx{self.config.heap}",
             "-XX:+UseG1GC",
             "-XX:-OmitStackTraceInFastThrow",
-            *_JVM_OPENS,
+            *JVM_OPENS,
             "-cp",
             f"{lib}/*",
             "org.neo4j.server.CommunityEntryPoint",
@@ -206,4 +210,4 @@ class Neo4jServer:
             "db.tx_log.rotation.retention_policy": "1 files",
         }
         conf = "\n".join(f"{key}={value}" for key, value in settings.items())
-        (home / "conf" / "neo4j.conf").write_text(conf + "\n")
+        self.config.conf_file.write_text(conf + "\n")

@@ -1,0 +1,109 @@
+"""Run Neo4j's own import tool (``neo4j-admin database import full``) from the Maven jars.
+
+The tool's entry point, ``org.neo4j.cli.AdminTool``, lives in the same class path as the server
+(``neo4j-command-line`` and ``neo4j-import-tool``); it reads the server's ``neo4j.conf`` to find the
+data folder. It replaces the whole database, so it must only run while the server is stopped:
+this module neither stops nor starts the server, the caller does, and it refuses to run while
+ours is up.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+from gateway.services._errors import ServiceError
+from gateway.services._neo4j import JVM_OPENS, Neo4jServer
+from gateway.services._neo4j_artifacts import check_java, resolve_neo4j_artifacts
+from gateway.services._process import tail
+
+OutputCallback = Callable[[str], None]
+
+
+def import_csv(
+    server: Neo4jServer,
+    nodes: Sequence[tuple[str, Sequence[Path]]],
+    relationships: Sequence[tuple[str, Sequence[Path]]],
+    *,
+    database: str = "neo4j",
+    heap: str = "1g",
+    max_memory: str = "40%",
+    on_output: OutputCallback | None = None,
+) -> None:
+    """Replace ``database`` with the CSV files' graph; each group is (label or type, files).
+
+    ``heap`` is the tool's JVM heap, ``max_memory`` its off-heap budget (bytes, ``4g`` or a
+    share of the free memory such as ``40%``). Every line the tool prints goes to ``on_output``
+    and to ``logs/import.log`` under the server's home.
+    """
+    config = server.config
+    if server.running_pid() is not None:
+        raise ServiceError("Neo4j must be stopped before a bulk import replaces its database")
+    if not config.conf_file.exists():
+        raise ServiceError(
+            f"no {config.conf_file}: the import tool reads the server's configuration",
+            hint="run `parcours services start` once so that the server writes it",
+        )
+    java = check_java()
+    lib = resolve_neo4j_artifacts(config.cache_dir, config.version)
+    argv = [
+        java,
+        f"-Xmx{heap}",
+        "-XX:+UseG1GC",
+        *JVM_OPENS,
+        "-cp",
+        f"{lib}/*",
+        "org.neo4j.cli.AdminTool",
+        "database",
+        "import",
+        "full",
+        database,
+        "--overwrite-destination=true",
+        f"--max-off-heap-memory={max_memory}",
+        "--bad-tolerance=0",
+        f"--report-file={config.home / 'logs' / 'import.report'}",
+        *(f"--nodes={label}={_files(files)}" for label, files in nodes),
+        *(f"--relationships={kind}={_files(files)}" for kind, files in relationships),
+    ]
+    _run(argv, config.home, config.home / "logs" / "import.log", on_output)
+
+
+def _files(files: Sequence[Path]) -> str:
+    return ",".join(str(path) for path in files)
+
+
+def _run(argv: list[str], home: Path, log_file: Path, on_output: OutputCallback | None) -> None:
+    env: Mapping[str, str] = {
+        **os.environ,
+        "NEO4J_HOME": str(home),
+        "NEO4J_CONF": str(home / "conf"),
+    }
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    with (
+        log_file.open("w", encoding="utf-8") as log,
+        subprocess.Popen(
+            argv,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=home,
+            env=env,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+        ) as tool,
+    ):
+        assert tool.stdout is not None  # noqa: S101 - piped just above
+        for line in tool.stdout:
+            log.write(line)
+            if on_output is not None:
+                on_output(line.rstrip("\n"))
+        code = tool.wait()
+    if code != 0:
+        raise ServiceError(
+            f"the Neo4j import tool failed (exit {code})",
+            hint=f"see {log_file}; the database is left unusable: run the import again",
+            detail=tail(log_file),
+        )

@@ -1,0 +1,151 @@
+"""``parcours seed --bulk``: CSV files for Neo4j's import tool, and the graph they make.
+
+The graph test starts a Neo4j of its own (the import replaces its database), loads a dataset
+with the UNWIND path, then bulk-imports the same dataset over it and compares the two graphs
+node for node and relationship for relationship, property types included.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gateway.cli._bulk_seed import run_bulk_seed
+from gateway.services import LocalStack, free_port
+from gateway.settings import Settings
+from graph import GraphDatabase, migrate
+from graph.seed import customer_batches, reference_data, seed_graph
+from graph.seed.bulk import write_csv_dataset
+from tests.conftest import CACHE_DIR
+
+# Seed 10093 draws the same phone number for customers 25 and 157: one Identity node, two
+# IDENTIFIED_BY relationships, which the CSV files must reproduce.
+SHARED_PHONE_SEED = 10093
+
+
+def _rows(seed: int, customers: int) -> dict[str, list[dict[str, Any]]]:
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for batch in customer_batches(seed, reference_data(seed), customers):
+        for name, values in vars(batch).items():
+            rows.setdefault(name, []).extend(values)
+    return rows
+
+
+def _read(path: Path) -> list[list[str]]:
+    with path.open(newline="", encoding="utf-8") as lines:
+        return list(csv.reader(lines))
+
+
+def test_csv_parts_hold_every_row_and_each_shared_identity_once(tmp_path: Path):
+    expected = _rows(SHARED_PHONE_SEED, 160)
+    identities = {(i["kind"], i["value"]) for i in expected["identities"]}
+    assert len(identities) < len(expected["identities"])  # the seed still shares a phone
+
+    dataset = write_csv_dataset(
+        tmp_path, 160, SHARED_PHONE_SEED, workers=2, part_size=50
+    )  # customers 25 and 157 land in different parts
+
+    by_name = {source.name: source for source in dataset.sources}
+    written = [row for path in by_name["identities"].files[1:] for row in _read(path)]
+    assert sorted((kind, value) for _, kind, value in written) == sorted(identities)
+    assert dataset.rows["identities"] == len(identities)
+    assert dataset.rows["identified-by"] == len(expected["identities"])
+    assert dataset.rows["interactions"] == len(expected["interactions"])
+    assert dataset.rows["about"] == sum(1 for i in expected["interactions"] if i["sku"])
+    header, *parts = by_name["customers"].files
+    assert _read(header) == [["id:ID(Customer)", "displayName", "createdAt:datetime"]]
+    assert [len(_read(part)) for part in parts] == [50, 50, 50, 10]
+
+
+_NODES = """
+MATCH (n) WHERE NOT n:Migration
+RETURN labels(n) AS labels,
+       [k IN keys(n) | [k, valueType(n[k]), toString(n[k])]] AS properties
+"""
+_RELATIONSHIPS = """
+MATCH (a)-[r]->(b)
+WITH a, r, b, [n IN [a, b] | coalesce(n.id, n.code, n.sku, n.kind + ':' + n.value)] AS ends
+RETURN type(r) AS type, ends,
+       [k IN keys(r) | [k, valueType(r[k]), toString(r[k])]] AS properties
+"""
+_SCHEMA = (
+    "SHOW INDEXES YIELD name, type, labelsOrTypes, properties, state "
+    "RETURN name, type, labelsOrTypes, properties AS keys, state"
+)
+
+
+def _canonical(rows: list[dict[str, Any]]) -> list[str]:
+    return sorted(
+        repr({key: sorted(value) if key == "properties" else value for key, value in row.items()})
+        for row in rows
+    )
+
+
+async def _dump(settings: Settings) -> dict[str, Any]:
+    db = GraphDatabase.connect(settings.bolt_uri, None, query_timeout_s=120)
+    try:
+        nodes = await db.read(_NODES)
+        relationships = await db.read(_RELATIONSHIPS)
+        return {
+            "labels": Counter(":".join(row["labels"]) for row in nodes),
+            "types": Counter(row["type"] for row in relationships),
+            "schema": _canonical(await db.read(_SCHEMA)),
+            "migrations": await db.read("MATCH (m:Migration) RETURN m.version AS v ORDER BY v"),
+            "nodes": _canonical(nodes),
+            "relationships": _canonical(relationships),
+        }
+    finally:
+        await db.close()
+
+
+async def _seed_with_unwind(settings: Settings, customers: int, seed: int) -> None:
+    db = GraphDatabase.connect(settings.bolt_uri, None, query_timeout_s=120)
+    try:
+        await migrate(db)
+        await seed_graph(db, customers, seed)
+    finally:
+        await db.close()
+
+
+@pytest.mark.timeout(600)
+def test_a_bulk_import_builds_the_graph_the_unwind_path_builds(tmp_path: Path):
+    settings = Settings(
+        state_dir=tmp_path / "state",
+        cache_dir=CACHE_DIR,
+        neo4j_bolt_port=free_port(),
+        neo4j_auth=False,
+        neo4j_heap="384m",
+        neo4j_pagecache="64m",
+        neo4j_import_heap="512m",
+        neo4j_import_max_memory="1g",
+    )
+    server = LocalStack(settings).neo4j
+    server.start()
+    try:
+        asyncio.run(_seed_with_unwind(settings, 300, SHARED_PHONE_SEED))
+        loaded = asyncio.run(_dump(settings))
+
+        refused = run_bulk_seed(
+            settings, 300, SHARED_PHONE_SEED, force=False, workers=2, server=server
+        )
+        assert refused is False
+        assert asyncio.run(_dump(settings)) == loaded  # untouched
+
+        assert run_bulk_seed(settings, 300, SHARED_PHONE_SEED, force=True, workers=2, server=server)
+        imported = asyncio.run(_dump(settings))
+    finally:
+        server.stop()
+
+    assert loaded["labels"]["Customer"] == 300
+    assert imported["labels"] == loaded["labels"]
+    assert imported["types"] == loaded["types"]
+    assert imported["schema"] == loaded["schema"]
+    assert imported["migrations"] == loaded["migrations"]
+    assert imported["nodes"] == loaded["nodes"]
+    assert imported["relationships"] == loaded["relationships"]
+    assert not list((tmp_path / "state").glob("bulk-seed-*"))  # the CSV files are gone
