@@ -16,6 +16,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from channels import ChannelConfig, ChannelSystems
 from gateway.auth import authenticator
+from gateway.co_purchase_refresh import co_purchase_refresh
 from gateway.console import add_console
 from gateway.graphql_view import ParcoursGraphQLView
 from gateway.health import healthz, readyz
@@ -70,6 +71,7 @@ def create_app(settings: Settings, tracer_provider: Any = None) -> web.Applicati
     app.cleanup_ctx.append(_channel_systems)
     app.cleanup_ctx.append(authenticator)
     app.cleanup_ctx.append(rate_limits)
+    app.cleanup_ctx.append(co_purchase_refresh)
     schema = build_schema(
         SchemaLimits(
             max_depth=settings.max_query_depth,

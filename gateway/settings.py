@@ -152,6 +152,9 @@ class Settings(BaseSettings):
     # customers' purchases behind recommendations) may be up to the TTL old.
     response_cache_enabled: bool = False
     response_cache_ttl_s: int = Field(default=30, ge=1)
+    # The co-purchase table behind recommendations (graph/co_purchases.py) is rebuilt every so
+    # many minutes by one instance at a time (a Redis lease); 0 switches the job off.
+    co_purchase_refresh_minutes: int = Field(default=60, ge=0)
 
     # --- Access (issue 6): partners, API keys, JWTs, rate limits ---
     # Callers without credentials get the all-scopes dev principal when allow_anonymous is on
