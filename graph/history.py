@@ -29,7 +29,7 @@ HISTORY_SUBQUERY: LiteralString = """
   OPTIONAL MATCH (i)-[:ABOUT]->(p:Product)
   OPTIONAL MATCH (i)-[:AT]->(s:Store)
   OPTIONAL MATCH (i)-[:ON]->(d:Device)
-  RETURN collect({id: i.id, at: i.at, type: i.type, channel: i.channel,
+  RETURN collect({id: i.id, at: toString(i.at), type: i.type, channel: i.channel,
                   product: p {.sku, .name, .category, .brand},
                   store: s {.id, .name, .city}, deviceId: d.id}) AS items
 """
