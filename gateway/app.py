@@ -11,11 +11,12 @@ from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from channels import ChannelConfig, ChannelSystems
 from gateway.auth import authenticator
+from gateway.co_purchase_refresh import co_purchase_refresh
 from gateway.console import add_console
 from gateway.graphql_view import ParcoursGraphQLView
 from gateway.health import healthz, readyz
@@ -70,6 +71,7 @@ def create_app(settings: Settings, tracer_provider: Any = None) -> web.Applicati
     app.cleanup_ctx.append(_channel_systems)
     app.cleanup_ctx.append(authenticator)
     app.cleanup_ctx.append(rate_limits)
+    app.cleanup_ctx.append(co_purchase_refresh)
     schema = build_schema(
         SchemaLimits(
             max_depth=settings.max_query_depth,
@@ -126,16 +128,22 @@ async def _graph_database(app: web.Application) -> AsyncIterator[None]:
 
 async def _redis_client(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    client = Redis.from_url(
+    # A blocking pool: past redis_pool_size concurrent commands a request waits (up to the
+    # timeout) for a connection instead of failing with "Too many connections".
+    pool = BlockingConnectionPool.from_url(
         settings.redis_dsn,
+        max_connections=settings.redis_pool_size,
+        timeout=settings.redis_timeout_s,
         socket_timeout=settings.redis_timeout_s,
         socket_connect_timeout=settings.redis_timeout_s,
     )
+    client = Redis(connection_pool=pool)
     app[REDIS] = client
     try:
         yield
     finally:
         await client.aclose()
+        await pool.aclose()
 
 
 async def _response_cache(app: web.Application) -> AsyncIterator[None]:
@@ -144,7 +152,10 @@ async def _response_cache(app: web.Application) -> AsyncIterator[None]:
     # so the cache serves only anonymous callers, and only where anonymous access is allowed.
     if settings.response_cache_enabled and settings.anonymous_allowed:
         app[RESPONSE_CACHE] = ResponseCache(
-            app[REDIS], settings.response_cache_ttl_s, settings.expose_diagnostics
+            app[REDIS],
+            settings.response_cache_ttl_s,
+            settings.expose_diagnostics,
+            settings.response_cache_live_ttl_s,
         )
     yield
 

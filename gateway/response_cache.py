@@ -7,8 +7,10 @@ version (``gateway.context_cache.version_key``, bumped by the event bus in the t
 publishes any event naming the customer, before the mutation answers) read *before* the query
 runs, and ``digest`` hashes query, operation name and variables. So a read after a write never
 sees the old answer, and an answer computed while a write raced lands under the old version and
-is never read. Answers with errors, or that consulted a channel system (``extensions.sources``
-not empty: live prices, stock, orders), are never stored. What changes without naming the
+is never read. Answers with errors, or where a channel system failed or answered stale
+(``extensions.sources``), are never stored. Answers built with live channel data (prices, stock,
+orders, in-store receipts: every source ``ok``) are stored for ``response_cache_live_ttl_s`` only
+(0: never), since those systems change without telling us. What changes without naming the
 customer (other customers' purchases behind recommendations, catalog names) can be up to
 ``response_cache_ttl_s`` old. Redis trouble never fails a request: it runs uncached.
 
@@ -115,9 +117,10 @@ def _digest(payload: Mapping[str, object]) -> str:
 class ResponseCache:
     """The middleware and its Redis: ``app.middlewares`` holds ``cache.middleware``."""
 
-    def __init__(self, redis: Redis, ttl_s: int, diagnostics: bool) -> None:
+    def __init__(self, redis: Redis, ttl_s: int, diagnostics: bool, live_ttl_s: int = 0) -> None:
         self._redis = redis
         self._ttl_s = ttl_s
+        self._live_ttl_s = min(live_ttl_s, ttl_s)
         self._diagnostics = diagnostics
         self._lookup = redis.register_script(_LOOKUP)
 
@@ -167,10 +170,15 @@ class ResponseCache:
         answer = orjson.loads(response.body)
         if answer.get("errors") or answer.get("data") is None:
             return
-        if (answer.get("extensions") or {}).get("sources"):
-            return  # a channel system answered: live data has its own freshness
+        ttl_s = self._ttl_s
+        sources = (answer.get("extensions") or {}).get("sources")
+        if sources:
+            # Live channel data: only when every system answered fresh, and only briefly.
+            if any(source.get("outcome") != "ok" for source in sources) or not self._live_ttl_s:
+                return
+            ttl_s = self._live_ttl_s
         try:
-            await self._redis.set(key, orjson.dumps(answer["data"]), ex=self._ttl_s)
+            await self._redis.set(key, orjson.dumps(answer["data"]), ex=ttl_s)
         except RedisError as exc:
             log.warning("response cache not filled", error=str(exc))
 

@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     redis_port: int = Field(default=6379, ge=1, le=65535)
     redis_url: str | None = None
     redis_timeout_s: float = 2.0
+    redis_pool_size: int = Field(default=64, ge=1)
 
     channel_base_port: int = Field(default=9101, ge=1, le=65530)
     webshop_url: str | None = None
@@ -157,6 +158,11 @@ class Settings(BaseSettings):
     # customers' purchases behind recommendations) may be up to the TTL old.
     response_cache_enabled: bool = False
     response_cache_ttl_s: int = Field(default=30, ge=1)
+    # Answers built with live channel data (every source fresh): kept this long (0: never).
+    response_cache_live_ttl_s: int = Field(default=5, ge=0)
+    # The co-purchase table behind recommendations (graph/co_purchases.py) is rebuilt every so
+    # many minutes by one instance at a time (a Redis lease); 0 switches the job off.
+    co_purchase_refresh_minutes: int = Field(default=60, ge=0)
 
     # --- Access (issue 6): partners, API keys, JWTs, rate limits ---
     # Callers without credentials get the all-scopes dev principal when allow_anonymous is on

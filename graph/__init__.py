@@ -4,6 +4,7 @@ Every Cypher statement of Parcours lives in this package, as a module-level cons
 ``$parameters``. It never imports ``gateway``, ``resolvers``, ``channels``, Strawberry or aiohttp.
 """
 
+from graph import co_purchases
 from graph._round_trips import RoundTripCounter, count_round_trips
 from graph.database import GraphDatabase
 from graph.identities import IdentityKind, InvalidIdentity, normalise_identity
@@ -15,6 +16,7 @@ __all__ = [
     "IdentityKind",
     "InvalidIdentity",
     "RoundTripCounter",
+    "co_purchases",
     "count_round_trips",
     "migrate",
     "normalise_identity",

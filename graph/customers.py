@@ -16,10 +16,10 @@ from graph.models import CustomerProfile
 
 PROFILE_COLUMNS: LiteralString = (
     """
-  c.id AS id, c.displayName AS displayName, c.createdAt AS createdAt,
+  c.id AS id, c.displayName AS displayName, toString(c.createdAt) AS createdAt,
   COLLECT {
     MATCH (c)-[r:IDENTIFIED_BY]->(i:Identity)
-    RETURN {kind: i.kind, value: i.value, since: r.since, source: r.source,
+    RETURN {kind: i.kind, value: i.value, since: toString(r.since), source: r.source,
             confidence: r.confidence} AS identity
     ORDER BY i.kind, i.value
   } AS identities,

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import LiteralString
+from typing import Any, LiteralString
 
 from graph import _rows
 from graph.database import GraphDatabase
 from graph.models import HistoryCursor, HistoryPage, Store
 
-_PAGES: LiteralString = """
-UNWIND $requests AS req
-CALL (req) {
+# One request's page as ``items`` (``req`` in scope: customerId, limit, channels, types, afterAt,
+# afterId); always one row. Shared with the whole-context statement of ``graph.context``.
+HISTORY_SUBQUERY: LiteralString = """
   MATCH (c:Customer {id: req.customerId})-[:DID]->(i:Interaction)
   WHERE (req.channels IS NULL OR i.channel IN req.channels)
     AND (req.types IS NULL OR i.type IN req.types)
@@ -29,12 +29,14 @@ CALL (req) {
   OPTIONAL MATCH (i)-[:ABOUT]->(p:Product)
   OPTIONAL MATCH (i)-[:AT]->(s:Store)
   OPTIONAL MATCH (i)-[:ON]->(d:Device)
-  RETURN collect({id: i.id, at: i.at, type: i.type, channel: i.channel,
+  RETURN collect({id: i.id, at: toString(i.at), type: i.type, channel: i.channel,
                   product: p {.sku, .name, .category, .brand},
                   store: s {.id, .name, .city}, deviceId: d.id}) AS items
-}
-RETURN req.key AS key, items
 """
+
+_PAGES: LiteralString = (
+    "UNWIND $requests AS req CALL (req) {" + HISTORY_SUBQUERY + "} RETURN req.key AS key, items"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,35 +50,37 @@ class HistoryRequest:
     types: tuple[str, ...] | None = None
 
 
+def history_params(request: HistoryRequest, key: int) -> dict[str, object]:
+    """The statement parameters of one page request (``first + 1`` rows, to know if more follow)."""
+    return {
+        "key": key,
+        "customerId": request.customer_id,
+        "limit": request.first + 1,
+        "channels": list(request.channels) if request.channels is not None else None,
+        "types": list(request.types) if request.types is not None else None,
+        "afterAt": request.after.at if request.after else None,
+        "afterId": request.after.id if request.after else None,
+    }
+
+
+def history_page(request: HistoryRequest, rows: Sequence[dict[str, Any]]) -> HistoryPage:
+    """The page ``request`` asked for, from the items ``HISTORY_SUBQUERY`` returned."""
+    items = sorted(
+        (_rows.interaction(item) for item in rows),
+        key=lambda item: (item.at, item.id),
+        reverse=True,
+    )
+    return HistoryPage(
+        items=tuple(items[: request.first]), has_next_page=len(items) > request.first
+    )
+
+
 async def history_pages(db: GraphDatabase, requests: Sequence[HistoryRequest]) -> list[HistoryPage]:
-    """One page per request, in request order (``first + 1`` rows read to know if more follow)."""
-    params = [
-        {
-            "key": index,
-            "customerId": request.customer_id,
-            "limit": request.first + 1,
-            "channels": list(request.channels) if request.channels is not None else None,
-            "types": list(request.types) if request.types is not None else None,
-            "afterAt": request.after.at if request.after else None,
-            "afterId": request.after.id if request.after else None,
-        }
-        for index, request in enumerate(requests)
-    ]
+    """One page per request, in request order."""
+    params = [history_params(request, index) for index, request in enumerate(requests)]
     rows = await db.read(_PAGES, {"requests": params})
     by_key = {int(row["key"]): row["items"] for row in rows}
-    pages: list[HistoryPage] = []
-    for index, request in enumerate(requests):
-        items = sorted(
-            (_rows.interaction(item) for item in by_key.get(index, [])),
-            key=lambda item: (item.at, item.id),
-            reverse=True,
-        )
-        pages.append(
-            HistoryPage(
-                items=tuple(items[: request.first]), has_next_page=len(items) > request.first
-            )
-        )
-    return pages
+    return [history_page(request, by_key.get(index, [])) for index, request in enumerate(requests)]
 
 
 _RECEIPT_CONTEXT: LiteralString = """

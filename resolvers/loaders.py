@@ -16,6 +16,7 @@ from graph import (
     journeys,
     recommendations,
 )
+from graph.context import ContextRequest, CustomerContext, contexts
 from graph.history import HistoryRequest
 from graph.journeys import JourneyRequest
 from graph.models import (
@@ -38,6 +39,7 @@ class Loaders:
     ) -> None:
         # batch=False (the bench's naive baseline): every key is its own statement, no memo.
         options: dict[str, Any] = {} if batch else {"max_batch_size": 1, "cache": False}
+        self.batching = batch
 
         async def read_customers(ids: Sequence[str]) -> list[CustomerProfile | None]:
             return await customers.profiles_by_ids(graph, ids)
@@ -63,6 +65,9 @@ class Loaders:
         ) -> list[list[Recommendation]]:
             return await recommendations.recommend(graph, requests)
 
+        async def load_contexts(requests: Sequence[ContextRequest]) -> list[CustomerContext]:
+            return await contexts(graph, requests)
+
         async def load_products(skus: Sequence[str]) -> list[Product | None]:
             return await catalog.products_by_skus(graph, skus)
 
@@ -76,3 +81,15 @@ class Loaders:
         self.recommendations = DataLoader(load_fn=load_recommendations, **options)
         self.product = DataLoader(load_fn=load_products, **options)
         self.store = DataLoader(load_fn=load_stores, **options)
+        # The customer with a history page and recommendations in one statement (prefetch.py).
+        self.context = DataLoader(load_fn=load_contexts, **options)
+
+    def prime_context(self, request: ContextRequest, found: CustomerContext) -> None:
+        """Let the customer, history and recommendations loaders answer from ``found``."""
+        if found.profile is None:
+            return
+        self.customer.prime(request.customer_id, found.profile)
+        if request.history is not None and found.history is not None:
+            self.history.prime(request.history, found.history)
+        if request.recommendations is not None and found.recommendations is not None:
+            self.recommendations.prime(request.recommendations, found.recommendations)

@@ -6,14 +6,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import strawberry
+from graphql import ASTValidationRule
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     SchemaExtension,
 )
+from strawberry.extensions.max_aliases import create_validator as aliases_rule
+from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.config import StrawberryConfig
 
 from resolvers.access.extension import AuditTrail
@@ -93,13 +95,19 @@ def build_schema(
     limits = limits or SchemaLimits()
     # Factories, not instances: Strawberry builds fresh extensions per request (the parser and
     # validation caches still share one module-level LRU each).
+    rules: list[type[ASTValidationRule]] = [
+        depth_rule(limits.max_depth, None, None),
+        aliases_rule(limits.max_aliases),
+    ]
     extensions: list[Callable[[], SchemaExtension]] = [
         *observers,
         CodedErrors,
         SourcesReport,
         AuditTrail,
-        lambda: QueryDepthLimiter(max_depth=limits.max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
+        # Strawberry's QueryDepthLimiter and MaxAliasesLimiter rules, built once: those
+        # extensions build a new rule class per request, which is part of the validation cache's
+        # key, so with them every request missed the cache and was validated again.
+        lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         # Strawberry's ValidationCache, after field counts that spare oversized documents the
         # validation rules (size 0: validate every time).

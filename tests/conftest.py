@@ -27,7 +27,7 @@ from gateway.services import (
 )
 from gateway.settings import Settings
 from graph import GraphDatabase, migrate
-from graph.seed import load_customer_batch, load_reference
+from graph.seed import after_load, load_customer_batch, load_reference
 from tests import fixture_dataset
 
 CACHE_DIR = Settings().cache_dir.resolve()
@@ -45,6 +45,7 @@ class Services:
             "redis_url": self.redis.config.url,
             "port": free_port(),
             "env": "dev",
+            "co_purchase_refresh_minutes": 0,
         }
         values.update(overrides)
         return Settings(**values)
@@ -86,6 +87,7 @@ async def graph(services: Services) -> AsyncIterator[GraphDatabase]:
     await migrate(db)
     await load_reference(db, fixture_dataset.reference())
     await load_customer_batch(db, fixture_dataset.batch())
+    await after_load(db)
     try:
         yield db
     finally:

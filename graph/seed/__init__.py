@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from graph import co_purchases
 from graph.database import GraphDatabase
 from graph.seed.generator import (
     ANCHOR,
@@ -19,6 +20,7 @@ __all__ = [
     "CustomerBatch",
     "ProgressCallback",
     "ReferenceData",
+    "after_load",
     "customer_batches",
     "customer_id",
     "load_customer_batch",
@@ -41,6 +43,7 @@ async def seed_graph(
     With ``writers > 1`` (the scale dataset, issue 7), batches are generated in that many
     worker processes and written by that many concurrent transactions; the graph comes out the
     same, since every customer's rows depend only on ``(seed, index)`` and every write merges.
+    Call :func:`after_load` once the customers are in.
     """
     reference = reference_data(seed)
     await load_reference(db, reference)
@@ -51,3 +54,10 @@ async def seed_graph(
     await load_in_parallel(
         db, customers, seed, writers=writers, batch_size=batch_size, progress=progress
     )
+
+
+async def after_load(
+    db: GraphDatabase, progress: co_purchases.RefreshProgress | None = None
+) -> int:
+    """Derived data every loaded graph needs: the co-purchase table (relationships written)."""
+    return await co_purchases.refresh(db, progress)

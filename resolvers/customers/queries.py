@@ -8,6 +8,7 @@ from graph import InvalidIdentity, normalise_identity
 from resolvers.access.guard import admit_customer
 from resolvers.access.permissions import CustomerRead
 from resolvers.context import Context
+from resolvers.customers.prefetch import context_request
 from resolvers.customers.types import Customer
 from resolvers.enums import IdentityKind
 from resolvers.errors import BadUserInput, NotFound
@@ -24,7 +25,14 @@ class CustomerQueries:
         self, info: strawberry.Info[Context, None], id: strawberry.ID
     ) -> Customer | None:
         key = check_key(str(id), "id")
-        profile = await info.context.loaders.customer.load(key)
+        loaders = info.context.loaders
+        request = context_request(info, key) if loaders.batching else None
+        if request is None:
+            profile = await loaders.customer.load(key)
+        else:
+            found = await loaders.context.load(request)
+            loaders.prime_context(request, found)
+            profile = found.profile
         if profile is None:
             raise NotFound(f"no customer with id {key!r}", id=key)
         await admit_customer(info.context.access, info.context.consents, profile.id)

@@ -23,14 +23,17 @@ from resolvers.customers import channel_views
 from resolvers.customers.cart import Cart
 from resolvers.customers.history import history_connection
 from resolvers.customers.interaction import Interaction
+from resolvers.customers.prefetch import (
+    HISTORY_DEFAULT_FIRST,
+    MAX_RECOMMENDATIONS,
+    RECOMMENDATIONS_DEFAULT_FIRST,
+)
 from resolvers.enums import Channel, IdentityKind, InteractionType
 from resolvers.identities.types import IdentityConflict, Merge
 from resolvers.journeys.queries import active_journey, journeys_connection
 from resolvers.journeys.types import Journey, JourneyStatus
 from resolvers.live.types import DeviceRegistration, Order, Ticket, TicketStatus
 from resolvers.pagination import Connection, check_first
-
-MAX_RECOMMENDATIONS = 50
 
 
 @strawberry.type(description="An identifier the customer is known by, and how we know it.")
@@ -119,7 +122,7 @@ class Customer:
     async def history(
         self,
         info: strawberry.Info[Context, None],
-        first: int = 20,
+        first: int = HISTORY_DEFAULT_FIRST,
         after: str | None = None,
         channels: list[Channel] | None = None,
         types: list[InteractionType] | None = None,
@@ -191,7 +194,7 @@ class Customer:
         permission_classes=[RecommendationsRead],
     )
     async def recommendations(
-        self, info: strawberry.Info[Context, None], first: int = 10
+        self, info: strawberry.Info[Context, None], first: int = RECOMMENDATIONS_DEFAULT_FIRST
     ) -> list[Recommendation] | None:
         request = RecommendationRequest(self.profile.id, check_first(first, MAX_RECOMMENDATIONS))
         found = await info.context.loaders.recommendations.load(request)

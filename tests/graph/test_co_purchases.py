@@ -1,0 +1,105 @@
+"""The co-purchase table behind recommendations, rebuilt on a small graph of its own products."""
+
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from redis.asyncio import Redis
+
+from gateway.co_purchase_refresh import LEASE_KEY, refresh_once
+from graph import GraphDatabase, co_purchases
+from tests.conftest import Services
+
+_PRODUCTS = "UNWIND $skus AS sku CREATE (:Product {sku: sku, name: sku, category: 'test'})"
+_TOUCH = """
+UNWIND $rows AS row
+MERGE (c:Customer {id: row.customer})
+WITH c, row MATCH (p:Product {sku: row.sku})
+CREATE (c)-[:DID]->(:Interaction {id: randomUUID(), at: datetime(), type: row.type,
+                                  channel: 'web'})-[:ABOUT]->(p)
+"""
+_TABLE = """
+UNWIND $skus AS sku
+MATCH (s:Product {sku: sku})-[a:ALSO_BOUGHT]->(r:Product)
+RETURN s.sku AS seed, r.sku AS rec, a.purchases AS purchases ORDER BY seed, rec
+"""
+_CLEAN = """
+UNWIND $customers AS id MATCH (c:Customer {id: id})-[:DID]->(i:Interaction) DETACH DELETE i
+WITH DISTINCT id MATCH (c:Customer {id: id}) DETACH DELETE c
+"""
+
+
+@pytest.fixture
+async def shop(graph: GraphDatabase) -> AsyncIterator[tuple[list[str], list[str]]]:
+    tag = uuid.uuid4().hex[:8]
+    skus = [f"CP-{tag}-{n}" for n in range(4)]
+    customers = [f"cus_cp_{tag}_{n}" for n in range(3)]
+    await graph.write(_PRODUCTS, {"skus": skus})
+    try:
+        yield skus, customers
+    finally:
+        await graph.write(_CLEAN, {"customers": customers})
+        await graph.write(
+            "UNWIND $skus AS sku MATCH (p:Product {sku: sku}) DETACH DELETE p", {"skus": skus}
+        )
+
+
+async def _touch(graph: GraphDatabase, rows: list[tuple[str, str, str]]) -> None:
+    await graph.write(_TOUCH, {"rows": [{"customer": c, "sku": s, "type": t} for c, s, t in rows]})
+
+
+async def _table(graph: GraphDatabase, skus: list[str]) -> list[tuple[str, str, int]]:
+    rows = await graph.read(_TABLE, {"skus": skus})
+    return [(row["seed"], row["rec"], row["purchases"]) for row in rows]
+
+
+async def test_the_table_counts_purchases_by_customers_who_touched_each_product(
+    graph: GraphDatabase, shop: tuple[list[str], list[str]]
+):
+    (a, b, c, d), (x, y, z) = shop
+    await _touch(
+        graph,
+        [
+            (x, a, "view"),
+            (x, b, "purchase"),
+            (x, b, "purchase"),  # x saw a, bought b twice
+            (y, a, "add_to_cart"),
+            (y, c, "purchase"),  # y: a then c
+            (z, d, "view"),  # z bought nothing: no row comes from z
+        ],
+    )
+    done: list[tuple[int, int]] = []
+    written = await co_purchases.refresh(
+        graph, lambda n, total: done.append((n, total)), [a, b, c, d]
+    )
+    # a: x bought b twice, y bought c. b and c: their touchers bought nothing else. d: z bought
+    # nothing.
+    assert await _table(graph, [a, b, c, d]) == [(a, b, 2), (a, c, 1)]
+    assert written == 2
+    assert done == [(4, 4)]
+
+
+async def test_a_rebuild_replaces_the_lists_it_covers(
+    graph: GraphDatabase, shop: tuple[list[str], list[str]]
+):
+    (a, b, c, _), (x, y, _) = shop
+    await _touch(graph, [(x, a, "view"), (x, b, "purchase")])
+    await co_purchases.refresh(graph, skus=[a, b])
+    assert await _table(graph, [a, b]) == [(a, b, 1)]
+    await _touch(graph, [(y, a, "view"), (y, b, "purchase"), (y, c, "purchase")])
+    await co_purchases.refresh(graph, skus=[a, b])
+    # a's touchers (x, y) bought b twice and c once; b's touchers bought c once.
+    assert await _table(graph, [a, b]) == [(a, b, 2), (a, c, 1), (b, c, 1)]
+
+
+async def test_one_instance_at_a_time_holds_the_refresh_lease(
+    services: Services, graph: GraphDatabase
+):
+    redis = Redis.from_url(services.redis.config.url)
+    try:
+        await redis.set(LEASE_KEY, "other-instance", ex=60)
+        assert await refresh_once(graph, redis, lease_s=60) is False
+        assert await redis.get(LEASE_KEY) == b"other-instance"
+    finally:
+        await redis.delete(LEASE_KEY)
+        await redis.aclose()
