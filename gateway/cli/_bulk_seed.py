@@ -3,8 +3,9 @@
 Phases, each timed and showing its progress: worker processes write the dataset as CSV files
 under the state folder; the Neo4j that ``parcours services`` runs is stopped, the import tool
 replaces its database, and it is started again; the migrations create the constraints and
-indexes (the import makes none) and we wait for them to populate. The graph comes out the same
-as the ``UNWIND ... MERGE`` path's. It never replaces a database holding data unless forced.
+indexes (the import makes none) and we wait for them to populate; last, the derived data the
+UNWIND path also ends with. The graph comes out the same as the ``UNWIND ... MERGE`` path's.
+It never replaces a database that holds data unless forced.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from gateway.cli._after_load import derive
 from gateway.cli._console import console
 from gateway.cli._progress import counting_progress
 from gateway.services import LocalStack, Neo4jServer, ServiceError
@@ -66,6 +68,9 @@ async def _holdings(settings: Settings) -> tuple[int, int]:
     """Customers and all nodes (migration records aside) the graph holds now."""
     db = _connect(settings)
     try:
+        # As the UNWIND path does: on an empty database this creates the labels the counts name
+        # (Neo4j warns about unknown ones) and costs nothing on a database already migrated.
+        await migrate(db)
         return await count_customers(db), await data_node_count(db)
     finally:
         await db.close()
@@ -196,6 +201,8 @@ async def _after_import(settings: Settings, phases: _Phases) -> None:
     try:
         with phases.timed("indexes"):
             await _migrate_with_progress(db)
+        with phases.timed("co-purchases"):
+            await derive(db)
     finally:
         await db.close()
 

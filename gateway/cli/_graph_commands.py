@@ -7,13 +7,14 @@ import time
 
 import typer
 
+from gateway.cli._after_load import derive
 from gateway.cli._bulk_seed import run_bulk_seed
 from gateway.cli._console import console, friendly_errors
 from gateway.cli._progress import counting_progress
 from gateway.settings import Settings
 from graph import GraphDatabase, migrate
 from graph.customers import count_customers
-from graph.seed import after_load, seed_graph
+from graph.seed import seed_graph
 
 
 def _connect(settings: Settings) -> GraphDatabase:
@@ -66,34 +67,10 @@ async def run_seed(
         console.print(
             f"Seeded {customers:,} customers (seed {seed}) in {time.monotonic() - started:.1f} s."
         )
-        await _derive(db)
+        await derive(db)
         return True
     finally:
         await db.close()
-
-
-async def _derive(db: GraphDatabase) -> None:
-    """The derived data (co-purchase table), with a bar: minutes at a million customers."""
-    started = time.monotonic()
-    with Progress(
-        TextColumn("Co-purchases"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("products"),
-        TimeRemainingColumn(),
-        console=console,
-    ) as progress:
-        task = progress.add_task("co-purchases", total=None)
-
-        def advance(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
-            if not console.is_terminal and (done == total or done % 50 == 0):
-                console.print(f"co-purchases: {done}/{total} products")
-
-        written = await after_load(db, advance)
-    console.print(
-        f"Co-purchase table: {written:,} relationships in {time.monotonic() - started:.1f} s."
-    )
 
 
 def seed_command(
