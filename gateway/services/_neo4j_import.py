@@ -48,6 +48,11 @@ def import_csv(
         )
     java = check_java()
     lib = resolve_neo4j_artifacts(config.cache_dir, config.version)
+    if not any(lib.glob("neo4j-import-tool-*.jar")):
+        raise ServiceError(
+            f"no neo4j-import-tool jar in {lib}",
+            hint=f"delete {lib} so that the next command resolves the jars again",
+        )
     argv = [
         java,
         f"-Xmx{heap}",
@@ -104,6 +109,7 @@ def _run(argv: list[str], home: Path, log_file: Path, on_output: OutputCallback 
     if code != 0:
         raise ServiceError(
             f"the Neo4j import tool failed (exit {code})",
-            hint=f"see {log_file}; the database is left unusable: run the import again",
+            hint=f"see {log_file}; the database is left unusable until an import succeeds "
+            "(`parcours seed --bulk --force` imports without starting it first)",
             detail=tail(log_file),
         )

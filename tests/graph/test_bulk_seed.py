@@ -1,8 +1,9 @@
 """``parcours seed --bulk``: CSV files for Neo4j's import tool, and the graph they make.
 
-The graph test starts a Neo4j of its own (the import replaces its database), loads a dataset
-with the UNWIND path, then bulk-imports the same dataset over it and compares the two graphs
-node for node and relationship for relationship, property types included.
+The graph test starts a Neo4j of its own (the import replaces its database), seeds it the
+default way (UNWIND...MERGE, then the co-purchase table), then bulk-imports the same dataset over
+it and compares the two graphs node for node and relationship for relationship, property types
+included.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from typing import Any
 import pytest
 
 from gateway.cli._bulk_seed import run_bulk_seed
+from gateway.cli._graph_commands import run_seed
 from gateway.services import LocalStack, free_port
 from gateway.settings import Settings
-from graph import GraphDatabase, migrate
-from graph.seed import customer_batches, reference_data, seed_graph
+from graph import GraphDatabase
+from graph.seed import customer_batches, reference_data
 from graph.seed.bulk import write_csv_dataset
 from tests.conftest import CACHE_DIR
 
@@ -103,15 +105,6 @@ async def _dump(settings: Settings) -> dict[str, Any]:
         await db.close()
 
 
-async def _seed_with_unwind(settings: Settings, customers: int, seed: int) -> None:
-    db = GraphDatabase.connect(settings.bolt_uri, None, query_timeout_s=120)
-    try:
-        await migrate(db)
-        await seed_graph(db, customers, seed)
-    finally:
-        await db.close()
-
-
 @pytest.mark.timeout(600)
 def test_a_bulk_import_builds_the_graph_the_unwind_path_builds(tmp_path: Path):
     settings = Settings(
@@ -127,7 +120,7 @@ def test_a_bulk_import_builds_the_graph_the_unwind_path_builds(tmp_path: Path):
     server = LocalStack(settings).neo4j
     server.start()
     try:
-        asyncio.run(_seed_with_unwind(settings, 300, SHARED_PHONE_SEED))
+        assert asyncio.run(run_seed(settings, 300, SHARED_PHONE_SEED, force=False, writers=1))
         loaded = asyncio.run(_dump(settings))
 
         refused = run_bulk_seed(
@@ -148,4 +141,5 @@ def test_a_bulk_import_builds_the_graph_the_unwind_path_builds(tmp_path: Path):
     assert imported["migrations"] == loaded["migrations"]
     assert imported["nodes"] == loaded["nodes"]
     assert imported["relationships"] == loaded["relationships"]
+    assert loaded["types"]["ALSO_BOUGHT"]  # both paths end with the co-purchase table
     assert not list((tmp_path / "state").glob("bulk-seed-*"))  # the CSV files are gone
