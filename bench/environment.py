@@ -80,9 +80,9 @@ async def machine(settings: Settings) -> dict[str, object]:
             for name in ("strawberry-graphql", "graphql-core", "aiohttp", "neo4j", "redis")
         },
         "gitCommit": _git("rev-parse", "--short", "HEAD"),
-        "gitDirty": bool(_git("status", "--porcelain", "--untracked-files=no") != "unknown"),
+        # _git says "unknown" for an empty output: a clean tree.
+        "gitDirty": _git("status", "--porcelain", "--untracked-files=no") != "unknown",
         "loadAverage": load_average(),
-        "sharedMachineNote": "measured on a shared 2-core machine with other workloads running",
     }
 
 

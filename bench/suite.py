@@ -54,14 +54,20 @@ SEED = 42
 MAX_GENERATOR_LAG_MS = 20.0
 # Each context-query scenario: the PARCOURS_* settings its gateway runs with.
 # Cached scenarios keep their entries for the whole run and are filled before it.
-_LONG_TTL = {"PARCOURS_CONTEXT_CACHE_TTL_S": "3600", "PARCOURS_RESPONSE_CACHE_TTL_S": "3600"}
+# `cached` is the Redis response cache (whole answers by context version); the profile cache
+# (context_cache) no longer matters to this query, which reads the profile with history and
+# recommendations in one statement. Entries live the whole run (live-data ones included: the
+# scenario measures the hit path, not freshness).
+_LONG_TTL = {
+    "PARCOURS_RESPONSE_CACHE_TTL_S": "3600",
+    "PARCOURS_RESPONSE_CACHE_LIVE_TTL_S": "3600",
+}
 CONTEXT_SCENARIOS: dict[str, dict[str, str]] = {
-    "response_cached": {"PARCOURS_RESPONSE_CACHE_ENABLED": "true", **_LONG_TTL},
-    "cached": _LONG_TTL,
+    "cached": {"PARCOURS_RESPONSE_CACHE_ENABLED": "true", **_LONG_TTL},
     "uncached": {"PARCOURS_CONTEXT_CACHE_ENABLED": "false"},
     "naive": {"PARCOURS_CONTEXT_CACHE_ENABLED": "false", "PARCOURS_NAIVE_BASELINE": "true"},
 }
-CACHED = ("response_cached", "cached")
+CACHED = ("cached",)
 HOT_SET = 100  # cached scenarios: the customers whose home screens are in the cache
 ALL = (*CONTEXT_SCENARIOS, "fan_out", "cart_to_subscriber")
 
@@ -107,9 +113,9 @@ async def context_scenario(name: str, ids: list[str], config: RunConfig) -> dict
             ids = ids[:HOT_SET]
             bodies = query_bodies(HOME_QUERY, ids)
             filled = await _prefill(f"{base}/graphql", [bodies(n) for n in range(len(ids))])
-        if name == "response_cached":
-            # Home screens that consulted a channel system (history merges in-store receipts
-            # from the stores system) are never stored: measure the hits; count the cacheable.
+        if name == "cached":
+            # Home screens where a channel system failed are never stored (the bench's stores
+            # system knows only the customers it was started with): measure the hits.
             ids = [i for n, i in enumerate(ids) if await _cache_state(session, base, bodies(n))]
         result = await graphql_curve(session, base, HOME_QUERY, ids, config)
         result["customersQueried"] = len(ids)

@@ -251,7 +251,9 @@ class GraphQLOverHTTPView(GraphQLView[Context, None]):
         ):
             body = {key: value for key, value in response_data.items() if key != "data"}
             sub_response.set_status(400)
-        sub_response.text = self.encode_json_string(body)
+        # orjson: the standard library's encoder was ~2 % of an uncached home screen's CPU. (Not
+        # through encode_json, whose bytes would make WebSocket messages binary frames.)
+        sub_response.body = orjson.dumps(body)
         sub_response.content_type = media_type
         sub_response.charset = "utf-8"
         return sub_response

@@ -7,10 +7,11 @@ walking every interaction of a popular product for each recommendation (≈ 200 
 home screen at 100k customers); a recommendation now reads ≤ ``PER_PRODUCT`` relationships per
 seed product.
 
-The table is derived data: :func:`refresh` rebuilds it, a few products per transaction (so a
-reader always sees a complete list for each product), after seeding and then periodically (see
-``gateway.co_purchase_refresh``). Between refreshes new purchases do not move the counts yet; what
-a customer bought or holds in the cart is still excluded from their recommendations at once.
+The table is derived data: :func:`refresh` counts every list in one pass over customers, then
+replaces the lists a few products per transaction (so a reader always sees a complete list for
+each product), after seeding and then periodically (see ``gateway.co_purchase_refresh``).
+Between refreshes new purchases do not move the counts yet; what a customer bought or holds in the
+cart is still excluded from their recommendations at once.
 """
 
 from __future__ import annotations
@@ -21,27 +22,45 @@ from typing import LiteralString
 from graph.database import GraphDatabase
 
 PER_PRODUCT = 30
-PRODUCTS_PER_TRANSACTION = 10
+PRODUCTS_PER_TRANSACTION = 50
+# The counting pass reads every customer's interactions: minutes at a million customers.
+COUNT_TIMEOUT_S = 3600.0
 
 RefreshProgress = Callable[[int, int], None]
 
 _PRESENT: LiteralString = "RETURN EXISTS { ()-[:ALSO_BOUGHT]->() } AS present"
 _SKUS: LiteralString = "MATCH (p:Product) RETURN p.sku AS sku ORDER BY sku"
 
-_REBUILD: LiteralString = """
-UNWIND $skus AS sku
-MATCH (s:Product {sku: sku})
+# One pass over customers: each pairs the products they touched (distinct) with each purchase they
+# made (with repeats); the pairs are counted per (touched, bought) and the top of each list kept.
+_COUNT: LiteralString = """
+MATCH (c:Customer)
+CALL (c) {
+  MATCH (c)-[:DID]->(i:Interaction)-[:ABOUT]->(p:Product)
+  RETURN collect(DISTINCT p) AS touched,
+         collect(CASE WHEN i.type = 'purchase' THEN p END) AS bought
+}
+WITH touched, bought WHERE size(bought) > 0
+UNWIND touched AS s
+WITH s, bought WHERE $skus IS NULL OR s.sku IN $skus
+UNWIND bought AS r
+WITH s, r WHERE r <> s
+WITH s, r, count(*) AS purchases ORDER BY purchases DESC, r.sku
+WITH s, collect({sku: r.sku, purchases: purchases})[0..$perProduct] AS top
+RETURN s.sku AS sku, top
+"""
+
+_REPLACE: LiteralString = """
+UNWIND $lists AS list
+MATCH (s:Product {sku: list.sku})
 CALL (s) {
   OPTIONAL MATCH (s)-[old:ALSO_BOUGHT]->()
   DELETE old
 }
-CALL (s) {
-  MATCH (s)<-[:ABOUT]-(:Interaction)<-[:DID]-(buyer:Customer)
-  WITH DISTINCT buyer
-  MATCH (buyer)-[:DID]->(:Interaction {type: 'purchase'})-[:ABOUT]->(r:Product)
-  WHERE r <> s
-  WITH r, count(*) AS purchases ORDER BY purchases DESC, r.sku LIMIT $perProduct
-  CREATE (s)-[:ALSO_BOUGHT {purchases: purchases}]->(r)
+CALL (s, list) {
+  UNWIND list.top AS item
+  MATCH (r:Product {sku: item.sku})
+  CREATE (s)-[:ALSO_BOUGHT {purchases: item.purchases}]->(r)
   RETURN count(*) AS written
 }
 RETURN sum(written) AS written
@@ -55,17 +74,25 @@ async def refresh(
 ) -> int:
     """Rebuild the table (or only the lists of ``skus``); returns the relationships written.
 
-    ``progress(done, total)`` is called after each transaction, in products.
+    One read counts every list; then each product's list is replaced, ``PRODUCTS_PER_TRANSACTION``
+    products per write. ``progress(done, total)`` is called after each write, in products.
     """
-    if skus is None:
-        skus = [str(row["sku"]) for row in await db.read(_SKUS)]
+    wanted = list(skus) if skus is not None else None
+    counted = await db.read(
+        _COUNT,
+        {"skus": wanted, "perProduct": PER_PRODUCT},
+        timeout_s=COUNT_TIMEOUT_S,
+    )
+    tops = {str(row["sku"]): row["top"] for row in counted}
+    every = wanted if wanted is not None else [str(row["sku"]) for row in await db.read(_SKUS)]
+    lists = [{"sku": sku, "top": tops.get(sku, [])} for sku in every]
     written = 0
-    for start in range(0, len(skus), PRODUCTS_PER_TRANSACTION):
-        chunk = list(skus[start : start + PRODUCTS_PER_TRANSACTION])
-        rows = await db.write(_REBUILD, {"skus": chunk, "perProduct": PER_PRODUCT})
+    for start in range(0, len(lists), PRODUCTS_PER_TRANSACTION):
+        chunk = lists[start : start + PRODUCTS_PER_TRANSACTION]
+        rows = await db.write(_REPLACE, {"lists": chunk})
         written += int(rows[0]["written"]) if rows else 0
         if progress is not None:
-            progress(start + len(chunk), len(skus))
+            progress(start + len(chunk), len(lists))
     return written
 
 

@@ -65,13 +65,16 @@ class GraphDatabase:
         await self.driver.close()
 
     async def read(
-        self, query: LiteralString, params: Mapping[str, Any] | None = None
+        self,
+        query: LiteralString,
+        params: Mapping[str, Any] | None = None,
+        timeout_s: float | None = None,
     ) -> list[Row]:
         """Run one read statement on a reader and return its rows as dicts."""
         record_round_trip()
         with self.statement_hook("read", query):
             result = await self.driver.execute_query(
-                neo4j.Query(query, timeout=self.query_timeout_s),
+                neo4j.Query(query, timeout=timeout_s or self.query_timeout_s),
                 dict(params or {}),
                 routing_=neo4j.RoutingControl.READ,
                 database_=self.database,
@@ -79,13 +82,16 @@ class GraphDatabase:
         return [record.data() for record in result.records]
 
     async def write(
-        self, query: LiteralString, params: Mapping[str, Any] | None = None
+        self,
+        query: LiteralString,
+        params: Mapping[str, Any] | None = None,
+        timeout_s: float | None = None,
     ) -> list[Row]:
         """Run one write statement as a retried (hence idempotent-by-design) transaction."""
         record_round_trip()
         with self.statement_hook("write", query):
             result = await self.driver.execute_query(
-                neo4j.Query(query, timeout=self.query_timeout_s),
+                neo4j.Query(query, timeout=timeout_s or self.query_timeout_s),
                 dict(params or {}),
                 routing_=neo4j.RoutingControl.WRITE,
                 database_=self.database,
