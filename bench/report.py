@@ -62,8 +62,8 @@ def markdown(result: dict[str, Any]) -> str:
         "",
         f"Machine: {machine['cpu']}, {machine['cores']} cores, Python {machine['python']}, "
         f"Neo4j {machine['neo4jServer']}, Redis {machine['redisServer']}, "
-        f"commit {machine['gitCommit']}. Load average at start {machine['loadAverage']}: "
-        "**a shared, busy machine; treat the figures as lower bounds.**",
+        f"commit {machine['gitCommit']}. Load average at start {machine['loadAverage']} "
+        "(1/5/15 min); each scenario's own is in its row.",
         "",
         "| scenario | saturation (req/s) | Cypher round trips/query | load avg |",
         "|---|---|---|---|",
