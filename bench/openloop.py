@@ -172,12 +172,10 @@ def get_ok(url: str) -> Request:
     """A GET of ``url`` that succeeds on HTTP 200 (sent by the lean client of ``bench.rawhttp``,
     so the generator's own cost stays far below the server's)."""
     raw = get_bytes(url)
-    pools: list[RawHttpPool] = []
+    pool = RawHttpPool.for_url(url)
 
     async def send(_session: aiohttp.ClientSession, _: int) -> bool:
-        if not pools:
-            pools.append(RawHttpPool.for_url(url))
-        status, _body = await pools[0].request(raw)
+        status, _body = await pool.request(raw)
         return status == 200
 
     return send
@@ -186,16 +184,14 @@ def get_ok(url: str) -> Request:
 def graphql_ok(url: str, body_for: Callable[[int], bytes]) -> Request:
     """A POST of a pre-serialized GraphQL body; success is HTTP 200 without ``errors``."""
     requests: dict[bytes, bytes] = {}
-    pools: list[RawHttpPool] = []
+    pool = RawHttpPool.for_url(url)
 
     async def send(_session: aiohttp.ClientSession, index: int) -> bool:
-        if not pools:
-            pools.append(RawHttpPool.for_url(url))
         body = body_for(index)
         raw = requests.get(body)
         if raw is None:
             raw = requests[body] = post_bytes(url, body)
-        status, answer = await pools[0].request(raw)
+        status, answer = await pool.request(raw)
         return status == 200 and b'"errors"' not in answer
 
     return send

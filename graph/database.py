@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractContextManager
-from typing import Any, LiteralString, TypeVar
+from typing import Any, Literal, LiteralString, TypeVar
 
 import neo4j
 
@@ -71,15 +71,7 @@ class GraphDatabase:
         timeout_s: float | None = None,
     ) -> list[Row]:
         """Run one read statement on a reader and return its rows as dicts."""
-        record_round_trip()
-        with self.statement_hook("read", query):
-            result = await self.driver.execute_query(
-                neo4j.Query(query, timeout=timeout_s or self.query_timeout_s),
-                dict(params or {}),
-                routing_=neo4j.RoutingControl.READ,
-                database_=self.database,
-            )
-        return [record.data() for record in result.records]
+        return await self._execute("read", query, params, timeout_s)
 
     async def write(
         self,
@@ -88,12 +80,22 @@ class GraphDatabase:
         timeout_s: float | None = None,
     ) -> list[Row]:
         """Run one write statement as a retried (hence idempotent-by-design) transaction."""
+        return await self._execute("write", query, params, timeout_s)
+
+    async def _execute(
+        self,
+        kind: Literal["read", "write"],
+        query: LiteralString,
+        params: Mapping[str, Any] | None,
+        timeout_s: float | None,
+    ) -> list[Row]:
         record_round_trip()
-        with self.statement_hook("write", query):
+        routing = neo4j.RoutingControl.READ if kind == "read" else neo4j.RoutingControl.WRITE
+        with self.statement_hook(kind, query):
             result = await self.driver.execute_query(
                 neo4j.Query(query, timeout=timeout_s or self.query_timeout_s),
                 dict(params or {}),
-                routing_=neo4j.RoutingControl.WRITE,
+                routing_=routing,
                 database_=self.database,
             )
         return [record.data() for record in result.records]

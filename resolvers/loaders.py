@@ -39,7 +39,6 @@ class Loaders:
     ) -> None:
         # batch=False (the bench's naive baseline): every key is its own statement, no memo.
         options: dict[str, Any] = {} if batch else {"max_batch_size": 1, "cache": False}
-        self.batching = batch
 
         async def read_customers(ids: Sequence[str]) -> list[CustomerProfile | None]:
             return await customers.profiles_by_ids(graph, ids)

@@ -26,7 +26,7 @@ class CustomerQueries:
     ) -> Customer | None:
         key = check_key(str(id), "id")
         loaders = info.context.loaders
-        request = context_request(info, key) if loaders.batching else None
+        request = context_request(info, key) if info.context.batch_loads else None
         if request is None:
             profile = await loaders.customer.load(key)
         else:
