@@ -92,6 +92,8 @@ class ChannelClient:
         )
         self._base_url = config.base_url.rstrip("/")
         self._session: aiohttp.ClientSession | None = None
+        # Stale copies being written, by key: the answer does not wait for its copy.
+        self._saving: dict[str, asyncio.Task[None]] = {}
         self._retrying = stamina.AsyncRetryingCaller(
             attempts=config.retries + 1,
             timeout=None,  # the request's deadline bounds retries instead, see _call
@@ -125,7 +127,9 @@ class ChannelClient:
             )
 
     async def close(self) -> None:
-        """Close the pool; in-flight calls fail."""
+        """Close the pool (in-flight calls fail) once the stale copies being written are kept."""
+        if self._saving:
+            await asyncio.gather(*self._saving.values())
         if self._session is not None:
             session, self._session = self._session, None
             await session.close()
@@ -174,7 +178,7 @@ class ChannelClient:
         self._observe(request, "ok", started)
         answer = self._answer(data, started)
         if can_fall_back and stale_key is not None:
-            await self._save_stale(stale_key, answer, deadline)
+            self._keep_stale(stale_key, answer, deadline)
         return answer
 
     async def post_json(
@@ -282,6 +286,9 @@ class ChannelClient:
             return None
         try:
             async with asyncio.timeout(deadline.remaining()):
+                saving = self._saving.get(key)
+                if saving is not None:  # this instance's newest copy is still on its way
+                    await asyncio.shield(saving)
                 entry = await self._stale_store.load(self.name, key)
         except Exception:  # a broken store must not break the call: the original error stands
             log.exception("stale_load_failed", channel=self.name, stale_key=key)
@@ -296,7 +303,26 @@ class ChannelClient:
             latency_ms=_ms_since(started),
         )
 
-    async def _save_stale(self, key: str, answer: ChannelAnswer[Any], deadline: Deadline) -> None:
+    def _keep_stale(self, key: str, answer: ChannelAnswer[Any], deadline: Deadline) -> None:
+        """Write the stale copy of ``answer`` in the background, after the previous one of key."""
+        if self._stale_store is None or deadline.expired:
+            return
+        previous = self._saving.get(key)
+        task = asyncio.ensure_future(self._save_stale(key, answer, deadline, previous))
+        self._saving[key] = task
+        task.add_done_callback(
+            lambda done: self._saving.pop(key) if self._saving.get(key) is done else None
+        )
+
+    async def _save_stale(
+        self,
+        key: str,
+        answer: ChannelAnswer[Any],
+        deadline: Deadline,
+        previous: asyncio.Task[None] | None,
+    ) -> None:
+        if previous is not None:  # copies of one key land in the order their answers came
+            await previous
         if self._stale_store is None or deadline.expired:
             return
         try:

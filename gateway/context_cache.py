@@ -21,7 +21,7 @@ from redis.exceptions import RedisError
 
 from graph.codec import profile_from_row, profile_row
 from graph.models import CustomerProfile
-from resolvers.realtime.ports import ProfileLoad
+from resolvers.realtime.ports import CachedProfile, ProfileLoad
 
 log = structlog.get_logger("parcours.context_cache")
 
@@ -54,36 +54,47 @@ class RedisProfileCache:
         self.stats = CacheStats()
 
     async def profiles(self, ids: Sequence[str], load: ProfileLoad) -> list[CustomerProfile | None]:
+        cached = await self.lookup(ids)
+        found = [entry.profile for entry in cached]
+        missing = [n for n, profile in enumerate(found) if profile is None]
+        if not missing:
+            return found
+        loaded = await load([ids[n] for n in missing])
+        keep: list[tuple[str, CustomerProfile]] = []
+        for n, profile in zip(missing, loaded, strict=True):
+            found[n] = profile
+            slot = cached[n].slot
+            if profile is not None and slot is not None:
+                keep.append((slot, profile))
+        await self.keep(keep)
+        return found
+
+    async def lookup(self, ids: Sequence[str]) -> list[CachedProfile]:
+        """Two Redis round trips: the versions, then the entries under them."""
         try:
             versions = [int(v or 0) for v in await self._redis.mget(map(version_key, ids))]
             keys = [entry_key(i, v) for i, v in zip(ids, versions, strict=True)]
             cached = await self._redis.mget(keys)
         except RedisError as exc:
             log.warning("context cache unavailable", error=str(exc))
-            return await load(ids)
-        found: list[CustomerProfile | None] = [
-            profile_from_row(orjson.loads(raw)) if raw else None for raw in cached
+            self.stats.misses += len(ids)
+            return [CachedProfile(profile=None, slot=None) for _ in ids]
+        found = [
+            CachedProfile(profile_from_row(orjson.loads(raw)) if raw else None, key)
+            for key, raw in zip(keys, cached, strict=True)
         ]
-        missing = [n for n, profile in enumerate(found) if profile is None]
-        self.stats.hits += len(ids) - len(missing)
-        self.stats.misses += len(missing)
-        if not missing:
-            return found
-        loaded = await load([ids[n] for n in missing])
-        fill: dict[str, bytes] = {}
-        for n, profile in zip(missing, loaded, strict=True):
-            found[n] = profile
-            if profile is not None:
-                fill[keys[n]] = orjson.dumps(profile_row(profile))
-        if fill:
-            await self._fill(fill)
+        hits = sum(entry.profile is not None for entry in found)
+        self.stats.hits += hits
+        self.stats.misses += len(ids) - hits
         return found
 
-    async def _fill(self, entries: dict[str, bytes]) -> None:
+    async def keep(self, entries: Sequence[tuple[str, CustomerProfile]]) -> None:
+        if not entries:
+            return
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
-                for key, value in entries.items():
-                    pipe.set(key, value, ex=self._ttl_s)
+                for key, profile in entries:
+                    pipe.set(key, orjson.dumps(profile_row(profile)), ex=self._ttl_s)
                 await pipe.execute()
         except RedisError as exc:
             log.warning("context cache not filled", error=str(exc))

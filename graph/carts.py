@@ -4,9 +4,9 @@ Every change is one write transaction that (1) takes the customer's write lock, 
 changing one cart are serialised (and a first cart is never created twice), (2) replays the stored
 answer when the idempotency key was already used with the same arguments, (3) checks
 ``expectedVersion``, (4) applies the change and bumps the version, and (5) stores the key with its
-answer under a uniqueness constraint. Any failure rolls the whole transaction back: the graph is
-left as it was. Keys expire after ``graph._idempotency.KEY_TTL``; an expired key is replaced when
-used again.
+answer under a uniqueness constraint: three statements, (1) and (2) in the first, (4) in the
+second. Any failure rolls the whole transaction back: the graph is left as it was. Keys expire
+after ``graph._idempotency.KEY_TTL``; an expired key is replaced when used again.
 """
 
 from __future__ import annotations
@@ -24,47 +24,82 @@ from graph.models import Cart
 
 MAX_QUANTITY = 999
 
-_LOCK_CUSTOMER: LiteralString = """
+# (1) the customer's write lock, then, under it, everything the change is decided on. The key's
+# predicate names the property just written, so its read is planned after the lock.
+_PREPARE: LiteralString = """
 MATCH (c:Customer {id: $customerId})
 SET c.cartLock = coalesce(c.cartLock, 0) + 1
-RETURN c.id AS id
-"""
-_ACTIVE_CART: LiteralString = """
-MATCH (c:Customer {id: $customerId})
+WITH c
+OPTIONAL MATCH (key:IdempotencyKey {key: $key}) WHERE c.cartLock IS NOT NULL
 OPTIONAL MATCH (c)-[:HAS_CART]->(k:Cart {status: 'active'})
-RETURN k.id AS id, k.version AS version
+RETURN key IS NOT NULL AS keyFound, key.expiresAt < $now AS keyExpired,
+       key.fingerprint AS fingerprint, key.response AS response,
+       k.id AS cartId, k.version AS version,
+       EXISTS { MATCH (:Product {sku: $sku}) } AS productExists
 """
-_NEW_CART: LiteralString = """
-MATCH (c:Customer {id: $customerId})
-CREATE (c)-[:HAS_CART]->(k:Cart {id: $cartId, version: 0, status: 'active', updatedAt: $now})
+# (2) the change itself, with the version bump, in one statement per operation; a first cart is
+# created on the way. (3) is the key with its answer (``graph._idempotency``).
+_NEW_CART_IF_NEEDED: LiteralString = """
+CALL () {
+  MATCH (c:Customer {id: $customerId}) WHERE $newCart
+  CREATE (c)-[:HAS_CART]->(:Cart {id: $cartId, version: 0, status: 'active', updatedAt: $now})
+}
 """
-_PRODUCT_EXISTS: LiteralString = "MATCH (p:Product {sku: $sku}) RETURN p.sku AS sku"
-_ADD: LiteralString = """
+_BUMP: LiteralString = (
+    """
+SET k.version = k.version + 1, k.updatedAt = $now
+RETURN n, """
+    + _rows.CART_MAP
+    + " AS cart"
+)
+_ADD: LiteralString = (
+    _NEW_CART_IF_NEEDED
+    + """
 MATCH (k:Cart {id: $cartId}), (p:Product {sku: $sku})
 MERGE (k)-[l:CONTAINS]->(p)
   ON CREATE SET l.qty = $quantity, l.addedAt = $now, l.addedVia = $channel
   ON MATCH SET l.qty = l.qty + $quantity
-RETURN l.qty AS qty
+WITH k, l.qty AS n
 """
-_SET: LiteralString = """
+    + _BUMP
+)
+_SET: LiteralString = (
+    _NEW_CART_IF_NEEDED
+    + """
 MATCH (k:Cart {id: $cartId}), (p:Product {sku: $sku})
 MERGE (k)-[l:CONTAINS]->(p)
   ON CREATE SET l.addedAt = $now, l.addedVia = $channel
 SET l.qty = $quantity
+WITH k, l.qty AS n
 """
-_REMOVE: LiteralString = """
-MATCH (k:Cart {id: $cartId})-[l:CONTAINS]->(:Product {sku: $sku}) DELETE l RETURN count(l) AS n
-"""
-_CLEAR: LiteralString = "MATCH (k:Cart {id: $cartId})-[l:CONTAINS]->() DELETE l"
-_BUMP: LiteralString = (
-    """
-MATCH (k:Cart {id: $cartId})
-SET k.version = k.version + 1, k.updatedAt = $now
-RETURN """
-    + _rows.CART_MAP
-    + """ AS cart
-"""
+    + _BUMP
 )
+_REMOVE: LiteralString = (
+    _NEW_CART_IF_NEEDED
+    + """
+MATCH (k:Cart {id: $cartId})
+OPTIONAL MATCH (k)-[l:CONTAINS]->(:Product {sku: $sku})
+DELETE l
+WITH k, count(l) AS n
+"""
+    + _BUMP
+)
+_CLEAR: LiteralString = (
+    _NEW_CART_IF_NEEDED
+    + """
+MATCH (k:Cart {id: $cartId})
+OPTIONAL MATCH (k)-[l:CONTAINS]->()
+DELETE l
+WITH k, count(l) AS n
+"""
+    + _BUMP
+)
+_CHANGES: dict[str, LiteralString] = {
+    "add": _ADD,
+    "set": _SET,
+    "remove": _REMOVE,
+    "clear": _CLEAR,
+}
 
 
 class CartError(Exception):
@@ -145,59 +180,52 @@ async def change_cart(db: GraphDatabase, change: CartChange) -> CartResult:
 
 async def _apply(tx: neo4j.AsyncManagedTransaction, change: CartChange) -> CartResult:
     now = datetime.now(UTC)
-    if await _tx.one_row(tx, _LOCK_CUSTOMER, {"customerId": change.customer_id}) is None:
+    params = {
+        "customerId": change.customer_id,
+        "key": change.scoped_key,
+        "sku": change.sku,
+        "now": now,
+    }
+    state = await _tx.one_row(tx, _PREPARE, params)
+    if state is None:
         raise CustomerMissing(f"no customer with id {change.customer_id!r}")
-    stored = await _idempotency.stored_answer(tx, change.scoped_key, now)
-    if stored is not None:
-        if stored.fingerprint != change.fingerprint():
+    if state["keyFound"] and state["keyExpired"]:
+        await _idempotency.drop_key(tx, change.scoped_key)
+    elif state["keyFound"]:
+        if state["fingerprint"] != change.fingerprint():
             raise KeyReused("this idempotency key was used with other arguments")
-        return CartResult(cart=_rows.cart(orjson.loads(stored.response)), replayed=True)
-    active = await _tx.one_row(tx, _ACTIVE_CART, {"customerId": change.customer_id})
-    cart_id, version = (active or {}).get("id"), (active or {}).get("version")
-    if cart_id is None:
+        return CartResult(cart=_rows.cart(orjson.loads(state["response"])), replayed=True)
+    cart_id, version = state["cartId"], state["version"]
+    new_cart = cart_id is None
+    if new_cart:
         cart_id, version = f"cart-{change.customer_id}-{now.strftime('%Y%m%d%H%M%S%f')}", 0
-        await (
-            await tx.run(
-                _NEW_CART, {"customerId": change.customer_id, "cartId": cart_id, "now": now}
-            )
-        ).consume()
     if change.expected_version is not None and change.expected_version != version:
         raise VersionConflict(int(version or 0))
-    await _mutate(tx, change, cart_id, now)
-    row = await _tx.one_row(tx, _BUMP, {"cartId": cart_id, "now": now})
+    if change.operation in ("add", "set") and not state["productExists"]:
+        raise ProductMissing(f"no product with SKU {change.sku!r}")
+    statement = _CHANGES.get(change.operation)
+    if statement is None:
+        raise ValueError(f"unknown cart operation {change.operation!r}")
+    row = await _tx.one_row(
+        tx,
+        statement,
+        {
+            **params,
+            "cartId": cart_id,
+            "newCart": new_cart,
+            "quantity": change.quantity,
+            "channel": change.channel,
+        },
+    )
     assert row is not None  # noqa: S101 - the cart was matched or created in this transaction
+    # Refusals found by the change itself: the transaction rolls back, nothing is written.
+    if change.operation == "add" and int(row["n"]) > MAX_QUANTITY:
+        raise CartError(f"a line holds at most {MAX_QUANTITY} items")
+    if change.operation == "remove" and int(row["n"]) == 0:
+        raise LineMissing(f"the cart has no line for SKU {change.sku!r}")
     response = orjson.dumps(_json_safe(row["cart"])).decode()
     await _idempotency.store_answer(tx, change.scoped_key, change.fingerprint(), response, now)
     return CartResult(cart=_rows.cart(row["cart"]), replayed=False)
-
-
-async def _mutate(
-    tx: neo4j.AsyncManagedTransaction, change: CartChange, cart_id: str, now: datetime
-) -> None:
-    params = {
-        "cartId": cart_id,
-        "sku": change.sku,
-        "quantity": change.quantity,
-        "channel": change.channel,
-        "now": now,
-    }
-    needs_product = change.operation in ("add", "set")
-    if needs_product and await _tx.one_row(tx, _PRODUCT_EXISTS, {"sku": change.sku}) is None:
-        raise ProductMissing(f"no product with SKU {change.sku!r}")
-    if change.operation == "add":
-        row = await _tx.one_row(tx, _ADD, params)
-        if row is not None and int(row["qty"]) > MAX_QUANTITY:
-            raise CartError(f"a line holds at most {MAX_QUANTITY} items")
-    elif change.operation == "set":
-        await (await tx.run(_SET, params)).consume()
-    elif change.operation == "remove":
-        row = await _tx.one_row(tx, _REMOVE, params)
-        if row is None or int(row["n"]) == 0:
-            raise LineMissing(f"the cart has no line for SKU {change.sku!r}")
-    elif change.operation == "clear":
-        await (await tx.run(_CLEAR, params)).consume()
-    else:
-        raise ValueError(f"unknown cart operation {change.operation!r}")
 
 
 def _json_safe(cart: dict[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The one door to Neo4j: reads with READ routing, writes as retried transaction functions.
+"""The one door to Neo4j: reads as auto-commit statements, writes as retried transaction functions.
 
 Every statement that passes through here is a module-level constant with ``$parameters``; this
 module never builds Cypher from input. It must not import the gateway or the resolvers.
@@ -17,6 +17,7 @@ from graph._round_trips import record_round_trip
 
 T = TypeVar("T")
 Row = dict[str, Any]
+_READ_ATTEMPTS = 2
 # Wraps each statement (kind: read, write, transaction, schema; the Cypher text): where the
 # gateway opens a trace span when tracing is on. Must not raise and must not do I/O itself.
 StatementHook = Callable[[str, str], AbstractContextManager[None]]
@@ -90,15 +91,37 @@ class GraphDatabase:
         timeout_s: float | None,
     ) -> list[Row]:
         record_round_trip()
-        routing = neo4j.RoutingControl.READ if kind == "read" else neo4j.RoutingControl.WRITE
+        statement = neo4j.Query(query, timeout=timeout_s or self.query_timeout_s)
         with self.statement_hook(kind, query):
+            if kind == "read":
+                return await self._auto_commit_read(statement, dict(params or {}))
             result = await self.driver.execute_query(
-                neo4j.Query(query, timeout=timeout_s or self.query_timeout_s),
+                statement,
                 dict(params or {}),
-                routing_=routing,
+                routing_=neo4j.RoutingControl.WRITE,
                 database_=self.database,
             )
         return [record.data() for record in result.records]
+
+    async def _auto_commit_read(self, statement: neo4j.Query, params: dict[str, Any]) -> list[Row]:
+        """One read as an auto-commit transaction: RUN and PULL, no BEGIN or COMMIT to wait
+        for (a managed transaction costs one more exchange per read). It shares the bookmarks
+        of ``execute_query``, so it still sees this instance's earlier writes in a cluster, and is
+        tried once more when the driver calls the failure retryable (a leader switch, say): a
+        read has no effect to repeat."""
+        for attempt in range(_READ_ATTEMPTS):
+            try:
+                async with self.driver.session(
+                    database=self.database,
+                    default_access_mode=neo4j.READ_ACCESS,
+                    bookmark_manager=self.driver.execute_query_bookmark_manager,
+                ) as session:
+                    result = await session.run(statement, params)
+                    return await result.data()
+            except (neo4j.exceptions.Neo4jError, neo4j.exceptions.DriverError) as exc:
+                if attempt + 1 == _READ_ATTEMPTS or not exc.is_retryable():
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
     async def transaction(self, work: Callable[[neo4j.AsyncManagedTransaction], Awaitable[T]]) -> T:
         """Run ``work`` as a write transaction function; the driver retries transient errors."""

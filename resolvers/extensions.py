@@ -88,6 +88,13 @@ def coded_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
     )
 
 
+def caused_by_caller(error: GraphQLError) -> bool:
+    """True for an error that answers the caller (ours, syntax, validation, a variable's value),
+    as opposed to a fault of ours."""
+    original = error.original_error
+    return original is None or isinstance(original, ParcoursError) or _is_variable_error(error)
+
+
 def _is_variable_error(error: GraphQLError) -> bool:
     """True for graphql-core's refusal of a variable's value (raised before execution)."""
     return error.path is None and error.message.startswith("Variable '$")

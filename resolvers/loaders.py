@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+import asyncio
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
@@ -28,7 +29,9 @@ from graph.models import (
     Store,
 )
 from graph.recommendations import RecommendationRequest
-from resolvers.realtime.ports import ProfileCache
+from resolvers.realtime.ports import CachedProfile, ProfileCache
+
+T = TypeVar("T")
 
 
 class Loaders:
@@ -73,6 +76,10 @@ class Loaders:
         async def load_stores(ids: Sequence[str]) -> list[Store | None]:
             return await catalog.stores_by_ids(graph, ids)
 
+        self._profile_cache = profile_cache
+        self._cached_profile: DataLoader[str, CachedProfile] | None = (
+            DataLoader(load_fn=profile_cache.lookup, **options) if profile_cache else None
+        )
         self.customer = DataLoader(load_fn=load_customers, **options)
         self.customer_by_identity = DataLoader(load_fn=load_by_identity, **options)
         self.history = DataLoader(load_fn=load_history, **options)
@@ -92,3 +99,52 @@ class Loaders:
             self.history.prime(request.history, found.history)
         if request.recommendations is not None and found.recommendations is not None:
             self.recommendations.prime(request.recommendations, found.recommendations)
+
+    async def customer_in_context(self, request: ContextRequest) -> CustomerProfile | None:
+        """The customer, with the history page and recommendations ``request`` names on the way.
+
+        When the profile is in the cache, it answers at once and the context statement runs while
+        the caller goes on: the fields needing the customer's channel systems (found through the
+        profile's identities) call them while Neo4j reads, and the history and recommendations
+        fields wait for the statement. Otherwise the statement reads the profile too, and fills
+        the cache. Lookups and statements of one request's customers are batched either way.
+        """
+        if self._cached_profile is None:
+            found: CustomerContext = await self.context.load(request)
+            self.prime_context(request, found)
+            return found.profile
+        cached = await self._cached_profile.load(request.customer_id)
+        if cached.profile is not None:
+            self.customer.prime(request.customer_id, cached.profile)
+            self._prime_pending(request)
+            return cached.profile
+        found = await self.context.load(request)
+        self.prime_context(request, found)
+        if found.profile is not None and cached.slot is not None and self._profile_cache:
+            await self._profile_cache.keep([(cached.slot, found.profile)])
+        return found.profile
+
+    def _prime_pending(self, request: ContextRequest) -> None:
+        """Start the context statement; the history and recommendations loaders answer from it."""
+        pending = asyncio.ensure_future(self.context.load(request))
+        empty = HistoryPage(items=(), has_next_page=False)  # the customer vanished meanwhile
+        if request.history is not None:
+            page = _part_of(pending, lambda found: found.history or empty)
+            self.history.cache_map.set(request.history, page)
+        if request.recommendations is not None:
+            recommended = _part_of(pending, lambda found: found.recommendations or [])
+            self.recommendations.cache_map.set(request.recommendations, recommended)
+
+
+def _part_of(
+    pending: asyncio.Future[CustomerContext], pick: Callable[[CustomerContext], T]
+) -> asyncio.Future[T]:
+    """A future of one part of ``pending``; its failure counts as seen even if nobody awaits it
+    (a field refused before it loads)."""
+
+    async def part() -> T:
+        return pick(await pending)
+
+    task = asyncio.ensure_future(part())
+    task.add_done_callback(lambda done: done.cancelled() or done.exception())
+    return task

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import strawberry
-from graphql import ASTValidationRule
+from graphql import ASTValidationRule, GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -17,6 +17,7 @@ from strawberry.extensions import (
 from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
 from resolvers.access.extension import AuditTrail
 from resolvers.access.fields import AccessMutations, AccessQueries
@@ -27,7 +28,7 @@ from resolvers.checkout.mutations import CheckoutMutations
 from resolvers.customers.queries import CustomerQueries
 from resolvers.customers.search import CustomerSearchQueries
 from resolvers.document_limits import DocumentLimits
-from resolvers.extensions import CodedErrors, Diagnostics, SourcesReport
+from resolvers.extensions import CodedErrors, Diagnostics, SourcesReport, caused_by_caller
 from resolvers.identities.mutations import IdentityMutations
 from resolvers.journeys.mutations import JourneyMutations
 from resolvers.privacy.mutations import PrivacyMutations
@@ -58,6 +59,22 @@ class Mutation(
     AccessMutations,
 ):
     pass
+
+
+class ParcoursSchema(strawberry.Schema):
+    """Strawberry's schema, logging only the errors that are faults of ours.
+
+    Strawberry logs every error of every request at ERROR with its traceback: a NOT_FOUND or a
+    refused argument is an answer to the caller, not a fault, and logging it cost more than the
+    request (hundreds of milliseconds with a rich traceback) and filled the logs.
+    """
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        super().process_errors(
+            [error for error in errors if not caused_by_caller(error)], execution_context
+        )
 
 
 @dataclass(frozen=True)
@@ -125,7 +142,7 @@ def build_schema(
         extensions.append(DisableIntrospection)
     if not limits.suggestions:
         extensions.append(HideSuggestions)
-    return strawberry.Schema(
+    return ParcoursSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

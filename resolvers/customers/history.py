@@ -2,9 +2,13 @@
 
 Receipts the stores system holds but the graph has not recorded yet (no webhook received) are
 shown as store purchases, deduplicated by the receipt's event id (the id its Interaction has once
-ingested); one batched statement checks which exist and reads the receipts' stores. Only the
-receipts on the system's first page (the 50 most recent) are merged, so a deep page may miss a
-never-ingested old receipt; ingestion closes that gap.
+ingested). A receipt that could be shown on this page is ingested exactly when the page holds it:
+the page is every graph item from the cursor down to its last one, and an ingested receipt is a
+store purchase, which every filter that wants receipts keeps. So the receipts on the page cost
+nothing; only the others cost one batched statement, which checks whether the graph holds them all
+the same (a receipt ingested for another profile) and reads their stores. Only the receipts on the
+system's first page (the 50 most recent) are merged, so a deep page may miss a never-ingested old
+receipt; ingestion closes that gap.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import strawberry
 from channels.records import Receipt
 from graph import models
 from graph.history import HistoryRequest, receipt_context
-from graph.models import HistoryCursor
+from graph.models import HistoryCursor, HistoryPage
 from resolvers.context import Context
 from resolvers.customers.channel_views import store_receipts
 from resolvers.customers.interaction import Interaction
@@ -40,11 +44,18 @@ def _wants_receipts(channels: list[Channel] | None, types: list[InteractionType]
 
 
 async def _not_yet_ingested(
-    info: Info, receipts: tuple[Receipt, ...], cursor: HistoryCursor | None
+    info: Info, receipts: tuple[Receipt, ...], cursor: HistoryCursor | None, page: HistoryPage
 ) -> list[models.Interaction]:
-    """Receipts the graph does not hold (by event id), as store purchases older than ``cursor``."""
+    """Receipts the graph does not hold (by event id), as store purchases older than ``cursor``
+    and, when the graph has more items than the page, not older than its last item."""
+    on_page = {item.id for item in page.items}
+    last = (page.items[-1].at, page.items[-1].id) if page.has_next_page else None
     candidates = [
-        r for r in receipts if cursor is None or (r.at, r.interaction_id) < (cursor.at, cursor.id)
+        r
+        for r in receipts
+        if (cursor is None or (r.at, r.interaction_id) < (cursor.at, cursor.id))
+        and (last is None or (r.at, r.interaction_id) >= last)
+        and r.interaction_id not in on_page
     ]
     if not candidates:
         return []
@@ -92,7 +103,7 @@ async def history_connection(
         store_receipts(info, profile) if receipts_wanted else asyncio.sleep(0, ()),
     )
     items = list(page.items)
-    extra = await _not_yet_ingested(info, receipts, cursor) if receipts else []
+    extra = await _not_yet_ingested(info, receipts, cursor, page) if receipts else []
     merged = sorted(items + extra, key=lambda item: (item.at, item.id), reverse=True)
     # A receipt newer than the graph's last item may push graph items to the next page.
     shown = (

@@ -30,9 +30,7 @@ class CustomerQueries:
         if request is None:
             profile = await loaders.customer.load(key)
         else:
-            found = await loaders.context.load(request)
-            loaders.prime_context(request, found)
-            profile = found.profile
+            profile = await loaders.customer_in_context(request)
         if profile is None:
             raise NotFound(f"no customer with id {key!r}", id=key)
         await admit_customer(info.context.access, info.context.consents, profile.id)

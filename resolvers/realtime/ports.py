@@ -1,7 +1,7 @@
 """The two things real time needs from the gateway, as Protocols: an event bus and a cache.
 
 Resolvers publish through :class:`EventBus` and subscriptions read a feed from it; the customer
-loader reads profiles through :class:`ProfileCache`. The gateway hands in the Redis-backed ones;
+loaders read profiles through :class:`ProfileCache`. The gateway hands in the Redis-backed ones;
 :class:`NoEventBus` is what a context without a gateway gets (scripts, unit tests).
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from typing import Protocol
 
 from graph.models import CustomerProfile
@@ -27,9 +28,24 @@ class EventBus(Protocol):
         """The events of ``topic`` from now on, with :class:`Resync` when some may be lost."""
 
 
+@dataclass(frozen=True, slots=True)
+class CachedProfile:
+    """A cache lookup: the profile when current; ``slot`` is where to keep one read now (None
+    when the cache could not be asked)."""
+
+    profile: CustomerProfile | None
+    slot: str | None
+
+
 class ProfileCache(Protocol):
     async def profiles(self, ids: Sequence[str], load: ProfileLoad) -> list[CustomerProfile | None]:
         """Profiles of ``ids`` in order, from the cache where current, else from ``load``."""
+
+    async def lookup(self, ids: Sequence[str]) -> list[CachedProfile]:
+        """What the cache holds for ``ids``, in order, without reading the graph."""
+
+    async def keep(self, entries: Sequence[tuple[str, CustomerProfile]]) -> None:
+        """Keep profiles read from the graph, each in the ``slot`` its lookup gave."""
 
 
 class NoEventBus:

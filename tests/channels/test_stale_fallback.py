@@ -1,5 +1,6 @@
 """Stale fallback: a failed read answers the last good answer, marked stale, when there is one."""
 
+import asyncio
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -13,7 +14,7 @@ from channels import (
     Deadline,
     StaleEntry,
 )
-from tests.channels.conftest import HELD, UNAVAILABLE, MemoryStaleStore, Reply
+from tests.channels.conftest import HELD, UNAVAILABLE, MemoryStaleStore, Reply, wait_until
 
 
 async def test_a_successful_read_with_a_stale_key_is_kept_as_the_last_good_answer(
@@ -25,6 +26,7 @@ async def test_a_successful_read_with_a_stale_key_is_kept_as_the_last_good_answe
 
     answer = await client.get_json("/loyalty/k-1", deadline=Deadline.after(2), stale_key="k-1")
 
+    await wait_until(lambda: ("webshop", "k-1") in store.entries)  # written in the background
     assert store.entries[("webshop", "k-1")] == StaleEntry({"points": 120}, answer.as_of)
 
 
@@ -132,3 +134,55 @@ async def test_a_broken_stale_store_never_breaks_a_call(system, open_client) -> 
     assert answer.data == {"points": 120}
     with pytest.raises(ChannelUnavailable):
         await client.get_json("/loyalty/k-1", deadline=Deadline.after(2), stale_key="k-1")
+
+
+class GatedStaleStore(MemoryStaleStore):
+    """Holds every save until ``release`` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+
+    async def save(self, channel: str, key: str, entry: StaleEntry) -> None:
+        await self.release.wait()
+        await super().save(channel, key, entry)
+
+
+async def test_the_answer_does_not_wait_for_its_stale_copy_and_a_fallback_waits_for_it(
+    system, open_client
+) -> None:
+    store = GatedStaleStore()
+    system.will("/loyalty/k-1", Reply(body={"points": 120}))
+    system.always("/loyalty/k-1", UNAVAILABLE)
+    client = await open_client(stale_store=store, retries=0)
+
+    # Were the copy awaited, this would wait for `release` until the deadline.
+    fresh = await asyncio.wait_for(
+        client.get_json("/loyalty/k-1", deadline=Deadline.after(30), stale_key="k-1"), 10
+    )
+    assert fresh.data == {"points": 120}
+    assert store.entries == {}  # still being written
+
+    fallback = asyncio.ensure_future(
+        client.get_json("/loyalty/k-1", deadline=Deadline.after(30), stale_key="k-1")
+    )
+    await wait_until(lambda: system.hits_on("/loyalty/k-1") == 2)
+    store.release.set()
+    stale = await fallback
+
+    assert (stale.data, stale.stale, stale.as_of) == ({"points": 120}, True, fresh.as_of)
+
+
+async def test_closing_the_client_keeps_the_stale_copies_being_written(system, open_client) -> None:
+    store = GatedStaleStore()
+    system.will("/loyalty/k-1", Reply(body={"points": 120}))
+    client = await open_client(stale_store=store)
+    await client.get_json("/loyalty/k-1", deadline=Deadline.after(30), stale_key="k-1")
+
+    closing = asyncio.ensure_future(client.close())
+    await asyncio.sleep(0.05)
+    assert not closing.done()
+    store.release.set()
+    await closing
+
+    assert store.entries[("webshop", "k-1")].data == {"points": 120}

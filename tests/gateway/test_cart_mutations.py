@@ -226,3 +226,35 @@ async def test_concurrent_adds_without_expected_version_lose_no_update(
     assert all("errors" not in answer for answer in answers)
     cart = (await gateway.query(READ, {"c": customer}))["data"]["customer"]["cart"]
     assert cart == {"version": 200, "lines": [{"quantity": 200, "product": {"sku": "FX-P1"}}]}
+
+
+async def test_a_line_past_the_maximum_is_refused_and_the_cart_left_as_it_was(
+    gateway: Gateway, new_customers
+):
+    [customer] = await new_customers()
+    await _add(gateway, customer, quantity=999)
+    idem = key()
+    refused = await _add(gateway, customer, quantity=1, idem=idem)
+    assert refused["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    cart = (await gateway.query(READ, {"c": customer}))["data"]["customer"]["cart"]
+    assert cart == {"version": 1, "lines": [{"quantity": 999, "product": {"sku": "FX-P1"}}]}
+    # Nothing of the refused change was kept, its key included: the retry is refused again.
+    again = await _add(gateway, customer, quantity=1, idem=idem)
+    assert again["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_an_expired_key_applies_the_change_again(
+    gateway: Gateway, graph: GraphDatabase, new_customers
+):
+    [customer] = await new_customers()
+    idem = key()
+    await _add(gateway, customer, quantity=2, idem=idem)
+    await graph.write(
+        "MATCH (k:IdempotencyKey {key: $key}) SET k.expiresAt = datetime() - duration('PT1S')",
+        {"key": f"anonymous:{idem}"},
+    )
+    again = (await _add(gateway, customer, quantity=2, idem=idem))["data"]["addCartItem"]
+    assert again["version"] == 2
+    assert again["lines"][0]["quantity"] == 4
+    replay = (await _add(gateway, customer, quantity=2, idem=idem))["data"]["addCartItem"]
+    assert replay == again
