@@ -15,11 +15,16 @@ import argparse
 import asyncio
 import datetime as dt
 import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
+import orjson
 
-from bench.openloop import get_ok, graphql_ok, new_session, run_open
+from bench.openloop import Request, get_ok, graphql_ok, new_session, percentile, run_open
+from bench.rawhttp import RawHttpPool, post_bytes
 from bench.scenarios import FAN_OUT_QUERY, query_bodies
 from gateway.settings import CHANNEL_SYSTEMS, Settings
 from graph import GraphDatabase
@@ -31,6 +36,44 @@ WHERE EXISTS { (c)-[:IDENTIFIED_BY]->(:Identity {kind: 'contact_centre_id'}) }
   AND EXISTS { (c)-[:IDENTIFIED_BY]->(:Identity {kind: 'app_install_id'}) }
 RETURN c.id AS id ORDER BY c.id LIMIT 200
 """
+
+
+@dataclass
+class OverheadLog:
+    """Per answer: the gateway's latency minus its slowest channel call's (``sources.latencyMs``),
+    both in the same request, so the figure is what the gateway adds, whatever delayed the
+    systems (on a 2-core machine, five simulators and Neo4j share one core)."""
+
+    skip: int  # the warm-up's requests
+    overheads_ms: list[float] = field(default_factory=list)
+
+    def summary(self) -> dict[str, float]:
+        values = self.overheads_ms
+        return {
+            "answers": len(values),
+            "p50_ms": round(percentile(values, 0.5), 2),
+            "p99_ms": round(percentile(values, 0.99), 2),
+        }
+
+
+def overhead_request(url: str, body_for: Callable[[int], bytes], log: OverheadLog) -> Request:
+    """A fan-out query that also logs, per answer past the warm-up, what the gateway added."""
+    pool = RawHttpPool.for_url(url)
+
+    async def send(_session: aiohttp.ClientSession, index: int) -> bool:
+        raw = post_bytes(url, body_for(index))
+        started = time.perf_counter()
+        status, answer = await pool.request(raw)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        if status != 200 or b'"errors"' in answer:
+            return False
+        sources = orjson.loads(answer).get("extensions", {}).get("sources", [])
+        slowest = max((s.get("latencyMs") or 0.0 for s in sources), default=0.0)
+        if index >= log.skip and sources:
+            log.overheads_ms.append(elapsed_ms - slowest)
+        return True
+
+    return send
 
 
 async def customers(settings: Settings) -> list[str]:

@@ -131,13 +131,21 @@ async def fan_out_scenario(config: RunConfig, latency_ms: float = 20.0) -> dict[
     base = f"http://127.0.0.1:{GATEWAY_PORT}"
     direct_url = f"{settings.channel_url('oms')}/oms/availability?skus=SKU-00001"
     await fan_out.set_latency(settings, latency_ms)
-    points, direct_points = [], []
+    points, direct_points, in_request = [], [], []
+    bodies = query_bodies(FAN_OUT_QUERY, ids)
     try:
         async with gateway_process(GATEWAY_PORT, {}), new_session() as session:
-            gateway = graphql_ok(f"{base}/graphql", query_bodies(FAN_OUT_QUERY, ids))
+            # One pass over the customers first: a returning customer's profile is in the
+            # context cache, which lets the channel calls start before the graph answers.
+            gateway = graphql_ok(f"{base}/graphql", bodies)
+            for n in range(len(ids)):
+                await gateway(session, n)
             for rate in (20.0,) if config.duration_s < 5 else (20.0, 50.0):
                 direct_points.append(await repeated(session, get_ok(direct_url), rate, config))
-                points.append(await repeated(session, gateway, rate, config))
+                log = fan_out.OverheadLog(skip=int(rate * config.warmup_s))
+                request = fan_out.overhead_request(f"{base}/graphql", bodies, log)
+                points.append(await repeated(session, request, rate, config))
+                in_request.append({"offered_rps": rate, **log.summary()})
     finally:
         await fan_out.set_latency(settings, None)
     overheads = [
@@ -145,12 +153,16 @@ async def fan_out_scenario(config: RunConfig, latency_ms: float = 20.0) -> dict[
             "offered_rps": g["offered_rps"],
             "p50_minus_channel_ms": round(g["p50_ms"] - d["p50_ms"], 2),
             "p99_minus_channel_ms": round(g["p99_ms"] - d["p99_ms"], 2),
+            "p50_minus_slowest_call_in_request_ms": r["p50_ms"],
+            "p99_minus_slowest_call_in_request_ms": r["p99_ms"],
         }
-        for g, d in zip(points, direct_points, strict=True)
+        for g, d, r in zip(points, direct_points, in_request, strict=True)
     ]
     summary = "; ".join(
-        f"at {o['offered_rps']} req/s gateway p50 is slowest channel + "
-        f"{o['p50_minus_channel_ms']} ms (p99 + {o['p99_minus_channel_ms']} ms)"
+        f"at {o['offered_rps']} req/s gateway p50 is slowest channel (called alone) + "
+        f"{o['p50_minus_channel_ms']} ms (p99 + {o['p99_minus_channel_ms']} ms); "
+        f"the slowest call of the same request + {o['p50_minus_slowest_call_in_request_ms']} ms "
+        f"(p99 + {o['p99_minus_slowest_call_in_request_ms']} ms)"
         for o in overheads
     )
     return {
