@@ -67,14 +67,9 @@ async def stored_answer(
     if record is None:
         return None
     if record["expired"]:
-        await drop_key(tx, key)
+        await (await tx.run(_DROP_KEY, {"key": key})).consume()
         return None
     return StoredAnswer(fingerprint=record["fingerprint"], response=record["response"])
-
-
-async def drop_key(tx: neo4j.AsyncManagedTransaction, key: str) -> None:
-    """Delete ``key`` (found expired by a repository's own read of it)."""
-    await (await tx.run(_DROP_KEY, {"key": key})).consume()
 
 
 async def store_answer(

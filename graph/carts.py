@@ -4,9 +4,10 @@ Every change is one write transaction that (1) takes the customer's write lock, 
 changing one cart are serialised (and a first cart is never created twice), (2) replays the stored
 answer when the idempotency key was already used with the same arguments, (3) checks
 ``expectedVersion``, (4) applies the change and bumps the version, and (5) stores the key with its
-answer under a uniqueness constraint: three statements, (1) and (2) in the first, (4) in the
-second. Any failure rolls the whole transaction back: the graph is left as it was. Keys expire
-after ``graph._idempotency.KEY_TTL``; an expired key is replaced when used again.
+answer under a uniqueness constraint: two statements, (1) to (4) in the first (which writes only
+when the change may proceed), (5) in the second. Any failure rolls the whole transaction back: the
+graph is left as it was. Keys expire after ``graph._idempotency.KEY_TTL``; an expired key is
+replaced when used again.
 """
 
 from __future__ import annotations
@@ -24,75 +25,83 @@ from graph.models import Cart
 
 MAX_QUANTITY = 999
 
-# (1) the customer's write lock, then, under it, everything the change is decided on. The key's
-# predicate names the property just written, so its read is planned after the lock.
-_PREPARE: LiteralString = """
+# One statement decides and applies the change. It takes the customer's write lock, then reads,
+# under it, everything the change is decided on (the key's predicate names the property just
+# written, so its read is planned after the lock); it writes only when the change may proceed
+# (no live key, the expected version, the product when one is needed), the same rules
+# ``_apply`` then raises on: a refused change has written nothing but the lock, and rolls back.
+_DECIDE: LiteralString = """
 MATCH (c:Customer {id: $customerId})
 SET c.cartLock = coalesce(c.cartLock, 0) + 1
 WITH c
 OPTIONAL MATCH (key:IdempotencyKey {key: $key}) WHERE c.cartLock IS NOT NULL
-OPTIONAL MATCH (c)-[:HAS_CART]->(k:Cart {status: 'active'})
-RETURN key IS NOT NULL AS keyFound, key.expiresAt < $now AS keyExpired,
-       key.fingerprint AS fingerprint, key.response AS response,
-       k.id AS cartId, k.version AS version,
-       EXISTS { MATCH (:Product {sku: $sku}) } AS productExists
+OPTIONAL MATCH (c)-[:HAS_CART]->(active:Cart {status: 'active'})
+WITH c, key, active, key.fingerprint AS fingerprint, key.response AS response,
+     key IS NOT NULL AND NOT coalesce(key.expiresAt < $now, false) AS keyLive,
+     key IS NOT NULL AND coalesce(key.expiresAt < $now, false) AS keyExpired,
+     EXISTS { MATCH (:Product {sku: $sku}) } AS productExists
+WITH c, key, active, fingerprint, response, keyLive, keyExpired, productExists,
+     NOT keyLive
+       AND ($expectedVersion IS NULL OR $expectedVersion = coalesce(active.version, 0))
+       AND (productExists OR NOT $needsProduct) AS proceed
+FOREACH (_ IN CASE WHEN proceed AND keyExpired THEN [1] ELSE [] END | DETACH DELETE key)
+FOREACH (_ IN CASE WHEN proceed AND active IS NULL THEN [1] ELSE [] END |
+  CREATE (c)-[:HAS_CART]->(:Cart {id: $cartId, version: 0, status: 'active', updatedAt: $now}))
+WITH c, active.id AS activeId, active.version AS version, fingerprint, response, keyLive,
+     productExists, proceed
+OPTIONAL CALL (c, activeId, proceed) {
+  WITH c, activeId WHERE proceed
+  MATCH (c)-[:HAS_CART]->(k:Cart {id: coalesce(activeId, $cartId)})
 """
-# (2) the change itself, with the version bump, in one statement per operation; a first cart is
-# created on the way. (3) is the key with its answer (``graph._idempotency``).
-_NEW_CART_IF_NEEDED: LiteralString = """
-CALL () {
-  MATCH (c:Customer {id: $customerId}) WHERE $newCart
-  CREATE (c)-[:HAS_CART]->(:Cart {id: $cartId, version: 0, status: 'active', updatedAt: $now})
-}
-"""
-_BUMP: LiteralString = (
+_DECIDED: LiteralString = (
     """
-SET k.version = k.version + 1, k.updatedAt = $now
-RETURN n, """
+  SET k.version = k.version + 1, k.updatedAt = $now
+  RETURN n, """
     + _rows.CART_MAP
-    + " AS cart"
+    + """ AS cart
+}
+RETURN keyLive, fingerprint, response, version, productExists, n, cart
+"""
 )
 _ADD: LiteralString = (
-    _NEW_CART_IF_NEEDED
+    _DECIDE
     + """
-MATCH (k:Cart {id: $cartId}), (p:Product {sku: $sku})
-MERGE (k)-[l:CONTAINS]->(p)
-  ON CREATE SET l.qty = $quantity, l.addedAt = $now, l.addedVia = $channel
-  ON MATCH SET l.qty = l.qty + $quantity
-WITH k, l.qty AS n
+  MATCH (p:Product {sku: $sku})
+  MERGE (k)-[l:CONTAINS]->(p)
+    ON CREATE SET l.qty = $quantity, l.addedAt = $now, l.addedVia = $channel
+    ON MATCH SET l.qty = l.qty + $quantity
+  WITH k, l.qty AS n
 """
-    + _BUMP
+    + _DECIDED
 )
 _SET: LiteralString = (
-    _NEW_CART_IF_NEEDED
+    _DECIDE
     + """
-MATCH (k:Cart {id: $cartId}), (p:Product {sku: $sku})
-MERGE (k)-[l:CONTAINS]->(p)
-  ON CREATE SET l.addedAt = $now, l.addedVia = $channel
-SET l.qty = $quantity
-WITH k, l.qty AS n
+  MATCH (p:Product {sku: $sku})
+  MERGE (k)-[l:CONTAINS]->(p)
+    ON CREATE SET l.addedAt = $now, l.addedVia = $channel
+  SET l.qty = $quantity
+  WITH k, l.qty AS n
 """
-    + _BUMP
+    + _DECIDED
 )
 _REMOVE: LiteralString = (
-    _NEW_CART_IF_NEEDED
+    _DECIDE
     + """
-MATCH (k:Cart {id: $cartId})
-OPTIONAL MATCH (k)-[l:CONTAINS]->(:Product {sku: $sku})
-DELETE l
-WITH k, count(l) AS n
+  OPTIONAL MATCH (k)-[l:CONTAINS]->(:Product {sku: $sku})
+  DELETE l
+  WITH k, count(l) AS n
 """
-    + _BUMP
+    + _DECIDED
 )
 _CLEAR: LiteralString = (
-    _NEW_CART_IF_NEEDED
+    _DECIDE
     + """
-MATCH (k:Cart {id: $cartId})
-OPTIONAL MATCH (k)-[l:CONTAINS]->()
-DELETE l
-WITH k, count(l) AS n
+  OPTIONAL MATCH (k)-[l:CONTAINS]->()
+  DELETE l
+  WITH k, count(l) AS n
 """
-    + _BUMP
+    + _DECIDED
 )
 _CHANGES: dict[str, LiteralString] = {
     "add": _ADD,
@@ -180,44 +189,34 @@ async def change_cart(db: GraphDatabase, change: CartChange) -> CartResult:
 
 async def _apply(tx: neo4j.AsyncManagedTransaction, change: CartChange) -> CartResult:
     now = datetime.now(UTC)
+    statement = _CHANGES.get(change.operation)
+    if statement is None:
+        raise ValueError(f"unknown cart operation {change.operation!r}")
+    needs_product = change.operation in ("add", "set")
     params = {
         "customerId": change.customer_id,
         "key": change.scoped_key,
         "sku": change.sku,
         "now": now,
+        "expectedVersion": change.expected_version,
+        "needsProduct": needs_product,
+        "cartId": f"cart-{change.customer_id}-{now.strftime('%Y%m%d%H%M%S%f')}",  # if first
+        "quantity": change.quantity,
+        "channel": change.channel,
     }
-    state = await _tx.one_row(tx, _PREPARE, params)
-    if state is None:
+    row = await _tx.one_row(tx, statement, params)
+    if row is None:
         raise CustomerMissing(f"no customer with id {change.customer_id!r}")
-    if state["keyFound"] and state["keyExpired"]:
-        await _idempotency.drop_key(tx, change.scoped_key)
-    elif state["keyFound"]:
-        if state["fingerprint"] != change.fingerprint():
+    if row["keyLive"]:
+        if row["fingerprint"] != change.fingerprint():
             raise KeyReused("this idempotency key was used with other arguments")
-        return CartResult(cart=_rows.cart(orjson.loads(state["response"])), replayed=True)
-    cart_id, version = state["cartId"], state["version"]
-    new_cart = cart_id is None
-    if new_cart:
-        cart_id, version = f"cart-{change.customer_id}-{now.strftime('%Y%m%d%H%M%S%f')}", 0
+        return CartResult(cart=_rows.cart(orjson.loads(row["response"])), replayed=True)
+    version = int(row["version"] or 0)
     if change.expected_version is not None and change.expected_version != version:
-        raise VersionConflict(int(version or 0))
-    if change.operation in ("add", "set") and not state["productExists"]:
+        raise VersionConflict(version)
+    if needs_product and not row["productExists"]:
         raise ProductMissing(f"no product with SKU {change.sku!r}")
-    statement = _CHANGES.get(change.operation)
-    if statement is None:
-        raise ValueError(f"unknown cart operation {change.operation!r}")
-    row = await _tx.one_row(
-        tx,
-        statement,
-        {
-            **params,
-            "cartId": cart_id,
-            "newCart": new_cart,
-            "quantity": change.quantity,
-            "channel": change.channel,
-        },
-    )
-    assert row is not None  # noqa: S101 - the cart was matched or created in this transaction
+    assert row["cart"] is not None  # noqa: S101 - the statement proceeds exactly in this case
     # Refusals found by the change itself: the transaction rolls back, nothing is written.
     if change.operation == "add" and int(row["n"]) > MAX_QUANTITY:
         raise CartError(f"a line holds at most {MAX_QUANTITY} items")
