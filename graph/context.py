@@ -82,7 +82,7 @@ async def contexts(db: GraphDatabase, requests: Sequence[ContextRequest]) -> lis
         }
         for index, request in enumerate(requests)
     ]
-    rows = await db.read(_CONTEXT, {"requests": params, "seeds": SEED_PRODUCTS})
+    rows = await db.read(_CONTEXT, {"requests": params, "seeds": SEED_PRODUCTS}, maps_only=True)
     by_key = {int(row["key"]): row for row in rows}
     found: list[CustomerContext] = []
     for index, request in enumerate(requests):

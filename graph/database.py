@@ -70,8 +70,18 @@ class GraphDatabase:
         query: LiteralString,
         params: Mapping[str, Any] | None = None,
         timeout_s: float | None = None,
+        *,
+        maps_only: bool = False,
     ) -> list[Row]:
-        """Run one read statement on a reader and return its rows as dicts."""
+        """Run one read statement on a reader and return its rows as dicts.
+
+        ``maps_only``: the statement returns maps, lists and scalars only (no node, relationship
+        or path), so its rows are taken as the driver decoded them, without ``Record.data()``'s
+        walk over every nested value (which only turns graph entities into dicts): that walk was
+        about a tenth of an uncached home screen's CPU.
+        """
+        if maps_only:
+            return await self._execute("read", query, params, timeout_s, as_decoded=True)
         return await self._execute("read", query, params, timeout_s)
 
     async def write(
@@ -89,12 +99,14 @@ class GraphDatabase:
         query: LiteralString,
         params: Mapping[str, Any] | None,
         timeout_s: float | None,
+        *,
+        as_decoded: bool = False,
     ) -> list[Row]:
         record_round_trip()
         statement = neo4j.Query(query, timeout=timeout_s or self.query_timeout_s)
         with self.statement_hook(kind, query):
             if kind == "read":
-                return await self._auto_commit_read(statement, dict(params or {}))
+                return await self._auto_commit_read(statement, dict(params or {}), as_decoded)
             result = await self.driver.execute_query(
                 statement,
                 dict(params or {}),
@@ -103,7 +115,9 @@ class GraphDatabase:
             )
         return [record.data() for record in result.records]
 
-    async def _auto_commit_read(self, statement: neo4j.Query, params: dict[str, Any]) -> list[Row]:
+    async def _auto_commit_read(
+        self, statement: neo4j.Query, params: dict[str, Any], as_decoded: bool
+    ) -> list[Row]:
         """One read as an auto-commit transaction: RUN and PULL, no BEGIN or COMMIT to wait
         for (a managed transaction costs one more exchange per read). It shares the bookmarks
         of ``execute_query``, so it still sees this instance's earlier writes in a cluster, and is
@@ -117,6 +131,11 @@ class GraphDatabase:
                     bookmark_manager=self.driver.execute_query_bookmark_manager,
                 ) as session:
                     result = await session.run(statement, params)
+                    if as_decoded:
+                        return [
+                            dict(zip(record.keys(), record.values(), strict=True))
+                            async for record in result
+                        ]
                     return await result.data()
             except (neo4j.exceptions.Neo4jError, neo4j.exceptions.DriverError) as exc:
                 if attempt + 1 == _READ_ATTEMPTS or not exc.is_retryable():

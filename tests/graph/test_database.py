@@ -1,0 +1,37 @@
+"""The one door to Neo4j: what reads return, however they are asked for."""
+
+import neo4j
+
+from graph import GraphDatabase
+
+NESTED = """
+RETURN 1 AS n, 'x' AS s, null AS nothing,
+       {a: [1, 2, {b: 'c', d: [true, 2.5]}], e: {f: null}} AS nested,
+       [{id: 'i-1', at: toString(datetime('2026-01-02T03:04:05Z'))}] AS items
+"""
+
+
+async def test_a_maps_only_read_returns_what_a_plain_read_returns(graph: GraphDatabase):
+    plain = await graph.read(NESTED)
+    decoded = await graph.read(NESTED, maps_only=True)
+    assert decoded == plain
+    assert plain[0]["nested"]["a"][2] == {"b": "c", "d": [True, 2.5]}
+
+
+async def test_only_a_plain_read_turns_graph_entities_into_dicts(graph: GraphDatabase):
+    # What `maps_only` promises the statement does not return: a node stays a node.
+    query = "MATCH (p:Product) WITH p ORDER BY p.sku LIMIT 1 RETURN p"
+    [plain] = await graph.read(query)
+    [decoded] = await graph.read(query, maps_only=True)
+    assert isinstance(plain["p"], dict)
+    assert isinstance(decoded["p"], neo4j.graph.Node)
+    assert dict(decoded["p"]) == plain["p"]
+
+
+async def test_an_auto_commit_read_sees_an_earlier_write(graph: GraphDatabase):
+    await graph.write("MERGE (t:DatabaseTest {id: 'db-test'}) SET t.n = 1")
+    try:
+        [row] = await graph.read("MATCH (t:DatabaseTest {id: 'db-test'}) RETURN t.n AS n")
+        assert row == {"n": 1}
+    finally:
+        await graph.write("MATCH (t:DatabaseTest) DETACH DELETE t")
