@@ -23,13 +23,22 @@ from gateway.health import healthz, readyz
 from gateway.metrics import METRICS, GatewayMetrics, serve_metrics
 from gateway.metrics_state import ResourceCollector
 from gateway.middleware import request_context
+from gateway.persisted_queries import PersistedQueries
 from gateway.privacy import export_customer
 from gateway.rate_limits import rate_limits
 from gateway.realtime import event_bus
 from gateway.response_cache import ResponseCache, response_cache_middleware
 from gateway.settings import CHANNEL_SYSTEMS, Settings
 from gateway.stale_store import RedisStaleStore
-from gateway.state import GRAPH, REDIS, RESPONSE_CACHE, SETTINGS, STALE_STORE, SYSTEMS
+from gateway.state import (
+    GRAPH,
+    PERSISTED_QUERIES,
+    REDIS,
+    RESPONSE_CACHE,
+    SETTINGS,
+    STALE_STORE,
+    SYSTEMS,
+)
 from gateway.tracing import Tracing, build_tracing, default_provider
 from gateway.webhooks import receive_webhook
 from graph import GraphDatabase, migrate
@@ -66,6 +75,7 @@ def create_app(settings: Settings, tracer_provider: Any = None) -> web.Applicati
     app[METRICS] = metrics
     app.cleanup_ctx.append(_graph_database)
     app.cleanup_ctx.append(_redis_client)
+    app.cleanup_ctx.append(_persisted_queries)
     app.cleanup_ctx.append(_response_cache)
     app.cleanup_ctx.append(event_bus)
     app.cleanup_ctx.append(_channel_systems)
@@ -146,6 +156,13 @@ async def _redis_client(app: web.Application) -> AsyncIterator[None]:
         await pool.aclose()
 
 
+async def _persisted_queries(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    if settings.persisted_queries_enabled:
+        app[PERSISTED_QUERIES] = PersistedQueries(app[REDIS], settings.persisted_query_ttl_s)
+    yield
+
+
 async def _response_cache(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     # A hit is answered before authentication, scopes, consent, rate limits and the audit log:
@@ -156,6 +173,7 @@ async def _response_cache(app: web.Application) -> AsyncIterator[None]:
             settings.response_cache_ttl_s,
             settings.expose_diagnostics,
             settings.response_cache_live_ttl_s,
+            app.get(PERSISTED_QUERIES),
         )
     yield
 

@@ -32,7 +32,12 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
-from gateway.state import REQUEST_ID, SETTINGS
+from gateway.persisted_queries import (
+    NOT_FOUND_MESSAGE,
+    PersistedQueryNotFound,
+    PersistedQueryRefused,
+)
+from gateway.state import PERSISTED_QUERIES, REQUEST_ID, SETTINGS
 from resolvers import Context
 from resolvers.extensions import coded_error
 
@@ -206,9 +211,21 @@ class GraphQLOverHTTPView(GraphQLView[Context, None]):
         # WebSocket (Strawberry's default would also start them here and fail in the resolver).
         get = request_adapter.method == "GET"
         allowed = {OperationType.QUERY} if get else {OperationType.QUERY, OperationType.MUTATION}
+        query = request_data.query
+        registry = request.app.get(PERSISTED_QUERIES)
+        if registry is not None:
+            try:
+                query = await registry.resolve(query, request_data.extensions)
+            except PersistedQueryNotFound:
+                error = GraphQLError(
+                    NOT_FOUND_MESSAGE, extensions={"code": "PERSISTED_QUERY_NOT_FOUND"}
+                )
+                return ExecutionResult(data=None, errors=[error])
+            except PersistedQueryRefused as exc:
+                raise HTTPException(400, str(exc)) from exc
         try:
             return await self.schema.execute(
-                request_data.query,
+                query,
                 root_value=root_value,
                 variable_values=request_data.variables,
                 context_value=context,

@@ -37,6 +37,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from gateway.context_cache import version_key
+from gateway.persisted_queries import PersistedQueries, PersistedQueryRefused, requested_hash
 
 log = structlog.get_logger("parcours.response_cache")
 HIT_HEADER = "X-Parcours-Response-Cache"
@@ -117,12 +118,33 @@ def _digest(payload: Mapping[str, object]) -> str:
 class ResponseCache:
     """The middleware and its Redis: ``app.middlewares`` holds ``cache.middleware``."""
 
-    def __init__(self, redis: Redis, ttl_s: int, diagnostics: bool, live_ttl_s: int = 0) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        ttl_s: int,
+        diagnostics: bool,
+        live_ttl_s: int = 0,
+        persisted: PersistedQueries | None = None,
+    ) -> None:
         self._redis = redis
+        self._persisted = persisted
         self._ttl_s = ttl_s
         self._live_ttl_s = min(live_ttl_s, ttl_s)
         self._diagnostics = diagnostics
         self._lookup = redis.register_script(_LOOKUP)
+
+    def _with_persisted_text(self, payload: dict[str, object]) -> dict[str, object]:
+        """A persisted query's payload with its text, when this instance knows it (no I/O; an
+        unknown one goes to the view, which fetches or refuses it, and is cached next time)."""
+        if self._persisted is None or payload.get("query") is not None:
+            return payload
+        extensions = payload.get("extensions")
+        try:
+            digest = requested_hash(extensions if isinstance(extensions, dict) else None)
+        except PersistedQueryRefused:
+            return payload
+        text = self._persisted.known(digest) if digest is not None else None
+        return payload if text is None else {**payload, "query": text}
 
     def _hit(self, data: bytes) -> web.Response:
         extensions = (
@@ -143,6 +165,8 @@ class ResponseCache:
             payload = orjson.loads(await request.read())
         except orjson.JSONDecodeError:
             return await handler(request)
+        if isinstance(payload, dict):
+            payload = self._with_persisted_text(payload)
         customer = _customer(payload) if isinstance(payload, dict) else None
         if customer is None:
             return await handler(request)

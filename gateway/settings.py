@@ -164,6 +164,10 @@ class Settings(BaseSettings):
     # The co-purchase table behind recommendations (graph/co_purchases.py) is rebuilt every so
     # many minutes by one instance at a time (a Redis lease); 0 switches the job off.
     co_purchase_refresh_minutes: int = Field(default=60, ge=0)
+    # Automatic Persisted Queries (gateway/persisted_queries.py): a client may send its query's
+    # SHA-256 instead of its text; texts are kept in Redis this long after their last registration.
+    persisted_queries_enabled: bool = True
+    persisted_query_ttl_s: int = Field(default=7 * 24 * 3600, ge=60)
 
     # --- Access (issue 6): partners, API keys, JWTs, rate limits ---
     # Callers without credentials get the all-scopes dev principal when allow_anonymous is on

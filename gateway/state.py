@@ -8,6 +8,7 @@ from redis.asyncio import Redis
 from channels import ChannelSystems
 from gateway.bus import RedisEventBus
 from gateway.context_cache import RedisProfileCache
+from gateway.persisted_queries import PersistedQueries
 from gateway.response_cache import ResponseCache
 from gateway.settings import Settings
 from gateway.stale_store import RedisStaleStore
@@ -21,5 +22,6 @@ BUS = web.AppKey("event_bus", RedisEventBus)
 CONTEXT_CACHE = web.AppKey("context_cache", RedisProfileCache)
 STALE_STORE = web.AppKey("stale_store", RedisStaleStore)
 RESPONSE_CACHE = web.AppKey("response_cache", ResponseCache)
+PERSISTED_QUERIES = web.AppKey("persisted_queries", PersistedQueries)
 REQUEST_ID = web.RequestKey("request_id", str)
 ROUND_TRIPS = web.RequestKey("round_trips", RoundTripCounter)
