@@ -26,12 +26,29 @@ from resolvers.realtime.ports import CachedProfile, ProfileLoad
 log = structlog.get_logger("parcours.context_cache")
 
 
+# KEYS: the customers' version counters; ARGV: their entry keys without the version. Replies
+# version, entry (nil when absent) for each customer, in order.
+_LOOKUP = """
+local reply = {}
+for n = 1, #KEYS do
+  local version = redis.call('GET', KEYS[n]) or '0'
+  reply[2 * n - 1] = version
+  reply[2 * n] = redis.call('GET', ARGV[n] .. version) or false
+end
+return reply
+"""
+
+
 def version_key(customer_id: str) -> str:
     return f"parcours:ctxver:{customer_id}"
 
 
+def entry_prefix(customer_id: str) -> str:
+    return f"parcours:ctx:{customer_id}:v"
+
+
 def entry_key(customer_id: str, version: int) -> str:
-    return f"parcours:ctx:{customer_id}:v{version}"
+    return f"{entry_prefix(customer_id)}{version}"
 
 
 @dataclass
@@ -51,6 +68,7 @@ class RedisProfileCache:
     def __init__(self, redis: Redis, ttl_s: int) -> None:
         self._redis = redis
         self._ttl_s = ttl_s
+        self._lookup = redis.register_script(_LOOKUP)
         self.stats = CacheStats()
 
     async def profiles(self, ids: Sequence[str], load: ProfileLoad) -> list[CustomerProfile | None]:
@@ -70,11 +88,14 @@ class RedisProfileCache:
         return found
 
     async def lookup(self, ids: Sequence[str]) -> list[CachedProfile]:
-        """Two Redis round trips: the versions, then the entries under them."""
+        """One Redis round trip: each customer's version, then the entry under it."""
         try:
-            versions = [int(v or 0) for v in await self._redis.mget(map(version_key, ids))]
+            reply = await self._lookup(
+                keys=[version_key(i) for i in ids], args=[entry_prefix(i) for i in ids]
+            )
+            versions = [int(reply[2 * n] or 0) for n in range(len(ids))]
             keys = [entry_key(i, v) for i, v in zip(ids, versions, strict=True)]
-            cached = await self._redis.mget(keys)
+            cached = [reply[2 * n + 1] for n in range(len(ids))]
         except RedisError as exc:
             log.warning("context cache unavailable", error=str(exc))
             self.stats.misses += len(ids)
