@@ -129,7 +129,7 @@ class ChannelClient:
     async def close(self) -> None:
         """Close the pool (in-flight calls fail) once the stale copies being written are kept."""
         if self._saving:
-            await asyncio.gather(*self._saving.values())
+            await asyncio.wait(list(self._saving.values()))
         if self._session is not None:
             session, self._session = self._session, None
             await session.close()
@@ -322,7 +322,7 @@ class ChannelClient:
         previous: asyncio.Task[None] | None,
     ) -> None:
         if previous is not None:  # copies of one key land in the order their answers came
-            await previous
+            await asyncio.wait({previous})  # however that one ended
         if self._stale_store is None or deadline.expired:
             return
         try:
