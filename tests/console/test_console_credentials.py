@@ -24,7 +24,7 @@ async def locked(
     settings = services.settings(
         migrate_on_start=False,
         allow_anonymous=False,
-        **{f"{system}_url": url for system, url in systems.urls.items()},
+        **systems.settings_urls(),
     )
     async with running_gateway(settings) as gateway:
         yield gateway

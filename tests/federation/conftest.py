@@ -16,6 +16,7 @@ import redis
 from aiohttp import web
 
 from gateway.services import free_port
+from gateway.settings import Settings
 from graph import GraphDatabase
 from graph.seed import customer_batches, reference_data, seed_graph
 from simulators import SimulatorConfig, create_app
@@ -30,6 +31,10 @@ CALL_TIMEOUT_S, DEADLINE_S, BREAKER_TTL_S = 2.0, 4.0, 2.0  # the ``fed`` gateway
 class Systems:
     urls: dict[str, str]
     session: aiohttp.ClientSession
+
+    def settings_urls(self) -> dict[str, str]:
+        """Gateway settings pointing each channel system at these simulators."""
+        return {f"{system}_url": url for system, url in self.urls.items()}
 
     async def get(self, system: str, path: str, **params: str) -> Any:
         async with self.session.get(self.urls[system] + path, params=params or None) as r:
@@ -83,22 +88,31 @@ def clean_stale_answers(services: Services) -> Iterator[None]:
         client.close()
 
 
+def federated_settings(services: Services, systems: Systems, **overrides: Any) -> Settings:
+    """A gateway's settings against ``systems``, with the budgets federation tests rely on: far
+    above what a healthy local system needs even on a loaded 2-core CI machine, so tests prove
+    degradation with systems slower than these (or silent), never by racing them."""
+    return services.settings(
+        migrate_on_start=False,
+        channel_call_timeout_s=CALL_TIMEOUT_S,
+        request_deadline_s=DEADLINE_S,
+        channel_retries=0,
+        **systems.settings_urls(),
+        **overrides,
+    )
+
+
 @pytest.fixture
 async def fed(
     services: Services, seeded: GraphDatabase, systems: Systems, clean_stale_answers: None
 ) -> AsyncIterator[Gateway]:
     await systems.reset_all()
-    settings = services.settings(
-        migrate_on_start=False,
+    settings = federated_settings(
+        services,
+        systems,
         port=free_port(),
-        # Budgets far above what a healthy local system needs even on a loaded 2-core CI machine:
-        # tests prove degradation with systems slower than these (or silent), never by racing them.
-        channel_call_timeout_s=CALL_TIMEOUT_S,
-        request_deadline_s=DEADLINE_S,
         channel_breaker_threshold=3,
         channel_breaker_ttl_s=BREAKER_TTL_S,
-        channel_retries=0,
-        **{f"{system}_url": url for system, url in systems.urls.items()},
     )
     async with running_gateway(settings) as gateway:
         yield gateway
@@ -144,7 +158,7 @@ async def emitting_simulator(
     runner = web.AppRunner(create_app(system, config))
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
-    urls = {f"{name}_url": url for name, url in systems.urls.items()}
+    urls = systems.settings_urls()
     urls[f"{system}_url"] = f"http://127.0.0.1:{port}"
     try:
         yield urls

@@ -10,7 +10,7 @@ import redis.asyncio as redis
 from gateway.response_cache import HIT_HEADER
 from graph import GraphDatabase
 from tests.conftest import Gateway, Services, running_gateway
-from tests.federation.conftest import CALL_TIMEOUT_S, DEADLINE_S, Systems, seeded_customers
+from tests.federation.conftest import Systems, federated_settings, seeded_customers
 
 # History merges the stores system's receipts for a customer with a POS number.
 HOME = """
@@ -31,14 +31,8 @@ async def cached(
     services: Services, seeded: GraphDatabase, systems: Systems, clean_stale_answers: None
 ) -> AsyncIterator[Gateway]:
     await systems.reset_all()
-    settings = services.settings(
-        migrate_on_start=False,
-        response_cache_enabled=True,
-        response_cache_live_ttl_s=LIVE_TTL_S,
-        channel_call_timeout_s=CALL_TIMEOUT_S,
-        request_deadline_s=DEADLINE_S,
-        channel_retries=0,
-        **{f"{system}_url": url for system, url in systems.urls.items()},
+    settings = federated_settings(
+        services, systems, response_cache_enabled=True, response_cache_live_ttl_s=LIVE_TTL_S
     )
     async with running_gateway(settings) as gateway:
         yield gateway

@@ -31,7 +31,7 @@ async def test_a_request_is_traced_through_channels_and_cypher(
         migrate_on_start=False,
         context_cache_enabled=False,  # a profile cached by another test would skip Neo4j
         port=free_port(),
-        **{f"{system}_url": url for system, url in systems.urls.items()},
+        **systems.settings_urls(),
     )
     runner = web.AppRunner(create_app(settings, tracer_provider=provider))
     await runner.setup()
