@@ -126,10 +126,14 @@ class ChannelClient:
                 trace_configs=self._trace_configs or None,
             )
 
+    async def stale_copies_written(self) -> None:
+        """Return once every stale copy of the answers so far is written (or has failed)."""
+        while self._saving:
+            await asyncio.wait(list(self._saving.values()))
+
     async def close(self) -> None:
         """Close the pool (in-flight calls fail) once the stale copies being written are kept."""
-        if self._saving:
-            await asyncio.wait(list(self._saving.values()))
+        await self.stale_copies_written()
         if self._session is not None:
             session, self._session = self._session, None
             await session.close()
@@ -229,7 +233,24 @@ class ChannelClient:
             # Only retry when the longest backoff still leaves room for an attempt.
             return transient and deadline.remaining() - reserve > self.config.retry_wait_max_s
 
-        return await self._retrying(worth_retrying, self._attempt, request, deadline, reserve)
+        # The first attempt runs on its own: stamina's retry machinery costs ~40 us a call, so
+        # only a call that failed in a way worth retrying pays it. Its first "attempt" replays
+        # that failure, so backoffs, attempt counts and retry hooks are stamina's own.
+        try:
+            return await self._attempt(request, deadline, reserve)
+        except ChannelError as exc:
+            if not worth_retrying(exc):
+                raise
+            first_failure: ChannelError | None = exc
+
+        async def attempt(request: _Request, deadline: Deadline, reserve: float) -> Any:
+            nonlocal first_failure
+            if first_failure is not None:
+                failure, first_failure = first_failure, None
+                raise failure
+            return await self._attempt(request, deadline, reserve)
+
+        return await self._retrying(worth_retrying, attempt, request, deadline, reserve)
 
     async def _attempt(self, request: _Request, deadline: Deadline, reserve: float) -> Any:
         if self._session is None:  # checked outside the breaker: our mistake is no outage

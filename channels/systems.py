@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -67,6 +68,10 @@ class ChannelSystems:
     def health(self) -> tuple[SystemHealth, ...]:
         """Each system as this instance sees it (breaker, recent failures)."""
         return tuple(client.health() for client in self.clients())
+
+    async def stale_copies_written(self) -> None:
+        """Return once every system's stale copies of the answers so far are written."""
+        await asyncio.gather(*(client.stale_copies_written() for client in self.clients()))
 
     async def start(self) -> None:
         for client in self.clients():

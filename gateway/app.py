@@ -197,7 +197,9 @@ def channel_configs(settings: Settings) -> dict[str, ChannelConfig]:
 
 async def _channel_systems(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    stale = RedisStaleStore(app[REDIS], ttl_s=settings.stale_ttl_s)
+    stale = RedisStaleStore(
+        app[REDIS], ttl_s=settings.stale_ttl_s, write_window_s=settings.stale_write_window_s
+    )
     app[STALE_STORE] = stale
     tracing = app.get(TRACING)
     systems = ChannelSystems.create(

@@ -84,7 +84,9 @@ class ParcoursGraphQLView(GraphQLOverHTTPView):
             events=request.app[BUS],
             profile_cache=None if settings.naive_baseline else request.app.get(CONTEXT_CACHE),
             batch_loads=not settings.naive_baseline,
-            cache_purge=RedisCachePurge(request.app[REDIS], settings.bus_stream_key),
+            cache_purge=RedisCachePurge(
+                request.app[REDIS], settings.bus_stream_key, request.app[SYSTEMS]
+            ),
             analytics_policy=settings.analytics_policy(),
             access=Access(
                 principal=request.get(PRINCIPAL, _NOBODY), limiter=request.app[RATE_LIMITS]

@@ -2,7 +2,8 @@
 
 ``GET /admin/customers/{id}/export`` answers the same document as the ``exportCustomer`` query,
 as an attachment. :class:`RedisCachePurge` deletes every key Parcours keeps for a customer: the
-context-cache version and entries (``parcours:ctxver:{id}``, ``parcours:ctx:{id}:v*``) and the
+context-cache version and entries (``parcours:ctxver:{id}``, ``parcours:ctx:{id}:v*``), the
+whole answers of the response cache (``parcours:resp:{id}:*``) and the
 channel answers kept for stale fallback under each of their identifiers
 (``parcours:stale:{system}:{what}:{value}[:...]``), and the customer's past events on the bus
 stream (entries whose event names the customer, removed with XDEL; the stream is capped, so this
@@ -19,8 +20,10 @@ import orjson
 from aiohttp import web
 from redis.asyncio import Redis
 
+from channels import ChannelSystems
 from gateway.auth import AUTHENTICATOR, Credentials, Unauthenticated
 from gateway.context_cache import version_key
+from gateway.response_cache import KEY_PREFIX as RESPONSE_PREFIX
 from gateway.stale_store import KEY_PREFIX as STALE_PREFIX
 from gateway.state import GRAPH, REQUEST_ID, SETTINGS, SYSTEMS
 from graph import audit
@@ -43,7 +46,14 @@ def glob_escape(value: str) -> str:
 
 def purge_patterns(customer_id: str, identifiers: Sequence[tuple[str, str]]) -> list[str]:
     """The ``SCAN MATCH`` patterns of every key held for the customer and its identifiers."""
-    patterns = [glob_escape(version_key(customer_id)), f"parcours:ctx:{glob_escape(customer_id)}:*"]
+    escaped_id = glob_escape(customer_id)
+    patterns = [
+        glob_escape(version_key(customer_id)),
+        f"parcours:ctx:{escaped_id}:*",
+        # Whole answers (gateway/response_cache.py): deleting the version sends it back to 0,
+        # where an answer cached before the customer's first change would be served again.
+        f"{RESPONSE_PREFIX}:{escaped_id}:*",
+    ]
     for _, value in identifiers:
         escaped = glob_escape(value)
         patterns += [f"{STALE_PREFIX}:*:*:{escaped}", f"{STALE_PREFIX}:*:*:{escaped}:*"]
@@ -58,11 +68,18 @@ class RedisCachePurge:
         >>> purge = RedisCachePurge(Redis(), "parcours:events")  # doctest: +SKIP
     """
 
-    def __init__(self, redis: Redis, stream_key: str) -> None:
+    def __init__(
+        self, redis: Redis, stream_key: str, systems: ChannelSystems | None = None
+    ) -> None:
         self._redis = redis
         self._stream_key = stream_key
+        self._systems = systems
 
     async def purge(self, customer_id: str, identifiers: Sequence[tuple[str, str]]) -> int:
+        if self._systems is not None:
+            # Stale copies are written after their answers, in batches: the customer's copies
+            # still on their way from this instance land first, then go with the rest.
+            await self._systems.stale_copies_written()
         deleted = 0
         for pattern in purge_patterns(customer_id, identifiers):
             keys = [key async for key in self._redis.scan_iter(match=pattern, count=_SCAN_COUNT)]

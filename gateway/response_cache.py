@@ -41,6 +41,7 @@ from gateway.persisted_queries import PersistedQueries, PersistedQueryRefused, r
 
 log = structlog.get_logger("parcours.response_cache")
 HIT_HEADER = "X-Parcours-Response-Cache"
+KEY_PREFIX = "parcours:resp"
 # One round trip: the customer's version, then the entry under it.
 _LOOKUP = """
 local version = redis.call('GET', KEYS[1]) or '0'
@@ -170,7 +171,7 @@ class ResponseCache:
         customer = _customer(payload) if isinstance(payload, dict) else None
         if customer is None:
             return await handler(request)
-        prefix = f"parcours:resp:{customer}:v"
+        prefix = f"{KEY_PREFIX}:{customer}:v"
         suffix = f":{_digest(payload)}"
         try:
             version, cached = await self._lookup(

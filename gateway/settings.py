@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     channel_breaker_ttl_s: float = Field(default=5.0, gt=0)
     channel_retries: int = Field(default=1, ge=0)
     stale_ttl_s: int = Field(default=86_400, ge=1)
+    # Stale copies wait this long to be written together, one round trip (gateway/stale_store.py).
+    stale_write_window_s: float = Field(default=0.01, ge=0, le=1)
     request_deadline_s: float = Field(default=1.0, gt=0)
     simulator_latency_ms: float = Field(default=20.0, ge=0)
     simulator_jitter_ms: float = Field(default=10.0, ge=0)

@@ -4,12 +4,18 @@ Keys are ``parcours:stale:{channel}:{key}``; values are orjson of ``{"data": ...
 and expire after a TTL. This store must never raise into a channel call: Redis trouble (down, slow,
 a corrupt value) is logged and behaves as a miss, and every operation is bounded in time whatever
 retry policy the shared Redis client carries.
+
+Saves are written in batches: a save joins the batch that opens with the first save after the
+previous one left, and the batch is one pipelined round trip ``write_window_s`` later. The copies
+of one request's channel answers (they arrive within a millisecond or two) so cost one write,
+made after the request has usually answered instead of while its last fields resolve. A save
+returns once its batch is written (or has failed), as an unbatched one would.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import orjson
@@ -33,11 +39,22 @@ class StaleStats:
     misses: int = 0
 
 
+@dataclass
+class _Batch:
+    """Values to write in one round trip (the newest per key), and when that round trip ended."""
+
+    values: dict[str, bytes] = field(default_factory=dict)
+    written: asyncio.Future[None] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
 class RedisStaleStore:
     """Keeps each channel call's last good answer in Redis for ``ttl_s`` seconds.
 
-    Implements :class:`channels.StaleStore`. ``timeout_s`` bounds every load and save, so a hung
-    Redis costs a call at most that long and never its answer.
+    Implements :class:`channels.StaleStore`. ``timeout_s`` bounds every load and every batch's
+    write, so a hung Redis costs a call at most that long and never its answer; a save waits at
+    most ``write_window_s`` more, for its batch to leave.
 
     Example:
         >>> async def remember(redis: Redis, entry: StaleEntry) -> StaleEntry | None:
@@ -47,14 +64,22 @@ class RedisStaleStore:
     """
 
     def __init__(
-        self, redis: Redis, *, ttl_s: int = DEFAULT_TTL_S, timeout_s: float = 0.25
+        self,
+        redis: Redis,
+        *,
+        ttl_s: int = DEFAULT_TTL_S,
+        timeout_s: float = 0.25,
+        write_window_s: float = 0.01,
     ) -> None:
-        if ttl_s <= 0 or timeout_s <= 0:
-            raise ValueError("ttl_s and timeout_s must be positive")
+        if ttl_s <= 0 or timeout_s <= 0 or write_window_s < 0:
+            raise ValueError("ttl_s and timeout_s must be positive, write_window_s not negative")
         self._redis = redis
         self.ttl_s = ttl_s
         self.timeout_s = timeout_s
+        self.write_window_s = write_window_s
         self.stats = StaleStats()
+        self._batch: _Batch | None = None
+        self._writes: set[asyncio.Task[None]] = set()
 
     @staticmethod
     def key_for(channel: str, key: str) -> str:
@@ -85,11 +110,34 @@ class RedisStaleStore:
         except orjson.JSONEncodeError as exc:
             log.warning("stale_store_unencodable_value", key=name, error=repr(exc))
             return
+        batch = self._batch
+        if batch is None:
+            batch = self._batch = _Batch()
+            asyncio.get_running_loop().call_later(self.write_window_s, self._send, batch)
+        batch.values[name] = value
+        # Shielded: a caller that stops waiting must not cancel the others' write.
+        await asyncio.shield(batch.written)
+
+    def _send(self, batch: _Batch) -> None:
+        if self._batch is batch:
+            self._batch = None
+        task = asyncio.ensure_future(self._write(batch))
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
+
+    async def _write(self, batch: _Batch) -> None:
         try:
             async with asyncio.timeout(self.timeout_s):
-                await self._redis.set(name, value, ex=self.ttl_s)
+                pipe = self._redis.pipeline(transaction=False)
+                for name, value in batch.values.items():
+                    pipe.set(name, value, ex=self.ttl_s)
+                await pipe.execute()
         except (RedisError, OSError) as exc:
-            log.warning("stale_store_unavailable", op="save", key=name, error=repr(exc))
+            log.warning(
+                "stale_store_unavailable", op="save", keys=len(batch.values), error=repr(exc)
+            )
+        finally:
+            batch.written.set_result(None)
 
 
 def _decode(name: str, raw: bytes | str | None) -> StaleEntry | None:

@@ -1,5 +1,11 @@
 """Every channel-fed field returns the simulators' own values for the seeded customers."""
 
+from typing import Any
+
+import pytest
+
+from channels import ChannelClient
+from graph import GraphDatabase
 from tests.conftest import Gateway
 from tests.federation.conftest import Systems, a_customer, seeded_customers
 
@@ -208,3 +214,39 @@ async def test_store_receipts_not_yet_in_the_graph_appear_in_history_once(
         "channel": "STORE",
         "store": {"id": "ST001"},
     }
+
+
+async def test_a_returning_customers_channel_calls_are_sent_before_the_graph_is_read(
+    fed: Gateway, monkeypatch: pytest.MonkeyPatch
+):
+    customer = a_customer(
+        "email", "contact_centre_id", "app_install_id", "pos_customer_number", cart=True
+    )
+    query = """query($id: ID!) { customer(id: $id) {
+             cart { lines { unitPrice { amount } } } orders(first: 3) { edges { node { id } } }
+             tickets(first: 3) { edges { node { id } } } devices { registration { platform } }
+             history(first: 5) { edges { node { id } } } } }"""
+    first = await fed.query(query, {"id": customer["id"]})  # the profile is cached from now on
+    assert "errors" not in first, first
+    sent: list[str] = []
+    exchange, execute = ChannelClient._exchange, GraphDatabase._execute
+
+    async def call(self: ChannelClient, *args: Any) -> Any:
+        sent.append(self.name)
+        return await exchange(self, *args)
+
+    async def statement(self: GraphDatabase, *args: Any, **kwargs: Any) -> Any:
+        sent.append("graph")
+        return await execute(self, *args, **kwargs)
+
+    monkeypatch.setattr(ChannelClient, "_exchange", call)
+    monkeypatch.setattr(GraphDatabase, "_execute", statement)
+
+    again = await fed.query(query, {"id": customer["id"]})
+
+    assert again["data"] == first["data"]
+    assert again["extensions"]["cypherRoundTrips"] == 1
+    # The graph's statement (history) starts once every system the fields need was called,
+    # so Neo4j reads while they answer instead of delaying their calls.
+    before_the_graph = set(sent[: sent.index("graph")])
+    assert before_the_graph == {"webshop", "oms", "contact", "mobile", "stores"}

@@ -7,6 +7,7 @@ and an order in the OMS; seeded customers are never erased.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import uuid
@@ -17,10 +18,11 @@ import orjson
 import pytest
 import redis.asyncio as aioredis
 
+from gateway.services import free_port
 from graph import GraphDatabase
 from graph.erasure import customer_id_hash
-from tests.conftest import Gateway, Services
-from tests.federation.conftest import SYSTEMS, Systems
+from tests.conftest import Gateway, Services, running_gateway
+from tests.federation.conftest import SYSTEMS, Systems, federated_settings
 
 SKU = "SKU-00004"
 
@@ -302,6 +304,11 @@ async def test_erasure_removes_the_customer_everywhere_and_leaves_an_anonymous_r
     warm = await fed.query(WARM_CACHES, {"id": person.id})
     assert warm["data"]["customer"]["id"] == person.id
     before = await _keys_naming(redis_client, needles)
+    for _ in range(100):  # stale copies are written in batches, after the answer
+        if any(person.email in key for key in before):
+            break
+        await asyncio.sleep(0.1)
+        before = await _keys_naming(redis_client, needles)
     assert any(person.id in key for key in before), before
     assert any(person.email in key for key in before), before
     assert await _events_naming(redis_client, person.id) > 0
@@ -355,6 +362,48 @@ async def test_erasure_removes_the_customer_everywhere_and_leaves_an_anonymous_r
     text = str(record)
     assert all(needle not in text for needle in needles), record
     assert record["customerIdHash"] == customer_id_hash(person.id)
+
+
+async def test_an_erasure_right_after_a_read_leaves_none_of_its_stale_copies(
+    services: Services, seeded: GraphDatabase, systems: Systems, redis_client: aioredis.Redis
+) -> None:
+    # A write window far longer than the erasure takes: the read's copies are still waiting to
+    # be written when the erasure purges, so it must wait for them or miss them.
+    settings = federated_settings(services, systems, port=free_port(), stale_write_window_s=1.0)
+    async with running_gateway(settings) as gateway:
+        person = await build_person(gateway, seeded, systems)
+        needles = [person.id, *person.identities.values()]
+        warm = await gateway.query(WARM_CACHES, {"id": person.id})
+        assert warm["data"]["customer"]["id"] == person.id
+
+        body = await gateway.query(ERASE, {"id": person.id})
+        assert "errors" not in body, body
+        assert body["data"]["eraseCustomer"]["cacheKeysPurged"] > 0
+
+        await asyncio.sleep(1.5)  # past any batch that could still land
+        assert await _keys_naming(redis_client, needles) == []
+
+
+async def test_an_erasure_purges_the_customers_cached_answers(
+    services: Services, seeded: GraphDatabase, systems: Systems, redis_client: aioredis.Redis
+) -> None:
+    settings = federated_settings(services, systems, port=free_port(), response_cache_enabled=True)
+    query = "query($id: ID!) { customer(id: $id) { id displayName } }"
+    async with running_gateway(settings) as gateway:
+        person = await build_person(gateway, seeded, systems)
+        cached = await gateway.query(query, {"id": person.id})
+        assert cached["data"]["customer"]["displayName"] == "Gdpr Person"
+        assert any(
+            key.startswith("parcours:resp:")
+            for key in await _keys_naming(redis_client, [person.id])
+        )
+
+        body = await gateway.query(ERASE, {"id": person.id})
+        assert "errors" not in body, body
+
+        assert await _keys_naming(redis_client, [person.id]) == []
+        gone = await gateway.query(query, {"id": person.id})
+        assert gone["data"]["customer"] is None
 
 
 async def test_erasing_twice_returns_the_first_outcome(

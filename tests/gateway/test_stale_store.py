@@ -43,6 +43,39 @@ async def test_an_answer_is_stored_under_its_namespaced_key_as_orjson_with_a_ttl
     assert 3590 < await redis.ttl(key) <= 3600
 
 
+async def test_saves_made_together_are_written_in_one_round_trip(redis, monkeypatch) -> None:
+    store = RedisStaleStore(redis, write_window_s=0.05)
+    pool = redis.connection_pool
+    acquired = 0
+    get_connection = pool.get_connection
+
+    async def counted(*args, **kwargs):
+        nonlocal acquired
+        acquired += 1
+        return await get_connection(*args, **kwargs)
+
+    monkeypatch.setattr(pool, "get_connection", counted)
+    as_of = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
+    entries = {f"orders:k-{n}": StaleEntry([n], as_of) for n in range(6)}
+
+    await asyncio.gather(*(store.save("oms", key, entry) for key, entry in entries.items()))
+
+    assert acquired == 1  # one pipelined round trip for the six copies
+    monkeypatch.undo()
+    for key, entry in entries.items():
+        assert await store.load("oms", key) == entry
+
+
+async def test_a_save_returns_once_its_copy_is_in_redis(redis) -> None:
+    store = RedisStaleStore(redis, write_window_s=0.05)
+    entry = StaleEntry({"status": "shipped"}, datetime(2025, 3, 1, 9, 30, tzinfo=UTC))
+
+    await store.save("oms", "orders:k-9", entry)
+
+    # Read straight from Redis, not through the store: the batch has been written.
+    assert await redis.get("parcours:stale:oms:orders:k-9") is not None
+
+
 async def test_an_answer_never_saved_is_a_miss(redis) -> None:
     assert await RedisStaleStore(redis).load("stores", "never-saved") is None
 
