@@ -23,6 +23,7 @@ from gateway.health import healthz, readyz
 from gateway.metrics import METRICS, GatewayMetrics, serve_metrics
 from gateway.metrics_state import ResourceCollector
 from gateway.middleware import request_context
+from gateway.near_cache import NearCache
 from gateway.persisted_queries import PersistedQueries
 from gateway.privacy import export_customer
 from gateway.rate_limits import rate_limits
@@ -31,6 +32,7 @@ from gateway.response_cache import ResponseCache, response_cache_middleware
 from gateway.settings import CHANNEL_SYSTEMS, Settings
 from gateway.stale_store import RedisStaleStore
 from gateway.state import (
+    BUS,
     GRAPH,
     PERSISTED_QUERIES,
     REDIS,
@@ -76,8 +78,8 @@ def create_app(settings: Settings, tracer_provider: Any = None) -> web.Applicati
     app.cleanup_ctx.append(_graph_database)
     app.cleanup_ctx.append(_redis_client)
     app.cleanup_ctx.append(_persisted_queries)
-    app.cleanup_ctx.append(_response_cache)
     app.cleanup_ctx.append(event_bus)
+    app.cleanup_ctx.append(_response_cache)
     app.cleanup_ctx.append(_channel_systems)
     app.cleanup_ctx.append(authenticator)
     app.cleanup_ctx.append(rate_limits)
@@ -167,15 +169,33 @@ async def _response_cache(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     # A hit is answered before authentication, scopes, consent, rate limits and the audit log:
     # so the cache serves only anonymous callers, and only where anonymous access is allowed.
-    if settings.response_cache_enabled and settings.anonymous_allowed:
-        app[RESPONSE_CACHE] = ResponseCache(
-            app[REDIS],
-            settings.response_cache_ttl_s,
-            settings.expose_diagnostics,
-            settings.response_cache_live_ttl_s,
-            app.get(PERSISTED_QUERIES),
+    if not (settings.response_cache_enabled and settings.anonymous_allowed):
+        yield
+        return
+    near: NearCache | None = None
+    tracking: Redis | None = None
+    if settings.response_cache_near_enabled:
+        near = NearCache(settings.response_cache_near_max_entries)
+        # Its own connection, in RESP2: invalidations then come as Pub/Sub messages.
+        tracking = Redis.from_url(
+            settings.redis_dsn, protocol=2, socket_connect_timeout=settings.redis_timeout_s
         )
-    yield
+        near.start(tracking)
+        app[BUS].version_listeners.append(near.forget)
+    app[RESPONSE_CACHE] = ResponseCache(
+        app[REDIS],
+        settings.response_cache_ttl_s,
+        settings.expose_diagnostics,
+        live_ttl_s=settings.response_cache_live_ttl_s,
+        persisted=app.get(PERSISTED_QUERIES),
+        near=near,
+    )
+    try:
+        yield
+    finally:
+        if near is not None and tracking is not None:
+            await near.close()
+            await tracking.aclose()
 
 
 def channel_configs(settings: Settings) -> dict[str, ChannelConfig]:

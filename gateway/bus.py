@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,6 +79,9 @@ class RedisEventBus:
         self._task: asyncio.Task[None] | None = None
         self._position: str | None = None
         self.reader_ready = asyncio.Event()
+        # Told the customers whose context versions a publish is about to change, and again
+        # once it changed them (the near cache drops their answers: read-your-writes).
+        self.version_listeners: list[Callable[[Sequence[str]], None]] = []
 
     @property
     def open_feeds(self) -> int:
@@ -87,7 +90,9 @@ class RedisEventBus:
     async def publish(self, events: Sequence[Event]) -> None:
         if not events:
             return
-        customers = dict.fromkeys(c for event in events for c in event.customer_ids)
+        customers = list(dict.fromkeys(c for event in events for c in event.customer_ids))
+        for listener in self.version_listeners:
+            listener(customers)
         try:
             async with self._redis.pipeline(transaction=True) as pipe:
                 for customer_id in customers:
@@ -103,6 +108,9 @@ class RedisEventBus:
         except RedisError as exc:
             # The write committed; subscribers converge at their next resync.
             log.warning("events not published", error=str(exc), count=len(events))
+        finally:
+            for listener in self.version_listeners:
+                listener(customers)
 
     @contextlib.asynccontextmanager
     async def feed(self, topic: str) -> AsyncIterator[AsyncIterator[FeedItem]]:

@@ -37,15 +37,17 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from gateway.context_cache import version_key
+from gateway.near_cache import NearCache
 from gateway.persisted_queries import PersistedQueries, PersistedQueryRefused, requested_hash
 
 log = structlog.get_logger("parcours.response_cache")
 HIT_HEADER = "X-Parcours-Response-Cache"
 KEY_PREFIX = "parcours:resp"
-# One round trip: the customer's version, then the entry under it.
+# One round trip: the customer's version, then the entry under it and its time to live (ms).
 _LOOKUP = """
 local version = redis.call('GET', KEYS[1]) or '0'
-return {version, redis.call('GET', ARGV[1] .. version .. ARGV[2])}
+local key = ARGV[1] .. version .. ARGV[2]
+return {version, redis.call('GET', key), redis.call('PTTL', key)}
 """
 _ACCEPTED = {"", "*/*", "application/json"}
 
@@ -124,10 +126,13 @@ class ResponseCache:
         redis: Redis,
         ttl_s: int,
         diagnostics: bool,
+        *,
         live_ttl_s: int = 0,
         persisted: PersistedQueries | None = None,
+        near: NearCache | None = None,
     ) -> None:
         self._redis = redis
+        self._near = near
         self._persisted = persisted
         self._ttl_s = ttl_s
         self._live_ttl_s = min(live_ttl_s, ttl_s)
@@ -154,58 +159,79 @@ class ResponseCache:
         body = b'{"data":' + data + extensions + b"}"
         return web.Response(body=body, content_type="application/json", headers={HIT_HEADER: "hit"})
 
-    async def handle(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+    async def _cacheable(self, request: web.Request) -> tuple[str, dict[str, object]] | None:
+        """The customer and payload of a request the cache may answer, else None."""
         if (
             _has_credentials(request)
             or request.method != "POST"
             or request.content_type != "application/json"
             or request.headers.get("Accept", "").strip() not in _ACCEPTED
         ):
-            return await handler(request)
+            return None
         try:
             payload = orjson.loads(await request.read())
         except orjson.JSONDecodeError:
+            return None
+        if not isinstance(payload, dict):
+            return None
+        payload = self._with_persisted_text(payload)
+        customer = _customer(payload)
+        return None if customer is None else (customer, payload)
+
+    async def handle(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        cacheable = await self._cacheable(request)
+        if cacheable is None:
             return await handler(request)
-        if isinstance(payload, dict):
-            payload = self._with_persisted_text(payload)
-        customer = _customer(payload) if isinstance(payload, dict) else None
-        if customer is None:
-            return await handler(request)
+        customer, payload = cacheable
         prefix = f"{KEY_PREFIX}:{customer}:v"
         suffix = f":{_digest(payload)}"
+        near, generation = self._near, 0
+        if near is not None:
+            kept = near.answer(customer, suffix)
+            if kept is not None:
+                return self._hit(kept)
+            generation = near.generation  # before the lookup: see NearCache.keep
         try:
-            version, cached = await self._lookup(
+            version, cached, ttl_ms = await self._lookup(
                 keys=[version_key(customer)], args=[prefix, suffix]
             )
         except RedisError as exc:
             log.warning("response cache unavailable", error=str(exc))
             return await handler(request)
         if cached is not None:
+            if near is not None:
+                near.keep(customer, version, suffix, cached, int(ttl_ms), generation)
             return self._hit(cached)
         response = await handler(request)
-        await self._fill(response, prefix + version.decode() + suffix)
+        stored = await self._fill(response, prefix + version.decode() + suffix)
+        if near is not None and stored is not None:
+            near.keep(customer, version, suffix, stored[0], stored[1] * 1000, generation)
         response.headers[HIT_HEADER] = "miss"
         return response
 
-    async def _fill(self, response: web.StreamResponse, key: str) -> None:
+    async def _fill(self, response: web.StreamResponse, key: str) -> tuple[bytes, int] | None:
+        """Store a cacheable answer's ``data``: its bytes and TTL (s) once stored, else None."""
         if not isinstance(response, web.Response) or response.status != 200:
-            return
+            return None
         if not isinstance(response.body, bytes):
-            return
+            return None
         answer = orjson.loads(response.body)
         if answer.get("errors") or answer.get("data") is None:
-            return
+            return None
         ttl_s = self._ttl_s
         sources = (answer.get("extensions") or {}).get("sources")
         if sources:
             # Live channel data: only when every system answered fresh, and only briefly.
             if any(source.get("outcome") != "ok" for source in sources) or not self._live_ttl_s:
-                return
+                return None
             ttl_s = self._live_ttl_s
+        data = orjson.dumps(answer["data"])
         try:
-            await self._redis.set(key, orjson.dumps(answer["data"]), ex=ttl_s)
+            await self._redis.set(key, data, ex=ttl_s)
         except RedisError as exc:
             log.warning("response cache not filled", error=str(exc))
+            return None
+        return data, ttl_s
 
 
 def response_cache_middleware(app_key: web.AppKey[ResponseCache]) -> Middleware:

@@ -163,6 +163,12 @@ class Settings(BaseSettings):
     response_cache_ttl_s: int = Field(default=30, ge=1)
     # Answers built with live channel data (every source fresh): kept this long (0: never).
     response_cache_live_ttl_s: int = Field(default=5, ge=0)
+    # A copy of those answers in each instance, which Redis's client-side-caching invalidations
+    # keep coherent (gateway/near_cache.py): a hit without a Redis round trip. Off by default:
+    # after a write through another instance, this one can serve the old answer until Redis's
+    # invalidation reaches it (one message).
+    response_cache_near_enabled: bool = False
+    response_cache_near_max_entries: int = Field(default=10_000, ge=1)
     # The co-purchase table behind recommendations (graph/co_purchases.py) is rebuilt every so
     # many minutes by one instance at a time (a Redis lease); 0 switches the job off.
     co_purchase_refresh_minutes: int = Field(default=60, ge=0)
