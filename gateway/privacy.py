@@ -80,7 +80,16 @@ class RedisCachePurge:
             # Stale copies are written after their answers, in batches: the customer's copies
             # still on their way from this instance land first, then go with the rest.
             await self._systems.stale_copies_written()
-        deleted = 0
+        # The version is written, then deleted, even where it did not exist: Redis tells the
+        # instances tracking it (gateway/near_cache.py) only about keys that changed, and each
+        # drops its copies of the customer's answers when told.
+        version = version_key(customer_id)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.exists(version)
+            pipe.set(version, 0)
+            pipe.delete(version)
+            existed, _, _ = await pipe.execute()
+        deleted = int(existed)
         for pattern in purge_patterns(customer_id, identifiers):
             keys = [key async for key in self._redis.scan_iter(match=pattern, count=_SCAN_COUNT)]
             if keys:

@@ -406,6 +406,32 @@ async def test_an_erasure_purges_the_customers_cached_answers(
         assert gone["data"]["customer"] is None
 
 
+async def test_an_erasure_drops_every_instances_near_copies_of_the_customers_answers(
+    services: Services, seeded: GraphDatabase, systems: Systems, redis_client: aioredis.Redis
+) -> None:
+    near = {"response_cache_enabled": True, "response_cache_near_enabled": True}
+    query = "query($id: ID!) { customer(id: $id) { id displayName } }"
+    async with (
+        running_gateway(federated_settings(services, systems, port=free_port(), **near)) as one,
+        running_gateway(federated_settings(services, systems, port=free_port(), **near)) as two,
+    ):
+        person = await build_person(one, seeded, systems)
+        # A customer whose version was never written (no event named them): version 0.
+        await redis_client.delete(f"parcours:ctxver:{person.id}")
+        await asyncio.sleep(1.0)  # both instances' tracking connections are up
+        for gateway in (one, two):
+            for _ in range(2):  # kept by the instance's near cache
+                cached = await gateway.query(query, {"id": person.id})
+                assert cached["data"]["customer"]["displayName"] == "Gdpr Person"
+
+        body = await one.query(ERASE, {"id": person.id})
+        assert "errors" not in body, body
+
+        for gateway in (one, two):
+            gone = await gateway.query(query, {"id": person.id})
+            assert gone["data"]["customer"] is None, gone
+
+
 async def test_erasing_twice_returns_the_first_outcome(
     fed: Gateway, seeded: GraphDatabase, systems: Systems
 ) -> None:
