@@ -66,7 +66,8 @@ class NearCache:
         self.generation = 0
         self.live = False
         self._versions: dict[str, bytes] = {}
-        self._answers: OrderedDict[str, tuple[bytes, float]] = OrderedDict()
+        # key -> (customer, answer, expiry on the monotonic clock)
+        self._answers: OrderedDict[str, tuple[str, bytes, float]] = OrderedDict()
         self._by_customer: dict[str, set[str]] = {}
         self._task: asyncio.Task[None] | None = None
 
@@ -84,7 +85,7 @@ class NearCache:
         found = self._answers.get(key)
         if found is None:
             return None
-        data, expires = found
+        _, data, expires = found
         if expires <= time.monotonic():
             self._drop(customer, key)
             return None
@@ -108,12 +109,12 @@ class NearCache:
             self._forget_one(customer)
             self._versions[customer] = version
         key = _key(customer, version, suffix)
-        self._answers[key] = (data, time.monotonic() + ttl_ms / 1000)
+        self._answers[key] = (customer, data, time.monotonic() + ttl_ms / 1000)
         self._answers.move_to_end(key)
         self._by_customer.setdefault(customer, set()).add(key)
         while len(self._answers) > self.max_entries:
-            oldest = next(iter(self._answers))
-            self._drop(oldest.split("\x00", 1)[0], oldest)
+            oldest, (owner, _, _) = next(iter(self._answers.items()))
+            self._drop(owner, oldest)
 
     def forget(self, customers: Iterable[str]) -> None:
         """Drop what is kept for ``customers`` (their version is about to change, or did)."""
