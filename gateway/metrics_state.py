@@ -1,9 +1,11 @@
 """Metrics read from the instance's resources when Prometheus scrapes, not counted on the way.
 
-Caches (context cache hits and misses, stale fallback lookups found and missing, and their hit
-ratios), open subscriptions (the event bus's in-process feeds) and connection pools. Pools: redis-py
-reports its idle and in-use connections publicly (``get_connection_count``); the neo4j driver does
-not, so its in-use count comes from the driver's private pool and is left out if that changes.
+Caches (context cache hits and misses, stale fallback lookups found and missing, response
+and near cache hits and misses, and their hit ratios; whether the near cache is tracking, and
+how many answers it keeps), open subscriptions (the event bus's in-process feeds) and connection
+pools. Pools: redis-py reports its idle and in-use connections publicly
+(``get_connection_count``); the neo4j driver does not, so its in-use count comes from the
+driver's private pool and is left out if that changes.
 This module must never do I/O: it only reads counters already in memory.
 """
 
@@ -17,7 +19,7 @@ from aiohttp import web
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from gateway.state import BUS, CONTEXT_CACHE, GRAPH, REDIS, STALE_STORE
+from gateway.state import BUS, CONTEXT_CACHE, GRAPH, REDIS, RESPONSE_CACHE, STALE_STORE
 
 log = structlog.get_logger("parcours.metrics")
 
@@ -51,10 +53,29 @@ class ResourceCollector(Collector):
         stale = self._app.get(STALE_STORE)
         if stale is not None:
             caches.append(("stale", stale.stats.hits, stale.stats.misses))
+        response = self._app.get(RESPONSE_CACHE)
+        if response is not None:
+            # "near": the instance's copy, asked first; "response": Redis, asked on a near miss.
+            caches.append(("response", response.stats.hits, response.stats.misses))
+            if response.near is not None:
+                near = response.near
+                caches.append(("near", near.stats.hits, near.stats.misses))
         for name, hits, misses in caches:
             lookups.add_metric([name, "hit"], hits)
             lookups.add_metric([name, "miss"], misses)
             ratio.add_metric([name], hits / (hits + misses) if hits + misses else 0.0)
+        live = GaugeMetricFamily(
+            "parcours_near_cache_tracking",
+            "1 while the near cache's invalidation connection is up (it serves only then).",
+        )
+        entries = GaugeMetricFamily(
+            "parcours_near_cache_entries", "Answers kept by this instance's near cache."
+        )
+        response = self._app.get(RESPONSE_CACHE)
+        if response is not None and response.near is not None:
+            live.add_metric([], 1.0 if response.near.live else 0.0)
+            entries.add_metric([], len(response.near))
+            return (lookups, ratio, live, entries)
         return (lookups, ratio)
 
     def _subscriptions(self) -> Iterable[Any]:

@@ -32,6 +32,7 @@ import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import structlog
 from redis.asyncio import Redis
@@ -44,6 +45,14 @@ log = structlog.get_logger("parcours.near_cache")
 
 INVALIDATIONS = "__redis__:invalidate"
 _VERSION_PREFIX = version_key("")
+
+
+@dataclass
+class CacheStats:
+    """Lookups of this instance: answered from the cache, or not."""
+
+    hits: int = 0
+    misses: int = 0
 
 
 class TrackingLost(Exception):
@@ -65,6 +74,7 @@ class NearCache:
         self.health_interval_s = health_interval_s
         self.generation = 0
         self.live = False
+        self.stats = CacheStats()
         self._versions: dict[str, bytes] = {}
         # key -> (customer, answer, expiry on the monotonic clock)
         self._answers: OrderedDict[str, tuple[str, bytes, float]] = OrderedDict()

@@ -37,7 +37,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from gateway.context_cache import version_key
-from gateway.near_cache import NearCache
+from gateway.near_cache import CacheStats, NearCache
 from gateway.persisted_queries import PersistedQueries, PersistedQueryRefused, requested_hash
 
 log = structlog.get_logger("parcours.response_cache")
@@ -132,7 +132,8 @@ class ResponseCache:
         near: NearCache | None = None,
     ) -> None:
         self._redis = redis
-        self._near = near
+        self.near = near
+        self.stats = CacheStats()
         self._persisted = persisted
         self._ttl_s = ttl_s
         self._live_ttl_s = min(live_ttl_s, ttl_s)
@@ -185,11 +186,13 @@ class ResponseCache:
         customer, payload = cacheable
         prefix = f"{KEY_PREFIX}:{customer}:v"
         suffix = f":{_digest(payload)}"
-        near, generation = self._near, 0
+        near, generation = self.near, 0
         if near is not None:
             kept = near.answer(customer, suffix)
             if kept is not None:
+                near.stats.hits += 1
                 return self._hit(kept)
+            near.stats.misses += 1
             generation = near.generation  # before the lookup: see NearCache.keep
         try:
             version, cached, ttl_ms = await self._lookup(
@@ -199,9 +202,11 @@ class ResponseCache:
             log.warning("response cache unavailable", error=str(exc))
             return await handler(request)
         if cached is not None:
+            self.stats.hits += 1
             if near is not None:
                 near.keep(customer, version, suffix, cached, int(ttl_ms), generation)
             return self._hit(cached)
+        self.stats.misses += 1
         response = await handler(request)
         stored = await self._fill(response, prefix + version.decode() + suffix)
         if near is not None and stored is not None:

@@ -14,6 +14,7 @@ from gateway.near_cache import NearCache
 from graph import GraphDatabase
 from tests.conftest import Services, running_gateway
 from tests.gateway.test_response_cache import ADD, HOME, post
+from tests.operations.test_metrics import scrape, value
 
 
 async def eventually(check: Callable[[], Any], within: float = 10.0) -> None:
@@ -183,3 +184,22 @@ def test_nothing_is_served_or_kept_while_tracking_is_down() -> None:
     cache.keep("cus_a", b"1", ":q", b"a", 60_000, cache.generation)
     assert len(cache) == 0
     assert cache.answer("cus_a", ":q") is None
+
+
+async def test_metrics_show_near_and_redis_hits_and_the_tracking_state(
+    services: Services, customer: str
+) -> None:
+    async with running_gateway(near_settings(services)) as gateway:
+        await asyncio.sleep(1.0)
+        for _ in range(5):
+            await post(gateway, HOME, {"id": customer})
+        samples = await scrape(gateway)
+
+    lookups = "parcours_cache_lookups_total"
+    # The first request misses both; its answer is kept near, so the next four hit near.
+    assert value(samples, lookups, cache="near", result="hit") == 4
+    assert value(samples, lookups, cache="near", result="miss") == 1
+    assert value(samples, lookups, cache="response", result="miss") == 1
+    assert value(samples, lookups, cache="response", result="hit") == 0
+    assert value(samples, "parcours_near_cache_tracking") == 1
+    assert value(samples, "parcours_near_cache_entries") == 1
