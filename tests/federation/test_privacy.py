@@ -23,6 +23,7 @@ from graph import GraphDatabase
 from graph.erasure import customer_id_hash
 from tests.conftest import Gateway, Services, running_gateway
 from tests.federation.conftest import SYSTEMS, Systems, federated_settings
+from tests.gateway.test_near_cache import until_tracking
 
 SKU = "SKU-00004"
 
@@ -418,7 +419,8 @@ async def test_an_erasure_drops_every_instances_near_copies_of_the_customers_ans
         person = await build_person(one, seeded, systems)
         # A customer whose version was never written (no event named them): version 0.
         await redis_client.delete(f"parcours:ctxver:{person.id}")
-        await asyncio.sleep(1.0)  # both instances' tracking connections are up
+        for gateway in (one, two):  # their near caches keep nothing before they track
+            await until_tracking(gateway)
         for gateway in (one, two):
             for _ in range(2):  # kept by the instance's near cache
                 cached = await gateway.query(query, {"id": person.id})

@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 
 from gateway.near_cache import NearCache
 from graph import GraphDatabase
-from tests.conftest import Services, running_gateway
+from tests.conftest import Gateway, Services, running_gateway
 from tests.gateway.test_response_cache import ADD, HOME, post
 from tests.operations.test_metrics import scrape, value
 
@@ -43,6 +43,15 @@ async def customer(graph: GraphDatabase) -> str:
     return cid
 
 
+async def until_tracking(gateway: Gateway) -> None:
+    """Return once the gateway's near cache is tracking invalidations (it keeps nothing before)."""
+
+    async def up() -> bool:
+        return value(await scrape(gateway), "parcours_near_cache_tracking") == 1
+
+    await eventually(up)
+
+
 def near_settings(services: Services, **overrides: Any) -> Any:
     return services.settings(
         response_cache_enabled=True, response_cache_near_enabled=True, **overrides
@@ -61,7 +70,7 @@ async def test_a_repeated_query_is_answered_without_asking_redis(
     async with running_gateway(near_settings(services)) as gateway:
         state, first = await post(gateway, HOME, {"id": customer})
         assert state == "miss"
-        await asyncio.sleep(1.0)  # the tracking connection is up by now (then a miss is kept)
+        await until_tracking(gateway)  # from now on a miss is kept
         await post(gateway, HOME, {"id": customer})
         before = await lookups(redis)
         answers = [await post(gateway, HOME, {"id": customer}) for _ in range(5)]
@@ -74,7 +83,7 @@ async def test_a_write_through_this_instance_is_read_at_once(
     services: Services, customer: str
 ) -> None:
     async with running_gateway(near_settings(services)) as gateway:
-        await asyncio.sleep(1.0)
+        await until_tracking(gateway)
         for _ in range(2):
             await post(gateway, HOME, {"id": customer})
         _, added = await post(gateway, ADD, {"c": customer, "key": uuid.uuid4().hex})
@@ -91,7 +100,7 @@ async def test_a_write_through_another_instance_reaches_this_ones_copy(
         running_gateway(near_settings(services)) as near,
         running_gateway(services.settings()) as other,
     ):
-        await asyncio.sleep(1.0)
+        await until_tracking(near)
         for _ in range(2):
             _, before = await post(near, HOME, {"id": customer})
         assert before["data"]["customer"]["cart"] is None
@@ -190,7 +199,7 @@ async def test_metrics_show_near_and_redis_hits_and_the_tracking_state(
     services: Services, customer: str
 ) -> None:
     async with running_gateway(near_settings(services)) as gateway:
-        await asyncio.sleep(1.0)
+        await until_tracking(gateway)
         for _ in range(5):
             await post(gateway, HOME, {"id": customer})
         samples = await scrape(gateway)
