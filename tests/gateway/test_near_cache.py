@@ -11,7 +11,6 @@ import pytest
 from redis.asyncio import Redis
 
 from gateway.near_cache import NearCache
-from graph import GraphDatabase
 from tests.conftest import Gateway, Services, running_gateway
 from tests.gateway.test_response_cache import ADD, HOME, post
 from tests.operations.test_metrics import scrape, value
@@ -31,16 +30,6 @@ async def redis(services: Services) -> AsyncIterator[Redis]:
         yield client
     finally:
         await client.aclose()
-
-
-@pytest.fixture
-async def customer(graph: GraphDatabase) -> str:
-    cid = f"cus_near_{uuid.uuid4().hex[:12]}"
-    await graph.write(
-        "CREATE (:Customer {id: $id, displayName: 'Near Cache', createdAt: datetime()})",
-        {"id": cid},
-    )
-    return cid
 
 
 async def until_tracking(gateway: Gateway) -> None:

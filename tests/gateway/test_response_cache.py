@@ -38,16 +38,6 @@ async def cached(services: Services, graph: GraphDatabase):
         yield gateway
 
 
-@pytest.fixture
-async def customer(graph: GraphDatabase) -> str:
-    cid = f"cus_resp_{uuid.uuid4().hex[:12]}"
-    await graph.write(
-        "CREATE (:Customer {id: $id, displayName: 'Response Cache', createdAt: datetime()})",
-        {"id": cid},
-    )
-    return cid
-
-
 async def test_a_repeated_query_is_answered_from_redis_without_cypher(cached: Gateway, customer):
     first_state, first = await post(cached, HOME, {"id": customer})
     second_state, second = await post(cached, HOME, {"id": customer})
