@@ -53,6 +53,9 @@ def entry_key(customer_id: str, version: int) -> str:
 
 @dataclass
 class CacheStats:
+    """Lookups of this instance: answered from the cache, or not (the context, response and near
+    caches each count their own)."""
+
     hits: int = 0
     misses: int = 0
 

@@ -54,12 +54,12 @@ class ResourceCollector(Collector):
         if stale is not None:
             caches.append(("stale", stale.stats.hits, stale.stats.misses))
         response = self._app.get(RESPONSE_CACHE)
+        near = response.near if response is not None else None
         if response is not None:
             # "near": the instance's copy, asked first; "response": Redis, asked on a near miss.
             caches.append(("response", response.stats.hits, response.stats.misses))
-            if response.near is not None:
-                near = response.near
-                caches.append(("near", near.stats.hits, near.stats.misses))
+        if near is not None:
+            caches.append(("near", near.stats.hits, near.stats.misses))
         for name, hits, misses in caches:
             lookups.add_metric([name, "hit"], hits)
             lookups.add_metric([name, "miss"], misses)
@@ -71,10 +71,9 @@ class ResourceCollector(Collector):
         entries = GaugeMetricFamily(
             "parcours_near_cache_entries", "Answers kept by this instance's near cache."
         )
-        response = self._app.get(RESPONSE_CACHE)
-        if response is not None and response.near is not None:
-            live.add_metric([], 1.0 if response.near.live else 0.0)
-            entries.add_metric([], len(response.near))
+        if near is not None:
+            live.add_metric([], 1.0 if near.live else 0.0)
+            entries.add_metric([], len(near))
             return (lookups, ratio, live, entries)
         return (lookups, ratio)
 

@@ -32,27 +32,18 @@ import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 import structlog
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
-from gateway.context_cache import version_key
+from gateway.context_cache import CacheStats, version_key
 
 log = structlog.get_logger("parcours.near_cache")
 
 INVALIDATIONS = "__redis__:invalidate"
 _VERSION_PREFIX = version_key("")
-
-
-@dataclass
-class CacheStats:
-    """Lookups of this instance: answered from the cache, or not."""
-
-    hits: int = 0
-    misses: int = 0
 
 
 class TrackingLost(Exception):

@@ -36,8 +36,8 @@ from graphql.language import StringValueNode, VariableNode
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from gateway.context_cache import version_key
-from gateway.near_cache import CacheStats, NearCache
+from gateway.context_cache import CacheStats, version_key
+from gateway.near_cache import NearCache
 from gateway.persisted_queries import PersistedQueries, PersistedQueryRefused, requested_hash
 
 log = structlog.get_logger("parcours.response_cache")
