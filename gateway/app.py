@@ -95,6 +95,7 @@ def create_app(settings: Settings, tracer_provider: Any = None) -> web.Applicati
             introspection=settings.is_dev,
             suggestions=settings.is_dev,
             document_caches=not settings.naive_baseline,
+            fast_fields=not settings.naive_baseline,
         ),
         observers=[metrics.extension()],
     )

@@ -153,8 +153,9 @@ class Settings(BaseSettings):
 
     # --- Performance (issue 7): the benchmark's naive baseline ---
     # True switches off what makes the gateway fast, to measure what it buys: the context cache,
-    # the parser and validation caches, and DataLoader batching and caching (every load is its
-    # own Cypher statement). For `make bench` only; never in production.
+    # the parser and validation caches, the short path for plain fields, and DataLoader batching
+    # and caching (every load is its own Cypher statement). For `make bench` only; never in
+    # production.
     naive_baseline: bool = False
     # Whole answers of one-customer queries cached in Redis under the customer's context version
     # (gateway/response_cache.py): off by default; what does not name the customer (other

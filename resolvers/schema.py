@@ -29,6 +29,7 @@ from resolvers.customers.queries import CustomerQueries
 from resolvers.customers.search import CustomerSearchQueries
 from resolvers.document_limits import DocumentLimits
 from resolvers.extensions import CodedErrors, Diagnostics, SourcesReport, caused_by_caller
+from resolvers.fast_fields import BasicFieldsExecutionContext
 from resolvers.identities.mutations import IdentityMutations
 from resolvers.journeys.mutations import JourneyMutations
 from resolvers.privacy.mutations import PrivacyMutations
@@ -95,6 +96,8 @@ class SchemaLimits:
     # Performance (issue 7): the parser and validation caches; off only for the bench's naive
     # baseline.
     document_caches: bool = True
+    # The short path for plain data fields (resolvers/fast_fields.py); off for the naive baseline.
+    fast_fields: bool = True
 
 
 def build_schema(
@@ -147,5 +150,6 @@ def build_schema(
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,
+        execution_context_class=BasicFieldsExecutionContext if limits.fast_fields else None,
         config=StrawberryConfig(disable_field_suggestions=not limits.suggestions),
     )
