@@ -59,8 +59,9 @@ class _Plan:
 _SLOW = _Plan(_Kind.SLOW)
 _DEFINITION = "strawberry-definition"  # Strawberry's back-reference from a GraphQL field
 
-# Per field definition (the schema's, alive as long as the process): which path it takes.
-_PLANS: dict[int, tuple[GraphQLField, _Plan]] = {}
+# Where a field definition keeps its plan once worked out (in its own extensions, so it lives
+# and dies with the schema).
+_PLAN = "parcours-fast-fields-plan"
 
 
 def _plan(field_def: GraphQLField) -> _Plan:
@@ -85,10 +86,11 @@ def _plan(field_def: GraphQLField) -> _Plan:
 
 
 def _plan_of(field_def: GraphQLField) -> _Plan:
-    known = _PLANS.get(id(field_def))
-    if known is None or known[0] is not field_def:
-        known = _PLANS[id(field_def)] = (field_def, _plan(field_def))
-    return known[1]
+    extensions = field_def.extensions
+    plan: _Plan | None = extensions.get(_PLAN)
+    if plan is None:
+        plan = extensions[_PLAN] = _plan(field_def)
+    return plan
 
 
 class BasicFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
