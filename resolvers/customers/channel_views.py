@@ -19,6 +19,7 @@ from channels.records import Page, Receipt
 from graph import IdentityKind, models
 from resolvers.context import Context
 from resolvers.live.federation import live_value
+from resolvers.live.loaders import OrdersKey, TicketsKey
 from resolvers.live.paging import decode_offset, encode_offset, page_window
 from resolvers.live.types import DeviceRegistration, Order, Ticket, TicketStatus
 from resolvers.pagination import Connection, Edge, PageInfo, check_first
@@ -62,17 +63,47 @@ def _page_connection(
     )
 
 
-async def orders(
-    info: Info, profile: models.CustomerProfile, first: int, after: str | None
-) -> Connection[Order] | None:
-    size = check_first(first, info.context.max_page_size)
+def orders_key(
+    profile: models.CustomerProfile, first: int, after: str | None, max_page_size: int
+) -> tuple[OrdersKey, int] | None:
+    """The OMS loader's key for this page of orders, and how many of its items to skip; None
+    when the customer has no email (no records there). Raises BadUserInput for a bad page."""
+    size = check_first(first, max_page_size)
     offset = decode_offset(after)
     emails = identity_values(profile, IdentityKind.EMAIL)
     if not emails:
-        return _empty()
+        return None
     page_no, size, skip = page_window(offset, size)
-    page = await live_value(info, info.context.live.orders.load((emails[0], page_no, size)))
-    return _page_connection(page, page_no, size, skip, Order.from_record) if page else None
+    return (emails[0], page_no, size), skip
+
+
+async def orders(
+    info: Info, profile: models.CustomerProfile, first: int, after: str | None
+) -> Connection[Order] | None:
+    wanted = orders_key(profile, first, after, info.context.max_page_size)
+    if wanted is None:
+        return _empty()
+    key, skip = wanted
+    page = await live_value(info, info.context.live.orders.load(key))
+    return _page_connection(page, key[1], key[2], skip, Order.from_record) if page else None
+
+
+def tickets_key(
+    profile: models.CustomerProfile,
+    first: int,
+    after: str | None,
+    status: TicketStatus | None,
+    max_page_size: int,
+) -> tuple[TicketsKey, int] | None:
+    """The contact centre loader's key for this page of tickets, and how many of its items to
+    skip; None without a contact-centre id. Raises BadUserInput for a bad page."""
+    size = check_first(first, max_page_size)
+    offset = decode_offset(after)
+    cc_ids = identity_values(profile, IdentityKind.CONTACT_CENTRE_ID)
+    if not cc_ids:
+        return None
+    page_no, size, skip = page_window(offset, size)
+    return (cc_ids[0], status.value if status else None, page_no, size), skip
 
 
 async def tickets(
@@ -82,15 +113,12 @@ async def tickets(
     after: str | None,
     status: TicketStatus | None,
 ) -> Connection[Ticket] | None:
-    size = check_first(first, info.context.max_page_size)
-    offset = decode_offset(after)
-    cc_ids = identity_values(profile, IdentityKind.CONTACT_CENTRE_ID)
-    if not cc_ids:
+    wanted = tickets_key(profile, first, after, status, info.context.max_page_size)
+    if wanted is None:
         return _empty()
-    page_no, size, skip = page_window(offset, size)
-    key = (cc_ids[0], status.value if status else None, page_no, size)
+    key, skip = wanted
     page = await live_value(info, info.context.live.tickets.load(key))
-    return _page_connection(page, page_no, size, skip, Ticket.from_record) if page else None
+    return _page_connection(page, key[2], key[3], skip, Ticket.from_record) if page else None
 
 
 async def registration(

@@ -26,7 +26,7 @@ RECOMMENDATIONS_DEFAULT_FIRST = 10
 MAX_RECOMMENDATIONS = 50
 
 
-def _plain_first(field: FieldNode, variables: dict[str, Any], default: int) -> int | None:
+def plain_first(field: FieldNode, variables: dict[str, Any], default: int) -> int | None:
     """``first`` when it is the field's only argument (or absent) and there is no directive."""
     if field.directives:
         return None
@@ -62,11 +62,11 @@ def context_request(
         if not isinstance(field, FieldNode):
             continue
         if field.name.value == "history" and history is None:
-            first = _plain_first(field, variables, HISTORY_DEFAULT_FIRST)
+            first = plain_first(field, variables, HISTORY_DEFAULT_FIRST)
             if first is not None and 1 <= first <= info.context.max_page_size:
                 history = HistoryRequest(customer_id=customer_id, first=first)
         elif field.name.value == "recommendations" and recommendations is None:
-            first = _plain_first(field, variables, RECOMMENDATIONS_DEFAULT_FIRST)
+            first = plain_first(field, variables, RECOMMENDATIONS_DEFAULT_FIRST)
             if first is not None and 1 <= first <= MAX_RECOMMENDATIONS:
                 recommendations = RecommendationRequest(customer_id, first)
     if history is None and recommendations is None:

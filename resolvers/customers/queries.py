@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import strawberry
 
 from graph import InvalidIdentity, normalise_identity
+from graph.models import CustomerProfile
 from resolvers.access.guard import admit_customer
 from resolvers.access.permissions import CustomerRead
 from resolvers.context import Context
+from resolvers.customers.channel_prefetch import TURNS_TO_SEND, read_ahead_channels
 from resolvers.customers.prefetch import context_request
 from resolvers.customers.types import Customer
 from resolvers.enums import IdentityKind
@@ -34,7 +38,7 @@ class CustomerQueries:
         if profile is None:
             raise NotFound(f"no customer with id {key!r}", id=key)
         await admit_customer(info.context.access, info.context.consents, profile.id)
-        return Customer(profile=profile)
+        return await _with_calls_sent(info, profile)
 
     @strawberry.field(
         description="The customer holding an identifier (email, loyalty card...) "
@@ -53,4 +57,14 @@ class CustomerQueries:
         if profile is None:
             raise NotFound(f"no customer holds this {graph_kind.value}", kind=kind.name)
         await admit_customer(info.context.access, info.context.consents, profile.id)
-        return Customer(profile=profile)
+        return await _with_calls_sent(info, profile)
+
+
+async def _with_calls_sent(
+    info: strawberry.Info[Context, None], profile: CustomerProfile
+) -> Customer:
+    """The customer, once the calls its channel-fed fields will need are on their way."""
+    if read_ahead_channels(info, profile):
+        for _ in range(TURNS_TO_SEND):
+            await asyncio.sleep(0)
+    return Customer(profile=profile)

@@ -1,11 +1,13 @@
 """Every channel-fed field returns the simulators' own values for the seeded customers."""
 
+from collections import Counter
 from typing import Any
 
 import pytest
 
 from channels import ChannelClient
 from graph import GraphDatabase
+from resolvers.customers import channel_views
 from tests.conftest import Gateway
 from tests.federation.conftest import Systems, a_customer, seeded_customers
 
@@ -250,3 +252,43 @@ async def test_a_returning_customers_channel_calls_are_sent_before_the_graph_is_
     # so Neo4j reads while they answer instead of delaying their calls.
     before_the_graph = set(sent[: sent.index("graph")])
     assert before_the_graph == {"webshop", "oms", "contact", "mobile", "stores"}
+
+
+async def test_a_customers_channel_calls_are_sent_before_its_fields_resolve_and_once_each(
+    fed: Gateway, monkeypatch: pytest.MonkeyPatch
+):
+    customer = a_customer(
+        "email", "contact_centre_id", "app_install_id", "pos_customer_number", cart=True
+    )
+    query = """query($id: ID!) { customer(id: $id) {
+             cart { total { amount } lines { unitPrice { amount } availability { online } } }
+             orders(first: 3) { edges { node { id } } } tickets(first: 3) { edges { node { id } } }
+             devices { registration { platform } }
+             history(first: 5) { edges { node { id } } } } }"""
+    first = await fed.query(query, {"id": customer["id"]})
+    assert "errors" not in first, first
+    sent: list[str] = []
+    exchange, orders_field = ChannelClient._exchange, channel_views.orders
+
+    async def call(self: ChannelClient, *args: Any) -> Any:
+        sent.append(self.name)
+        return await exchange(self, *args)
+
+    async def orders(*args: Any, **kwargs: Any) -> Any:
+        sent.append("the orders field")
+        return await orders_field(*args, **kwargs)
+
+    monkeypatch.setattr(ChannelClient, "_exchange", call)
+    monkeypatch.setattr(channel_views, "orders", orders)
+
+    again = await fed.query(query, {"id": customer["id"]})
+
+    assert again["data"] == first["data"]
+    # Read ahead from the customer's selection (channel_prefetch.py): every system is called
+    # before graphql-core reaches the fields, which find their calls in flight...
+    before_the_fields = set(sent[: sent.index("the orders field")])
+    assert before_the_fields == {"webshop", "oms", "contact", "mobile", "stores"}
+    # ...and no call is made twice (the OMS twice: availability, then the orders' page).
+    assert Counter(sent) == Counter(
+        {"webshop": 1, "oms": 2, "contact": 1, "mobile": 1, "stores": 1, "the orders field": 1}
+    )
