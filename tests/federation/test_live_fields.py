@@ -218,6 +218,19 @@ async def test_store_receipts_not_yet_in_the_graph_appear_in_history_once(
     }
 
 
+def record_channel_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the systems called from now on, in the order the calls are sent."""
+    sent: list[str] = []
+    exchange = ChannelClient._exchange
+
+    async def call(self: ChannelClient, *args: Any) -> Any:
+        sent.append(self.name)
+        return await exchange(self, *args)
+
+    monkeypatch.setattr(ChannelClient, "_exchange", call)
+    return sent
+
+
 async def test_a_returning_customers_channel_calls_are_sent_before_the_graph_is_read(
     fed: Gateway, monkeypatch: pytest.MonkeyPatch
 ):
@@ -230,18 +243,13 @@ async def test_a_returning_customers_channel_calls_are_sent_before_the_graph_is_
              history(first: 5) { edges { node { id } } } } }"""
     first = await fed.query(query, {"id": customer["id"]})  # the profile is cached from now on
     assert "errors" not in first, first
-    sent: list[str] = []
-    exchange, execute = ChannelClient._exchange, GraphDatabase._execute
-
-    async def call(self: ChannelClient, *args: Any) -> Any:
-        sent.append(self.name)
-        return await exchange(self, *args)
+    sent = record_channel_calls(monkeypatch)
+    execute = GraphDatabase._execute
 
     async def statement(self: GraphDatabase, *args: Any, **kwargs: Any) -> Any:
         sent.append("graph")
         return await execute(self, *args, **kwargs)
 
-    monkeypatch.setattr(ChannelClient, "_exchange", call)
     monkeypatch.setattr(GraphDatabase, "_execute", statement)
 
     again = await fed.query(query, {"id": customer["id"]})
@@ -267,18 +275,13 @@ async def test_a_customers_channel_calls_are_sent_before_its_fields_resolve_and_
              history(first: 5) { edges { node { id } } } } }"""
     first = await fed.query(query, {"id": customer["id"]})
     assert "errors" not in first, first
-    sent: list[str] = []
-    exchange, orders_field = ChannelClient._exchange, channel_views.orders
-
-    async def call(self: ChannelClient, *args: Any) -> Any:
-        sent.append(self.name)
-        return await exchange(self, *args)
+    sent = record_channel_calls(monkeypatch)
+    orders_field = channel_views.orders
 
     async def orders(*args: Any, **kwargs: Any) -> Any:
         sent.append("the orders field")
         return await orders_field(*args, **kwargs)
 
-    monkeypatch.setattr(ChannelClient, "_exchange", call)
     monkeypatch.setattr(channel_views, "orders", orders)
 
     again = await fed.query(query, {"id": customer["id"]})
