@@ -6,7 +6,7 @@ no state two instances would need to agree on. Tests call this factory directly.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -33,6 +33,7 @@ from gateway.settings import CHANNEL_SYSTEMS, Settings
 from gateway.stale_store import RedisStaleStore
 from gateway.state import (
     BUS,
+    CONTEXT_READS,
     GRAPH,
     PERSISTED_QUERIES,
     REDIS,
@@ -44,6 +45,8 @@ from gateway.state import (
 from gateway.tracing import Tracing, build_tracing, default_provider
 from gateway.webhooks import receive_webhook
 from graph import GraphDatabase, migrate
+from graph.context import ContextRequest, CustomerContext, contexts
+from graph.shared_reads import SharedReads
 from resolvers import SchemaLimits, build_schema
 
 TRACING = web.AppKey("tracing", Tracing)
@@ -131,6 +134,12 @@ async def _graph_database(app: web.Application) -> AsyncIterator[None]:
     if tracing is not None:
         graph.statement_hook = tracing.statement_hook
     app[GRAPH] = graph
+    if settings.shared_context_reads_in_flight:
+
+        async def read_contexts(requests: Sequence[ContextRequest]) -> list[CustomerContext]:
+            return await contexts(graph, requests)
+
+        app[CONTEXT_READS] = SharedReads(read_contexts, settings.shared_context_reads_in_flight)
     try:
         if settings.migrate_on_start:
             await migrate(graph)

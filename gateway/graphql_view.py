@@ -23,6 +23,7 @@ from gateway.realtime import admit_connection
 from gateway.state import (
     BUS,
     CONTEXT_CACHE,
+    CONTEXT_READS,
     GRAPH,
     REDIS,
     REQUEST_ID,
@@ -84,6 +85,7 @@ class ParcoursGraphQLView(GraphQLOverHTTPView):
             events=request.app[BUS],
             profile_cache=None if settings.naive_baseline else request.app.get(CONTEXT_CACHE),
             batch_loads=not settings.naive_baseline,
+            context_reads=None if settings.naive_baseline else request.app.get(CONTEXT_READS),
             cache_purge=RedisCachePurge(
                 request.app[REDIS], settings.bus_stream_key, request.app[SYSTEMS]
             ),

@@ -157,6 +157,10 @@ class Settings(BaseSettings):
     # and caching (every load is its own Cypher statement). For `make bench` only; never in
     # production.
     naive_baseline: bool = False
+    # The context statements of concurrent requests (a customer with a history page and
+    # recommendations, graph/context.py) run one per request while fewer than this many are
+    # running, and beyond it share one statement (graph/shared_reads.py); 0: never shared.
+    shared_context_reads_in_flight: int = Field(default=2, ge=0)
     # Whole answers of one-customer queries cached in Redis under the customer's context version
     # (gateway/response_cache.py): off by default; what does not name the customer (other
     # customers' purchases behind recommendations) may be up to the TTL old.

@@ -13,10 +13,13 @@ from gateway.response_cache import ResponseCache
 from gateway.settings import Settings
 from gateway.stale_store import RedisStaleStore
 from graph import GraphDatabase, RoundTripCounter
+from graph.context import ContextRequest, CustomerContext
+from graph.shared_reads import SharedReads
 
 SETTINGS = web.AppKey("settings", Settings)
 GRAPH = web.AppKey("graph", GraphDatabase)
 REDIS = web.AppKey("redis", Redis)
+CONTEXT_READS = web.AppKey("context_reads", SharedReads[ContextRequest, CustomerContext])
 SYSTEMS = web.AppKey("channel_systems", ChannelSystems)
 BUS = web.AppKey("event_bus", RedisEventBus)
 CONTEXT_CACHE = web.AppKey("context_cache", RedisProfileCache)

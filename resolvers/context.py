@@ -10,6 +10,8 @@ from channels import ChannelSystems
 from graph import GraphDatabase, RoundTripCounter
 from graph.analytics import AnalyticsPolicy
 from graph.consents import Consent
+from graph.context import ContextRequest, CustomerContext
+from graph.shared_reads import SharedReads
 from graph.stitching import StitchPolicy
 from resolvers.access.guard import Access, consent_loader
 from resolvers.identities.loaders import IdentityLoaders
@@ -47,6 +49,9 @@ class Context:
     connection_params: dict[str, object] | None = None
     # Performance (issue 7): False only in the bench's naive baseline (one load, one statement).
     batch_loads: bool = True
+    # The context statements shared with concurrent requests (graph/shared_reads.py); None: each
+    # request reads its own.
+    context_reads: SharedReads[ContextRequest, CustomerContext] | None = None
     # GDPR (issue 6): erasure purges the Redis caches through this port.
     cache_purge: CachePurge | None = None
     # Analytics (issue 8): forced-contact window, systems' channels and teams.
@@ -68,7 +73,9 @@ class Context:
         self._build()
 
     def _build(self) -> None:
-        self.loaders = Loaders(self.graph, self.profile_cache, batch=self.batch_loads)
+        self.loaders = Loaders(
+            self.graph, self.profile_cache, batch=self.batch_loads, context_reads=self.context_reads
+        )
         self.identity_records = IdentityLoaders(self.graph)
         self.consents = consent_loader(self.graph)
         self.live = LiveLoaders(self.systems, ChannelBudget(self.channel_budget_s), self.sources)

@@ -29,6 +29,7 @@ from graph.models import (
     Store,
 )
 from graph.recommendations import RecommendationRequest
+from graph.shared_reads import SharedReads
 from resolvers.realtime.ports import CachedProfile, ProfileCache
 
 T = TypeVar("T")
@@ -45,7 +46,11 @@ class Loaders:
     """The request's loaders; created per request so nothing is cached across callers."""
 
     def __init__(
-        self, graph: GraphDatabase, profile_cache: ProfileCache | None = None, batch: bool = True
+        self,
+        graph: GraphDatabase,
+        profile_cache: ProfileCache | None = None,
+        batch: bool = True,
+        context_reads: SharedReads[ContextRequest, CustomerContext] | None = None,
     ) -> None:
         # batch=False (the bench's naive baseline): every key is its own statement, no memo.
         options: dict[str, Any] = {} if batch else {"max_batch_size": 1, "cache": False}
@@ -75,6 +80,8 @@ class Loaders:
             return await recommendations.recommend(graph, requests)
 
         async def load_contexts(requests: Sequence[ContextRequest]) -> list[CustomerContext]:
+            if context_reads is not None:
+                return await context_reads.load(requests)
             return await contexts(graph, requests)
 
         async def load_products(skus: Sequence[str]) -> list[Product | None]:
