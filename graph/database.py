@@ -6,6 +6,7 @@ module never builds Cypher from input. It must not import the gateway or the res
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractContextManager
@@ -18,6 +19,15 @@ from graph._round_trips import record_round_trip
 T = TypeVar("T")
 Row = dict[str, Any]
 _READ_ATTEMPTS = 2
+# How long past its server-side timeout a statement may go unanswered before the client gives up
+# on the connection. The project's Neo4j sends no `connection.recv_timeout_seconds` hint
+# (gateway/services/_neo4j.py), so the driver arms no socket read timeout of its own (that one
+# costs a task and a timer per socket read, ≈ 0.2 ms of CPU per statement): these timers bound
+# every exchange instead, one per call.
+STALL_GRACE_S = 2.0
+# A transaction function (several statements, the driver's retries) or a schema statement is
+# given at least this long: what the driver's read timeout allowed with Neo4j's default hint.
+_LONG_EXCHANGE_S = 120.0
 # Wraps each statement (kind: read, write, transaction, schema; the Cypher text): where the
 # gateway opens a trace span when tracing is on. Must not raise and must not do I/O itself.
 StatementHook = Callable[[str, str], AbstractContextManager[None]]
@@ -42,6 +52,7 @@ class GraphDatabase:
         self.driver = driver
         self.database = database
         self.query_timeout_s = query_timeout_s
+        self.stall_grace_s = STALL_GRACE_S
         self.statement_hook: StatementHook = _no_span
 
     @classmethod
@@ -101,16 +112,18 @@ class GraphDatabase:
         maps_only: bool = False,
     ) -> list[Row]:
         record_round_trip()
-        statement = neo4j.Query(query, timeout=timeout_s or self.query_timeout_s)
+        server_timeout = timeout_s or self.query_timeout_s
+        statement = neo4j.Query(query, timeout=server_timeout)
         with self.statement_hook(kind, query):
-            if kind == "read":
-                return await self._auto_commit_read(statement, dict(params or {}), maps_only)
-            result = await self.driver.execute_query(
-                statement,
-                dict(params or {}),
-                routing_=neo4j.RoutingControl.WRITE,
-                database_=self.database,
-            )
+            async with asyncio.timeout(server_timeout + self.stall_grace_s):
+                if kind == "read":
+                    return await self._auto_commit_read(statement, dict(params or {}), maps_only)
+                result = await self.driver.execute_query(
+                    statement,
+                    dict(params or {}),
+                    routing_=neo4j.RoutingControl.WRITE,
+                    database_=self.database,
+                )
         return [record.data() for record in result.records]
 
     async def _auto_commit_read(
@@ -145,15 +158,24 @@ class GraphDatabase:
         record_round_trip()
         name = getattr(work, "__qualname__", "transaction")
         with self.statement_hook("transaction", name):
-            async with self.driver.session(database=self.database) as session:
+            async with (
+                asyncio.timeout(self._long_exchange_s()),
+                self.driver.session(database=self.database) as session,
+            ):
                 return await session.execute_write(work)
 
     async def schema(self, statement: LiteralString) -> None:
         """Run one schema statement (constraints, indexes) in its own auto-commit transaction."""
         record_round_trip()
-        async with self.driver.session(database=self.database) as session:
+        async with (
+            asyncio.timeout(self._long_exchange_s()),
+            self.driver.session(database=self.database) as session,
+        ):
             result = await session.run(statement)
             await result.consume()
+
+    def _long_exchange_s(self) -> float:
+        return max(_LONG_EXCHANGE_S, self.query_timeout_s + self.stall_grace_s)
 
     async def ping(self) -> None:
         """Raise unless Neo4j answers ``RETURN 1`` right now."""

@@ -1,8 +1,13 @@
 """The one door to Neo4j: what reads return, however they are asked for."""
 
+import os
+import signal
+
 import neo4j
+import pytest
 
 from graph import GraphDatabase
+from tests.conftest import Services
 
 NESTED = """
 RETURN 1 AS n, 'x' AS s, null AS nothing,
@@ -35,3 +40,23 @@ async def test_an_auto_commit_read_sees_an_earlier_write(graph: GraphDatabase):
         assert row == {"n": 1}
     finally:
         await graph.write("MATCH (t:DatabaseTest) DETACH DELETE t")
+
+
+async def test_a_statement_neo4j_leaves_unanswered_fails_once_its_time_is_up(services: Services):
+    # The project's Neo4j sends no recv-timeout hint, so the driver arms no socket read timeout:
+    # the statement's own bound (server timeout + grace) is what ends the wait on a stalled server.
+    db = GraphDatabase.connect(services.neo4j.config.uri, None, query_timeout_s=0.3)
+    db.stall_grace_s = 0.3
+    try:
+        assert await db.read("RETURN 1 AS ok") == [{"ok": 1}]  # a pooled connection
+        pid = services.neo4j.running_pid()
+        assert pid is not None
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            with pytest.raises(TimeoutError):
+                await db.read("RETURN 1 AS ok")
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        assert await db.read("RETURN 2 AS ok") == [{"ok": 2}]  # the pool recovers
+    finally:
+        await db.close()
