@@ -15,8 +15,11 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import itertools
 import json
 import signal
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +107,25 @@ async def _prefill(url: str, bodies: list[bytes]) -> int:
         return sum(await asyncio.gather(*(one(n) for n in range(len(bodies)))))
 
 
+async def _warm_up(url: str, body_for: Callable[[int], bytes], seconds: float) -> int:
+    """A closed loop of 4 clients for ``seconds``; returns how many answered."""
+    send = graphql_ok(url, body_for)
+    deadline = time.monotonic() + seconds
+    answered = 0
+    counter = itertools.count()
+    async with new_session(timeout_s=60) as session:
+
+        async def client() -> None:
+            nonlocal answered
+            while time.monotonic() < deadline:
+                with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                    ok = await send(session, next(counter))
+                    answered += ok  # after the await: `answered += await ...` loses updates
+
+        await asyncio.gather(*(client() for _ in range(4)))
+    return answered
+
+
 async def _cache_state(session: aiohttp.ClientSession, base: str, body: bytes) -> bool:
     headers = {"content-type": "application/json"}
     async with session.post(f"{base}/graphql", data=body, headers=headers) as response:
@@ -123,7 +145,14 @@ async def context_scenario(name: str, ids: list[str], config: RunConfig) -> dict
             # Home screens where a channel system failed are never stored (the bench's stores
             # system knows only the customers it was started with): measure the hits.
             ids = [i for n, i in enumerate(ids) if await _cache_state(session, base, bodies(n))]
+        warm = None
+        if name not in CACHED and config.warm_loop_s > 0:
+            sent = await _warm_up(
+                f"{base}/graphql", query_bodies(HOME_QUERY, ids), config.warm_loop_s
+            )
+            warm = {"seconds": config.warm_loop_s, "answered": sent}
         result = await graphql_curve(session, base, HOME_QUERY, ids, config)
+        result["warmLoop"] = warm
         result["customersQueried"] = len(ids)
         result["prefilled"] = filled
     result["loadAverage"] = load_average()

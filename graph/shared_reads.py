@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -54,7 +55,7 @@ class SharedReads(Generic[K, V]):
         self._max_in_flight = max_in_flight
         self._max_batch = max_batch
         self._in_flight = 0
-        self._waiting: list[_Waiting[K, V]] = []
+        self._waiting: deque[_Waiting[K, V]] = deque()
         self._joined: set[asyncio.Task[None]] = set()
 
     @property
@@ -103,11 +104,11 @@ class SharedReads(Generic[K, V]):
         while self._waiting:
             waiting = self._waiting[0]
             if waiting.answer.done():  # cancelled: its request is gone
-                self._waiting.pop(0)
+                self._waiting.popleft()
                 continue
             if batch and size + len(waiting.keys) > self._max_batch:
                 break
-            batch.append(self._waiting.pop(0))
+            batch.append(self._waiting.popleft())
             size += len(waiting.keys)
         return batch
 
