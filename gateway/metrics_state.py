@@ -2,10 +2,11 @@
 
 Caches (context cache hits and misses, stale fallback lookups found and missing, response
 and near cache hits and misses, and their hit ratios; whether the near cache is tracking, and
-how many answers it keeps), open subscriptions (the event bus's in-process feeds) and connection
-pools. Pools: redis-py reports its idle and in-use connections publicly
-(``get_connection_count``); the neo4j driver does not, so its in-use count comes from the
-driver's private pool and is left out if that changes.
+how many answers it keeps), open subscriptions (the event bus's in-process feeds), connection
+pools, and the context statements run alone or shared (graph/shared_reads.py). Pools: redis-py
+reports its idle and in-use connections publicly (``get_connection_count``); the neo4j driver
+does not, so its in-use count comes from the driver's private pool and is left out if that
+changes.
 This module must never do I/O: it only reads counters already in memory.
 """
 
@@ -19,7 +20,15 @@ from aiohttp import web
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from gateway.state import BUS, CONTEXT_CACHE, GRAPH, REDIS, RESPONSE_CACHE, STALE_STORE
+from gateway.state import (
+    BUS,
+    CONTEXT_CACHE,
+    CONTEXT_READS,
+    GRAPH,
+    REDIS,
+    RESPONSE_CACHE,
+    STALE_STORE,
+)
 
 log = structlog.get_logger("parcours.metrics")
 
@@ -34,6 +43,27 @@ class ResourceCollector(Collector):
         yield from self._caches()
         yield from self._subscriptions()
         yield from self._pools()
+        yield from self._context_statements()
+
+    def _context_statements(self) -> Iterable[Any]:
+        reads = self._app.get(CONTEXT_READS)
+        if reads is None:
+            return ()
+        statements = CounterMetricFamily(
+            "parcours_context_statements",
+            "Context statements (graph/shared_reads.py): 'alone' for one request's batch, "
+            "'shared' for the batches that waited while the statements in flight were at the "
+            "limit.",
+            labels=["kind"],
+        )
+        statements.add_metric(["alone"], reads.alone)
+        statements.add_metric(["shared"], reads.shared)
+        waited = CounterMetricFamily(
+            "parcours_context_batches_waited",
+            "Requests' context batches that waited for a shared statement.",
+        )
+        waited.add_metric([], reads.batches_waited)
+        return (statements, waited)
 
     def _caches(self) -> Iterable[Any]:
         lookups = CounterMetricFamily(

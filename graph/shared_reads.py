@@ -57,6 +57,11 @@ class SharedReads(Generic[K, V]):
         self._in_flight = 0
         self._waiting: deque[_Waiting[K, V]] = deque()
         self._joined: set[asyncio.Task[None]] = set()
+        # Since start, for the gateway's metrics: statements a batch ran alone, statements run
+        # for batches that waited, and how many batches waited.
+        self.alone = 0
+        self.shared = 0
+        self.batches_waited = 0
 
     @property
     def in_flight(self) -> int:
@@ -72,12 +77,14 @@ class SharedReads(Generic[K, V]):
         """The values of ``keys``, read now or with the batches waiting alongside."""
         if self._in_flight < self._max_in_flight and not self._waiting:
             self._in_flight += 1
+            self.alone += 1
             try:
                 return await self._read(keys)
             finally:
                 self._ended()
         waiting: _Waiting[K, V] = _Waiting(keys, asyncio.get_running_loop().create_future())
         self._waiting.append(waiting)
+        self.batches_waited += 1
         record_round_trip()
         return await waiting.answer
 
@@ -88,6 +95,7 @@ class SharedReads(Generic[K, V]):
             if not batch:
                 continue
             self._in_flight += 1
+            self.shared += 1
             # A fresh context: the statement belongs to every request in it, so it adds to no
             # request's round trips (each joined batch counted its own) and no request's span.
             task = asyncio.get_running_loop().create_task(

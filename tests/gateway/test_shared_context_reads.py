@@ -17,6 +17,7 @@ from aiohttp import web
 
 import gateway.app as gateway_app
 from gateway.app import create_app
+from gateway.metrics_state import ResourceCollector
 from gateway.state import CONTEXT_READS
 from graph import GraphDatabase
 from graph.context import ContextRequest, CustomerContext
@@ -85,9 +86,20 @@ async def test_home_screens_arriving_while_the_statements_are_busy_share_the_nex
             await _until(lambda: app[CONTEXT_READS].waiting == 3, "three requests waiting")
             gate.set()
             answers = dict(zip(customers, await asyncio.gather(first, *joined), strict=True))
+        series = {
+            (sample.name, sample.labels.get("kind")): sample.value
+            for family in ResourceCollector(app).collect()
+            if family.name.startswith("parcours_context_")
+            for sample in family.samples
+        }
     finally:
         await runner.cleanup()
     assert statements == [[ALICE], [BOB, CAROL, DAVE]]
+    assert series == {
+        ("parcours_context_statements_total", "alone"): 1,
+        ("parcours_context_statements_total", "shared"): 1,
+        ("parcours_context_batches_waited_total", None): 3,
+    }
     for customer, body in answers.items():
         assert "errors" not in body, body
         assert body["data"] == alone[customer]["data"]
