@@ -67,6 +67,22 @@ def _first_seen(seen: list[tuple[int, float]], version: int) -> float | None:
     return next((at for v, at in seen if v >= version), None)
 
 
+async def warm_up_mutations(
+    session: aiohttp.ClientSession, base_a: str, customer: str, seconds: float
+) -> int:
+    """Cart changes on A one after the other for ``seconds`` (Neo4j compiles the write
+    statements, the fresh gateways fill their caches); returns how many were answered."""
+    url_a = f"{base_a}/graphql"
+    deadline = time.monotonic() + seconds
+    answered = 0
+    while time.monotonic() < deadline:
+        variables = {"c": customer, "q": 1 + answered % 2, "key": f"bench-{uuid.uuid4().hex}"}
+        with contextlib.suppress(aiohttp.ClientError, TimeoutError, ValueError):
+            await _post(session, url_a, SET_QUANTITY, variables)
+            answered += 1
+    return answered
+
+
 async def cart_to_subscriber(
     session: aiohttp.ClientSession,
     *,
