@@ -49,11 +49,12 @@ _BY_IDENTITIES: LiteralString = (
 )
 
 _COUNT: LiteralString = "MATCH (c:Customer) RETURN count(c) AS n"
+# The profile statements return maps, lists and scalars only (PROFILE_COLUMNS): `maps_only` reads.
 
 
 async def profiles_by_ids(db: GraphDatabase, ids: Sequence[str]) -> list[CustomerProfile | None]:
     """Profiles in the order of ``ids``; ``None`` where no customer has that id."""
-    rows = await db.read(_BY_IDS, {"ids": list(dict.fromkeys(ids))})
+    rows = await db.read(_BY_IDS, {"ids": list(dict.fromkeys(ids))}, maps_only=True)
     found = {row["id"]: _rows.customer_profile(row) for row in rows}
     return [found.get(customer_id) for customer_id in ids]
 
@@ -63,7 +64,7 @@ async def profiles_by_identities(
 ) -> list[CustomerProfile | None]:
     """Profiles of the customers holding each (kind, normalised value), in the order given."""
     params = [{"kind": kind.value, "value": value} for kind, value in dict.fromkeys(keys)]
-    rows = await db.read(_BY_IDENTITIES, {"keys": params})
+    rows = await db.read(_BY_IDENTITIES, {"keys": params}, maps_only=True)
     found = {(row["keyKind"], row["keyValue"]): _rows.customer_profile(row) for row in rows}
     return [found.get((kind.value, value)) for kind, value in keys]
 
