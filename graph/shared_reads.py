@@ -36,7 +36,7 @@ class _Waiting(Generic[K, V]):
 
 
 class SharedReads(Generic[K, V]):
-    """``read`` shared by the requests of one process; ``read(keys)`` answers in key order.
+    """``read`` shared by the requests of one process; ``load(keys)`` answers in key order.
 
     Example:
         >>> reads = SharedReads(lambda requests: contexts(db, requests), max_in_flight=2)
