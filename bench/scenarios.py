@@ -59,8 +59,9 @@ class RunConfig:
     refine_steps: int
     start_rps: float
     max_rps: float
-    # Before an uncached scenario's first point: a closed loop of home screens, 4 at a time, so
-    # the fresh gateway's caches fill and Neo4j's JIT compiles the statements (Neo4j's CPU per
+    # Before an uncached scenario's first point, a closed loop of home screens (4 at a time),
+    # and before the cart scenario's runs, cart changes one after the other, for this long: the
+    # fresh gateways' caches fill and Neo4j's JIT compiles the statements (Neo4j's CPU per
     # statement falls by two thirds over its first few thousand).
     warm_loop_s: float = 15.0
 

@@ -25,7 +25,6 @@ import strawberry
 from graphql import (
     FieldNode,
     GraphQLObjectType,
-    GraphQLResolveInfo,
     SelectionSetNode,
     get_named_type,
 )
@@ -34,7 +33,7 @@ from graph import IdentityKind, models
 from resolvers.access.permissions import CartRead, HistoryRead
 from resolvers.context import Context
 from resolvers.customers.channel_views import identity_values, orders_key, tickets_key
-from resolvers.customers.prefetch import plain_first
+from resolvers.customers.prefetch import plain_first, raw_selection
 from resolvers.errors import BadUserInput
 
 # Loop turns the customer's resolver waits once it asked, so the calls are written before
@@ -49,15 +48,13 @@ def read_ahead_channels(
     info: strawberry.Info[Context, None], profile: models.CustomerProfile
 ) -> bool:
     """Ask the loaders of the customer's channel-fed fields now; True when anything was asked."""
-    raw: GraphQLResolveInfo[Any] | None = getattr(info, "_raw_info", None)
-    if raw is None or not info.context.batch_loads:
+    found = raw_selection(info)
+    if found is None or not info.context.batch_loads:
         return False
+    raw, selection, variables = found
     customer_type = get_named_type(raw.return_type)
-    selection = raw.field_nodes[0].selection_set
-    if not isinstance(customer_type, GraphQLObjectType) or selection is None:
+    if not isinstance(customer_type, GraphQLObjectType):
         return False
-    given: Any = raw.variable_values
-    variables: dict[str, Any] = given.coerced if hasattr(given, "coerced") else given
     asked: list[Awaitable[Any]] = []
     for field in _plain_fields(selection):
         asked.extend(_ask(info, profile, customer_type, field, variables))

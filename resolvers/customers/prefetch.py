@@ -14,7 +14,13 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
-from graphql import FieldNode, GraphQLResolveInfo, IntValueNode, VariableNode
+from graphql import (
+    FieldNode,
+    GraphQLResolveInfo,
+    IntValueNode,
+    SelectionSetNode,
+    VariableNode,
+)
 
 from graph.context import ContextRequest
 from graph.history import HistoryRequest
@@ -41,6 +47,20 @@ def plain_first(field: FieldNode, variables: dict[str, Any], default: int) -> in
     return first if isinstance(first, int) and not isinstance(first, bool) else None
 
 
+def raw_selection(
+    info: strawberry.Info[Context, None],
+) -> tuple[GraphQLResolveInfo[Any], SelectionSetNode, dict[str, Any]] | None:
+    """graphql-core's resolve info of the field, its selection and the request's variables, or
+    None when there is no selection to look into (a Strawberry without ``_raw_info``, a leaf)."""
+    raw: GraphQLResolveInfo[Any] | None = getattr(info, "_raw_info", None)
+    selection = raw.field_nodes[0].selection_set if raw is not None else None
+    if raw is None or selection is None:
+        return None
+    # graphql-core declares a VariableValues tuple; the values it hands resolvers are a dict.
+    given: Any = raw.variable_values
+    return raw, selection, given.coerced if hasattr(given, "coerced") else given
+
+
 def context_request(
     info: strawberry.Info[Context, None], customer_id: str
 ) -> ContextRequest | None:
@@ -50,15 +70,13 @@ def context_request(
     the whole subtree (arguments and directives of every nested field) on every request, which
     was 13 % of an uncached home screen's CPU; one level of the syntax tree is all this needs.
     """
-    raw: GraphQLResolveInfo[Any] | None = getattr(info, "_raw_info", None)
-    if raw is None or raw.field_nodes[0].selection_set is None:
-        return None  # a Strawberry without it: no read-ahead, every field loads on its own
-    # graphql-core declares a VariableValues tuple; the values it hands resolvers are a dict.
-    given: Any = raw.variable_values
-    variables: dict[str, Any] = given.coerced if hasattr(given, "coerced") else given
+    found = raw_selection(info)
+    if found is None:
+        return None  # no read-ahead: every field loads on its own
+    _, selection, variables = found
     history: HistoryRequest | None = None
     recommendations: RecommendationRequest | None = None
-    for field in raw.field_nodes[0].selection_set.selections:
+    for field in selection.selections:
         if not isinstance(field, FieldNode):
             continue
         if field.name.value == "history" and history is None:
