@@ -99,9 +99,16 @@ async def commit_once(
     """Run ``work`` (which checks and stores its key) in a write transaction. When a request
     with the same key committed first (``ConstraintError`` on the key), run it again: it then
     replays that request's answer or refusal. ``busy`` is raised if the races never settle."""
+    return await once(lambda: db.transaction(work), busy)
+
+
+async def once(attempt: Callable[[], Awaitable[T]], busy: Exception) -> T:
+    """Run ``attempt`` (a write that checks and stores its key) until no request with the same
+    key commits first: after a ``ConstraintError`` on the key, the next attempt replays that
+    request's answer or refusal. ``busy`` is raised if the races never settle."""
     for _ in range(_ATTEMPTS):
         try:
-            return await db.transaction(work)
+            return await attempt()
         except ConstraintError:
             continue
     raise busy

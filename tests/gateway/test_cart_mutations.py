@@ -1,6 +1,7 @@
 """The shared cart's mutations: versioned, idempotent, all-or-nothing, safe under concurrency."""
 
 import asyncio
+import json
 import uuid
 
 import pytest
@@ -258,3 +259,68 @@ async def test_an_expired_key_applies_the_change_again(
     assert again["lines"][0]["quantity"] == 4
     replay = (await _add(gateway, customer, quantity=2, idem=idem))["data"]["addCartItem"]
     assert replay == again
+
+
+FULL_ADD = """
+mutation($c: ID!, $sku: ID!, $key: String!) {
+  addCartItem(customerId: $c, sku: $sku, quantity: 2, channel: APP, idempotencyKey: $key) {
+    id version status updatedAt itemCount
+    lines { quantity addedAt addedVia product { sku name category brand } }
+  }
+}
+"""
+
+
+async def test_a_replay_returns_every_field_of_the_first_answer_after_later_changes(
+    gateway: Gateway, new_customers
+):
+    [customer] = await new_customers()
+    await _add(gateway, customer, sku="FX-P2")
+    idem = key()
+    first = await gateway.query(FULL_ADD, {"c": customer, "sku": "FX-P1", "key": idem})
+    assert [line["product"]["sku"] for line in first["data"]["addCartItem"]["lines"]] == [
+        "FX-P2",
+        "FX-P1",
+    ]
+    await _add(gateway, customer, sku="FX-P3")  # the cart moves on: the replay must not
+    replay = await gateway.query(FULL_ADD, {"c": customer, "sku": "FX-P1", "key": idem})
+    assert replay["data"] == first["data"]
+    assert replay["extensions"]["cypherRoundTrips"] == 1
+
+
+async def test_a_key_kept_with_a_json_answer_still_replays_it(
+    gateway: Gateway, graph: GraphDatabase, new_customers
+):
+    # Keys kept before the answer moved to the key's own properties hold it as JSON.
+    [customer] = await new_customers()
+    idem = key()
+    first = await gateway.query(FULL_ADD, {"c": customer, "sku": "FX-P1", "key": idem})
+    cart = first["data"]["addCartItem"]
+    line = cart["lines"][0]
+    stored = {
+        "id": cart["id"],
+        "version": cart["version"],
+        "status": cart["status"],
+        "updatedAt": cart["updatedAt"],
+        "lines": [
+            {
+                "sku": "FX-P1",
+                "name": "Kept name",
+                "category": line["product"]["category"],
+                "brand": line["product"]["brand"],
+                "qty": 2,
+                "addedAt": line["addedAt"],
+                "addedVia": "app",
+            }
+        ],
+    }
+    await graph.write(
+        "MATCH (k:IdempotencyKey {key: $key}) "
+        "REMOVE k.cartId, k.cartVersion, k.cartStatus, k.cartUpdatedAt, k.lineSkus, "
+        "k.lineNames, k.lineCategories, k.lineBrands, k.lineQtys, k.lineAddedAts, "
+        "k.lineAddedVias SET k.response = $response",
+        {"key": f"anonymous:{idem}", "response": json.dumps(stored)},
+    )
+    replay = (await gateway.query(FULL_ADD, {"c": customer, "sku": "FX-P1", "key": idem}))["data"]
+    assert replay["addCartItem"]["lines"][0]["product"]["name"] == "Kept name"
+    assert {**replay["addCartItem"], "lines": None} == {**cart, "lines": None}
