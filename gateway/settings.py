@@ -151,11 +151,11 @@ class Settings(BaseSettings):
     otel_exporter: Literal["console", "none"] = "console"
     otel_service_name: str = "parcours-gateway"
 
-    # --- Performance (issue 7): the benchmark's naive baseline ---
-    # True switches off what makes the gateway fast, to measure what it buys: the context cache,
-    # the parser and validation caches, the short path for plain fields, and DataLoader batching
-    # and caching (every load is its own Cypher statement). For `make bench` only; never in
-    # production.
+    # --- Performance (issue 7) ---
+    # The benchmark's naive baseline: true switches off what makes the gateway fast, to measure
+    # what it buys: the context cache, the parser and validation caches, the short path for plain
+    # fields, and DataLoader batching and caching (every load is its own Cypher statement). For
+    # `make bench` only; never in production. The settings after it are production ones.
     naive_baseline: bool = False
     # The context statements of concurrent requests (a customer with a history page and
     # recommendations, graph/context.py) run one per request while fewer than this many are

@@ -5,14 +5,16 @@ lock, so two channels changing one cart are serialised (and a first cart is neve
 (2) replays the stored answer when the idempotency key was already used with the same arguments,
 (3) checks ``expectedVersion`` and whatever the change itself could be refused for (a missing
 product or line, a line past ``MAX_QUANTITY``), (4) applies the change and bumps the version, and
-(5) keeps the answer under the key, under a uniqueness constraint. It writes (2) to (5) only when
-the change may proceed: a refused change leaves nothing but the lock's counter bumped. Keys
-expire after ``graph._idempotency.KEY_TTL``; an expired key is replaced when used again.
+(5) keeps the answer under the key, under a uniqueness constraint. It writes (4) and (5), and
+drops an expired key, only when the change may proceed: a refused change leaves nothing but the
+lock's counter bumped. Keys expire after ``graph._idempotency.KEY_TTL``; an expired key is
+replaced when used again.
 
 The answer is kept on the key as plain properties (the cart's fields, and one list per line
-field), which the statement writes itself: one statement and no answer written from Python is
-one exchange with Neo4j fewer than a transaction function, and two fewer than the two statements
-a JSON answer needs. Keys kept before that, with the answer as JSON in ``response``, still replay.
+field), which the statement writes itself. Run by ``GraphDatabase.write``, the change is two
+exchanges with Neo4j (BEGIN sent with the statement, then COMMIT); a JSON answer, written from
+Python after the change's row came back, needed a transaction function of two statements: four.
+Keys kept before that, with the answer as JSON in ``response``, still replay.
 """
 
 from __future__ import annotations
