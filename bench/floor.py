@@ -51,8 +51,7 @@ from bench.openloop import percentile
 from bench.rawhttp import RawHttpPool, post_bytes
 from bench.scenarios import FAN_OUT_QUERY, HOME_QUERY, sample_customers
 from bench.suite import CONTEXT_SCENARIOS, GATEWAY_PORT, RESULTS, SEED, count_seeded
-from channels import ChannelConfig
-from channels._client import ChannelClient
+from channels import ChannelClient, ChannelConfig
 from channels._deadline import Deadline
 from gateway.settings import Settings
 from graph import GraphDatabase
@@ -180,28 +179,17 @@ async def measure(count: int, rounds: int) -> dict[str, Any]:
         )
         try:
 
-            async def statement(index: int) -> None:
-                customer = home_ids[index % len(home_ids)]
-                await contexts(
-                    db,
-                    [
-                        ContextRequest(
-                            customer,
-                            HistoryRequest(customer, 10),
-                            RecommendationRequest(customer, 5),
-                        )
-                    ],
+            def home_screen(customer: str) -> ContextRequest:  # HOME_QUERY's context
+                return ContextRequest(
+                    customer, HistoryRequest(customer, 10), RecommendationRequest(customer, 5)
                 )
+
+            async def statement(index: int) -> None:
+                await contexts(db, [home_screen(home_ids[index % len(home_ids)])])
 
             async def shared_statement(index: int) -> None:
                 chosen = [home_ids[(index * 4 + n) % len(home_ids)] for n in range(4)]
-                await contexts(
-                    db,
-                    [
-                        ContextRequest(c, HistoryRequest(c, 10), RecommendationRequest(c, 5))
-                        for c in chosen
-                    ],
-                )
+                await contexts(db, [home_screen(c) for c in chosen])
 
             figures["statement"] = await _rounds(statement, count, rounds)
             shared = await _rounds(shared_statement, count // 4, rounds)

@@ -160,6 +160,25 @@ async def run_open(
     return summarize(rate, measured, window)
 
 
+async def closed_loop(send: Callable[[int], Awaitable[bool]], clients: int, seconds: float) -> int:
+    """``clients`` senders, each sending again as soon as its answer is in, for ``seconds`` (a
+    warm-up, not a measurement: the open model is ``run_open``); ``send(n)`` gets a running
+    count and is true when answered. Returns how many were answered."""
+    deadline = time.monotonic() + seconds
+    sent = 0
+    answered = 0
+
+    async def client() -> None:
+        nonlocal sent, answered
+        while time.monotonic() < deadline:
+            index, sent = sent, sent + 1
+            ok = await send(index)
+            answered += ok  # after the await: `answered += await ...` loses updates
+
+    await asyncio.gather(*(client() for _ in range(clients)))
+    return answered
+
+
 def new_session(pool: int = 256, timeout_s: float = 5.0) -> aiohttp.ClientSession:
     """The generator's client: a bounded connection pool, a total timeout per request."""
     return aiohttp.ClientSession(

@@ -17,7 +17,7 @@ from typing import Any
 import aiohttp
 import orjson
 
-from bench.openloop import percentile, schedule
+from bench.openloop import closed_loop, percentile, schedule
 
 SET_QUANTITY = """
 mutation($c: ID!, $q: Int!, $key: String!) {
@@ -73,14 +73,15 @@ async def warm_up_mutations(
     """Cart changes on A one after the other for ``seconds`` (Neo4j compiles the write
     statements, the fresh gateways fill their caches); returns how many were answered."""
     url_a = f"{base_a}/graphql"
-    deadline = time.monotonic() + seconds
-    answered = 0
-    while time.monotonic() < deadline:
-        variables = {"c": customer, "q": 1 + answered % 2, "key": f"bench-{uuid.uuid4().hex}"}
+
+    async def change(index: int) -> bool:
+        variables = {"c": customer, "q": 1 + index % 2, "key": f"bench-{uuid.uuid4().hex}"}
         with contextlib.suppress(aiohttp.ClientError, TimeoutError, ValueError):
             await _post(session, url_a, SET_QUANTITY, variables)
-            answered += 1
-    return answered
+            return True
+        return False
+
+    return await closed_loop(change, clients=1, seconds=seconds)
 
 
 async def cart_to_subscriber(

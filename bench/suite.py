@@ -15,10 +15,8 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
-import itertools
 import json
 import signal
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -34,7 +32,7 @@ from bench.environment import (
     machine,
     trivial_process,
 )
-from bench.openloop import get_ok, graphql_ok, new_session
+from bench.openloop import closed_loop, get_ok, graphql_ok, new_session
 from bench.realtime_bench import cart_to_subscriber, warm_up_mutations
 from bench.report import markdown, plot
 from bench.scenarios import (
@@ -109,21 +107,15 @@ async def _prefill(url: str, bodies: list[bytes]) -> int:
 
 async def _warm_up(url: str, body_for: Callable[[int], bytes], seconds: float) -> int:
     """A closed loop of 4 clients for ``seconds``; returns how many answered."""
-    send = graphql_ok(url, body_for)
-    deadline = time.monotonic() + seconds
-    answered = 0
-    counter = itertools.count()
+    request = graphql_ok(url, body_for)
     async with new_session(timeout_s=60) as session:
 
-        async def client() -> None:
-            nonlocal answered
-            while time.monotonic() < deadline:
-                with contextlib.suppress(aiohttp.ClientError, TimeoutError):
-                    ok = await send(session, next(counter))
-                    answered += ok  # after the await: `answered += await ...` loses updates
+        async def send(index: int) -> bool:
+            with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                return await request(session, index)
+            return False
 
-        await asyncio.gather(*(client() for _ in range(4)))
-    return answered
+        return await closed_loop(send, clients=4, seconds=seconds)
 
 
 async def _cache_state(session: aiohttp.ClientSession, base: str, body: bytes) -> bool:

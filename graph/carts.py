@@ -30,6 +30,7 @@ from graph.database import GraphDatabase
 from graph.models import Cart
 
 MAX_QUANTITY = 999
+_NEEDS_PRODUCT = frozenset({"add", "set"})
 
 # The statement reads, under the customer's lock, everything the change is decided on (the key's
 # predicate names the property just written, so its read is planned after the lock), and writes
@@ -213,7 +214,7 @@ async def change_cart(db: GraphDatabase, change: CartChange) -> CartResult:
         "now": now.isoformat(),
         "expiresAt": (now + _idempotency.KEY_TTL).isoformat(),
         "expectedVersion": change.expected_version,
-        "needsProduct": change.operation in ("add", "set"),
+        "needsProduct": change.operation in _NEEDS_PRODUCT,
         "needsLine": change.operation == "remove",
         "maxLineQty": MAX_QUANTITY if change.operation == "add" else None,
         "cartId": f"cart-{change.customer_id}-{now.strftime('%Y%m%d%H%M%S%f')}",  # if first
@@ -239,7 +240,7 @@ def _decide(row: dict[str, Any], change: CartChange) -> CartResult:
     version = int(row["version"] or 0)
     if change.expected_version is not None and change.expected_version != version:
         raise VersionConflict(version)
-    if change.operation in ("add", "set") and not row["productExists"]:
+    if change.operation in _NEEDS_PRODUCT and not row["productExists"]:
         raise ProductMissing(f"no product with SKU {change.sku!r}")
     line_qty = row["lineQty"]
     if change.operation == "remove" and line_qty is None:

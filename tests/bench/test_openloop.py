@@ -1,11 +1,13 @@
-"""The pure parts of the open-model generator: its schedule, its percentiles, its summary."""
+"""The pure parts of the open-model generator: its schedule, its percentiles, its summary, and
+the closed loop of its warm-ups."""
 
+import asyncio
 import itertools
 import math
 
 import pytest
 
-from bench.openloop import Sample, percentile, schedule, summarize
+from bench.openloop import Sample, closed_loop, percentile, schedule, summarize
 
 
 def test_schedule_is_evenly_spaced_at_the_rate():
@@ -58,3 +60,22 @@ def test_summary_counts_errors_and_achieved_rate_from_successes():
     assert stats.max_ms == 100.0
     assert stats.p50_ms == 50.5
     assert stats.lag_p99_ms == pytest.approx(0.1)
+
+
+async def test_closed_loop_keeps_each_client_busy_and_counts_only_answers():
+    running, most, indexes = 0, 0, []
+
+    async def send(index: int) -> bool:
+        nonlocal running, most
+        indexes.append(index)
+        running += 1
+        most = max(most, running)
+        await asyncio.sleep(0.005)
+        running -= 1
+        return index % 2 == 0
+
+    answered = await closed_loop(send, clients=3, seconds=0.1)
+    assert most == 3
+    assert sorted(indexes) == list(range(len(indexes)))  # each send its own index
+    assert answered == sum(1 for index in indexes if index % 2 == 0)
+    assert answered > 0
