@@ -2,6 +2,8 @@
 
 import os
 import signal
+import time
+from pathlib import Path
 
 import neo4j
 import pytest
@@ -53,6 +55,7 @@ async def test_a_statement_neo4j_leaves_unanswered_fails_once_its_time_is_up(ser
         assert pid is not None
         os.kill(pid, signal.SIGSTOP)
         try:
+            wait_until_stopped(pid)
             with pytest.raises(TimeoutError):
                 await db.read("RETURN 1 AS ok")
         finally:
@@ -60,3 +63,25 @@ async def test_a_statement_neo4j_leaves_unanswered_fails_once_its_time_is_up(ser
         assert await db.read("RETURN 2 AS ok") == [{"ok": 2}]  # the pool recovers
     finally:
         await db.close()
+
+
+def wait_until_stopped(pid: int, within_s: float = 10.0) -> None:
+    """Return once every thread of ``pid`` is stopped. SIGSTOP is a group stop: the kernel wakes
+    one thread, which then stops the others, so on a busy host a Bolt thread may still answer for
+    a few milliseconds after ``kill`` returns."""
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        states = [thread_state(stat) for stat in Path(f"/proc/{pid}/task").glob("*/stat")]
+        if states and all(state in "Tt" for state in states if state):
+            return
+        time.sleep(0.005)
+    raise AssertionError(f"process {pid} did not stop within {within_s} s")
+
+
+def thread_state(stat: Path) -> str:
+    """The state letter of one thread (``R``, ``S``, ``T``...), or "" if it has just exited."""
+    try:
+        # "tid (comm) S ...": comm may hold spaces and parentheses, the state follows the last ")".
+        return stat.read_text().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return ""
