@@ -92,8 +92,11 @@ class ChannelClient:
         )
         self._base_url = config.base_url.rstrip("/")
         self._session: aiohttp.ClientSession | None = None
-        # Stale copies being written, by key: the answer does not wait for its copy.
+        # Stale copies being written, by key: the answer does not wait for its copy. While one is
+        # written, only the newest answer of the same key waits to follow it (``_waiting``): a key
+        # answered faster than its copies can be written costs two copies in hand, not a queue.
         self._saving: dict[str, asyncio.Task[None]] = {}
+        self._waiting: dict[str, tuple[ChannelAnswer[Any], Deadline]] = {}
         self._retrying = stamina.AsyncRetryingCaller(
             attempts=config.retries + 1,
             timeout=None,  # the request's deadline bounds retries instead, see _call
@@ -307,8 +310,9 @@ class ChannelClient:
             return None
         try:
             async with asyncio.timeout(deadline.remaining()):
-                saving = self._saving.get(key)
-                if saving is not None:  # this instance's newest copy is still on its way
+                while (saving := self._saving.get(key)) is not None and not saving.done():
+                    # This instance's newest copy is still on its way (a copy that lands hands
+                    # over to the one waiting behind it, so the loop ends with the newest).
                     await asyncio.shield(saving)
                 entry = await self._stale_store.load(self.name, key)
         except Exception:  # a broken store must not break the call: the original error stands
@@ -325,32 +329,36 @@ class ChannelClient:
         )
 
     def _keep_stale(self, key: str, answer: ChannelAnswer[Any], deadline: Deadline) -> None:
-        """Write the stale copy of ``answer`` in the background, after the previous one of key."""
+        """Write the stale copy of ``answer`` in the background, after the one of key in flight.
+
+        Copies of one key land in the order their answers came. While one is being written, a
+        newer answer replaces any answer already waiting: only the newest is worth keeping.
+        """
         if self._stale_store is None or deadline.expired:
             return
-        previous = self._saving.get(key)
-        task = asyncio.ensure_future(self._save_stale(key, answer, deadline, previous))
+        if key in self._saving:
+            self._waiting[key] = (answer, deadline)
+            return
+        task = asyncio.ensure_future(self._save_stale(key, answer, deadline))
         self._saving[key] = task
+        # A copy cancelled before it ran never hands over: forget it all the same.
         task.add_done_callback(
             lambda done: self._saving.pop(key) if self._saving.get(key) is done else None
         )
 
-    async def _save_stale(
-        self,
-        key: str,
-        answer: ChannelAnswer[Any],
-        deadline: Deadline,
-        previous: asyncio.Task[None] | None,
-    ) -> None:
-        if previous is not None:  # copies of one key land in the order their answers came
-            await asyncio.wait({previous})  # however that one ended
-        if self._stale_store is None or deadline.expired:
-            return
+    async def _save_stale(self, key: str, answer: ChannelAnswer[Any], deadline: Deadline) -> None:
         try:
+            if self._stale_store is None or deadline.expired:
+                return
             async with asyncio.timeout(deadline.remaining()):
                 await self._stale_store.save(self.name, key, StaleEntry(answer.data, answer.as_of))
         except Exception:  # the fresh answer is good: losing its stale copy only costs a fallback
             log.exception("stale_save_failed", channel=self.name, stale_key=key)
+        finally:
+            # Hand over before this task ends, so ``_saving`` never holds a copy that has landed.
+            self._saving.pop(key, None)
+            if (waiting := self._waiting.pop(key, None)) is not None:
+                self._keep_stale(key, *waiting)
 
     def _log_failure(
         self, request: _Request, exc: ChannelError, started: float, *, stale_fallback: bool

@@ -148,6 +148,57 @@ class GatedStaleStore(MemoryStaleStore):
         await super().save(channel, key, entry)
 
 
+class CountingGatedStaleStore(GatedStaleStore):
+    """A gated store that also records every copy it was asked to write, in order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.saved: list[object] = []
+
+    async def save(self, channel: str, key: str, entry: StaleEntry) -> None:
+        self.saved.append(entry.data)
+        await super().save(channel, key, entry)
+
+
+async def test_a_key_answered_faster_than_its_copies_land_keeps_only_the_newest_waiting(
+    system, open_client
+) -> None:
+    # Before: every answer chained its own copy behind the previous one, so a hot key queued
+    # copies without bound (each waiting for a write) until their deadlines failed them.
+    store = CountingGatedStaleStore()
+    system.will("/loyalty/k-1", *(Reply(body={"points": n}) for n in range(30)))
+    client = await open_client(stale_store=store)
+
+    for _ in range(30):
+        await client.get_json("/loyalty/k-1", deadline=Deadline.after(30), stale_key="k-1")
+    assert store.saved == [{"points": 0}]  # the first copy is in flight, held by the gate
+    store.release.set()
+    await client.stale_copies_written()
+
+    assert store.saved == [{"points": 0}, {"points": 29}]  # in order, the newest last
+    assert store.entries[("webshop", "k-1")].data == {"points": 29}
+
+
+async def test_a_fallback_behind_a_copy_in_flight_waits_for_the_newest_answer(
+    system, open_client
+) -> None:
+    store = GatedStaleStore()
+    system.will("/loyalty/k-1", *(Reply(body={"points": n}) for n in range(3)))
+    system.always("/loyalty/k-1", UNAVAILABLE)
+    client = await open_client(stale_store=store, retries=0)
+    for _ in range(3):
+        await client.get_json("/loyalty/k-1", deadline=Deadline.after(30), stale_key="k-1")
+
+    fallback = asyncio.ensure_future(
+        client.get_json("/loyalty/k-1", deadline=Deadline.after(30), stale_key="k-1")
+    )
+    await wait_until(lambda: system.hits_on("/loyalty/k-1") == 4)
+    store.release.set()
+    stale = await fallback
+
+    assert (stale.data, stale.stale) == ({"points": 2}, True)
+
+
 async def test_the_answer_does_not_wait_for_its_stale_copy_and_a_fallback_waits_for_it(
     system, open_client
 ) -> None:
