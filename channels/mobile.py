@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from channels._answer import ChannelAnswer
 from channels._client import ChannelClient
 from channels._deadline import Deadline
 from channels._parse import as_dict, as_list, timestamp
 from channels.records import DeviceRegistration
+
+# The mobile backend answers at most this many install ids per call.
+MAX_INSTALLS_PER_CALL = 100
 
 
 class MobileClient:
@@ -24,21 +29,34 @@ class MobileClient:
     async def devices(
         self, install_id: str, *, deadline: Deadline
     ) -> ChannelAnswer[tuple[DeviceRegistration, ...]]:
+        """The registrations of one install (none for an unknown install)."""
+        answer = await self.devices_of([install_id], deadline=deadline)
+        return answer.with_data(answer.data.get(install_id, ()))
+
+    async def devices_of(
+        self, install_ids: Sequence[str], *, deadline: Deadline
+    ) -> ChannelAnswer[dict[str, tuple[DeviceRegistration, ...]]]:
+        """The registrations of several installs in one call, by install id (each one asked is
+        there, with none for an unknown install)."""
+        wanted = sorted(set(install_ids))
+        if not 1 <= len(wanted) <= MAX_INSTALLS_PER_CALL:
+            raise ValueError(f"between 1 and {MAX_INSTALLS_PER_CALL} install ids per call")
         answer = await self.client.get_json(
             "/mobile/devices",
-            {"installId": install_id},
+            {"installIds": ",".join(wanted)},
             deadline=deadline,
-            stale_key=f"devices:{install_id}",
+            stale_key="devices:" + ",".join(wanted),
         )
         body = as_dict(answer.data, "devices")
         rows = body.get("items", body.get("devices", []))
-        registrations = tuple(
-            DeviceRegistration(
-                device_id=str(row["deviceId"]),
-                platform=str(row.get("platform", "")),
-                push_enabled=bool(row.get("pushToken")),
-                registered_at=timestamp(row["registeredAt"], "registeredAt"),
+        found: dict[str, list[DeviceRegistration]] = {install: [] for install in wanted}
+        for row in (as_dict(item, "device") for item in as_list(rows, "devices")):
+            found.setdefault(str(row["installId"]), []).append(
+                DeviceRegistration(
+                    device_id=str(row["deviceId"]),
+                    platform=str(row.get("platform", "")),
+                    push_enabled=bool(row.get("pushToken")),
+                    registered_at=timestamp(row["registeredAt"], "registeredAt"),
+                )
             )
-            for row in (as_dict(item, "device") for item in as_list(rows, "devices"))
-        )
-        return answer.with_data(registrations)
+        return answer.with_data({install: tuple(rows) for install, rows in found.items()})

@@ -3,9 +3,10 @@
 API (JSON; errors ``{"message": "..."}``; the customer key is the app install id, identity kind
 ``app_install_id``, e.g. ``app-c845e275d057-0``, whose device is ``dev-c845e275d057-0``):
 
-- ``GET /mobile/devices?installId=...`` → ``{"devices": [Device]}`` (empty for an unknown install);
-  Device = ``{deviceId, installId, platform: ios|android, pushToken: str | null, registeredAt,
-  formFactor: phone|tablet, appVersion}``
+- ``GET /mobile/devices?installId=...`` or ``?installIds=A,B`` (at most 100) → ``{"devices":
+  [Device]}``, the devices of every install asked, in the order asked (none for an unknown
+  install); Device = ``{deviceId, installId, platform: ios|android, pushToken: str | null,
+  registeredAt, formFactor: phone|tablet, appVersion}``
 - ``GET /mobile/devices/{deviceId}`` → Device (404)
 - ``POST /mobile/push`` ``{deviceId, title, body}`` → 202 ``{notificationId, status: "QUEUED"}``;
   404 for an unknown device, 409 when the device has no push token (notifications declined)
@@ -29,7 +30,7 @@ from simulators._config import SimulatorConfig
 from simulators._dataset import load_dataset
 from simulators._errors import SimulatorError
 from simulators._pagination import PageRequest
-from simulators._requests import bad_request, field_str, json_object, query_str
+from simulators._requests import bad_request, field_str, json_object, query_ids, query_str
 from simulators._state import SeededState
 from simulators._system import SystemSpec, build_app
 
@@ -102,7 +103,11 @@ def _device(state: MobileState, device_id: str) -> dict[str, Any]:
 @routes.get("/mobile/devices")
 async def list_devices(request: web.Request) -> web.Response:
     state = _state(request)
-    device_ids = state.by_install.get(query_str(request, "installId"), [])
+    if "installIds" in request.query:
+        installs = query_ids(request, "installIds")
+    else:
+        installs = [query_str(request, "installId")]
+    device_ids = [d for install in installs for d in state.by_install.get(install, [])]
     return web.json_response({"devices": [state.devices[d] for d in device_ids]})
 
 

@@ -11,6 +11,7 @@ from typing import TypeVar
 from strawberry.dataloader import DataLoader
 
 from channels import ChannelAnswer, ChannelNotFound, ChannelSystems, Deadline
+from channels.mobile import MAX_INSTALLS_PER_CALL
 from channels.records import (
     Availability,
     ClienteleNote,
@@ -121,13 +122,13 @@ class LiveLoaders:
                 ),
             )
 
-        async def devices(install_ids: Sequence[str]) -> Outcomes[tuple[DeviceRegistration, ...]]:
-            return await _each(
-                install_ids,
-                lambda install: sources.observe(
-                    systems.mobile.devices(install, deadline=budget.deadline())
-                ),
+        async def devices(
+            install_ids: Sequence[str],
+        ) -> list[ChannelAnswer[tuple[DeviceRegistration, ...]]]:
+            answer = await sources.observe(
+                systems.mobile.devices_of(install_ids, deadline=budget.deadline())
             )
+            return [answer.with_data(answer.data.get(install, ())) for install in install_ids]
 
         async def notes(pos_numbers: Sequence[str]) -> Outcomes[tuple[ClienteleNote, ...]]:
             async def one(pos: str) -> ChannelAnswer[tuple[ClienteleNote, ...]]:
@@ -147,7 +148,7 @@ class LiveLoaders:
         self.orders = DataLoader(load_fn=orders)
         self.tickets = DataLoader(load_fn=tickets)
         self.receipts = DataLoader(load_fn=receipts)
-        self.devices = DataLoader(load_fn=devices)
+        self.devices = DataLoader(load_fn=devices, max_batch_size=MAX_INSTALLS_PER_CALL)
         self.notes = DataLoader(load_fn=notes)
 
 

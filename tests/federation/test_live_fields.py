@@ -295,3 +295,27 @@ async def test_a_customers_channel_calls_are_sent_before_its_fields_resolve_and_
     assert Counter(sent) == Counter(
         {"webshop": 1, "oms": 2, "contact": 1, "mobile": 1, "stores": 1, "the orders field": 1}
     )
+
+
+async def test_a_customers_installs_are_asked_of_the_mobile_backend_in_one_call(
+    fed: Gateway, systems: Systems, monkeypatch: pytest.MonkeyPatch
+):
+    customer = next(
+        c for c in seeded_customers() if len(c["identities"].get("app_install_id", [])) >= 2
+    )
+    truth = {}
+    for install in customer["identities"]["app_install_id"]:
+        answer = await systems.get("mobile", "/mobile/devices", installId=install)
+        truth |= {row["deviceId"]: row["platform"] for row in answer["devices"]}
+    assert len(truth) >= 2, "the seeded customer should have a device per install"
+    sent = record_channel_calls(monkeypatch)
+
+    body = await fed.query(
+        """query($id: ID!) { customer(id: $id) { devices { id registration { platform } } } }""",
+        {"id": customer["id"]},
+    )
+
+    assert "errors" not in body, body
+    shown = {d["id"]: d["registration"]["platform"] for d in body["data"]["customer"]["devices"]}
+    assert shown == truth  # each device with its own install's registration
+    assert sent == ["mobile"]  # every install in one call

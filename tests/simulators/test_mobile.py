@@ -32,6 +32,28 @@ async def test_an_unknown_install_has_no_devices_and_a_missing_one_is_a_400(
     assert set(missing.body) == {"message"}
 
 
+async def test_several_installs_are_answered_in_one_call_in_the_order_asked(
+    mobile: Simulator,
+) -> None:
+    customers = generated.with_identity("app_install_id")[:3]
+    installs = [c.identities["app_install_id"][0] for c in customers]
+    one_by_one = []
+    for install in [*reversed(installs), "app-nope-0"]:
+        one_by_one += (await mobile.get("/mobile/devices", installId=install)).body["devices"]
+
+    together = await mobile.get(
+        "/mobile/devices", installIds=",".join([*reversed(installs), "app-nope-0"])
+    )
+
+    assert together.status == 200
+    assert together.body["devices"] == one_by_one
+    assert [d["installId"] for d in together.body["devices"]] == list(reversed(installs))
+    too_many = await mobile.get(
+        "/mobile/devices", installIds=",".join(f"a-{n}" for n in range(101))
+    )
+    assert too_many.status == 400
+
+
 async def test_a_push_is_accepted_and_shows_in_the_outbox_newest_first(mobile: Simulator) -> None:
     device = await device_with_push_token(mobile)
     first = await mobile.post(
