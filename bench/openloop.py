@@ -29,6 +29,9 @@ from bench.rawhttp import RawHttpPool, get_bytes, post_bytes
 # One request: given the session, send it and say whether the answer was a success.
 Request = Callable[[aiohttp.ClientSession, int], Awaitable[bool]]
 
+# What a request the generator sends can fail with: an error in the figures, never a crash.
+REQUEST_FAILURES = (aiohttp.ClientError, TimeoutError, ValueError, OSError, EOFError)
+
 
 @dataclass(frozen=True)
 class Sample:
@@ -132,7 +135,7 @@ async def run_open(
         lag = clock() - scheduled
         try:
             ok = await request(session, index)
-        except (aiohttp.ClientError, TimeoutError, ValueError, OSError, EOFError):
+        except REQUEST_FAILURES:
             ok = False
         done = clock()
         samples[index] = Sample((done - scheduled) * 1000, lag * 1000, ok)
