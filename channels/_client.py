@@ -352,6 +352,11 @@ class ChannelClient:
                 return
             async with asyncio.timeout(deadline.remaining()):
                 await self._stale_store.save(self.name, key, StaleEntry(answer.data, answer.as_of))
+        except TimeoutError:
+            # The request's deadline passed while the copy waited for its write, as it does when
+            # the gateway is overloaded: no error (a traceback each would add to the overload).
+            # The store reports its own trouble, and a batched store still writes the copy.
+            log.debug("stale_save_cut_by_deadline", channel=self.name, stale_key=key)
         except Exception:  # the fresh answer is good: losing its stale copy only costs a fallback
             log.exception("stale_save_failed", channel=self.name, stale_key=key)
         finally:

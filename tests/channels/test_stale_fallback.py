@@ -2,10 +2,12 @@
 
 import asyncio
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+import channels._client as client_module
 from channels import (
     ChannelCircuitOpen,
     ChannelNotFound,
@@ -197,6 +199,32 @@ async def test_a_fallback_behind_a_copy_in_flight_waits_for_the_newest_answer(
     stale = await fallback
 
     assert (stale.data, stale.stale) == ({"points": 2}, True)
+
+
+class RecordingLog:
+    """Stands in for the client module's logger: what it was asked to log, by level."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str]] = []
+
+    def __getattr__(self, level: str) -> Callable[..., None]:
+        return lambda event, *args, **kwargs: self.events.append((level, event))
+
+
+async def test_a_copy_still_waiting_for_its_write_at_the_deadline_is_no_error(
+    system, open_client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    logged = RecordingLog()
+    monkeypatch.setattr(client_module, "log", logged)
+    store = GatedStaleStore()  # a store too busy to take the copy before the deadline
+    system.will("/loyalty/k-1", Reply(body={"points": 120}))
+    client = await open_client(stale_store=store)
+
+    await client.get_json("/loyalty/k-1", deadline=Deadline.after(0.2), stale_key="k-1")
+    await asyncio.wait_for(client.stale_copies_written(), 10)  # ends with the deadline
+
+    assert ("debug", "stale_save_cut_by_deadline") in logged.events
+    assert not [event for level, event in logged.events if level in {"exception", "error"}]
 
 
 async def test_the_answer_does_not_wait_for_its_stale_copy_and_a_fallback_waits_for_it(
