@@ -11,6 +11,9 @@ from channels._deadline import Deadline
 from channels._parse import as_dict, as_list, timestamp
 from channels.records import Availability, Order, OrderEvent, Page, StoreAvailability
 
+# The OMS answers the availability of at most this many SKUs per call.
+MAX_SKUS_PER_CALL = 100
+
 
 class OmsClient:
     """Read availability and orders from the OMS.
@@ -28,6 +31,8 @@ class OmsClient:
         self, skus: Sequence[str], store_ids: Sequence[str] = (), *, deadline: Deadline
     ) -> ChannelAnswer[dict[str, Availability]]:
         wanted = sorted(set(skus))
+        if len(wanted) > MAX_SKUS_PER_CALL:  # the OMS answers 400: the caller splits its batch
+            raise ValueError(f"at most {MAX_SKUS_PER_CALL} SKUs per call, {len(wanted)} given")
         stores = sorted(set(store_ids))
         params = {"skus": ",".join(wanted)}
         if stores:

@@ -16,6 +16,7 @@ from channels._deadline import Deadline
 from channels._parse import as_dict, as_list
 from channels.records import Price, Promotion
 
+# The web shop prices at most this many SKUs per call.
 MAX_SKUS_PER_CALL = 100
 
 
@@ -35,7 +36,9 @@ class WebshopClient:
         self, skus: Sequence[str], *, deadline: Deadline
     ) -> ChannelAnswer[dict[str, Price]]:
         """Prices of ``skus`` (at most 100); unknown SKUs are absent from the mapping."""
-        wanted = sorted(set(skus))[:MAX_SKUS_PER_CALL]
+        wanted = sorted(set(skus))
+        if len(wanted) > MAX_SKUS_PER_CALL:  # never cut silently: the caller splits its batch
+            raise ValueError(f"at most {MAX_SKUS_PER_CALL} SKUs per call, {len(wanted)} given")
         answer = await self.client.get_json(
             "/api/v1/prices",
             {"skus": ",".join(wanted)},

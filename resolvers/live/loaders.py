@@ -10,8 +10,7 @@ from typing import TypeVar
 
 from strawberry.dataloader import DataLoader
 
-from channels import ChannelAnswer, ChannelNotFound, ChannelSystems, Deadline
-from channels.mobile import MAX_INSTALLS_PER_CALL
+from channels import ChannelAnswer, ChannelNotFound, ChannelSystems, Deadline, mobile, oms, webshop
 from channels.records import (
     Availability,
     ClienteleNote,
@@ -142,13 +141,14 @@ class LiveLoaders:
 
             return await _each(pos_numbers, one)
 
-        self.price = DataLoader(load_fn=prices)
-        self.availability = DataLoader(load_fn=availability)
+        # A batch never asks a system for more than it answers in one call.
+        self.price = DataLoader(load_fn=prices, max_batch_size=webshop.MAX_SKUS_PER_CALL)
+        self.availability = DataLoader(load_fn=availability, max_batch_size=oms.MAX_SKUS_PER_CALL)
         self.stock = DataLoader(load_fn=stock)
         self.orders = DataLoader(load_fn=orders)
         self.tickets = DataLoader(load_fn=tickets)
         self.receipts = DataLoader(load_fn=receipts)
-        self.devices = DataLoader(load_fn=devices, max_batch_size=MAX_INSTALLS_PER_CALL)
+        self.devices = DataLoader(load_fn=devices, max_batch_size=mobile.MAX_INSTALLS_PER_CALL)
         self.notes = DataLoader(load_fn=notes)
 
 

@@ -1,5 +1,6 @@
 """Every channel-fed field returns the simulators' own values for the seeded customers."""
 
+import uuid
 from collections import Counter
 from typing import Any
 
@@ -319,3 +320,36 @@ async def test_a_customers_installs_are_asked_of_the_mobile_backend_in_one_call(
     shown = {d["id"]: d["registration"]["platform"] for d in body["data"]["customer"]["devices"]}
     assert shown == truth  # each device with its own install's registration
     assert sent == ["mobile"]  # every install in one call
+
+
+async def test_a_cart_of_more_skus_than_a_system_takes_per_call_has_every_price_and_stock(
+    fed: Gateway, seeded: GraphDatabase
+):
+    # The web shop prices at most 100 SKUs per call (the client kept the first 100, the others
+    # were null without an error) and the OMS refuses more (400): the loaders split the batch.
+    customer = f"cus_bigcart_{uuid.uuid4().hex[:10]}"
+    await seeded.write(
+        "CREATE (:Customer {id: $id, displayName: 'Big cart', createdAt: datetime()})",
+        {"id": customer},
+    )
+    skus = [f"SKU-{n:05d}" for n in range(1, 106)]
+    for sku in skus:
+        added = await fed.query(
+            """mutation($c: ID!, $sku: ID!, $key: String!) {
+                 addCartItem(customerId: $c, sku: $sku, channel: WEB, idempotencyKey: $key) {
+                   version } }""",
+            {"c": customer, "sku": sku, "key": f"big-{uuid.uuid4().hex}"},
+        )
+        assert "errors" not in added, added
+
+    body = await fed.query(
+        """query($c: ID!) { customer(id: $c) { cart { lines {
+             product { sku } unitPrice { amount } availability { online } } } } }""",
+        {"c": customer},
+    )
+
+    assert "errors" not in body, body
+    lines = body["data"]["customer"]["cart"]["lines"]
+    assert sorted(line["product"]["sku"] for line in lines) == skus
+    assert [line["product"]["sku"] for line in lines if line["unitPrice"] is None] == []
+    assert [line["product"]["sku"] for line in lines if line["availability"] is None] == []
