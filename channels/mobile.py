@@ -59,4 +59,4 @@ class MobileClient:
                     registered_at=timestamp(row["registeredAt"], "registeredAt"),
                 )
             )
-        return answer.with_data({install: tuple(rows) for install, rows in found.items()})
+        return answer.with_data({install: tuple(kept) for install, kept in found.items()})
