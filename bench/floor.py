@@ -51,8 +51,7 @@ from bench.openloop import percentile
 from bench.rawhttp import RawHttpPool, post_bytes
 from bench.scenarios import FAN_OUT_QUERY, HOME_QUERY, sample_customers
 from bench.suite import CONTEXT_SCENARIOS, GATEWAY_PORT, RESULTS, SEED, count_seeded
-from channels import ChannelClient, ChannelConfig
-from channels._deadline import Deadline
+from channels import ChannelClient, ChannelConfig, Deadline
 from gateway.settings import Settings
 from graph import GraphDatabase
 from graph.context import ContextRequest, contexts

@@ -166,7 +166,8 @@ async def run_open(
 async def closed_loop(send: Callable[[int], Awaitable[bool]], clients: int, seconds: float) -> int:
     """``clients`` senders, each sending again as soon as its answer is in, for ``seconds`` (a
     warm-up, not a measurement: the open model is ``run_open``); ``send(n)`` gets a running
-    count and is true when answered. Returns how many were answered."""
+    count and is true when answered (a request that fails, ``REQUEST_FAILURES``, is not).
+    Returns how many were answered."""
     deadline = time.monotonic() + seconds
     sent = 0
     answered = 0
@@ -175,7 +176,10 @@ async def closed_loop(send: Callable[[int], Awaitable[bool]], clients: int, seco
         nonlocal sent, answered
         while time.monotonic() < deadline:
             index, sent = sent, sent + 1
-            ok = await send(index)
+            try:
+                ok = await send(index)
+            except REQUEST_FAILURES:
+                ok = False
             answered += ok  # after the await: `answered += await ...` loses updates
 
     await asyncio.gather(*(client() for _ in range(clients)))

@@ -98,7 +98,7 @@ async def _prefill(url: str, bodies: list[bytes]) -> int:
 
         async def one(n: int) -> bool:
             async with limit:
-                with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                with contextlib.suppress(*REQUEST_FAILURES):
                     return await send(session, n)
                 return False
 
@@ -109,13 +109,7 @@ async def _warm_up(url: str, body_for: Callable[[int], bytes], seconds: float) -
     """A closed loop of 4 clients for ``seconds``; returns how many answered."""
     request = graphql_ok(url, body_for)
     async with new_session(timeout_s=60) as session:
-
-        async def send(index: int) -> bool:
-            with contextlib.suppress(aiohttp.ClientError, TimeoutError):
-                return await request(session, index)
-            return False
-
-        return await closed_loop(send, clients=4, seconds=seconds)
+        return await closed_loop(lambda n: request(session, n), clients=4, seconds=seconds)
 
 
 async def _cache_state(session: aiohttp.ClientSession, base: str, body: bytes) -> bool:

@@ -79,3 +79,15 @@ async def test_closed_loop_keeps_each_client_busy_and_counts_only_answers():
     assert sorted(indexes) == list(range(len(indexes)))  # each send its own index
     assert answered == sum(1 for index in indexes if index % 2 == 0)
     assert answered > 0
+
+
+async def test_a_closed_loop_counts_a_failed_request_as_unanswered_and_goes_on():
+    async def send(index: int) -> bool:
+        await asyncio.sleep(0)
+        if index % 2:
+            raise TimeoutError  # what the generator's raw client raises on a slow answer
+        return True
+
+    answered = await closed_loop(send, clients=2, seconds=0.05)
+
+    assert answered > 0
