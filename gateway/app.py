@@ -20,6 +20,7 @@ from gateway.co_purchase_refresh import co_purchase_refresh
 from gateway.console import add_console
 from gateway.graphql_view import ParcoursGraphQLView
 from gateway.health import healthz, readyz
+from gateway.key_sweep import key_sweep
 from gateway.metrics import METRICS, GatewayMetrics, serve_metrics
 from gateway.metrics_state import ResourceCollector
 from gateway.middleware import request_context
@@ -87,6 +88,7 @@ def create_app(settings: Settings, tracer_provider: Any = None) -> web.Applicati
     app.cleanup_ctx.append(authenticator)
     app.cleanup_ctx.append(rate_limits)
     app.cleanup_ctx.append(co_purchase_refresh)
+    app.cleanup_ctx.append(key_sweep)
     schema = build_schema(
         SchemaLimits(
             max_depth=settings.max_query_depth,

@@ -177,6 +177,9 @@ class Settings(BaseSettings):
     # The co-purchase table behind recommendations (graph/co_purchases.py) is rebuilt every so
     # many minutes by one instance at a time (a Redis lease); 0 switches the job off.
     co_purchase_refresh_minutes: int = Field(default=60, ge=0)
+    # Expired idempotency keys are deleted every so many minutes by one instance at a time (a
+    # Redis lease; gateway/key_sweep.py); 0 switches the job off.
+    idempotency_sweep_minutes: int = Field(default=15, ge=0)
     # Automatic Persisted Queries (gateway/persisted_queries.py): a client may send its query's
     # SHA-256 instead of its text; texts are kept in Redis this long after their last registration.
     persisted_queries_enabled: bool = True

@@ -5,6 +5,7 @@ Every Cypher statement of Parcours lives in this package, as a module-level cons
 """
 
 from graph import co_purchases
+from graph._idempotency import delete_expired as delete_expired_keys
 from graph._round_trips import RoundTripCounter, count_round_trips
 from graph.database import GraphDatabase
 from graph.identities import IdentityKind, InvalidIdentity, normalise_identity
@@ -18,6 +19,7 @@ __all__ = [
     "RoundTripCounter",
     "co_purchases",
     "count_round_trips",
+    "delete_expired_keys",
     "migrate",
     "normalise_identity",
 ]

@@ -4,7 +4,9 @@ A write transaction looks its key up first (:func:`stored_answer`): a live key w
 fingerprint means "replay the stored answer", another fingerprint means the caller reused a key
 for different arguments; an expired key is dropped so the write proceeds. The write ends by
 storing the key with its answer (:func:`store_answer`) in the same transaction, under a
-uniqueness constraint, so two racing requests with one key commit once. This module must never
+uniqueness constraint, so two racing requests with one key commit once. Each key names the
+customer its answer is about (``customerId``), so erasing them removes it; expired keys are
+deleted in batches (:func:`delete_expired`, run by the gateway's sweep). This module must never
 decide what a refusal means to a caller: the repositories raise their own errors.
 """
 
@@ -34,8 +36,15 @@ RETURN k.fingerprint AS fingerprint, k.response AS response, k.expiresAt < $now 
 """
 _DROP_KEY: LiteralString = "MATCH (k:IdempotencyKey {key: $key}) DETACH DELETE k"
 _STORE_KEY: LiteralString = """
-CREATE (:IdempotencyKey {key: $key, fingerprint: $fingerprint, response: $response,
-                         createdAt: $now, expiresAt: $expiresAt})
+CREATE (:IdempotencyKey {key: $key, customerId: $customerId, fingerprint: $fingerprint,
+                         response: $response, createdAt: $now, expiresAt: $expiresAt})
+"""
+# Expired keys, oldest first through the expiry index, a bounded batch per transaction.
+_DELETE_EXPIRED: LiteralString = """
+MATCH (k:IdempotencyKey) WHERE k.expiresAt < $now
+WITH k ORDER BY k.expiresAt LIMIT $limit
+DETACH DELETE k
+RETURN count(*) AS deleted
 """
 
 
@@ -78,17 +87,31 @@ async def store_answer(
     digest: str,
     response: str,
     now: datetime,
+    *,
+    customer_id: str,
 ) -> None:
     """Keep ``response`` under ``key`` until ``now + KEY_TTL``; a racing twin raises
-    ``ConstraintError`` (the caller retries and replays the winner's answer)."""
+    ``ConstraintError`` (the caller retries and replays the winner's answer). The key names
+    ``customer_id``, whose erasure removes it (its answer holds their data)."""
     params = {
         "key": key,
+        "customerId": customer_id,
         "fingerprint": digest,
         "response": response,
         "now": now,
         "expiresAt": now + KEY_TTL,
     }
     await (await tx.run(_STORE_KEY, params)).consume()
+
+
+async def delete_expired(db: GraphDatabase, now: datetime, limit: int) -> int:
+    """Delete up to ``limit`` keys expired before ``now`` in one transaction; how many went.
+
+    A key is only good for :data:`KEY_TTL`, after which a write with it proceeds as new, so an
+    expired key is dead weight that still holds a copy of its answer (a cart, an order).
+    """
+    rows = await db.write(_DELETE_EXPIRED, {"now": now, "limit": limit})
+    return int(rows[0]["deleted"]) if rows else 0
 
 
 async def commit_once(

@@ -72,7 +72,8 @@ _DECIDED: LiteralString = (
     + _rows.CART_MAP
     + """ AS cart
   CREATE (:IdempotencyKey {
-    key: $key, fingerprint: $fingerprint, createdAt: now, expiresAt: datetime($expiresAt),
+    key: $key, customerId: $customerId, fingerprint: $fingerprint, createdAt: now,
+    expiresAt: datetime($expiresAt),
     cartId: cart.id, cartVersion: cart.version, cartStatus: cart.status,
     cartUpdatedAt: cart.updatedAt,
     lineSkus: [line IN cart.lines | line.sku],

@@ -192,6 +192,7 @@ async def _checkout(
         request.fingerprint(),
         orjson.dumps(placed.document).decode(),
         now,
+        customer_id=str(cart["customerId"]),
     )
     return CheckoutResult(
         order=placed.document, replayed=False, customer_id=str(cart["customerId"])

@@ -2,12 +2,13 @@
 
 :func:`customer_dossier` reads, in one statement, every node the graph holds on a customer (profile,
 identities, devices, carts with lines, interactions, journeys with steps, consents, merges and
-identity conflicts, including conflicts of other customers that name this one) as plain JSON-ready
-values. :func:`erase_customer` removes all of it in one write transaction and leaves an
-``ErasureRecord`` holding no personal data: a salted hash of the customer id, the time, the counts
-removed and the channel systems notified. Erasing twice returns the first record. Idempotency
-keys are scoped by caller, not by customer, and hold no identifier, so they stay. This module must
-never build Cypher from input, nor write an identifier value into the audit record.
+identity conflicts, including conflicts of other customers that name this one, and the idempotency
+keys of writes about them with the answers they keep) as plain JSON-ready values.
+:func:`erase_customer` removes all of it in one write transaction and leaves an ``ErasureRecord``
+holding no personal data: a salted hash of the customer id, the time, the counts removed and the
+channel systems notified. Erasing twice returns the first record. The idempotency keys go too:
+their stored answers are copies of the customer's carts, orders (with the email) and journeys.
+This module must never build Cypher from input, nor write an identifier value into the audit record.
 """
 
 from __future__ import annotations
@@ -64,7 +65,10 @@ RETURN properties(c) AS profile,
   } AS conflicts,
   COLLECT {
     MATCH (k:IdentityConflict {otherCustomerId: $id}) RETURN properties(k) AS x ORDER BY k.id
-  } AS conflictsNamingThem
+  } AS conflictsNamingThem,
+  COLLECT {
+    MATCH (k:IdempotencyKey {customerId: $id}) RETURN properties(k) AS x ORDER BY k.createdAt, k.key
+  } AS idempotencyKeys
 """
 
 _IDENTIFIERS: LiteralString = """
@@ -111,16 +115,21 @@ CALL (c) {
   OPTIONAL MATCH (c)-[:HAS_CONFLICT]->(k:IdentityConflict) RETURN collect(DISTINCT k) AS conflicts
 }
 CALL () {
+  OPTIONAL MATCH (k:IdempotencyKey {customerId: $id}) RETURN collect(k) AS idempotencyKeys
+}
+CALL () {
   OPTIONAL MATCH (k:IdentityConflict {otherCustomerId: $id})
   SET k.value = '[erased]', k.otherCustomerId = null
   RETURN count(k) AS redacted
 }
-WITH c, interactions, devices, journeys, identities, carts, consents, merges, conflicts, redacted,
+WITH c, interactions, devices, journeys, identities, carts, consents, merges, conflicts,
+     idempotencyKeys, redacted,
      {identities: size(identities), devices: size(devices), carts: size(carts),
       interactions: size(interactions), journeys: size(journeys), consents: size(consents),
-      merges: size(merges), conflicts: size(conflicts), conflictsRedacted: redacted} AS removed
+      merges: size(merges), conflicts: size(conflicts), conflictsRedacted: redacted,
+      idempotencyKeys: size(idempotencyKeys)} AS removed
 FOREACH (n IN interactions + devices + journeys + identities + carts + consents + merges
-         + conflicts | DETACH DELETE n)
+         + conflicts + idempotencyKeys | DETACH DELETE n)
 DETACH DELETE c
 CREATE (e:ErasureRecord {id: $erasureId, at: $at, customerIdHash: $hash,
                          channelsNotified: $notified, channelsUnavailable: $unavailable,
@@ -139,6 +148,7 @@ REMOVED_KINDS = (
     "merges",
     "conflicts",
     "conflictsRedacted",
+    "idempotencyKeys",
 )
 
 

@@ -231,7 +231,12 @@ async def _resume(tx: neo4j.AsyncManagedTransaction, resumption: Resumption) -> 
     assert row is not None  # noqa: S101 - the journey was locked in this transaction
     response = orjson.dumps(row, default=_temporal).decode()
     await _idempotency.store_answer(
-        tx, resumption.scoped_key, resumption.fingerprint(), response, now
+        tx,
+        resumption.scoped_key,
+        resumption.fingerprint(),
+        response,
+        now,
+        customer_id=str(locked["customerId"]),
     )
     return ResumeResult(hand_off=_hand_off(row), replayed=False)
 

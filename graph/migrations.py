@@ -73,6 +73,14 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX audit_entry_at IF NOT EXISTS FOR (n:AuditEntry) ON (n.at)",
         ),
     ),
+    Migration(
+        5,
+        "idempotency keys by customer, for erasure",
+        (
+            "CREATE INDEX idempotency_customer IF NOT EXISTS "
+            "FOR (n:IdempotencyKey) ON (n.customerId)",
+        ),
+    ),
 )
 
 _MIGRATION_KEY: LiteralString = (

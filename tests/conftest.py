@@ -46,6 +46,7 @@ class Services:
             "port": free_port(),
             "env": "dev",
             "co_purchase_refresh_minutes": 0,
+            "idempotency_sweep_minutes": 0,
         }
         values.update(overrides)
         return Settings(**values)

@@ -22,6 +22,9 @@ class ErasedCounts:
     conflicts_redacted: int = strawberry.field(
         description="Other customers' identity conflicts naming this one, redacted."
     )
+    idempotency_keys: int = strawberry.field(
+        description="Idempotency keys of writes about this customer, with the answers they kept."
+    )
 
 
 @strawberry.type(description="The audit record of an erasure: no personal data.")
@@ -53,6 +56,7 @@ class ErasureOutcome:
                 merges=record.removed["merges"],
                 conflicts=record.removed["conflicts"],
                 conflicts_redacted=record.removed["conflictsRedacted"],
+                idempotency_keys=record.removed["idempotencyKeys"],
             ),
             channels_notified=list(record.channels_notified),
             channels_unavailable=list(record.channels_unavailable),

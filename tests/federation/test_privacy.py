@@ -188,6 +188,9 @@ async def test_the_export_holds_every_part_of_the_customer_and_each_system_answe
     assert _ids(graph["consents"]) == {person.consent}
     assert _ids(graph["merges"]) == {person.merge}
     assert _ids(graph["conflicts"]) == {person.conflict}
+    [key] = graph["idempotencyKeys"]  # the cart change's, with the cart it answered
+    assert key["key"] == "anonymous:gdpr-cart-" + person.id.removeprefix("cus_gdpr_")
+    assert key["lineSkus"] == [SKU]
 
     channels = document["channels"]
     assert sorted(channels) == sorted(SYSTEMS)
@@ -241,7 +244,8 @@ ERASE = """
 mutation($id: ID!) {
   eraseCustomer(id: $id) {
     erasureId at customerIdHash channelsNotified channelsUnavailable cacheKeysPurged replayed
-    removed { identities devices carts interactions journeys consents merges conflicts }
+    removed { identities devices carts interactions journeys consents merges conflicts
+              idempotencyKeys }
   }
 }
 """
@@ -331,6 +335,7 @@ async def test_erasure_removes_the_customer_everywhere_and_leaves_an_anonymous_r
         "consents": 1,
         "merges": 1,
         "conflicts": 1,
+        "idempotencyKeys": 1,  # the cart change's
     }
 
     for kind, value in person.identities.items():
@@ -432,6 +437,58 @@ async def test_an_erasure_drops_every_instances_near_copies_of_the_customers_ans
         for gateway in (one, two):
             gone = await gateway.query(query, {"id": person.id})
             assert gone["data"]["customer"] is None, gone
+
+
+RESUME = """
+mutation($j: ID!, $key: String!) {
+  resumeJourney(journeyId: $j, channel: WEB, idempotencyKey: $key) { nextStep }
+}
+"""
+CHECKOUT = """
+mutation($cart: ID!, $v: Int!, $key: String!) {
+  checkout(cartId: $cart, expectedVersion: $v, fulfilment: {type: DELIVERY}, idempotencyKey: $key)
+  { order { id } }
+}
+"""
+CART = "query($id: ID!) { customer(id: $id) { cart { id version } } }"
+KEYS = """
+MATCH (k:IdempotencyKey) WHERE k.key IN $keys
+RETURN k.key AS key, coalesce(k.response, '') AS response ORDER BY key
+"""
+
+
+async def _keep_three_answers(fed: Gateway, person: Person) -> list[str]:
+    """A journey resumption and a checkout after the cart change: the scoped keys of all three."""
+    tag = person.id.removeprefix("cus_gdpr_")
+    resumed = await fed.query(RESUME, {"j": person.journey, "key": f"gdpr-resume-{tag}"})
+    assert "errors" not in resumed, resumed
+    cart = (await fed.query(CART, {"id": person.id}))["data"]["customer"]["cart"]
+    ordered = await fed.query(
+        CHECKOUT, {"cart": cart["id"], "v": cart["version"], "key": f"gdpr-checkout-{tag}"}
+    )
+    assert "errors" not in ordered, ordered
+    return [
+        f"anonymous:gdpr-cart-{tag}",
+        f"anonymous:gdpr-resume-{tag}",
+        f"anonymous:checkout:gdpr-checkout-{tag}",
+    ]
+
+
+async def test_erasure_removes_the_idempotency_keys_whose_answers_hold_the_customer(
+    fed: Gateway, seeded: GraphDatabase, systems: Systems
+) -> None:
+    person, other = [await build_person(fed, seeded, systems) for _ in range(2)]
+    keys, others = await _keep_three_answers(fed, person), await _keep_three_answers(fed, other)
+    kept = await seeded.read(KEYS, {"keys": keys})
+    assert sorted(row["key"] for row in kept) == sorted(keys)
+    # Why they must go: the checkout's answer is the order, with the customer's email.
+    assert any(person.email in row["response"] for row in kept), kept
+
+    outcome = (await fed.query(ERASE, {"id": person.id}))["data"]["eraseCustomer"]
+
+    assert outcome["removed"]["idempotencyKeys"] == 3
+    assert await seeded.read(KEYS, {"keys": keys}) == []
+    assert len(await seeded.read(KEYS, {"keys": others})) == 3  # another customer's stay
 
 
 async def test_erasing_twice_returns_the_first_outcome(
