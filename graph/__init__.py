@@ -5,6 +5,7 @@ Every Cypher statement of Parcours lives in this package, as a module-level cons
 """
 
 from graph import co_purchases
+from graph._idempotency import ANONYMOUS as ANONYMOUS_CALLER
 from graph._idempotency import delete_expired as delete_expired_keys
 from graph._round_trips import RoundTripCounter, count_round_trips
 from graph.database import GraphDatabase
@@ -12,6 +13,7 @@ from graph.identities import IdentityKind, InvalidIdentity, normalise_identity
 from graph.migrations import MIGRATIONS, migrate
 
 __all__ = [
+    "ANONYMOUS_CALLER",
     "MIGRATIONS",
     "GraphDatabase",
     "IdentityKind",

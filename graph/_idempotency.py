@@ -29,10 +29,18 @@ T = TypeVar("T")
 _ATTEMPTS = 3
 
 KEY_TTL = timedelta(hours=24)
+# The scope of the keys of a caller that is no partner (a dev gateway's anonymous caller).
+ANONYMOUS = "anonymous"
 
+# A key kept before keys were scoped by partner is under the anonymous scope, without a
+# customerId (both came with migration 5); a partner's retry of such a write still finds it.
 _KEY: LiteralString = """
-MATCH (k:IdempotencyKey {key: $key})
-RETURN k.fingerprint AS fingerprint, k.response AS response, k.expiresAt < $now AS expired
+OPTIONAL MATCH (scoped:IdempotencyKey {key: $key})
+OPTIONAL MATCH (legacy:IdempotencyKey {key: $legacyKey}) WHERE legacy.customerId IS NULL
+WITH coalesce(scoped, legacy) AS k
+WHERE k IS NOT NULL
+RETURN k.key AS key, k.fingerprint AS fingerprint, k.response AS response,
+       k.expiresAt < $now AS expired
 """
 _DROP_KEY: LiteralString = "MATCH (k:IdempotencyKey {key: $key}) DETACH DELETE k"
 _STORE_KEY: LiteralString = """
@@ -67,16 +75,31 @@ def fingerprint(payload: Mapping[str, Any]) -> str:
     return hashlib.sha256(orjson.dumps(dict(payload), option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
+def legacy_key(caller: str, scoped_key: str) -> str | None:
+    """Where ``caller``'s ``scoped_key`` was kept before keys were scoped by partner (under the
+    anonymous scope); None for the anonymous caller, whose keys have not moved.
+
+    Example:
+        >>> legacy_key("partner-1", "partner-1:checkout:k-1"), legacy_key(ANONYMOUS, "anonymous:k")
+        ('anonymous:checkout:k-1', None)
+    """
+    if caller == ANONYMOUS:
+        return None
+    return ANONYMOUS + scoped_key.removeprefix(caller)
+
+
 async def stored_answer(
-    tx: neo4j.AsyncManagedTransaction, key: str, now: datetime
+    tx: neo4j.AsyncManagedTransaction, key: str, now: datetime, caller: str = ANONYMOUS
 ) -> StoredAnswer | None:
-    """The live answer stored under ``key``; an expired key is deleted and counts as none."""
-    result = await tx.run(_KEY, {"key": key, "now": now})
+    """The live answer stored under ``key`` (``caller``'s), or under its key from before keys
+    were scoped by partner; an expired key is deleted and counts as none."""
+    params = {"key": key, "legacyKey": legacy_key(caller, key), "now": now}
+    result = await tx.run(_KEY, params)
     record = await result.single()
     if record is None:
         return None
     if record["expired"]:
-        await (await tx.run(_DROP_KEY, {"key": key})).consume()
+        await (await tx.run(_DROP_KEY, {"key": record["key"]})).consume()
         return None
     return StoredAnswer(fingerprint=record["fingerprint"], response=record["response"])
 

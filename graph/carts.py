@@ -41,7 +41,10 @@ _DECIDE: LiteralString = """
 MATCH (c:Customer {id: $customerId})
 SET c.cartLock = coalesce(c.cartLock, 0) + 1
 WITH c, datetime($now) AS now
-OPTIONAL MATCH (key:IdempotencyKey {key: $key}) WHERE c.cartLock IS NOT NULL
+OPTIONAL MATCH (scoped:IdempotencyKey {key: $key}) WHERE c.cartLock IS NOT NULL
+OPTIONAL MATCH (legacy:IdempotencyKey {key: $legacyKey})
+  WHERE c.cartLock IS NOT NULL AND legacy.customerId IS NULL
+WITH c, now, coalesce(scoped, legacy) AS key
 OPTIONAL MATCH (c)-[:HAS_CART]->(active:Cart {status: 'active'})
 WITH c, now, key, active,
      key IS NOT NULL AND NOT coalesce(key.expiresAt < now, false) AS keyLive,
@@ -177,7 +180,7 @@ class CartChange:
     sku: str | None = None
     quantity: int | None = None
     expected_version: int | None = None
-    caller: str = "anonymous"
+    caller: str = _idempotency.ANONYMOUS  # the partner's id: each partner has its own keys
 
     @property
     def scoped_key(self) -> str:
@@ -210,6 +213,7 @@ async def change_cart(db: GraphDatabase, change: CartChange) -> CartResult:
     params = {
         "customerId": change.customer_id,
         "key": change.scoped_key,
+        "legacyKey": _idempotency.legacy_key(change.caller, change.scoped_key),
         "fingerprint": change.fingerprint(),
         "sku": change.sku,
         "now": now.isoformat(),

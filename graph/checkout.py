@@ -52,11 +52,18 @@ class CheckoutRequest:
     store_id: str | None
     idempotency_key: str
     channel: str
-    caller: str = "anonymous"
+    caller: str = _idempotency.ANONYMOUS  # the partner's id: each partner has its own keys
 
     @property
     def scoped_key(self) -> str:
         return f"{self.caller}:checkout:{self.idempotency_key}"
+
+    @property
+    def order_key(self) -> str:
+        """The order system's ``Idempotency-Key``: the caller's key, within a partner's scope."""
+        if self.caller == _idempotency.ANONYMOUS:
+            return self.idempotency_key
+        return f"{self.caller}:{self.idempotency_key}"
 
     def fingerprint(self) -> str:
         return _idempotency.fingerprint(
@@ -140,7 +147,7 @@ async def _checkout(
     cart = await _tx.one_row(tx, _CART, {"cartId": request.cart_id})
     if cart is None:
         raise CartMissing(f"no cart with id {request.cart_id!r}")
-    stored = await _idempotency.stored_answer(tx, request.scoped_key, now)
+    stored = await _idempotency.stored_answer(tx, request.scoped_key, now, request.caller)
     if stored is not None:
         if stored.fingerprint != request.fingerprint():
             raise KeyReused("this idempotency key was used with other arguments")
@@ -159,7 +166,7 @@ async def _checkout(
             lines=tuple((str(sku), int(qty)) for sku, qty in cart["lines"]),
             fulfilment=request.fulfilment,
             store_id=request.store_id,
-            idempotency_key=request.idempotency_key,
+            idempotency_key=request.order_key,
         )
     )
     amounts = _line_amounts(placed.document)

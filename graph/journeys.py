@@ -177,7 +177,7 @@ class Resumption:
     journey_id: str
     channel: str
     idempotency_key: str
-    caller: str = "anonymous"
+    caller: str = _idempotency.ANONYMOUS  # the partner's id: each partner has its own keys
     interaction_id: str = field(default_factory=lambda: f"resume-{uuid.uuid4()}")
 
     @property
@@ -210,7 +210,7 @@ async def _resume(tx: neo4j.AsyncManagedTransaction, resumption: Resumption) -> 
     locked = await _tx.one_row(tx, _LOCK_JOURNEY, {"journeyId": resumption.journey_id})
     if locked is None:
         raise JourneyMissing(f"no journey with id {resumption.journey_id!r}")
-    stored = await _idempotency.stored_answer(tx, resumption.scoped_key, now)
+    stored = await _idempotency.stored_answer(tx, resumption.scoped_key, now, resumption.caller)
     if stored is not None:
         if stored.fingerprint != resumption.fingerprint():
             raise KeyReused("this idempotency key was used with other arguments")

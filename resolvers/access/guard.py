@@ -14,7 +14,7 @@ from typing import Protocol
 
 from strawberry.dataloader import DataLoader
 
-from graph import GraphDatabase, audit, consents
+from graph import ANONYMOUS_CALLER, GraphDatabase, audit, consents
 from resolvers.access.principal import Principal
 from resolvers.errors import Forbidden, ParcoursError
 
@@ -42,6 +42,13 @@ class Access:
     principal: Principal = field(default_factory=Principal.dev)
     limiter: WriteLimiter = field(default_factory=NoLimits)
     pending: dict[tuple[str, str | None], set[str]] = field(default_factory=dict)
+
+    @property
+    def key_scope(self) -> str:
+        """Whose idempotency keys this request's writes use: the partner's own, or the anonymous
+        caller's (a dev gateway's), so one partner's key never answers another's write."""
+        partner = self.principal.partner_id
+        return ANONYMOUS_CALLER if partner is None else partner
 
     def note(self, action: str, customer_id: str | None, field_name: str) -> None:
         """Remember an audited read or admin action (partners only; one entry per customer)."""

@@ -84,6 +84,7 @@ class CartMutations:
                 sku=check_key(str(sku), "sku"),
                 quantity=_check_quantity(quantity),
                 expected_version=expected_version,
+                caller=info.context.access.key_scope,
             ),
         )
 
@@ -112,6 +113,7 @@ class CartMutations:
                 sku=check_key(str(sku), "sku"),
                 quantity=_check_quantity(quantity),
                 expected_version=expected_version,
+                caller=info.context.access.key_scope,
             ),
         )
 
@@ -138,6 +140,7 @@ class CartMutations:
                 idempotency_key,
                 sku=check_key(str(sku), "sku"),
                 expected_version=expected_version,
+                caller=info.context.access.key_scope,
             ),
         )
 
@@ -162,5 +165,6 @@ class CartMutations:
                 channel.value,
                 idempotency_key,
                 expected_version=expected_version,
+                caller=info.context.access.key_scope,
             ),
         )

@@ -127,6 +127,7 @@ class CheckoutMutations:
             store_id=store_id,
             idempotency_key=idempotency_key,
             channel=channel.value,
+            caller=info.context.access.key_scope,
         )
         try:
             result = await checkout.checkout(info.context.graph, request, _placer(info))

@@ -41,6 +41,7 @@ class JourneyMutations:
             journey_id=check_key(str(journey_id), "journeyId"),
             channel=channel.value,
             idempotency_key=check_idempotency_key(idempotency_key),
+            caller=info.context.access.key_scope,
         )
         try:
             result = await journeys.resume_journey(info.context.graph, resumption)

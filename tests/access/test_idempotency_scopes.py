@@ -1,0 +1,135 @@
+"""Each partner has its own idempotency keys: one partner's key never answers, nor refuses,
+another's write. Through HTTP on the production gateway, with the real graph."""
+
+from __future__ import annotations
+
+import uuid
+
+from graph import GraphDatabase
+from graph.checkout import CheckoutRequest
+from tests.access.conftest import MakeCustomer, MakePartner, call
+from tests.conftest import Gateway
+
+ADD = """
+mutation($c: ID!, $sku: ID!, $q: Int!, $key: String!) {
+  addCartItem(customerId: $c, sku: $sku, quantity: $q, channel: PARTNER, idempotencyKey: $key)
+  { version lines { quantity product { sku } } }
+}
+"""
+RESUME = """
+mutation($j: ID!, $key: String!) {
+  resumeJourney(journeyId: $j, channel: PARTNER, idempotencyKey: $key) { stepsSoFar { n } }
+}
+"""
+JOURNEY = """
+MATCH (c:Customer {id: $c})
+CREATE (c)-[:DID]->(i:Interaction {id: $j + '-e1', at: datetime(), type: 'view', channel: 'web'})
+CREATE (c)-[:ON_JOURNEY]->(j:Journey {id: $j, intent: 'buy a sofa', status: 'active',
+                                      startedAt: datetime()})
+CREATE (j)-[:STEP {n: 1}]->(i)
+"""
+# What a key kept before partner scoping looks like: under the anonymous scope, no customerId.
+AS_KEPT_BEFORE = """
+MATCH (k:IdempotencyKey {key: $scoped})
+SET k.key = $legacy
+REMOVE k.customerId
+"""
+WRITERS = ("customer:read", "cart:read", "cart:write", "journey:write")
+
+
+def _key() -> str:
+    return f"scope-{uuid.uuid4().hex}"
+
+
+async def test_two_partners_may_use_one_key_for_different_changes(
+    secure_gateway: Gateway, make_partner: MakePartner, make_customer: MakeCustomer
+):
+    customer = await make_customer()
+    _, first = await make_partner(*WRITERS)
+    _, second = await make_partner(*WRITERS)
+    key = _key()
+    one = await call(
+        secure_gateway, ADD, {"c": customer, "sku": "FX-P1", "q": 1, "key": key}, key=first
+    )
+    two = await call(
+        secure_gateway, ADD, {"c": customer, "sku": "FX-P1", "q": 2, "key": key}, key=second
+    )
+    assert one.codes() == {}, one.body
+    assert two.codes() == {}, two.body
+    assert one.data["addCartItem"]["version"] == 1
+    assert two.data["addCartItem"]["version"] == 2
+    assert two.data["addCartItem"]["lines"] == [{"quantity": 3, "product": {"sku": "FX-P1"}}]
+    again = await call(
+        secure_gateway, ADD, {"c": customer, "sku": "FX-P1", "q": 2, "key": key}, key=second
+    )
+    assert again.data == two.data  # its own key still replays its own answer
+
+
+async def test_a_partner_never_gets_another_partners_answer_for_the_same_request(
+    secure_gateway: Gateway,
+    make_partner: MakePartner,
+    make_customer: MakeCustomer,
+    graph: GraphDatabase,
+):
+    customer = await make_customer()
+    journey = f"jny-scope-{uuid.uuid4().hex[:10]}"
+    await graph.write(JOURNEY, {"c": customer, "j": journey})
+    _, first = await make_partner(*WRITERS)
+    _, second = await make_partner(*WRITERS)
+    key = _key()
+    one = await call(secure_gateway, RESUME, {"j": journey, "key": key}, key=first)
+    two = await call(secure_gateway, RESUME, {"j": journey, "key": key}, key=second)
+    assert [s["n"] for s in one.data["resumeJourney"]["stepsSoFar"]] == [1, 2]
+    assert [s["n"] for s in two.data["resumeJourney"]["stepsSoFar"]] == [1, 2, 3], two.body
+
+
+async def test_a_retry_of_a_write_kept_before_partner_scoping_still_replays(
+    secure_gateway: Gateway,
+    make_partner: MakePartner,
+    make_customer: MakeCustomer,
+    graph: GraphDatabase,
+):
+    customer = await make_customer()
+    partner, writer = await make_partner(*WRITERS)
+    key = _key()
+    first = await call(
+        secure_gateway, ADD, {"c": customer, "sku": "FX-P1", "q": 1, "key": key}, key=writer
+    )
+    assert first.data["addCartItem"]["version"] == 1
+    await graph.write(AS_KEPT_BEFORE, {"scoped": f"{partner}:{key}", "legacy": f"anonymous:{key}"})
+    retry = await call(
+        secure_gateway, ADD, {"c": customer, "sku": "FX-P1", "q": 1, "key": key}, key=writer
+    )
+    assert retry.data == first.data  # no second unit
+
+
+async def test_a_key_of_the_anonymous_caller_since_scoping_is_not_a_partners(
+    secure_gateway: Gateway,
+    make_partner: MakePartner,
+    make_customer: MakeCustomer,
+    graph: GraphDatabase,
+):
+    customer = await make_customer()
+    partner, writer = await make_partner(*WRITERS)
+    key = _key()
+    first = await call(
+        secure_gateway, ADD, {"c": customer, "sku": "FX-P1", "q": 1, "key": key}, key=writer
+    )
+    # The same node under the anonymous scope, as a dev gateway's write keeps it now.
+    await graph.write(
+        "MATCH (k:IdempotencyKey {key: $scoped}) SET k.key = $anonymous",
+        {"scoped": f"{partner}:{key}", "anonymous": f"anonymous:{key}"},
+    )
+    other = await call(
+        secure_gateway, ADD, {"c": customer, "sku": "FX-P1", "q": 1, "key": key}, key=writer
+    )
+    assert first.data["addCartItem"]["version"] == 1
+    assert other.data["addCartItem"]["version"] == 2
+
+
+def test_the_order_system_gets_the_key_within_the_partners_scope():
+    def request(caller: str) -> CheckoutRequest:
+        return CheckoutRequest("cart-1", 1, "DELIVERY", None, "key-00001", "web", caller)
+
+    assert request("partner-1").order_key == "partner-1:key-00001"
+    assert request("anonymous").order_key == "key-00001"  # as before partner scoping
