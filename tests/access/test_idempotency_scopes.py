@@ -7,7 +7,7 @@ import uuid
 
 from graph import GraphDatabase
 from graph.checkout import CheckoutRequest
-from tests.access.conftest import MakeCustomer, MakePartner, call
+from tests.access.conftest import Answer, MakeCustomer, MakePartner, call
 from tests.conftest import Gateway
 
 ADD = """
@@ -41,6 +41,12 @@ def _key() -> str:
     return f"scope-{uuid.uuid4().hex}"
 
 
+async def _add(gateway: Gateway, writer: str, customer: str, key: str, quantity: int) -> Answer:
+    """``quantity`` units of FX-P1 added by the partner whose API key is ``writer``."""
+    variables = {"c": customer, "sku": "FX-P1", "q": quantity, "key": key}
+    return await call(gateway, ADD, variables, key=writer)
+
+
 async def test_two_partners_may_use_one_key_for_different_changes(
     secure_gateway: Gateway, make_partner: MakePartner, make_customer: MakeCustomer
 ):
@@ -48,20 +54,14 @@ async def test_two_partners_may_use_one_key_for_different_changes(
     _, first = await make_partner(*WRITERS)
     _, second = await make_partner(*WRITERS)
     key = _key()
-    one = await call(
-        secure_gateway, ADD, {"c": customer, "sku": "FX-P1", "q": 1, "key": key}, key=first
-    )
-    two = await call(
-        secure_gateway, ADD, {"c": customer, "sku": "FX-P1", "q": 2, "key": key}, key=second
-    )
+    one = await _add(secure_gateway, first, customer, key, 1)
+    two = await _add(secure_gateway, second, customer, key, 2)
     assert one.codes() == {}, one.body
     assert two.codes() == {}, two.body
     assert one.data["addCartItem"]["version"] == 1
     assert two.data["addCartItem"]["version"] == 2
     assert two.data["addCartItem"]["lines"] == [{"quantity": 3, "product": {"sku": "FX-P1"}}]
-    again = await call(
-        secure_gateway, ADD, {"c": customer, "sku": "FX-P1", "q": 2, "key": key}, key=second
-    )
+    again = await _add(secure_gateway, second, customer, key, 2)
     assert again.data == two.data  # its own key still replays its own answer
 
 
@@ -92,14 +92,10 @@ async def test_a_retry_of_a_write_kept_before_partner_scoping_still_replays(
     customer = await make_customer()
     partner, writer = await make_partner(*WRITERS)
     key = _key()
-    first = await call(
-        secure_gateway, ADD, {"c": customer, "sku": "FX-P1", "q": 1, "key": key}, key=writer
-    )
+    first = await _add(secure_gateway, writer, customer, key, 1)
     assert first.data["addCartItem"]["version"] == 1
     await graph.write(AS_KEPT_BEFORE, {"scoped": f"{partner}:{key}", "legacy": f"anonymous:{key}"})
-    retry = await call(
-        secure_gateway, ADD, {"c": customer, "sku": "FX-P1", "q": 1, "key": key}, key=writer
-    )
+    retry = await _add(secure_gateway, writer, customer, key, 1)
     assert retry.data == first.data  # no second unit
 
 
@@ -112,17 +108,13 @@ async def test_a_key_of_the_anonymous_caller_since_scoping_is_not_a_partners(
     customer = await make_customer()
     partner, writer = await make_partner(*WRITERS)
     key = _key()
-    first = await call(
-        secure_gateway, ADD, {"c": customer, "sku": "FX-P1", "q": 1, "key": key}, key=writer
-    )
+    first = await _add(secure_gateway, writer, customer, key, 1)
     # The same node under the anonymous scope, as a dev gateway's write keeps it now.
     await graph.write(
         "MATCH (k:IdempotencyKey {key: $scoped}) SET k.key = $anonymous",
         {"scoped": f"{partner}:{key}", "anonymous": f"anonymous:{key}"},
     )
-    other = await call(
-        secure_gateway, ADD, {"c": customer, "sku": "FX-P1", "q": 1, "key": key}, key=writer
-    )
+    other = await _add(secure_gateway, writer, customer, key, 1)
     assert first.data["addCartItem"]["version"] == 1
     assert other.data["addCartItem"]["version"] == 2
 
