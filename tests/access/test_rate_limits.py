@@ -16,6 +16,7 @@ from tests.conftest import Services, running_gateway
 from tests.fixture_dataset import ALICE
 
 WHO = f'{{ customer(id: "{ALICE}") {{ id }} }}'
+PROTOCOL = "graphql-transport-ws"
 SET = """
 mutation($c: ID!) {
   setConsent(customerId: $c, purpose: MARKETING, granted: true, channel: WEB) { granted }
@@ -57,6 +58,34 @@ async def test_a_partner_over_its_limit_gets_rate_limited_on_every_instance(
             assert (await call(gateway, WHO, key=key)).status == 200
         _rate_limited(await call(b, WHO, key=key))  # the count is shared through Redis
         assert (await call(a, WHO, key=other)).status == 200  # per partner
+
+
+async def test_operations_over_a_websocket_count_against_the_partners_limit(
+    services: Services, graph: GraphDatabase, rsa_keys: Keys, make_partner: MakePartner
+):
+    _, key = await make_partner("customer:read")
+    settings = production_settings(services, rsa_keys, rate_limit_partner="3/minute")
+    async with (
+        running_gateway(settings) as gateway,
+        gateway.session.ws_connect(f"{gateway.url}/graphql", protocols=(PROTOCOL,)) as ws,
+    ):
+        assert (await call(gateway, WHO, key=key)).status == 200
+        await ws.send_json({"type": "connection_init", "payload": {"apiKey": key}})
+        assert (await ws.receive_json(timeout=15))["type"] == "connection_ack"
+        answers = []
+        for n in range(3):
+            await ws.send_json({"id": str(n), "type": "subscribe", "payload": {"query": WHO}})
+            answers.append(await ws.receive_json(timeout=15))
+            if answers[-1]["type"] == "next":
+                assert (await ws.receive_json(timeout=15))["type"] == "complete"
+        assert [a["type"] for a in answers] == ["next", "next", "error"]
+        assert answers[0]["payload"]["data"] == {"customer": {"id": ALICE}}
+        [error] = answers[2]["payload"]
+        assert error["extensions"]["code"] == "RATE_LIMITED"
+        assert 1 <= error["extensions"]["retryAfter"] <= 60
+        await ws.send_json({"type": "ping"})  # the connection stays open
+        assert (await ws.receive_json(timeout=15))["type"] == "pong"
+        _rate_limited(await call(gateway, WHO, key=key))  # one count for both
 
 
 async def test_writes_to_one_customer_over_the_limit_are_rate_limited(
