@@ -2,10 +2,8 @@
 
 Every HTTP request is authenticated (and counted against its partner's rate limit) before
 anything else runs: 401 UNAUTHENTICATED or 429 RATE_LIMITED, as JSON GraphQL errors. WebSocket
-connections authenticate with their ``connection_init`` payload instead, and each operation a
-connection starts (a query, a mutation or a subscription) counts against the same limit as an
-HTTP request: over it, that operation gets an ``error`` message coded RATE_LIMITED and the
-connection stays open.
+connections authenticate with their ``connection_init`` payload instead, and are held to the
+same rules while they live (``gateway/ws_transport.py``).
 """
 
 from __future__ import annotations
@@ -15,15 +13,10 @@ from typing import Any
 
 import orjson
 from aiohttp import web
-from graphql import GraphQLError
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
-    BaseGraphQLTransportWSHandler,
-)
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 from strawberry.types.unset import UNSET, UnsetType
 
-from gateway.auth import AUTHENTICATOR, Credentials, Unauthenticated
+from gateway.auth import AUTHENTICATOR, Authenticator, Credentials, Unauthenticated
 from gateway.graphql_http import JSON, GraphQLOverHTTPView
 from gateway.privacy import RedisCachePurge
 from gateway.rate_limits import RATE_LIMITS, RateLimits
@@ -39,6 +32,7 @@ from gateway.state import (
     SETTINGS,
     SYSTEMS,
 )
+from gateway.ws_transport import TOO_MANY, PartnerTransportWS
 from graph import RoundTripCounter
 from resolvers import Context
 from resolvers.access import Access, Principal
@@ -48,51 +42,25 @@ PRINCIPAL = web.RequestKey("principal", Principal)
 _NOBODY = Principal(partner_id=None, scopes=frozenset())
 
 
-_TOO_MANY = "too many requests for this partner: retry later"
-
-
-class RateLimitedTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
-    """graphql-transport-ws, where starting an operation counts as a request of the partner's.
-
-    Without it a partner over its HTTP limit could go on querying (and writing) over one
-    WebSocket without bound. A subscription counts once, when it starts; the events it then
-    receives do not count.
-    """
-
-    async def handle_subscribe(self, message: SubscribeMessage) -> None:
-        # Unacknowledged connections and reused ids are closed by Strawberry: nothing to count.
-        if self.connection_acknowledged and message["id"] not in self.operations:
-            wait = await self._limits().partner_request(self.context.access.principal)
-            if wait is not None:
-                seconds = max(1, round(wait))
-                extensions = {
-                    "code": "RATE_LIMITED",
-                    "retryAfter": seconds,
-                    "requestId": self.context.request_id,
-                }
-                error = GraphQLError(_TOO_MANY, extensions=extensions)
-                await self.send_message(
-                    {"id": message["id"], "type": "error", "payload": [error.formatted]}
-                )
-                return
-        await super().handle_subscribe(message)
-
-    def _limits(self) -> RateLimits:
-        view = self.view
-        assert isinstance(view, ParcoursGraphQLView)  # noqa: S101 - the only view using it
-        return view.rate_limits
-
-
 class ParcoursGraphQLView(GraphQLOverHTTPView):
-    graphql_transport_ws_handler_class = RateLimitedTransportWS
+    graphql_transport_ws_handler_class = PartnerTransportWS
 
     def __init__(self, app: web.Application, **options: Any) -> None:
         super().__init__(**options)
         self._app = app  # its resources (the authenticator) exist once the app has started
 
+    # What the WebSocket transport (gateway/ws_transport.py) asks of its view.
     @property
     def rate_limits(self) -> RateLimits:
         return self._app[RATE_LIMITS]
+
+    @property
+    def authenticator(self) -> Authenticator:
+        return self._app[AUTHENTICATOR]
+
+    @property
+    def reauth_s(self) -> float:
+        return self._app[SETTINGS].ws_reauth_s
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
         if not self.is_websocket_request(request):
@@ -114,7 +82,7 @@ class ParcoursGraphQLView(GraphQLOverHTTPView):
                 request,
                 429,
                 "RATE_LIMITED",
-                _TOO_MANY,
+                TOO_MANY,
                 {"retryAfter": seconds},
                 {"Retry-After": str(seconds)},
             )

@@ -1,13 +1,21 @@
 """WebSocket connections authenticate with their connection_init payload: bad or missing
 credentials on a production gateway close the socket with 4403; good ones are acknowledged and
-subscriptions still need their scope and a visible customer."""
+subscriptions still need their scope and a visible customer. The credentials are checked again
+while the connection lives: a revoked partner's connections, or one whose token expired, close
+with 4403."""
 
 from __future__ import annotations
 
-import aiohttp
+import time
 
-from tests.access.conftest import MakeCustomer, MakePartner, hs256
-from tests.conftest import Gateway
+import aiohttp
+from redis.asyncio import Redis
+
+from gateway.auth import forget_partner
+from graph import GraphDatabase
+from graph.partners import revoke_partner
+from tests.access.conftest import Keys, MakeCustomer, MakePartner, hs256, production_settings
+from tests.conftest import Gateway, Services, running_gateway
 
 PROTOCOL = "graphql-transport-ws"
 CART = "subscription($c: ID!) { cartChanged(customerId: $c) { version } }"
@@ -58,3 +66,67 @@ async def test_good_credentials_are_acknowledged_and_scopes_apply_to_subscriptio
         assert answer["id"] == "1"
         errors = answer["payload"] if answer["type"] == "error" else answer["payload"]["errors"]
         assert errors[0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def _connected(
+    gateway: Gateway, payload: dict[str, object]
+) -> aiohttp.ClientWebSocketResponse:
+    ws = await gateway.session.ws_connect(f"{gateway.url}/graphql", protocols=(PROTOCOL,))
+    await ws.send_json({"type": "connection_init", "payload": payload})
+    assert (await ws.receive_json(timeout=15))["type"] == "connection_ack"
+    return ws
+
+
+async def _closed_with(ws: aiohttp.ClientWebSocketResponse) -> int | None:
+    """The close code once the server closes ``ws`` (within 15 s), ignoring other messages."""
+    while True:
+        message = await ws.receive(timeout=15)
+        if message.type in {aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED}:
+            return ws.close_code
+
+
+async def test_revoking_a_partner_closes_its_open_connections_and_only_its(
+    services: Services,
+    graph: GraphDatabase,
+    rsa_keys: Keys,
+    make_partner: MakePartner,
+    make_customer: MakeCustomer,
+):
+    customer = await make_customer()
+    revoked_id, revoked_key = await make_partner("customer:read", "cart:read")
+    _, kept_key = await make_partner("customer:read", "cart:read")
+    settings = production_settings(services, rsa_keys, ws_reauth_s=0.2)
+    async with running_gateway(settings) as gateway:
+        revoked = await _connected(gateway, {"apiKey": revoked_key})
+        kept = await _connected(gateway, {"apiKey": kept_key})
+        await revoked.send_json(
+            {
+                "id": "1",
+                "type": "subscribe",
+                "payload": {"query": CART, "variables": {"c": customer}},
+            }
+        )
+        redis = Redis.from_url(services.redis.config.url)
+        try:
+            partner = await revoke_partner(graph, revoked_id)
+            assert partner is not None
+            await forget_partner(redis, partner)
+        finally:
+            await redis.aclose()
+        assert await _closed_with(revoked) == 4403
+        await kept.send_json({"type": "ping"})
+        assert (await kept.receive_json(timeout=15))["type"] == "pong"
+        await kept.close()
+
+
+async def test_a_connection_authenticated_by_a_token_closes_when_the_token_expires(
+    services: Services, graph: GraphDatabase, rsa_keys: Keys, make_partner: MakePartner
+):
+    partner_id, _ = await make_partner("cart:read")
+    token = hs256(partner_id, "cart:read", exp=int(time.time()) + 2)
+    settings = production_settings(services, rsa_keys, ws_reauth_s=0.2)
+    async with running_gateway(settings) as gateway:
+        ws = await _connected(gateway, {"authorization": f"Bearer {token}"})
+        started = time.monotonic()
+        assert await _closed_with(ws) == 4403
+        assert time.monotonic() - started >= 0.5  # open while the token was good
