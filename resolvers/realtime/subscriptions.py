@@ -3,7 +3,10 @@
 Each subscription opens its feed first, then reads the truth (so nothing falls between the read
 and the feed), and reads it again whenever the feed says events may have been missed. A cart is
 only shown when it is newer than the one shown before, so a late or repeated event never takes a
-subscriber back in time.
+subscriber back in time. Access is decided again before each result, not only when the
+subscription starts: a caller that lost the scope (its credentials are checked again while the
+connection lives), or a customer who withdrew the consent the caller needs, ends it with
+FORBIDDEN.
 """
 
 from __future__ import annotations
@@ -16,9 +19,11 @@ from datetime import UTC, datetime
 import strawberry
 
 from graph import cart_state, models
+from resolvers.access.guard import admit_customer
 from resolvers.access.permissions import CartRead, CustomerVisible, HistoryRead
 from resolvers.context import Context
 from resolvers.customers.cart import Cart
+from resolvers.errors import Forbidden
 from resolvers.realtime import events
 from resolvers.realtime.types import CustomerActivityItem, OrderStatusUpdate
 from resolvers.validation import check_key
@@ -62,6 +67,17 @@ async def _cart_now(info: Info, customer_id: str, event: events.Event | None) ->
     return await asyncio.shield(cart_state.latest_cart(info.context.graph, customer_id))
 
 
+async def _still_allowed(info: Info, scope: str, customer_id: str | None = None) -> None:
+    """FORBIDDEN unless the caller still has ``scope`` and, for ``customer_id``, the customer
+    still consents to what the caller needs (read afresh: the connection's loaders are renewed)."""
+    access = info.context.access
+    if not access.principal.has(scope):
+        raise Forbidden(f"this subscription needs the `{scope}` scope")
+    info.context.renew()
+    if customer_id is not None:
+        await admit_customer(access, info.context.consents, customer_id)
+
+
 @strawberry.type(description="Live changes, over graphql-transport-ws.")
 class Subscription:
     @strawberry.subscription(
@@ -82,7 +98,7 @@ class Subscription:
                 event = item if isinstance(item, events.CartChanged) else None
                 current = await _cart_now(info, key, event)
                 if current is not None and timeline.accept(current):
-                    info.context.renew()
+                    await _still_allowed(info, CartRead.scope, key)
                     yield Cart.from_model(current)
 
     @strawberry.subscription(
@@ -97,8 +113,10 @@ class Subscription:
         async with info.context.events.feed(events.activity_topic(key)) as feed:
             async for item in feed:
                 if isinstance(item, events.CustomerActivity):
+                    await _still_allowed(info, HistoryRead.scope, key)
                     yield CustomerActivityItem.from_event(item)
                 elif isinstance(item, events.Resync):
+                    await _still_allowed(info, HistoryRead.scope, key)
                     yield CustomerActivityItem.from_event(
                         events.CustomerActivity(key, events.ActivityKind.RESYNC, datetime.now(UTC))
                     )
@@ -115,4 +133,6 @@ class Subscription:
             async for item in feed:
                 if isinstance(item, events.OrderStatusChanged) and (item.at, item.status) != last:
                     last = (item.at, item.status)
+                    # The order's customer, when known, must be visible to the caller too.
+                    await _still_allowed(info, HistoryRead.scope, item.customer_id)
                     yield OrderStatusUpdate.from_event(item)

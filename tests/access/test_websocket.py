@@ -7,6 +7,7 @@ with 4403."""
 from __future__ import annotations
 
 import time
+import uuid
 
 import aiohttp
 from redis.asyncio import Redis
@@ -14,11 +15,28 @@ from redis.asyncio import Redis
 from gateway.auth import forget_partner
 from graph import GraphDatabase
 from graph.partners import revoke_partner
-from tests.access.conftest import Keys, MakeCustomer, MakePartner, hs256, production_settings
+from tests.access.conftest import (
+    Keys,
+    MakeCustomer,
+    MakePartner,
+    call,
+    hs256,
+    production_settings,
+)
 from tests.conftest import Gateway, Services, running_gateway
 
 PROTOCOL = "graphql-transport-ws"
 CART = "subscription($c: ID!) { cartChanged(customerId: $c) { version } }"
+ADD = """
+mutation($c: ID!, $k: String!) {
+  addCartItem(customerId: $c, sku: "FX-P1", channel: PARTNER, idempotencyKey: $k) { version }
+}
+"""
+WITHDRAW = """
+mutation($c: ID!) {
+  setConsent(customerId: $c, purpose: PARTNER_SHARING, granted: false, channel: WEB) { granted }
+}
+"""
 
 
 async def _init(gateway: Gateway, payload: dict[str, object]) -> tuple[dict | None, int | None]:
@@ -130,3 +148,45 @@ async def test_a_connection_authenticated_by_a_token_closes_when_the_token_expir
         started = time.monotonic()
         assert await _closed_with(ws) == 4403
         assert time.monotonic() - started >= 0.5  # open while the token was good
+
+
+async def _add_one(gateway: Gateway, key: str, customer: str) -> None:
+    added = await call(gateway, ADD, {"c": customer, "k": f"ws-{uuid.uuid4().hex}"}, key=key)
+    assert added.codes() == {}, added.body
+
+
+async def _message(ws: aiohttp.ClientWebSocketResponse) -> dict[str, object]:
+    return dict(await ws.receive_json(timeout=15))
+
+
+async def test_a_customer_withdrawing_consent_ends_a_restricted_partners_subscription(
+    secure_gateway: Gateway, make_partner: MakePartner, make_customer: MakeCustomer
+):
+    customer = await make_customer(partner_sharing=True)
+    _, watcher = await make_partner("customer:read", "cart:read", restriction="partner_sharing")
+    _, shop = await make_partner("customer:read", "cart:write", "consent:write")
+    ws = await _connected(secure_gateway, {"apiKey": watcher})
+    try:
+        await ws.send_json(
+            {
+                "id": "1",
+                "type": "subscribe",
+                "payload": {"query": CART, "variables": {"c": customer}},
+            }
+        )
+        await _add_one(secure_gateway, shop, customer)
+        first = await _message(ws)
+        assert first["type"] == "next"
+        assert first["payload"]["data"] == {"cartChanged": {"version": 1}}
+        withdrawn = await call(secure_gateway, WITHDRAW, {"c": customer}, key=shop)
+        assert withdrawn.data == {"setConsent": {"granted": False}}, withdrawn.body
+        await _add_one(secure_gateway, shop, customer)
+        refused = await _message(ws)
+        assert refused["type"] == "next"
+        assert refused["payload"]["data"] is None  # the new cart is not shown
+        [error] = refused["payload"]["errors"]
+        assert error["extensions"]["code"] == "FORBIDDEN"
+        assert error["extensions"]["purposes"] == ["partner_sharing"]
+        assert (await _message(ws))["type"] == "complete"  # and the subscription ends
+    finally:
+        await ws.close()
