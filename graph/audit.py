@@ -1,8 +1,10 @@
 """The audit log: who read which personal data, and every admin action, as graph nodes.
 
 ``(:AuditEntry {id, at, partnerId, action, customerId, fields})``; a request's entries are written
-together in one statement. Entries are never updated. This module never imports the gateway or the
-resolvers.
+together in one statement. Entries are never updated, but for one thing: erasing the customer
+(``graph/erasure.py``) replaces ``customerId`` with ``customerIdHash``, the salted hash the erasure
+record keeps, so the log still says which partner read what, without the id. This module never
+imports the gateway or the resolvers.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class AuditEntry:
     action: str
     customer_id: str | None
     fields: tuple[str, ...]
+    customer_id_hash: str | None = None  # in place of ``customer_id`` once they were erased
 
 
 _WRITE: LiteralString = """
@@ -47,7 +50,7 @@ _PAGE: LiteralString = """
 MATCH (e:AuditEntry)
 WHERE $afterAt IS NULL OR e.at < datetime($afterAt)
    OR (e.at = datetime($afterAt) AND e.id < $afterId)
-RETURN e {.id, .at, .partnerId, .action, .customerId, .fields} AS entry
+RETURN e {.id, .at, .partnerId, .action, .customerId, .customerIdHash, .fields} AS entry
 ORDER BY e.at DESC, e.id DESC LIMIT $n
 """
 
@@ -89,6 +92,7 @@ async def entries_page(
             action=row["entry"]["action"],
             customer_id=row["entry"]["customerId"],
             fields=tuple(row["entry"]["fields"] or ()),
+            customer_id_hash=row["entry"]["customerIdHash"],
         )
         for row in rows
     ]

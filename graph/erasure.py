@@ -2,12 +2,14 @@
 
 :func:`customer_dossier` reads, in one statement, every node the graph holds on a customer (profile,
 identities, devices, carts with lines, interactions, journeys with steps, consents, merges and
-identity conflicts, including conflicts of other customers that name this one, and the idempotency
-keys of writes about them with the answers they keep) as plain JSON-ready values.
+identity conflicts, including conflicts of other customers that name this one, the idempotency
+keys of writes about them with the answers they keep, and the audit log's entries of partners
+reading their data) as plain JSON-ready values.
 :func:`erase_customer` removes all of it in one write transaction and leaves an ``ErasureRecord``
 holding no personal data: a salted hash of the customer id, the time, the counts removed and the
 channel systems notified. Erasing twice returns the first record. The idempotency keys go too:
 their stored answers are copies of the customer's carts, orders (with the email) and journeys.
+The audit log's entries about them stay, with the id replaced by the record's salted hash.
 This module must never build Cypher from input, nor write an identifier value into the audit record.
 """
 
@@ -68,7 +70,11 @@ RETURN properties(c) AS profile,
   } AS conflictsNamingThem,
   COLLECT {
     MATCH (k:IdempotencyKey {customerId: $id}) RETURN properties(k) AS x ORDER BY k.createdAt, k.key
-  } AS idempotencyKeys
+  } AS idempotencyKeys,
+  COLLECT {
+    MATCH (a:AuditEntry {customerId: $id})
+    RETURN a {.at, .partnerId, .action, .fields} AS x ORDER BY a.at, a.id
+  } AS auditEntries
 """
 
 _IDENTIFIERS: LiteralString = """
@@ -118,16 +124,21 @@ CALL () {
   OPTIONAL MATCH (k:IdempotencyKey {customerId: $id}) RETURN collect(k) AS idempotencyKeys
 }
 CALL () {
+  OPTIONAL MATCH (a:AuditEntry {customerId: $id})
+  SET a.customerId = null, a.customerIdHash = $hash
+  RETURN count(a) AS pseudonymised
+}
+CALL () {
   OPTIONAL MATCH (k:IdentityConflict {otherCustomerId: $id})
   SET k.value = '[erased]', k.otherCustomerId = null
   RETURN count(k) AS redacted
 }
 WITH c, interactions, devices, journeys, identities, carts, consents, merges, conflicts,
-     idempotencyKeys, redacted,
+     idempotencyKeys, redacted, pseudonymised,
      {identities: size(identities), devices: size(devices), carts: size(carts),
       interactions: size(interactions), journeys: size(journeys), consents: size(consents),
       merges: size(merges), conflicts: size(conflicts), conflictsRedacted: redacted,
-      idempotencyKeys: size(idempotencyKeys)} AS removed
+      idempotencyKeys: size(idempotencyKeys), auditEntriesPseudonymised: pseudonymised} AS removed
 FOREACH (n IN interactions + devices + journeys + identities + carts + consents + merges
          + conflicts + idempotencyKeys | DETACH DELETE n)
 DETACH DELETE c
@@ -149,6 +160,7 @@ REMOVED_KINDS = (
     "conflicts",
     "conflictsRedacted",
     "idempotencyKeys",
+    "auditEntriesPseudonymised",
 )
 
 

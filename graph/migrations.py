@@ -81,6 +81,11 @@ MIGRATIONS: tuple[Migration, ...] = (
             "FOR (n:IdempotencyKey) ON (n.customerId)",
         ),
     ),
+    Migration(
+        6,
+        "audit entries by customer, for erasure and export",
+        ("CREATE INDEX audit_entry_customer IF NOT EXISTS FOR (n:AuditEntry) ON (n.customerId)",),
+    ),
 )
 
 _MIGRATION_KEY: LiteralString = (

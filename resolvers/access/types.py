@@ -42,6 +42,10 @@ class AuditEntry:
     action: str
     customer_id: strawberry.ID | None
     fields: list[str]
+    customer_id_hash: str | None = strawberry.field(
+        description="Once the customer was erased: the salted hash of their id (the erasure "
+        "record's `customerIdHash`), in place of `customerId`."
+    )
 
     @classmethod
     def from_model(cls, entry: audit.AuditEntry) -> AuditEntry:
@@ -52,4 +56,5 @@ class AuditEntry:
             action=entry.action,
             customer_id=strawberry.ID(entry.customer_id) if entry.customer_id else None,
             fields=list(entry.fields),
+            customer_id_hash=entry.customer_id_hash,
         )

@@ -25,6 +25,9 @@ class ErasedCounts:
     idempotency_keys: int = strawberry.field(
         description="Idempotency keys of writes about this customer, with the answers they kept."
     )
+    audit_entries_pseudonymised: int = strawberry.field(
+        description="Audit-log entries about this customer, kept with the id replaced by its hash."
+    )
 
 
 @strawberry.type(description="The audit record of an erasure: no personal data.")
@@ -57,6 +60,7 @@ class ErasureOutcome:
                 conflicts=record.removed["conflicts"],
                 conflicts_redacted=record.removed["conflictsRedacted"],
                 idempotency_keys=record.removed["idempotencyKeys"],
+                audit_entries_pseudonymised=record.removed["auditEntriesPseudonymised"],
             ),
             channels_notified=list(record.channels_notified),
             channels_unavailable=list(record.channels_unavailable),

@@ -19,7 +19,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from gateway.services import free_port
-from graph import GraphDatabase
+from graph import GraphDatabase, audit
 from graph.erasure import customer_id_hash
 from tests.conftest import Gateway, Services, running_gateway
 from tests.federation.conftest import SYSTEMS, Systems, federated_settings
@@ -245,7 +245,7 @@ mutation($id: ID!) {
   eraseCustomer(id: $id) {
     erasureId at customerIdHash channelsNotified channelsUnavailable cacheKeysPurged replayed
     removed { identities devices carts interactions journeys consents merges conflicts
-              idempotencyKeys }
+              idempotencyKeys auditEntriesPseudonymised }
   }
 }
 """
@@ -336,6 +336,7 @@ async def test_erasure_removes_the_customer_everywhere_and_leaves_an_anonymous_r
         "merges": 1,
         "conflicts": 1,
         "idempotencyKeys": 1,  # the cart change's
+        "auditEntriesPseudonymised": 0,  # only partners' reads are audited
     }
 
     for kind, value in person.identities.items():
@@ -489,6 +490,40 @@ async def test_erasure_removes_the_idempotency_keys_whose_answers_hold_the_custo
     assert outcome["removed"]["idempotencyKeys"] == 3
     assert await seeded.read(KEYS, {"keys": keys}) == []
     assert len(await seeded.read(KEYS, {"keys": others})) == 3  # another customer's stay
+
+
+async def test_the_audit_log_is_exported_and_kept_with_the_id_replaced_by_its_hash(
+    fed: Gateway, seeded: GraphDatabase, systems: Systems
+) -> None:
+    person = await build_person(fed, seeded, systems)
+    partner = f"partner-gdpr-{uuid.uuid4().hex[:8]}"
+    await audit.write_entries(
+        seeded,
+        [
+            audit.AuditRecord(partner, "pii_read", person.id, ("displayName",)),
+            audit.AuditRecord(partner, "pii_read", "cus_someone_else", ("displayName",)),
+        ],
+    )
+    exported = (await fed.query(EXPORT, {"id": person.id}))["data"]["exportCustomer"]
+    [read] = exported["graph"]["auditEntries"]  # whom their data was disclosed to
+    assert (read["partnerId"], read["action"], read["fields"]) == (
+        partner,
+        "pii_read",
+        ["displayName"],
+    )
+
+    outcome = (await fed.query(ERASE, {"id": person.id}))["data"]["eraseCustomer"]
+
+    assert outcome["removed"]["auditEntriesPseudonymised"] == 1
+    rows = await seeded.read(
+        "MATCH (e:AuditEntry {partnerId: $p}) "
+        "RETURN e.customerId AS id, e.customerIdHash AS hash ORDER BY hash",
+        {"p": partner},
+    )
+    assert rows == [
+        {"id": None, "hash": customer_id_hash(person.id)},
+        {"id": "cus_someone_else", "hash": None},
+    ]
 
 
 async def test_erasing_twice_returns_the_first_outcome(
