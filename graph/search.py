@@ -1,8 +1,11 @@
 """Find customers by name for people at a counter: a case-insensitive substring of the display name.
 
 Pages are cut by ``(displayName, id)`` (keyset), so a customer created while someone pages through
-is never seen twice. The statement scans customer names (``toLower`` cannot use the range index):
-fine for a console typing a few letters, not a bulk export. It never builds Cypher from input.
+is never seen twice. A caller who may only see customers who granted some purposes (a
+restricted partner) gets only those: the consents are part of the statement, so its pages are
+full and its cursors never stop on a customer it may not see. The statement scans customer names
+(``toLower`` cannot use the range index): fine for a console typing a few letters, not a bulk
+export. It never builds Cypher from input.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ _SEARCH: LiteralString = (
     "WHERE toLower(c.displayName) CONTAINS $needle "
     "  AND ($afterName IS NULL OR c.displayName > $afterName "
     "       OR (c.displayName = $afterName AND c.id > $afterId)) "
+    "  AND all(purpose IN $purposes WHERE EXISTS { "
+    "    (c)-[:CONSENTED]->(:Consent {purpose: purpose, granted: true}) }) "
     "WITH c ORDER BY c.displayName, c.id LIMIT $limit "
     "RETURN " + PROFILE_COLUMNS + " ORDER BY displayName, id"
 )
@@ -42,9 +47,14 @@ class CustomerMatches:
 
 
 async def search_by_name(
-    db: GraphDatabase, text: str, first: int, after: NameCursor | None = None
+    db: GraphDatabase,
+    text: str,
+    first: int,
+    after: NameCursor | None = None,
+    granted: frozenset[str] = frozenset(),
 ) -> CustomerMatches:
-    """Customers whose display name contains ``text`` (any case); ``first + 1`` rows read."""
+    """Customers whose display name contains ``text`` (any case) and who granted every purpose
+    in ``granted``; ``first + 1`` rows read."""
     rows = await db.read(
         _SEARCH,
         {
@@ -52,6 +62,7 @@ async def search_by_name(
             "afterName": after.display_name if after else None,
             "afterId": after.id if after else None,
             "limit": first + 1,
+            "purposes": sorted(granted),
         },
     )
     profiles = tuple(_rows.customer_profile(row) for row in rows)

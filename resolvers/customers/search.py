@@ -1,7 +1,9 @@
 """``searchCustomers``: find customers by a part of their name, a page at a time.
 
 Identifiers (email, phone, loyalty card) are found exactly by ``customerByIdentity``; this is the
-fallback for a person who only gives a name. It holds no Cypher (``graph.search`` does).
+fallback for a person who only gives a name. Searching names is reading personal data: it needs
+``customer:read`` and ``pii:read``, and a restricted partner finds only the customers who granted
+what it needs. It holds no Cypher (``graph.search`` does).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import orjson
 import strawberry
 
 from graph.search import NameCursor, search_by_name
+from resolvers.access.permissions import CustomerRead, PiiRead
 from resolvers.context import Context
 from resolvers.customers.types import Customer
 from resolvers.errors import BadUserInput
@@ -50,7 +53,8 @@ def check_search_text(query: str) -> str:
 class CustomerSearchQueries:
     @strawberry.field(
         description="Customers whose name contains the text (any case), by name; for a person "
-        "who gives only a name (identifiers: customerByIdentity)."
+        "who gives only a name (identifiers: customerByIdentity) (`customer:read`, `pii:read`).",
+        permission_classes=[CustomerRead, PiiRead],
     )
     async def search_customers(
         self,
@@ -62,7 +66,8 @@ class CustomerSearchQueries:
         text = check_search_text(query)
         check_first(first, MAX_MATCHES)
         cursor = decode_name_cursor(after) if after is not None else None
-        page = await search_by_name(info.context.graph, text, first, cursor)
+        required = info.context.access.principal.required_consents
+        page = await search_by_name(info.context.graph, text, first, cursor, required)
         edges = [
             Edge(
                 cursor=encode_name_cursor(NameCursor(display_name=p.display_name, id=p.id)),
