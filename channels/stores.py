@@ -11,6 +11,8 @@ from channels._deadline import Deadline
 from channels._parse import as_dict, as_list, timestamp
 from channels.records import ClienteleNote, Receipt, StockLevel
 
+MAX_SKUS_PER_CALL = 100  # what the store system answers in one stock call (more: 400)
+
 
 class StoresClient:
     """Read stock, receipts and clienteling notes from the store system.
@@ -27,7 +29,10 @@ class StoresClient:
     async def stock(
         self, store_id: str, skus: Sequence[str], *, deadline: Deadline
     ) -> ChannelAnswer[dict[str, StockLevel]]:
-        wanted = ",".join(sorted(set(skus)))
+        unique = sorted(set(skus))
+        if len(unique) > MAX_SKUS_PER_CALL:  # never cut silently: the caller splits its batch
+            raise ValueError(f"at most {MAX_SKUS_PER_CALL} SKUs per call, {len(unique)} given")
+        wanted = ",".join(unique)
         answer = await self.client.get_json(
             f"/pos/stores/{quote(store_id, safe='')}/stock",
             {"skus": wanted},

@@ -10,7 +10,16 @@ from typing import TypeVar
 
 from strawberry.dataloader import DataLoader
 
-from channels import ChannelAnswer, ChannelNotFound, ChannelSystems, Deadline, mobile, oms, webshop
+from channels import (
+    ChannelAnswer,
+    ChannelNotFound,
+    ChannelSystems,
+    Deadline,
+    mobile,
+    oms,
+    stores,
+    webshop,
+)
 from channels.records import (
     Availability,
     ClienteleNote,
@@ -74,24 +83,39 @@ class LiveLoaders:
         async def stock(
             keys: Sequence[tuple[str, str]],
         ) -> list[ChannelAnswer[StockLevel | None] | BaseException]:
+            # One call per store (and per 100 SKUs of a store), all at once: a query asking
+            # several stores waits for the slowest, not for the sum of them.
             by_store: dict[str, list[str]] = defaultdict(list)
             for store_id, sku in keys:
-                by_store[store_id].append(sku)
-            answers: dict[str, ChannelAnswer[dict[str, StockLevel]] | BaseException] = {}
-            for store_id, skus in by_store.items():
-                try:
-                    answers[store_id] = await sources.observe(
+                if sku not in by_store[store_id]:
+                    by_store[store_id].append(sku)
+            calls = [
+                (store_id, skus[start : start + stores.MAX_SKUS_PER_CALL])
+                for store_id, skus in by_store.items()
+                for start in range(0, len(skus), stores.MAX_SKUS_PER_CALL)
+            ]
+            outcomes = await asyncio.gather(
+                *(
+                    sources.observe(
                         systems.stores.stock(store_id, skus, deadline=budget.deadline())
                     )
-                except Exception as exc:
-                    answers[store_id] = exc
+                    for store_id, skus in calls
+                ),
+                return_exceptions=True,
+            )
+            answers: dict[tuple[str, str], ChannelAnswer[dict[str, StockLevel]] | BaseException]
+            answers = {
+                (store_id, sku): outcome
+                for (store_id, skus), outcome in zip(calls, outcomes, strict=True)
+                for sku in skus
+            }
             results: list[ChannelAnswer[StockLevel | None] | BaseException] = []
-            for store_id, sku in keys:
-                outcome = answers[store_id]
+            for key in keys:
+                outcome = answers[key]
                 results.append(
                     outcome
                     if isinstance(outcome, BaseException)
-                    else outcome.with_data(outcome.data.get(sku))
+                    else outcome.with_data(outcome.data.get(key[1]))
                 )
             return results
 

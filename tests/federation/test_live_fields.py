@@ -1,14 +1,17 @@
 """Every channel-fed field returns the simulators' own values for the seeded customers."""
 
+import asyncio
 import uuid
 from collections import Counter
 from typing import Any
 
 import pytest
 
-from channels import ChannelClient
+from channels import ChannelClient, ChannelConfig, ChannelSystems
 from graph import GraphDatabase
 from resolvers.customers import channel_views
+from resolvers.live.loaders import ChannelBudget, LiveLoaders
+from resolvers.live.sources import SourceLog
 from tests.conftest import Gateway
 from tests.federation.conftest import Systems, a_customer, seeded_customers
 
@@ -152,6 +155,64 @@ async def test_product_availability_and_store_stock_are_live(fed: Gateway, syste
     }
     stock = await systems.get("stores", "/pos/stores/ST001/stock", skus="SKU-00001")
     assert body["data"]["store"]["stock"] == stock["stock"][0]["onHand"]
+
+
+async def test_stock_of_several_stores_is_asked_of_the_store_system_all_at_once(
+    fed: Gateway, systems: Systems, monkeypatch: pytest.MonkeyPatch
+):
+    # One call per store, sent together: before, each store's call waited for the previous
+    # store's answer, so a query naming four stores at +300 ms timed out on the fourth.
+    in_flight = 0
+    most = 0
+    exchange = ChannelClient._exchange
+
+    async def counted(self: ChannelClient, *args: Any) -> Any:
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        try:
+            return await exchange(self, *args)
+        finally:
+            in_flight -= 1
+
+    monkeypatch.setattr(ChannelClient, "_exchange", counted)
+    await systems.faults("stores", latencyMs=150)
+    stores = ["ST001", "ST002", "ST003", "ST004"]
+
+    body = await fed.query(
+        "{ "
+        + " ".join(f'{s.lower()}: store(id: "{s}") {{ stock(sku: "SKU-00001") }}' for s in stores)
+        + " }"
+    )
+
+    assert "errors" not in body, body
+    for store in stores:
+        truth = await systems.get("stores", f"/pos/stores/{store}/stock", skus="SKU-00001")
+        assert body["data"][store.lower()]["stock"] == truth["stock"][0]["onHand"]
+    assert [s["channel"] for s in body["extensions"]["sources"]] == ["stores"] * 4
+    assert most == 4  # the four calls were in flight together
+
+
+async def test_a_stores_stock_of_more_skus_than_one_call_takes_is_split(systems: Systems):
+    # The store system answers at most 100 SKUs per stock call (400 beyond): one store's batch
+    # of 150 becomes two calls, and every SKU gets its own level.
+    configs = {name: ChannelConfig(name=name, base_url=url) for name, url in systems.urls.items()}
+    channel_systems = ChannelSystems.create(configs, stale_store=None)
+    await channel_systems.start()
+    sources = SourceLog()
+    skus = [f"SKU-{n:05d}" for n in range(1, 151)]
+    try:
+        loaders = LiveLoaders(channel_systems, ChannelBudget(10.0), sources)
+        answers = await asyncio.gather(*(loaders.stock.load(("ST002", sku)) for sku in skus))
+    finally:
+        await channel_systems.close()
+
+    truth: dict[str, int] = {}
+    for part in (skus[:100], skus[100:]):
+        found = await systems.get("stores", "/pos/stores/ST002/stock", skus=",".join(part))
+        truth |= {row["sku"]: row["onHand"] for row in found["stock"]}
+    assert {sku: answer.data.on_hand for sku, answer in zip(skus, answers, strict=True)} == truth
+    assert [(call.channel, call.outcome) for call in sources.calls] == [("stores", "ok")] * 2
 
 
 async def test_devices_show_their_mobile_registration(fed: Gateway, systems: Systems):
