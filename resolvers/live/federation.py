@@ -15,6 +15,7 @@ from channels import (
     ChannelAnswer,
     ChannelCircuitOpen,
     ChannelNotFound,
+    ChannelRejected,
     ChannelTimeout,
     ChannelUnavailable,
 )
@@ -46,6 +47,14 @@ async def live_value(
         )
         return None
     except ChannelNotFound:
+        return None
+    except ChannelRejected as exc:
+        # The system said no (a 4xx): its code, not INTERNAL, and nothing of the HTTP exchange.
+        sources.degrade(
+            path,
+            f"the {exc.channel} system refused this request",
+            {"code": exc.code, "channel": exc.channel, "stale": False},
+        )
         return None
     if answer.stale:
         sources.degrade(

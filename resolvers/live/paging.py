@@ -12,6 +12,10 @@ import binascii
 
 from resolvers.errors import BadUserInput
 
+# The systems page their lists up to page 1,000,000 (a 400 beyond): no cursor this API returned
+# points further, and a forged one must be refused here, not sent to a system.
+MAX_OFFSET = 999_999
+
 
 def encode_offset(offset: int) -> str:
     return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode()
@@ -26,7 +30,7 @@ def decode_offset(cursor: str | None) -> int:
         offset = int(value)
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
         raise BadUserInput("`after` is not a cursor this API returned", argument="after") from exc
-    if kind != "o" or offset < 0:
+    if kind != "o" or not 0 <= offset < MAX_OFFSET:
         raise BadUserInput("`after` is not a cursor this API returned", argument="after")
     return offset + 1
 

@@ -11,6 +11,7 @@ from channels import ChannelClient, ChannelConfig, ChannelSystems
 from graph import GraphDatabase
 from resolvers.customers import channel_views
 from resolvers.live.loaders import ChannelBudget, LiveLoaders
+from resolvers.live.paging import encode_offset
 from resolvers.live.sources import SourceLog
 from tests.conftest import Gateway
 from tests.federation.conftest import Systems, a_customer, seeded_customers
@@ -134,6 +135,49 @@ async def test_order_pages_follow_cursors_without_gaps_or_duplicates(
             break
         after = connection["pageInfo"]["endCursor"]
     assert seen == [order["orderId"] for order in truth["items"]]
+
+
+async def test_a_cursor_past_the_systems_last_page_is_refused_before_any_call(fed: Gateway):
+    # The systems page up to page 1,000,000: a forged cursor beyond used to be sent to the OMS,
+    # whose 400 came back as INTERNAL. It is the caller's mistake, named as such.
+    customer = a_customer("email", "contact_centre_id")
+    beyond = encode_offset(100_000_000)
+    body = await fed.query(
+        """query($id: ID!, $after: String) { customer(id: $id) {
+             orders(first: 1, after: $after) { edges { node { id } } }
+             tickets(first: 1, after: $after) { edges { node { id } } } } }""",
+        {"id": customer["id"], "after": beyond},
+    )
+
+    assert body["data"]["customer"] == {"orders": None, "tickets": None}
+    assert sorted(
+        (e["path"][-1], e["extensions"]["code"], e["extensions"]["argument"])
+        for e in body["errors"]
+    ) == [("orders", "BAD_USER_INPUT", "after"), ("tickets", "BAD_USER_INPUT", "after")]
+    assert body["extensions"]["sources"] == []  # nothing was asked of the systems
+
+
+async def test_a_systems_refusal_gives_the_field_its_code_not_internal(
+    fed: Gateway, monkeypatch: pytest.MonkeyPatch
+):
+    # A 4xx is the system's "no": the field is null with the code it maps to (here the OMS's 400
+    # for a page past its last), without the HTTP exchange in the message.
+    monkeypatch.setattr(channel_views, "page_window", lambda offset, first: (2_000_000, first, 0))
+    customer = a_customer("email")
+    body = await fed.query(
+        """query($id: ID!) { customer(id: $id) { orders(first: 1) { edges { node { id } } } } }""",
+        {"id": customer["id"]},
+    )
+
+    assert body["data"]["customer"]["orders"] is None
+    [error] = body["errors"]
+    assert error["path"] == ["customer", "orders"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["extensions"]["channel"] == "oms"
+    assert "HTTP" not in error["message"]
+    assert body["extensions"]["sources"] == [
+        {"channel": "oms", "outcome": "failed", "code": "BAD_USER_INPUT"}
+    ]
 
 
 async def test_product_availability_and_store_stock_are_live(fed: Gateway, systems: Systems):
