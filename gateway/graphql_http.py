@@ -11,7 +11,9 @@ made before anything is parsed or run:
   ``text/plain`` "simple" request can reach a mutation from another site; at most
   ``graphql_max_body_bytes`` → 413; one JSON object with a string ``query``, an object
   ``variables`` and a string ``operationName`` → 400 otherwise, with a message saying which;
-- GET carries queries only: a mutation over GET is a 405 with ``Allow: POST``.
+- GET carries queries only: a mutation over GET is a 405 with ``Allow: POST``;
+- a document of several operations needs ``operationName``, naming one of them (a request error
+  coded ``BAD_REQUEST`` otherwise, checked in ``resolvers/document_limits.py``).
 
 Every refusal is a JSON GraphQL response with one coded error and the request id. WebSocket
 handshakes go straight to Strawberry untouched. This module never runs a resolver.
@@ -243,7 +245,10 @@ class GraphQLOverHTTPView(GraphQLView[Context, None]):
                 operation_extensions=request_data.extensions,
             )
         except CannotGetOperationTypeError as exc:
-            raise HTTPException(400, exc.as_http_error_reason()) from exc
+            # No operation of that name: a request error (400 under graphql-response+json, 200
+            # under application/json, like a validation error), not an HTTP refusal.
+            error = GraphQLError(exc.as_http_error_reason(), extensions={"code": "BAD_REQUEST"})
+            return ExecutionResult(data=None, errors=[error])
         except MissingQueryError as exc:
             raise HTTPException(400, "no GraphQL `query` in the request") from exc
         except InvalidOperationTypeError as exc:

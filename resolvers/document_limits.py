@@ -26,6 +26,7 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
+from strawberry.types import ExecutionContext
 
 # graphql-core's parser already refuses selections nested more than 200 deep; fragment hops add
 # to the walk below, so it stops well before Python's recursion limit.
@@ -167,6 +168,8 @@ class DocumentLimits(SchemaExtension):
                 errors = self._outcome(document)
                 if context.query is not None and self.cache_size > 0:
                     _OUTCOMES.put(key, errors, self.cache_size)
+            if not errors and _unnamed_choice(context, document):
+                errors = [_must_name_operation()]
             # Strawberry skips its own validation when the errors are already set.
             context.pre_execution_errors = errors
         yield
@@ -177,6 +180,23 @@ class DocumentLimits(SchemaExtension):
         if error is not None:
             return [error]
         return validate_document(context.schema._schema, document, context.validation_rules)
+
+
+def _must_name_operation() -> GraphQLError:
+    # graphql-core's own words; Strawberry would quietly run the first operation instead.
+    return GraphQLError(
+        "Must provide operation name if query contains multiple operations: send `operationName`.",
+        extensions={"code": "BAD_REQUEST"},
+    )
+
+
+def _unnamed_choice(context: ExecutionContext, document: DocumentNode) -> bool:
+    """Several operations and no ``operationName`` from the client: a request error (GraphQL
+    spec, "GetOperation"). Strawberry fills the name in from the first operation, so the one the
+    client gave is read from its private field."""
+    given = getattr(context, "_provided_operation_name", None)
+    operations = sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
+    return given is None and operations > 1
 
 
 class _Outcomes:

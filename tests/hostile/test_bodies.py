@@ -76,6 +76,27 @@ async def test_a_validation_error_is_a_400_under_graphql_response_json_and_a_200
         assert raw.content_type == media
 
 
+async def test_several_operations_need_an_operation_name_that_exists(gateway: Gateway) -> None:
+    # Strawberry ran the first operation when none was named (the spec's GetOperation says it is
+    # a request error), and an unknown name was a 400 even under application/json.
+    document = "query First { a: __typename } query Second { b: __typename }"
+    for operation_name in (None, "Third"):
+        for media, status in ((GRAPHQL_RESPONSE, 400), ("application/json", 200)):
+            raw = await send(
+                gateway,
+                body={"query": document, "operationName": operation_name},
+                headers={"Accept": media},
+            )
+            assert raw.status == status, raw.body
+            assert raw.codes() == ["BAD_REQUEST"]
+            assert raw.body.get("data") is None
+    named = await send(gateway, body={"query": document, "operationName": "Second"})
+    assert named.status == 200
+    assert named.body["data"] == {"b": "Query"}
+    single = await send(gateway, body={"query": "query Only { __typename }"})
+    assert single.body["data"] == {"__typename": "Query"}  # one operation needs no name
+
+
 async def test_a_field_error_is_a_200_with_data_under_graphql_response_json(
     gateway: Gateway,
 ) -> None:
