@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, TypeVar
 
 import strawberry
@@ -213,6 +213,11 @@ async def cart_value(info: Info, lines: Sequence[analytics.SkuQuantity]) -> Mone
 def check_window(start: datetime, end: datetime) -> None:
     if start.tzinfo is None or end.tzinfo is None:
         raise BadUserInput("`from` and `to` need a timezone", argument="from")
+    for name, instant in (("from", start), ("to", end)):
+        try:
+            instant.astimezone(UTC)  # an offset past year 1 or 9999 cannot be a UTC instant
+        except OverflowError as exc:
+            raise BadUserInput(f"`{name}` is out of range in UTC", argument=name) from exc
     if not start < end:
         raise BadUserInput("`from` must be before `to`", argument="from")
     if end - start > MAX_WINDOW:

@@ -350,7 +350,14 @@ async def test_a_degraded_system_shows_its_team_customers_and_cart_value(
 
 
 async def test_a_window_must_be_ordered_and_bounded(fed: Gateway):
-    for start, end in (("2031-03-02T00:00:00Z", FROM), (FROM, "2032-06-01T00:00:00Z")):
+    windows = (
+        ("2031-03-02T00:00:00Z", FROM),
+        (FROM, "2032-06-01T00:00:00Z"),
+        # valid DateTimes whose UTC instant is past year 9999 or before year 1 (was INTERNAL)
+        ("9999-12-31T23:00:00Z", "9999-12-31T23:30:00-05:00"),
+        ("0001-01-01T00:30:00+01:00", "0001-01-02T00:00:00Z"),
+    )
+    for start, end in windows:
         body = await fed.query(
             "query($f: DateTime!, $t: DateTime!) { analytics(from: $f, to: $t) { transactions } }",
             {"f": start, "t": end},
