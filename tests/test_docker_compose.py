@@ -27,3 +27,14 @@ def test_every_gateway_variable_in_compose_is_a_setting():
         env = compose["services"][service]["environment"]
         unknown = {key for key in env if key.startswith("PARCOURS_")} - fields
         assert not unknown, f"{service} sets unknown settings: {unknown}"
+
+
+def test_the_simulators_post_their_events_to_the_gateways_webhooks():
+    # Without it, store receipts and OMS orders never reached the gateway under Docker, so
+    # orderStatusChanged never fired there.
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    command = compose["services"]["simulators"]["command"]
+    gateway_port = compose["services"]["gateway"]["environment"]["PARCOURS_PORT"]
+    assert command[command.index("--webhook-url") + 1] == (
+        f"http://gateway:{gateway_port}/webhooks"
+    )
