@@ -35,6 +35,11 @@ def conversion_by_path(journeys: Sequence[JourneyRow]) -> list[PathConversion]:
     return [PathConversion(path, started[path], converted[path]) for path in ordered]
 
 
+def overall_conversion(journeys: Sequence[JourneyRow]) -> PathConversion:
+    """Every journey at once (its ``path`` is empty): what the per-path rows add up to."""
+    return PathConversion((), len(journeys), sum(int(j.converted) for j in journeys))
+
+
 def switch_distribution(journeys: Sequence[JourneyRow]) -> dict[int, int]:
     """Journeys by number of channel switches (changes of channel between consecutive steps)."""
     counts: dict[int, int] = {}

@@ -25,6 +25,7 @@ from resolvers.analytics.types import (
     ChannelIncident,
     ChannelPathConversion,
     ChannelSwitches,
+    Conversion,
     ForcedContact,
     ForcedContactConnection,
     SwitchCount,
@@ -87,6 +88,14 @@ class JourneyAnalytics:
     async def active_carts(self, info: Info) -> ActiveCarts:
         sales = await self._sales(info)
         return ActiveCarts(count=sales.active_carts, value=await cart_value(info, sales.cart_lines))
+
+    @strawberry.field(
+        description="Every journey started in the window: how many, and how many converted "
+        "(what `conversionByPath` adds up to over all its paths, not only the first ones)."
+    )
+    async def conversion(self, info: Info) -> Conversion:
+        total = figures.overall_conversion(await self._journeys(info))
+        return Conversion(started=total.started, converted=total.converted, rate=total.rate)
 
     @strawberry.field(description="Journeys started in the window by channel path.")
     async def conversion_by_path(self, info: Info, first: int = 20) -> list[ChannelPathConversion]:

@@ -32,6 +32,13 @@ class ChannelPathConversion:
     rate: float = strawberry.field(description="converted / started, 4 decimals.")
 
 
+@strawberry.type(description="Every journey started in the window, whatever its channel path.")
+class Conversion:
+    started: int
+    converted: int = strawberry.field(description="Those with a purchase after they started.")
+    rate: float = strawberry.field(description="converted / started, 4 decimals (0 if none).")
+
+
 @strawberry.type(description="How many journeys changed channel this many times.")
 class SwitchCount:
     switches: int

@@ -32,6 +32,7 @@ query Analytics($from: DateTime!, $to: DateTime!, $first: Int!, $after: String) 
     revenue { amount currency }
     transactions
     activeCarts { count value { amount } }
+    conversion { started converted rate }
     conversionByPath { path label started converted rate }
     channelSwitches { journeys mean distribution { switches journeys } }
     timeToConvert { converted medianSeconds p90Seconds }
@@ -273,6 +274,7 @@ async def test_figures_of_a_known_month(fed: Gateway, systems: Systems, dataset:
             "rate": 1.0,
         },
     ]
+    assert found["conversion"] == {"started": 5, "converted": 4, "rate": 0.8}
     assert found["channelSwitches"] == {
         "journeys": 5,
         "mean": 1.2,
@@ -347,6 +349,26 @@ async def test_a_degraded_system_shows_its_team_customers_and_cart_value(
     # every cart line depends on the OMS: the two active carts of the window (customers a and c)
     assert oms["customersAffected"] == 2
     assert oms["cartValue"] == {"amount": round(value, 2)}
+
+
+async def test_the_overall_conversion_counts_every_path_not_only_the_first(
+    fed: Gateway, dataset: None
+):
+    # The console added up `conversionByPath`, whose list stops at `first` (20 by default): past
+    # 20 paths its "journeys converted" figure counted only some of the journeys.
+    for channel, events in WEBHOOKS.items():
+        await _post(fed, channel, events)
+    body = await fed.query(
+        """query($from: DateTime!, $to: DateTime!) { analytics(from: $from, to: $to) {
+             conversion { started converted rate }
+             conversionByPath(first: 1) { started converted } } }""",
+        {"from": FROM, "to": TO},
+    )
+
+    assert "errors" not in body, body
+    found = body["data"]["analytics"]
+    assert len(found["conversionByPath"]) == 1
+    assert found["conversion"] == {"started": 5, "converted": 4, "rate": 0.8}
 
 
 async def test_a_window_must_be_ordered_and_bounded(fed: Gateway):

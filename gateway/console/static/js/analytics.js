@@ -43,8 +43,8 @@ function figure(key, label, value, detail) {
 }
 
 function showFigures(a) {
-  const started = a.conversionByPath.reduce((n, p) => n + p.started, 0);
-  const converted = a.conversionByPath.reduce((n, p) => n + p.converted, 0);
+  // Every journey of the window: the paths' table shows only the most frequent paths.
+  const { started, converted } = a.conversion;
   fill("figures",
     figure("revenue", "Revenue", money(a.revenue)),
     figure("transactions", "Transactions", a.transactions),

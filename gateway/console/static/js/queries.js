@@ -126,6 +126,7 @@ query ConsoleAnalytics($from: DateTime!, $to: DateTime!) {
     revenue { amount currency }
     transactions
     activeCarts { count value { amount currency } }
+    conversion { started converted rate }
     conversionByPath { path label started converted rate }
     channelSwitches { journeys mean distribution { switches journeys } }
     timeToConvert { converted medianSeconds p90Seconds }
