@@ -8,7 +8,7 @@ from graph import models
 from resolvers.context import Context
 from resolvers.errors import BadUserInput
 from resolvers.live.federation import live_value
-from resolvers.live.types import ProductAvailability, StoreAvailability
+from resolvers.live.types import ProductAvailability, StoreAvailability, known_stores
 from resolvers.validation import check_key
 
 MAX_STORE_IDS = 50
@@ -30,6 +30,7 @@ class Product:
             if len(store_ids) > MAX_STORE_IDS:
                 raise BadUserInput(f"at most {MAX_STORE_IDS} store ids", argument="storeIds")
             wanted = {check_key(str(store_id), "storeIds") for store_id in store_ids}
+            await known_stores(info, sorted(wanted), "storeIds")
         found = await live_value(info, info.context.live.availability.load(str(self.sku)))
         if found is None:
             return None

@@ -8,6 +8,9 @@ from enum import Enum
 import strawberry
 
 from channels import records
+from resolvers.context import Context
+from resolvers.errors import NotFound
+from resolvers.validation import check_key
 
 
 @strawberry.type(description="An amount of money.")
@@ -61,9 +64,15 @@ class LineAvailability:
     def online(self) -> int:
         return self.record.online
 
-    @strawberry.field(description="Units available in this store; 0 when it has none.")
-    def in_store(self, store_id: strawberry.ID) -> int:
-        return next((s.available for s in self.record.stores if s.store_id == store_id), 0)
+    @strawberry.field(
+        description="Units available in this store; 0 when it has none; null with NOT_FOUND for "
+        "a store that does not exist."
+    )
+    async def in_store(
+        self, info: strawberry.Info[Context, None], store_id: strawberry.ID
+    ) -> int | None:
+        [key] = await known_stores(info, [str(store_id)], "storeId")
+        return next((s.available for s in self.record.stores if s.store_id == key), 0)
 
 
 @strawberry.enum(description="How an order reaches the customer.")
@@ -133,3 +142,16 @@ class DeviceRegistration:
     platform: str
     push_enabled: bool
     registered_at: datetime
+
+
+async def known_stores(
+    info: strawberry.Info[Context, None], store_ids: list[str], argument: str
+) -> list[str]:
+    """``store_ids`` checked, or NOT_FOUND naming the first the graph does not hold: the OMS lists
+    only the stores holding stock, so an unknown id would otherwise read as a stock-out."""
+    keys = [check_key(store_id, argument) for store_id in store_ids]
+    found = await info.context.loaders.store.load_many(keys)
+    for key, store in zip(keys, found, strict=True):
+        if store is None:
+            raise NotFound(f"no store with id {key!r}", id=key, argument=argument)
+    return keys

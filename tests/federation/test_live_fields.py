@@ -259,6 +259,32 @@ async def test_a_stores_stock_of_more_skus_than_one_call_takes_is_split(systems:
     assert [(call.channel, call.outcome) for call in sources.calls] == [("stores", "ok")] * 2
 
 
+async def test_an_unknown_store_is_not_found_rather_than_out_of_stock(fed: Gateway):
+    # The OMS lists only the stores holding stock, so a mistyped store id read as 0 in stock.
+    customer = a_customer(cart=True)
+    body = await fed.query(
+        """query($id: ID!) {
+             product(sku: "SKU-00001") { availability(storeIds: ["ST001", "NOPE"]) { online } }
+             customer(id: $id) { cart { lines {
+               availability {
+                 online known: inStore(storeId: "ST001") other: inStore(storeId: "NOPE") }
+             } } } }""",
+        {"id": customer["id"]},
+    )
+
+    assert body["data"]["product"]["availability"] is None
+    lines = body["data"]["customer"]["cart"]["lines"]
+    assert all(line["availability"]["other"] is None for line in lines)
+    assert all(isinstance(line["availability"]["known"], int) for line in lines)
+    assert all(isinstance(line["availability"]["online"], int) for line in lines)
+    refused = {
+        (tuple(e["path"][:1]), e["extensions"]["code"], e["extensions"]["id"])
+        for e in body["errors"]
+    }
+    assert refused == {(("product",), "NOT_FOUND", "NOPE"), (("customer",), "NOT_FOUND", "NOPE")}
+    assert len(body["errors"]) == 1 + len(lines)
+
+
 async def test_devices_show_their_mobile_registration(fed: Gateway, systems: Systems):
     customer = a_customer("app_install_id")
     install = customer["identities"]["app_install_id"][0]

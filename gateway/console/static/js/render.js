@@ -81,7 +81,8 @@ export function cartView(cart, actions) {
   const rows = cart.lines.map((line) => {
     const availability = line.availability
       ? [`${line.availability.online} online`,
-        line.availability.inStore !== undefined ? `${line.availability.inStore} in store` : null]
+        line.availability.inStore === null ? "unknown store"
+          : line.availability.inStore !== undefined ? `${line.availability.inStore} in store` : null]
         .filter(Boolean).join(" · ")
       : "availability unknown";
     return h("tr", { dataset: { sku: line.product.sku } },
