@@ -197,7 +197,7 @@ class NearCache:
             await pubsub.subscribe(INVALIDATIONS)
             await self._listen(pubsub)
         finally:
-            await pubsub.aclose()  # type: ignore[no-untyped-call]
+            await pubsub.aclose()
 
     async def _listen(self, pubsub: PubSub) -> None:
         pinged_at: float | None = None

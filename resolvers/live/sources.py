@@ -6,6 +6,7 @@ degraded fields (null or stale), so a slow system costs its own fields, never th
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -46,10 +47,12 @@ class SourceLog:
 
     async def observe(self, pending: Awaitable[ChannelAnswer[T]]) -> ChannelAnswer[T]:
         """Await one channel call and record its outcome (once per call, not per field)."""
+        started = time.perf_counter()
         try:
             answer = await pending
         except ChannelError as exc:
-            self.failed(exc)
+            # How long the system was waited for (retries included), as answered calls report.
+            self.failed(exc, (time.perf_counter() - started) * 1000)
             raise
         self.answered(answer)
         return answer
@@ -58,8 +61,8 @@ class SourceLog:
         outcome = "stale" if answer.stale else "ok"
         self.calls.append(SourceCall(answer.channel, outcome, answer.latency_ms, answer.as_of))
 
-    def failed(self, error: ChannelError) -> None:
-        self.calls.append(SourceCall(error.channel, "failed", None, None, error.code))
+    def failed(self, error: ChannelError, latency_ms: float | None = None) -> None:
+        self.calls.append(SourceCall(error.channel, "failed", latency_ms, None, error.code))
 
     def degrade(self, path: list[str | int], message: str, extensions: dict[str, Any]) -> None:
         self.notices.append(GraphQLError(message, path=path, extensions=extensions))

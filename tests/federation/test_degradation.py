@@ -83,6 +83,9 @@ async def test_a_slow_system_degrades_only_its_fields_within_the_deadline(
     assert sources["webshop"] == "failed"
     assert sources["oms"] == "ok"
     assert sources["contact"] == "ok"
+    # a failed call says how long it was waited for, as an answered one does
+    [failed] = [s for s in body["extensions"]["sources"] if s["channel"] == "webshop"]
+    assert failed["latencyMs"] > 0
 
 
 async def test_a_blackholed_system_degrades_only_its_fields_within_the_deadline(
