@@ -15,6 +15,24 @@ from channels.records import Availability, Order, OrderEvent, Page, StoreAvailab
 MAX_SKUS_PER_CALL = 100
 
 
+def refusal(body: object) -> tuple[str | None, str | None]:
+    """The reason code and message of an OMS refusal (``{"errors": [{"code", "detail"}]}``), or
+    ``(None, None)`` for a body of another shape.
+
+    Example:
+        >>> refusal({"errors": [{"code": "OUT_OF_STOCK", "detail": "not enough stock of SKU-1"}]})
+        ('OUT_OF_STOCK', 'not enough stock of SKU-1')
+        >>> refusal("<html>")
+        (None, None)
+    """
+    errors = body.get("errors") if isinstance(body, dict) else None
+    first = errors[0] if isinstance(errors, list) and errors else None
+    if not isinstance(first, dict):
+        return None, None
+    code, detail = first.get("code"), first.get("detail")
+    return (code if isinstance(code, str) else None, detail if isinstance(detail, str) else None)
+
+
 class OmsClient:
     """Read availability and orders from the OMS.
 

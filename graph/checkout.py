@@ -112,14 +112,23 @@ RETURN c.id AS customerId, k.version AS version, k.status AS status,
     AS lines
 """
 _RECORD: LiteralString = """
-MATCH (c:Customer {id: $customerId}), (k:Cart {id: $cartId}), (ch:Channel {code: $channel})
+MATCH (c:Customer {id: $customerId})-[:HAS_CART]->(k:Cart {id: $cartId})
+MERGE (ch:Channel {code: $channel})
 SET k.status = 'ordered', k.version = k.version + 1, k.updatedAt = $now, k.orderId = $orderId
 WITH c, ch
 UNWIND $lines AS line
 MATCH (p:Product {sku: line.sku})
 MERGE (i:Interaction {id: line.id})
-  ON CREATE SET i.at = $at, i.type = 'purchase', i.channel = $channel, i.amount = line.amount
+  ON CREATE SET i.at = $at, i.type = 'purchase'
+// The OMS also posts the order's first line to the web webhook under the same event id; whichever
+// lands first, the purchase is the checkout's channel's, with the OMS's price.
+SET i.channel = $channel, i.amount = coalesce(line.amount, i.amount)
 MERGE (c)-[:DID]->(i)
+WITH c, ch, line, p, i
+CALL (i) {
+  MATCH (i)-[v:VIA]->(other:Channel) WHERE other.code <> $channel
+  DELETE v
+}
 MERGE (i)-[:VIA]->(ch)
 MERGE (i)-[:ABOUT]->(p)
 WITH i

@@ -6,7 +6,7 @@ import re
 
 import strawberry
 
-from channels import ChannelError, ChannelRejected, ChannelTimeout, records
+from channels import ChannelError, ChannelRejected, ChannelTimeout, oms, records
 from channels.oms import parse_order
 from graph import carts, checkout
 from graph.checkout import OrderRequest, PlacedOrder
@@ -141,9 +141,12 @@ class CheckoutMutations:
         except (carts.KeyReused, carts.CartError) as exc:
             raise BadUserInput(str(exc)) from exc
         except ChannelRejected as exc:
+            reason, detail = oms.refusal(exc.body)
             raise BadUserInput(
-                f"the order system refused the order ({exc}); the cart is untouched",
+                f"the order system refused the order: {detail or 'no reason given'}; "
+                "the cart is untouched",
                 channel=exc.channel,
+                **({"reason": reason} if reason else {}),
             ) from exc
         except ChannelError as exc:
             raise OrderNotPlaced(

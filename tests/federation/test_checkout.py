@@ -142,3 +142,70 @@ async def test_a_stale_version_places_no_order(fed: Gateway, systems: Systems, s
     assert body["errors"][0]["extensions"]["code"] == "VERSION_CONFLICT"
     assert body["errors"][0]["extensions"]["currentVersion"] == shopper["version"]
     assert (await systems.get("oms", "/oms/orders", customerEmail=shopper["email"]))["total"] == 0
+
+
+async def test_a_partner_checkout_records_the_purchase_and_closes_the_cart(
+    fed: Gateway, systems: Systems, shopper
+):
+    """The graph has no PARTNER channel until something happens there: the first partner checkout
+    must still close the cart (else a second checkout would place a second order)."""
+    partner_checkout = CHECKOUT.replace(
+        "idempotencyKey: $key)", "idempotencyKey: $key, channel: PARTNER)"
+    )
+    body = await fed.query(
+        partner_checkout,
+        {
+            "cart": shopper["cart"],
+            "v": shopper["version"],
+            "f": {"type": "DELIVERY"},
+            "key": f"checkout-{uuid.uuid4().hex}",
+        },
+    )
+    assert "errors" not in body, body
+    after = (await fed.query(CART, {"c": shopper["id"]}))["data"]["customer"]
+    assert after["cart"] is None
+    purchases = [edge["node"] for edge in after["history"]["edges"]]
+    assert sorted(p["channel"] for p in purchases) == ["PARTNER", "PARTNER"]
+
+    again = await fed.query(
+        partner_checkout,
+        {
+            "cart": shopper["cart"],
+            "v": shopper["version"],
+            "f": {"type": "DELIVERY"},
+            "key": f"checkout-{uuid.uuid4().hex}",
+        },
+    )
+    assert again["data"]["checkout"] is None
+    assert (await systems.get("oms", "/oms/orders", customerEmail=shopper["email"]))["total"] == 1
+
+
+async def test_an_order_the_oms_refuses_says_why_and_leaves_the_cart(
+    fed: Gateway, systems: Systems, shopper
+):
+    """A SKU out of stock online is a refusal named as the OMS names it, not as HTTP."""
+    skus = ",".join(f"SKU-{n:05d}" for n in range(1, 101))
+    stock = (await systems.get("oms", "/oms/availability", skus=skus))["availability"]
+    sold_out = next(item["sku"] for item in stock if item["online"] == 0)
+    body = await fed.query(
+        ADD, {"c": shopper["id"], "sku": sold_out, "q": 1, "key": f"add-{uuid.uuid4().hex}"}
+    )
+    version = body["data"]["addCartItem"]["version"]
+    body = await fed.query(
+        CHECKOUT,
+        {
+            "cart": shopper["cart"],
+            "v": version,
+            "f": {"type": "DELIVERY"},
+            "key": f"checkout-{uuid.uuid4().hex}",
+        },
+    )
+    assert body["data"]["checkout"] is None
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["extensions"]["reason"] == "OUT_OF_STOCK"
+    assert sold_out in error["message"]
+    assert "HTTP" not in error["message"]
+    cart = (await fed.query(CART, {"c": shopper["id"]}))["data"]["customer"]["cart"]
+    assert cart["version"] == version
+    assert (await systems.get("oms", "/oms/orders", customerEmail=shopper["email"]))["total"] == 0
