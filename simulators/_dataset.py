@@ -16,23 +16,12 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from graph.seed.generator import ANCHOR, customer_batches, reference_data
+from graph.seed.generator import ANCHOR, customer_batches, list_price, reference_data
 
 Row = Mapping[str, Any]
 
 # Seeded history ends here; seeded statuses (delivered, closed...) are judged as of this moment.
 HISTORY_END: datetime = ANCHOR
-
-_PRICE_BANDS: dict[str, tuple[int, int]] = {
-    "sofas": (199, 1899),
-    "lighting": (19, 349),
-    "kitchen": (9, 449),
-    "bedding": (19, 699),
-    "electronics": (29, 599),
-    "garden": (24, 1299),
-    "storage": (29, 899),
-    "decor": (9, 249),
-}
 
 
 @dataclass(frozen=True)
@@ -110,7 +99,7 @@ def load_dataset(seed: int, customers: int) -> Dataset:
             _customer(index, person, grouped[person["id"]]) for index, person in enumerate(people)
         ),
         list_prices={
-            p["sku"]: _list_price(seed, p["sku"], p["category"]) for p in reference.products
+            p["sku"]: list_price(seed, p["sku"], p["category"]) for p in reference.products
         },
         store_stock=_store_stock(seed, reference.stores, reference.products),
         products_by_sku={product["sku"]: product for product in reference.products},
@@ -130,13 +119,6 @@ def _customer(index: int, person: Row, rows: dict[str, list[Row]]) -> SeededCust
         devices=tuple(rows["devices"]),
         interactions=tuple(sorted(rows["interactions"], key=lambda row: row["at"])),
     )
-
-
-def _list_price(seed: int, sku: str, category: str) -> float:
-    """A shelf price such as 459.99, the same for a SKU in every system."""
-    low, high = _PRICE_BANDS.get(category, (9, 499))
-    rng = random.Random(f"price:{seed}:{sku}")  # noqa: S311 - seeded demo data, not secrecy
-    return round(rng.randint(low, high) - 0.01, 2)
 
 
 def _store_stock(

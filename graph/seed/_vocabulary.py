@@ -4,6 +4,18 @@ from __future__ import annotations
 
 CHANNELS: tuple[str, ...] = ("web", "app", "store", "call_centre", "chat", "email")
 
+# Shelf prices per category, in euros: every system prices a SKU the same (see ``list_price``).
+PRICE_BANDS: dict[str, tuple[int, int]] = {
+    "sofas": (199, 1899),
+    "lighting": (19, 349),
+    "kitchen": (9, 449),
+    "bedding": (19, 699),
+    "electronics": (29, 599),
+    "garden": (24, 1299),
+    "storage": (29, 899),
+    "decor": (9, 249),
+}
+
 CITIES: tuple[str, ...] = (
     "Paris",
     "Lyon",

@@ -114,8 +114,10 @@ CUSTOMER_FILES: tuple[CsvFile[CustomerBatch], ...] = (
         "interactions",
         "nodes",
         "Interaction",
-        ("id:ID(Interaction)", "at:datetime", "type", "channel"),
-        lambda b: ((i["id"], _at(i["at"]), i["type"], i["channel"]) for i in b.interactions),
+        ("id:ID(Interaction)", "at:datetime", "type", "channel", "amount:double"),
+        lambda b: (
+            (i["id"], _at(i["at"]), i["type"], i["channel"], i["amount"]) for i in b.interactions
+        ),
     ),
     CsvFile(
         "journeys",

@@ -86,6 +86,18 @@ def reference_data(seed: int, products: int = 300) -> ReferenceData:
     )
 
 
+def list_price(seed: int, sku: str, category: str) -> float:
+    """A shelf price such as 459.99, the same for a SKU in every system (and in seeded purchases).
+
+    Example:
+        >>> list_price(42, "SKU-00001", "decor") == list_price(42, "SKU-00001", "decor")
+        True
+    """
+    low, high = vocab.PRICE_BANDS.get(category, (9, 499))
+    rng = random.Random(f"price:{seed}:{sku}")
+    return round(rng.randint(low, high) - 0.01, 2)
+
+
 def customer_id(seed: int, index: int) -> str:
     return f"cus_{random.Random(f'id:{seed}:{index}').getrandbits(48):012x}"
 
@@ -161,9 +173,14 @@ def _add_customer(batch: CustomerBatch, seed: int, index: int, ref: ReferenceDat
         kinds = _TYPES_BY_CHANNEL[channel]
         kind = rng.choices([k for k, _ in kinds], [w for _, w in kinds])[0]
         at = ANCHOR - timedelta(seconds=rng.randint(0, HISTORY_DAYS * 86_400))
-        sku = (
-            ref.products[_zipf_index(rng, len(ref.products))]["sku"]
-            if kind in _PRODUCT_TYPES
+        product = (
+            ref.products[_zipf_index(rng, len(ref.products))] if kind in _PRODUCT_TYPES else None
+        )
+        sku = product["sku"] if product is not None else None
+        # A purchase is one unit at the shelf price, as the systems price it (revenue analytics).
+        amount = (
+            list_price(seed, product["sku"], product["category"])
+            if product is not None and kind == "purchase"
             else None
         )
         store_id = home_store if channel == "store" else None
@@ -179,6 +196,7 @@ def _add_customer(batch: CustomerBatch, seed: int, index: int, ref: ReferenceDat
                 "sku": sku,
                 "storeId": store_id,
                 "deviceId": device_id,
+                "amount": amount,
             }
         )
         ids.append((interaction_id, at, channel))

@@ -56,7 +56,7 @@ _INTERACTIONS: LiteralString = """
 UNWIND $rows AS row
 MATCH (c:Customer {id: row.customerId}), (ch:Channel {code: row.channel})
 MERGE (i:Interaction {id: row.id})
-SET i.at = row.at, i.type = row.type, i.channel = row.channel
+SET i.at = row.at, i.type = row.type, i.channel = row.channel, i.amount = row.amount
 MERGE (c)-[:DID]->(i)
 MERGE (i)-[:VIA]->(ch)
 WITH row, i

@@ -5,6 +5,7 @@ import pytest
 from graph import GraphDatabase
 from graph.seed import customer_batches, reference_data, seed_graph
 from graph.seed.parallel import generate_batch
+from simulators._dataset import load_dataset
 
 
 def _flatten(seed: int, customers: int) -> dict[str, list[dict[str, object]]]:
@@ -75,6 +76,28 @@ async def test_loading_a_seed_twice_gives_the_same_counts_and_ids(graph: GraphDa
             "interactions": len(expected["interactions"]),
             "links": len(expected["identities"]),
         }
+
+
+@pytest.mark.timeout(300)
+async def test_seeded_purchases_cost_what_the_systems_charge(graph: GraphDatabase):
+    """Revenue analytics add up purchase amounts: the demo's purchases carry the shelf price the
+    web shop, the OMS and the tills charge for that product (one unit each)."""
+    await seed_graph(graph, customers=60, seed=11, batch_size=25)
+    ids = [row["id"] for row in _flatten(seed=11, customers=60)["customers"]]
+    rows = await graph.read(
+        "MATCH (c:Customer)-[:DID]->(i:Interaction {type: 'purchase'})-[:ABOUT]->(p:Product) "
+        "WHERE c.id IN $ids RETURN p.sku AS sku, i.amount AS amount",
+        {"ids": ids},
+    )
+    prices = load_dataset(11, 60).list_prices
+    assert len(rows) > 5
+    assert all(row["amount"] == prices[row["sku"]] for row in rows), rows
+    others = await graph.read(
+        "MATCH (c:Customer)-[:DID]->(i:Interaction) WHERE c.id IN $ids AND i.type <> 'purchase' "
+        "AND i.amount IS NOT NULL RETURN count(i) AS n",
+        {"ids": ids},
+    )
+    assert others == [{"n": 0}]
 
 
 def test_a_worker_generates_exactly_its_slice_of_the_dataset():
