@@ -65,6 +65,18 @@ class SourceLog:
         self.calls.append(SourceCall(error.channel, "failed", latency_ms, None, error.code))
 
     def degrade(self, path: list[str | int], message: str, extensions: dict[str, Any]) -> None:
+        """Add a notice on ``path``, once per field and system: a field fed by several calls to
+        one failing system (``Cart.total``, one price per line) says so once, with the oldest
+        ``asOf`` of its stale inputs (the field is as old as its oldest part)."""
+        for n, notice in enumerate(self.notices):
+            known = notice.extensions or {}
+            same = (notice.path, notice.message) == (path, message) and all(
+                known.get(key) == extensions.get(key) for key in ("code", "channel", "stale")
+            )
+            if same:
+                if str(extensions.get("asOf", "")) < str(known.get("asOf", "")):
+                    self.notices[n] = GraphQLError(message, path=path, extensions=extensions)
+                return
         self.notices.append(GraphQLError(message, path=path, extensions=extensions))
 
     def summary(self) -> list[dict[str, Any]]:

@@ -6,7 +6,9 @@ slower than that, so each test proves what was cut by what it answers, never by 
 """
 
 import asyncio
+import uuid
 
+from graph import GraphDatabase
 from tests.conftest import Gateway
 from tests.federation.conftest import (
     BREAKER_TTL_S,
@@ -181,3 +183,29 @@ async def test_without_a_stale_value_a_failed_system_leaves_its_fields_null(
     assert body["data"]["customer"]["cart"]["total"] is None
     assert {e["extensions"]["code"] for e in body["errors"]} == {"CHANNEL_UNAVAILABLE"}
     assert all(e["extensions"]["stale"] is False for e in body["errors"])
+
+
+async def test_a_total_over_several_lines_reports_its_failed_system_once(
+    fed: Gateway, systems: Systems, seeded: GraphDatabase
+):
+    """``Cart.total`` asks one price per line: a failing web shop is one error on the field, not
+    one per line."""
+    customer = f"cus_total_{uuid.uuid4().hex[:10]}"
+    add = """mutation($c: ID!, $sku: ID!, $key: String!) {
+      addCartItem(customerId: $c, sku: $sku, quantity: 1, channel: WEB, idempotencyKey: $key) {
+        version } }"""
+    await seeded.write(
+        "CREATE (:Customer {id: $id, displayName: 'Total', createdAt: datetime()})",
+        {"id": customer},
+    )
+    for sku in ("SKU-00211", "SKU-00212", "SKU-00213"):
+        body = await fed.query(add, {"c": customer, "sku": sku, "key": f"add-{uuid.uuid4().hex}"})
+        assert "errors" not in body, body
+    await systems.faults("webshop", errorRate=1.0)
+    body = await fed.query(
+        "query($id: ID!) { customer(id: $id) { cart { total { amount } } } }", {"id": customer}
+    )
+    assert body["data"]["customer"]["cart"]["total"] is None
+    [error] = body["errors"]
+    assert error["path"] == ["customer", "cart", "total"]
+    assert error["extensions"]["channel"] == "webshop"
