@@ -35,8 +35,9 @@ from channels._errors import (
 )
 from channels._health import RecentFailures, SystemHealth
 from channels._observer import ChannelObserver, NoObserver
+from channels._parse import UnexpectedPayload
 from channels._responses import decode_answer
-from channels._stale import StaleEntry, StaleStore
+from channels._stale import StaleEntry, StaleItems, StaleStore
 
 log = structlog.get_logger("parcours.channels")
 
@@ -160,20 +161,28 @@ class ChannelClient:
         *,
         deadline: Deadline,
         stale_key: str | None = None,
+        stale_items: StaleItems | None = None,
     ) -> ChannelAnswer[Any]:
         """GET ``path`` (already URL-quoted) and decode its JSON; retried, stale-backed.
 
-        With a ``stale_key`` and a store, a slice of the deadline (``stale_reserve_s``) is kept
-        back from the network so the fallback lookup still fits inside the deadline.
+        With a ``stale_key`` (one copy of the whole answer) or ``stale_items`` (one copy per item)
+        and a store, a slice of the deadline (``stale_reserve_s``) is kept back from the network
+        so the fallback lookup still fits inside the deadline.
         """
         started = time.perf_counter()
         request = _Request("GET", path, params=params)
-        can_fall_back = stale_key is not None and self._stale_store is not None
+        can_fall_back = (
+            stale_key is not None or stale_items is not None
+        ) and self._stale_store is not None
         reserve = self.config.stale_reserve_s if can_fall_back else 0.0
         try:
             data = await self._call(request, deadline, reserve, idempotent=True)
         except (ChannelUnavailable, ChannelTimeout) as exc:
-            stale = await self._load_stale(stale_key, deadline, started) if can_fall_back else None
+            stale = None
+            if can_fall_back and stale_items is not None:
+                stale = await self._load_stale_items(stale_items, deadline, started)
+            elif can_fall_back:
+                stale = await self._load_stale(stale_key, deadline, started)
             self._log_failure(request, exc, started, stale_fallback=stale is not None)
             self._observe(request, "stale" if stale is not None else exc.code, started)
             if stale is None:
@@ -184,7 +193,9 @@ class ChannelClient:
             raise
         self._observe(request, "ok", started)
         answer = self._answer(data, started)
-        if can_fall_back and stale_key is not None:
+        if can_fall_back and stale_items is not None:
+            self._keep_stale_items(stale_items, answer, deadline)
+        elif can_fall_back and stale_key is not None:
             self._keep_stale(stale_key, answer, deadline)
         return answer
 
@@ -327,6 +338,35 @@ class ChannelClient:
             as_of=entry.as_of,
             latency_ms=_ms_since(started),
         )
+
+    async def _load_stale_items(
+        self, items: StaleItems, deadline: Deadline, started: float
+    ) -> ChannelAnswer[Any] | None:
+        """The answer rebuilt from each item's copy, dated by the oldest; None if one is missing."""
+        found = await asyncio.gather(
+            *(self._load_stale(key, deadline, started) for key in items.keys.values())
+        )
+        kept = [entry for entry in found if entry is not None]
+        if not kept or len(kept) < len(found):
+            return None
+        return ChannelAnswer(
+            data=items.join([entry.data for entry in kept if entry.data is not None]),
+            channel=self.name,
+            stale=True,
+            as_of=min(entry.as_of for entry in kept),
+            latency_ms=_ms_since(started),
+        )
+
+    def _keep_stale_items(
+        self, items: StaleItems, answer: ChannelAnswer[Any], deadline: Deadline
+    ) -> None:
+        try:
+            parts = items.split(answer.data)
+        except (UnexpectedPayload, LookupError, TypeError, ValueError):
+            # The caller's parse reports the unreadable body; nothing of it is kept.
+            return
+        for item, key in items.keys.items():
+            self._keep_stale(key, answer.with_data(parts.get(item)), deadline)
 
     def _keep_stale(self, key: str, answer: ChannelAnswer[Any], deadline: Deadline) -> None:
         """Write the stale copy of ``answer`` in the background, after the one of key in flight.

@@ -6,6 +6,7 @@ may import a storage client (Redis, files): the channels never know where stale 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -46,3 +47,29 @@ class StaleStore(Protocol):
     async def save(self, channel: str, key: str, entry: StaleEntry) -> None:
         """Keep ``entry`` as the last good answer for ``key`` of ``channel``."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class StaleItems:
+    """Keep an answer about several items (the prices of SKUs) as one stale copy per item, so a
+    later call about another set of those items (a cart with one more line) can still be served
+    when the system fails, and only when every item it asks about has a copy.
+
+    ``keys``: each item asked about and its stale key. ``split``: the answer's data as data per
+    item asked about, ``None`` for an item the system does not know (so its absence is kept too);
+    it raises :class:`channels._parse.UnexpectedPayload` on a body it cannot read, and then nothing
+    is kept. ``join``: the answer's data rebuilt from the items' data, ``None`` left out.
+
+    Example:
+        >>> items = StaleItems(
+        ...     keys={"A": "price:A"},
+        ...     split=lambda data: {row["sku"]: row for row in data["prices"]},
+        ...     join=lambda rows: {"prices": rows},
+        ... )
+        >>> items.join([items.split({"prices": [{"sku": "A"}]})["A"]])
+        {'prices': [{'sku': 'A'}]}
+    """
+
+    keys: Mapping[str, str]
+    split: Callable[[Any], Mapping[str, Any]]
+    join: Callable[[list[Any]], Any]

@@ -9,10 +9,20 @@ from channels._answer import ChannelAnswer
 from channels._client import ChannelClient
 from channels._deadline import Deadline
 from channels._parse import as_dict, as_list, timestamp
+from channels._stale import StaleItems
 from channels.records import Availability, Order, OrderEvent, Page, StoreAvailability
 
 # The OMS answers the availability of at most this many SKUs per call.
 MAX_SKUS_PER_CALL = 100
+
+
+def _availability_by_sku(data: Any) -> dict[str, dict[str, Any]]:
+    body = as_dict(data, "availability")
+    rows = (
+        as_dict(item, "availability item")
+        for item in as_list(body.get("availability"), "availability")
+    )
+    return {str(row["sku"]): row for row in rows}
 
 
 def refusal(body: object) -> tuple[str | None, str | None]:
@@ -55,16 +65,19 @@ class OmsClient:
         params = {"skus": ",".join(wanted)}
         if stores:
             params["storeIds"] = ",".join(stores)
+        where = params.get("storeIds", "")
         answer = await self.client.get_json(
             "/oms/availability",
             params,
             deadline=deadline,
-            stale_key=f"availability:{params['skus']}:{params.get('storeIds', '')}",
+            stale_items=StaleItems(
+                keys={sku: f"availability:{sku}:{where}" for sku in wanted},
+                split=lambda data: dict.fromkeys(wanted) | _availability_by_sku(data),
+                join=lambda rows: {"availability": rows},
+            ),
         )
         found: dict[str, Availability] = {}
-        body = as_dict(answer.data, "availability")
-        for item in as_list(body.get("availability"), "availability"):
-            row = as_dict(item, "availability item")
+        for row in _availability_by_sku(answer.data).values():
             found[str(row["sku"])] = Availability(
                 sku=str(row["sku"]),
                 online=int(row["online"]),

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 from urllib.parse import quote
 
 from channels._answer import ChannelAnswer
 from channels._client import ChannelClient
 from channels._deadline import Deadline
 from channels._parse import as_dict, as_list, timestamp
+from channels._stale import StaleItems
 from channels.records import ClienteleNote, Receipt, StockLevel
 
 MAX_SKUS_PER_CALL = 100  # what the store system answers in one stock call (more: 400)
+
+
+def _stock_by_sku(data: Any) -> dict[str, dict[str, Any]]:
+    body = as_dict(data, "stock")
+    rows = (as_dict(item, "stock item") for item in as_list(body.get("stock"), "stock"))
+    return {str(row["sku"]): row for row in rows}
 
 
 class StoresClient:
@@ -37,14 +45,15 @@ class StoresClient:
             f"/pos/stores/{quote(store_id, safe='')}/stock",
             {"skus": wanted},
             deadline=deadline,
-            stale_key=f"stock:{store_id}:{wanted}",
+            stale_items=StaleItems(
+                keys={sku: f"stock:{store_id}:{sku}" for sku in unique},
+                split=lambda data: dict.fromkeys(unique) | _stock_by_sku(data),
+                join=lambda rows: {"stock": rows},
+            ),
         )
-        body = as_dict(answer.data, "stock")
         levels = {
-            str(row["sku"]): StockLevel(
-                store_id=store_id, sku=str(row["sku"]), on_hand=int(row["onHand"])
-            )
-            for row in (as_dict(item, "stock item") for item in as_list(body["stock"], "stock"))
+            sku: StockLevel(store_id=store_id, sku=sku, on_hand=int(row["onHand"]))
+            for sku, row in _stock_by_sku(answer.data).items()
         }
         return answer.with_data(levels)
 

@@ -14,10 +14,18 @@ from channels._answer import ChannelAnswer
 from channels._client import ChannelClient
 from channels._deadline import Deadline
 from channels._parse import as_dict, as_list
+from channels._stale import StaleItems
 from channels.records import Price, Promotion
 
 # The web shop prices at most this many SKUs per call.
 MAX_SKUS_PER_CALL = 100
+
+
+def _rows_by_sku(data: Any) -> dict[str, dict[str, Any]]:
+    rows = (
+        as_dict(item, "price") for item in as_list(as_dict(data, "prices").get("prices"), "prices")
+    )
+    return {str(row["sku"]): row for row in rows}
 
 
 class WebshopClient:
@@ -43,11 +51,14 @@ class WebshopClient:
             "/api/v1/prices",
             {"skus": ",".join(wanted)},
             deadline=deadline,
-            stale_key="prices:" + ",".join(wanted),
+            stale_items=StaleItems(
+                keys={sku: f"price:{sku}" for sku in wanted},
+                split=lambda data: dict.fromkeys(wanted) | _rows_by_sku(data),
+                join=lambda rows: {"prices": rows},
+            ),
         )
         prices: dict[str, Price] = {}
-        for item in as_list(as_dict(answer.data, "prices").get("prices"), "prices"):
-            row = as_dict(item, "price")
+        for row in _rows_by_sku(answer.data).values():
             promo = row.get("promotion")
             promotion = (
                 Promotion(

@@ -16,6 +16,8 @@ from channels import (
     Deadline,
     StaleEntry,
 )
+from channels._parse import UnexpectedPayload
+from channels.webshop import WebshopClient
 from tests.channels.conftest import HELD, UNAVAILABLE, MemoryStaleStore, Reply, wait_until
 
 
@@ -265,3 +267,38 @@ async def test_closing_the_client_keeps_the_stale_copies_being_written(system, o
     await closing
 
     assert store.entries[("webshop", "k-1")].data == {"points": 120}
+
+
+async def test_prices_are_kept_per_sku_so_another_set_of_those_skus_is_served_stale(
+    system, open_client
+) -> None:
+    """A cart that lost a line (or asks with a SKU the shop does not know) still gets its prices
+    when the shop fails; a SKU never priced makes the call fail rather than answer in part."""
+    store = MemoryStaleStore()
+    prices = [{"sku": "A", "amount": 10.0, "currency": "EUR"}, {"sku": "B", "amount": 20.0}]
+    system.will("/api/v1/prices", Reply(body={"prices": prices}))
+    system.always("/api/v1/prices", UNAVAILABLE)
+    shop = WebshopClient(await open_client(stale_store=store, retries=0))
+    fresh = await shop.prices(["A", "B", "UNKNOWN"], deadline=Deadline.after(2))
+    keys = {("webshop", f"price:{sku}") for sku in ("A", "B", "UNKNOWN")}
+    await wait_until(lambda: keys <= set(store.entries))
+
+    stale = await shop.prices(["UNKNOWN", "A"], deadline=Deadline.after(2))
+
+    assert stale.stale is True
+    assert stale.as_of == fresh.as_of
+    assert {sku: price.amount for sku, price in stale.data.items()} == {"A": 10.0}
+    with pytest.raises(ChannelUnavailable):
+        await shop.prices(["A", "NEVER_PRICED"], deadline=Deadline.after(2))
+
+
+async def test_an_unreadable_answer_is_not_kept_as_a_stale_copy(system, open_client) -> None:
+    store = MemoryStaleStore()
+    system.will("/api/v1/prices", Reply(body={"prices": "not a list"}))
+    client = await open_client(stale_store=store, retries=0)
+
+    with pytest.raises(UnexpectedPayload):
+        await WebshopClient(client).prices(["A"], deadline=Deadline.after(2))
+
+    await client.stale_copies_written()
+    assert store.entries == {}

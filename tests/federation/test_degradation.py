@@ -205,7 +205,8 @@ async def test_a_total_over_several_lines_reports_its_failed_system_once(
     body = await fed.query(
         "query($id: ID!) { customer(id: $id) { cart { total { amount } } } }", {"id": customer}
     )
-    assert body["data"]["customer"]["cart"]["total"] is None
+    # Null, or stale when another test priced these SKUs: one error on the field either way.
     [error] = body["errors"]
     assert error["path"] == ["customer", "cart", "total"]
     assert error["extensions"]["channel"] == "webshop"
+    assert (body["data"]["customer"]["cart"]["total"] is None) is not error["extensions"]["stale"]
