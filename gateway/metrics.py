@@ -27,6 +27,9 @@ _SAFE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 10.0)
 _CHANNEL_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1.0, 2.0)
 
+# Codes of a document that never ran: its operation name is not a name the API serves.
+_NOT_RUN = frozenset({"GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", "BAD_REQUEST"})
+
 
 class GatewayMetrics:
     """The metrics of one gateway instance; also its channels' observer.
@@ -69,22 +72,30 @@ class GatewayMetrics:
             registry=self.registry,
         )
 
-    def operation_label(self, name: str | None) -> str:
-        """``name`` as a label value: ``anonymous``, itself, or ``other`` (unsafe or over cap)."""
+    def operation_label(self, name: str | None, *, valid: bool = True) -> str:
+        """``name`` as a label value: ``anonymous``, itself, or ``other`` (unsafe, over cap, or
+        new and named by a document that did not parse or validate: junk must not use the cap up
+        before the real operations are seen)."""
         if not name:
             return "anonymous"
         if not _SAFE_NAME.match(name):
             return "other"
         if name not in self._operation_names:
-            if len(self._operation_names) >= self.max_operation_names:
+            if not valid or len(self._operation_names) >= self.max_operation_names:
                 return "other"
             self._operation_names.add(name)
         return name
 
     def observe_operation(
-        self, name: str | None, kind: str, seconds: float, errors: list[GraphQLError]
+        self,
+        name: str | None,
+        kind: str,
+        seconds: float,
+        errors: list[GraphQLError],
+        *,
+        valid: bool = True,
     ) -> None:
-        self.requests.labels(self.operation_label(name), kind).observe(seconds)
+        self.requests.labels(self.operation_label(name, valid=valid), kind).observe(seconds)
         for error in errors:
             code = (error.extensions or {}).get("code")
             self.errors.labels(code if isinstance(code, str) else "UNKNOWN").inc()
@@ -122,7 +133,13 @@ class GatewayMetrics:
                 if not errors and context.pre_execution_errors:
                     errors = list(context.pre_execution_errors)
                 metrics.observe_operation(
-                    context.operation_name, kind, time.perf_counter() - started, errors
+                    context.operation_name,
+                    kind,
+                    time.perf_counter() - started,
+                    errors,
+                    valid=not any(
+                        (error.extensions or {}).get("code") in _NOT_RUN for error in errors
+                    ),
                 )
 
         return OperationMetrics

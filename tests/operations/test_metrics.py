@@ -79,6 +79,24 @@ async def test_operation_names_stay_bounded(services: Services, graph):
     assert value(samples, count, operation="other") == 2
 
 
+async def test_documents_that_do_not_validate_do_not_use_up_the_operation_names(
+    services: Services, graph
+):
+    settings = services.settings(migrate_on_start=False, metrics_max_operation_names=2)
+    async with running_gateway(settings) as gateway:
+        for name in ("JunkOne", "JunkTwo"):
+            body = await gateway.query(f"query {name} {{ nope }}")
+            assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+        for name in ("First", "Second"):
+            await gateway.query(f"query {name} {{ __typename }}")
+        samples = await scrape(gateway)
+
+    count = "parcours_graphql_request_duration_seconds_count"
+    assert value(samples, count, operation="First") == 1
+    assert value(samples, count, operation="Second") == 1
+    assert value(samples, count, operation="other") == 2
+
+
 def test_each_app_has_its_own_registry(services: Services):
     # Apps are built, not started: the registries are what is under test.
     first = create_app(services.settings(migrate_on_start=False))
