@@ -32,7 +32,19 @@ class ChannelAnswer(Generic[T]):
     stale: bool
     as_of: datetime
     latency_ms: float
+    # A stale answer's reason: the failure's code (CHANNEL_TIMEOUT, CHANNEL_UNAVAILABLE) and
+    # whether the breaker was open (the system was not even called).
+    failure_code: str | None = None
+    circuit_open: bool = False
 
     def with_data(self, data: U) -> ChannelAnswer[U]:
-        """The same answer (channel, staleness, time, latency) carrying parsed ``data``."""
-        return ChannelAnswer(data, self.channel, self.stale, self.as_of, self.latency_ms)
+        """The same answer (channel, staleness, time, latency, reason) carrying parsed ``data``."""
+        return ChannelAnswer(
+            data,
+            self.channel,
+            self.stale,
+            self.as_of,
+            self.latency_ms,
+            self.failure_code,
+            self.circuit_open,
+        )

@@ -11,6 +11,7 @@ gateway, the resolvers, strawberry or ``aiohttp.web``, and never waits past a re
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -187,7 +188,9 @@ class ChannelClient:
             self._observe(request, "stale" if stale is not None else exc.code, started)
             if stale is None:
                 raise
-            return stale
+            return dataclasses.replace(
+                stale, failure_code=exc.code, circuit_open=isinstance(exc, ChannelCircuitOpen)
+            )
         except ChannelError as exc:
             self._observe(request, exc.code, started)
             raise

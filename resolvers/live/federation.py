@@ -57,13 +57,17 @@ async def live_value(
         )
         return None
     if answer.stale:
+        timed_out = answer.failure_code == ChannelTimeout.code
         sources.degrade(
             path,
-            f"the {answer.channel} system is unavailable; showing its last known answer",
+            f"the {answer.channel} system did not answer in time; showing its last known answer"
+            if timed_out
+            else f"the {answer.channel} system is unavailable; showing its last known answer",
             {
-                "code": "CHANNEL_UNAVAILABLE",
+                "code": answer.failure_code or ChannelUnavailable.code,
                 "channel": answer.channel,
                 "stale": True,
+                "circuitOpen": answer.circuit_open,
                 "asOf": answer.as_of.isoformat(),
             },
         )

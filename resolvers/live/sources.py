@@ -59,7 +59,11 @@ class SourceLog:
 
     def answered(self, answer: ChannelAnswer[Any]) -> None:
         outcome = "stale" if answer.stale else "ok"
-        self.calls.append(SourceCall(answer.channel, outcome, answer.latency_ms, answer.as_of))
+        self.calls.append(
+            SourceCall(
+                answer.channel, outcome, answer.latency_ms, answer.as_of, answer.failure_code
+            )
+        )
 
     def failed(self, error: ChannelError, latency_ms: float | None = None) -> None:
         self.calls.append(SourceCall(error.channel, "failed", latency_ms, None, error.code))

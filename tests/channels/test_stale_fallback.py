@@ -92,6 +92,7 @@ async def test_a_stale_answer_still_arrives_within_a_deadline_the_system_ran_out
     assert answer.data == {"points": 80}
     assert time.perf_counter() - started >= 0.2, "it gave the system its whole deadline"
     assert answer.latency_ms >= 200
+    assert (answer.failure_code, answer.circuit_open) == ("CHANNEL_TIMEOUT", False)
 
 
 async def test_an_open_breaker_answers_the_last_good_answer_without_calling(
@@ -107,6 +108,7 @@ async def test_an_open_breaker_answers_the_last_good_answer_without_calling(
     answer = await client.get_json("/loyalty/k-1", deadline=Deadline.after(2), stale_key="k-1")
 
     assert answer.stale
+    assert (answer.failure_code, answer.circuit_open) == ("CHANNEL_UNAVAILABLE", True)
     assert system.hits_on("/loyalty/k-1") == 2
     with pytest.raises(ChannelCircuitOpen):
         await client.get_json("/loyalty/k-1", deadline=Deadline.after(2))

@@ -171,6 +171,28 @@ async def test_a_value_fetched_while_healthy_is_served_stale_once_the_system_fai
     }
 
 
+async def test_a_stale_value_says_why_the_system_failed(fed: Gateway, systems: Systems):
+    """Served stale because the system timed out: the notice and the source say CHANNEL_TIMEOUT
+    (they said CHANNEL_UNAVAILABLE whatever the failure)."""
+    customer = _someone_else(_everywhere())
+    query = """query($id: ID!) { customer(id: $id) { cart { lines {
+                 product { sku } unitPrice { amount } } } } }"""
+    healthy = await fed.query(query, {"id": customer["id"]})
+    assert "errors" not in healthy
+    await systems.faults("webshop", blackhole=True)
+    degraded = await fed.query(query, {"id": customer["id"]})
+    assert degraded["data"] == healthy["data"]
+    notices = [e["extensions"] for e in degraded["errors"]]
+    assert notices
+    assert all(
+        (e["code"], e["stale"], e["circuitOpen"]) == ("CHANNEL_TIMEOUT", True, False)
+        for e in notices
+    )
+    assert "did not answer in time" in degraded["errors"][0]["message"]
+    [source] = degraded["extensions"]["sources"]
+    assert (source["outcome"], source["code"]) == ("stale", "CHANNEL_TIMEOUT")
+
+
 async def test_without_a_stale_value_a_failed_system_leaves_its_fields_null(
     fed: Gateway, systems: Systems
 ):
