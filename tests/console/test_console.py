@@ -171,3 +171,12 @@ async def test_the_customer_view_shows_consents_as_recorded(
             "MATCH (k:Consent) WHERE k.id STARTS WITH $prefix DETACH DELETE k",
             {"prefix": f"{shopper.id}:"},
         )
+
+
+async def test_the_channel_in_the_address_is_taken_only_when_the_console_serves_it(
+    page: Page, fed: Gateway, shopper: Shopper
+):
+    await page.goto(f"{fed.url}/console?store={shopper.store}&channel=call_centre")
+    await expect(page.locator("#my-channel")).to_have_value("CALL_CENTRE")
+    await page.goto(f"{fed.url}/console?store={shopper.store}&channel=WEB")
+    await expect(page.locator("#my-channel")).to_have_value("STORE")

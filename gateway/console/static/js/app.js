@@ -268,7 +268,12 @@ function stopLive() {
 function start() {
   const params = new URLSearchParams(location.search);
   $("my-store").value = params.get("store") ?? localStorage.getItem("parcours.store") ?? "";
-  if (params.get("channel")) $("my-channel").value = params.get("channel");
+  // A channel this console serves (any case); another one (WEB...) keeps the default, since a
+  // select given a value it lacks shows nothing and would send an empty channel.
+  const asked = (params.get("channel") ?? "").toUpperCase();
+  if ([...$("my-channel").options].some((option) => option.value === asked)) {
+    $("my-channel").value = asked;
+  }
   $("my-store").addEventListener("change", () => {
     localStorage.setItem("parcours.store", myStore());
     if (state.customerId) openCustomer(state.customerId);
