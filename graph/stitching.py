@@ -1,8 +1,12 @@
 """Identity stitching: link an identifier to a customer, merging an anonymous profile into a known
 one, and refusing what would be a false merge.
 
-Rules (one write transaction, both customers locked in id order so concurrent stitches never
-deadlock):
+Rules (one write transaction; the identifier is write-locked, created if missing, before its holder
+is read, so two concurrent links of it never both find it free, and one created only for the lock
+goes again if nobody holds it in the end; then both customers are locked in id order, identifiers
+before customers as in :mod:`graph.ingest`; a merge locks the merged profile's identifiers after
+the customers, so a deadlock with a concurrent link of one of them is possible: Neo4j detects it
+and the transaction function is retried):
 - an identifier nobody holds is linked (within the per-kind limits);
 - one the customer already holds is a no-op (so a replay changes nothing);
 - one held by another customer: if exactly one of the two is anonymous (only web or app ids), the
@@ -38,6 +42,20 @@ DEFAULT_LIMITS: Mapping[IdentityKind, int] = {
     IdentityKind.CONTACT_CENTRE_ID: 2,
 }
 
+# Write-locks the identifier (creating it if missing) before its holder is read, as ingest does
+# (identifiers before customers, the same order): a concurrent link of it waits for this one, so
+# two customers never both find it free. An identifier created only to be locked and left unheld
+# goes again (_FORGET_UNHELD).
+_LOCK_IDENTITY: LiteralString = """
+MERGE (i:Identity {kind: $kind, value: $value})
+SET i._stitchLock = true
+REMOVE i._stitchLock
+"""
+_FORGET_UNHELD: LiteralString = """
+MATCH (i:Identity {kind: $kind, value: $value})
+WHERE NOT EXISTS { (i)--() }
+DELETE i
+"""
 _LOCK: LiteralString = """
 UNWIND $ids AS id
 MATCH (c:Customer {id: id})
@@ -233,7 +251,9 @@ async def _rows(
 async def _link(tx: neo4j.AsyncManagedTransaction, request: LinkRequest) -> StitchOutcome:
     now = datetime.now(UTC)
     customer_id, kind, limits = request.customer_id, request.kind, request.policy.limits
-    owner_rows = await _rows(tx, _OWNER, {"kind": kind.value, "value": request.value})
+    key = {"kind": kind.value, "value": request.value}
+    await (await tx.run(_LOCK_IDENTITY, key)).consume()
+    owner_rows = await _rows(tx, _OWNER, key)
     owner: str | None = owner_rows[0]["id"] if owner_rows else None
     ids = sorted({customer_id} | ({owner} if owner else set()))
     locked = {row["id"]: row["kinds"] for row in await _rows(tx, _LOCK, {"ids": ids})}
@@ -243,11 +263,11 @@ async def _link(tx: neo4j.AsyncManagedTransaction, request: LinkRequest) -> Stit
         return StitchOutcome("ALREADY_LINKED", customer_id)
     if owner is None:
         if locked[customer_id].count(kind.value) + 1 > limits.get(kind, 1):
+            await (await tx.run(_FORGET_UNHELD, key)).consume()
             return await _conflict(tx, request, "limit_exceeded", None, now)
         params = {
+            **key,
             "customerId": customer_id,
-            "kind": kind.value,
-            "value": request.value,
             "now": now,
             "source": request.source,
             "confidence": 0.9 if kind in ANONYMOUS_KINDS else 1.0,

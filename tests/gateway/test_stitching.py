@@ -1,5 +1,6 @@
 """Identity stitching: anonymous profiles merge into known customers; false merges are refused."""
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -147,16 +148,47 @@ async def test_two_known_customers_are_never_merged_automatically(gateway: Gatew
     assert ("PHONE", phone) in {(i["kind"], i["value"]) for i in first_profile["identities"]}
 
 
+async def test_two_known_customers_linking_one_new_email_at_once_never_both_hold_it(
+    gateway: Gateway, graph: GraphDatabase, make_customer
+):
+    # Each is known by a phone (an email each would leave no room under the email limit of 1).
+    for _ in range(8):  # the race needs both reads of the holder before either link commits
+        first, second = [
+            await make_customer([("phone", f"+3362{uuid.uuid4().int % 10**7:07d}")])
+            for _ in range(2)
+        ]
+        email = f"{unique('race')}@example.com"
+        bodies = await asyncio.gather(
+            *(gateway.query(LINK, {"c": c, "k": "EMAIL", "v": email}) for c in (first, second))
+        )
+        links = [body["data"]["linkIdentity"] for body in bodies]
+        assert sorted((link["outcome"], link["reason"]) for link in links) == [
+            ("CONFLICT", "held_by_another_customer"),
+            ("LINKED", None),
+        ]
+        [winner] = [link["customerId"] for link in links if link["outcome"] == "LINKED"]
+        holders = await graph.read(
+            "MATCH (i:Identity {kind: 'email', value: $v}) "
+            "OPTIONAL MATCH (i)<-[:IDENTIFIED_BY]-(c:Customer) RETURN i.value AS v, c.id AS c",
+            {"v": email},
+        )
+        assert holders == [{"v": email, "c": winner}]
+
+
 async def test_an_identifier_beyond_the_per_kind_limit_is_a_conflict(
-    gateway: Gateway, make_customer
+    gateway: Gateway, graph: GraphDatabase, make_customer
 ):
     installs = [("app_install_id", unique("app")) for _ in range(5)]
     customer = await make_customer([("email", f"{unique('lim')}@example.com"), *installs])
-    body = await gateway.query(LINK, {"c": customer, "k": "APP_INSTALL_ID", "v": unique("app")})
+    refused = unique("app")
+    body = await gateway.query(LINK, {"c": customer, "k": "APP_INSTALL_ID", "v": refused})
     assert body["data"]["linkIdentity"]["outcome"] == "CONFLICT"
     assert body["data"]["linkIdentity"]["reason"] == "limit_exceeded"
     profile = (await gateway.query(PROFILE, {"c": customer}))["data"]["customer"]
     assert len(profile["identities"]) == 6
+    # No trace of the refused identifier but the conflict record (no Identity nobody holds).
+    rows = await graph.read("MATCH (i:Identity {value: $v}) RETURN count(i) AS n", {"v": refused})
+    assert rows == [{"n": 0}]
 
 
 async def test_unlinking_removes_the_identifier(gateway: Gateway, make_customer):
