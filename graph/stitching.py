@@ -13,9 +13,15 @@ and the transaction function is retried):
   anonymous profile merges into the known one, whoever asked; if both are anonymous, the other
   merges into this one; if both are known, nothing moves and an ``IdentityConflict`` is recorded;
 - a link or merge that would exceed a per-kind limit is recorded as a conflict instead.
-A merge moves identities, devices, interactions, journeys and missing consents, merges the carts
-by the policy's rule, deletes the merged profile and leaves one ``Merge`` record saying what moved,
-so it can be audited and undone by hand.
+A merge moves identities, devices, interactions, journeys and the consents of purposes the
+survivor has none for, merges the active carts by the policy's rule (the merged profile's is
+closed as 'merged'), and hands over the rest of what the merged profile held: all its carts
+(active, ordered, merged), its identity conflicts and its own ``Merge`` records, while the
+idempotency keys naming it (``customerId``) and other customers' conflicts naming it
+(``otherCustomerId``) are made to name the survivor. So the survivor's export shows them and their
+erasure removes them. It deletes the merged profile and leaves one ``Merge`` record saying what
+moved, so it can be audited and undone by hand. The statements are in
+:mod:`graph._merge_statements`.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from typing import Any, LiteralString
 
 import neo4j
 
+from graph._merge_statements import CART_LINES, MOVE, RETIRE_MERGED, WRITE_CART
 from graph.database import GraphDatabase
 from graph.identities import IdentityKind
 
@@ -84,80 +91,6 @@ _CONFLICT: LiteralString = """
 MATCH (c:Customer {id: $customerId})
 CREATE (c)-[:HAS_CONFLICT]->(:IdentityConflict {id: $id, kind: $kind, value: $value,
   reason: $reason, otherCustomerId: $otherId, at: $now, source: $source})
-"""
-_CART_LINES: LiteralString = """
-MATCH (c:Customer {id: $customerId})-[:HAS_CART]->(k:Cart {status: 'active'})
-RETURN k.id AS cartId, COLLECT { MATCH (k)-[l:CONTAINS]->(p:Product)
-  RETURN {sku: p.sku, qty: l.qty, addedAt: l.addedAt, addedVia: l.addedVia} } AS lines
-"""
-_MOVE: LiteralString = """
-MATCH (a:Customer {id: $mergedId}), (c:Customer {id: $survivorId})
-CALL (a, c) {
-  OPTIONAL MATCH (a)-[r:IDENTIFIED_BY]->(i:Identity)
-  FOREACH (_ IN CASE WHEN r IS NULL THEN [] ELSE [1] END |
-    MERGE (c)-[n:IDENTIFIED_BY]->(i) ON CREATE SET n = properties(r))
-  DELETE r
-  RETURN collect(i.kind + ':' + i.value) AS identities
-}
-CALL (a, c) {
-  OPTIONAL MATCH (a)-[r:USES]->(d:Device)
-  FOREACH (_ IN CASE WHEN r IS NULL THEN [] ELSE [1] END | MERGE (c)-[:USES]->(d))
-  DELETE r
-  RETURN collect(d.id) AS devices
-}
-CALL (a, c) {
-  OPTIONAL MATCH (a)-[r:DID]->(i:Interaction)
-  FOREACH (_ IN CASE WHEN r IS NULL THEN [] ELSE [1] END | MERGE (c)-[:DID]->(i))
-  DELETE r
-  RETURN collect(i.id) AS interactions
-}
-CALL (a, c) {
-  OPTIONAL MATCH (a)-[r:ON_JOURNEY]->(j:Journey)
-  FOREACH (_ IN CASE WHEN r IS NULL THEN [] ELSE [1] END | MERGE (c)-[:ON_JOURNEY]->(j))
-  DELETE r
-  RETURN collect(j.id) AS journeys
-}
-CALL (a, c) {
-  OPTIONAL MATCH (a)-[r:CONSENTED]->(k:Consent)
-  WITH c, r, k, EXISTS { (c)-[:CONSENTED]->(:Consent {purpose: k.purpose}) } AS known
-  FOREACH (_ IN CASE WHEN r IS NULL OR known THEN [] ELSE [1] END | MERGE (c)-[:CONSENTED]->(k))
-  DELETE r
-  RETURN collect(CASE WHEN known THEN null ELSE k.purpose END) AS consents
-}
-RETURN identities, devices, interactions, journeys, consents
-"""
-_WRITE_CART: LiteralString = """
-MATCH (c:Customer {id: $survivorId})
-OPTIONAL MATCH (c)-[:HAS_CART]->(existing:Cart {status: 'active'})
-WITH c, existing
-CALL (c, existing) {
-  WITH c, existing WHERE existing IS NULL
-  CREATE (c)-[:HAS_CART]->(k:Cart {id: $newCartId, version: 0, status: 'active'})
-  RETURN k
-  UNION
-  WITH existing WHERE existing IS NOT NULL
-  RETURN existing AS k
-}
-OPTIONAL MATCH (k)-[old:CONTAINS]->()
-DELETE old
-WITH DISTINCT k
-UNWIND $lines AS line
-MATCH (p:Product {sku: line.sku})
-CREATE (k)-[:CONTAINS {qty: line.qty, addedAt: line.addedAt, addedVia: line.addedVia}]->(p)
-WITH DISTINCT k
-SET k.version = k.version + 1, k.updatedAt = $now
-"""
-_RETIRE_MERGED: LiteralString = """
-MATCH (a:Customer {id: $mergedId})
-OPTIONAL MATCH (a)-[:HAS_CART]->(k:Cart {status: 'active'})
-SET k.status = 'merged'
-WITH a, k
-MATCH (c:Customer {id: $survivorId})
-CREATE (c)-[:MERGED]->(m:Merge {id: $mergeId, at: $now, reason: $reason, source: $source,
-  survivorId: $survivorId, mergedId: $mergedId, mergedDisplayName: a.displayName,
-  identities: $identities, devices: $devices, interactions: $interactions,
-  journeys: $journeys, consents: $consents, cartRule: $cartRule, mergedCartId: k.id})
-DETACH DELETE a
 """
 
 
@@ -332,12 +265,13 @@ def merge_cart_lines(
 
 
 async def _merge(tx: neo4j.AsyncManagedTransaction, merge: _Merge) -> str:
+    """Merge ``merge.merged`` into ``merge.survivor`` (both locked); the ``Merge`` record's id."""
     carts: dict[str, list[dict[str, Any]]] = {}
     for customer in (merge.survivor, merge.merged):
-        rows = await _rows(tx, _CART_LINES, {"customerId": customer})
+        rows = await _rows(tx, CART_LINES, {"customerId": customer})
         carts[customer] = list(rows[0]["lines"]) if rows else []
     ids = {"mergedId": merge.merged, "survivorId": merge.survivor}
-    moved = (await _rows(tx, _MOVE, ids))[0]
+    moved = (await _rows(tx, MOVE, ids))[0]
     rule = merge.request.policy.cart_rule
     if carts[merge.merged]:
         lines = merge_cart_lines(carts[merge.survivor], carts[merge.merged], rule)
@@ -347,7 +281,7 @@ async def _merge(tx: neo4j.AsyncManagedTransaction, merge: _Merge) -> str:
             "now": merge.now,
             "newCartId": f"cart-{merge.survivor}-{uuid.uuid4().hex[:8]}",
         }
-        await (await tx.run(_WRITE_CART, params)).consume()
+        await (await tx.run(WRITE_CART, params)).consume()
     merge_id = f"merge-{uuid.uuid4().hex}"
     record = {
         **ids,
@@ -362,5 +296,5 @@ async def _merge(tx: neo4j.AsyncManagedTransaction, merge: _Merge) -> str:
         "journeys": moved["journeys"],
         "consents": [c for c in moved["consents"] if c is not None],
     }
-    await (await tx.run(_RETIRE_MERGED, record)).consume()
+    await (await tx.run(RETIRE_MERGED, record)).consume()
     return merge_id

@@ -1,0 +1,124 @@
+"""The statements of a merge (see :mod:`graph.stitching`), run in order in its transaction.
+
+:data:`CART_LINES` reads each active cart; :data:`MOVE` hands the merged profile's identities,
+devices, interactions, journeys and missing consents to the survivor; :data:`WRITE_CART` writes
+the survivor's merged cart; :data:`RETIRE_MERGED` marks the merged profile's active cart 'merged',
+hands over all its carts, its identity conflicts and its merge records, makes the idempotency keys
+and the other customers' conflicts that name it name the survivor, records the merge and deletes
+the merged profile. Whatever the merged profile held is then the survivor's, so the survivor's
+export shows it and their erasure removes it (:mod:`graph.erasure` finds these by the
+relationships, and keys and conflicts by the ids they name).
+"""
+
+from __future__ import annotations
+
+from typing import LiteralString
+
+CART_LINES: LiteralString = """
+MATCH (c:Customer {id: $customerId})-[:HAS_CART]->(k:Cart {status: 'active'})
+RETURN k.id AS cartId, COLLECT { MATCH (k)-[l:CONTAINS]->(p:Product)
+  RETURN {sku: p.sku, qty: l.qty, addedAt: l.addedAt, addedVia: l.addedVia} } AS lines
+"""
+MOVE: LiteralString = """
+MATCH (a:Customer {id: $mergedId}), (c:Customer {id: $survivorId})
+CALL (a, c) {
+  OPTIONAL MATCH (a)-[r:IDENTIFIED_BY]->(i:Identity)
+  FOREACH (_ IN CASE WHEN r IS NULL THEN [] ELSE [1] END |
+    MERGE (c)-[n:IDENTIFIED_BY]->(i) ON CREATE SET n = properties(r))
+  DELETE r
+  RETURN collect(i.kind + ':' + i.value) AS identities
+}
+CALL (a, c) {
+  OPTIONAL MATCH (a)-[r:USES]->(d:Device)
+  FOREACH (_ IN CASE WHEN r IS NULL THEN [] ELSE [1] END | MERGE (c)-[:USES]->(d))
+  DELETE r
+  RETURN collect(d.id) AS devices
+}
+CALL (a, c) {
+  OPTIONAL MATCH (a)-[r:DID]->(i:Interaction)
+  FOREACH (_ IN CASE WHEN r IS NULL THEN [] ELSE [1] END | MERGE (c)-[:DID]->(i))
+  DELETE r
+  RETURN collect(i.id) AS interactions
+}
+CALL (a, c) {
+  OPTIONAL MATCH (a)-[r:ON_JOURNEY]->(j:Journey)
+  FOREACH (_ IN CASE WHEN r IS NULL THEN [] ELSE [1] END | MERGE (c)-[:ON_JOURNEY]->(j))
+  DELETE r
+  RETURN collect(j.id) AS journeys
+}
+CALL (a, c) {
+  OPTIONAL MATCH (a)-[r:CONSENTED]->(k:Consent)
+  WITH c, r, k, EXISTS { (c)-[:CONSENTED]->(:Consent {purpose: k.purpose}) } AS known
+  FOREACH (_ IN CASE WHEN r IS NULL OR known THEN [] ELSE [1] END | MERGE (c)-[:CONSENTED]->(k))
+  DELETE r
+  RETURN collect(CASE WHEN known THEN null ELSE k.purpose END) AS consents
+}
+RETURN identities, devices, interactions, journeys, consents
+"""
+WRITE_CART: LiteralString = """
+MATCH (c:Customer {id: $survivorId})
+OPTIONAL MATCH (c)-[:HAS_CART]->(existing:Cart {status: 'active'})
+WITH c, existing
+CALL (c, existing) {
+  WITH c, existing WHERE existing IS NULL
+  CREATE (c)-[:HAS_CART]->(k:Cart {id: $newCartId, version: 0, status: 'active'})
+  RETURN k
+  UNION
+  WITH existing WHERE existing IS NOT NULL
+  RETURN existing AS k
+}
+OPTIONAL MATCH (k)-[old:CONTAINS]->()
+DELETE old
+WITH DISTINCT k
+UNWIND $lines AS line
+MATCH (p:Product {sku: line.sku})
+CREATE (k)-[:CONTAINS {qty: line.qty, addedAt: line.addedAt, addedVia: line.addedVia}]->(p)
+WITH DISTINCT k
+SET k.version = k.version + 1, k.updatedAt = $now
+"""
+# After WRITE_CART, so the survivor keeps one active cart: the merged profile's is closed first.
+# Then all its carts, identity conflicts and merge records go to the survivor, with the keys and
+# other customers' conflicts naming it; the record lists what moved, and the profile is deleted.
+RETIRE_MERGED: LiteralString = """
+MATCH (a:Customer {id: $mergedId}), (c:Customer {id: $survivorId})
+CALL (a) {
+  OPTIONAL MATCH (a)-[:HAS_CART]->(k:Cart {status: 'active'})
+  SET k.status = 'merged'
+  RETURN head(collect(k.id)) AS mergedCartId
+}
+CALL (a, c) {
+  OPTIONAL MATCH (a)-[r:HAS_CART]->(k:Cart)
+  FOREACH (_ IN CASE WHEN r IS NULL THEN [] ELSE [1] END | MERGE (c)-[:HAS_CART]->(k))
+  DELETE r
+  RETURN collect(k.id) AS carts
+}
+CALL (a, c) {
+  OPTIONAL MATCH (a)-[r:HAS_CONFLICT]->(k:IdentityConflict)
+  FOREACH (_ IN CASE WHEN r IS NULL THEN [] ELSE [1] END | MERGE (c)-[:HAS_CONFLICT]->(k))
+  DELETE r
+  RETURN collect(k.id) AS conflicts
+}
+CALL (a, c) {
+  OPTIONAL MATCH (a)-[r:MERGED]->(m:Merge)
+  FOREACH (_ IN CASE WHEN r IS NULL THEN [] ELSE [1] END | MERGE (c)-[:MERGED]->(m))
+  DELETE r
+  RETURN collect(m.id) AS merges
+}
+CALL () {
+  OPTIONAL MATCH (k:IdempotencyKey {customerId: $mergedId})
+  SET k.customerId = $survivorId
+  RETURN collect(k.key) AS idempotencyKeys
+}
+CALL () {
+  OPTIONAL MATCH (k:IdentityConflict {otherCustomerId: $mergedId})
+  SET k.otherCustomerId = $survivorId
+  RETURN collect(k.id) AS conflictsNamingMerged
+}
+CREATE (c)-[:MERGED]->(:Merge {id: $mergeId, at: $now, reason: $reason, source: $source,
+  survivorId: $survivorId, mergedId: $mergedId, mergedDisplayName: a.displayName,
+  identities: $identities, devices: $devices, interactions: $interactions,
+  journeys: $journeys, consents: $consents, cartRule: $cartRule, mergedCartId: mergedCartId,
+  carts: carts, conflicts: conflicts, merges: merges, idempotencyKeys: idempotencyKeys,
+  conflictsNamingMerged: conflictsNamingMerged})
+DETACH DELETE a
+"""
