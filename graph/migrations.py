@@ -86,6 +86,14 @@ MIGRATIONS: tuple[Migration, ...] = (
         "audit entries by customer, for erasure and export",
         ("CREATE INDEX audit_entry_customer IF NOT EXISTS FOR (n:AuditEntry) ON (n.customerId)",),
     ),
+    Migration(
+        7,
+        "identity conflicts by the other customer they name, for merges and erasure",
+        (
+            "CREATE INDEX identity_conflict_other IF NOT EXISTS "
+            "FOR (n:IdentityConflict) ON (n.otherCustomerId)",
+        ),
+    ),
 )
 
 _MIGRATION_KEY: LiteralString = (

@@ -32,3 +32,11 @@ async def test_every_model_key_has_a_unique_constraint(graph: GraphDatabase):
         ("AuditEntry", ("id",)),
     ]:
         assert expected in unique
+
+
+async def test_a_merge_finds_the_conflicts_naming_the_merged_profile_by_index(graph: GraphDatabase):
+    indexes = await graph.read(
+        "SHOW INDEXES YIELD labelsOrTypes, properties, state "
+        "WHERE labelsOrTypes = ['IdentityConflict'] RETURN properties, state"
+    )
+    assert {"properties": ["otherCustomerId"], "state": "ONLINE"} in indexes
