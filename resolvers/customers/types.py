@@ -29,6 +29,7 @@ from resolvers.customers.prefetch import (
     RECOMMENDATIONS_DEFAULT_FIRST,
 )
 from resolvers.enums import Channel, IdentityKind, InteractionType
+from resolvers.identities.paging import record_connection, record_page_request
 from resolvers.identities.types import IdentityConflict, Merge
 from resolvers.journeys.queries import active_journey, journeys_connection
 from resolvers.journeys.types import Journey, JourneyStatus
@@ -174,17 +175,25 @@ class Customer:
     ) -> Connection[Ticket] | None:
         return await channel_views.tickets(info, self.profile, first, after, status)
 
-    @strawberry.field(description="Identifiers that were not linked automatically (to review).")
+    @strawberry.field(
+        description="Identifiers that were not linked automatically (to review), newest first."
+    )
     async def identity_conflicts(
-        self, info: strawberry.Info[Context, None]
-    ) -> list[IdentityConflict]:
-        found = await info.context.identity_records.conflicts.load(self.profile.id)
-        return [IdentityConflict.from_record(record, self.profile.id) for record in found]
+        self, info: strawberry.Info[Context, None], first: int = 20, after: str | None = None
+    ) -> Connection[IdentityConflict]:
+        request = record_page_request(self.profile.id, first, after, info.context.max_page_size)
+        page = await info.context.identity_records.conflicts.load(request)
+        return record_connection(
+            page, after, lambda r: IdentityConflict.from_record(r, self.profile.id)
+        )
 
     @strawberry.field(description="Anonymous profiles merged into this customer, newest first.")
-    async def merges(self, info: strawberry.Info[Context, None]) -> list[Merge]:
-        found = await info.context.identity_records.merges.load(self.profile.id)
-        return [Merge.from_record(record, self.profile.id) for record in found]
+    async def merges(
+        self, info: strawberry.Info[Context, None], first: int = 20, after: str | None = None
+    ) -> Connection[Merge]:
+        request = record_page_request(self.profile.id, first, after, info.context.max_page_size)
+        page = await info.context.identity_records.merges.load(request)
+        return record_connection(page, after, lambda r: Merge.from_record(r, self.profile.id))
 
     @strawberry.field(
         description=(

@@ -7,18 +7,20 @@ from collections.abc import Sequence
 from strawberry.dataloader import DataLoader
 
 from graph import GraphDatabase, identity_records
-from graph.identity_records import IdentityConflict, MergeRecord
+from graph.identity_records import IdentityConflict, MergeRecord, PageRequest, RecordPage
 
 
 class IdentityLoaders:
-    """Conflicts and merges per customer id, batched per request."""
+    """Pages of conflicts and merges per customer, batched per request."""
 
     def __init__(self, graph: GraphDatabase) -> None:
-        async def conflicts(ids: Sequence[str]) -> list[list[IdentityConflict]]:
-            return await identity_records.conflicts_by_customers(graph, ids)
+        async def conflicts(
+            requests: Sequence[PageRequest],
+        ) -> list[RecordPage[IdentityConflict]]:
+            return await identity_records.conflicts_by_customers(graph, requests)
 
-        async def merges(ids: Sequence[str]) -> list[list[MergeRecord]]:
-            return await identity_records.merges_by_customers(graph, ids)
+        async def merges(requests: Sequence[PageRequest]) -> list[RecordPage[MergeRecord]]:
+            return await identity_records.merges_by_customers(graph, requests)
 
         self.conflicts = DataLoader(load_fn=conflicts)
         self.merges = DataLoader(load_fn=merges)

@@ -23,8 +23,11 @@ query($c: ID!) { customer(id: $c) {
   identities { kind value }
   cart { version lines { quantity product { sku } } }
   history(first: 50) { edges { node { id } } }
-  identityConflicts { kind value reason otherCustomerId }
-  merges { mergedCustomerId identities interactionCount cartRule }
+  identityConflicts(first: 50) {
+    edges { node { kind value reason otherCustomerId } } pageInfo { hasNextPage } }
+  merges(first: 50) {
+    edges { node { mergedCustomerId identities interactionCount cartRule } }
+    pageInfo { hasNextPage } }
   journeys(first: 10) { edges { node {
     id intent status lastChannel nextStep steps { n channel type product { sku } }
   } } }
@@ -74,6 +77,15 @@ async def profile(gateway: Gateway, customer_id: str) -> dict[str, Any]:
     body = await gateway.query(PROFILE, {"c": customer_id})
     assert "errors" not in body, body
     customer: dict[str, Any] = body["data"]["customer"]
+    return flatten_records(customer)
+
+
+def flatten_records(customer: dict[str, Any]) -> dict[str, Any]:
+    """The customer with its conflicts and merges as lists of nodes (one page holds them all)."""
+    for name in ("identityConflicts", "merges"):
+        connection = customer[name]
+        assert connection["pageInfo"]["hasNextPage"] is False
+        customer[name] = [edge["node"] for edge in connection["edges"]]
     return customer
 
 

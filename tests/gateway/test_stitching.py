@@ -3,12 +3,14 @@
 import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from graph import GraphDatabase
 from graph.stitching import merge_cart_lines
 from tests.conftest import Gateway
+from tests.gateway.test_ingest_effects import flatten_records
 
 LINK = """
 mutation($c: ID!, $k: IdentityKind!, $v: String!) {
@@ -22,11 +24,20 @@ query($c: ID!) { customer(id: $c) {
   identities { kind value }
   cart { version lines { quantity product { sku } } }
   history(first: 20) { edges { node { id } } }
-  identityConflicts { kind value reason otherCustomerId }
-  merges { mergedCustomerId identities interactionCount cartRule }
+  identityConflicts(first: 50) {
+    edges { node { kind value reason otherCustomerId } } pageInfo { hasNextPage } }
+  merges(first: 50) {
+    edges { node { mergedCustomerId identities interactionCount cartRule } }
+    pageInfo { hasNextPage } }
 } }
 """
 T = datetime(2026, 10, 1, tzinfo=UTC)
+
+
+async def _profile(gateway: Gateway, customer_id: str) -> dict[str, Any]:
+    body = await gateway.query(PROFILE, {"c": customer_id})
+    assert "errors" not in body, body
+    return flatten_records(body["data"]["customer"])
 
 
 @pytest.fixture
@@ -82,7 +93,7 @@ async def test_an_anonymous_profile_merges_into_the_known_customer_at_login(
     assert link["customerId"] == known
     assert link["mergeId"]
 
-    profile = (await gateway.query(PROFILE, {"c": known}))["data"]["customer"]
+    profile = await _profile(gateway, known)
     assert {(i["kind"], i["value"]) for i in profile["identities"]} == {
         ("EMAIL", email),
         ("WEB_ANONYMOUS_ID", web_id),
@@ -121,7 +132,7 @@ async def test_linking_again_changes_nothing(gateway: Gateway, make_customer):
     assert first["data"]["linkIdentity"]["outcome"] == "LINKED"
     again = await gateway.query(LINK, {"c": known, "k": "WEB_ANONYMOUS_ID", "v": web_id})
     assert again["data"]["linkIdentity"]["outcome"] == "ALREADY_LINKED"
-    profile = (await gateway.query(PROFILE, {"c": known}))["data"]["customer"]
+    profile = await _profile(gateway, known)
     assert len(profile["identities"]) == 2
     assert profile["merges"] == []
 
@@ -134,7 +145,7 @@ async def test_two_known_customers_are_never_merged_automatically(gateway: Gatew
     link = body["data"]["linkIdentity"]
     assert link["outcome"] == "CONFLICT"
     assert link["reason"] == "held_by_another_customer"
-    profile = (await gateway.query(PROFILE, {"c": second}))["data"]["customer"]
+    profile = await _profile(gateway, second)
     assert profile["identityConflicts"] == [
         {
             "kind": "PHONE",
@@ -144,7 +155,7 @@ async def test_two_known_customers_are_never_merged_automatically(gateway: Gatew
         }
     ]
     assert len(profile["identities"]) == 1
-    first_profile = (await gateway.query(PROFILE, {"c": first}))["data"]["customer"]
+    first_profile = await _profile(gateway, first)
     assert ("PHONE", phone) in {(i["kind"], i["value"]) for i in first_profile["identities"]}
 
 
@@ -184,7 +195,7 @@ async def test_an_identifier_beyond_the_per_kind_limit_is_a_conflict(
     body = await gateway.query(LINK, {"c": customer, "k": "APP_INSTALL_ID", "v": refused})
     assert body["data"]["linkIdentity"]["outcome"] == "CONFLICT"
     assert body["data"]["linkIdentity"]["reason"] == "limit_exceeded"
-    profile = (await gateway.query(PROFILE, {"c": customer}))["data"]["customer"]
+    profile = await _profile(gateway, customer)
     assert len(profile["identities"]) == 6
     # No trace of the refused identifier but the conflict record (no Identity nobody holds).
     rows = await graph.read("MATCH (i:Identity {value: $v}) RETURN count(i) AS n", {"v": refused})
@@ -224,3 +235,52 @@ def test_the_cart_merge_rules():
     assert [(line["sku"], line["qty"]) for line in union] == [("A", 5), ("B", 1), ("C", 1)]
     assert merge_cart_lines(survivor, guest, "anonymous_replaces") == guest
     assert merge_cart_lines(survivor, [], "anonymous_replaces") == survivor
+
+
+CONFLICT_PAGE = """
+query($a: ID!, $b: ID!, $first: Int!, $after: String) {
+  a: customer(id: $a) { identityConflicts(first: $first, after: $after) {
+    edges { cursor node { id } } pageInfo { hasNextPage hasPreviousPage endCursor } } }
+  b: customer(id: $b) { identityConflicts(first: $first) { edges { node { id } } } }
+}
+"""
+
+
+async def test_identity_conflicts_come_a_page_at_a_time_newest_first(
+    gateway: Gateway, graph: GraphDatabase, make_customer
+):
+    a = await make_customer([("phone", unique("+3360"))])
+    b = await make_customer([("phone", unique("+3361"))])
+    for customer, count in ((a, 3), (b, 1)):
+        await graph.write(
+            "MATCH (c:Customer {id: $id}) UNWIND range(1, $count) AS n "
+            "CREATE (c)-[:HAS_CONFLICT]->(:IdentityConflict {id: $id + '-k' + n, kind: 'email', "
+            "value: 'x' + n + '@example.com', reason: 'held_by_another_customer', "
+            "at: $at + duration({minutes: n}), source: 'web'})",
+            {"id": customer, "count": count, "at": T},
+        )
+
+    first = await gateway.query(CONFLICT_PAGE, {"a": a, "b": b, "first": 2})
+    page = first["data"]["a"]["identityConflicts"]
+    assert [e["node"]["id"] for e in page["edges"]] == [f"{a}-k3", f"{a}-k2"]
+    assert page["pageInfo"] == {
+        "hasNextPage": True,
+        "hasPreviousPage": False,
+        "endCursor": page["edges"][-1]["cursor"],
+    }
+    assert [e["node"]["id"] for e in first["data"]["b"]["identityConflicts"]["edges"]] == [
+        f"{b}-k1"
+    ]
+    assert first["extensions"]["cypherRoundTrips"] == 2  # profiles, then both customers' pages
+
+    rest = await gateway.query(
+        CONFLICT_PAGE, {"a": a, "b": b, "first": 2, "after": page["pageInfo"]["endCursor"]}
+    )
+    page = rest["data"]["a"]["identityConflicts"]
+    assert [e["node"]["id"] for e in page["edges"]] == [f"{a}-k1"]
+    assert page["pageInfo"]["hasNextPage"] is False
+    assert page["pageInfo"]["hasPreviousPage"] is True
+
+    for variables in ({"first": 0}, {"first": 2, "after": "not-a-cursor"}):
+        body = await gateway.query(CONFLICT_PAGE, {"a": a, "b": b, "first": 2, **variables})
+        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
