@@ -363,13 +363,45 @@ class ChannelClient:
     def _keep_stale_items(
         self, items: StaleItems, answer: ChannelAnswer[Any], deadline: Deadline
     ) -> None:
+        """Write the per-item copies of ``answer`` in the background, in one go (one task and one
+        store call per answer, however many items). An item whose copy is still being written is
+        left to that copy, a few milliseconds older (the next answer after it lands writes a
+        newer one): a hot SKU costs one copy per write, not one per answer. A fallback waits for
+        the copy in flight."""
+        if self._stale_store is None or deadline.expired:
+            return
+        fresh = {item: key for item, key in items.keys.items() if key not in self._saving}
+        if not fresh:
+            return
         try:
             parts = items.split(answer.data)
         except (UnexpectedPayload, LookupError, TypeError, ValueError):
             # The caller's parse reports the unreadable body; nothing of it is kept.
             return
-        for item, key in items.keys.items():
-            self._keep_stale(key, answer.with_data(parts.get(item)), deadline)
+        entries = {key: StaleEntry(parts.get(item), answer.as_of) for item, key in fresh.items()}
+        task = asyncio.ensure_future(self._save_stale_entries(entries, deadline))
+        for key in entries:
+            self._saving[key] = task
+
+        def forget(done: asyncio.Task[None]) -> None:
+            for key in entries:
+                if self._saving.get(key) is done:
+                    del self._saving[key]
+
+        task.add_done_callback(forget)
+
+    async def _save_stale_entries(
+        self, entries: Mapping[str, StaleEntry], deadline: Deadline
+    ) -> None:
+        try:
+            if self._stale_store is None or deadline.expired:
+                return
+            async with asyncio.timeout(deadline.remaining()):
+                await self._stale_store.save_many(self.name, entries)
+        except TimeoutError:  # as in _save_stale: the deadline passed, a batched store still writes
+            log.debug("stale_save_cut_by_deadline", channel=self.name, stale_keys=len(entries))
+        except Exception:  # the fresh answer is good: losing its copies only costs a fallback
+            log.exception("stale_save_failed", channel=self.name, stale_keys=len(entries))
 
     def _keep_stale(self, key: str, answer: ChannelAnswer[Any], deadline: Deadline) -> None:
         """Write the stale copy of ``answer`` in the background, after the one of key in flight.

@@ -38,6 +38,8 @@ class StaleStore(Protocol):
         ...         return None
         ...     async def save(self, channel: str, key: str, entry: StaleEntry) -> None:
         ...         pass
+        ...     async def save_many(self, channel: str, entries: Mapping[str, StaleEntry]) -> None:
+        ...         pass
     """
 
     async def load(self, channel: str, key: str) -> StaleEntry | None:
@@ -46,6 +48,10 @@ class StaleStore(Protocol):
 
     async def save(self, channel: str, key: str, entry: StaleEntry) -> None:
         """Keep ``entry`` as the last good answer for ``key`` of ``channel``."""
+        ...
+
+    async def save_many(self, channel: str, entries: Mapping[str, StaleEntry]) -> None:
+        """Keep each entry under its key (the per-item copies of one answer, in one go)."""
         ...
 
 

@@ -15,6 +15,7 @@ returns once its batch is written (or has failed), as an unbatched one would.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -104,17 +105,24 @@ class RedisStaleStore:
 
     async def save(self, channel: str, key: str, entry: StaleEntry) -> None:
         """Keep ``entry`` for ``ttl_s`` seconds; on Redis trouble, log and carry on."""
-        name = self.key_for(channel, key)
-        try:
-            value = orjson.dumps({"data": entry.data, "asOf": entry.as_of.isoformat()})
-        except orjson.JSONEncodeError as exc:
-            log.warning("stale_store_unencodable_value", key=name, error=repr(exc))
+        await self.save_many(channel, {key: entry})
+
+    async def save_many(self, channel: str, entries: Mapping[str, StaleEntry]) -> None:
+        """Keep every entry for ``ttl_s`` seconds, in the same batch; on trouble, log and go on."""
+        values: dict[str, bytes] = {}
+        for key, entry in entries.items():
+            name = self.key_for(channel, key)
+            try:
+                values[name] = orjson.dumps({"data": entry.data, "asOf": entry.as_of.isoformat()})
+            except orjson.JSONEncodeError as exc:
+                log.warning("stale_store_unencodable_value", key=name, error=repr(exc))
+        if not values:
             return
         batch = self._batch
         if batch is None:
             batch = self._batch = _Batch()
             asyncio.get_running_loop().call_later(self.write_window_s, self._send, batch)
-        batch.values[name] = value
+        batch.values.update(values)
         # Shielded: a caller that stops waiting must not cancel the others' write.
         await asyncio.shield(batch.written)
 

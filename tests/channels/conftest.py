@@ -5,7 +5,7 @@ stale store: the fakes sit at the I/O seams only, the HTTP in between is real.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,6 +113,10 @@ class MemoryStaleStore:
 
     async def save(self, channel: str, key: str, entry: StaleEntry) -> None:
         self.entries[(channel, key)] = entry
+
+    async def save_many(self, channel: str, entries: Mapping[str, StaleEntry]) -> None:
+        for key, entry in entries.items():
+            await self.save(channel, key, entry)
 
 
 async def wait_until(condition: Callable[[], bool], within: float = 30) -> None:

@@ -2,7 +2,7 @@
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -129,6 +129,9 @@ class BrokenStaleStore:
         raise OSError("disk on fire")
 
     async def save(self, channel: str, key: str, entry: StaleEntry) -> None:
+        raise OSError("disk on fire")
+
+    async def save_many(self, channel: str, entries: Mapping[str, StaleEntry]) -> None:
         raise OSError("disk on fire")
 
 
@@ -304,3 +307,45 @@ async def test_an_unreadable_answer_is_not_kept_as_a_stale_copy(system, open_cli
 
     await client.stale_copies_written()
     assert store.entries == {}
+
+
+async def test_a_fallback_waits_for_the_per_sku_copies_still_being_written(
+    system, open_client
+) -> None:
+    store = GatedStaleStore()
+    system.will("/api/v1/prices", Reply(body={"prices": [{"sku": "A", "amount": 10.0}]}))
+    system.always("/api/v1/prices", UNAVAILABLE)
+    shop = WebshopClient(await open_client(stale_store=store, retries=0))
+    await shop.prices(["A"], deadline=Deadline.after(30))
+
+    fallback = asyncio.ensure_future(shop.prices(["A"], deadline=Deadline.after(30)))
+    await wait_until(lambda: system.hits_on("/api/v1/prices") == 2)
+    assert not fallback.done()  # the copy is held by the gate, and the fallback waits for it
+    store.release.set()
+    stale = await fallback
+
+    assert (stale.stale, stale.data["A"].amount) == (True, 10.0)
+
+
+async def test_a_sku_whose_copy_is_being_written_is_left_to_that_copy(system, open_client) -> None:
+    store = GatedStaleStore()
+    calls: list[list[str]] = []
+    save_many = store.save_many
+
+    async def counted(channel: str, entries: Mapping[str, StaleEntry]) -> None:
+        calls.append(sorted(entries))
+        await save_many(channel, entries)
+
+    store.save_many = counted
+    rows = [{"sku": "A", "amount": 10.0}, {"sku": "B", "amount": 20.0}]
+    system.will("/api/v1/prices", *(Reply(body={"prices": rows}) for _ in range(3)))
+    client = await open_client(stale_store=store)
+    shop = WebshopClient(client)
+
+    await shop.prices(["A"], deadline=Deadline.after(30))
+    await shop.prices(["A"], deadline=Deadline.after(30))  # A's copy is held by the gate
+    await shop.prices(["A", "B"], deadline=Deadline.after(30))  # only B is new
+    store.release.set()
+    await client.stale_copies_written()
+
+    assert calls == [["price:A"], ["price:B"]]

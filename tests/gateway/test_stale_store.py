@@ -119,3 +119,14 @@ async def test_a_redis_that_never_answers_costs_at_most_the_store_timeout() -> N
     # Without the store's timeout both calls would hang for ever on the silent server; with it
     # they cost 2 x 0.2 s. The upper bound is 25 times that, for a loaded CI machine.
     assert 0.35 <= time.perf_counter() - started < 10
+
+
+async def test_the_copies_of_one_answer_are_written_together(redis) -> None:
+    store = RedisStaleStore(redis)
+    as_of = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
+    entries = {"price:A": StaleEntry({"sku": "A"}, as_of), "price:B": StaleEntry(None, as_of)}
+
+    await store.save_many("webshop", entries)
+
+    assert await store.load("webshop", "price:A") == entries["price:A"]
+    assert await store.load("webshop", "price:B") == entries["price:B"]  # kept as absent
