@@ -49,8 +49,13 @@ CALL (a, c) {
 CALL (a, c) {
   OPTIONAL MATCH (a)-[r:CONSENTED]->(k:Consent)
   WITH c, r, k, EXISTS { (c)-[:CONSENTED]->(:Consent {purpose: k.purpose}) } AS known
-  FOREACH (_ IN CASE WHEN r IS NULL OR known THEN [] ELSE [1] END | MERGE (c)-[:CONSENTED]->(k))
+  // A consent the survivor lacked becomes its own (its id, so its next decision replaces it);
+  // one it has is dropped: the survivor's own decision stands.
+  FOREACH (_ IN CASE WHEN r IS NULL OR known THEN [] ELSE [1] END |
+    MERGE (c)-[:CONSENTED]->(k)
+    SET k.id = c.id + ':' + k.purpose)
   DELETE r
+  FOREACH (_ IN CASE WHEN known THEN [1] ELSE [] END | DETACH DELETE k)
   RETURN collect(CASE WHEN known THEN null ELSE k.purpose END) AS consents
 }
 RETURN identities, devices, interactions, journeys, consents

@@ -34,6 +34,13 @@ RETURN wanted AS id, collect(k {.purpose, .granted, .at, .source}) AS consents
 """
 _SET: LiteralString = """
 MATCH (c:Customer {id: $customerId})
+CALL (c) {
+  // Another record of this purpose (a profile merged before merges re-keyed consents) is
+  // replaced too: one decision per purpose, the newest.
+  OPTIONAL MATCH (c)-[:CONSENTED]->(old:Consent {purpose: $purpose})
+  WHERE old.id <> $customerId + ':' + $purpose
+  DETACH DELETE old
+}
 MERGE (k:Consent {id: $customerId + ':' + $purpose})
 SET k.purpose = $purpose, k.granted = $granted, k.at = datetime(), k.source = $source
 MERGE (c)-[:CONSENTED]->(k)

@@ -284,3 +284,66 @@ async def test_identity_conflicts_come_a_page_at_a_time_newest_first(
     for variables in ({"first": 0}, {"first": 2, "after": "not-a-cursor"}):
         body = await gateway.query(CONFLICT_PAGE, {"a": a, "b": b, "first": 2, **variables})
         assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_after_a_merge_the_survivor_has_one_consent_per_purpose_and_can_withdraw_it(
+    gateway: Gateway, graph: GraphDatabase, make_customer
+):
+    """The guest's consents the survivor lacked become the survivor's own (a later decision
+    replaces them); those it had are dropped. A moved consent used to keep the guest's id, so a
+    withdrawal added a second record and the old grant still counted."""
+    email, web_id = f"{unique('consent')}@example.com", unique("web")
+    known = await make_customer([("email", email)])
+    guest = await make_customer([("web_anonymous_id", web_id)])
+    await graph.write(
+        "MATCH (k:Customer {id: $known}), (g:Customer {id: $guest}) "
+        "CREATE (k)-[:CONSENTED]->(:Consent {id: $known + ':marketing', purpose: 'marketing', "
+        "  granted: false, at: datetime(), source: 'web'}) "
+        "CREATE (g)-[:CONSENTED]->(:Consent {id: $guest + ':marketing', purpose: 'marketing', "
+        "  granted: true, at: datetime(), source: 'web'}) "
+        "CREATE (g)-[:CONSENTED]->(:Consent {id: $guest + ':personalisation', "
+        "  purpose: 'personalisation', granted: true, at: datetime(), source: 'app'})",
+        {"known": known, "guest": guest},
+    )
+    body = await gateway.query(LINK, {"c": guest, "k": "EMAIL", "v": email})
+    assert body["data"]["linkIdentity"]["outcome"] == "MERGED"
+
+    withdraw = await gateway.query(
+        "mutation($c: ID!) { setConsent(customerId: $c, purpose: PERSONALISATION, "
+        "granted: false, channel: WEB) { granted } }",
+        {"c": known},
+    )
+    assert withdraw["data"]["setConsent"] == {"granted": False}
+    consents = await gateway.query(
+        "query($c: ID!) { customer(id: $c) { consents { purpose granted } } }", {"c": known}
+    )
+    assert sorted(
+        (c["purpose"], c["granted"]) for c in consents["data"]["customer"]["consents"]
+    ) == [("MARKETING", False), ("PERSONALISATION", False)]
+    left = await graph.read(
+        "MATCH (k:Consent) WHERE k.id STARTS WITH $guest RETURN count(k) AS n", {"guest": guest}
+    )
+    assert left == [{"n": 0}]
+
+
+async def test_a_decision_replaces_a_consent_an_earlier_merge_left_under_the_guest_s_id(
+    gateway: Gateway, graph: GraphDatabase, make_customer
+):
+    known = await make_customer([("email", f"{unique('old-merge')}@example.com")])
+    await graph.write(
+        "MATCH (k:Customer {id: $known}) "
+        "CREATE (k)-[:CONSENTED]->(:Consent {id: 'cus_guest_before:partner_sharing', "
+        "  purpose: 'partner_sharing', granted: true, at: datetime(), source: 'web'})",
+        {"known": known},
+    )
+    await gateway.query(
+        "mutation($c: ID!) { setConsent(customerId: $c, purpose: PARTNER_SHARING, "
+        "granted: false, channel: WEB) { granted } }",
+        {"c": known},
+    )
+    consents = await gateway.query(
+        "query($c: ID!) { customer(id: $c) { consents { purpose granted } } }", {"c": known}
+    )
+    assert consents["data"]["customer"]["consents"] == [
+        {"purpose": "PARTNER_SHARING", "granted": False}
+    ]
