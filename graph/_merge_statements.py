@@ -1,7 +1,8 @@
 """The statements of a merge (see :mod:`graph.stitching`), run in order in its transaction.
 
 :data:`CART_LINES` reads each active cart; :data:`MOVE` hands the merged profile's identities,
-devices, interactions, journeys and missing consents to the survivor; :data:`WRITE_CART` writes
+devices, interactions, journeys and missing consents to the survivor; :data:`JOIN_JOURNEYS` makes
+two active journeys of one intent one; :data:`WRITE_CART` writes
 the survivor's merged cart; :data:`RETIRE_MERGED` marks the merged profile's active cart 'merged',
 hands over all its carts, its identity conflicts and its merge records, makes the idempotency keys
 and the other customers' conflicts that name it name the survivor, records the merge and deletes
@@ -59,6 +60,36 @@ CALL (a, c) {
   RETURN collect(CASE WHEN known THEN null ELSE k.purpose END) AS consents
 }
 RETURN identities, devices, interactions, journeys, consents
+"""
+# After MOVE, when journeys moved: two active journeys of one intent (the guest's and the
+# survivor's: one person, one goal) become the one started first, with every step renumbered in
+# time order; the others are deleted and their ids returned for the merge record.
+JOIN_JOURNEYS: LiteralString = """
+MATCH (c:Customer {id: $survivorId})-[:ON_JOURNEY]->(j:Journey {status: 'active'})
+WITH j ORDER BY j.startedAt, j.id
+WITH j.intent AS intent, collect(j) AS journeys
+WHERE size(journeys) > 1 AND any(j IN journeys WHERE j.id IN $movedJourneys)
+WITH head(journeys) AS kept, tail(journeys) AS others
+CALL (kept, others) {
+  UNWIND others AS other
+  MATCH (other)-[s:STEP]->(x:Interaction)
+  MERGE (kept)-[:STEP]->(x)
+  DELETE s
+}
+CALL (kept) {
+  MATCH (kept)-[s:STEP]->(x:Interaction)
+  WITH s, x ORDER BY x.at, x.id
+  WITH collect(s) AS steps, last(collect(x)) AS latest
+  SET kept.lastChannel = latest.channel
+  WITH steps
+  UNWIND range(0, size(steps) - 1) AS k
+  WITH steps[k] AS s, k
+  SET s.n = k + 1
+}
+SET kept.nextStep = coalesce(last(others).nextStep, kept.nextStep)
+WITH others, [other IN others | other.id] AS joined
+FOREACH (other IN others | DETACH DELETE other)
+RETURN joined
 """
 WRITE_CART: LiteralString = """
 MATCH (c:Customer {id: $survivorId})
@@ -122,7 +153,8 @@ CALL () {
 CREATE (c)-[:MERGED]->(:Merge {id: $mergeId, at: $now, reason: $reason, source: $source,
   survivorId: $survivorId, mergedId: $mergedId, mergedDisplayName: a.displayName,
   identities: $identities, devices: $devices, interactions: $interactions,
-  journeys: $journeys, consents: $consents, cartRule: $cartRule, mergedCartId: mergedCartId,
+  journeys: $journeys, joinedJourneys: $joinedJourneys, consents: $consents,
+  cartRule: $cartRule, mergedCartId: mergedCartId,
   carts: carts, conflicts: conflicts, merges: merges, idempotencyKeys: idempotencyKeys,
   conflictsNamingMerged: conflictsNamingMerged})
 DETACH DELETE a

@@ -34,7 +34,7 @@ from typing import Any, LiteralString
 
 import neo4j
 
-from graph._merge_statements import CART_LINES, MOVE, RETIRE_MERGED, WRITE_CART
+from graph._merge_statements import CART_LINES, JOIN_JOURNEYS, MOVE, RETIRE_MERGED, WRITE_CART
 from graph.database import GraphDatabase
 from graph.identities import IdentityKind
 
@@ -272,6 +272,10 @@ async def _merge(tx: neo4j.AsyncManagedTransaction, merge: _Merge) -> str:
         carts[customer] = list(rows[0]["lines"]) if rows else []
     ids = {"mergedId": merge.merged, "survivorId": merge.survivor}
     moved = (await _rows(tx, MOVE, ids))[0]
+    joined: list[str] = []
+    if moved["journeys"]:
+        rows = await _rows(tx, JOIN_JOURNEYS, {**ids, "movedJourneys": moved["journeys"]})
+        joined = [journey for row in rows for journey in row["joined"]]
     rule = merge.request.policy.cart_rule
     if carts[merge.merged]:
         lines = merge_cart_lines(carts[merge.survivor], carts[merge.merged], rule)
@@ -294,6 +298,7 @@ async def _merge(tx: neo4j.AsyncManagedTransaction, merge: _Merge) -> str:
         "devices": moved["devices"],
         "interactions": moved["interactions"],
         "journeys": moved["journeys"],
+        "joinedJourneys": joined,
         "consents": [c for c in moved["consents"] if c is not None],
     }
     await (await tx.run(RETIRE_MERGED, record)).consume()

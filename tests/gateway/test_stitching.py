@@ -347,3 +347,65 @@ async def test_a_decision_replaces_a_consent_an_earlier_merge_left_under_the_gue
     assert consents["data"]["customer"]["consents"] == [
         {"purpose": "PARTNER_SHARING", "granted": False}
     ]
+
+
+async def test_the_guest_s_journey_and_the_customer_s_of_one_intent_become_one(
+    gateway: Gateway, graph: GraphDatabase, make_customer
+):
+    email, web_id = f"{unique('journey')}@example.com", unique("web")
+    known = await make_customer([("email", email)])
+    guest = await make_customer([("web_anonymous_id", web_id)])
+    await graph.write(
+        "UNWIND $journeys AS row "
+        "MATCH (c:Customer {id: row.customer}) "
+        "CREATE (c)-[:ON_JOURNEY]->(j:Journey {id: row.id, intent: 'buy a sofa', "
+        "  status: 'active', startedAt: row.steps[0].at, lastChannel: last(row.steps).channel, "
+        "  nextStep: row.next}) "
+        "WITH c, j, row UNWIND range(0, size(row.steps) - 1) AS k "
+        "CREATE (c)-[:DID]->(x:Interaction {id: row.id + '-' + k, at: row.steps[k].at, "
+        "  type: 'view', channel: row.steps[k].channel}) "
+        "CREATE (j)-[:STEP {n: k + 1}]->(x)",
+        {
+            "journeys": [
+                {
+                    "customer": known,
+                    "id": f"jrn-{known}",
+                    "next": "Book a visit",
+                    "steps": [{"at": T - timedelta(hours=3), "channel": "web"}],
+                },
+                {
+                    "customer": guest,
+                    "id": f"jrn-{guest}",
+                    "next": "Try it in store",
+                    "steps": [
+                        {"at": T - timedelta(hours=2), "channel": "store"},
+                        {"at": T, "channel": "app"},
+                    ],
+                },
+            ]
+        },
+    )
+
+    body = await gateway.query(LINK, {"c": guest, "k": "EMAIL", "v": email})
+    assert body["data"]["linkIdentity"]["outcome"] == "MERGED"
+
+    journeys = await gateway.query(
+        "query($c: ID!) { customer(id: $c) { journeys(first: 10) { edges { node { "
+        "id status lastChannel nextStep steps { n channel } } } } } }",
+        {"c": known},
+    )
+    [journey] = [e["node"] for e in journeys["data"]["customer"]["journeys"]["edges"]]
+    assert journey["id"] == f"jrn-{known}"
+    assert journey["status"] == "ACTIVE"
+    assert journey["lastChannel"] == "APP"
+    assert journey["nextStep"] == "Try it in store"
+    assert sorted((s["n"], s["channel"]) for s in journey["steps"]) == [
+        (1, "WEB"),
+        (2, "STORE"),
+        (3, "APP"),
+    ]
+    record = await graph.read(
+        "MATCH (:Customer {id: $c})-[:MERGED]->(m:Merge) RETURN m.joinedJourneys AS joined",
+        {"c": known},
+    )
+    assert record == [{"joined": [f"jrn-{guest}"]}]
