@@ -14,7 +14,8 @@ and the transaction function is retried):
   merges into this one; if both are known, nothing moves and an ``IdentityConflict`` is recorded;
 - a link or merge that would exceed a per-kind limit is recorded as a conflict instead.
 A merge moves identities, devices, interactions, journeys and the consents of purposes the
-survivor has none for, merges the active carts by the policy's rule (the merged profile's is
+survivor has none for (re-keyed to the survivor; the others are deleted), makes two active
+journeys of one intent one (the first started keeps every step), merges the active carts by the policy's rule (the merged profile's is
 closed as 'merged'), and hands over the rest of what the merged profile held: all its carts
 (active, ordered, merged), its identity conflicts and its own ``Merge`` records, while the
 idempotency keys naming it (``customerId``) and other customers' conflicts naming it
