@@ -2,13 +2,13 @@
 
 :data:`CART_LINES` reads each active cart; :data:`MOVE` hands the merged profile's identities,
 devices, interactions, journeys and missing consents to the survivor; :data:`JOIN_JOURNEYS` makes
-two active journeys of one intent one; :data:`WRITE_CART` writes
-the survivor's merged cart; :data:`RETIRE_MERGED` marks the merged profile's active cart 'merged',
-hands over all its carts, its identity conflicts and its merge records, makes the idempotency keys
-and the other customers' conflicts that name it name the survivor, records the merge and deletes
-the merged profile. Whatever the merged profile held is then the survivor's, so the survivor's
-export shows it and their erasure removes it (:mod:`graph.erasure` finds these by the
-relationships, and keys and conflicts by the ids they name).
+two active journeys of one intent one; :data:`WRITE_CART` writes the survivor's merged cart;
+:data:`RETIRE_MERGED` marks the merged profile's active cart 'merged', hands over all its carts,
+its identity conflicts and its merge records, makes the idempotency keys, the audit entries and the
+other customers' conflicts that name it name the survivor, records the merge and deletes the merged
+profile. Whatever the merged profile held is then the survivor's, so the survivor's export shows it
+and their erasure removes it (:mod:`graph.erasure` finds these by the relationships, and keys and
+conflicts by the ids they name).
 """
 
 from __future__ import annotations
@@ -150,12 +150,19 @@ CALL () {
   SET k.otherCustomerId = $survivorId
   RETURN collect(k.id) AS conflictsNamingMerged
 }
+CALL () {
+  // What was read of the merged profile was read of the survivor: its erasure must reach it.
+  OPTIONAL MATCH (e:AuditEntry {customerId: $mergedId})
+  SET e.customerId = $survivorId
+  RETURN count(e) AS auditEntries
+}
 CREATE (c)-[:MERGED]->(:Merge {id: $mergeId, at: $now, reason: $reason, source: $source,
   survivorId: $survivorId, mergedId: $mergedId, mergedDisplayName: a.displayName,
   identities: $identities, devices: $devices, interactions: $interactions,
   journeys: $journeys, joinedJourneys: $joinedJourneys, consents: $consents,
   cartRule: $cartRule, mergedCartId: mergedCartId,
   carts: carts, conflicts: conflicts, merges: merges, idempotencyKeys: idempotencyKeys,
+  auditEntries: auditEntries,
   conflictsNamingMerged: conflictsNamingMerged})
 DETACH DELETE a
 """

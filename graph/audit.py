@@ -1,10 +1,11 @@
 """The audit log: who read which personal data, and every admin action, as graph nodes.
 
 ``(:AuditEntry {id, at, partnerId, action, customerId, fields})``; a request's entries are written
-together in one statement. Entries are never updated, but for one thing: erasing the customer
-(``graph/erasure.py``) replaces ``customerId`` with ``customerIdHash``, the salted hash the erasure
-record keeps, so the log still says which partner read what, without the id. This module never
-imports the gateway or the resolvers.
+together in one statement. Entries are never updated, but for two things: a merge
+(``graph/_merge_statements.py``) makes the merged profile's entries name the survivor, and erasing
+the customer (``graph/erasure.py``) replaces ``customerId`` with ``customerIdHash``, the salted hash
+the erasure record keeps, so the log still says which partner read what, without the id. This module
+never imports the gateway or the resolvers.
 """
 
 from __future__ import annotations

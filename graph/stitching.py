@@ -13,15 +13,15 @@ and the transaction function is retried):
   anonymous profile merges into the known one, whoever asked; if both are anonymous, the other
   merges into this one; if both are known, nothing moves and an ``IdentityConflict`` is recorded;
 - a link or merge that would exceed a per-kind limit is recorded as a conflict instead.
-A merge moves identities, devices, interactions, journeys and the consents of purposes the
-survivor has none for (re-keyed to the survivor; the others are deleted), makes two active
-journeys of one intent one (the first started keeps every step), merges the active carts by the policy's rule (the merged profile's is
-closed as 'merged'), and hands over the rest of what the merged profile held: all its carts
-(active, ordered, merged), its identity conflicts and its own ``Merge`` records, while the
-idempotency keys naming it (``customerId``) and other customers' conflicts naming it
-(``otherCustomerId``) are made to name the survivor. So the survivor's export shows them and their
-erasure removes them. It deletes the merged profile and leaves one ``Merge`` record saying what
-moved, so it can be audited and undone by hand. The statements are in
+A merge moves identities, devices, interactions, journeys and the consents of purposes the survivor
+has none for (re-keyed to the survivor; the others are deleted), makes two active journeys of one
+intent one (the first started keeps every step), merges the active carts by the policy's rule (the
+merged profile's is closed as 'merged'), and hands over the rest of what the merged profile held:
+all its carts (active, ordered, merged), its identity conflicts and its own ``Merge`` records, while
+the idempotency keys and audit entries naming it (``customerId``) and other customers' conflicts
+naming it (``otherCustomerId``) are made to name the survivor. So the survivor's export shows them
+and their erasure removes them. It deletes the merged profile and leaves one ``Merge`` record saying
+what moved, so it can be audited and undone by hand. The statements are in
 :mod:`graph._merge_statements`.
 """
 

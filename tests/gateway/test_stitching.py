@@ -409,3 +409,24 @@ async def test_the_guest_s_journey_and_the_customer_s_of_one_intent_become_one(
         {"c": known},
     )
     assert record == [{"joined": [f"jrn-{guest}"]}]
+
+
+async def test_what_was_read_of_the_guest_is_audited_under_the_survivor(
+    gateway: Gateway, graph: GraphDatabase, make_customer
+):
+    email, web_id = f"{unique('audit')}@example.com", unique("web")
+    known = await make_customer([("email", email)])
+    guest = await make_customer([("web_anonymous_id", web_id)])
+    entry = f"audit-{guest}"
+    await graph.write(
+        "CREATE (:AuditEntry {id: $id, at: datetime(), partnerId: 'p-1', action: 'read', "
+        "customerId: $guest, fields: ['Customer.cart']})",
+        {"id": entry, "guest": guest},
+    )
+    body = await gateway.query(LINK, {"c": guest, "k": "EMAIL", "v": email})
+    assert body["data"]["linkIdentity"]["outcome"] == "MERGED"
+
+    rows = await graph.read(
+        "MATCH (e:AuditEntry {id: $id}) RETURN e.customerId AS customer", {"id": entry}
+    )
+    assert rows == [{"customer": known}]
