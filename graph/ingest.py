@@ -170,16 +170,21 @@ CALL () {
   RETURN collect(storeId) AS missingStores
 }
 CALL () {
-  UNWIND $eventIds AS eventId
-  MATCH (i:Interaction {id: eventId})
-  RETURN collect(eventId) AS known
-}
-CALL () {
   UNWIND $identifiers AS key
   MATCH (:Identity {kind: key.kind, value: key.value})<-[:IDENTIFIED_BY]-(c:Customer)
   WITH key, c ORDER BY c.id
+  // Write-lock the holders (in id order) before the events are read: a checkout holding one of
+  // them is about to write the event its order system echoes here, so this batch waits for it and
+  // then finds the event known, instead of creating it and deadlocking with the checkout.
+  SET c._ingestLock = true
+  REMOVE c._ingestLock
   WITH key, head(collect(c.id)) AS owner
   RETURN collect({kind: key.kind, value: key.value, owner: owner}) AS owners
+}
+CALL () {
+  UNWIND $eventIds AS eventId
+  MATCH (i:Interaction {id: eventId})
+  RETURN collect(eventId) AS known
 }
 RETURN missingSkus, missingStores, known, owners
 """
