@@ -71,7 +71,7 @@ class OmsClient:
             params,
             deadline=deadline,
             stale_items=StaleItems(
-                keys={sku: f"availability:{sku}:{where}" for sku in wanted},
+                keys={sku: f"availability-sku:{sku}:{where}" for sku in wanted},
                 split=lambda data: dict.fromkeys(wanted) | _availability_by_sku(data),
                 join=lambda rows: {"availability": rows},
             ),

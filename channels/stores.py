@@ -46,7 +46,7 @@ class StoresClient:
             {"skus": wanted},
             deadline=deadline,
             stale_items=StaleItems(
-                keys={sku: f"stock:{store_id}:{sku}" for sku in unique},
+                keys={sku: f"stock-sku:{store_id}:{sku}" for sku in unique},
                 split=lambda data: dict.fromkeys(unique) | _stock_by_sku(data),
                 join=lambda rows: {"stock": rows},
             ),

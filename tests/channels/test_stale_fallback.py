@@ -17,6 +17,7 @@ from channels import (
     StaleEntry,
 )
 from channels._parse import UnexpectedPayload
+from channels.stores import StoresClient
 from channels.webshop import WebshopClient
 from tests.channels.conftest import HELD, UNAVAILABLE, MemoryStaleStore, Reply, wait_until
 
@@ -349,3 +350,19 @@ async def test_a_sku_whose_copy_is_being_written_is_left_to_that_copy(system, op
     await client.stale_copies_written()
 
     assert calls == [["price:A"], ["price:B"]]
+
+
+async def test_a_whole_answer_kept_before_per_sku_copies_is_never_read_as_one(
+    system, open_client
+) -> None:
+    """Before per-SKU copies, one SKU's stock at a store was kept whole under
+    ``stock:<store>:<sku>``; the per-SKU copies have keys of their own, so that old answer is not
+    taken for a SKU's row (it would not parse) once the store system fails."""
+    store = MemoryStaleStore()
+    old = StaleEntry({"stock": [{"sku": "A", "onHand": 3}]}, datetime.now(UTC))
+    await store.save("stores", "stock:ST001:A", old)
+    system.always("/pos/stores/ST001/stock", UNAVAILABLE)
+    stores = StoresClient(await open_client(name="stores", stale_store=store, retries=0))
+
+    with pytest.raises(ChannelUnavailable):
+        await stores.stock("ST001", ["A"], deadline=Deadline.after(2))
