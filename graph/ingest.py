@@ -25,6 +25,7 @@ from typing import Any, LiteralString
 
 import neo4j
 
+from graph._identity_locks import FORGET_UNHELD, LOCK_IDENTITIES
 from graph.database import GraphDatabase
 from graph.identities import IdentityKind
 from graph.journey_rules import JourneyCounts, JourneyPolicy, follow_event
@@ -148,14 +149,6 @@ def anonymous_customer_id(kind: IdentityKind, value: str) -> str:
     return f"cus_anon_{digest[:16]}"
 
 
-# Write-locks every identifier of the batch (creating the missing ones) before owners are read, so
-# a concurrent batch carrying the same identifier waits for this one: no identifier gets two owners.
-_LOCK_IDENTITIES: LiteralString = """
-UNWIND $identifiers AS key
-MERGE (i:Identity {kind: key.kind, value: key.value})
-SET i._ingestLock = true
-REMOVE i._ingestLock
-"""
 _BATCH_STATE: LiteralString = """
 CALL () {
   UNWIND $skus AS sku
@@ -323,14 +316,6 @@ def _order_update(interaction: dict[str, Any]) -> OrderUpdate:
     )
 
 
-_FORGET_UNHELD: LiteralString = """
-UNWIND $identifiers AS key
-MATCH (i:Identity {kind: key.kind, value: key.value})
-WHERE NOT EXISTS { (i)--() }
-DELETE i
-"""
-
-
 async def ingest_events(
     db: GraphDatabase,
     channel: str,
@@ -358,7 +343,8 @@ async def ingest_events(
     }
 
     async def work(tx: neo4j.AsyncManagedTransaction) -> IngestResult:
-        await (await tx.run(_LOCK_IDENTITIES, {"identifiers": keys})).consume()
+        # Every identifier of the batch, before owners are read: no identifier gets two owners.
+        await (await tx.run(LOCK_IDENTITIES, {"identifiers": keys})).consume()
         row = await (await tx.run(_BATCH_STATE, state_params)).single(strict=True)
         _refuse_unknown_references(events, row.data())
         owners = {(item["kind"], item["value"]): item["owner"] for item in row["owners"]}
@@ -377,7 +363,7 @@ async def ingest_events(
             outcomes += await stitch_identifiers(tx, anchor, others, channel, rules.stitch)
         if plan.stitches:
             # A conflict leaves the identifier with nobody: no trace of it but the conflict record.
-            await (await tx.run(_FORGET_UNHELD, {"identifiers": keys})).consume()
+            await (await tx.run(FORGET_UNHELD, {"identifiers": keys})).consume()
         journeys = JourneyCounts()
         customers: dict[str, None] = {}
         updates: list[OrderUpdate] = []

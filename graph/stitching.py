@@ -35,6 +35,7 @@ from typing import Any, LiteralString
 
 import neo4j
 
+from graph._identity_locks import FORGET_UNHELD, LOCK_IDENTITIES
 from graph._merge_statements import CART_LINES, JOIN_JOURNEYS, MOVE, RETIRE_MERGED, WRITE_CART
 from graph.database import GraphDatabase
 from graph.identities import IdentityKind
@@ -50,20 +51,6 @@ DEFAULT_LIMITS: Mapping[IdentityKind, int] = {
     IdentityKind.CONTACT_CENTRE_ID: 2,
 }
 
-# Write-locks the identifier (creating it if missing) before its holder is read, as ingest does
-# (identifiers before customers, the same order): a concurrent link of it waits for this one, so
-# two customers never both find it free. An identifier created only to be locked and left unheld
-# goes again (_FORGET_UNHELD).
-_LOCK_IDENTITY: LiteralString = """
-MERGE (i:Identity {kind: $kind, value: $value})
-SET i._stitchLock = true
-REMOVE i._stitchLock
-"""
-_FORGET_UNHELD: LiteralString = """
-MATCH (i:Identity {kind: $kind, value: $value})
-WHERE NOT EXISTS { (i)--() }
-DELETE i
-"""
 _LOCK: LiteralString = """
 UNWIND $ids AS id
 MATCH (c:Customer {id: id})
@@ -186,7 +173,7 @@ async def _link(tx: neo4j.AsyncManagedTransaction, request: LinkRequest) -> Stit
     now = datetime.now(UTC)
     customer_id, kind, limits = request.customer_id, request.kind, request.policy.limits
     key = {"kind": kind.value, "value": request.value}
-    await (await tx.run(_LOCK_IDENTITY, key)).consume()
+    await (await tx.run(LOCK_IDENTITIES, {"identifiers": [key]})).consume()
     owner_rows = await _rows(tx, _OWNER, key)
     owner: str | None = owner_rows[0]["id"] if owner_rows else None
     ids = sorted({customer_id} | ({owner} if owner else set()))
@@ -197,7 +184,7 @@ async def _link(tx: neo4j.AsyncManagedTransaction, request: LinkRequest) -> Stit
         return StitchOutcome("ALREADY_LINKED", customer_id)
     if owner is None:
         if locked[customer_id].count(kind.value) + 1 > limits.get(kind, 1):
-            await (await tx.run(_FORGET_UNHELD, key)).consume()
+            await (await tx.run(FORGET_UNHELD, {"identifiers": [key]})).consume()
             return await _conflict(tx, request, "limit_exceeded", None, now)
         params = {
             **key,
