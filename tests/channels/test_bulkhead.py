@@ -5,22 +5,26 @@ import asyncio
 from channels import ChannelAnswer, ChannelClient, ChannelConfig, ChannelTimeout, Deadline
 from tests.channels.conftest import HELD, wait_until
 
+_STUCK_FOR_S = 10
+
 
 async def test_saturating_one_clients_pool_does_not_slow_another_client(system) -> None:
     # The slow system never answers, so the stores pool stays full for as long as the test needs:
     # the other client's calls must be answered while it is full, whatever the machine's speed.
+    # The stuck calls give up after 10 s: with 3 s, a machine loaded by other work once answered
+    # the other client only after the stores pool had emptied.
     system.always("/slow", HELD)
     stores = ChannelConfig(
         name="stores",
         base_url=system.url,
         pool_size=2,
-        call_timeout_s=3,
+        call_timeout_s=_STUCK_FOR_S,
         retries=0,
         breaker_threshold=100,
     )
     oms = ChannelConfig(name="oms", base_url=system.url, pool_size=2)
     async with ChannelClient(stores) as saturated, ChannelClient(oms) as other:
-        deadline = Deadline.after(3)
+        deadline = Deadline.after(_STUCK_FOR_S)
         stuck = [
             asyncio.ensure_future(saturated.get_json("/slow", deadline=deadline)) for _ in range(6)
         ]
