@@ -43,6 +43,7 @@ __all__ = [
     "exposure",
     "forced_contacts",
     "journeys_started",
+    "latest_activity",
     "sales_figures",
 ]
 
@@ -133,6 +134,13 @@ def _lines(rows: Sequence[Mapping[str, Any]]) -> tuple[SkuQuantity, ...]:
     return tuple(SkuQuantity(str(row["sku"]), int(row["qty"])) for row in rows)
 
 
+# The newest interaction's instant, read backwards along the `interaction_at` range index.
+LATEST_ACTIVITY: LiteralString = """
+MATCH (i:Interaction) WHERE i.at IS NOT NULL
+RETURN i.at AS at ORDER BY i.at DESC LIMIT 1
+"""
+
+
 def _window(start: datetime, end: datetime) -> dict[str, Any]:
     return {"from": start, "to": end}
 
@@ -148,6 +156,15 @@ async def sales_figures(db: GraphDatabase, start: datetime, end: datetime) -> Sa
         active_carts=int(row["activeCarts"]),
         cart_lines=_lines(row["cartLines"]),
     )
+
+
+async def latest_activity(db: GraphDatabase) -> datetime | None:
+    """When the newest interaction happened; ``None`` in a graph without any."""
+    rows = await db.read(LATEST_ACTIVITY, {})
+    if not rows:
+        return None
+    native: datetime = rows[0]["at"].to_native()
+    return native
 
 
 async def journeys_started(db: GraphDatabase, start: datetime, end: datetime) -> list[JourneyRow]:

@@ -48,6 +48,7 @@ from resolvers.pagination import (
 Info = strawberry.Info[Context, None]
 T = TypeVar("T")
 MAX_WINDOW = timedelta(days=366)
+DEFAULT_WINDOW = timedelta(days=30)
 
 
 @strawberry.type(description="Journey analytics over [from, to).")
@@ -219,6 +220,19 @@ async def cart_value(info: Info, lines: Sequence[analytics.SkuQuantity]) -> Mone
     return Money(amount=round(amount, 2), currency="EUR")
 
 
+def default_window(latest: datetime) -> tuple[datetime, datetime]:
+    """The ``DEFAULT_WINDOW`` up to the midnight (UTC) that ends ``latest``'s day.
+
+    Example:
+        >>> start, end = default_window(datetime(2026, 10, 31, 18, 5, tzinfo=UTC))
+        >>> start.isoformat(), end.isoformat()
+        ('2026-10-02T00:00:00+00:00', '2026-11-01T00:00:00+00:00')
+    """
+    day = latest.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    end = day + timedelta(days=1)
+    return end - DEFAULT_WINDOW, end
+
+
 def check_window(start: datetime, end: datetime) -> None:
     if start.tzinfo is None or end.tzinfo is None:
         raise BadUserInput("`from` and `to` need a timezone", argument="from")
@@ -236,14 +250,23 @@ def check_window(start: datetime, end: datetime) -> None:
 @strawberry.type
 class AnalyticsQueries:
     @strawberry.field(
-        description="Journey analytics over [from, to) (UTC instants). Needs the `admin` scope "
-        "(null with FORBIDDEN otherwise).",
+        description="Journey analytics over [from, to) (UTC instants). Without `from` and `to`, "
+        "the 30 days up to the end (midnight UTC) of the day of the newest interaction, or of "
+        "today in a graph without any: the figures' `from` and `to` say which. Give both or "
+        "neither. Needs the `admin` scope (null with FORBIDDEN otherwise).",
         permission_classes=[Admin],
     )
-    def analytics(
+    async def analytics(
         self,
-        window_from: Annotated[datetime, strawberry.argument(name="from")],
-        window_to: Annotated[datetime, strawberry.argument(name="to")],
+        info: Info,
+        window_from: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+        window_to: Annotated[datetime | None, strawberry.argument(name="to")] = None,
     ) -> JourneyAnalytics | None:
+        if window_from is None and window_to is None:
+            latest = await analytics.latest_activity(info.context.graph)
+            window_from, window_to = default_window(latest or datetime.now(UTC))
+        elif window_from is None or window_to is None:
+            missing = "from" if window_from is None else "to"
+            raise BadUserInput("give both `from` and `to`, or neither", argument=missing)
         check_window(window_from, window_to)
         return JourneyAnalytics(window_from=window_from, window_to=window_to, _memo={})

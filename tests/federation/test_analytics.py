@@ -408,3 +408,32 @@ async def test_the_analytics_vocabulary_is_checked_at_ingest(fed: Gateway):
             assert response.status == 400
             answer = await response.json()
         assert field in json.dumps(answer), answer
+
+
+async def test_without_a_window_the_30_days_up_to_the_newest_interaction_are_shown(
+    fed: Gateway, seeded: GraphDatabase
+):
+    # Later than any other test's data: the demo data ends weeks before today, and a window
+    # ending today showed nothing on it.
+    newest = f"{RUN}-newest"
+    at = datetime(2091, 2, 14, 15, 30, tzinfo=UTC)
+    await seeded.write(
+        "CREATE (:Interaction {id: $id, at: $at, type: 'view', channel: 'web'})",
+        {"id": newest, "at": at},
+    )
+    try:
+        body = await fed.query("{ analytics { from to transactions } }")
+        assert "errors" not in body, body
+        window = body["data"]["analytics"]
+        assert (window["from"], window["to"]) == (
+            "2091-01-16T00:00:00+00:00",
+            "2091-02-15T00:00:00+00:00",
+        )
+        half = await fed.query(
+            "query($t: DateTime!) { analytics(to: $t) { transactions } }",
+            {"t": "2091-02-15T00:00:00Z"},
+        )
+        assert half["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+        assert half["errors"][0]["message"] == "give both `from` and `to`, or neither"
+    finally:
+        await seeded.write("MATCH (i:Interaction {id: $id}) DETACH DELETE i", {"id": newest})

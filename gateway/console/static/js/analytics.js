@@ -15,14 +15,18 @@ function notice(text) {
   $("notice").hidden = !text;
 }
 
-/** The window asked for in the URL, or the last 30 days (to tomorrow, midnight UTC). */
+/** The window asked for in the URL; without one, the gateway's default (the 30 days up to the
+ * newest interaction's day), which the first answer's `from` and `to` then fill in. */
 function initialWindow() {
   const params = new URLSearchParams(location.search);
-  const tomorrow = new Date(Date.now() + DAY_MS);
-  const to = params.get("to") ?? `${tomorrow.toISOString().slice(0, 10)}T00:00:00Z`;
-  const from = params.get("from")
-    ?? `${new Date(Date.parse(to) - 30 * DAY_MS).toISOString().slice(0, 10)}T00:00:00Z`;
-  return { from, to };
+  return { from: params.get("from"), to: params.get("to") };
+}
+
+function showWindow() {
+  $("from").value = state.from ? state.from.slice(0, 10) : "";
+  $("to").value = state.to ? state.to.slice(0, 10) : "";
+  $("window-label").textContent = state.from
+    ? `From ${state.from} until ${state.to} (not included), UTC.` : "";
 }
 
 export function duration(seconds) {
@@ -130,12 +134,13 @@ function showForced(connection, append) {
 
 async function load() {
   notice("");
-  $("window-label").textContent =
-    `From ${state.from} until ${state.to} (not included), UTC.`;
+  showWindow();
   try {
     const { data, errors } = await gql(ANALYTICS, { from: state.from, to: state.to });
     const a = data?.analytics;
     if (!a) throw new ApiError(errors[0]?.message ?? "Analytics unavailable.", errors[0]?.extensions?.code);
+    Object.assign(state, { from: a.from, to: a.to });
+    showWindow();
     showFigures(a);
     showCharts(a);
     showIncidents(a.incidents);
@@ -158,8 +163,6 @@ async function moreForced() {
 
 function start() {
   Object.assign(state, initialWindow());
-  $("from").value = state.from.slice(0, 10);
-  $("to").value = state.to.slice(0, 10);
   $("window").addEventListener("submit", (event) => {
     event.preventDefault();
     state.from = `${$("from").value}T00:00:00Z`;

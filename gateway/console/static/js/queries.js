@@ -120,7 +120,7 @@ fragment ConsoleForced on ForcedContactConnection {
 }`;
 
 export const ANALYTICS = `
-query ConsoleAnalytics($from: DateTime!, $to: DateTime!) {
+query ConsoleAnalytics($from: DateTime, $to: DateTime) {
   analytics(from: $from, to: $to) {
     from to
     revenue { amount currency }
