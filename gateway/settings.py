@@ -9,9 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from channels import contact, oms
 from graph.analytics import AnalyticsPolicy
 from graph.identities import IdentityKind
 from graph.ingest import IngestPolicy
@@ -21,6 +22,13 @@ from graph.stitching import DEFAULT_LIMITS, StitchPolicy
 NEO4J_VERSION = "5.26.30"
 # The channel systems, in the order of their simulator ports (base port + index).
 CHANNEL_SYSTEMS = ("webshop", "stores", "oms", "contact", "mobile")
+
+
+# Kinds whose identities a system is asked about all at once, and the most it takes per call.
+_ASKED_IN_ONE_CALL = {
+    IdentityKind.EMAIL: oms.MAX_EMAILS_PER_CALL,
+    IdentityKind.CONTACT_CENTRE_ID: contact.MAX_CUSTOMERS_PER_CALL,
+}
 
 
 class Settings(BaseSettings):
@@ -105,6 +113,8 @@ class Settings(BaseSettings):
     # Stitching guard rails: the most identifiers of a kind one customer may hold, for the kinds
     # that differ from graph.stitching.DEFAULT_LIMITS (PARCOURS_STITCH_LIMITS='{"email": 2}'), and
     # how carts merge: union keeping the higher quantity, or the anonymous cart replacing.
+    # The OMS and the contact centre are asked about all of a customer's emails (contact-centre
+    # ids) in one call, which holds at most 20: a higher limit for those kinds is refused.
     stitch_limits: dict[IdentityKind, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
     stitch_cart_rule: Literal["union_max", "anonymous_replaces"] = "union_max"
     # Journeys from events: the intent rules, first match wins (PARCOURS_JOURNEY_RULES, a JSON list
@@ -208,6 +218,14 @@ class Settings(BaseSettings):
     rate_limit_local_partner: str = "120/minute"
     rate_limit_local_customer_writes: str = "20/minute"
     rate_limit_redis_retry_s: float = Field(default=1.0, gt=0)
+
+    @field_validator("stitch_limits")
+    @classmethod
+    def _one_call_per_system(cls, limits: dict[IdentityKind, int]) -> dict[IdentityKind, int]:
+        for kind, most in _ASKED_IN_ONE_CALL.items():
+            if limits.get(kind, 0) > most:
+                raise ValueError(f"a customer may hold at most {most} of {kind.value}")
+        return limits
 
     @property
     def is_dev(self) -> bool:

@@ -21,14 +21,16 @@ def bad_request(message: str, code: str = "INVALID_PARAMETER") -> SimulatorError
     return SimulatorError(400, code, message)
 
 
-def query_ids(request: web.Request, name: str, *, required: bool = True) -> list[str]:
-    """A comma-separated id list (``skus=A,B``), de-duplicated in order, at most 100."""
+def query_ids(
+    request: web.Request, name: str, *, required: bool = True, at_most: int = MAX_IDS_PER_CALL
+) -> list[str]:
+    """A comma-separated id list (``skus=A,B``), de-duplicated in order, at most ``at_most``."""
     raw = request.query.get(name, "")
     ids = list(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
     if required and not ids:
         raise bad_request(f"{name} is required (comma-separated)", "MISSING_PARAMETER")
-    if len(ids) > MAX_IDS_PER_CALL:
-        raise bad_request(f"{name} takes at most {MAX_IDS_PER_CALL} values")
+    if len(ids) > at_most:
+        raise bad_request(f"{name} takes at most {at_most} values")
     return ids
 
 

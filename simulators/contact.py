@@ -6,7 +6,11 @@ id, identity kind ``contact_centre_id``, e.g. ``CC00000042``; an unknown one is 
 
 - ``GET /cc/v2/customers/{ccId}/tickets?status=open|closed&page&pageSize`` → ``{"items":
   [{ticketId, subject, status, openedAt, updatedAt, channel: call|chat|email}], "page",
-  "pageSize", "total"}``, most recently opened first
+  "pageSize", "total"}``, most recently opened first, ties by ``ticketId`` (also descending)
+- ``GET /cc/v2/tickets?customerIds=A,B&status=open|closed&page&pageSize`` (at most 20 ids, 400
+  beyond): the tickets of several customers as one list, in the same order, each item with its
+  ``customerId`` too, ``total`` over them all; an unknown id has no tickets, and a 404
+  ``CUSTOMER_NOT_FOUND`` only when none of the ids is known
 - ``GET /cc/v2/customers/{ccId}/calls?page&pageSize`` → the same envelope of ``{callId, at,
   durationSeconds, agent, ticketId, transcript: [{at, from: agent|customer, text}], eventId}``
 - ``GET /cc/v2/customers/{ccId}/chats?page&pageSize`` → the same envelope of ``{chatId, at, agent,
@@ -31,11 +35,12 @@ from simulators._config import SimulatorConfig
 from simulators._dataset import HISTORY_END, Dataset, Row, SeededCustomer, load_dataset
 from simulators._errors import SimulatorError
 from simulators._pagination import PageRequest
-from simulators._requests import bad_request
+from simulators._requests import bad_request, query_ids
 from simulators._state import SeededState
 from simulators._system import SystemSpec, build_app
 
 TICKET_STATUSES = ("open", "closed")
+MAX_CUSTOMERS_PER_CALL = 20
 _AGENTS = ("Nadia", "Thomas", "Élodie", "Karim", "Chloé")
 # (subject, what the customer says, what the agent answers)
 _TOPICS = (
@@ -157,8 +162,13 @@ def _case_file(
     if not case_file.tickets or rng.random() < 0.2:
         opened = HISTORY_END - timedelta(minutes=rng.randint(60, 150 * 24 * 60))
         case_file.tickets.append(_ticket(rng, counter, rng.choice(_TOPICS)[0], opened, "email"))
-    case_file.tickets.sort(key=lambda ticket: ticket.opened_at, reverse=True)
+    case_file.tickets.sort(key=_newest_first, reverse=True)
     return case_file
+
+
+def _newest_first(ticket: Ticket) -> tuple[datetime, str]:
+    """The tickets' order (reversed): most recently opened first, ties by id (descending)."""
+    return ticket.opened_at, ticket.ticket_id
 
 
 def _ticket(
@@ -200,15 +210,41 @@ def _case_file_of(request: web.Request) -> CaseFile:
     return case_file
 
 
+def _status_filter(request: web.Request) -> str | None:
+    status = request.query.get("status")
+    if status is not None and status not in TICKET_STATUSES:
+        raise bad_request("status must be open or closed")
+    return status
+
+
 @routes.get("/cc/v2/customers/{ccId}/tickets")
 async def list_tickets(request: web.Request) -> web.Response:
     case_file = _case_file_of(request)
     page = PageRequest.from_query(request)
-    status = request.query.get("status")
-    if status is not None and status not in TICKET_STATUSES:
-        raise bad_request("status must be open or closed")
+    status = _status_filter(request)
     tickets = [t for t in case_file.tickets if status is None or t.status == status]
     return web.json_response(page.envelope(tickets, Ticket.as_json))
+
+
+@routes.get("/cc/v2/tickets")
+async def list_tickets_of_customers(request: web.Request) -> web.Response:
+    cc_ids = query_ids(request, "customerIds", at_most=MAX_CUSTOMERS_PER_CALL)
+    page = PageRequest.from_query(request)
+    status = _status_filter(request)
+    case_files = request.app[STATE].current.case_files
+    known = [cc_id for cc_id in cc_ids if cc_id in case_files]
+    if not known:
+        raise SimulatorError(404, "CUSTOMER_NOT_FOUND", f"no customer with id {', '.join(cc_ids)}")
+    tickets = [
+        (cc_id, ticket)
+        for cc_id in known
+        for ticket in case_files[cc_id].tickets
+        if status is None or ticket.status == status
+    ]
+    tickets.sort(key=lambda row: _newest_first(row[1]), reverse=True)
+    return web.json_response(
+        page.envelope(tickets, lambda row: {**row[1].as_json(), "customerId": row[0]})
+    )
 
 
 @routes.get("/cc/v2/customers/{ccId}/calls")

@@ -3,8 +3,10 @@
 API (JSON; errors ``{"errors": [{"code": "...", "detail": "..."}]}``; the customer key is the
 email):
 
-- ``GET /oms/orders?customerEmail=...&page&pageSize`` → ``{"items": [Order], "page", "pageSize",
-  "total"}``, newest first (an unknown email has no orders); Order = ``{orderId, customerEmail,
+- ``GET /oms/orders?customerEmail=...&page&pageSize``, or ``?customerEmails=A,B`` (at most 20,
+  400 beyond) for the orders of several emails as one list → ``{"items": [Order], "page",
+  "pageSize", "total"}``, newest first, ties by ``orderId`` (also descending), ``total`` over
+  every email asked (an unknown email has no orders); Order = ``{orderId, customerEmail,
   createdAt, status, fulfilment: {type: DELIVERY|CLICK_AND_COLLECT, storeId?}, lines: [{sku, qty,
   unitPrice}], total, timeline: [{status, at}], eventId}``
 - ``GET /oms/orders/{orderId}`` → Order (404 ``ORDER_NOT_FOUND``)
@@ -59,6 +61,7 @@ from simulators._system import SystemSpec, build_app
 from simulators._webhooks import attach_webhooks, emit
 
 RESERVATION_HOLD = timedelta(hours=24)
+MAX_EMAILS_PER_CALL = 20
 MAX_IDEMPOTENCY_KEY = 255
 CHANNEL = "web"  # orders are ingested as web purchases
 
@@ -110,9 +113,15 @@ def _state(request: web.Request) -> OmsState:
 
 @routes.get("/oms/orders")
 async def list_orders(request: web.Request) -> web.Response:
-    email = query_str(request, "customerEmail")
+    if "customerEmails" in request.query:
+        emails = query_ids(request, "customerEmails", at_most=MAX_EMAILS_PER_CALL)
+    else:
+        emails = [query_str(request, "customerEmail")]
     page = PageRequest.from_query(request)
-    orders = _state(request).by_email.get(email, [])
+    by_email = _state(request).by_email
+    orders = [order for email in emails for order in by_email.get(email, [])]
+    # One order for several emails: newest first, ties by id, so pages of the union never overlap.
+    orders.sort(key=lambda order: (order.created_at, order.order_id), reverse=True)
     return web.json_response(page.envelope(orders, Order.as_json))
 
 

@@ -3,7 +3,9 @@ registrations (mobile backend), and store receipts not yet in the graph.
 
 The customer's key in each system is one of their identities (email for the OMS, contact-centre
 id, app install id, POS customer number); a customer without that identity simply has no records
-there, which costs no call.
+there, which costs no call. A customer may hold several of a kind (a merge leaves the survivor
+both emails): their orders and tickets are one list over all of them, asked in one call, never
+the records of the first identity alone.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from graph import IdentityKind, models
 from resolvers.context import Context
 from resolvers.live.federation import live_value
 from resolvers.live.loaders import OrdersKey, TicketsKey
-from resolvers.live.paging import decode_offset, encode_offset, page_window
+from resolvers.live.paging import ORDERS, decode_offset, encode_offset, page_window, tickets_list
 from resolvers.live.types import DeviceRegistration, Order, Ticket, TicketStatus
 from resolvers.pagination import Connection, Edge, PageInfo, check_first
 
@@ -33,6 +35,12 @@ def identity_values(profile: models.CustomerProfile, kind: IdentityKind) -> list
     return [identity.value for identity in profile.identities if identity.kind is kind]
 
 
+def identity_key(profile: models.CustomerProfile, kind: IdentityKind) -> tuple[str, ...]:
+    """The customer's identities of ``kind``, sorted and once each: two requests about one
+    customer make the same loader key (and the same stale-copy key)."""
+    return tuple(sorted(set(identity_values(profile, kind))))
+
+
 def _empty() -> Connection[N]:
     return Connection(
         edges=[],
@@ -43,11 +51,15 @@ def _empty() -> Connection[N]:
 
 
 def _page_connection(
-    page: Page[R], page_no: int, size: int, skip: int, convert: Callable[[R], N]
+    page: Page[R],
+    list_name: str,
+    window: tuple[int, int, int],
+    convert: Callable[[R], N],
 ) -> Connection[N]:
+    page_no, size, skip = window
     base = (page_no - 1) * size
     edges = [
-        Edge(cursor=encode_offset(base + index), node=convert(item))
+        Edge(cursor=encode_offset(base + index, list_name), node=convert(item))
         for index, item in enumerate(page.items)
         if index >= skip
     ]
@@ -66,15 +78,16 @@ def _page_connection(
 def orders_key(
     profile: models.CustomerProfile, first: int, after: str | None, max_page_size: int
 ) -> tuple[OrdersKey, int] | None:
-    """The OMS loader's key for this page of orders, and how many of its items to skip; None
-    when the customer has no email (no records there). Raises BadUserInput for a bad page."""
+    """The OMS loader's key for this page of orders (of every email the customer holds), and how
+    many of its items to skip; None when the customer has no email (no records there). Raises
+    BadUserInput for a bad page or a cursor of another list."""
     size = check_first(first, max_page_size)
-    offset = decode_offset(after)
-    emails = identity_values(profile, IdentityKind.EMAIL)
+    offset = decode_offset(after, ORDERS)
+    emails = identity_key(profile, IdentityKind.EMAIL)
     if not emails:
         return None
     page_no, size, skip = page_window(offset, size)
-    return (emails[0], page_no, size), skip
+    return (emails, page_no, size), skip
 
 
 async def orders(
@@ -85,7 +98,9 @@ async def orders(
         return _empty()
     key, skip = wanted
     page = await live_value(info, info.context.live.orders.load(key))
-    return _page_connection(page, key[1], key[2], skip, Order.from_record) if page else None
+    if page is None:
+        return None
+    return _page_connection(page, ORDERS, (key[1], key[2], skip), Order.from_record)
 
 
 def tickets_key(
@@ -95,15 +110,17 @@ def tickets_key(
     status: TicketStatus | None,
     max_page_size: int,
 ) -> tuple[TicketsKey, int] | None:
-    """The contact centre loader's key for this page of tickets, and how many of its items to
-    skip; None without a contact-centre id. Raises BadUserInput for a bad page."""
+    """The contact centre loader's key for this page of tickets (of every contact-centre id the
+    customer holds), and how many of its items to skip; None without a contact-centre id. Raises
+    BadUserInput for a bad page or a cursor of another list (another ``status`` filter)."""
     size = check_first(first, max_page_size)
-    offset = decode_offset(after)
-    cc_ids = identity_values(profile, IdentityKind.CONTACT_CENTRE_ID)
+    wanted_status = status.value if status else None
+    offset = decode_offset(after, tickets_list(wanted_status))
+    cc_ids = identity_key(profile, IdentityKind.CONTACT_CENTRE_ID)
     if not cc_ids:
         return None
     page_no, size, skip = page_window(offset, size)
-    return (cc_ids[0], status.value if status else None, page_no, size), skip
+    return (cc_ids, wanted_status, page_no, size), skip
 
 
 async def tickets(
@@ -118,7 +135,9 @@ async def tickets(
         return _empty()
     key, skip = wanted
     page = await live_value(info, info.context.live.tickets.load(key))
-    return _page_connection(page, key[2], key[3], skip, Ticket.from_record) if page else None
+    if page is None:
+        return None
+    return _page_connection(page, tickets_list(key[1]), (key[2], key[3], skip), Ticket.from_record)
 
 
 async def registration(

@@ -155,7 +155,10 @@ class Customer:
         return await active_journey(info, self.profile.id)
 
     @strawberry.field(
-        description="Orders from the order-management system, newest first (`history:read`).",
+        description=(
+            "Orders from the order-management system under every email the customer holds, "
+            "newest first (`history:read`)."
+        ),
         permission_classes=[HistoryRead],
     )
     async def orders(
@@ -164,7 +167,12 @@ class Customer:
         return await channel_views.orders(info, self.profile, first, after)
 
     @strawberry.field(
-        description="Contact-centre tickets (`history:read`).", permission_classes=[HistoryRead]
+        description=(
+            "Contact-centre tickets under every contact-centre id the customer holds, most "
+            "recently opened first; a cursor pages only the list of the `status` it was taken "
+            "with (`history:read`)."
+        ),
+        permission_classes=[HistoryRead],
     )
     async def tickets(
         self,

@@ -60,8 +60,9 @@ class ChannelBudget:
 
 K = TypeVar("K")
 Outcomes = list[ChannelAnswer[T] | BaseException]
-OrdersKey = tuple[str, int, int]  # email, page, page size
-TicketsKey = tuple[str, str | None, int, int]  # contact-centre id, status, page, page size
+# A customer's identities of the kind (every one, sorted: one key per customer), then the page.
+OrdersKey = tuple[tuple[str, ...], int, int]  # emails, page, page size
+TicketsKey = tuple[tuple[str, ...], str | None, int, int]  # contact-centre ids, status, page, size
 
 
 class LiveLoaders:
@@ -123,7 +124,7 @@ class LiveLoaders:
             return await _each(
                 keys,
                 lambda key: sources.observe(
-                    systems.oms.orders(key[0], key[1], key[2], deadline=budget.deadline())
+                    systems.oms.orders_of(key[0], key[1], key[2], deadline=budget.deadline())
                 ),
             )
 
@@ -131,7 +132,7 @@ class LiveLoaders:
             return await _each(
                 keys,
                 lambda key: sources.observe(
-                    systems.contact.tickets(
+                    systems.contact.tickets_of(
                         key[0], key[2], key[3], status=key[1], deadline=budget.deadline()
                     )
                 ),

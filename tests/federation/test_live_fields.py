@@ -11,7 +11,7 @@ from channels import ChannelClient, ChannelConfig, ChannelSystems
 from graph import GraphDatabase
 from resolvers.customers import channel_views
 from resolvers.live.loaders import ChannelBudget, LiveLoaders
-from resolvers.live.paging import encode_offset
+from resolvers.live.paging import ORDERS, encode_offset, tickets_list
 from resolvers.live.sources import SourceLog
 from tests.conftest import Gateway
 from tests.federation.conftest import Systems, a_customer, seeded_customers
@@ -141,12 +141,15 @@ async def test_a_cursor_past_the_systems_last_page_is_refused_before_any_call(fe
     # The systems page up to page 1,000,000: a forged cursor beyond used to be sent to the OMS,
     # whose 400 came back as INTERNAL. It is the caller's mistake, named as such.
     customer = a_customer("email", "contact_centre_id")
-    beyond = encode_offset(100_000_000)
     body = await fed.query(
-        """query($id: ID!, $after: String) { customer(id: $id) {
-             orders(first: 1, after: $after) { edges { node { id } } }
-             tickets(first: 1, after: $after) { edges { node { id } } } } }""",
-        {"id": customer["id"], "after": beyond},
+        """query($id: ID!, $orders: String, $tickets: String) { customer(id: $id) {
+             orders(first: 1, after: $orders) { edges { node { id } } }
+             tickets(first: 1, after: $tickets) { edges { node { id } } } } }""",
+        {
+            "id": customer["id"],
+            "orders": encode_offset(100_000_000, ORDERS),
+            "tickets": encode_offset(100_000_000, tickets_list(None)),
+        },
     )
 
     assert body["data"]["customer"] == {"orders": None, "tickets": None}

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 from tests.simulators import generated
 from tests.simulators.harness import Simulator
 
@@ -67,3 +71,69 @@ async def test_an_unknown_contact_centre_id_is_a_404(contact: Simulator) -> None
         reply = await contact.get(f"/cc/v2/customers/CC99999999/{what}")
         assert reply.status == 404
         assert reply.body["fault"] == "CUSTOMER_NOT_FOUND"
+
+
+def _cc_ids(count: int) -> list[str]:
+    return [c.first("contact_centre_id") for c in generated.with_identity("contact_centre_id")][
+        :count
+    ]
+
+
+async def _tickets_of(contact: Simulator, cc_id: str, **params: str) -> list[dict[str, Any]]:
+    path = f"/cc/v2/customers/{cc_id}/tickets"
+    items: list[dict[str, Any]] = (await contact.get(path, pageSize="100", **params)).body["items"]
+    return [{**ticket, "customerId": cc_id} for ticket in items]
+
+
+@pytest.mark.parametrize("status", [None, "open", "closed"])
+async def test_several_customers_tickets_are_one_list_newest_first_paged_over_all(
+    contact: Simulator, status: str | None
+) -> None:
+    cc_ids = _cc_ids(4)
+    filters = {"status": status} if status else {}
+    one_by_one = [t for cc_id in cc_ids for t in await _tickets_of(contact, cc_id, **filters)]
+    union = sorted(one_by_one, key=lambda t: (t["openedAt"], t["ticketId"]), reverse=True)
+    asked = ",".join(reversed(cc_ids))
+
+    walked: list[dict[str, Any]] = []
+    for page in range(1, 30):
+        body = (
+            await contact.get(
+                "/cc/v2/tickets", customerIds=asked, page=str(page), pageSize="3", **filters
+            )
+        ).body
+        assert body["total"] == len(union)
+        walked += body["items"]
+        if not body["items"]:
+            break
+    assert walked == union
+    assert len({t["customerId"] for t in walked}) >= 2
+
+
+async def test_one_customers_tickets_read_the_same_by_either_path(contact: Simulator) -> None:
+    [cc_id] = _cc_ids(1)
+    listed = (await contact.get("/cc/v2/tickets", customerIds=cc_id, pageSize="100")).body
+    assert listed["items"] == await _tickets_of(contact, cc_id)
+    assert listed["total"] == len(listed["items"]) >= 1
+
+
+async def test_unknown_ids_among_several_add_nothing_and_alone_are_a_404(
+    contact: Simulator,
+) -> None:
+    [cc_id] = _cc_ids(1)
+    mixed = await contact.get("/cc/v2/tickets", customerIds=f"CC99999999,{cc_id}", pageSize="100")
+    assert mixed.body["items"] == await _tickets_of(contact, cc_id)
+    unknown = await contact.get("/cc/v2/tickets", customerIds="CC99999998,CC99999999")
+    assert unknown.status == 404
+    assert unknown.body["fault"] == "CUSTOMER_NOT_FOUND"
+
+
+async def test_more_than_twenty_customer_ids_in_one_call_is_a_400(contact: Simulator) -> None:
+    twenty = _cc_ids(21)
+    assert (await contact.get("/cc/v2/tickets", customerIds=",".join(twenty[:20]))).status == 200
+    reply = await contact.get("/cc/v2/tickets", customerIds=",".join(twenty))
+    assert reply.status == 400
+    assert set(reply.body) == {"fault", "message"}
+    missing = await contact.get("/cc/v2/tickets")
+    assert missing.status == 400
+    assert missing.body["fault"] == "MISSING_PARAMETER"

@@ -167,3 +167,67 @@ async def test_reset_forgets_new_orders_keys_and_holds(oms: Simulator) -> None:
     assert await availability(oms, "SKU-00030", "ST001") == before
     assert (await oms.get(f"/oms/orders/{created.body['orderId']}")).status == 404
     assert (await oms.post("/oms/orders", ORDER, key("k-reset"))).status == 201
+
+
+def _with_orders(count: int) -> list[str]:
+    """The emails of the first ``count`` generated customers with two web or app purchases."""
+    return [
+        customer.first("email")
+        for customer in generated.with_identity("email")
+        if len(customer.activity("web", "app", kind="purchase")) >= 2
+    ][:count]
+
+
+async def test_several_emails_are_one_list_newest_first_paged_over_all_of_them(
+    oms: Simulator,
+) -> None:
+    emails = _with_orders(3)
+    one_by_one = [
+        order
+        for email in emails
+        for order in (await oms.get("/oms/orders", customerEmail=email, pageSize="100")).body[
+            "items"
+        ]
+    ]
+    union = sorted(one_by_one, key=lambda o: (o["createdAt"], o["orderId"]), reverse=True)
+    asked = ",".join(reversed(emails))  # the order asked does not matter
+
+    walked: list[dict[str, Any]] = []
+    for page in range(1, 20):
+        body = (
+            await oms.get("/oms/orders", customerEmails=asked, page=str(page), pageSize="2")
+        ).body
+        assert body["total"] == len(union)
+        walked += body["items"]
+        if not body["items"]:
+            break
+    assert [o["orderId"] for o in walked] == [o["orderId"] for o in union]
+    assert {o["customerEmail"] for o in walked} == set(emails)
+
+
+async def test_one_email_reads_the_same_by_either_parameter(oms: Simulator) -> None:
+    [email] = _with_orders(1)
+    single = (await oms.get("/oms/orders", customerEmail=email, pageSize="100")).body
+    listed = (await oms.get("/oms/orders", customerEmails=email, pageSize="100")).body
+    assert listed == single
+    assert single["total"] >= 2
+
+
+async def test_an_unknown_email_among_several_adds_no_orders(oms: Simulator) -> None:
+    [email] = _with_orders(1)
+    alone = (await oms.get("/oms/orders", customerEmail=email, pageSize="100")).body
+    mixed = (
+        await oms.get("/oms/orders", customerEmails=f"nobody@example.com,{email}", pageSize="100")
+    ).body
+    assert mixed == alone
+
+
+async def test_more_than_twenty_emails_in_one_call_is_a_400(oms: Simulator) -> None:
+    twenty = [f"someone.{n}@example.com" for n in range(20)]
+    assert (await oms.get("/oms/orders", customerEmails=",".join(twenty))).status == 200
+    reply = await oms.get("/oms/orders", customerEmails=",".join([*twenty, "one.more@example.com"]))
+    assert reply.status == 400
+    assert reply.body["errors"][0]["code"] == "INVALID_PARAMETER"
+    empty = await oms.get("/oms/orders", customerEmails=" , ")
+    assert empty.status == 400
+    assert empty.body["errors"][0]["code"] == "MISSING_PARAMETER"
