@@ -128,6 +128,9 @@ class ChannelClient:
                 # Each attempt runs under its own asyncio.timeout, cut to the request's deadline.
                 timeout=aiohttp.ClientTimeout(total=None),
                 headers={"Accept": "application/json"},
+                # One pool serves every customer: a cookie a system sets in an answer about one
+                # customer must never travel with the calls about the next ones.
+                cookie_jar=aiohttp.DummyCookieJar(),
                 trace_configs=self._trace_configs or None,
             )
 

@@ -26,6 +26,7 @@ class Reply:
     held: bool = False  # never answer: wait until the client gives up (or the test releases it)
     drop: bool = False
     text: str | None = None  # answer this text instead of ``body`` as JSON
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 OK = Reply()
@@ -81,8 +82,8 @@ class ScriptedSystem:
             request.transport.abort()
             await asyncio.sleep(1)  # cancelled: the connection is gone
         if reply.text is not None:
-            return web.Response(text=reply.text, status=reply.status)
-        return web.json_response(reply.body, status=reply.status)
+            return web.Response(text=reply.text, status=reply.status, headers=reply.headers)
+        return web.json_response(reply.body, status=reply.status, headers=reply.headers)
 
 
 @pytest.fixture

@@ -43,6 +43,22 @@ async def test_a_post_sends_its_body_as_json(system, open_client) -> None:
     assert system.hits[0].headers["Content-Type"] == "application/json"
 
 
+async def test_a_cookie_a_system_sets_is_never_sent_back(system, open_client) -> None:
+    # One client serves every customer: a session cookie set by an answer about one customer
+    # must not travel with the calls about the next ones. (By a host name: aiohttp's cookie jar
+    # ignores cookies of IP addresses, and real systems have names.)
+    session = Reply(body={"ok": True}, headers={"Set-Cookie": "session=alice; Path=/"})
+    system.will("/carts/c-1", session)
+    client = await open_client(base_url=system.url.replace("127.0.0.1", "localhost"))
+
+    await client.get_json("/carts/c-1", deadline=Deadline.after(2))
+    await client.get_json("/carts/c-2", deadline=Deadline.after(2))
+    await client.post_json("/carts", {"customer": "k-2"}, deadline=Deadline.after(2))
+
+    assert [hit.path for hit in system.hits] == ["/carts/c-1", "/carts/c-2", "/carts"]
+    assert all("Cookie" not in hit.headers for hit in system.hits)
+
+
 async def test_a_slow_system_is_cut_at_the_per_call_timeout(system, open_client) -> None:
     system.will("/slow", HELD)  # never answers: only the per-call timeout can end the call
     client = await open_client(call_timeout_s=0.3, retries=0)
