@@ -144,7 +144,7 @@ async def _graph_database(app: web.Application) -> AsyncIterator[None]:
         app[CONTEXT_READS] = SharedReads(read_contexts, settings.shared_context_reads_in_flight)
     try:
         if settings.migrate_on_start:
-            await migrate(graph)
+            await migrate(graph, inputs=settings.migration_inputs())
         yield
     finally:
         await graph.close()

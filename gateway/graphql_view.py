@@ -99,6 +99,7 @@ class ParcoursGraphQLView(GraphQLOverHTTPView):
             max_page_size=settings.max_page_size,
             round_trips=request.get(ROUND_TRIPS) or RoundTripCounter(),
             stitch_policy=settings.stitch_policy(),
+            phone_region=settings.phone_default_region,
             events=request.app[BUS],
             profile_cache=None if settings.naive_baseline else request.app.get(CONTEXT_CACHE),
             batch_loads=not settings.naive_baseline,

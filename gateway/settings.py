@@ -9,14 +9,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AfterValidator, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from channels import contact, oms
 from graph.analytics import AnalyticsPolicy
-from graph.identities import IdentityKind
+from graph.identities import DEFAULT_PHONE_REGION, PHONE_REGIONS, IdentityKind
 from graph.ingest import IngestPolicy
 from graph.journey_rules import DEFAULT_RULES, IntentRule, JourneyPolicy
+from graph.migrations import MigrationInputs
 from graph.stitching import DEFAULT_LIMITS, StitchPolicy
 
 NEO4J_VERSION = "5.26.30"
@@ -29,6 +30,13 @@ _ASKED_IN_ONE_CALL = {
     IdentityKind.EMAIL: oms.MAX_EMAILS_PER_CALL,
     IdentityKind.CONTACT_CENTRE_ID: contact.MAX_CUSTOMERS_PER_CALL,
 }
+
+
+def _phone_region(value: str) -> str:
+    region = value.strip().upper()
+    if region not in PHONE_REGIONS:
+        raise ValueError(f"{value!r} is not a region libphonenumber knows (FR, BE, US...)")
+    return region
 
 
 class Settings(BaseSettings):
@@ -117,6 +125,9 @@ class Settings(BaseSettings):
     # ids) in one call, which holds at most 20: a higher limit for those kinds is refused.
     stitch_limits: dict[IdentityKind, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
     stitch_cart_rule: Literal["union_max", "anonymous_replaces"] = "union_max"
+    # Where a phone written without its country code (06 12 34 56 78) is read, an ISO 3166 code:
+    # identities store E.164. Every instance and `parcours migrate` must use the same one.
+    phone_default_region: Annotated[str, AfterValidator(_phone_region)] = DEFAULT_PHONE_REGION
     # Journeys from events: the intent rules, first match wins (PARCOURS_JOURNEY_RULES, a JSON list
     # of objects with graph.journey_rules.IntentRule's fields), and how long after its last step
     # a journey is continued by events on the same channel.
@@ -267,6 +278,10 @@ class Settings(BaseSettings):
         return StitchPolicy(
             limits={**DEFAULT_LIMITS, **self.stitch_limits}, cart_rule=self.stitch_cart_rule
         )
+
+    def migration_inputs(self) -> MigrationInputs:
+        """What the graph migrations' data steps read from these settings."""
+        return MigrationInputs(phone_region=self.phone_default_region)
 
     def ingest_policy(self) -> IngestPolicy:
         """How ingested events stitch and follow journeys under these settings."""

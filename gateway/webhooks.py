@@ -27,6 +27,7 @@ from pydantic_core import ErrorDetails
 from gateway.realtime import publish_ingest
 from gateway.state import GRAPH, SETTINGS
 from graph import IdentityKind, InvalidIdentity, normalise_identity
+from graph.identities import DEFAULT_PHONE_REGION
 from graph.ingest import (
     INGEST_CHANNELS,
     ChannelEvent,
@@ -162,7 +163,7 @@ def _timestamp(value: str, path: str) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _event(raw: object, prefix: str) -> ChannelEvent:
+def _event(raw: object, prefix: str, phone_region: str) -> ChannelEvent:
     try:
         event = _Event.model_validate(raw)
     except ValidationError as exc:
@@ -171,7 +172,7 @@ def _event(raw: object, prefix: str) -> ChannelEvent:
     identifiers: list[tuple[IdentityKind, str]] = []
     for n, identifier in enumerate(event.identifiers):
         try:
-            value = normalise_identity(identifier.kind, identifier.value)
+            value = normalise_identity(identifier.kind, identifier.value, phone_region=phone_region)
             identifiers.append((identifier.kind, value))
         except InvalidIdentity as exc:
             raise _bad_input(_path(prefix, "identifiers", n, "value"), str(exc)) from None
@@ -210,8 +211,11 @@ def _check_order_fields(event: _Event, prefix: str) -> None:
         raise _bad_input(_path(prefix, name), "only an order_status event carries it")
 
 
-def parse_events(body: bytes) -> ParsedBatch:
-    """One event object or ``{"events": [...]}`` (1 to 500), validated and normalised; else 400."""
+def parse_events(body: bytes, *, phone_region: str = DEFAULT_PHONE_REGION) -> ParsedBatch:
+    """One event object or ``{"events": [...]}`` (1 to 500), validated and normalised; else 400.
+
+    A phone written without its country code is read in ``phone_region``.
+    """
     try:
         document: Any = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -219,14 +223,14 @@ def parse_events(body: bytes) -> ParsedBatch:
     if not isinstance(document, dict):
         raise _bad_input("body", 'must be an event object or {"events": [...]}')
     if "events" not in document:
-        return ParsedBatch(events=(_event(document, ""),), batched=False)
+        return ParsedBatch(events=(_event(document, "", phone_region),), batched=False)
     extra = sorted(set(document) - {"events"})
     if extra:
         raise _bad_input(extra[0], "is not a field of a batch (only events)")
     raw_events = document["events"]
     if not isinstance(raw_events, list) or not 1 <= len(raw_events) <= MAX_EVENTS:
         raise _bad_input("events", f"must be a list of 1 to {MAX_EVENTS} events")
-    events = tuple(_event(raw, f"events[{n}]") for n, raw in enumerate(raw_events))
+    events = tuple(_event(raw, f"events[{n}]", phone_region) for n, raw in enumerate(raw_events))
     return ParsedBatch(events=events, batched=True)
 
 
@@ -251,9 +255,9 @@ async def _accept(request: web.Request, channel: str) -> IngestResult:
     check_signature(secret, body, request.headers.get(SIGNATURE_HEADER))
     if request.content_type != "application/json":
         raise WebhookRefused(415, "UNSUPPORTED_MEDIA_TYPE", "the body must be application/json")
-    batch = parse_events(body)
+    settings = request.app[SETTINGS]
+    batch = parse_events(body, phone_region=settings.phone_default_region)
     try:
-        settings = request.app[SETTINGS]
         result = await ingest_events(
             request.app[GRAPH], channel, batch.events, settings.ingest_policy()
         )

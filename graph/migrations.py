@@ -1,17 +1,37 @@
 """Versioned, idempotent schema migrations for the customer graph, recorded in the graph itself.
 
-Each migration is a tuple of schema statements that are safe to run twice (``IF NOT EXISTS``). A
+Each migration is a tuple of schema statements that are safe to run twice (``IF NOT EXISTS``),
+and maybe a data step: Python over the stored data (a normalisation Cypher cannot compute), run
+after the statements, idempotent too, whose summary is kept on the record. A
 ``(:Migration {version})`` node records what ran, so ``parcours migrate`` and every gateway start
 can apply what is missing and skip the rest. Two gateways starting at once are safe for the same
-reason.
+reason; a data step that fails leaves its migration unrecorded, so the next start runs it again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import LiteralString
 
+from graph._phone_migration import renormalise_phones
 from graph.database import GraphDatabase
+from graph.identities import DEFAULT_PHONE_REGION
+
+
+@dataclass(frozen=True)
+class MigrationInputs:
+    """What a data step may depend on besides the graph: the settings every instance shares."""
+
+    phone_region: str = DEFAULT_PHONE_REGION
+
+
+# A data step: idempotent work over the data; returns a one-line summary of what it changed.
+DataStep = Callable[[GraphDatabase, MigrationInputs], Awaitable[str]]
+
+
+async def _phones_to_e164(db: GraphDatabase, inputs: MigrationInputs) -> str:
+    return (await renormalise_phones(db, inputs.phone_region)).summary()
 
 
 @dataclass(frozen=True)
@@ -19,6 +39,7 @@ class Migration:
     version: int
     name: str
     statements: tuple[LiteralString, ...]
+    data_step: DataStep | None = None
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -94,6 +115,12 @@ MIGRATIONS: tuple[Migration, ...] = (
             "FOR (n:IdentityConflict) ON (n.otherCustomerId)",
         ),
     ),
+    Migration(
+        8,
+        "phone identities in E.164, duplicates of one number made one (graph/_phone_migration.py)",
+        (),
+        data_step=_phones_to_e164,
+    ),
 )
 
 _MIGRATION_KEY: LiteralString = (
@@ -102,7 +129,8 @@ _MIGRATION_KEY: LiteralString = (
 )
 _APPLIED: LiteralString = "MATCH (m:Migration) RETURN m.version AS version ORDER BY version"
 _RECORD: LiteralString = (
-    "MERGE (m:Migration {version: $version}) ON CREATE SET m.name = $name, m.appliedAt = datetime()"
+    "MERGE (m:Migration {version: $version}) "
+    "ON CREATE SET m.name = $name, m.appliedAt = datetime(), m.outcome = $outcome"
 )
 _AWAIT_INDEXES: LiteralString = "CALL db.awaitIndexes($timeout)"
 _INDEX_POPULATION: LiteralString = (
@@ -131,8 +159,13 @@ async def applied_versions(db: GraphDatabase) -> list[int]:
     return [int(row["version"]) for row in rows]
 
 
-async def migrate(db: GraphDatabase, timeout_s: int = 120) -> list[Migration]:
-    """Apply the migrations not yet recorded; return those applied now (empty when up to date)."""
+async def migrate(
+    db: GraphDatabase, timeout_s: int = 120, *, inputs: MigrationInputs | None = None
+) -> list[Migration]:
+    """Apply the migrations not yet recorded; return those applied now (empty when up to date).
+
+    ``inputs``: what data steps depend on (the default phone region...), from the settings.
+    """
     await db.schema(_MIGRATION_KEY)
     done = set(await applied_versions(db))
     applied: list[Migration] = []
@@ -141,7 +174,11 @@ async def migrate(db: GraphDatabase, timeout_s: int = 120) -> list[Migration]:
             continue
         for statement in migration.statements:
             await db.schema(statement)
-        await db.write(_RECORD, {"version": migration.version, "name": migration.name})
+        outcome = None
+        if migration.data_step is not None:
+            outcome = await migration.data_step(db, inputs or MigrationInputs())
+        params = {"version": migration.version, "name": migration.name, "outcome": outcome}
+        await db.write(_RECORD, params)
         applied.append(migration)
     if applied:
         await db.write(_AWAIT_INDEXES, {"timeout": timeout_s})

@@ -11,6 +11,7 @@ from graph import GraphDatabase, RoundTripCounter
 from graph.analytics import AnalyticsPolicy
 from graph.consents import Consent
 from graph.context import ContextRequest, CustomerContext
+from graph.identities import DEFAULT_PHONE_REGION
 from graph.shared_reads import SharedReads
 from graph.stitching import StitchPolicy
 from resolvers.access.guard import Access, consent_loader
@@ -41,6 +42,8 @@ class Context:
     max_page_size: int
     round_trips: RoundTripCounter
     stitch_policy: StitchPolicy = field(default_factory=StitchPolicy)
+    # Where a phone written without its country code is read (every instance reads the same).
+    phone_region: str = DEFAULT_PHONE_REGION
     sources: SourceLog = field(default_factory=SourceLog)
     # Real time (issue 5): where writes publish, the cached read path, and (over a WebSocket)
     # the connection_init payload Strawberry hands us.

@@ -70,7 +70,7 @@ async def _holdings(settings: Settings) -> tuple[int, int]:
     try:
         # As the UNWIND path does: on an empty database this creates the labels the counts name
         # (Neo4j warns about unknown ones) and costs nothing on a database already migrated.
-        await migrate(db)
+        await migrate(db, inputs=settings.migration_inputs())
         return await count_customers(db), await data_node_count(db)
     finally:
         await db.close()
@@ -200,17 +200,19 @@ async def _after_import(settings: Settings, phases: _Phases) -> None:
     db = _connect(settings)
     try:
         with phases.timed("indexes"):
-            await _migrate_with_progress(db)
+            await _migrate_with_progress(db, settings)
         with phases.timed("co-purchases"):
             await derive(db)
     finally:
         await db.close()
 
 
-async def _migrate_with_progress(db: GraphDatabase) -> None:
+async def _migrate_with_progress(db: GraphDatabase, settings: Settings) -> None:
     """Run the migrations, showing the constraints' and indexes' population as it goes."""
     expected = 1 + sum(len(m.statements) for m in MIGRATIONS)  # + the migrations' own key
-    migrating = asyncio.create_task(migrate(db, timeout_s=_SCHEMA_TIMEOUT_S))
+    migrating = asyncio.create_task(
+        migrate(db, timeout_s=_SCHEMA_TIMEOUT_S, inputs=settings.migration_inputs())
+    )
     started, last_line = time.monotonic(), 0.0
     columns = (TextColumn("Indexes"), BarColumn(), TextColumn("{task.fields[detail]}"))
     with Progress(*columns, TimeElapsedColumn(), console=console) as progress:

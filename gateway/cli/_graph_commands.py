@@ -29,7 +29,8 @@ def _connect(settings: Settings) -> GraphDatabase:
 async def run_migrations(settings: Settings) -> list[str]:
     db = _connect(settings)
     try:
-        return [f"{m.version}: {m.name}" for m in await migrate(db)]
+        applied = await migrate(db, inputs=settings.migration_inputs())
+        return [f"{m.version}: {m.name}" for m in applied]
     finally:
         await db.close()
 
@@ -46,7 +47,7 @@ async def run_seed(
     """Seed unless customers exist (or ``force``); True when it loaded data."""
     db = _connect(settings)
     try:
-        await migrate(db)
+        await migrate(db, inputs=settings.migration_inputs())
         existing = await count_customers(db)
         if existing and not force:
             console.print(

@@ -51,7 +51,7 @@ async def _create(
 ) -> tuple[partners.Partner, str]:
     db = _connect(settings)
     try:
-        await migrate(db)
+        await migrate(db, inputs=settings.migration_inputs())
         partner, key = await partners.create_partner(db, name, scopes, purposes, restrict)
         await audit.write_entries(
             db, [audit.AuditRecord(_CLI, "admin", None, ("createPartner", partner.id))]

@@ -50,7 +50,9 @@ class CustomerQueries:
     ) -> Customer | None:
         graph_kind = kind.to_graph()
         try:
-            normalised = normalise_identity(graph_kind, value)
+            normalised = normalise_identity(
+                graph_kind, value, phone_region=info.context.phone_region
+            )
         except InvalidIdentity as exc:
             raise BadUserInput(str(exc), argument="value") from exc
         profile = await info.context.loaders.customer_by_identity.load((graph_kind, normalised))

@@ -18,9 +18,9 @@ from resolvers.validation import check_key
 Info = strawberry.Info[Context, None]
 
 
-def _normalised(kind: IdentityKind, value: str) -> str:
+def _normalised(info: Info, kind: IdentityKind, value: str) -> str:
     try:
-        return normalise_identity(kind.to_graph(), value)
+        return normalise_identity(kind.to_graph(), value, phone_region=info.context.phone_region)
     except InvalidIdentity as exc:
         raise BadUserInput(str(exc), argument="value") from exc
 
@@ -66,7 +66,7 @@ class IdentityMutations:
         request = stitching.LinkRequest(
             customer_id=check_key(str(customer_id), "customerId"),
             kind=kind.to_graph(),
-            value=_normalised(kind, value),
+            value=_normalised(info, kind, value),
             source=channel.value,
             policy=info.context.stitch_policy,
         )
@@ -95,7 +95,7 @@ class IdentityMutations:
                 info.context.graph,
                 check_key(str(customer_id), "customerId"),
                 kind.to_graph(),
-                _normalised(kind, value),
+                _normalised(info, kind, value),
             )
         except stitching.StitchError as exc:
             raise NotFound(str(exc)) from exc

@@ -1,3 +1,5 @@
+import pytest
+
 from tests.conftest import Gateway
 from tests.fixture_dataset import ALICE, ERIN
 
@@ -55,6 +57,26 @@ async def test_any_identifier_finds_the_same_customer_whatever_its_spelling(gate
     ]:
         body = await gateway.query(query, {"k": kind, "v": value})
         assert body["data"]["customerByIdentity"] == {"id": ALICE}, (kind, body)
+
+
+@pytest.mark.parametrize(
+    "national", ["06 11 11 11 11", "06.11.11.11.11", "0611111111", "00 33 6 11 11 11 11"]
+)
+async def test_a_phone_written_as_a_french_national_number_finds_the_e164_holder(
+    gateway: Gateway, national: str
+):
+    query = "query($v: String!) { customerByIdentity(kind: PHONE, value: $v) { id } }"
+    body = await gateway.query(query, {"v": national})
+    assert body.get("errors") is None, body
+    assert body["data"]["customerByIdentity"] == {"id": ALICE}  # she holds +33611111111
+
+
+async def test_a_phone_that_cannot_be_a_number_is_bad_user_input(gateway: Gateway):
+    body = await gateway.query('{ customerByIdentity(kind: PHONE, value: "06 11 11") { id } }')
+    assert body["data"]["customerByIdentity"] is None
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "too short" in error["message"]
 
 
 async def test_an_unknown_customer_is_null_with_not_found(gateway: Gateway):

@@ -186,6 +186,24 @@ async def test_an_event_with_a_new_identifier_links_it_within_the_limits(
     assert await owner(gateway, "LOYALTY_CARD", card) == customer
 
 
+async def test_a_national_phone_from_the_call_centre_stitches_onto_the_e164_identity(
+    gateway: Gateway, graph: GraphDatabase
+) -> None:
+    digits = f"{uuid.uuid4().int % 10**8:08d}"
+    customer, _ = await known_customer(gateway, ("phone", f"+33 6 {digits}"))
+    national = "06 " + " ".join(digits[n : n + 2] for n in range(0, 8, 2))
+    caller = unique("cc")
+    call = event([("phone", national), ("contact_centre_id", caller)], "call", NOW)
+    assert await post(gateway, "call_centre", call) == (200, ingested(1, 0))
+    assert await owner(gateway, "CONTACT_CENTRE_ID", caller) == customer
+    assert await owner(gateway, "PHONE", national) == customer
+    rows = await graph.read(
+        "MATCH (i:Identity {kind: 'phone'}) WHERE i.value ENDS WITH $digits RETURN i.value AS v",
+        {"digits": digits},
+    )
+    assert [row["v"] for row in rows] == [f"+336{digits}"]
+
+
 async def test_repeated_views_in_one_category_open_a_journey_that_later_events_extend(
     gateway: Gateway,
 ) -> None:
@@ -262,6 +280,7 @@ async def configured(services: Services, graph: GraphDatabase) -> AsyncIterator[
         journey_rules=[
             {"event_type": "search", "intent": "find something", "next_step": "call us"},
         ],
+        phone_default_region="BE",
     )
     async with running_gateway(settings) as running:
         yield running
@@ -287,3 +306,14 @@ async def test_stitching_limits_cart_rule_and_journey_rules_come_from_settings(
 
     card = event([("email", email), ("loyalty_card", unique("card"))], "chat", NOW)
     assert await post(configured, "store", card) == (200, ingested(1, 0, conflicts=1))
+
+
+async def test_a_phone_without_its_country_code_is_read_in_the_configured_region(
+    configured: Gateway,
+) -> None:
+    digits = f"{uuid.uuid4().int % 10**6:06d}"
+    customer, _ = await known_customer(configured, ("phone", f"0470 {digits}"))
+    assert await owner(configured, "PHONE", f"+32 470 {digits}") == customer
+    assert await owner(configured, "PHONE", f"+32470{digits}") == customer
+    identities = (await profile(configured, customer))["identities"]
+    assert {"kind": "PHONE", "value": f"+32470{digits}"} in identities

@@ -159,6 +159,17 @@ async def test_two_known_customers_are_never_merged_automatically(gateway: Gatew
     assert ("PHONE", phone) in {(i["kind"], i["value"]) for i in first_profile["identities"]}
 
 
+async def test_a_phone_linked_as_a_national_number_is_held_in_e164(gateway: Gateway, make_customer):
+    digits = f"{uuid.uuid4().int % 10**8:08d}"
+    customer = await make_customer([("email", f"{unique('n')}@example.com")])
+    body = await gateway.query(LINK, {"c": customer, "k": "PHONE", "v": f"07.{digits}"})
+    assert body["data"]["linkIdentity"]["outcome"] == "LINKED", body
+    profile = await _profile(gateway, customer)
+    assert {"kind": "PHONE", "value": f"+337{digits}"} in profile["identities"]
+    again = await gateway.query(LINK, {"c": customer, "k": "PHONE", "v": f"+33 7 {digits}"})
+    assert again["data"]["linkIdentity"]["outcome"] == "ALREADY_LINKED"
+
+
 async def test_two_known_customers_linking_one_new_email_at_once_never_both_hold_it(
     gateway: Gateway, graph: GraphDatabase, make_customer
 ):

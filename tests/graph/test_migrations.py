@@ -1,5 +1,11 @@
-from graph import MIGRATIONS, GraphDatabase, migrate
-from graph.migrations import applied_versions
+import uuid
+from typing import Any
+from unittest.mock import ANY
+
+from graph import MIGRATIONS, GraphDatabase, IdentityKind, migrate
+from graph._phone_migration import plan_page, renormalise_phones
+from graph.identity_records import PageRequest, conflicts_by_customers
+from graph.migrations import MigrationInputs, applied_versions
 
 
 async def test_migrations_are_recorded_once_and_a_second_run_applies_nothing(graph: GraphDatabase):
@@ -40,3 +46,193 @@ async def test_a_merge_finds_the_conflicts_naming_the_merged_profile_by_index(gr
         "WHERE labelsOrTypes = ['IdentityConflict'] RETURN properties, state"
     )
     assert {"properties": ["otherCustomerId"], "state": "ONLINE"} in indexes
+
+
+# --- Migration 8: phone identities stored before E.164 -------------------------------------------
+
+STATE = """
+UNWIND $values AS value
+MATCH (i:Identity {kind: 'phone', value: value})
+RETURN value, elementId(i) AS node,
+       COLLECT { MATCH (i)<-[r:IDENTIFIED_BY]-(c:Customer) RETURN [c.id, r.source] } AS holders
+ORDER BY value
+"""
+
+
+def number() -> tuple[str, str]:
+    """A French mobile number never used before: its E.164 form and its 8 last digits."""
+    digits = f"{uuid.uuid4().int % 10**8:08d}"
+    return f"+336{digits}", digits
+
+
+async def customer(graph: GraphDatabase, *phones: str, source: str = "store") -> str:
+    """A customer holding ``phones`` as stored values (created when missing), linked via
+    ``source``."""
+    cid = f"cus_m8_{uuid.uuid4().hex[:12]}"
+    await graph.write(
+        "CREATE (c:Customer {id: $id, displayName: 'M8', createdAt: datetime()}) "
+        "WITH c UNWIND $phones AS phone "
+        "MERGE (i:Identity {kind: 'phone', value: phone}) "
+        "CREATE (c)-[:IDENTIFIED_BY {since: datetime(), source: $source, confidence: 1.0}]->(i)",
+        {"id": cid, "phones": list(phones), "source": source},
+    )
+    return cid
+
+
+async def nobodys(graph: GraphDatabase, phone: str) -> None:
+    await graph.write("CREATE (:Identity {kind: 'phone', value: $v})", {"v": phone})
+
+
+async def state(graph: GraphDatabase, *values: str) -> dict[str, dict[str, Any]]:
+    rows = await graph.read(STATE, {"values": list(values)})
+    return {
+        row["value"]: {"node": row["node"], "holders": sorted(map(tuple, row["holders"]))}
+        for row in rows
+    }
+
+
+async def conflicts(graph: GraphDatabase, customer_id: str) -> list[Any]:
+    [page] = await conflicts_by_customers(graph, [PageRequest(customer_id, 10)])
+    return [(k.kind, k.value, k.reason, k.other_customer_id, k.source) for k in page.items]
+
+
+async def test_a_national_phone_takes_its_e164_value_on_the_same_node(graph: GraphDatabase):
+    e164, digits = number()
+    holder = await customer(graph, f"06{digits}", source="call_centre")
+    before = await state(graph, f"06{digits}")
+    report = await renormalise_phones(graph, "FR")
+    assert report.renamed >= 1
+    after = await state(graph, f"06{digits}", e164)
+    assert list(after) == [e164]
+    assert after[e164]["node"] == before[f"06{digits}"]["node"]  # renamed, not re-created
+    assert after[e164]["holders"] == [(holder, "call_centre")]
+
+
+async def test_an_international_prefix_is_read_in_the_region_given(graph: GraphDatabase):
+    digits = f"{uuid.uuid4().int % 10**6:06d}"
+    holder = await customer(graph, f"0032470{digits}", f"0470{digits}")
+    await renormalise_phones(graph, "BE")
+    after = await state(graph, f"0032470{digits}", f"0470{digits}", f"+32470{digits}")
+    assert after == {f"+32470{digits}": {"node": ANY, "holders": [(holder, "store")]}}
+
+
+async def test_two_spellings_held_by_one_customer_become_one_node_they_hold(graph: GraphDatabase):
+    e164, digits = number()
+    holder = await customer(graph, e164, source="web")
+    await graph.write(
+        "MATCH (c:Customer {id: $id}) UNWIND $phones AS phone "
+        "MERGE (i:Identity {kind: 'phone', value: phone}) "
+        "CREATE (c)-[:IDENTIFIED_BY {since: datetime(), source: 'store'}]->(i)",
+        {"id": holder, "phones": [f"06{digits}", f"00336{digits}"]},
+    )
+    kept = (await state(graph, e164))[e164]["node"]
+    report = await renormalise_phones(graph, "FR")
+    assert report.merged >= 2
+    after = await state(graph, e164, f"06{digits}", f"00336{digits}")
+    assert after == {e164: {"node": kept, "holders": [(holder, "web")]}}  # its own link stays
+
+
+async def test_a_spelling_nobody_holds_merges_into_the_held_one_either_way(graph: GraphDatabase):
+    first, first_digits = number()
+    held_e164 = await customer(graph, first)
+    await nobodys(graph, f"06{first_digits}")
+    second, second_digits = number()
+    held_national = await customer(graph, f"06{second_digits}")
+    await nobodys(graph, second)
+    await renormalise_phones(graph, "FR")
+    after = await state(graph, first, f"06{first_digits}", second, f"06{second_digits}")
+    assert {value: row["holders"] for value, row in after.items()} == {
+        first: [(held_e164, "store")],
+        second: [(held_national, "store")],
+    }
+
+
+async def test_a_merge_keeps_an_identity_shared_by_the_same_customers_shared(
+    graph: GraphDatabase,
+):
+    e164, digits = number()
+    a = await customer(graph, e164, f"06{digits}")
+    b = await customer(graph, e164)  # the bulk seed can draw one phone for two customers
+    await renormalise_phones(graph, "FR")
+    after = await state(graph, e164, f"06{digits}")
+    assert after[e164]["holders"] == sorted([(a, "store"), (b, "store")])
+    assert list(after) == [e164]
+
+
+async def test_two_spellings_held_by_two_customers_stay_apart_with_a_conflict_recorded(
+    graph: GraphDatabase,
+):
+    e164, digits = number()
+    national = await customer(graph, f"06{digits}", source="call_centre")
+    international = await customer(graph, e164, source="web")
+    before = await state(graph, e164, f"06{digits}")
+    report = await renormalise_phones(graph, "FR")
+    assert report.left_apart >= 1
+    assert await state(graph, e164, f"06{digits}") == before
+    assert await conflicts(graph, national) == [
+        (IdentityKind.PHONE, e164, "held_by_another_customer", international, "migration:8")
+    ]
+    assert await conflicts(graph, international) == []
+
+
+async def test_running_the_step_again_changes_nothing_and_records_no_second_conflict(
+    graph: GraphDatabase,
+):
+    renamed, renamed_digits = number()
+    merged, merged_digits = number()
+    apart, apart_digits = number()
+    holders = [
+        await customer(graph, f"06{renamed_digits}"),
+        await customer(graph, merged, f"06{merged_digits}"),
+        await customer(graph, f"06{apart_digits}"),
+        await customer(graph, apart),
+    ]
+    values = [renamed, f"06{renamed_digits}", merged, f"06{merged_digits}", apart]
+    values.append(f"06{apart_digits}")
+
+    async def everything() -> tuple[Any, ...]:
+        return (
+            await state(graph, *values),
+            [await conflicts(graph, holder) for holder in holders],
+        )
+
+    await renormalise_phones(graph, "FR")
+    once = await everything()
+    second = await renormalise_phones(graph, "FR")
+    assert await everything() == once
+    assert (second.renamed, second.merged) == (0, 0)
+    assert len(once[1][2]) == 1  # the conflict of the two holders, once
+
+
+async def test_a_stored_phone_that_is_no_possible_number_is_left_as_it_is(graph: GraphDatabase):
+    odd = f"+3360-{uuid.uuid4().hex[:8]}"
+    holder = await customer(graph, odd)
+    report = await renormalise_phones(graph, "FR")
+    assert report.unreadable >= 1
+    assert await state(graph, odd) == {odd: {"node": ANY, "holders": [(holder, "store")]}}
+
+
+async def test_migration_8_runs_its_data_step_once_and_keeps_its_summary(graph: GraphDatabase):
+    e164, digits = number()
+    await customer(graph, f"06{digits}")
+    await graph.write("MATCH (m:Migration {version: 8}) DELETE m")
+    applied = await migrate(graph, inputs=MigrationInputs(phone_region="FR"))
+    assert [m.version for m in applied] == [8]
+    assert list(await state(graph, e164, f"06{digits}")) == [e164]
+    [record] = await graph.read("MATCH (m:Migration {version: 8}) RETURN m.outcome AS outcome")
+    assert record["outcome"].startswith("renamed ")
+    assert await migrate(graph) == []
+
+
+def test_a_page_plan_merges_only_when_no_customer_would_gain_anothers_phone():
+    changes = {"0600000001": "+33600000001", "0600000002": "+33600000002"}
+    holders = {
+        "0600000001": ["a"],
+        "+33600000001": ["a", "b"],  # a already shares it with b
+        "0600000002": ["a", "c"],
+        "+33600000002": ["b"],
+    }
+    plan = plan_page(changes, holders)
+    assert plan.merges == [{"old": "0600000001", "new": "+33600000001"}]
+    assert plan.renames == []
+    assert [(k["customerId"], k["otherId"]) for k in plan.conflicts] == [("a", "b"), ("c", "b")]
