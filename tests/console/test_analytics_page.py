@@ -20,7 +20,13 @@ from graph import GraphDatabase
 from tests.conftest import Gateway
 from tests.console.conftest import screenshot
 from tests.federation.conftest import Systems
-from tests.federation.test_analytics import _CART, _CUSTOMER, _JOURNEY, _post
+from tests.federation.test_analytics import (
+    _CART,
+    _CUSTOMER,
+    _JOURNEY,
+    _post,
+    newest_interaction,
+)
 
 FROM, TO = "2033-05-01T00:00:00Z", "2033-06-01T00:00:00Z"
 T0 = datetime(2033, 5, 10, 10, 0, tzinfo=UTC)
@@ -155,15 +161,9 @@ async def test_a_degraded_system_is_shown_with_its_team_and_what_it_puts_at_risk
 async def test_the_window_picker_defaults_to_30_days_up_to_the_newest_interaction(
     page: Page, fed: Gateway, seeded: GraphDatabase
 ):
-    # Later than any other test's data: the demo data ends weeks before today, and a default
-    # window ending today showed an empty page on it.
-    newest = f"{PREFIX}newest"
-    at = datetime(2091, 2, 14, 15, 30, tzinfo=UTC)
-    await seeded.write(
-        "CREATE (:Interaction {id: $id, at: $at, type: 'view', channel: 'web'})",
-        {"id": newest, "at": at},
-    )
-    try:
+    # The demo data ends weeks before today, and a default window ending today showed an empty
+    # page on it.
+    async with newest_interaction(seeded, f"{PREFIX}newest"):
         await page.goto(f"{fed.url}/console/analytics")
         await expect(page.locator("[data-figure=revenue]")).to_be_visible()
         await expect(page.locator("#from")).to_have_value("2091-01-16")
@@ -171,8 +171,6 @@ async def test_the_window_picker_defaults_to_30_days_up_to_the_newest_interactio
         await expect(page.locator("#window-label")).to_contain_text("2091-01-16")
         await page.get_by_role("link", name="Customer 360 →").click()
         await expect(page.locator("#empty-state")).to_be_visible()
-    finally:
-        await seeded.write("MATCH (i:Interaction {id: $id}) DETACH DELETE i", {"id": newest})
 
 
 async def test_a_window_the_gateway_refuses_is_explained_and_nothing_is_drawn(

@@ -5,7 +5,7 @@ one test's open breaker never leaks into the next)."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any
@@ -60,18 +60,27 @@ async def seeded(graph: GraphDatabase) -> GraphDatabase:
     return graph
 
 
+async def serve_simulators(
+    stack: AsyncExitStack, systems: Sequence[str], config: SimulatorConfig
+) -> dict[str, str]:
+    """Serve each simulator of ``systems`` on a free loopback port until ``stack`` closes; their
+    base URLs by name."""
+    urls: dict[str, str] = {}
+    for system in systems:
+        runner = web.AppRunner(create_app(system, config))
+        await runner.setup()
+        stack.push_async_callback(runner.cleanup)
+        port = free_port()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        urls[system] = f"http://127.0.0.1:{port}"
+    return urls
+
+
 @pytest.fixture(scope="session")
 async def systems() -> AsyncIterator[Systems]:
     config = SimulatorConfig(seed=SEED, customers=CUSTOMERS)
     async with AsyncExitStack() as stack:
-        urls: dict[str, str] = {}
-        for system in SYSTEMS:
-            runner = web.AppRunner(create_app(system, config))
-            await runner.setup()
-            stack.push_async_callback(runner.cleanup)
-            port = free_port()
-            await web.TCPSite(runner, "127.0.0.1", port).start()
-            urls[system] = f"http://127.0.0.1:{port}"
+        urls = await serve_simulators(stack, SYSTEMS, config)
         timeout = aiohttp.ClientTimeout(total=10)
         session = await stack.enter_async_context(aiohttp.ClientSession(timeout=timeout))
         yield Systems(urls=urls, session=session)

@@ -8,6 +8,7 @@ the forced-contact touches go through the signed webhooks, so the ingest vocabul
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -410,18 +411,27 @@ async def test_the_analytics_vocabulary_is_checked_at_ingest(fed: Gateway):
         assert field in json.dumps(answer), answer
 
 
-async def test_without_a_window_the_30_days_up_to_the_newest_interaction_are_shown(
-    fed: Gateway, seeded: GraphDatabase
-):
-    # Later than any other test's data: the demo data ends weeks before today, and a window
-    # ending today showed nothing on it.
-    newest = f"{RUN}-newest"
+@contextlib.asynccontextmanager
+async def newest_interaction(seeded: GraphDatabase, interaction_id: str) -> AsyncIterator[None]:
+    """An interaction later than any other test's data (2091-02-14 15:30 UTC), while inside."""
     at = datetime(2091, 2, 14, 15, 30, tzinfo=UTC)
     await seeded.write(
         "CREATE (:Interaction {id: $id, at: $at, type: 'view', channel: 'web'})",
-        {"id": newest, "at": at},
+        {"id": interaction_id, "at": at},
     )
     try:
+        yield
+    finally:
+        await seeded.write(
+            "MATCH (i:Interaction {id: $id}) DETACH DELETE i", {"id": interaction_id}
+        )
+
+
+async def test_without_a_window_the_30_days_up_to_the_newest_interaction_are_shown(
+    fed: Gateway, seeded: GraphDatabase
+):
+    # The demo data ends weeks before today, and a window ending today showed nothing on it.
+    async with newest_interaction(seeded, f"{RUN}-newest"):
         body = await fed.query("{ analytics { from to transactions } }")
         assert "errors" not in body, body
         window = body["data"]["analytics"]
@@ -435,5 +445,3 @@ async def test_without_a_window_the_30_days_up_to_the_newest_interaction_are_sho
         )
         assert half["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
         assert half["errors"][0]["message"] == "give both `from` and `to`, or neither"
-    finally:
-        await seeded.write("MATCH (i:Interaction {id: $id}) DETACH DELETE i", {"id": newest})

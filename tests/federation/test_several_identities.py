@@ -12,13 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from aiohttp import web
 
 from gateway.services import free_port
 from graph import GraphDatabase, IdentityKind
 from graph.seed import customer_batches, reference_data
 from graph.stitching import DEFAULT_LIMITS, LinkRequest, StitchPolicy, link_identity
-from simulators import SimulatorConfig, create_app
+from simulators import SimulatorConfig
 from tests.conftest import Gateway, Services, running_gateway
 from tests.federation.conftest import (
     CUSTOMERS,
@@ -26,6 +25,7 @@ from tests.federation.conftest import (
     Systems,
     federated_settings,
     seeded_customers,
+    serve_simulators,
 )
 
 # The OMS and the contact centre of this module know 40 customers more than the graph: their
@@ -53,15 +53,7 @@ class Twofold:
 async def wider_systems() -> AsyncIterator[dict[str, str]]:
     config = SimulatorConfig(seed=SEED, customers=WIDER)
     async with AsyncExitStack() as stack:
-        urls: dict[str, str] = {}
-        for system in ("oms", "contact"):
-            runner = web.AppRunner(create_app(system, config))
-            await runner.setup()
-            stack.push_async_callback(runner.cleanup)
-            port = free_port()
-            await web.TCPSite(runner, "127.0.0.1", port).start()
-            urls[system] = f"http://127.0.0.1:{port}"
-        yield urls
+        yield await serve_simulators(stack, ("oms", "contact"), config)
 
 
 def _unheld(kind: str) -> list[str]:
