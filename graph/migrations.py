@@ -1,17 +1,24 @@
 """Versioned, idempotent schema migrations for the customer graph, recorded in the graph itself.
 
-Each migration is a tuple of schema statements that are safe to run twice (``IF NOT EXISTS``). A
-``(:Migration {version})`` node records what ran, so ``parcours migrate`` and every gateway start
-can apply what is missing and skip the rest. Two gateways starting at once are safe for the same
-reason.
+Each migration is a tuple of schema statements that are safe to run twice (``IF NOT EXISTS``),
+and may add a data step (``backfill``): a Python function, for derived properties Cypher cannot
+compute, that fills only what is missing, in batches (:mod:`graph._backfills`). A
+``(:Migration {version})`` node records what ran, written only once the statements and the data
+step have all succeeded, so ``parcours migrate`` and every gateway start can apply what is
+missing (resuming a data step that failed) and skip the rest. Two gateways starting at once are
+safe for the same reason. Versions need not be contiguous: each is applied unless recorded.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import LiteralString
 
+from graph._backfills import backfill_search_names
 from graph.database import GraphDatabase
+
+Backfill = Callable[[GraphDatabase], Awaitable[int]]
 
 
 @dataclass(frozen=True)
@@ -19,6 +26,7 @@ class Migration:
     version: int
     name: str
     statements: tuple[LiteralString, ...]
+    backfill: Backfill | None = None
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -94,6 +102,12 @@ MIGRATIONS: tuple[Migration, ...] = (
             "FOR (n:IdentityConflict) ON (n.otherCustomerId)",
         ),
     ),
+    Migration(
+        9,
+        "customers' search names (folded display names) for name search",
+        (),
+        backfill=backfill_search_names,
+    ),
 )
 
 _MIGRATION_KEY: LiteralString = (
@@ -141,6 +155,8 @@ async def migrate(db: GraphDatabase, timeout_s: int = 120) -> list[Migration]:
             continue
         for statement in migration.statements:
             await db.schema(statement)
+        if migration.backfill is not None:
+            await migration.backfill(db)
         await db.write(_RECORD, {"version": migration.version, "name": migration.name})
         applied.append(migration)
     if applied:
