@@ -29,11 +29,13 @@ from graph._identity_locks import FORGET_UNHELD, LOCK_IDENTITIES
 from graph.database import GraphDatabase
 from graph.identities import IdentityKind
 from graph.journey_rules import JourneyCounts, JourneyPolicy, follow_event
+from graph.names import fold_name
 from graph.stitching import StitchPolicy, stitch_identifiers
 
 # Channels whose systems push events (partners write through the API, not by webhook).
 INGEST_CHANNELS: tuple[str, ...] = ("web", "app", "store", "call_centre", "chat", "email")
 ANONYMOUS_DISPLAY_NAME = "Visiteur anonyme"
+_ANONYMOUS_SEARCH_NAME = fold_name(ANONYMOUS_DISPLAY_NAME)
 # A browser or an app install can be shared, so linking one says a little less than an email.
 _SHARED_DEVICE_KINDS = frozenset({IdentityKind.WEB_ANONYMOUS_ID, IdentityKind.APP_INSTALL_ID})
 
@@ -185,7 +187,8 @@ _WRITE: LiteralString = """
 CALL () {
   UNWIND $customers AS row
   MERGE (c:Customer {id: row.id})
-  ON CREATE SET c.displayName = $anonymousName, c.createdAt = row.createdAt
+  ON CREATE SET c.displayName = $anonymousName, c.searchName = $anonymousSearchName,
+    c.createdAt = row.createdAt
 }
 CALL () {
   UNWIND $links AS row
@@ -353,6 +356,7 @@ async def ingest_events(
             params = {
                 "channel": channel,
                 "anonymousName": ANONYMOUS_DISPLAY_NAME,
+                "anonymousSearchName": _ANONYMOUS_SEARCH_NAME,
                 "customers": plan.customers,
                 "links": plan.links,
                 "interactions": plan.interactions,

@@ -1,11 +1,13 @@
 """Versioned, idempotent schema migrations for the customer graph, recorded in the graph itself.
 
 Each migration is a tuple of schema statements that are safe to run twice (``IF NOT EXISTS``),
-and maybe a data step: Python over the stored data (a normalisation Cypher cannot compute), run
-after the statements, idempotent too, whose summary is kept on the record. A
-``(:Migration {version})`` node records what ran, so ``parcours migrate`` and every gateway start
-can apply what is missing and skip the rest. Two gateways starting at once are safe for the same
-reason; a data step that fails leaves its migration unrecorded, so the next start runs it again.
+and maybe a data step: Python over the stored data (a normalisation or a derived property
+Cypher cannot compute), run after the statements, idempotent too, in batches, whose summary is
+kept on the record. A ``(:Migration {version})`` node records what ran, written only once the
+statements and the data step have all succeeded, so ``parcours migrate`` and every gateway start
+can apply what is missing (resuming a data step that failed) and skip the rest. Two gateways
+starting at once are safe for the same reason. Versions need not be contiguous: each is applied
+unless recorded.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import LiteralString
 
+from graph._backfills import backfill_search_names
 from graph._phone_migration import renormalise_phones
 from graph.database import GraphDatabase
 from graph.identities import DEFAULT_PHONE_REGION
@@ -32,6 +35,10 @@ DataStep = Callable[[GraphDatabase, MigrationInputs], Awaitable[str]]
 
 async def _phones_to_e164(db: GraphDatabase, inputs: MigrationInputs) -> str:
     return (await renormalise_phones(db, inputs.phone_region)).summary()
+
+
+async def _search_names(db: GraphDatabase, inputs: MigrationInputs) -> str:
+    return f"{await backfill_search_names(db)} search names written"
 
 
 @dataclass(frozen=True)
@@ -120,6 +127,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         "phone identities in E.164, duplicates of one number made one (graph/_phone_migration.py)",
         (),
         data_step=_phones_to_e164,
+    ),
+    Migration(
+        9,
+        "customers' search names (folded display names) for name search",
+        (),
+        data_step=_search_names,
     ),
 )
 

@@ -1,11 +1,14 @@
-"""Find customers by name for people at a counter: a case-insensitive substring of the display name.
+"""Find customers by name for people at a counter: a substring of the name, in any case and
+with or without its accents.
 
-Pages are cut by ``(displayName, id)`` (keyset), so a customer created while someone pages through
-is never seen twice. A caller who may only see customers who granted some purposes (a
-restricted partner) gets only those: the consents are part of the statement, so its pages are
-full and its cursors never stop on a customer it may not see. The statement scans customer names
-(``toLower`` cannot use the range index): fine for a console typing a few letters, not a bulk
-export. It never builds Cypher from input.
+The typed text and the stored name are compared folded (:func:`graph.names.fold_name`: "helene"
+finds "Hélène", "DUPRE" finds "Dupré"); the name's folded form is ``Customer.searchName``,
+written with ``displayName``. Pages are cut by ``(displayName, id)`` (keyset), so a customer
+created while someone pages through is never seen twice. A caller who may only see customers who
+granted some purposes (a restricted partner) gets only those: the consents are part of the
+statement, so its pages are full and its cursors never stop on a customer it may not see. The
+statement scans customers' search names (``CONTAINS`` cannot use the range index): fine for a
+console typing a few letters, not a bulk export. It never builds Cypher from input.
 """
 
 from __future__ import annotations
@@ -17,10 +20,11 @@ from graph import _rows
 from graph.customers import PROFILE_COLUMNS
 from graph.database import GraphDatabase
 from graph.models import CustomerProfile
+from graph.names import fold_name
 
 _SEARCH: LiteralString = (
     "MATCH (c:Customer) "
-    "WHERE toLower(c.displayName) CONTAINS $needle "
+    "WHERE c.searchName CONTAINS $needle "
     "  AND ($afterName IS NULL OR c.displayName > $afterName "
     "       OR (c.displayName = $afterName AND c.id > $afterId)) "
     "  AND all(purpose IN $purposes WHERE EXISTS { "
@@ -53,12 +57,16 @@ async def search_by_name(
     after: NameCursor | None = None,
     granted: frozenset[str] = frozenset(),
 ) -> CustomerMatches:
-    """Customers whose display name contains ``text`` (any case) and who granted every purpose
-    in ``granted``; ``first + 1`` rows read."""
+    """Customers whose folded name contains ``text`` folded (any case, any accents) and who
+    granted every purpose in ``granted``; ``first + 1`` rows read. A text that folds to nothing
+    (combining marks alone) matches nobody rather than everybody."""
+    needle = fold_name(text)
+    if not needle:
+        return CustomerMatches(profiles=(), has_next_page=False)
     rows = await db.read(
         _SEARCH,
         {
-            "needle": text.lower(),
+            "needle": needle,
             "afterName": after.display_name if after else None,
             "afterId": after.id if after else None,
             "limit": first + 1,

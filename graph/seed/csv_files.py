@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, Literal, TypeVar
 
+from graph.names import fold_name
 from graph.seed.generator import CustomerBatch, ReferenceData
 
 Source = TypeVar("Source", CustomerBatch, ReferenceData)
@@ -27,7 +28,7 @@ class CsvFile(Generic[Source]):
 
     Example:
         >>> CUSTOMERS.header
-        ('id:ID(Customer)', 'displayName', 'createdAt:datetime')
+        ('id:ID(Customer)', 'displayName', 'searchName', 'createdAt:datetime')
     """
 
     name: str
@@ -87,8 +88,11 @@ CUSTOMERS = CsvFile[CustomerBatch](
     "customers",
     "nodes",
     "Customer",
-    ("id:ID(Customer)", "displayName", "createdAt:datetime"),
-    lambda b: ((c["id"], c["displayName"], _at(c["createdAt"])) for c in b.customers),
+    ("id:ID(Customer)", "displayName", "searchName", "createdAt:datetime"),
+    lambda b: (
+        (c["id"], c["displayName"], fold_name(c["displayName"]), _at(c["createdAt"]))
+        for c in b.customers
+    ),
 )
 IDENTITIES = CsvFile[CustomerBatch](
     "identities", "nodes", "Identity", (":ID(Identity)", "kind", "value"), _identity_nodes

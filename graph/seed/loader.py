@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import LiteralString
 
 from graph.database import GraphDatabase
+from graph.names import fold_name
 from graph.seed.generator import CustomerBatch, ReferenceData, Row
 
 ProgressCallback = Callable[[int], None]
@@ -24,7 +25,8 @@ _PRODUCTS: LiteralString = (
 )
 _CUSTOMERS: LiteralString = (
     "UNWIND $rows AS row MERGE (c:Customer {id: row.id}) "
-    "SET c.displayName = row.displayName, c.createdAt = row.createdAt"
+    "SET c.displayName = row.displayName, c.searchName = row.searchName, "
+    "c.createdAt = row.createdAt"
 )
 _IDENTITIES: LiteralString = """
 UNWIND $rows AS row
@@ -112,7 +114,8 @@ async def load_customer_batch(
     db: GraphDatabase, batch: CustomerBatch, progress: ProgressCallback | None = None
 ) -> None:
     """Write one batch, parents before children; ``progress`` gets the customers written."""
-    await _write_rows(db, _CUSTOMERS, batch.customers)
+    customers = [{**row, "searchName": fold_name(row["displayName"])} for row in batch.customers]
+    await _write_rows(db, _CUSTOMERS, customers)
     await _write_rows(db, _IDENTITIES, batch.identities)
     await _write_rows(db, _DEVICES, batch.devices)
     await _write_rows(db, _CARTS, batch.carts)

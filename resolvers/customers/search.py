@@ -52,8 +52,9 @@ def check_search_text(query: str) -> str:
 @strawberry.type
 class CustomerSearchQueries:
     @strawberry.field(
-        description="Customers whose name contains the text (any case), by name; for a person "
-        "who gives only a name (identifiers: customerByIdentity) (`customer:read`, `pii:read`).",
+        description="Customers whose name contains the text (any case, with or without accents: "
+        "'helene' finds 'Hélène'), by name; for a person who gives only a name (identifiers: "
+        "customerByIdentity) (`customer:read`, `pii:read`).",
         permission_classes=[CustomerRead, PiiRead],
     )
     async def search_customers(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 
 from graph import GraphDatabase
+from graph.names import fold_name
 from tests.access.conftest import MakeCustomer, MakePartner, call
 from tests.conftest import Gateway
 
@@ -17,12 +18,12 @@ query($q: String!, $first: Int!, $after: String) {
   }
 }
 """
-NAME = "MATCH (c:Customer {id: $id}) SET c.displayName = $name"
+NAME = "MATCH (c:Customer {id: $id}) SET c.displayName = $name, c.searchName = $key"
 
 
 async def _named(graph: GraphDatabase, make: MakeCustomer, name: str, **consents: bool) -> str:
     customer = await make(**consents)
-    await graph.write(NAME, {"id": customer, "name": name})
+    await graph.write(NAME, {"id": customer, "name": name, "key": fold_name(name)})
     return customer
 
 

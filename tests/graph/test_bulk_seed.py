@@ -21,6 +21,7 @@ from gateway.cli._graph_commands import run_seed
 from gateway.services import LocalStack, free_port
 from gateway.settings import Settings
 from graph import GraphDatabase
+from graph.names import fold_name
 from graph.seed import customer_batches, reference_data
 from graph.seed.bulk import write_csv_dataset
 from tests.conftest import CACHE_DIR
@@ -60,8 +61,11 @@ def test_csv_parts_hold_every_row_and_each_shared_identity_once(tmp_path: Path):
     assert dataset.rows["interactions"] == len(expected["interactions"])
     assert dataset.rows["about"] == sum(1 for i in expected["interactions"] if i["sku"])
     header, *parts = by_name["customers"].files
-    assert _read(header) == [["id:ID(Customer)", "displayName", "createdAt:datetime"]]
+    assert _read(header) == [["id:ID(Customer)", "displayName", "searchName", "createdAt:datetime"]]
     assert [len(_read(part)) for part in parts] == [50, 50, 50, 10]
+    customers = [row for part in parts for row in _read(part)]
+    assert all(key == fold_name(name) for _, name, key, _ in customers)
+    assert any(key != name.lower() for _, name, key, _ in customers)  # accented French names
 
 
 _NODES = """

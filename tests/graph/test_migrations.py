@@ -2,10 +2,13 @@ import uuid
 from typing import Any
 from unittest.mock import ANY
 
-from graph import MIGRATIONS, GraphDatabase, IdentityKind, migrate
+import pytest
+
+from graph import MIGRATIONS, GraphDatabase, IdentityKind, count_round_trips, migrate, migrations
+from graph._backfills import backfill_search_names
 from graph._phone_migration import plan_page, renormalise_phones
 from graph.identity_records import PageRequest, conflicts_by_customers
-from graph.migrations import MigrationInputs, applied_versions
+from graph.migrations import Migration, MigrationInputs, applied_versions
 
 
 async def test_migrations_are_recorded_once_and_a_second_run_applies_nothing(graph: GraphDatabase):
@@ -236,3 +239,63 @@ def test_a_page_plan_merges_only_when_no_customer_would_gain_anothers_phone():
     assert plan.merges == [{"old": "0600000001", "new": "+33600000001"}]
     assert plan.renames == []
     assert [(k["customerId"], k["otherId"]) for k in plan.conflicts] == [("a", "b"), ("c", "b")]
+
+
+_OLD_STYLE = "CREATE (:Customer {id: $id, displayName: $name, createdAt: datetime()})"
+_SEARCH_NAMES = "MATCH (c:Customer) WHERE c.id IN $ids RETURN c.id AS id, c.searchName AS key"
+
+
+async def _old_style_customers(graph: GraphDatabase, *names: str | None) -> list[str]:
+    """Customers as written before search names existed (``None``: one without a name)."""
+    ids = [f"cus_migr_{uuid.uuid4().hex[:12]}" for _ in names]
+    for customer, name in zip(ids, names, strict=True):
+        await graph.write(_OLD_STYLE, {"id": customer, "name": name})
+    return ids
+
+
+async def _search_names(graph: GraphDatabase, ids: list[str]) -> dict[str, str | None]:
+    return {row["id"]: row["key"] for row in await graph.read(_SEARCH_NAMES, {"ids": ids})}
+
+
+async def test_migration_9_gives_older_customers_their_search_names_once(graph: GraphDatabase):
+    names = ["Hélène Dupré", "FRANÇOIS Lefèvre", "Zoé  Cœur", None]
+    ids = await _old_style_customers(graph, *names)
+    await graph.write("MATCH (m:Migration {version: 9}) DELETE m")
+    try:
+        assert [m.version for m in await migrate(graph)] == [9]
+        assert await _search_names(graph, ids) == {
+            ids[0]: "helene dupre",
+            ids[1]: "francois lefevre",
+            ids[2]: "zoe coeur",
+            ids[3]: None,  # no name, nothing to find it by
+        }
+        assert await migrate(graph) == []
+        assert await backfill_search_names(graph) == 0
+        assert 9 in await applied_versions(graph)
+    finally:
+        await graph.write("MATCH (c:Customer) WHERE c.id IN $ids DELETE c", {"ids": ids})
+
+
+async def test_the_search_name_backfill_writes_a_batch_per_transaction(graph: GraphDatabase):
+    ids = await _old_style_customers(graph, *(f"Émile {k}" for k in range(5)))
+    try:
+        with count_round_trips() as transactions:
+            assert await backfill_search_names(graph, batch_size=2) >= 5
+        # 2 + 2 + 1 (more if other tests left customers without one), then one finding none.
+        assert transactions.count >= 4
+        assert await _search_names(graph, ids) == {c: f"emile {k}" for k, c in enumerate(ids)}
+    finally:
+        await graph.write("MATCH (c:Customer) WHERE c.id IN $ids DELETE c", {"ids": ids})
+
+
+async def test_a_failed_data_step_leaves_its_migration_unrecorded_to_run_again(
+    graph: GraphDatabase, monkeypatch: pytest.MonkeyPatch
+):
+    async def failing(db: GraphDatabase, inputs: MigrationInputs) -> str:
+        raise RuntimeError("the graph went away")
+
+    broken = Migration(10_000, "a data step that fails", (), data_step=failing)
+    monkeypatch.setattr(migrations, "MIGRATIONS", (*MIGRATIONS, broken))
+    with pytest.raises(RuntimeError, match="went away"):
+        await migrations.migrate(graph)
+    assert 10_000 not in await applied_versions(graph)
