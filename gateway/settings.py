@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
+import structlog
 from pydantic import AfterValidator, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -30,6 +31,10 @@ _ASKED_IN_ONE_CALL = {
     IdentityKind.EMAIL: oms.MAX_EMAILS_PER_CALL,
     IdentityKind.CONTACT_CENTRE_ID: contact.MAX_CUSTOMERS_PER_CALL,
 }
+
+
+def _log_progress(message: str) -> None:
+    structlog.get_logger("parcours.migrations").info("migration_progress", progress=message)
 
 
 def _phone_region(value: str) -> str:
@@ -280,8 +285,9 @@ class Settings(BaseSettings):
         )
 
     def migration_inputs(self) -> MigrationInputs:
-        """What the graph migrations' data steps read from these settings."""
-        return MigrationInputs(phone_region=self.phone_default_region)
+        """What the graph migrations' data steps read from these settings; their progress is
+        logged (``migration_progress``), so a long one at a gateway's start shows it is working."""
+        return MigrationInputs(phone_region=self.phone_default_region, progress=_log_progress)
 
     def ingest_policy(self) -> IngestPolicy:
         """How ingested events stitch and follow journeys under these settings."""

@@ -18,6 +18,7 @@ from graph.database import GraphDatabase
 from graph.names import fold_name
 
 SEARCH_NAME_BATCH = 1_000
+PROGRESS_EVERY = 50  # batches
 SearchNameBatch = Callable[[neo4j.AsyncManagedTransaction], Awaitable[tuple[int, str | None]]]
 
 _UNFOLDED_NAMES: LiteralString = """
@@ -34,18 +35,25 @@ RETURN count(c) AS filled
 """
 
 
-async def backfill_search_names(db: GraphDatabase, batch_size: int = SEARCH_NAME_BATCH) -> int:
+async def backfill_search_names(
+    db: GraphDatabase,
+    batch_size: int = SEARCH_NAME_BATCH,
+    progress: Callable[[str], None] | None = None,
+    report_every: int = PROGRESS_EVERY,
+) -> int:
     """Give every customer with a name but no ``searchName`` its folded name; return how many
-    got one.
+    got one. ``progress`` hears how far it got every ``report_every`` batches.
 
     Customers without a ``displayName`` (or with one that is not a string) are left as they are:
     search finds no name for them, as before.
     """
     after: str | None = ""
-    filled = 0
+    filled = batches = 0
     while after is not None:
         done, after = await db.transaction(_search_name_batch(after, batch_size))
-        filled += done
+        filled, batches = filled + done, batches + 1
+        if progress is not None and after is not None and batches % report_every == 0:
+            progress(f"search names: {filled:,} written, up to customer {after}")
     return filled
 
 

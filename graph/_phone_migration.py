@@ -22,7 +22,7 @@ It never builds Cypher from values: every statement takes them as parameters.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, LiteralString
@@ -33,6 +33,7 @@ from graph.database import GraphDatabase
 from graph.identities import IdentityKind, InvalidIdentity, normalise_identity
 
 PAGE_SIZE = 1000
+PROGRESS_EVERY = 50  # pages
 SOURCE = "migration:8"
 _CONFLICT_IDS = uuid.UUID("5b0c4e1e-8d4a-4b8e-9f3a-2f0f6c1d7a08")
 
@@ -125,13 +126,23 @@ def plan_page(changes: Mapping[str, str], holders: Mapping[str, Sequence[str]]) 
     return plan
 
 
-async def renormalise_phones(db: GraphDatabase, phone_region: str) -> PhoneRenormalisation:
-    """Give every phone identity its E.164 value, by the rules of this module."""
+async def renormalise_phones(
+    db: GraphDatabase,
+    phone_region: str,
+    progress: Callable[[str], None] | None = None,
+    page_size: int = PAGE_SIZE,
+    report_every: int = PROGRESS_EVERY,
+) -> PhoneRenormalisation:
+    """Give every phone identity its E.164 value, by the rules of this module; ``progress``
+    hears how far it got every ``report_every`` pages."""
     report = PhoneRenormalisation()
-    after = ""
-    while rows := await db.read(_PAGE, {"after": after, "limit": PAGE_SIZE}):
+    after, pages, read = "", 0, 0
+    while rows := await db.read(_PAGE, {"after": after, "limit": page_size}):
         after = str(rows[-1]["value"])
         await _renormalise_page(db, [str(row["value"]) for row in rows], phone_region, report)
+        pages, read = pages + 1, read + len(rows)
+        if progress is not None and pages % report_every == 0:
+            progress(f"phone identities: {read:,} read; {report.summary()}")
     return report
 
 

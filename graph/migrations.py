@@ -21,12 +21,22 @@ from graph._phone_migration import renormalise_phones
 from graph.database import GraphDatabase
 from graph.identities import DEFAULT_PHONE_REGION
 
+# Where a data step says how far it got (a line every few thousand records, then its summary):
+# on a graph of millions its work takes minutes, at a gateway's start or in `parcours migrate`.
+Progress = Callable[[str], None]
+
+
+def _quiet(message: str) -> None:
+    return None
+
 
 @dataclass(frozen=True)
 class MigrationInputs:
-    """What a data step may depend on besides the graph: the settings every instance shares."""
+    """What a data step may depend on besides the graph: the settings every instance shares,
+    and where to report its progress."""
 
     phone_region: str = DEFAULT_PHONE_REGION
+    progress: Progress = _quiet
 
 
 # A data step: idempotent work over the data; returns a one-line summary of what it changed.
@@ -34,11 +44,11 @@ DataStep = Callable[[GraphDatabase, MigrationInputs], Awaitable[str]]
 
 
 async def _phones_to_e164(db: GraphDatabase, inputs: MigrationInputs) -> str:
-    return (await renormalise_phones(db, inputs.phone_region)).summary()
+    return (await renormalise_phones(db, inputs.phone_region, inputs.progress)).summary()
 
 
 async def _search_names(db: GraphDatabase, inputs: MigrationInputs) -> str:
-    return f"{await backfill_search_names(db)} search names written"
+    return f"{await backfill_search_names(db, progress=inputs.progress)} search names written"
 
 
 @dataclass(frozen=True)
@@ -189,7 +199,10 @@ async def migrate(
             await db.schema(statement)
         outcome = None
         if migration.data_step is not None:
-            outcome = await migration.data_step(db, inputs or MigrationInputs())
+            given = inputs or MigrationInputs()
+            given.progress(f"migration {migration.version}: {migration.name}")
+            outcome = await migration.data_step(db, given)
+            given.progress(f"migration {migration.version}: {outcome}")
         params = {"version": migration.version, "name": migration.name, "outcome": outcome}
         await db.write(_RECORD, params)
         applied.append(migration)

@@ -299,3 +299,44 @@ async def test_a_failed_data_step_leaves_its_migration_unrecorded_to_run_again(
     with pytest.raises(RuntimeError, match="went away"):
         await migrations.migrate(graph)
     assert 10_000 not in await applied_versions(graph)
+
+
+async def test_the_data_steps_report_how_far_they_got(graph: GraphDatabase):
+    # On a graph of millions a data step works for minutes: it says so as it goes.
+    e164s = [number() for _ in range(3)]
+    holders = [await customer(graph, f"06{digits}") for _, digits in e164s]
+    ids = await _old_style_customers(graph, *(f"Rémi {k}" for k in range(3)))
+    phones: list[str] = []
+    names: list[str] = []
+    try:
+        await renormalise_phones(graph, "FR", phones.append, page_size=1, report_every=1)
+        await backfill_search_names(graph, batch_size=1, progress=names.append, report_every=1)
+    finally:
+        await graph.write(
+            "MATCH (c:Customer) WHERE c.id IN $ids DETACH DELETE c", {"ids": [*holders, *ids]}
+        )
+    assert len(phones) >= 3
+    assert phones[0].startswith("phone identities: 1 read; renamed ")
+    assert len(names) >= 2
+    assert names[0].startswith("search names: 1 written, up to customer ")
+
+
+async def test_the_runner_reports_each_data_step_and_its_outcome(
+    graph: GraphDatabase, monkeypatch: pytest.MonkeyPatch
+):
+    async def step(db: GraphDatabase, inputs: MigrationInputs) -> str:
+        inputs.progress("half way")
+        return "all done"
+
+    extra = Migration(10_001, "a step that reports", (), data_step=step)
+    monkeypatch.setattr(migrations, "MIGRATIONS", (*MIGRATIONS, extra))
+    heard: list[str] = []
+    try:
+        await migrations.migrate(graph, inputs=MigrationInputs(progress=heard.append))
+        assert heard == [
+            "migration 10001: a step that reports",
+            "half way",
+            "migration 10001: all done",
+        ]
+    finally:
+        await graph.write("MATCH (m:Migration {version: 10001}) DELETE m")
