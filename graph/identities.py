@@ -31,7 +31,9 @@ class InvalidIdentity(ValueError):
     """An identifier value that cannot be of its kind."""
 
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# No comma: systems are asked about several emails as one comma-separated list (the OMS's
+# `customerEmails`), where "x,victim@example.com" would read as two, one maybe someone else's.
+_EMAIL = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
 _TOKEN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$")
 # What a phone may be written with: libphonenumber alone would also read "call 06 12 34 56 78"
 # or "1-800-FLOWERS"; an identifier is the number and its usual separators, nothing else.

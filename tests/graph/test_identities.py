@@ -88,6 +88,9 @@ def test_a_number_without_its_area_code_is_refused_rather_than_stored_half():
     [
         (IdentityKind.EMAIL, "not-an-email"),
         (IdentityKind.EMAIL, ""),
+        # The OMS is asked for several emails as one comma-separated list: a comma would make
+        # one identity read as two, one of them maybe another customer's.
+        (IdentityKind.EMAIL, "x,victim@example.com"),
         (IdentityKind.PHONE, "call me"),
         (IdentityKind.LOYALTY_CARD, "LC 1' OR 1=1"),
         (IdentityKind.APP_INSTALL_ID, "x" * 300),
