@@ -35,6 +35,18 @@ async def test_only_a_plain_read_turns_graph_entities_into_dicts(graph: GraphDat
     assert dict(decoded["p"]) == plain["p"]
 
 
+async def test_a_property_no_node_has_yet_is_read_without_a_warning(
+    graph: GraphDatabase, caplog: pytest.LogCaptureFixture
+):
+    # Optional properties appear with the data (an analytics read before any webhook sent an
+    # `outcome`): the server's "property key does not exist" notice is not worth a warning.
+    with caplog.at_level("INFO", logger="neo4j.notifications"):
+        rows = await graph.read("MATCH (p:Product) RETURN p.neverWrittenAnywhere AS x LIMIT 1")
+        await graph.write("MATCH (p:Product) WHERE p.neverWrittenAnywhere = 1 SET p.n = 1")
+    assert rows == [{"x": None}]
+    assert [r.getMessage() for r in caplog.records if r.name == "neo4j.notifications"] == []
+
+
 async def test_an_auto_commit_read_sees_an_earlier_write(graph: GraphDatabase):
     await graph.write("MERGE (t:DatabaseTest {id: 'db-test'}) SET t.n = 1")
     try:
