@@ -1,6 +1,7 @@
 """Checkout: the OMS takes the order and the cart closes, or nothing changes at all."""
 
 import uuid
+from typing import Any
 
 import pytest
 
@@ -37,6 +38,16 @@ async def shopper(fed: Gateway, seeded: GraphDatabase):
         cart = body["data"]["addCartItem"]
     assert cart is not None
     return {"id": customer, "email": email, "cart": cart["id"], "version": cart["version"]}
+
+
+def delivery(shopper: dict[str, Any], version: int | None = None) -> dict[str, Any]:
+    """The variables of a home-delivery checkout of the shopper's cart, under a fresh key."""
+    return {
+        "cart": shopper["cart"],
+        "v": shopper["version"] if version is None else version,
+        "f": {"type": "DELIVERY"},
+        "key": f"checkout-{uuid.uuid4().hex}",
+    }
 
 
 async def test_checkout_creates_the_order_records_the_purchase_and_closes_the_cart(
@@ -107,12 +118,7 @@ async def test_when_the_oms_fails_the_cart_is_untouched_and_the_error_says_so(
     await systems.faults("oms", blackhole=True)
     body = await fed.query(
         CHECKOUT,
-        {
-            "cart": shopper["cart"],
-            "v": shopper["version"],
-            "f": {"type": "DELIVERY"},
-            "key": f"checkout-{uuid.uuid4().hex}",
-        },
+        delivery(shopper),
     )
     assert body["data"]["checkout"] is None
     [error] = body["errors"]
@@ -132,12 +138,7 @@ async def test_when_the_oms_fails_the_cart_is_untouched_and_the_error_says_so(
 async def test_a_stale_version_places_no_order(fed: Gateway, systems: Systems, shopper):
     body = await fed.query(
         CHECKOUT,
-        {
-            "cart": shopper["cart"],
-            "v": shopper["version"] - 1,
-            "f": {"type": "DELIVERY"},
-            "key": f"checkout-{uuid.uuid4().hex}",
-        },
+        delivery(shopper, version=shopper["version"] - 1),
     )
     assert body["errors"][0]["extensions"]["code"] == "VERSION_CONFLICT"
     assert body["errors"][0]["extensions"]["currentVersion"] == shopper["version"]
@@ -154,12 +155,7 @@ async def test_a_partner_checkout_records_the_purchase_and_closes_the_cart(
     )
     body = await fed.query(
         partner_checkout,
-        {
-            "cart": shopper["cart"],
-            "v": shopper["version"],
-            "f": {"type": "DELIVERY"},
-            "key": f"checkout-{uuid.uuid4().hex}",
-        },
+        delivery(shopper),
     )
     assert "errors" not in body, body
     after = (await fed.query(CART, {"c": shopper["id"]}))["data"]["customer"]
@@ -169,12 +165,7 @@ async def test_a_partner_checkout_records_the_purchase_and_closes_the_cart(
 
     again = await fed.query(
         partner_checkout,
-        {
-            "cart": shopper["cart"],
-            "v": shopper["version"],
-            "f": {"type": "DELIVERY"},
-            "key": f"checkout-{uuid.uuid4().hex}",
-        },
+        delivery(shopper),
     )
     assert again["data"]["checkout"] is None
     assert (await systems.get("oms", "/oms/orders", customerEmail=shopper["email"]))["total"] == 1
@@ -193,12 +184,7 @@ async def test_an_order_the_oms_refuses_says_why_and_leaves_the_cart(
     version = body["data"]["addCartItem"]["version"]
     body = await fed.query(
         CHECKOUT,
-        {
-            "cart": shopper["cart"],
-            "v": version,
-            "f": {"type": "DELIVERY"},
-            "key": f"checkout-{uuid.uuid4().hex}",
-        },
+        delivery(shopper, version=version),
     )
     assert body["data"]["checkout"] is None
     [error] = body["errors"]

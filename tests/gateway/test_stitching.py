@@ -79,6 +79,20 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
+async def known_and_guest(make_customer: Any, label: str) -> tuple[str, str, str]:
+    """A known customer (by email) and an anonymous guest (by web id): email, known, guest."""
+    email = f"{unique(label)}@example.com"
+    known = await make_customer([("email", email)])
+    guest = await make_customer([("web_anonymous_id", unique("web"))])
+    return email, known, guest
+
+
+async def log_guest_in(gateway: Gateway, guest: str, email: str) -> None:
+    """The guest proves the known customer's email: the guest merges into them."""
+    body = await gateway.query(LINK, {"c": guest, "k": "EMAIL", "v": email})
+    assert body["data"]["linkIdentity"]["outcome"] == "MERGED"
+
+
 async def test_an_anonymous_profile_merges_into_the_known_customer_at_login(
     gateway: Gateway, make_customer
 ):
@@ -303,9 +317,7 @@ async def test_after_a_merge_the_survivor_has_one_consent_per_purpose_and_can_wi
     """The guest's consents the survivor lacked become the survivor's own (a later decision
     replaces them); those it had are dropped. A moved consent used to keep the guest's id, so a
     withdrawal added a second record and the old grant still counted."""
-    email, web_id = f"{unique('consent')}@example.com", unique("web")
-    known = await make_customer([("email", email)])
-    guest = await make_customer([("web_anonymous_id", web_id)])
+    email, known, guest = await known_and_guest(make_customer, "consent")
     await graph.write(
         "MATCH (k:Customer {id: $known}), (g:Customer {id: $guest}) "
         "CREATE (k)-[:CONSENTED]->(:Consent {id: $known + ':marketing', purpose: 'marketing', "
@@ -316,8 +328,7 @@ async def test_after_a_merge_the_survivor_has_one_consent_per_purpose_and_can_wi
         "  purpose: 'personalisation', granted: true, at: datetime(), source: 'app'})",
         {"known": known, "guest": guest},
     )
-    body = await gateway.query(LINK, {"c": guest, "k": "EMAIL", "v": email})
-    assert body["data"]["linkIdentity"]["outcome"] == "MERGED"
+    await log_guest_in(gateway, guest, email)
 
     withdraw = await gateway.query(
         "mutation($c: ID!) { setConsent(customerId: $c, purpose: PERSONALISATION, "
@@ -363,9 +374,7 @@ async def test_a_decision_replaces_a_consent_an_earlier_merge_left_under_the_gue
 async def test_the_guest_s_journey_and_the_customer_s_of_one_intent_become_one(
     gateway: Gateway, graph: GraphDatabase, make_customer
 ):
-    email, web_id = f"{unique('journey')}@example.com", unique("web")
-    known = await make_customer([("email", email)])
-    guest = await make_customer([("web_anonymous_id", web_id)])
+    email, known, guest = await known_and_guest(make_customer, "journey")
     await graph.write(
         "UNWIND $journeys AS row "
         "MATCH (c:Customer {id: row.customer}) "
@@ -397,8 +406,7 @@ async def test_the_guest_s_journey_and_the_customer_s_of_one_intent_become_one(
         },
     )
 
-    body = await gateway.query(LINK, {"c": guest, "k": "EMAIL", "v": email})
-    assert body["data"]["linkIdentity"]["outcome"] == "MERGED"
+    await log_guest_in(gateway, guest, email)
 
     journeys = await gateway.query(
         "query($c: ID!) { customer(id: $c) { journeys(first: 10) { edges { node { "
@@ -425,17 +433,14 @@ async def test_the_guest_s_journey_and_the_customer_s_of_one_intent_become_one(
 async def test_what_was_read_of_the_guest_is_audited_under_the_survivor(
     gateway: Gateway, graph: GraphDatabase, make_customer
 ):
-    email, web_id = f"{unique('audit')}@example.com", unique("web")
-    known = await make_customer([("email", email)])
-    guest = await make_customer([("web_anonymous_id", web_id)])
+    email, known, guest = await known_and_guest(make_customer, "audit")
     entry = f"audit-{guest}"
     await graph.write(
         "CREATE (:AuditEntry {id: $id, at: datetime(), partnerId: 'p-1', action: 'read', "
         "customerId: $guest, fields: ['Customer.cart']})",
         {"id": entry, "guest": guest},
     )
-    body = await gateway.query(LINK, {"c": guest, "k": "EMAIL", "v": email})
-    assert body["data"]["linkIdentity"]["outcome"] == "MERGED"
+    await log_guest_in(gateway, guest, email)
 
     rows = await graph.read(
         "MATCH (e:AuditEntry {id: $id}) RETURN e.customerId AS customer", {"id": entry}
