@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from graph import IdentityKind, InvalidIdentity, normalise_identity
 from resolvers.errors import BadUserInput
 
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$")
@@ -27,3 +28,12 @@ def check_idempotency_key(value: str) -> str:
             argument="idempotencyKey",
         )
     return value
+
+
+def identity_value(kind: IdentityKind, value: str, phone_region: str) -> str:
+    """An identifier ``value`` in its stored form (a phone without its country code read in
+    ``phone_region``); BAD_USER_INPUT on ``value`` when it cannot be one of its kind."""
+    try:
+        return normalise_identity(kind, value, phone_region=phone_region)
+    except InvalidIdentity as exc:
+        raise BadUserInput(str(exc), argument="value") from exc

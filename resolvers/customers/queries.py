@@ -6,7 +6,6 @@ import asyncio
 
 import strawberry
 
-from graph import InvalidIdentity, normalise_identity
 from graph.models import CustomerProfile
 from resolvers.access.guard import admit_customer
 from resolvers.access.permissions import CustomerRead
@@ -15,8 +14,8 @@ from resolvers.customers.channel_prefetch import TURNS_TO_SEND, read_ahead_chann
 from resolvers.customers.prefetch import context_request
 from resolvers.customers.types import Customer
 from resolvers.enums import IdentityKind
-from resolvers.errors import BadUserInput, NotFound
-from resolvers.validation import check_key
+from resolvers.errors import NotFound
+from resolvers.validation import check_key, identity_value
 
 
 @strawberry.type
@@ -49,12 +48,7 @@ class CustomerQueries:
         self, info: strawberry.Info[Context, None], kind: IdentityKind, value: str
     ) -> Customer | None:
         graph_kind = kind.to_graph()
-        try:
-            normalised = normalise_identity(
-                graph_kind, value, phone_region=info.context.phone_region
-            )
-        except InvalidIdentity as exc:
-            raise BadUserInput(str(exc), argument="value") from exc
+        normalised = identity_value(graph_kind, value, info.context.phone_region)
         profile = await info.context.loaders.customer_by_identity.load((graph_kind, normalised))
         if profile is None:
             raise NotFound(f"no customer holds this {graph_kind.value}", kind=kind.name)

@@ -6,23 +6,20 @@ from datetime import UTC, datetime
 
 import strawberry
 
-from graph import InvalidIdentity, normalise_identity, stitching
+from graph import stitching
 from resolvers.access.permissions import CustomerWrite, IdentityWrite
 from resolvers.context import Context
 from resolvers.enums import Channel, IdentityKind
-from resolvers.errors import BadUserInput, NotFound
+from resolvers.errors import NotFound
 from resolvers.identities.types import LinkIdentityPayload, LinkOutcome
 from resolvers.realtime.events import ActivityKind, CartChanged, CustomerActivity, Event
-from resolvers.validation import check_key
+from resolvers.validation import check_key, identity_value
 
 Info = strawberry.Info[Context, None]
 
 
 def _normalised(info: Info, kind: IdentityKind, value: str) -> str:
-    try:
-        return normalise_identity(kind.to_graph(), value, phone_region=info.context.phone_region)
-    except InvalidIdentity as exc:
-        raise BadUserInput(str(exc), argument="value") from exc
+    return identity_value(kind.to_graph(), value, info.context.phone_region)
 
 
 def _linked(request: stitching.LinkRequest, outcome: stitching.StitchOutcome) -> list[Event]:
