@@ -144,6 +144,14 @@ MIGRATIONS: tuple[Migration, ...] = (
         (),
         data_step=_search_names,
     ),
+    Migration(
+        10,
+        "a text index of customers' search names, for name search (graph/search.py)",
+        (
+            "CREATE TEXT INDEX customer_search_name IF NOT EXISTS "
+            "FOR (n:Customer) ON (n.searchName)",
+        ),
+    ),
 )
 
 _MIGRATION_KEY: LiteralString = (

@@ -7,8 +7,11 @@ written with ``displayName``. Pages are cut by ``(displayName, id)`` (keyset), s
 created while someone pages through is never seen twice. A caller who may only see customers who
 granted some purposes (a restricted partner) gets only those: the consents are part of the
 statement, so its pages are full and its cursors never stop on a customer it may not see. The
-statement scans customers' search names (``CONTAINS`` cannot use the range index): fine for a
-console typing a few letters, not a bulk export. It never builds Cypher from input.
+matches are read from the search names' text index (migration 10; ``CONTAINS`` cannot use a
+range index) and the first by name kept, so a search costs what its matches cost, not what the
+customers do: at a million customers, 4 ms for a name nobody has, 12 to 16 ms for one a thousand
+customers share, 0.3 s for two letters a fifth of the names contain (bench/name_search.py). It
+never builds Cypher from input.
 """
 
 from __future__ import annotations

@@ -7,10 +7,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
 from graph import GraphDatabase, IdentityKind
+from graph import search as name_search
 from graph.erasure import ErasureReport, erase_customer
 from graph.ingest import ChannelEvent, EventType, anonymous_customer_id, ingest_events
 from graph.models import CustomerProfile
@@ -52,6 +54,14 @@ async def _all_found(graph: GraphDatabase, text: str, first: int = 10) -> list[C
         after = NameCursor(display_name=found[-1].display_name, id=found[-1].id)
 
 
+def _operators(plan: Any) -> set[str]:
+    """Every operator of an EXPLAIN plan (the driver's nested dicts), without its runtime
+    suffix (``@neo4j``)."""
+    children = plan.get("children", [])
+    own = plan["operatorType"].split("@")[0]
+    return {own}.union(*(_operators(child) for child in children))
+
+
 def _tag() -> str:
     return "zq" + uuid.uuid4().hex[:8]
 
@@ -90,6 +100,29 @@ async def test_pages_of_folded_matches_follow_the_display_name_then_the_id(
     emiles = await _all_found(graph, f"emile {tag}", first=1)
     assert [p.display_name for p in emiles] == [f"EMILE {tag}", f"Émile {tag}", f"Émile {tag}"]
     assert [p.id for p in emiles] == [i for i in by_name_then_id if i in {ids[0], ids[3], ids[4]}]
+
+
+async def test_the_matches_are_read_from_the_text_index_not_from_every_customer(
+    graph: GraphDatabase,
+):
+    """The search names' text index exists (migration 10) and the search reads its matches
+    from it: at a million customers, ≈ 4 ms for a text nobody's name contains instead of
+    ≈ 270 ms (bench/name_search.py)."""
+    [index] = await graph.read(
+        "SHOW INDEXES YIELD name, type, labelsOrTypes, properties, state "
+        "WHERE name = 'customer_search_name' RETURN type, labelsOrTypes, properties, state"
+    )
+    assert index == {
+        "type": "TEXT",
+        "labelsOrTypes": ["Customer"],
+        "properties": ["searchName"],
+        "state": "ONLINE",
+    }
+    params = {"needle": "x", "afterName": None, "afterId": None, "limit": 11, "purposes": []}
+    explained = await graph.driver.execute_query(
+        "EXPLAIN " + name_search._SEARCH, params, database_=graph.database
+    )
+    assert "NodeIndexContainsScan" in _operators(explained.summary.plan)
 
 
 async def test_an_erased_customer_is_found_no_more_and_no_node_keeps_their_name(
