@@ -16,7 +16,8 @@ class PrivacyMutations:
     @strawberry.mutation(
         description="Erase a customer: graph, caches, and an erasure request to every channel "
         "system; leaves an audit record without personal data. Erasing again returns the same "
-        "record (replayed: true). Needs the `admin` scope (null with FORBIDDEN otherwise).",
+        "record (replayed: true), unless a profile came back under the id since, which is "
+        "erased. Needs the `admin` scope (null with FORBIDDEN otherwise).",
         permission_classes=[Admin],
     )
     async def erase_customer(
