@@ -28,4 +28,5 @@ class PrivacyMutations:
         erasure = await erase(
             context.graph, context.systems, context.cache_purge, key, context.channel_budget_s
         )
+        context.access.note_erased(key, erasure.record.customer_id_hash)
         return ErasureOutcome.from_record(erasure.record, erasure.replayed)
