@@ -98,13 +98,20 @@ def consent_loader(graph: GraphDatabase) -> DataLoader[str, tuple[consents.Conse
 
 
 async def admit_customer(
-    access: Access, loader: DataLoader[str, tuple[consents.Consent, ...]], customer_id: str
+    access: Access,
+    loader: DataLoader[str, tuple[consents.Consent, ...]],
+    customer_id: str | None,
 ) -> None:
-    """FORBIDDEN unless the customer granted every purpose the caller needs (see Principal)."""
+    """FORBIDDEN unless the customer granted every purpose the caller needs (see Principal).
+
+    ``None`` is nobody (an unknown id or identifier): refused alike, so a restricted caller
+    cannot tell who is a customer from who refused it (callers without a restriction pass).
+    """
     required = access.principal.required_consents
     if not required:
         return
-    granted = {c.purpose for c in await loader.load(customer_id) if c.granted}
+    decisions = await loader.load(customer_id) if customer_id is not None else ()
+    granted = {c.purpose for c in decisions if c.granted}
     missing = sorted(required - granted)
     if missing:
         raise Forbidden(
