@@ -4,8 +4,9 @@
 together in one statement. Entries are never updated, but for two things: a merge
 (``graph/_merge_statements.py``) makes the merged profile's entries name the survivor, and erasing
 the customer (``graph/erasure.py``) replaces ``customerId`` with ``customerIdHash``, the salted hash
-the erasure record keeps, so the log still says which partner read what, without the id. This module
-never imports the gateway or the resolvers.
+the erasure record keeps, so the log still says which partner read what, without the id (the
+entry of the erasing request itself is written with the hash only). This module never imports the
+gateway or the resolvers.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ class AuditRecord:
     action: str
     customer_id: str | None
     fields: tuple[str, ...]
+    # An action on a customer erased in the same request (the erasure itself): their id's hash.
+    customer_id_hash: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +48,8 @@ class AuditEntry:
 _WRITE: LiteralString = """
 UNWIND $rows AS row
 CREATE (:AuditEntry {id: row.id, at: datetime(), partnerId: row.partnerId, action: row.action,
-                     customerId: row.customerId, fields: row.fields})
+                     customerId: row.customerId, customerIdHash: row.customerIdHash,
+                     fields: row.fields})
 """
 _PAGE: LiteralString = """
 MATCH (e:AuditEntry)
@@ -66,6 +70,7 @@ async def write_entries(db: GraphDatabase, records: Sequence[AuditRecord]) -> No
             "partnerId": r.partner_id,
             "action": r.action,
             "customerId": r.customer_id,
+            "customerIdHash": r.customer_id_hash,
             "fields": list(r.fields),
         }
         for r in records

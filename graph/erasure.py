@@ -7,8 +7,10 @@ keys of writes about them with the answers they keep, and the audit log's entrie
 reading their data) as plain JSON-ready values.
 :func:`erase_customer` removes all of it in one write transaction and leaves an ``ErasureRecord``
 holding no personal data: a salted hash of the customer id, the time, the counts removed and the
-channel systems notified. Erasing twice returns the first record. The idempotency keys go too:
-their stored answers are copies of the customer's carts, orders (with the email) and journeys.
+channel systems notified. Erasing twice returns the first record, unless a profile came back
+under the id meanwhile (an anonymous id derives from its identifier): that one is erased anew.
+The idempotency keys go too: their stored answers are copies of the customer's carts, orders
+(with the email) and journeys.
 The audit log's entries about them stay, with the id replaced by the record's salted hash.
 This module must never build Cypher from input, nor write an identifier value into the audit record.
 """
@@ -82,9 +84,13 @@ MATCH (:Customer {id: $id})-[:IDENTIFIED_BY]->(i:Identity)
 RETURN i.kind AS kind, i.value AS value ORDER BY i.kind, i.value
 """
 
+# Only while the id is still erased: an anonymous profile's id derives from its first identifier,
+# so events of the same browser or app after an erasure bring a profile back under it, and that
+# one must be erased anew, not answered with the first record. The latest record stands.
 _RECORD: LiteralString = """
 MATCH (e:ErasureRecord {customerIdHash: $hash})
-RETURN properties(e) AS record
+WHERE NOT EXISTS { MATCH (:Customer {id: $id}) }
+RETURN properties(e) AS record ORDER BY e.at DESC, e.id DESC LIMIT 1
 """
 
 # Nodes first collected, then counted, then deleted: devices and journeys go only when no other
@@ -232,8 +238,9 @@ async def customer_identifiers(db: GraphDatabase, customer_id: str) -> list[tupl
 
 
 async def erasure_record(db: GraphDatabase, customer_id: str) -> ErasureRecord | None:
-    """The record of an earlier erasure of ``customer_id``, if there was one."""
-    rows = await db.read(_RECORD, {"hash": customer_id_hash(customer_id)})
+    """The record of the latest erasure of ``customer_id`` while it is still erased; ``None``
+    when it never was, or when a profile came back under its id since (erase that one anew)."""
+    rows = await db.read(_RECORD, {"hash": customer_id_hash(customer_id), "id": customer_id})
     return _record(rows[0]["record"]) if rows else None
 
 

@@ -9,9 +9,10 @@ the customers, so a deadlock with a concurrent link of one of them is possible: 
 and the transaction function is retried):
 - an identifier nobody holds is linked (within the per-kind limits);
 - one the customer already holds is a no-op (so a replay changes nothing);
-- one held by another customer: if exactly one of the two is anonymous (only web or app ids), the
-  anonymous profile merges into the known one, whoever asked; if both are anonymous, the other
-  merges into this one; if both are known, nothing moves and an ``IdentityConflict`` is recorded;
+- one held by another customer: if exactly one of the two is anonymous (web or app ids, and only
+  those: a profile holding no identifier at all counts as known), the anonymous profile merges
+  into the known one, whoever asked; if both are anonymous, the other merges into this one; if
+  both are known, nothing moves and an ``IdentityConflict`` is recorded;
 - a link or merge that would exceed a per-kind limit is recorded as a conflict instead.
 A merge moves identities, devices, interactions, journeys and the consents of purposes the survivor
 has none for (re-keyed to the survivor; the others are deleted), makes two active journeys of one
@@ -111,7 +112,9 @@ class StitchError(Exception):
 
 
 def _is_anonymous(kinds: list[str]) -> bool:
-    return all(IdentityKind(kind) in ANONYMOUS_KINDS for kind in kinds)
+    # A profile without any identifier is no sign of a guest: it is most often a known customer
+    # changing their one email (unlink, then link), who must never be merged into its holder.
+    return bool(kinds) and all(IdentityKind(kind) in ANONYMOUS_KINDS for kind in kinds)
 
 
 @dataclass(frozen=True)

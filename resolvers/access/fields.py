@@ -18,6 +18,7 @@ from resolvers.pagination import (
     encode_history_cursor,
     page_info,
 )
+from resolvers.realtime.events import ActivityKind, CustomerActivity
 from resolvers.validation import check_key
 
 Info = strawberry.Info[Context, None]
@@ -67,4 +68,9 @@ class AccessMutations:
         )
         if recorded is None:
             raise NotFound(f"no customer with id {key!r}", id=key)
+        # Naming the customer bumps their context version: a cached answer holding the old
+        # decision (consents, recommendations) is never read again.
+        await info.context.events.publish(
+            [CustomerActivity(key, ActivityKind.CONSENT_CHANGED, recorded.at, (), channel.value)]
+        )
         return Consent.from_model(recorded)

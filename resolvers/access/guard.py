@@ -42,6 +42,8 @@ class Access:
     principal: Principal = field(default_factory=Principal.dev)
     limiter: WriteLimiter = field(default_factory=NoLimits)
     pending: dict[tuple[str, str | None], set[str]] = field(default_factory=dict)
+    # Customers this request erased, by id, with the hash their audit entries carry instead.
+    erased: dict[str, str] = field(default_factory=dict)
 
     @property
     def key_scope(self) -> str:
@@ -55,14 +57,27 @@ class Access:
         if self.principal.is_partner:
             self.pending.setdefault((action, customer_id), set()).add(field_name)
 
+    def note_erased(self, customer_id: str, customer_id_hash: str) -> None:
+        """The customer was erased: this request's entries about them name only the hash, as
+        the erasure made every earlier entry do (written at the end, they would bring it back)."""
+        self.erased[customer_id] = customer_id_hash
+
     def take_records(self) -> list[audit.AuditRecord]:
         partner = self.principal.partner_id
         if partner is None:
             return []
-        records = [
-            audit.AuditRecord(partner, action, customer_id, tuple(sorted(fields)))
-            for (action, customer_id), fields in self.pending.items()
-        ]
+        records = []
+        for (action, customer_id), fields in self.pending.items():
+            id_hash = self.erased.get(customer_id) if customer_id is not None else None
+            records.append(
+                audit.AuditRecord(
+                    partner,
+                    action,
+                    None if id_hash is not None else customer_id,
+                    tuple(sorted(fields)),
+                    customer_id_hash=id_hash,
+                )
+            )
         self.pending = {}
         return records
 
@@ -83,13 +98,20 @@ def consent_loader(graph: GraphDatabase) -> DataLoader[str, tuple[consents.Conse
 
 
 async def admit_customer(
-    access: Access, loader: DataLoader[str, tuple[consents.Consent, ...]], customer_id: str
+    access: Access,
+    loader: DataLoader[str, tuple[consents.Consent, ...]],
+    customer_id: str | None,
 ) -> None:
-    """FORBIDDEN unless the customer granted every purpose the caller needs (see Principal)."""
+    """FORBIDDEN unless the customer granted every purpose the caller needs (see Principal).
+
+    ``None`` is nobody (an unknown id or identifier): refused alike, so a restricted caller
+    cannot tell who is a customer from who refused it (callers without a restriction pass).
+    """
     required = access.principal.required_consents
     if not required:
         return
-    granted = {c.purpose for c in await loader.load(customer_id) if c.granted}
+    decisions = await loader.load(customer_id) if customer_id is not None else ()
+    granted = {c.purpose for c in decisions if c.granted}
     missing = sorted(required - granted)
     if missing:
         raise Forbidden(

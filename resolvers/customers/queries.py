@@ -21,7 +21,8 @@ from resolvers.validation import check_key, identity_value
 @strawberry.type
 class CustomerQueries:
     @strawberry.field(
-        description="A customer by id; null with NOT_FOUND when unknown (`customer:read`).",
+        description="A customer by id; null with NOT_FOUND when unknown (`customer:read`; "
+        "FORBIDDEN, as for a customer who did not consent, to a partner restricted by consent).",
         permission_classes=[CustomerRead],
     )
     async def customer(
@@ -35,6 +36,7 @@ class CustomerQueries:
         else:
             profile = await loaders.customer_in_context(request)
         if profile is None:
+            await admit_customer(info.context.access, info.context.consents, None)
             raise NotFound(f"no customer with id {key!r}", id=key)
         await admit_customer(info.context.access, info.context.consents, profile.id)
         return await _with_calls_sent(info, profile)
@@ -51,6 +53,7 @@ class CustomerQueries:
         normalised = identity_value(graph_kind, value, info.context.phone_region)
         profile = await info.context.loaders.customer_by_identity.load((graph_kind, normalised))
         if profile is None:
+            await admit_customer(info.context.access, info.context.consents, None)
             raise NotFound(f"no customer holds this {graph_kind.value}", kind=kind.name)
         await admit_customer(info.context.access, info.context.consents, profile.id)
         return await _with_calls_sent(info, profile)

@@ -16,7 +16,8 @@ class PrivacyMutations:
     @strawberry.mutation(
         description="Erase a customer: graph, caches, and an erasure request to every channel "
         "system; leaves an audit record without personal data. Erasing again returns the same "
-        "record (replayed: true). Needs the `admin` scope (null with FORBIDDEN otherwise).",
+        "record (replayed: true), unless a profile came back under the id since, which is "
+        "erased. Needs the `admin` scope (null with FORBIDDEN otherwise).",
         permission_classes=[Admin],
     )
     async def erase_customer(
@@ -27,4 +28,5 @@ class PrivacyMutations:
         erasure = await erase(
             context.graph, context.systems, context.cache_purge, key, context.channel_budget_s
         )
+        context.access.note_erased(key, erasure.record.customer_id_hash)
         return ErasureOutcome.from_record(erasure.record, erasure.replayed)

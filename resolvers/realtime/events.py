@@ -29,6 +29,7 @@ class ActivityKind(Enum):
     IDENTITY_UNLINKED = "IDENTITY_UNLINKED"
     IDENTITY_MERGED = "IDENTITY_MERGED"
     ORDER_PLACED = "ORDER_PLACED"
+    CONSENT_CHANGED = "CONSENT_CHANGED"
     # Not published: a subscriber receives it when events may have been missed (refetch).
     RESYNC = "RESYNC"
 

@@ -20,7 +20,8 @@ class CustomerActivityItem:
     at: datetime
     ids: list[strawberry.ID] = strawberry.field(
         description="What it is about: interaction ids; the journey then its new step; the "
-        "merge record. Empty for an ingested batch or a RESYNC (read the history)."
+        "merge record. Empty for an ingested batch, a consent decision (read the consents) or a "
+        "RESYNC (read the history)."
     )
     channel: Channel | None
 

@@ -4,6 +4,7 @@ scope: over GraphQL the field is null with FORBIDDEN, over the export download a
 from __future__ import annotations
 
 from graph import GraphDatabase
+from graph.erasure import customer_id_hash
 from tests.access.conftest import MakeCustomer, MakePartner, audit_entries, call
 from tests.conftest import Gateway
 
@@ -71,3 +72,25 @@ async def test_the_export_download_needs_credentials_and_the_admin_scope(
     assert [(e["action"], e["customerId"], e["fields"]) for e in entries] == [
         ("admin", customer, ["exportDownload"])
     ]
+
+
+async def test_an_admin_partners_erasure_is_audited_without_the_erased_id(
+    secure_gateway: Gateway,
+    graph: GraphDatabase,
+    make_partner: MakePartner,
+    make_customer: MakeCustomer,
+) -> None:
+    # The erasure replaces the id by its hash in every entry about the customer; the entry of
+    # the erasure itself, written as the request ends, must not bring the id back.
+    customer = await make_customer()
+    partner, key = await make_partner("admin")
+    for _ in range(2):  # the first erasure, then its replay
+        answer = await call(secure_gateway, ERASE, {"id": customer}, key=key)
+        assert "errors" not in answer.body, answer.body
+    rows = await graph.read(
+        "MATCH (e:AuditEntry {partnerId: $p}) RETURN e.action AS action, e.fields AS fields, "
+        "e.customerId AS customerId, e.customerIdHash AS customerIdHash ORDER BY e.at",
+        {"p": partner},
+    )
+    erased = {"customerId": None, "customerIdHash": customer_id_hash(customer)}
+    assert rows == [{"action": "admin", "fields": ["eraseCustomer"], **erased}] * 2

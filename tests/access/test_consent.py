@@ -181,3 +181,34 @@ async def test_a_restricted_partner_cannot_write_by_cart_or_journey_of_other_cus
     )
     assert resume.data == {"resumeJourney": None}
     assert resume.codes() == {"resumeJourney": "FORBIDDEN"}
+
+
+async def test_a_restricted_partner_cannot_tell_an_unknown_customer_from_a_refusing_one(
+    gateway: Gateway,
+    secure_gateway: Gateway,
+    make_partner: MakePartner,
+    make_customer: MakeCustomer,
+):
+    # Otherwise NOT_FOUND vs FORBIDDEN tells a partner which emails (or ids) are customers,
+    # including those who refused it.
+    refusing = await make_customer(partner_sharing=False)
+    unknown_id, unknown_email = (
+        f"cus_nobody_{uuid.uuid4().hex[:8]}",
+        f"no-{uuid.uuid4().hex}@x.test",
+    )
+    _, key = await make_partner("customer:read", "pii:read", restriction="partner_sharing")
+    for query, variables, field in (
+        (BY_ID, {"c": refusing}, "customer"),
+        (BY_ID, {"c": unknown_id}, "customer"),
+        (BY_EMAIL, {"v": f"{refusing}@example.test"}, "customerByIdentity"),
+        (BY_EMAIL, {"v": unknown_email}, "customerByIdentity"),
+    ):
+        answer = await call(secure_gateway, query, variables, key=key)
+        assert answer.data == {field: None}
+        [error] = answer.body["errors"]
+        assert error["extensions"]["code"] == "FORBIDDEN", (variables, error)
+        assert error["message"] == "this customer has not consented to what this partner needs"
+        assert error["extensions"]["purposes"] == ["partner_sharing"]
+    # Callers without a restriction still learn that nobody holds it.
+    unknown = await call(gateway, BY_EMAIL, {"v": unknown_email})
+    assert unknown.codes() == {"customerByIdentity": "NOT_FOUND"}

@@ -555,3 +555,56 @@ async def test_erasing_an_unknown_customer_is_not_found(fed: Gateway) -> None:
     body = await fed.query(ERASE, {"id": "cus_never_was_here"})
     assert body["data"] == {"eraseCustomer": None}
     assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+async def _guest_views(fed: Gateway, web_id: str, event_id: str) -> str:
+    """A view by a browser nobody knows yet; the id of the anonymous profile holding it."""
+    body = orjson.dumps(
+        {
+            "id": event_id,
+            "type": "view",
+            "at": "2026-09-01T10:00:00Z",
+            "identifiers": [{"kind": "web_anonymous_id", "value": web_id}],
+            "sku": SKU,
+        }
+    )
+    signature = hmac.new(b"dev-webhook-secret-web", body, hashlib.sha256).hexdigest()
+    headers = {"Content-Type": "application/json", "X-Parcours-Signature": f"sha256={signature}"}
+    async with fed.session.post(f"{fed.url}/webhooks/web", data=body, headers=headers) as r:
+        assert r.status == 200, await r.text()
+    found = await fed.query(
+        "query($v: String!) { customerByIdentity(kind: WEB_ANONYMOUS_ID, value: $v) { id } }",
+        {"v": web_id},
+    )
+    return str(found["data"]["customerByIdentity"]["id"])
+
+
+async def test_a_profile_that_came_back_under_an_erased_id_is_erased_again(
+    fed: Gateway, seeded: GraphDatabase
+) -> None:
+    # An anonymous profile's id derives from its first identifier, so the same browser seen
+    # after an erasure brings a profile back under the erased id.
+    tag = uuid.uuid4().hex[:10]
+    web_id = f"web-back-{tag}"
+    guest = await _guest_views(fed, web_id, f"back-{tag}-e1")
+    first = (await fed.query(ERASE, {"id": guest}))["data"]["eraseCustomer"]
+    assert first["replayed"] is False
+    assert await _guest_views(fed, web_id, f"back-{tag}-e2") == guest
+
+    again = await fed.query(ERASE, {"id": guest})
+    assert "errors" not in again, again
+    second = again["data"]["eraseCustomer"]
+    assert second["replayed"] is False
+    assert second["erasureId"] != first["erasureId"]
+    assert second["removed"]["interactions"] == 1
+    assert second["removed"]["identities"] == 1
+    rows = await seeded.read(
+        "OPTIONAL MATCH (c:Customer {id: $id}) OPTIONAL MATCH (i:Interaction {id: $event}) "
+        "RETURN c IS NULL AS customerGone, i IS NULL AS interactionGone",
+        {"id": guest, "event": f"back-{tag}-e2"},
+    )
+    assert rows == [{"customerGone": True, "interactionGone": True}]
+
+    replay = (await fed.query(ERASE, {"id": guest}))["data"]["eraseCustomer"]
+    assert replay["replayed"] is True
+    assert replay["erasureId"] == second["erasureId"]

@@ -124,3 +124,28 @@ async def test_where_anonymous_access_is_off_the_cache_is_not_installed(
     ):
         assert response.status == 401
         assert HIT_HEADER not in response.headers
+
+
+CONSENTS = "query($id: ID!) { customer(id: $id) { id consents { purpose granted } } }"
+SET_CONSENT = """
+mutation($c: ID!, $g: Boolean!) {
+  setConsent(customerId: $c, purpose: PERSONALISATION, granted: $g, channel: WEB) { granted }
+}
+"""
+
+
+async def test_a_consent_decision_makes_the_old_answer_unreachable(cached: Gateway, customer):
+    await post(cached, SET_CONSENT, {"c": customer, "g": True})
+    await post(cached, CONSENTS, {"id": customer})
+    state, before = await post(cached, CONSENTS, {"id": customer})
+    assert state == "hit"
+    assert before["data"]["customer"]["consents"] == [
+        {"purpose": "PERSONALISATION", "granted": True}
+    ]
+    _, withdrawn = await post(cached, SET_CONSENT, {"c": customer, "g": False})
+    assert withdrawn["data"]["setConsent"] == {"granted": False}
+    state, after = await post(cached, CONSENTS, {"id": customer})
+    assert state == "miss"
+    assert after["data"]["customer"]["consents"] == [
+        {"purpose": "PERSONALISATION", "granted": False}
+    ]

@@ -173,6 +173,35 @@ async def test_two_known_customers_are_never_merged_automatically(gateway: Gatew
     assert ("PHONE", phone) in {(i["kind"], i["value"]) for i in first_profile["identities"]}
 
 
+async def test_a_known_customer_changing_email_is_never_merged_into_the_email_s_holder(
+    gateway: Gateway, make_customer
+):
+    # With one email per customer, changing it is unlink then link: in between, the customer
+    # holds no identifier at all, which is no sign of a guest.
+    old, taken = f"{unique('old')}@example.com", f"{unique('taken')}@example.com"
+    alice = await make_customer([("email", old)], cart=[("FX-P1", 2)], events=2)
+    bob = await make_customer([("email", taken)])
+    unlink = await gateway.query(
+        "mutation($c: ID!, $v: String!) { unlinkIdentity(customerId: $c, kind: EMAIL, value: $v) }",
+        {"c": alice, "v": old},
+    )
+    assert unlink["data"]["unlinkIdentity"] is True
+    body = await gateway.query(LINK, {"c": alice, "k": "EMAIL", "v": taken})
+    link = body["data"]["linkIdentity"]
+    assert (link["outcome"], link["customerId"], link["reason"]) == (
+        "CONFLICT",
+        alice,
+        "held_by_another_customer",
+    )
+    profile = await _profile(gateway, alice)  # still there, with all she had
+    assert profile["identities"] == []
+    assert len(profile["history"]["edges"]) == 2
+    assert profile["cart"]["lines"] == [{"quantity": 2, "product": {"sku": "FX-P1"}}]
+    bob_profile = await _profile(gateway, bob)
+    assert bob_profile["merges"] == []
+    assert bob_profile["history"]["edges"] == []
+
+
 async def test_a_phone_linked_as_a_national_number_is_held_in_e164(gateway: Gateway, make_customer):
     digits = f"{uuid.uuid4().int % 10**8:08d}"
     customer = await make_customer([("email", f"{unique('n')}@example.com")])
