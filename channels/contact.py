@@ -34,9 +34,17 @@ class ContactClient:
         *,
         status: str | None = None,
         deadline: Deadline,
+        stale_fallback: bool = True,
     ) -> ChannelAnswer[Page[Ticket]]:
         """One page of the tickets of one contact-centre id (404 for an unknown one)."""
-        return await self.tickets_of([cc_id], page, page_size, status=status, deadline=deadline)
+        return await self.tickets_of(
+            [cc_id],
+            page,
+            page_size,
+            status=status,
+            deadline=deadline,
+            stale_fallback=stale_fallback,
+        )
 
     async def tickets_of(
         self,
@@ -46,9 +54,11 @@ class ContactClient:
         *,
         status: str | None = None,
         deadline: Deadline,
+        stale_fallback: bool = True,
     ) -> ChannelAnswer[Page[Ticket]]:
         """One page of the tickets of several contact-centre ids as one list (most recently
-        opened first), in one call; a 404 only when none of the ids is known."""
+        opened first), in one call; a 404 only when none of the ids is known. Without
+        ``stale_fallback`` the answer is neither kept nor replaced by a kept one."""
         wanted = sorted(set(cc_ids))
         if not 1 <= len(wanted) <= MAX_CUSTOMERS_PER_CALL:  # the contact centre answers 400
             raise ValueError(f"between 1 and {MAX_CUSTOMERS_PER_CALL} customer ids per call")
@@ -61,7 +71,9 @@ class ContactClient:
             params,
             deadline=deadline,
             # One id keeps the key it had before several could be asked.
-            stale_key=f"tickets:{keys}:{status or ''}:{page}:{page_size}",
+            stale_key=f"tickets:{keys}:{status or ''}:{page}:{page_size}"
+            if stale_fallback
+            else None,
         )
         body = as_dict(answer.data, "tickets")
         items = tuple(

@@ -27,17 +27,20 @@ class MobileClient:
         self.client = client
 
     async def devices(
-        self, install_id: str, *, deadline: Deadline
+        self, install_id: str, *, deadline: Deadline, stale_fallback: bool = True
     ) -> ChannelAnswer[tuple[DeviceRegistration, ...]]:
         """The registrations of one install (none for an unknown install)."""
-        answer = await self.devices_of([install_id], deadline=deadline)
+        answer = await self.devices_of(
+            [install_id], deadline=deadline, stale_fallback=stale_fallback
+        )
         return answer.with_data(answer.data.get(install_id, ()))
 
     async def devices_of(
-        self, install_ids: Sequence[str], *, deadline: Deadline
+        self, install_ids: Sequence[str], *, deadline: Deadline, stale_fallback: bool = True
     ) -> ChannelAnswer[dict[str, tuple[DeviceRegistration, ...]]]:
         """The registrations of several installs in one call, by install id (each one asked is
-        there, with none for an unknown install)."""
+        there, with none for an unknown install). Without ``stale_fallback`` the answer is
+        neither kept nor replaced by a kept one."""
         wanted = sorted(set(install_ids))
         if not 1 <= len(wanted) <= MAX_INSTALLS_PER_CALL:
             raise ValueError(f"between 1 and {MAX_INSTALLS_PER_CALL} install ids per call")
@@ -45,7 +48,7 @@ class MobileClient:
             "/mobile/devices",
             {"installIds": ",".join(wanted)},
             deadline=deadline,
-            stale_key="devices:" + ",".join(wanted),
+            stale_key="devices:" + ",".join(wanted) if stale_fallback else None,
         )
         body = as_dict(answer.data, "devices")
         rows = body.get("items", body.get("devices", []))

@@ -4,7 +4,9 @@ A person is known to the systems by their identifiers ((kind, value) pairs, kind
 names them: ``email``, ``contact_centre_id``...): the web shop and the OMS by email, the contact
 centre by its id, the mobile backend by app install id, the stores by POS customer number. Both
 functions ask the five systems at once through the federation core (:func:`fan_out`, one
-deadline); a system that fails is reported as such, never raised. This module must never import
+deadline); a system that fails is reported as such, never raised. Its reads take no stale
+fallback: what a system held when an earlier read kept it is not what it holds now, and a failing
+system is reported unavailable, never answered for by that copy. This module must never import
 the graph, the resolvers or the gateway, and never caches what it reads (personal data).
 """
 
@@ -95,27 +97,46 @@ async def customer_records(
     cc_ids = _values(identifiers, "contact_centre_id")
     installs = _values(identifiers, "app_install_id")
     pos_numbers = _values(identifiers, "pos_customer_number")
+    stale = False  # what the systems hold now, never a kept copy: see the module docstring
     calls = {
         "webshop": _per_identifier(
             "webshop", emails, {"account": lambda v: systems.webshop.account(v, deadline=deadline)}
         ),
         "oms": _per_identifier(
-            "oms", emails, {"orders": lambda v: systems.oms.orders(v, 1, _PAGE, deadline=deadline)}
+            "oms",
+            emails,
+            {
+                "orders": lambda v: systems.oms.orders(
+                    v, 1, _PAGE, deadline=deadline, stale_fallback=stale
+                )
+            },
         ),
         "contact": _per_identifier(
             "contact",
             cc_ids,
-            {"tickets": lambda v: systems.contact.tickets(v, 1, _PAGE, deadline=deadline)},
+            {
+                "tickets": lambda v: systems.contact.tickets(
+                    v, 1, _PAGE, deadline=deadline, stale_fallback=stale
+                )
+            },
         ),
         "mobile": _per_identifier(
-            "mobile", installs, {"devices": lambda v: systems.mobile.devices(v, deadline=deadline)}
+            "mobile",
+            installs,
+            {
+                "devices": lambda v: systems.mobile.devices(
+                    v, deadline=deadline, stale_fallback=stale
+                )
+            },
         ),
         "stores": _per_identifier(
             "stores",
             pos_numbers,
             {
-                "receipts": lambda v: systems.stores.receipts(v, _PAGE, deadline=deadline),
-                "notes": lambda v: systems.stores.notes(v, deadline=deadline),
+                "receipts": lambda v: systems.stores.receipts(
+                    v, _PAGE, deadline=deadline, stale_fallback=stale
+                ),
+                "notes": lambda v: systems.stores.notes(v, deadline=deadline, stale_fallback=stale),
             },
         ),
     }

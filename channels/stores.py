@@ -58,14 +58,15 @@ class StoresClient:
         return answer.with_data(levels)
 
     async def receipts(
-        self, pos_number: str, page_size: int, *, deadline: Deadline
+        self, pos_number: str, page_size: int, *, deadline: Deadline, stale_fallback: bool = True
     ) -> ChannelAnswer[tuple[Receipt, ...]]:
-        """The customer's most recent receipts (first page, newest first)."""
+        """The customer's most recent receipts (first page, newest first). Without
+        ``stale_fallback`` the answer is neither kept nor replaced by a kept one."""
         answer = await self.client.get_json(
             f"/pos/customers/{quote(pos_number, safe='')}/receipts",
             {"page": "1", "pageSize": str(page_size)},
             deadline=deadline,
-            stale_key=f"receipts:{pos_number}:{page_size}",
+            stale_key=f"receipts:{pos_number}:{page_size}" if stale_fallback else None,
         )
         body = as_dict(answer.data, "receipts")
         receipts = tuple(
@@ -82,13 +83,14 @@ class StoresClient:
         return answer.with_data(receipts)
 
     async def notes(
-        self, pos_number: str, *, deadline: Deadline
+        self, pos_number: str, *, deadline: Deadline, stale_fallback: bool = True
     ) -> ChannelAnswer[tuple[ClienteleNote, ...]]:
-        """The assistants' notes about the customer, newest first."""
+        """The assistants' notes about the customer, newest first (``stale_fallback``: as for
+        :meth:`receipts`)."""
         answer = await self.client.get_json(
             f"/pos/customers/{quote(pos_number, safe='')}/notes",
             deadline=deadline,
-            stale_key=f"notes:{pos_number}",
+            stale_key=f"notes:{pos_number}" if stale_fallback else None,
         )
         body = as_dict(answer.data, "notes")
         notes = tuple(

@@ -604,3 +604,29 @@ async def test_erasure_removes_the_stale_copies_kept_under_several_of_the_custom
     assert "errors" not in erased, erased
 
     assert await _keys_naming(redis_client, needles) == []
+
+
+async def test_a_system_that_fails_is_unavailable_in_the_export_even_with_a_stale_copy_kept(
+    fed: Gateway, seeded: GraphDatabase, systems: Systems, redis_client: aioredis.Redis
+) -> None:
+    """The export says what each system holds now: a copy kept for stale fallback by an
+    earlier read is no answer of the system, and the export never passes it off as one."""
+    person = await build_person(fed, seeded, systems)
+    orders = "query($id: ID!) { customer(id: $id) { orders(first: 100) { edges { cursor } } } }"
+    read = await fed.query(orders, {"id": person.id})  # the page the export asks for, too
+    assert len(read["data"]["customer"]["orders"]["edges"]) == 1, read
+    kept: list[str] = []
+    for _ in range(100):  # stale copies are written in batches, after the answer
+        kept = await _keys_naming(redis_client, [f"oms:orders:{person.email}"])
+        if kept:
+            break
+        await asyncio.sleep(0.1)
+    assert kept  # the OMS's last answer about the email, ready for a fallback
+    await systems.faults("oms", errorRate=1.0)
+
+    body = await fed.query(EXPORT, {"id": person.id})
+
+    assert "errors" not in body, body
+    document = body["data"]["exportCustomer"]
+    assert document["unavailableChannels"] == ["oms"]
+    assert document["channels"]["oms"] == {"status": "unavailable", "reason": "CHANNEL_UNAVAILABLE"}
