@@ -22,6 +22,7 @@ from channels._answer import ChannelAnswer
 from channels._deadline import Deadline
 from channels._errors import ChannelError, ChannelNotFound
 from channels._fanout import fan_out
+from channels.records import Page
 from channels.systems import ChannelSystems
 
 Identifier = tuple[str, str]
@@ -85,6 +86,30 @@ async def _per_identifier(
     return ChannelAnswer(records, system, False, datetime.now(UTC), 0.0)
 
 
+PageFetch = Callable[[int], Awaitable[ChannelAnswer[Page[Any]]]]
+
+
+async def _every_page(fetch: PageFetch) -> ChannelAnswer[Page[Any]]:
+    """Every item of a list the system pages: its first page, then the rest it says there are,
+    asked together (the systems answer at most 100 items a page; an export holds them all)."""
+    first = await fetch(1)
+    pages = -(-first.data.total // _PAGE)
+    rest = await asyncio.gather(*(fetch(page) for page in range(2, pages + 1)))
+    items = first.data.items + tuple(item for answer in rest for item in answer.data.items)
+    return first.with_data(Page(items=items, total=first.data.total))
+
+
+async def _every_receipt(
+    systems: ChannelSystems, pos_number: str, deadline: Deadline
+) -> ChannelAnswer[tuple[Any, ...]]:
+    answer = await _every_page(
+        lambda page: systems.stores.receipts_page(
+            pos_number, page, _PAGE, deadline=deadline, stale_fallback=False
+        )
+    )
+    return answer.with_data(answer.data.items)
+
+
 def _values(identifiers: Sequence[Identifier], kind: str) -> list[str]:
     return [value for k, value in identifiers if k == kind]
 
@@ -106,8 +131,10 @@ async def customer_records(
             "oms",
             emails,
             {
-                "orders": lambda v: systems.oms.orders(
-                    v, 1, _PAGE, deadline=deadline, stale_fallback=stale
+                "orders": lambda v: _every_page(
+                    lambda page: systems.oms.orders(
+                        v, page, _PAGE, deadline=deadline, stale_fallback=stale
+                    )
                 )
             },
         ),
@@ -115,8 +142,10 @@ async def customer_records(
             "contact",
             cc_ids,
             {
-                "tickets": lambda v: systems.contact.tickets(
-                    v, 1, _PAGE, deadline=deadline, stale_fallback=stale
+                "tickets": lambda v: _every_page(
+                    lambda page: systems.contact.tickets(
+                        v, page, _PAGE, deadline=deadline, stale_fallback=stale
+                    )
                 )
             },
         ),
@@ -133,9 +162,7 @@ async def customer_records(
             "stores",
             pos_numbers,
             {
-                "receipts": lambda v: systems.stores.receipts(
-                    v, _PAGE, deadline=deadline, stale_fallback=stale
-                ),
+                "receipts": lambda v: _every_receipt(systems, v, deadline),
                 "notes": lambda v: systems.stores.notes(v, deadline=deadline, stale_fallback=stale),
             },
         ),

@@ -11,7 +11,7 @@ from channels._client import ChannelClient
 from channels._deadline import Deadline
 from channels._parse import as_dict, as_list, timestamp
 from channels._stale import StaleItems
-from channels.records import ClienteleNote, Receipt, StockLevel
+from channels.records import ClienteleNote, Page, Receipt, StockLevel
 
 MAX_SKUS_PER_CALL = 100  # what the store system answers in one stock call (more: 400)
 
@@ -62,11 +62,28 @@ class StoresClient:
     ) -> ChannelAnswer[tuple[Receipt, ...]]:
         """The customer's most recent receipts (first page, newest first). Without
         ``stale_fallback`` the answer is neither kept nor replaced by a kept one."""
+        answer = await self.receipts_page(
+            pos_number, 1, page_size, deadline=deadline, stale_fallback=stale_fallback
+        )
+        return answer.with_data(answer.data.items)
+
+    async def receipts_page(
+        self,
+        pos_number: str,
+        page: int,
+        page_size: int,
+        *,
+        deadline: Deadline,
+        stale_fallback: bool = True,
+    ) -> ChannelAnswer[Page[Receipt]]:
+        """One page of the customer's receipts (newest first), with how many there are."""
+        # The first page keeps the key it had before other pages could be asked.
+        key = f"receipts:{pos_number}:{page_size}" + (f":{page}" if page > 1 else "")
         answer = await self.client.get_json(
             f"/pos/customers/{quote(pos_number, safe='')}/receipts",
-            {"page": "1", "pageSize": str(page_size)},
+            {"page": str(page), "pageSize": str(page_size)},
             deadline=deadline,
-            stale_key=f"receipts:{pos_number}:{page_size}" if stale_fallback else None,
+            stale_key=key if stale_fallback else None,
         )
         body = as_dict(answer.data, "receipts")
         receipts = tuple(
@@ -80,7 +97,7 @@ class StoresClient:
             )
             for row in (as_dict(item, "receipt") for item in as_list(body["items"], "items"))
         )
-        return answer.with_data(receipts)
+        return answer.with_data(Page(items=receipts, total=int(body.get("total", len(receipts)))))
 
     async def notes(
         self, pos_number: str, *, deadline: Deadline, stale_fallback: bool = True

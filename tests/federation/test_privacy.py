@@ -22,7 +22,7 @@ from gateway.services import free_port
 from graph import GraphDatabase, audit
 from graph.erasure import customer_id_hash
 from tests.conftest import Gateway, Services, running_gateway
-from tests.federation.conftest import SYSTEMS, Systems, federated_settings
+from tests.federation.conftest import SYSTEMS, Systems, a_customer, federated_settings
 from tests.gateway.test_near_cache import until_tracking
 
 SKU = "SKU-00004"
@@ -630,3 +630,55 @@ async def test_a_system_that_fails_is_unavailable_in_the_export_even_with_a_stal
     document = body["data"]["exportCustomer"]
     assert document["unavailableChannels"] == ["oms"]
     assert document["channels"]["oms"] == {"status": "unavailable", "reason": "CHANNEL_UNAVAILABLE"}
+
+
+async def _many_receipts(systems: Systems, pos_number: str, count: int) -> None:
+    skus = ",".join(f"SKU-{n:05d}" for n in range(1, 101))
+    on_shelf = [
+        (store, row["sku"])
+        for store in ("ST001", "ST002", "ST003")
+        for row in (await systems.get("stores", f"/pos/stores/{store}/stock", skus=skus))["stock"]
+        for _ in range(row["onHand"])
+    ]
+    assert len(on_shelf) >= count
+    for store, sku in on_shelf[:count]:
+        body = {"posNumber": pos_number, "storeId": store, "lines": [{"sku": sku, "qty": 1}]}
+        await systems.post("stores", "/pos/receipts", body)
+
+
+async def _many_orders(systems: Systems, email: str, count: int) -> None:
+    stock: dict[str, int] = {}
+    for start in (1, 101, 201):
+        skus = ",".join(f"SKU-{n:05d}" for n in range(start, start + 100))
+        found = await systems.get("oms", "/oms/availability", skus=skus, storeIds="ST001")
+        stock |= {row["sku"]: row["online"] for row in found["availability"]}
+    in_stock = [sku for sku, units in stock.items() for _ in range(units)]
+    assert len(in_stock) >= count
+    for sku in in_stock[:count]:
+        body = {"customerEmail": email, "lines": [{"sku": sku, "qty": 1}]}
+        headers = {"Idempotency-Key": uuid.uuid4().hex}
+        async with systems.session.post(
+            systems.urls["oms"] + "/oms/orders", json=body, headers=headers
+        ) as r:
+            assert r.status == 201, await r.text()
+
+
+async def test_the_export_holds_every_record_a_system_has_past_its_first_page(
+    fed: Gateway, seeded: GraphDatabase, systems: Systems
+) -> None:
+    """The systems page their lists 100 at a time: a customer with more orders or receipts than
+    that gets all of them in their export, not the first hundred."""
+    person = await build_person(fed, seeded, systems)
+    customer = a_customer("pos_customer_number")
+    pos_number = customer["identities"]["pos_customer_number"][0]
+    await _many_orders(systems, person.email, 120)  # with the one build_person placed: 121
+    await _many_receipts(systems, pos_number, 110)
+    held = await systems.get("stores", f"/pos/customers/{pos_number}/receipts", pageSize="1")
+
+    mine = (await fed.query(EXPORT, {"id": person.id}))["data"]["exportCustomer"]
+    theirs = (await fed.query(EXPORT, {"id": customer["id"]}))["data"]["exportCustomer"]
+
+    orders = mine["channels"]["oms"]["records"][person.email]["orders"]
+    assert (orders["total"], len({o["id"] for o in orders["items"]})) == (121, 121)
+    receipts = theirs["channels"]["stores"]["records"][pos_number]["receipts"]
+    assert len({r["id"] for r in receipts}) == held["total"] >= 110
