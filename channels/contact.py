@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from channels._answer import ChannelAnswer
 from channels._client import ChannelClient
@@ -66,7 +67,7 @@ class ContactClient:
         params = {"customerIds": keys, "page": str(page), "pageSize": str(page_size)}
         if status:
             params["status"] = status
-        answer = await self.client.get_json(
+        return await self.client.get_json(
             "/cc/v2/tickets",
             params,
             deadline=deadline,
@@ -74,17 +75,21 @@ class ContactClient:
             stale_key=f"tickets:{keys}:{status or ''}:{page}:{page_size}"
             if stale_fallback
             else None,
+            parse=_tickets_page,
         )
-        body = as_dict(answer.data, "tickets")
-        items = tuple(
-            Ticket(
-                id=str(row["ticketId"]),
-                subject=str(row["subject"]),
-                status=str(row["status"]),
-                channel=str(row.get("channel", "call")),
-                opened_at=timestamp(row["openedAt"], "openedAt"),
-                updated_at=timestamp(row.get("updatedAt", row["openedAt"]), "updatedAt"),
-            )
-            for row in (as_dict(item, "ticket") for item in as_list(body["items"], "items"))
+
+
+def _tickets_page(data: Any) -> Page[Ticket]:
+    body = as_dict(data, "tickets")
+    items = tuple(
+        Ticket(
+            id=str(row["ticketId"]),
+            subject=str(row["subject"]),
+            status=str(row["status"]),
+            channel=str(row.get("channel", "call")),
+            opened_at=timestamp(row["openedAt"], "openedAt"),
+            updated_at=timestamp(row.get("updatedAt", row["openedAt"]), "updatedAt"),
         )
-        return answer.with_data(Page(items=items, total=int(body.get("total", len(items)))))
+        for row in (as_dict(item, "ticket") for item in as_list(body["items"], "items"))
+    )
+    return Page(items=items, total=int(body.get("total", len(items))))

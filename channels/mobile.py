@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from channels._answer import ChannelAnswer
 from channels._client import ChannelClient
@@ -44,22 +45,26 @@ class MobileClient:
         wanted = sorted(set(install_ids))
         if not 1 <= len(wanted) <= MAX_INSTALLS_PER_CALL:
             raise ValueError(f"between 1 and {MAX_INSTALLS_PER_CALL} install ids per call")
-        answer = await self.client.get_json(
+        return await self.client.get_json(
             "/mobile/devices",
             {"installIds": ",".join(wanted)},
             deadline=deadline,
             stale_key="devices:" + ",".join(wanted) if stale_fallback else None,
+            parse=lambda data: _registrations(data, wanted),
         )
-        body = as_dict(answer.data, "devices")
-        rows = body.get("items", body.get("devices", []))
-        found: dict[str, list[DeviceRegistration]] = {install: [] for install in wanted}
-        for row in (as_dict(item, "device") for item in as_list(rows, "devices")):
-            found.setdefault(str(row["installId"]), []).append(
-                DeviceRegistration(
-                    device_id=str(row["deviceId"]),
-                    platform=str(row.get("platform", "")),
-                    push_enabled=bool(row.get("pushToken")),
-                    registered_at=timestamp(row["registeredAt"], "registeredAt"),
-                )
+
+
+def _registrations(data: Any, wanted: Sequence[str]) -> dict[str, tuple[DeviceRegistration, ...]]:
+    body = as_dict(data, "devices")
+    rows = body.get("items", body.get("devices", []))
+    found: dict[str, list[DeviceRegistration]] = {install: [] for install in wanted}
+    for row in (as_dict(item, "device") for item in as_list(rows, "devices")):
+        found.setdefault(str(row["installId"]), []).append(
+            DeviceRegistration(
+                device_id=str(row["deviceId"]),
+                platform=str(row.get("platform", "")),
+                push_enabled=bool(row.get("pushToken")),
+                registered_at=timestamp(row["registeredAt"], "registeredAt"),
             )
-        return answer.with_data({install: tuple(kept) for install, kept in found.items()})
+        )
+    return {install: tuple(kept) for install, kept in found.items()}

@@ -145,16 +145,20 @@ class OmsClient:
             raise ValueError("an email with a comma cannot be asked in a list of emails")
         keys = ",".join(wanted)
         params = {"customerEmails": keys, "page": str(page), "pageSize": str(page_size)}
-        answer = await self.client.get_json(
+        return await self.client.get_json(
             "/oms/orders",
             params,
             deadline=deadline,
             # One email keeps the key it had before several could be asked.
             stale_key=f"orders:{keys}:{page}:{page_size}" if stale_fallback else None,
+            parse=_orders_page,
         )
-        body = as_dict(answer.data, "orders")
-        items = tuple(_order(as_dict(item, "order")) for item in as_list(body["items"], "items"))
-        return answer.with_data(Page(items=items, total=int(body.get("total", len(items)))))
+
+
+def _orders_page(data: Any) -> Page[Order]:
+    body = as_dict(data, "orders")
+    items = tuple(_order(as_dict(item, "order")) for item in as_list(body["items"], "items"))
+    return Page(items=items, total=int(body.get("total", len(items))))
 
 
 def parse_order(row: dict[str, Any]) -> Order:

@@ -79,45 +79,52 @@ class StoresClient:
         """One page of the customer's receipts (newest first), with how many there are."""
         # The first page keeps the key it had before other pages could be asked.
         key = f"receipts:{pos_number}:{page_size}" + (f":{page}" if page > 1 else "")
-        answer = await self.client.get_json(
+        return await self.client.get_json(
             f"/pos/customers/{quote(pos_number, safe='')}/receipts",
             {"page": str(page), "pageSize": str(page_size)},
             deadline=deadline,
             stale_key=key if stale_fallback else None,
+            parse=_receipts_page,
         )
-        body = as_dict(answer.data, "receipts")
-        receipts = tuple(
-            Receipt(
-                id=str(row["receiptId"]),
-                store_id=str(row["storeId"]),
-                at=timestamp(row["at"], "receipt.at"),
-                skus=tuple(str(line["sku"]) for line in as_list(row.get("lines", []), "lines")),
-                total=float(row.get("total", 0.0)),
-                event_id=str(row["eventId"]) if row.get("eventId") else None,
-            )
-            for row in (as_dict(item, "receipt") for item in as_list(body["items"], "items"))
-        )
-        return answer.with_data(Page(items=receipts, total=int(body.get("total", len(receipts)))))
 
     async def notes(
         self, pos_number: str, *, deadline: Deadline, stale_fallback: bool = True
     ) -> ChannelAnswer[tuple[ClienteleNote, ...]]:
         """The assistants' notes about the customer, newest first (``stale_fallback``: as for
         :meth:`receipts`)."""
-        answer = await self.client.get_json(
+        return await self.client.get_json(
             f"/pos/customers/{quote(pos_number, safe='')}/notes",
             deadline=deadline,
             stale_key=f"notes:{pos_number}" if stale_fallback else None,
+            parse=_notes,
         )
-        body = as_dict(answer.data, "notes")
-        notes = tuple(
-            ClienteleNote(
-                id=str(row["noteId"]),
-                store_id=str(row["storeId"]),
-                author=str(row["author"]),
-                at=timestamp(row["at"], "note.at"),
-                text=str(row["text"]),
-            )
-            for row in (as_dict(item, "note") for item in as_list(body["notes"], "notes"))
+
+
+def _receipts_page(data: Any) -> Page[Receipt]:
+    body = as_dict(data, "receipts")
+    receipts = tuple(
+        Receipt(
+            id=str(row["receiptId"]),
+            store_id=str(row["storeId"]),
+            at=timestamp(row["at"], "receipt.at"),
+            skus=tuple(str(line["sku"]) for line in as_list(row.get("lines", []), "lines")),
+            total=float(row.get("total", 0.0)),
+            event_id=str(row["eventId"]) if row.get("eventId") else None,
         )
-        return answer.with_data(notes)
+        for row in (as_dict(item, "receipt") for item in as_list(body["items"], "items"))
+    )
+    return Page(items=receipts, total=int(body.get("total", len(receipts))))
+
+
+def _notes(data: Any) -> tuple[ClienteleNote, ...]:
+    body = as_dict(data, "notes")
+    return tuple(
+        ClienteleNote(
+            id=str(row["noteId"]),
+            store_id=str(row["storeId"]),
+            author=str(row["author"]),
+            at=timestamp(row["at"], "note.at"),
+            text=str(row["text"]),
+        )
+        for row in (as_dict(item, "note") for item in as_list(body["notes"], "notes"))
+    )

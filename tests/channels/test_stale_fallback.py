@@ -17,6 +17,7 @@ from channels import (
     StaleEntry,
 )
 from channels._parse import UnexpectedPayload
+from channels.oms import OmsClient
 from channels.stores import StoresClient
 from channels.webshop import WebshopClient
 from tests.channels.conftest import HELD, UNAVAILABLE, MemoryStaleStore, Reply, wait_until
@@ -366,3 +367,53 @@ async def test_a_whole_answer_kept_before_per_sku_copies_is_never_read_as_one(
 
     with pytest.raises(ChannelUnavailable):
         await stores.stock("ST001", ["A"], deadline=Deadline.after(2))
+
+
+ORDER = {
+    "orderId": "ORD-1",
+    "createdAt": "2026-10-01T10:00:00Z",
+    "status": "CREATED",
+    "fulfilment": {"type": "DELIVERY"},
+    "total": 10.0,
+    "timeline": [{"status": "CREATED", "at": "2026-10-01T10:00:00Z"}],
+}
+
+
+async def test_an_unreadable_whole_answer_leaves_the_last_good_copy_to_fall_back_on(
+    system, open_client
+) -> None:
+    """A page of orders the OMS once answered in a shape we cannot read (a deploy breaking its
+    contract for a moment) is not kept in place of the last readable one: when the OMS then
+    fails, that one is served, marked stale."""
+    store = MemoryStaleStore()
+    system.will(
+        "/oms/orders",
+        Reply(body={"items": [ORDER], "total": 1}),
+        Reply(body={"items": "not a list", "total": 1}),
+    )
+    system.always("/oms/orders", UNAVAILABLE)
+    client = await open_client(name="oms", stale_store=store, retries=0)
+    oms = OmsClient(client)
+    fresh = await oms.orders("a@example.com", 1, 10, deadline=Deadline.after(2))
+    await client.stale_copies_written()
+    with pytest.raises(UnexpectedPayload):
+        await oms.orders("a@example.com", 1, 10, deadline=Deadline.after(2))
+    await client.stale_copies_written()
+
+    stale = await oms.orders("a@example.com", 1, 10, deadline=Deadline.after(2))
+
+    assert (stale.stale, stale.as_of, stale.data) == (True, fresh.as_of, fresh.data)
+
+
+async def test_a_kept_copy_that_cannot_be_read_is_no_fallback(system, open_client) -> None:
+    """A copy kept in an older shape (or damaged) fails the call as the system failed it
+    (CHANNEL_UNAVAILABLE), rather than as an error of ours."""
+    store = MemoryStaleStore()
+    await store.save(
+        "oms", "orders:a@example.com:1:10", StaleEntry({"rows": []}, datetime.now(UTC))
+    )
+    system.always("/oms/orders", UNAVAILABLE)
+    oms = OmsClient(await open_client(name="oms", stale_store=store, retries=0))
+
+    with pytest.raises(ChannelUnavailable):
+        await oms.orders("a@example.com", 1, 10, deadline=Deadline.after(2))
