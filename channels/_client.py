@@ -45,7 +45,7 @@ log = structlog.get_logger("parcours.channels")
 QueryParams = Mapping[str, str | int | float]
 # What reading a body that is not what it should be raises (a parse of it, see get_json).
 UNREADABLE = (UnexpectedPayload, LookupError, TypeError, ValueError)
-# The system did not answer (a stale answer still means it failed); a 4xx is an answer.
+# The system did not answer (a stale answer still means it failed); a 4xx but 429 is an answer.
 _FAILED_OUTCOMES = frozenset({"stale", ChannelUnavailable.code, ChannelTimeout.code})
 
 

@@ -417,3 +417,36 @@ async def test_a_kept_copy_that_cannot_be_read_is_no_fallback(system, open_clien
 
     with pytest.raises(ChannelUnavailable):
         await oms.orders("a@example.com", 1, 10, deadline=Deadline.after(2))
+
+
+async def test_a_system_that_throttles_a_read_is_failing_so_its_last_good_answer_is_served(
+    system, open_client
+) -> None:
+    """A 429 (too many requests) is the system not serving us right now, not a refusal of what
+    we asked: the last good answer is served, marked stale, and nothing is retried at once."""
+    store = MemoryStaleStore()
+    system.will("/loyalty/k-1", Reply(body={"points": 120}))
+    system.always("/loyalty/k-1", Reply(status=429, body={"error": "slow down"}))
+    client = await open_client(stale_store=store, retries=2)
+    fresh = await client.get_json("/loyalty/k-1", deadline=Deadline.after(2), stale_key="k-1")
+
+    stale = await client.get_json("/loyalty/k-1", deadline=Deadline.after(2), stale_key="k-1")
+
+    assert (stale.data, stale.stale, stale.as_of) == ({"points": 120}, True, fresh.as_of)
+    assert stale.failure_code == "CHANNEL_UNAVAILABLE"
+    assert system.hits_on("/loyalty/k-1") == 2
+
+
+async def test_a_throttled_write_is_the_system_unavailable_not_a_refusal_of_its_input(
+    system, open_client
+) -> None:
+    """A checkout the OMS throttles is to be tried again later (CHANNEL_UNAVAILABLE), never
+    reported as bad input: the checkout maps a refusal (ChannelRejected) to BAD_USER_INPUT."""
+    system.always("/oms/orders", Reply(status=429, body={"errors": [{"code": "RATE_LIMITED"}]}))
+    client = await open_client(name="oms", retries=2)
+
+    with pytest.raises(ChannelUnavailable) as caught:
+        await client.post_json("/oms/orders", {}, deadline=Deadline.after(2), idempotency_key="k")
+
+    assert (caught.value.code, caught.value.status) == ("CHANNEL_UNAVAILABLE", 429)
+    assert system.hits_on("/oms/orders") == 1
