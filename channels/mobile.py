@@ -9,6 +9,7 @@ from channels._answer import ChannelAnswer
 from channels._client import ChannelClient
 from channels._deadline import Deadline
 from channels._parse import as_dict, as_list, timestamp
+from channels._stale import StaleItems
 from channels.records import DeviceRegistration
 
 # The mobile backend answers at most this many install ids per call.
@@ -49,16 +50,37 @@ class MobileClient:
             "/mobile/devices",
             {"installIds": ",".join(wanted)},
             deadline=deadline,
-            stale_key="devices:" + ",".join(wanted) if stale_fallback else None,
+            # One copy per install: a request asks the installs of all its customers at once,
+            # and a later one about some of them must still find theirs.
+            stale_items=StaleItems(
+                keys={install: f"devices-install:{install}" for install in wanted},
+                split=lambda data: _rows_by_install(data, wanted),
+                join=lambda parts: {"devices": [row for rows in parts for row in rows]},
+            )
+            if stale_fallback
+            else None,
             parse=lambda data: _registrations(data, wanted),
         )
 
 
-def _registrations(data: Any, wanted: Sequence[str]) -> dict[str, tuple[DeviceRegistration, ...]]:
+def _rows(data: Any) -> list[Any]:
     body = as_dict(data, "devices")
-    rows = body.get("items", body.get("devices", []))
+    return as_list(body.get("items", body.get("devices", [])), "devices")
+
+
+def _rows_by_install(data: Any, wanted: Sequence[str]) -> dict[str, list[Any]]:
+    """The answer's rows by install asked (none for an install the backend does not know)."""
+    found: dict[str, list[Any]] = {install: [] for install in wanted}
+    for row in _rows(data):
+        install = str(as_dict(row, "device")["installId"])
+        if install in found:
+            found[install].append(row)
+    return found
+
+
+def _registrations(data: Any, wanted: Sequence[str]) -> dict[str, tuple[DeviceRegistration, ...]]:
     found: dict[str, list[DeviceRegistration]] = {install: [] for install in wanted}
-    for row in (as_dict(item, "device") for item in as_list(rows, "devices")):
+    for row in (as_dict(item, "device") for item in _rows(data)):
         found.setdefault(str(row["installId"]), []).append(
             DeviceRegistration(
                 device_id=str(row["deviceId"]),

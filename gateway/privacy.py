@@ -57,7 +57,7 @@ def purge_patterns(customer_id: str, identifiers: Sequence[tuple[str, str]]) -> 
     ]
     for _, value in identifiers:
         # A value is one part of its key (``:`` around it), or one of the comma-joined values
-        # of a list asked in one call (``orders:a@x,b@y:1:10``, ``devices:app-1,app-2``).
+        # of a list asked in one call (``orders:a@x,b@y:1:10``, ``tickets:CC1,CC2::1:10``).
         escaped = glob_escape(value)
         patterns += [f"{STALE_PREFIX}:*[:,]{escaped}", f"{STALE_PREFIX}:*[:,]{escaped}[:,]*"]
     return patterns

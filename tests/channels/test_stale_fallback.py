@@ -4,6 +4,7 @@ import asyncio
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -17,6 +18,7 @@ from channels import (
     StaleEntry,
 )
 from channels._parse import UnexpectedPayload
+from channels.mobile import MobileClient
 from channels.oms import OmsClient
 from channels.stores import StoresClient
 from channels.webshop import WebshopClient
@@ -450,3 +452,37 @@ async def test_a_throttled_write_is_the_system_unavailable_not_a_refusal_of_its_
 
     assert (caught.value.code, caught.value.status) == ("CHANNEL_UNAVAILABLE", 429)
     assert system.hits_on("/oms/orders") == 1
+
+
+def _device(install: str, n: int) -> dict[str, Any]:
+    return {
+        "deviceId": f"dev-{install}-{n}",
+        "installId": install,
+        "platform": "ios",
+        "pushToken": "t",
+        "registeredAt": "2026-10-01T10:00:00Z",
+    }
+
+
+async def test_registrations_are_kept_per_install_so_another_set_of_installs_is_served_stale(
+    system, open_client
+) -> None:
+    """A request's installs are asked in one call, whichever customers they belong to: the
+    registrations are kept per install, so a later request about some of them (one customer of
+    the two) still gets them when the mobile backend fails; an install never asked fails it."""
+    store = MemoryStaleStore()
+    devices = [_device("A", 1), _device("A", 2), _device("B", 1)]
+    system.will("/mobile/devices", Reply(body={"devices": devices}))
+    system.always("/mobile/devices", UNAVAILABLE)
+    client = await open_client(name="mobile", stale_store=store, retries=0)
+    mobile = MobileClient(client)
+    fresh = await mobile.devices_of(["A", "B", "UNKNOWN"], deadline=Deadline.after(2))
+    await client.stale_copies_written()
+
+    stale = await mobile.devices_of(["A", "UNKNOWN"], deadline=Deadline.after(2))
+
+    assert (stale.stale, stale.as_of) == (True, fresh.as_of)
+    assert stale.data == {"A": fresh.data["A"], "UNKNOWN": ()}
+    assert [d.device_id for d in stale.data["A"]] == ["dev-A-1", "dev-A-2"]
+    with pytest.raises(ChannelUnavailable):
+        await mobile.devices_of(["A", "NEVER_ASKED"], deadline=Deadline.after(2))

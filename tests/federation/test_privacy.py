@@ -576,8 +576,8 @@ async def test_erasure_removes_the_stale_copies_kept_under_several_of_the_custom
     fed: Gateway, seeded: GraphDatabase, redis_client: aioredis.Redis
 ) -> None:
     """A customer holding two emails (a merge leaves the survivor both) has their orders asked
-    in one call, kept under one stale key naming both emails; so are the registrations of their
-    two app installs. Erasing them removes those copies too."""
+    in one call, kept under one stale key naming both emails. Erasing them removes that copy,
+    and those of their installs' registrations, too."""
     tag = uuid.uuid4().hex[:10]
     customer_id = f"cus_gdpr2_{tag}"
     values = {
@@ -594,11 +594,11 @@ async def test_erasure_removes_the_stale_copies_kept_under_several_of_the_custom
     kept: list[str] = []
     for _ in range(100):  # stale copies are written in batches, after the answer
         kept = await _keys_naming(redis_client, needles)
-        if len(kept) >= 2:
+        if len(kept) >= 3:
             break
         await asyncio.sleep(0.1)
     assert any(",".join(values["email"]) in key for key in kept), kept
-    assert any(",".join(values["app_install_id"]) in key for key in kept), kept
+    assert all(any(i in key for key in kept) for i in values["app_install_id"]), kept
 
     erased = await fed.query(ERASE, {"id": customer_id})
     assert "errors" not in erased, erased
