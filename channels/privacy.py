@@ -28,6 +28,7 @@ from channels.systems import ChannelSystems
 Identifier = tuple[str, str]
 ERASURE_PATH = "/privacy/erasures"
 _PAGE = 100
+_PAGES_AT_ONCE = 10
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -94,9 +95,16 @@ async def _every_page(fetch: PageFetch) -> ChannelAnswer[Page[Any]]:
     asked together (the systems answer at most 100 items a page; an export holds them all)."""
     first = await fetch(1)
     pages = -(-first.data.total // _PAGE)
-    rest = await asyncio.gather(*(fetch(page) for page in range(2, pages + 1)))
-    items = first.data.items + tuple(item for answer in rest for item in answer.data.items)
-    return first.with_data(Page(items=items, total=first.data.total))
+    items = list(first.data.items)
+    # A few pages at a time, up to the last one holding items: a total the system overstates
+    # costs no more than the deadline allows, never a call per page it claims.
+    for start in range(2, pages + 1, _PAGES_AT_ONCE):
+        wave = range(start, min(start + _PAGES_AT_ONCE, pages + 1))
+        answers = await asyncio.gather(*(fetch(page) for page in wave))
+        items += [item for answer in answers for item in answer.data.items]
+        if any(not answer.data.items for answer in answers):
+            break
+    return first.with_data(Page(items=tuple(items), total=first.data.total))
 
 
 async def _every_receipt(
