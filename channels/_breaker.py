@@ -1,7 +1,8 @@
 """One circuit breaker per channel system, on purgatory, judging calls by what they tell of it.
 
 A call is a *success* when the system answered (2xx, and 4xx too: a "no" is still an answer), a
-*failure* when it did not (5xx, connection trouble, its own timeout ran out), and *neither* when we
+*failure* when it did not (5xx, a 429 throttling us, connection trouble, its own timeout ran
+out), and *neither* when we
 stopped waiting for our own reasons (the request's deadline was the tighter limit, or the caller
 cancelled): counting those would let a slow gateway open the breaker of a healthy system. This
 module must never do network I/O itself.

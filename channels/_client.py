@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
@@ -43,7 +43,9 @@ from channels._stale import StaleEntry, StaleItems, StaleStore
 log = structlog.get_logger("parcours.channels")
 
 QueryParams = Mapping[str, str | int | float]
-# The system did not answer (a stale answer still means it failed); a 4xx is an answer.
+# What reading a body that is not what it should be raises (a parse of it, see get_json).
+UNREADABLE = (UnexpectedPayload, LookupError, TypeError, ValueError)
+# The system did not answer (a stale answer still means it failed); a 4xx but 429 is an answer.
 _FAILED_OUTCOMES = frozenset({"stale", ChannelUnavailable.code, ChannelTimeout.code})
 
 
@@ -166,12 +168,16 @@ class ChannelClient:
         deadline: Deadline,
         stale_key: str | None = None,
         stale_items: StaleItems | None = None,
+        parse: Callable[[Any], Any] | None = None,
     ) -> ChannelAnswer[Any]:
         """GET ``path`` (already URL-quoted) and decode its JSON; retried, stale-backed.
 
         With a ``stale_key`` (one copy of the whole answer) or ``stale_items`` (one copy per item)
         and a store, a slice of the deadline (``stale_reserve_s``) is kept back from the network
-        so the fallback lookup still fits inside the deadline.
+        so the fallback lookup still fits inside the deadline. ``parse`` reads the JSON into what
+        the answer carries: a body it cannot read (it raises one of ``UNREADABLE``) fails the
+        call with that error and is not kept under ``stale_key``, and a kept copy it cannot read
+        is no fallback (the system's failure stands).
         """
         started = time.perf_counter()
         request = _Request("GET", path, params=params)
@@ -187,6 +193,8 @@ class ChannelClient:
                 stale = await self._load_stale_items(stale_items, deadline, started)
             elif can_fall_back:
                 stale = await self._load_stale(stale_key, deadline, started)
+            if stale is not None and parse is not None:
+                stale = self._readable(stale, parse)
             self._log_failure(request, exc, started, stale_fallback=stale is not None)
             self._observe(request, "stale" if stale is not None else exc.code, started)
             if stale is None:
@@ -199,11 +207,12 @@ class ChannelClient:
             raise
         self._observe(request, "ok", started)
         answer = self._answer(data, started)
+        parsed = parse(data) if parse is not None else data  # unreadable: raises, nothing kept
         if can_fall_back and stale_items is not None:
             self._keep_stale_items(stale_items, answer, deadline)
         elif can_fall_back and stale_key is not None:
             self._keep_stale(stale_key, answer, deadline)
-        return answer
+        return answer if parse is None else answer.with_data(parsed)
 
     async def post_json(
         self,
@@ -345,6 +354,16 @@ class ChannelClient:
             latency_ms=_ms_since(started),
         )
 
+    def _readable(
+        self, stale: ChannelAnswer[Any], parse: Callable[[Any], Any]
+    ) -> ChannelAnswer[Any] | None:
+        """The kept copy, read by ``parse``; None when it cannot be (an older shape, damage)."""
+        try:
+            return stale.with_data(parse(stale.data))
+        except UNREADABLE as exc:  # its key and its text may name a customer: neither is logged
+            log.warning("stale_copy_unreadable", channel=self.name, kind=type(exc).__name__)
+            return None
+
     async def _load_stale_items(
         self, items: StaleItems, deadline: Deadline, started: float
     ) -> ChannelAnswer[Any] | None:
@@ -378,7 +397,7 @@ class ChannelClient:
             return
         try:
             parts = items.split(answer.data)
-        except (UnexpectedPayload, LookupError, TypeError, ValueError):
+        except UNREADABLE:
             # The caller's parse reports the unreadable body; nothing of it is kept.
             return
         entries = {key: StaleEntry(parts.get(item), answer.as_of) for item, key in fresh.items()}

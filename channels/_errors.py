@@ -17,7 +17,6 @@ _REJECTION_CODES = {
     409: "VERSION_CONFLICT",
     412: "VERSION_CONFLICT",
     422: "BAD_USER_INPUT",
-    429: "CHANNEL_UNAVAILABLE",
 }
 
 
@@ -38,7 +37,8 @@ class ChannelError(Exception):
 
 
 class ChannelUnavailable(ChannelError):
-    """The system failed: a 5xx, a refused or dropped connection, garbage, or an open breaker.
+    """The system failed: a 5xx, a 429 (it throttles us), a refused or dropped connection,
+    garbage, or an open breaker.
 
     ``retryable`` says whether trying again within the same request can help; ``status`` is the
     HTTP status when the system answered at all.
@@ -106,7 +106,8 @@ class ChannelRejected(ChannelError):
     """The system answered another 4xx: it refused this request, and says why in ``body``.
 
     ``code`` follows the status: 400/422 → BAD_USER_INPUT, 409/412 → VERSION_CONFLICT,
-    429 → CHANNEL_UNAVAILABLE, anything else (401, 403...) → INTERNAL, a fault on our side.
+    anything else (401, 403...) → INTERNAL, a fault on our side. (A 429 is no refusal: the
+    system is throttling us, a :class:`ChannelUnavailable`.)
 
     Example:
         >>> err = ChannelRejected("webshop", "POST /carts: HTTP 409", status=409, body={})

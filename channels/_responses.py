@@ -21,6 +21,12 @@ def decode_answer(channel: str, what: str, status: int, payload: bytes) -> Any:
     described = f"{what}: HTTP {status}"
     if status >= 500:
         raise ChannelUnavailable(channel, described, status=status)
+    if status == 429:
+        # Throttled: the system is not serving us now (a failure, with a stale fallback), not
+        # refusing what we asked; trying again at once would only add to its load.
+        raise ChannelUnavailable(
+            channel, f"{described} (too many requests)", status=status, retryable=False
+        )
     if status == 404:
         raise ChannelNotFound(channel, described, body=_decode_loosely(payload))
     if status >= 400:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from channels._answer import ChannelAnswer
 from channels._client import ChannelClient
@@ -34,9 +35,17 @@ class ContactClient:
         *,
         status: str | None = None,
         deadline: Deadline,
+        stale_fallback: bool = True,
     ) -> ChannelAnswer[Page[Ticket]]:
         """One page of the tickets of one contact-centre id (404 for an unknown one)."""
-        return await self.tickets_of([cc_id], page, page_size, status=status, deadline=deadline)
+        return await self.tickets_of(
+            [cc_id],
+            page,
+            page_size,
+            status=status,
+            deadline=deadline,
+            stale_fallback=stale_fallback,
+        )
 
     async def tickets_of(
         self,
@@ -46,9 +55,11 @@ class ContactClient:
         *,
         status: str | None = None,
         deadline: Deadline,
+        stale_fallback: bool = True,
     ) -> ChannelAnswer[Page[Ticket]]:
         """One page of the tickets of several contact-centre ids as one list (most recently
-        opened first), in one call; a 404 only when none of the ids is known."""
+        opened first), in one call; a 404 only when none of the ids is known. Without
+        ``stale_fallback`` the answer is neither kept nor replaced by a kept one."""
         wanted = sorted(set(cc_ids))
         if not 1 <= len(wanted) <= MAX_CUSTOMERS_PER_CALL:  # the contact centre answers 400
             raise ValueError(f"between 1 and {MAX_CUSTOMERS_PER_CALL} customer ids per call")
@@ -56,23 +67,29 @@ class ContactClient:
         params = {"customerIds": keys, "page": str(page), "pageSize": str(page_size)}
         if status:
             params["status"] = status
-        answer = await self.client.get_json(
+        return await self.client.get_json(
             "/cc/v2/tickets",
             params,
             deadline=deadline,
             # One id keeps the key it had before several could be asked.
-            stale_key=f"tickets:{keys}:{status or ''}:{page}:{page_size}",
+            stale_key=f"tickets:{keys}:{status or ''}:{page}:{page_size}"
+            if stale_fallback
+            else None,
+            parse=_tickets_page,
         )
-        body = as_dict(answer.data, "tickets")
-        items = tuple(
-            Ticket(
-                id=str(row["ticketId"]),
-                subject=str(row["subject"]),
-                status=str(row["status"]),
-                channel=str(row.get("channel", "call")),
-                opened_at=timestamp(row["openedAt"], "openedAt"),
-                updated_at=timestamp(row.get("updatedAt", row["openedAt"]), "updatedAt"),
-            )
-            for row in (as_dict(item, "ticket") for item in as_list(body["items"], "items"))
+
+
+def _tickets_page(data: Any) -> Page[Ticket]:
+    body = as_dict(data, "tickets")
+    items = tuple(
+        Ticket(
+            id=str(row["ticketId"]),
+            subject=str(row["subject"]),
+            status=str(row["status"]),
+            channel=str(row.get("channel", "call")),
+            opened_at=timestamp(row["openedAt"], "openedAt"),
+            updated_at=timestamp(row.get("updatedAt", row["openedAt"]), "updatedAt"),
         )
-        return answer.with_data(Page(items=items, total=int(body.get("total", len(items)))))
+        for row in (as_dict(item, "ticket") for item in as_list(body["items"], "items"))
+    )
+    return Page(items=items, total=int(body.get("total", len(items))))

@@ -112,15 +112,32 @@ class OmsClient:
         return answer.with_data(as_dict(answer.data, "order"))
 
     async def orders(
-        self, email: str, page: int, page_size: int, *, deadline: Deadline
+        self,
+        email: str,
+        page: int,
+        page_size: int,
+        *,
+        deadline: Deadline,
+        stale_fallback: bool = True,
     ) -> ChannelAnswer[Page[Order]]:
         """One page of the orders of one email."""
-        return await self.orders_of([email], page, page_size, deadline=deadline)
+        return await self.orders_of(
+            [email], page, page_size, deadline=deadline, stale_fallback=stale_fallback
+        )
 
     async def orders_of(
-        self, emails: Sequence[str], page: int, page_size: int, *, deadline: Deadline
+        self,
+        emails: Sequence[str],
+        page: int,
+        page_size: int,
+        *,
+        deadline: Deadline,
+        stale_fallback: bool = True,
     ) -> ChannelAnswer[Page[Order]]:
-        """One page of the orders of several emails as one list (newest first), in one call."""
+        """One page of the orders of several emails as one list (newest first), in one call.
+
+        Without ``stale_fallback`` the answer is neither kept nor replaced by a kept one: the
+        system's own answer, or its failure (a GDPR export)."""
         wanted = sorted(set(emails))
         if not 1 <= len(wanted) <= MAX_EMAILS_PER_CALL:  # the OMS answers 400 beyond
             raise ValueError(f"between 1 and {MAX_EMAILS_PER_CALL} emails per call")
@@ -128,16 +145,20 @@ class OmsClient:
             raise ValueError("an email with a comma cannot be asked in a list of emails")
         keys = ",".join(wanted)
         params = {"customerEmails": keys, "page": str(page), "pageSize": str(page_size)}
-        answer = await self.client.get_json(
+        return await self.client.get_json(
             "/oms/orders",
             params,
             deadline=deadline,
             # One email keeps the key it had before several could be asked.
-            stale_key=f"orders:{keys}:{page}:{page_size}",
+            stale_key=f"orders:{keys}:{page}:{page_size}" if stale_fallback else None,
+            parse=_orders_page,
         )
-        body = as_dict(answer.data, "orders")
-        items = tuple(_order(as_dict(item, "order")) for item in as_list(body["items"], "items"))
-        return answer.with_data(Page(items=items, total=int(body.get("total", len(items)))))
+
+
+def _orders_page(data: Any) -> Page[Order]:
+    body = as_dict(data, "orders")
+    items = tuple(_order(as_dict(item, "order")) for item in as_list(body["items"], "items"))
+    return Page(items=items, total=int(body.get("total", len(items))))
 
 
 def parse_order(row: dict[str, Any]) -> Order:

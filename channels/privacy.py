@@ -4,7 +4,9 @@ A person is known to the systems by their identifiers ((kind, value) pairs, kind
 names them: ``email``, ``contact_centre_id``...): the web shop and the OMS by email, the contact
 centre by its id, the mobile backend by app install id, the stores by POS customer number. Both
 functions ask the five systems at once through the federation core (:func:`fan_out`, one
-deadline); a system that fails is reported as such, never raised. This module must never import
+deadline); a system that fails is reported as such, never raised. Its reads take no stale
+fallback: what a system held when an earlier read kept it is not what it holds now, and a failing
+system is reported unavailable, never answered for by that copy. This module must never import
 the graph, the resolvers or the gateway, and never caches what it reads (personal data).
 """
 
@@ -20,11 +22,13 @@ from channels._answer import ChannelAnswer
 from channels._deadline import Deadline
 from channels._errors import ChannelError, ChannelNotFound
 from channels._fanout import fan_out
+from channels.records import Page
 from channels.systems import ChannelSystems
 
 Identifier = tuple[str, str]
 ERASURE_PATH = "/privacy/erasures"
 _PAGE = 100
+_PAGES_AT_ONCE = 10
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -83,6 +87,37 @@ async def _per_identifier(
     return ChannelAnswer(records, system, False, datetime.now(UTC), 0.0)
 
 
+PageFetch = Callable[[int], Awaitable[ChannelAnswer[Page[Any]]]]
+
+
+async def _every_page(fetch: PageFetch) -> ChannelAnswer[Page[Any]]:
+    """Every item of a list the system pages: its first page, then the rest it says there are,
+    asked together (the systems answer at most 100 items a page; an export holds them all)."""
+    first = await fetch(1)
+    pages = -(-first.data.total // _PAGE)
+    items = list(first.data.items)
+    # A few pages at a time, up to the last one holding items: a total the system overstates
+    # costs no more than the deadline allows, never a call per page it claims.
+    for start in range(2, pages + 1, _PAGES_AT_ONCE):
+        wave = range(start, min(start + _PAGES_AT_ONCE, pages + 1))
+        answers = await asyncio.gather(*(fetch(page) for page in wave))
+        items += [item for answer in answers for item in answer.data.items]
+        if any(not answer.data.items for answer in answers):
+            break
+    return first.with_data(Page(items=tuple(items), total=first.data.total))
+
+
+async def _every_receipt(
+    systems: ChannelSystems, pos_number: str, deadline: Deadline
+) -> ChannelAnswer[tuple[Any, ...]]:
+    answer = await _every_page(
+        lambda page: systems.stores.receipts_page(
+            pos_number, page, _PAGE, deadline=deadline, stale_fallback=False
+        )
+    )
+    return answer.with_data(answer.data.items)
+
+
 def _values(identifiers: Sequence[Identifier], kind: str) -> list[str]:
     return [value for k, value in identifiers if k == kind]
 
@@ -95,27 +130,48 @@ async def customer_records(
     cc_ids = _values(identifiers, "contact_centre_id")
     installs = _values(identifiers, "app_install_id")
     pos_numbers = _values(identifiers, "pos_customer_number")
+    stale = False  # what the systems hold now, never a kept copy: see the module docstring
     calls = {
         "webshop": _per_identifier(
             "webshop", emails, {"account": lambda v: systems.webshop.account(v, deadline=deadline)}
         ),
         "oms": _per_identifier(
-            "oms", emails, {"orders": lambda v: systems.oms.orders(v, 1, _PAGE, deadline=deadline)}
+            "oms",
+            emails,
+            {
+                "orders": lambda v: _every_page(
+                    lambda page: systems.oms.orders(
+                        v, page, _PAGE, deadline=deadline, stale_fallback=stale
+                    )
+                )
+            },
         ),
         "contact": _per_identifier(
             "contact",
             cc_ids,
-            {"tickets": lambda v: systems.contact.tickets(v, 1, _PAGE, deadline=deadline)},
+            {
+                "tickets": lambda v: _every_page(
+                    lambda page: systems.contact.tickets(
+                        v, page, _PAGE, deadline=deadline, stale_fallback=stale
+                    )
+                )
+            },
         ),
         "mobile": _per_identifier(
-            "mobile", installs, {"devices": lambda v: systems.mobile.devices(v, deadline=deadline)}
+            "mobile",
+            installs,
+            {
+                "devices": lambda v: systems.mobile.devices(
+                    v, deadline=deadline, stale_fallback=stale
+                )
+            },
         ),
         "stores": _per_identifier(
             "stores",
             pos_numbers,
             {
-                "receipts": lambda v: systems.stores.receipts(v, _PAGE, deadline=deadline),
-                "notes": lambda v: systems.stores.notes(v, deadline=deadline),
+                "receipts": lambda v: _every_receipt(systems, v, deadline),
+                "notes": lambda v: systems.stores.notes(v, deadline=deadline, stale_fallback=stale),
             },
         ),
     }

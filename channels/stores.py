@@ -11,7 +11,7 @@ from channels._client import ChannelClient
 from channels._deadline import Deadline
 from channels._parse import as_dict, as_list, timestamp
 from channels._stale import StaleItems
-from channels.records import ClienteleNote, Receipt, StockLevel
+from channels.records import ClienteleNote, Page, Receipt, StockLevel
 
 MAX_SKUS_PER_CALL = 100  # what the store system answers in one stock call (more: 400)
 
@@ -58,47 +58,73 @@ class StoresClient:
         return answer.with_data(levels)
 
     async def receipts(
-        self, pos_number: str, page_size: int, *, deadline: Deadline
+        self, pos_number: str, page_size: int, *, deadline: Deadline, stale_fallback: bool = True
     ) -> ChannelAnswer[tuple[Receipt, ...]]:
-        """The customer's most recent receipts (first page, newest first)."""
-        answer = await self.client.get_json(
+        """The customer's most recent receipts (first page, newest first). Without
+        ``stale_fallback`` the answer is neither kept nor replaced by a kept one."""
+        answer = await self.receipts_page(
+            pos_number, 1, page_size, deadline=deadline, stale_fallback=stale_fallback
+        )
+        return answer.with_data(answer.data.items)
+
+    async def receipts_page(
+        self,
+        pos_number: str,
+        page: int,
+        page_size: int,
+        *,
+        deadline: Deadline,
+        stale_fallback: bool = True,
+    ) -> ChannelAnswer[Page[Receipt]]:
+        """One page of the customer's receipts (newest first), with how many there are."""
+        # The first page keeps the key it had before other pages could be asked.
+        key = f"receipts:{pos_number}:{page_size}" + (f":{page}" if page > 1 else "")
+        return await self.client.get_json(
             f"/pos/customers/{quote(pos_number, safe='')}/receipts",
-            {"page": "1", "pageSize": str(page_size)},
+            {"page": str(page), "pageSize": str(page_size)},
             deadline=deadline,
-            stale_key=f"receipts:{pos_number}:{page_size}",
+            stale_key=key if stale_fallback else None,
+            parse=_receipts_page,
         )
-        body = as_dict(answer.data, "receipts")
-        receipts = tuple(
-            Receipt(
-                id=str(row["receiptId"]),
-                store_id=str(row["storeId"]),
-                at=timestamp(row["at"], "receipt.at"),
-                skus=tuple(str(line["sku"]) for line in as_list(row.get("lines", []), "lines")),
-                total=float(row.get("total", 0.0)),
-                event_id=str(row["eventId"]) if row.get("eventId") else None,
-            )
-            for row in (as_dict(item, "receipt") for item in as_list(body["items"], "items"))
-        )
-        return answer.with_data(receipts)
 
     async def notes(
-        self, pos_number: str, *, deadline: Deadline
+        self, pos_number: str, *, deadline: Deadline, stale_fallback: bool = True
     ) -> ChannelAnswer[tuple[ClienteleNote, ...]]:
-        """The assistants' notes about the customer, newest first."""
-        answer = await self.client.get_json(
+        """The assistants' notes about the customer, newest first (``stale_fallback``: as for
+        :meth:`receipts`)."""
+        return await self.client.get_json(
             f"/pos/customers/{quote(pos_number, safe='')}/notes",
             deadline=deadline,
-            stale_key=f"notes:{pos_number}",
+            stale_key=f"notes:{pos_number}" if stale_fallback else None,
+            parse=_notes,
         )
-        body = as_dict(answer.data, "notes")
-        notes = tuple(
-            ClienteleNote(
-                id=str(row["noteId"]),
-                store_id=str(row["storeId"]),
-                author=str(row["author"]),
-                at=timestamp(row["at"], "note.at"),
-                text=str(row["text"]),
-            )
-            for row in (as_dict(item, "note") for item in as_list(body["notes"], "notes"))
+
+
+def _receipts_page(data: Any) -> Page[Receipt]:
+    body = as_dict(data, "receipts")
+    receipts = tuple(
+        Receipt(
+            id=str(row["receiptId"]),
+            store_id=str(row["storeId"]),
+            at=timestamp(row["at"], "receipt.at"),
+            skus=tuple(str(line["sku"]) for line in as_list(row.get("lines", []), "lines")),
+            total=float(row.get("total", 0.0)),
+            event_id=str(row["eventId"]) if row.get("eventId") else None,
         )
-        return answer.with_data(notes)
+        for row in (as_dict(item, "receipt") for item in as_list(body["items"], "items"))
+    )
+    return Page(items=receipts, total=int(body.get("total", len(receipts))))
+
+
+def _notes(data: Any) -> tuple[ClienteleNote, ...]:
+    body = as_dict(data, "notes")
+    return tuple(
+        ClienteleNote(
+            id=str(row["noteId"]),
+            store_id=str(row["storeId"]),
+            author=str(row["author"]),
+            at=timestamp(row["at"], "note.at"),
+            text=str(row["text"]),
+        )
+        for row in (as_dict(item, "note") for item in as_list(body["notes"], "notes"))
+    )

@@ -5,7 +5,8 @@ as an attachment. :class:`RedisCachePurge` deletes every key Parcours keeps for 
 context-cache version and entries (``parcours:ctxver:{id}``, ``parcours:ctx:{id}:v*``), the
 whole answers of the response cache (``parcours:resp:{id}:*``) and the
 channel answers kept for stale fallback under each of their identifiers
-(``parcours:stale:{system}:{what}:{value}[:...]``), and the customer's past events on the bus
+(``parcours:stale:{system}:{what}:{value}[:...]``, the value alone or one of a comma-joined
+list), and the customer's past events on the bus
 stream (entries whose event names the customer, removed with XDEL; the stream is capped, so this
 reads at most its cap). This module must never log an identifier.
 """
@@ -55,8 +56,10 @@ def purge_patterns(customer_id: str, identifiers: Sequence[tuple[str, str]]) -> 
         f"{RESPONSE_PREFIX}:{escaped_id}:*",
     ]
     for _, value in identifiers:
+        # A value is one part of its key (``:`` around it), or one of the comma-joined values
+        # of a list asked in one call (``orders:a@x,b@y:1:10``, ``tickets:CC1,CC2::1:10``).
         escaped = glob_escape(value)
-        patterns += [f"{STALE_PREFIX}:*:*:{escaped}", f"{STALE_PREFIX}:*:*:{escaped}:*"]
+        patterns += [f"{STALE_PREFIX}:*[:,]{escaped}", f"{STALE_PREFIX}:*[:,]{escaped}[:,]*"]
     return patterns
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
@@ -132,8 +133,11 @@ class LiveLoaders:
             return await _each(
                 keys,
                 lambda key: sources.observe(
-                    systems.contact.tickets_of(
-                        key[0], key[2], key[3], status=key[1], deadline=budget.deadline()
+                    _none_held(
+                        systems.contact.tickets_of(
+                            key[0], key[2], key[3], status=key[1], deadline=budget.deadline()
+                        ),
+                        Page(items=(), total=0),
                     )
                 ),
             )
@@ -142,7 +146,7 @@ class LiveLoaders:
             return await _each(
                 pos_numbers,
                 lambda pos: sources.observe(
-                    systems.stores.receipts(pos, 50, deadline=budget.deadline())
+                    _none_held(systems.stores.receipts(pos, 50, deadline=budget.deadline()), ())
                 ),
             )
 
@@ -155,16 +159,12 @@ class LiveLoaders:
             return [answer.with_data(answer.data.get(install, ())) for install in install_ids]
 
         async def notes(pos_numbers: Sequence[str]) -> Outcomes[tuple[ClienteleNote, ...]]:
-            async def one(pos: str) -> ChannelAnswer[tuple[ClienteleNote, ...]]:
-                try:
-                    return await sources.observe(
-                        systems.stores.notes(pos, deadline=budget.deadline())
-                    )
-                except ChannelNotFound as exc:
-                    # A number the stores system does not know: it holds no notes about them.
-                    return ChannelAnswer((), exc.channel, False, datetime.now(UTC), 0.0)
-
-            return await _each(pos_numbers, one)
+            return await _each(
+                pos_numbers,
+                lambda pos: sources.observe(
+                    _none_held(systems.stores.notes(pos, deadline=budget.deadline()), ())
+                ),
+            )
 
         # A batch never asks a system for more than it answers in one call.
         self.price = DataLoader(load_fn=prices, max_batch_size=webshop.MAX_SKUS_PER_CALL)
@@ -175,6 +175,17 @@ class LiveLoaders:
         self.receipts = DataLoader(load_fn=receipts)
         self.devices = DataLoader(load_fn=devices, max_batch_size=mobile.MAX_INSTALLS_PER_CALL)
         self.notes = DataLoader(load_fn=notes)
+
+
+async def _none_held(pending: Awaitable[ChannelAnswer[T]], nothing: T) -> ChannelAnswer[T]:
+    """The system's answer; its 404 for the customer's key (an id it does not know yet, such as
+    one linked since) is its answer too: it holds ``nothing`` about them, which is no outage."""
+    started = time.perf_counter()
+    try:
+        return await pending
+    except ChannelNotFound as exc:
+        latency_ms = (time.perf_counter() - started) * 1000
+        return ChannelAnswer(nothing, exc.channel, False, datetime.now(UTC), latency_ms)
 
 
 async def _each(keys: Sequence[K], call: Callable[[K], Awaitable[ChannelAnswer[T]]]) -> Outcomes[T]:

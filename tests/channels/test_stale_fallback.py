@@ -4,6 +4,7 @@ import asyncio
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -17,6 +18,8 @@ from channels import (
     StaleEntry,
 )
 from channels._parse import UnexpectedPayload
+from channels.mobile import MobileClient
+from channels.oms import OmsClient
 from channels.stores import StoresClient
 from channels.webshop import WebshopClient
 from tests.channels.conftest import HELD, UNAVAILABLE, MemoryStaleStore, Reply, wait_until
@@ -366,3 +369,120 @@ async def test_a_whole_answer_kept_before_per_sku_copies_is_never_read_as_one(
 
     with pytest.raises(ChannelUnavailable):
         await stores.stock("ST001", ["A"], deadline=Deadline.after(2))
+
+
+ORDER = {
+    "orderId": "ORD-1",
+    "createdAt": "2026-10-01T10:00:00Z",
+    "status": "CREATED",
+    "fulfilment": {"type": "DELIVERY"},
+    "total": 10.0,
+    "timeline": [{"status": "CREATED", "at": "2026-10-01T10:00:00Z"}],
+}
+
+
+async def test_an_unreadable_whole_answer_leaves_the_last_good_copy_to_fall_back_on(
+    system, open_client
+) -> None:
+    """A page of orders the OMS once answered in a shape we cannot read (a deploy breaking its
+    contract for a moment) is not kept in place of the last readable one: when the OMS then
+    fails, that one is served, marked stale."""
+    store = MemoryStaleStore()
+    system.will(
+        "/oms/orders",
+        Reply(body={"items": [ORDER], "total": 1}),
+        Reply(body={"items": "not a list", "total": 1}),
+    )
+    system.always("/oms/orders", UNAVAILABLE)
+    client = await open_client(name="oms", stale_store=store, retries=0)
+    oms = OmsClient(client)
+    fresh = await oms.orders("a@example.com", 1, 10, deadline=Deadline.after(2))
+    await client.stale_copies_written()
+    with pytest.raises(UnexpectedPayload):
+        await oms.orders("a@example.com", 1, 10, deadline=Deadline.after(2))
+    await client.stale_copies_written()
+
+    stale = await oms.orders("a@example.com", 1, 10, deadline=Deadline.after(2))
+
+    assert (stale.stale, stale.as_of, stale.data) == (True, fresh.as_of, fresh.data)
+
+
+async def test_a_kept_copy_that_cannot_be_read_is_no_fallback(system, open_client) -> None:
+    """A copy kept in an older shape (or damaged) fails the call as the system failed it
+    (CHANNEL_UNAVAILABLE), rather than as an error of ours."""
+    store = MemoryStaleStore()
+    await store.save(
+        "oms", "orders:a@example.com:1:10", StaleEntry({"rows": []}, datetime.now(UTC))
+    )
+    system.always("/oms/orders", UNAVAILABLE)
+    oms = OmsClient(await open_client(name="oms", stale_store=store, retries=0))
+
+    with pytest.raises(ChannelUnavailable):
+        await oms.orders("a@example.com", 1, 10, deadline=Deadline.after(2))
+
+
+async def test_a_system_that_throttles_a_read_is_failing_so_its_last_good_answer_is_served(
+    system, open_client
+) -> None:
+    """A 429 (too many requests) is the system not serving us right now, not a refusal of what
+    we asked: the last good answer is served, marked stale, and nothing is retried at once."""
+    store = MemoryStaleStore()
+    system.will("/loyalty/k-1", Reply(body={"points": 120}))
+    system.always("/loyalty/k-1", Reply(status=429, body={"error": "slow down"}))
+    client = await open_client(stale_store=store, retries=2)
+    fresh = await client.get_json("/loyalty/k-1", deadline=Deadline.after(2), stale_key="k-1")
+
+    stale = await client.get_json("/loyalty/k-1", deadline=Deadline.after(2), stale_key="k-1")
+
+    assert (stale.data, stale.stale, stale.as_of) == ({"points": 120}, True, fresh.as_of)
+    assert stale.failure_code == "CHANNEL_UNAVAILABLE"
+    assert system.hits_on("/loyalty/k-1") == 2
+
+
+async def test_a_throttled_write_is_the_system_unavailable_not_a_refusal_of_its_input(
+    system, open_client
+) -> None:
+    """A checkout the OMS throttles is to be tried again later (CHANNEL_UNAVAILABLE), never
+    reported as bad input: the checkout maps a refusal (ChannelRejected) to BAD_USER_INPUT."""
+    system.always("/oms/orders", Reply(status=429, body={"errors": [{"code": "RATE_LIMITED"}]}))
+    client = await open_client(name="oms", retries=2)
+
+    with pytest.raises(ChannelUnavailable) as caught:
+        await client.post_json("/oms/orders", {}, deadline=Deadline.after(2), idempotency_key="k")
+
+    assert (caught.value.code, caught.value.status) == ("CHANNEL_UNAVAILABLE", 429)
+    assert system.hits_on("/oms/orders") == 1
+
+
+def _device(install: str, n: int) -> dict[str, Any]:
+    return {
+        "deviceId": f"dev-{install}-{n}",
+        "installId": install,
+        "platform": "ios",
+        "pushToken": "t",
+        "registeredAt": "2026-10-01T10:00:00Z",
+    }
+
+
+async def test_registrations_are_kept_per_install_so_another_set_of_installs_is_served_stale(
+    system, open_client
+) -> None:
+    """A request's installs are asked in one call, whichever customers they belong to: the
+    registrations are kept per install, so a later request about some of them (one customer of
+    the two) still gets them when the mobile backend fails; an install never asked fails it."""
+    store = MemoryStaleStore()
+    devices = [_device("A", 1), _device("A", 2), _device("B", 1)]
+    system.will("/mobile/devices", Reply(body={"devices": devices}))
+    system.always("/mobile/devices", UNAVAILABLE)
+    client = await open_client(name="mobile", stale_store=store, retries=0)
+    mobile = MobileClient(client)
+    fresh = await mobile.devices_of(["A", "B", "UNKNOWN"], deadline=Deadline.after(2))
+    await client.stale_copies_written()
+
+    stale = await mobile.devices_of(["A", "UNKNOWN"], deadline=Deadline.after(2))
+
+    assert (stale.stale, stale.as_of) == (True, fresh.as_of)
+    assert stale.data == {"A": fresh.data["A"], "UNKNOWN": ()}
+    assert [d.device_id for d in stale.data["A"]] == ["dev-A-1", "dev-A-2"]
+    with pytest.raises(ChannelUnavailable):
+        await mobile.devices_of(["A", "NEVER_ASKED"], deadline=Deadline.after(2))

@@ -490,3 +490,40 @@ async def test_a_cart_of_more_skus_than_a_system_takes_per_call_has_every_price_
     assert sorted(line["product"]["sku"] for line in lines) == skus
     assert [line["product"]["sku"] for line in lines if line["unitPrice"] is None] == []
     assert [line["product"]["sku"] for line in lines if line["availability"] is None] == []
+
+
+async def test_ids_a_system_does_not_know_hold_nothing_there_rather_than_failing(
+    fed: Gateway, seeded: GraphDatabase
+):
+    """A contact-centre id or a POS number just linked, before its system knows it: the system
+    answers 404 (nobody by that id), which means no tickets and no receipts, not an outage
+    (the console read a null connection and a failed source as "unavailable right now")."""
+    tag = uuid.uuid4().hex[:10]
+    customer_id = f"cus_unknown_there_{tag}"
+    await seeded.write(
+        "CREATE (c:Customer {id: $id, displayName: 'Not There Yet', createdAt: datetime()}) "
+        "WITH c UNWIND $identities AS identity "
+        "CREATE (c)-[:IDENTIFIED_BY {since: datetime(), source: 'store', confidence: 1.0}]->"
+        "(:Identity {kind: identity.kind, value: identity.value})",
+        {
+            "id": customer_id,
+            "identities": [
+                {"kind": "contact_centre_id", "value": f"CC-NEW-{tag}"},
+                {"kind": "pos_customer_number", "value": f"POS-NEW-{tag}"},
+            ],
+        },
+    )
+
+    body = await fed.query(
+        """query($id: ID!) { customer(id: $id) {
+             tickets(first: 5) { edges { node { id } } pageInfo { hasNextPage } }
+             history(first: 5) { edges { node { id } } } } }""",
+        {"id": customer_id},
+    )
+
+    assert "errors" not in body, body
+    customer = body["data"]["customer"]
+    assert customer["tickets"] == {"edges": [], "pageInfo": {"hasNextPage": False}}
+    assert customer["history"] == {"edges": []}
+    outcomes = {(s["channel"], s["outcome"]) for s in body["extensions"]["sources"]}
+    assert outcomes == {("contact", "ok"), ("stores", "ok")}, body["extensions"]["sources"]

@@ -22,7 +22,7 @@ from gateway.services import free_port
 from graph import GraphDatabase, audit
 from graph.erasure import customer_id_hash
 from tests.conftest import Gateway, Services, running_gateway
-from tests.federation.conftest import SYSTEMS, Systems, federated_settings
+from tests.federation.conftest import SYSTEMS, Systems, a_customer, federated_settings
 from tests.gateway.test_near_cache import until_tracking
 
 SKU = "SKU-00004"
@@ -608,3 +608,130 @@ async def test_a_profile_that_came_back_under_an_erased_id_is_erased_again(
     replay = (await fed.query(ERASE, {"id": guest}))["data"]["eraseCustomer"]
     assert replay["replayed"] is True
     assert replay["erasureId"] == second["erasureId"]
+
+
+TWOFOLD = """
+CREATE (c:Customer {id: $id, displayName: 'Twofold Person', createdAt: datetime()})
+CREATE (c)-[:USES]->(:Device {id: $device, kind: 'phone', os: 'ios'})
+WITH c
+UNWIND $identities AS identity
+MERGE (i:Identity {kind: identity.kind, value: identity.value})
+CREATE (c)-[:IDENTIFIED_BY {since: datetime(), source: 'web', confidence: 1.0}]->(i)
+"""
+TWOFOLD_READ = """
+query($id: ID!) {
+  customer(id: $id) { devices { registration { platform } } orders(first: 5) { edges { cursor } } }
+}
+"""
+
+
+async def test_erasure_removes_the_stale_copies_kept_under_several_of_the_customers_identities(
+    fed: Gateway, seeded: GraphDatabase, redis_client: aioredis.Redis
+) -> None:
+    """A customer holding two emails (a merge leaves the survivor both) has their orders asked
+    in one call, kept under one stale key naming both emails. Erasing them removes that copy,
+    and those of their installs' registrations, too."""
+    tag = uuid.uuid4().hex[:10]
+    customer_id = f"cus_gdpr2_{tag}"
+    values = {
+        "email": [f"gdpr2-a-{tag}@example.test", f"gdpr2-b-{tag}@example.test"],
+        "app_install_id": [f"app-gdpr2-a-{tag}", f"app-gdpr2-b-{tag}"],
+    }
+    identities = [{"kind": kind, "value": v} for kind, vs in values.items() for v in vs]
+    await seeded.write(
+        TWOFOLD, {"id": customer_id, "device": f"dev-gdpr2-{tag}", "identities": identities}
+    )
+    needles = [value for vs in values.values() for value in vs]
+    read = await fed.query(TWOFOLD_READ, {"id": customer_id})
+    assert "errors" not in read, read
+    kept: list[str] = []
+    for _ in range(100):  # stale copies are written in batches, after the answer
+        kept = await _keys_naming(redis_client, needles)
+        if len(kept) >= 3:
+            break
+        await asyncio.sleep(0.1)
+    assert any(",".join(values["email"]) in key for key in kept), kept
+    assert all(any(i in key for key in kept) for i in values["app_install_id"]), kept
+
+    erased = await fed.query(ERASE, {"id": customer_id})
+    assert "errors" not in erased, erased
+
+    assert await _keys_naming(redis_client, needles) == []
+
+
+async def test_a_system_that_fails_is_unavailable_in_the_export_even_with_a_stale_copy_kept(
+    fed: Gateway, seeded: GraphDatabase, systems: Systems, redis_client: aioredis.Redis
+) -> None:
+    """The export says what each system holds now: a copy kept for stale fallback by an
+    earlier read is no answer of the system, and the export never passes it off as one."""
+    person = await build_person(fed, seeded, systems)
+    orders = "query($id: ID!) { customer(id: $id) { orders(first: 100) { edges { cursor } } } }"
+    read = await fed.query(orders, {"id": person.id})  # the page the export asks for, too
+    assert len(read["data"]["customer"]["orders"]["edges"]) == 1, read
+    kept: list[str] = []
+    for _ in range(100):  # stale copies are written in batches, after the answer
+        kept = await _keys_naming(redis_client, [f"oms:orders:{person.email}"])
+        if kept:
+            break
+        await asyncio.sleep(0.1)
+    assert kept  # the OMS's last answer about the email, ready for a fallback
+    await systems.faults("oms", errorRate=1.0)
+
+    body = await fed.query(EXPORT, {"id": person.id})
+
+    assert "errors" not in body, body
+    document = body["data"]["exportCustomer"]
+    assert document["unavailableChannels"] == ["oms"]
+    assert document["channels"]["oms"] == {"status": "unavailable", "reason": "CHANNEL_UNAVAILABLE"}
+
+
+async def _many_receipts(systems: Systems, pos_number: str, count: int) -> None:
+    skus = ",".join(f"SKU-{n:05d}" for n in range(1, 101))
+    on_shelf = [
+        (store, row["sku"])
+        for store in ("ST001", "ST002", "ST003")
+        for row in (await systems.get("stores", f"/pos/stores/{store}/stock", skus=skus))["stock"]
+        for _ in range(row["onHand"])
+    ]
+    assert len(on_shelf) >= count
+    for store, sku in on_shelf[:count]:
+        body = {"posNumber": pos_number, "storeId": store, "lines": [{"sku": sku, "qty": 1}]}
+        await systems.post("stores", "/pos/receipts", body)
+
+
+async def _many_orders(systems: Systems, email: str, count: int) -> None:
+    stock: dict[str, int] = {}
+    for start in (1, 101, 201):
+        skus = ",".join(f"SKU-{n:05d}" for n in range(start, start + 100))
+        found = await systems.get("oms", "/oms/availability", skus=skus, storeIds="ST001")
+        stock |= {row["sku"]: row["online"] for row in found["availability"]}
+    in_stock = [sku for sku, units in stock.items() for _ in range(units)]
+    assert len(in_stock) >= count
+    for sku in in_stock[:count]:
+        body = {"customerEmail": email, "lines": [{"sku": sku, "qty": 1}]}
+        headers = {"Idempotency-Key": uuid.uuid4().hex}
+        async with systems.session.post(
+            systems.urls["oms"] + "/oms/orders", json=body, headers=headers
+        ) as r:
+            assert r.status == 201, await r.text()
+
+
+async def test_the_export_holds_every_record_a_system_has_past_its_first_page(
+    fed: Gateway, seeded: GraphDatabase, systems: Systems
+) -> None:
+    """The systems page their lists 100 at a time: a customer with more orders or receipts than
+    that gets all of them in their export, not the first hundred."""
+    person = await build_person(fed, seeded, systems)
+    customer = a_customer("pos_customer_number")
+    pos_number = customer["identities"]["pos_customer_number"][0]
+    await _many_orders(systems, person.email, 120)  # with the one build_person placed: 121
+    await _many_receipts(systems, pos_number, 110)
+    held = await systems.get("stores", f"/pos/customers/{pos_number}/receipts", pageSize="1")
+
+    mine = (await fed.query(EXPORT, {"id": person.id}))["data"]["exportCustomer"]
+    theirs = (await fed.query(EXPORT, {"id": customer["id"]}))["data"]["exportCustomer"]
+
+    orders = mine["channels"]["oms"]["records"][person.email]["orders"]
+    assert (orders["total"], len({o["id"] for o in orders["items"]})) == (121, 121)
+    receipts = theirs["channels"]["stores"]["records"][pos_number]["receipts"]
+    assert len({r["id"] for r in receipts}) == held["total"] >= 110
