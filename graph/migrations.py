@@ -152,6 +152,15 @@ MIGRATIONS: tuple[Migration, ...] = (
             "FOR (n:Customer) ON (n.searchName)",
         ),
     ),
+    Migration(
+        12,
+        "interactions by type and by channel, each with its instant, for analytics' windows",
+        (
+            "CREATE INDEX interaction_type_at IF NOT EXISTS FOR (n:Interaction) ON (n.type, n.at)",
+            "CREATE INDEX interaction_channel_at IF NOT EXISTS "
+            "FOR (n:Interaction) ON (n.channel, n.at)",
+        ),
+    ),
 )
 
 _MIGRATION_KEY: LiteralString = (
