@@ -57,10 +57,15 @@ WITH c, now, key, active, keyLive, keyExpired, productExists, lineQty,
        AND ($expectedVersion IS NULL OR $expectedVersion = coalesce(active.version, 0))
        AND (productExists OR NOT $needsProduct)
        AND (lineQty IS NOT NULL OR NOT $needsLine)
-       AND ($maxLineQty IS NULL OR coalesce(lineQty, 0) + $quantity <= $maxLineQty) AS proceed
+       AND ($maxLineQty IS NULL OR coalesce(lineQty, 0) + $quantity <= $maxLineQty) AS proceed,
+     // A new cart goes on from the last version of the customer's earlier carts (ordered or
+     // merged), so a version a client read from one of those never matches it.
+     head(COLLECT { MATCH (c)-[:HAS_CART]->(old:Cart) WHERE active IS NULL
+                    RETURN old.version ORDER BY old.version DESC LIMIT 1 }) AS lastVersion
 FOREACH (_ IN CASE WHEN proceed AND keyExpired THEN [1] ELSE [] END | DETACH DELETE key)
 FOREACH (_ IN CASE WHEN proceed AND active IS NULL THEN [1] ELSE [] END |
-  CREATE (c)-[:HAS_CART]->(:Cart {id: $cartId, version: 0, status: 'active', updatedAt: now}))
+  CREATE (c)-[:HAS_CART]->(:Cart {
+    id: $cartId, version: coalesce(lastVersion, 0), status: 'active', updatedAt: now}))
 WITH c, now, active.id AS activeId, active.version AS version, keyLive, stored, productExists,
      lineQty, proceed
 OPTIONAL CALL (c, now, activeId, proceed) {
