@@ -152,6 +152,14 @@ MIGRATIONS: tuple[Migration, ...] = (
             "FOR (n:Customer) ON (n.searchName)",
         ),
     ),
+    Migration(
+        11,
+        "erasure records by the hash of the customer id, for an erasure and its replay",
+        (
+            "CREATE INDEX erasure_record_customer_hash IF NOT EXISTS "
+            "FOR (n:ErasureRecord) ON (n.customerIdHash)",
+        ),
+    ),
 )
 
 _MIGRATION_KEY: LiteralString = (
