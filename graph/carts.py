@@ -158,6 +158,10 @@ class LineMissing(CartError):
     pass
 
 
+class LineFull(CartError):
+    """The change would put more than ``MAX_QUANTITY`` units on one line."""
+
+
 class KeyReused(CartError):
     """The idempotency key was used before with other arguments."""
 
@@ -256,7 +260,7 @@ def _decide(row: dict[str, Any], change: CartChange) -> CartResult:
     if change.operation == "remove" and line_qty is None:
         raise LineMissing(f"the cart has no line for SKU {change.sku!r}")
     if change.operation == "add" and (line_qty or 0) + (change.quantity or 0) > MAX_QUANTITY:
-        raise CartError(f"a line holds at most {MAX_QUANTITY} items")
+        raise LineFull(f"a line holds at most {MAX_QUANTITY} items")
     assert row["cart"] is not None  # noqa: S101 - the statement proceeds exactly in this case
     return CartResult(cart=_rows.cart(row["cart"]), replayed=False)
 
