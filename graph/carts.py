@@ -134,6 +134,15 @@ _CLEAR: LiteralString = (
 """
     + _DECIDED
 )
+# Read when the customer is gone: a guest merged into a known customer since the first request
+# (the key, handed to the survivor, is still live). No lock: no write can create this key now.
+_KEPT: LiteralString = """
+OPTIONAL MATCH (scoped:IdempotencyKey {key: $key})
+OPTIONAL MATCH (legacy:IdempotencyKey {key: $legacyKey}) WHERE legacy.customerId IS NULL
+WITH coalesce(scoped, legacy) AS key
+WHERE key IS NOT NULL AND NOT coalesce(key.expiresAt < datetime($now), false)
+RETURN properties(key) AS stored
+"""
 _CHANGES: dict[str, LiteralString] = {
     "add": _ADD,
     "set": _SET,
@@ -240,8 +249,20 @@ async def change_cart(db: GraphDatabase, change: CartChange) -> CartResult:
         CartError("the idempotency key is being used concurrently; retry"),
     )
     if not rows:
-        raise CustomerMissing(f"no customer with id {change.customer_id!r}")
+        return await _replay_for_a_missing_customer(db, change, params)
     return _decide(rows[0], change)
+
+
+async def _replay_for_a_missing_customer(
+    db: GraphDatabase, change: CartChange, params: dict[str, Any]
+) -> CartResult:
+    """The first answer to a retry whose customer is gone since (a guest merged into a known
+    customer: their keys now name the survivor), when the key is live and was used with these
+    very arguments; else the customer is missing."""
+    rows = await db.read(_KEPT, {key: params[key] for key in ("key", "legacyKey", "now")})
+    if rows and rows[0]["stored"]["fingerprint"] == change.fingerprint():
+        return CartResult(cart=_rows.cart(_stored_cart(rows[0]["stored"])), replayed=True)
+    raise CustomerMissing(f"no customer with id {change.customer_id!r}")
 
 
 def _decide(row: dict[str, Any], change: CartChange) -> CartResult:
