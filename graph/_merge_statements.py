@@ -97,7 +97,11 @@ OPTIONAL MATCH (c)-[:HAS_CART]->(existing:Cart {status: 'active'})
 WITH c, existing
 CALL (c, existing) {
   WITH c, existing WHERE existing IS NULL
-  CREATE (c)-[:HAS_CART]->(k:Cart {id: $newCartId, version: 0, status: 'active'})
+  // Going on from the survivor's last cart, as graph.carts does: versions never repeat.
+  WITH c, head(COLLECT { MATCH (c)-[:HAS_CART]->(old:Cart)
+                         RETURN old.version ORDER BY old.version DESC LIMIT 1 }) AS lastVersion
+  CREATE (c)-[:HAS_CART]->(k:Cart {
+    id: $newCartId, version: coalesce(lastVersion, 0), status: 'active'})
   RETURN k
   UNION
   WITH existing WHERE existing IS NOT NULL

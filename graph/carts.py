@@ -57,10 +57,15 @@ WITH c, now, key, active, keyLive, keyExpired, productExists, lineQty,
        AND ($expectedVersion IS NULL OR $expectedVersion = coalesce(active.version, 0))
        AND (productExists OR NOT $needsProduct)
        AND (lineQty IS NOT NULL OR NOT $needsLine)
-       AND ($maxLineQty IS NULL OR coalesce(lineQty, 0) + $quantity <= $maxLineQty) AS proceed
+       AND ($maxLineQty IS NULL OR coalesce(lineQty, 0) + $quantity <= $maxLineQty) AS proceed,
+     // A new cart goes on from the last version of the customer's earlier carts (ordered or
+     // merged), so a version a client read from one of those never matches it.
+     head(COLLECT { MATCH (c)-[:HAS_CART]->(old:Cart) WHERE active IS NULL
+                    RETURN old.version ORDER BY old.version DESC LIMIT 1 }) AS lastVersion
 FOREACH (_ IN CASE WHEN proceed AND keyExpired THEN [1] ELSE [] END | DETACH DELETE key)
 FOREACH (_ IN CASE WHEN proceed AND active IS NULL THEN [1] ELSE [] END |
-  CREATE (c)-[:HAS_CART]->(:Cart {id: $cartId, version: 0, status: 'active', updatedAt: now}))
+  CREATE (c)-[:HAS_CART]->(:Cart {
+    id: $cartId, version: coalesce(lastVersion, 0), status: 'active', updatedAt: now}))
 WITH c, now, active.id AS activeId, active.version AS version, keyLive, stored, productExists,
      lineQty, proceed
 OPTIONAL CALL (c, now, activeId, proceed) {
@@ -129,6 +134,15 @@ _CLEAR: LiteralString = (
 """
     + _DECIDED
 )
+# Read when the customer is gone: a guest merged into a known customer since the first request
+# (the key, handed to the survivor, is still live). No lock: no write can create this key now.
+_KEPT: LiteralString = """
+OPTIONAL MATCH (scoped:IdempotencyKey {key: $key})
+OPTIONAL MATCH (legacy:IdempotencyKey {key: $legacyKey}) WHERE legacy.customerId IS NULL
+WITH coalesce(scoped, legacy) AS key
+WHERE key IS NOT NULL AND NOT coalesce(key.expiresAt < datetime($now), false)
+RETURN properties(key) AS stored
+"""
 _CHANGES: dict[str, LiteralString] = {
     "add": _ADD,
     "set": _SET,
@@ -151,6 +165,10 @@ class ProductMissing(CartError):
 
 class LineMissing(CartError):
     pass
+
+
+class LineFull(CartError):
+    """The change would put more than ``MAX_QUANTITY`` units on one line."""
 
 
 class KeyReused(CartError):
@@ -231,8 +249,20 @@ async def change_cart(db: GraphDatabase, change: CartChange) -> CartResult:
         CartError("the idempotency key is being used concurrently; retry"),
     )
     if not rows:
-        raise CustomerMissing(f"no customer with id {change.customer_id!r}")
+        return await _replay_for_a_missing_customer(db, change, params)
     return _decide(rows[0], change)
+
+
+async def _replay_for_a_missing_customer(
+    db: GraphDatabase, change: CartChange, params: dict[str, Any]
+) -> CartResult:
+    """The first answer to a retry whose customer is gone since (a guest merged into a known
+    customer: their keys now name the survivor), when the key is live and was used with these
+    very arguments; else the customer is missing."""
+    rows = await db.read(_KEPT, {key: params[key] for key in ("key", "legacyKey", "now")})
+    if rows and rows[0]["stored"]["fingerprint"] == change.fingerprint():
+        return CartResult(cart=_rows.cart(_stored_cart(rows[0]["stored"])), replayed=True)
+    raise CustomerMissing(f"no customer with id {change.customer_id!r}")
 
 
 def _decide(row: dict[str, Any], change: CartChange) -> CartResult:
@@ -251,7 +281,7 @@ def _decide(row: dict[str, Any], change: CartChange) -> CartResult:
     if change.operation == "remove" and line_qty is None:
         raise LineMissing(f"the cart has no line for SKU {change.sku!r}")
     if change.operation == "add" and (line_qty or 0) + (change.quantity or 0) > MAX_QUANTITY:
-        raise CartError(f"a line holds at most {MAX_QUANTITY} items")
+        raise LineFull(f"a line holds at most {MAX_QUANTITY} items")
     assert row["cart"] is not None  # noqa: S101 - the statement proceeds exactly in this case
     return CartResult(cart=_rows.cart(row["cart"]), replayed=False)
 

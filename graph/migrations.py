@@ -153,6 +153,14 @@ MIGRATIONS: tuple[Migration, ...] = (
         ),
     ),
     Migration(
+        11,
+        "erasure records by the hash of the customer id, for an erasure and its replay",
+        (
+            "CREATE INDEX erasure_record_customer_hash IF NOT EXISTS "
+            "FOR (n:ErasureRecord) ON (n.customerIdHash)",
+        ),
+    ),
+    Migration(
         12,
         "interactions by type and by channel, each with its instant, for analytics' windows",
         (

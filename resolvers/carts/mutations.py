@@ -50,6 +50,8 @@ async def _change(info: Info, change: carts.CartChange) -> Cart:
         raise NotFound(str(exc)) from exc
     except carts.KeyReused as exc:
         raise BadUserInput(str(exc), argument="idempotencyKey") from exc
+    except carts.LineFull as exc:
+        raise BadUserInput(str(exc), argument="quantity") from exc
     except carts.CartError as exc:
         raise BadUserInput(str(exc)) from exc
     if not result.replayed:

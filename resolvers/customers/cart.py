@@ -41,7 +41,10 @@ class CartLine:
 @strawberry.type(description="The customer's one active cart, shared by every channel.")
 class Cart:
     id: strawberry.ID
-    version: int
+    version: int = strawberry.field(
+        description="Bumped by every change. A customer's new cart goes on from the last "
+        "version of their previous one, so a version never names two of a customer's carts."
+    )
     status: str
     updated_at: datetime
     lines: list[CartLine]

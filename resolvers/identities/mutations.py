@@ -23,13 +23,21 @@ def _normalised(info: Info, kind: IdentityKind, value: str) -> str:
 
 
 def _linked(request: stitching.LinkRequest, outcome: stitching.StitchOutcome) -> list[Event]:
-    """What a link changed: nothing (already linked, conflict), one identity, or a merge whose
-    survivor's cart and history changed (and the requester's, when it is the one merged away)."""
+    """What a link changed: nothing (already linked), one identity, the requester's conflicts
+    (a conflict recorded: their cached answers must go), or a merge whose survivor's cart and
+    history changed (and the requester's, when it is the one merged away)."""
     now = datetime.now(UTC)
     if outcome.outcome == "LINKED":
         return [
             CustomerActivity(
                 outcome.customer_id, ActivityKind.IDENTITY_LINKED, now, (), request.source
+            )
+        ]
+    if outcome.outcome == "CONFLICT":
+        ids = (outcome.conflict_id,) if outcome.conflict_id else ()
+        return [
+            CustomerActivity(
+                outcome.customer_id, ActivityKind.IDENTITY_CONFLICT, now, ids, request.source
             )
         ]
     if outcome.outcome != "MERGED":

@@ -28,6 +28,7 @@ class ActivityKind(Enum):
     IDENTITY_LINKED = "IDENTITY_LINKED"
     IDENTITY_UNLINKED = "IDENTITY_UNLINKED"
     IDENTITY_MERGED = "IDENTITY_MERGED"
+    IDENTITY_CONFLICT = "IDENTITY_CONFLICT"
     ORDER_PLACED = "ORDER_PLACED"
     CONSENT_CHANGED = "CONSENT_CHANGED"
     # Not published: a subscriber receives it when events may have been missed (refetch).

@@ -82,7 +82,8 @@ async def _still_allowed(info: Info, scope: str, customer_id: str | None = None)
 class Subscription:
     @strawberry.subscription(
         description="The customer's cart now, then the full cart after every change from any "
-        "channel, with strictly increasing versions (a new cart after a checkout starts over).",
+        "channel, with strictly increasing versions (a new cart after a checkout goes on from the "
+        "ordered cart's last version).",
         permission_classes=[CartRead, CustomerVisible],
     )
     async def cart_changed(

@@ -20,8 +20,8 @@ class CustomerActivityItem:
     at: datetime
     ids: list[strawberry.ID] = strawberry.field(
         description="What it is about: interaction ids; the journey then its new step; the "
-        "merge record. Empty for an ingested batch, a consent decision (read the consents) or a "
-        "RESYNC (read the history)."
+        "merge record; the identity conflict recorded. Empty for an ingested batch, a consent "
+        "decision (read the consents) or a RESYNC (read the history)."
     )
     channel: Channel | None
 

@@ -195,3 +195,40 @@ async def test_an_order_the_oms_refuses_says_why_and_leaves_the_cart(
     cart = (await fed.query(CART, {"c": shopper["id"]}))["data"]["customer"]["cart"]
     assert cart["version"] == version
     assert (await systems.get("oms", "/oms/orders", customerEmail=shopper["email"]))["total"] == 0
+
+
+ADD_AT = """mutation($c: ID!, $sku: ID!, $v: Int, $key: String!) {
+  addCartItem(customerId: $c, sku: $sku, channel: WEB, idempotencyKey: $key,
+              expectedVersion: $v) { id version } }"""
+
+
+async def test_a_version_of_the_ordered_cart_never_matches_the_next_cart(
+    fed: Gateway, systems: Systems, shopper
+):
+    """A client still showing the ordered cart must not change the customer's next one, however
+    many changes that next cart has had: versions go on from the ordered cart's, never again."""
+    stale = shopper["version"]
+    body = await fed.query(CHECKOUT, delivery(shopper))
+    assert "errors" not in body, body
+    versions = []
+    for _ in range(stale):
+        body = await fed.query(
+            ADD_AT, {"c": shopper["id"], "sku": "SKU-00004", "key": f"add-{uuid.uuid4().hex}"}
+        )
+        assert "errors" not in body, body
+        assert body["data"]["addCartItem"]["id"] != shopper["cart"]
+        versions.append(body["data"]["addCartItem"]["version"])
+
+    body = await fed.query(
+        ADD_AT,
+        {"c": shopper["id"], "sku": "SKU-00006", "v": stale, "key": f"add-{uuid.uuid4().hex}"},
+    )
+    assert body["data"]["addCartItem"] is None
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "VERSION_CONFLICT"
+    assert error["extensions"]["currentVersion"] == versions[-1]
+    cart = (await fed.query(CART, {"c": shopper["id"]}))["data"]["customer"]["cart"]
+    assert cart["version"] == versions[-1]
+    assert cart["lines"] == [{"quantity": stale}]
+    # The next cart went on from the ordered cart's last version (checkout bumped it once).
+    assert versions == list(range(stale + 2, 2 * stale + 2))

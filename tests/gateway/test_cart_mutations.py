@@ -236,7 +236,10 @@ async def test_a_line_past_the_maximum_is_refused_and_the_cart_left_as_it_was(
     await _add(gateway, customer, quantity=999)
     idem = key()
     refused = await _add(gateway, customer, quantity=1, idem=idem)
-    assert refused["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    [error] = refused["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["extensions"]["argument"] == "quantity"  # as every other quantity refusal
+    assert "999" in error["message"]
     cart = (await gateway.query(READ, {"c": customer}))["data"]["customer"]["cart"]
     assert cart == {"version": 1, "lines": [{"quantity": 999, "product": {"sku": "FX-P1"}}]}
     # Nothing of the refused change was kept, its key included: the retry is refused again.

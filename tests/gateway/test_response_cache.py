@@ -149,3 +149,45 @@ async def test_a_consent_decision_makes_the_old_answer_unreachable(cached: Gatew
     assert after["data"]["customer"]["consents"] == [
         {"purpose": "PERSONALISATION", "granted": False}
     ]
+
+
+CONFLICTS = """
+query($id: ID!) { customer(id: $id) { id identityConflicts(first: 5) {
+  edges { node { kind value reason otherCustomerId } } } } }
+"""
+LINK = """
+mutation($c: ID!, $v: String!) {
+  linkIdentity(customerId: $c, kind: EMAIL, value: $v, channel: WEB) { outcome conflictId }
+}
+"""
+
+
+async def test_a_link_refused_as_a_conflict_makes_the_old_answer_unreachable(
+    cached: Gateway, graph: GraphDatabase, customer
+):
+    """A conflict changes the customer's ``identityConflicts``: their cached answers must go."""
+    holder, email = f"cus_holder_{uuid.uuid4().hex[:12]}", f"{uuid.uuid4().hex}@example.com"
+    await graph.write(
+        "CREATE (c:Customer {id: $id, displayName: 'Holder', createdAt: datetime()}) "
+        "MERGE (i:Identity {kind: 'email', value: $email}) "
+        "CREATE (c)-[:IDENTIFIED_BY {since: datetime(), source: 'web', confidence: 1.0}]->(i)",
+        {"id": holder, "email": email},
+    )
+    await post(cached, CONFLICTS, {"id": customer})
+    state, before = await post(cached, CONFLICTS, {"id": customer})
+    assert state == "hit"
+    assert before["data"]["customer"]["identityConflicts"]["edges"] == []
+    _, linked = await post(cached, LINK, {"c": customer, "v": email})
+    assert linked["data"]["linkIdentity"]["outcome"] == "CONFLICT", linked
+    state, after = await post(cached, CONFLICTS, {"id": customer})
+    assert state == "miss"
+    assert after["data"]["customer"]["identityConflicts"]["edges"] == [
+        {
+            "node": {
+                "kind": "EMAIL",
+                "value": email,
+                "reason": "held_by_another_customer",
+                "otherCustomerId": holder,
+            }
+        }
+    ]

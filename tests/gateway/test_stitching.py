@@ -138,6 +138,55 @@ async def test_an_anonymous_profile_merges_into_the_known_customer_at_login(
     assert found["data"]["customerByIdentity"] == {"id": known}
 
 
+async def test_a_cart_a_merge_opens_goes_on_from_the_survivor_s_last_version(
+    gateway: Gateway, graph: GraphDatabase, make_customer
+):
+    """The known customer checked out a cart at version 5: the cart the guest's lines open for
+    them goes on from there, so a version of the ordered cart a client still holds never
+    matches it."""
+    email, web_id = f"{unique('reopen')}@example.com", unique("web")
+    known = await make_customer([("email", email)])
+    await graph.write(
+        "MATCH (c:Customer {id: $id}) CREATE (c)-[:HAS_CART]->(:Cart {id: 'ordered-' + $id, "
+        "version: 5, status: 'ordered', updatedAt: datetime()})",
+        {"id": known},
+    )
+    guest = await make_customer([("web_anonymous_id", web_id)], cart=[("FX-P1", 1)])
+    await log_guest_in(gateway, guest, email)
+    profile = await _profile(gateway, known)
+    assert profile["cart"]["version"] == 6
+    assert profile["cart"]["lines"] == [{"quantity": 1, "product": {"sku": "FX-P1"}}]
+
+
+ADD = """
+mutation($c: ID!, $key: String!) {
+  addCartItem(customerId: $c, sku: "FX-P2", quantity: 2, channel: WEB, idempotencyKey: $key) {
+    id version status lines { quantity addedVia product { sku } } }
+}
+"""
+
+
+async def test_a_guest_s_cart_write_retried_after_the_merge_replays_its_first_answer(
+    gateway: Gateway, make_customer
+):
+    """The guest's answer was lost and the guest logged in meanwhile: the retry (same key, same
+    arguments) gets the first answer, as any retry does, not NOT_FOUND for the merged guest, and
+    changes nothing."""
+    email, known, guest = await known_and_guest(make_customer, "retry")
+    idem = f"retry-{uuid.uuid4().hex}"
+    first = await gateway.query(ADD, {"c": guest, "key": idem})
+    assert "errors" not in first, first
+    await log_guest_in(gateway, guest, email)
+    merged = (await _profile(gateway, known))["cart"]
+
+    again = await gateway.query(ADD, {"c": guest, "key": idem})
+    assert "errors" not in again, again
+    assert again["data"] == first["data"]
+    assert (await _profile(gateway, known))["cart"] == merged
+    other = await gateway.query(ADD, {"c": guest, "key": f"retry-{uuid.uuid4().hex}"})
+    assert other["errors"][0]["extensions"]["code"] == "NOT_FOUND"  # a new write: no guest
+
+
 async def test_linking_again_changes_nothing(gateway: Gateway, make_customer):
     email = f"{unique('again')}@example.com"
     known = await make_customer([("email", email)])

@@ -4,7 +4,15 @@ from unittest.mock import ANY
 
 import pytest
 
-from graph import MIGRATIONS, GraphDatabase, IdentityKind, count_round_trips, migrate, migrations
+from graph import (
+    MIGRATIONS,
+    GraphDatabase,
+    IdentityKind,
+    count_round_trips,
+    erasure,
+    migrate,
+    migrations,
+)
 from graph._backfills import backfill_search_names
 from graph._phone_migration import plan_page, renormalise_phones
 from graph.identity_records import PageRequest, conflicts_by_customers
@@ -49,6 +57,31 @@ async def test_a_merge_finds_the_conflicts_naming_the_merged_profile_by_index(gr
         "WHERE labelsOrTypes = ['IdentityConflict'] RETURN properties, state"
     )
     assert {"properties": ["otherCustomerId"], "state": "ONLINE"} in indexes
+
+
+def _operators(plan: Any) -> list[tuple[str, str]]:
+    """Every operator of an EXPLAIN plan (the driver's nested dicts), without its runtime suffix
+    (``@neo4j``), with its details."""
+    own = (plan["operatorType"].split("@")[0], str(plan.get("args", {}).get("Details", "")))
+    return [own] + [op for child in plan.get("children", []) for op in _operators(child)]
+
+
+async def test_an_erasure_finds_the_earlier_records_of_its_id_by_index(graph: GraphDatabase):
+    """Migration 11: every erasure, and its replay, looks up the records of the id's hash; without
+    the index that read scanned every erasure record ever written."""
+    indexes = await graph.read(
+        "SHOW INDEXES YIELD type, labelsOrTypes, properties, state "
+        "WHERE labelsOrTypes = ['ErasureRecord'] RETURN type, properties, state"
+    )
+    assert {"type": "RANGE", "properties": ["customerIdHash"], "state": "ONLINE"} in indexes
+    explained = await graph.driver.execute_query(
+        "EXPLAIN " + erasure._RECORD, {"hash": "h", "id": "cus_x"}, database_=graph.database
+    )
+    operators = _operators(explained.summary.plan)
+    assert not [op for op in operators if op[0] in {"NodeByLabelScan", "AllNodesScan"}], operators
+    assert [op for op in operators if op[0] == "NodeIndexSeek" and "ErasureRecord" in op[1]], (
+        operators
+    )
 
 
 # --- Migration 8: phone identities stored before E.164 -------------------------------------------
