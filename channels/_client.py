@@ -255,7 +255,7 @@ class ChannelClient:
         if not idempotent or self.config.retries == 0:
             return await self._attempt(request, deadline, reserve)
 
-        def worth_retrying(exc: Exception) -> bool:
+        def worth_retrying(exc: BaseException) -> bool:
             transient = isinstance(exc, ChannelTimeout) or (
                 isinstance(exc, ChannelUnavailable) and exc.retryable
             )
