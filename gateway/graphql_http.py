@@ -21,6 +21,7 @@ handshakes go straight to Strawberry untouched. This module never runs a resolve
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, TypeGuard
 
 import orjson
@@ -30,6 +31,7 @@ from graphql import GraphQLError
 from strawberry.aiohttp.views import GraphQLView
 from strawberry.exceptions import MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.base import BaseRequestProtocol
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
@@ -168,7 +170,14 @@ class GraphQLOverHTTPView(GraphQLView[Context, None]):
 
     def _wants_ide(self, request: web.Request) -> bool:
         accept = request.headers.get(hdrs.ACCEPT, "")
-        return "query" not in request.query and ("text/html" in accept or "*/*" in accept)
+        return _names_no_operation(request.query) and ("text/html" in accept or "*/*" in accept)
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        # Strawberry looks for `query` only: a persisted query sent over GET (its hash in
+        # `extensions`, no text) with `Accept: */*` (curl, fetch, Apollo Client 3) got GraphiQL.
+        return _names_no_operation(request.query_params) and super().should_render_graphql_ide(
+            request
+        )
 
     async def _screen_body(self, request: web.Request) -> None:
         if request.content_type != JSON or (request.charset or "utf-8").lower() != "utf-8":
@@ -288,6 +297,11 @@ class GraphQLOverHTTPView(GraphQLView[Context, None]):
         sub_response.content_type = media_type
         sub_response.charset = "utf-8"
         return sub_response
+
+
+def _names_no_operation(params: Mapping[str, object]) -> bool:
+    """A GET without ``query`` and without ``extensions`` (a persisted query's hash)."""
+    return "query" not in params and "extensions" not in params
 
 
 def _coded(error: GraphQLError, request_id: str | None) -> GraphQLError:

@@ -104,3 +104,23 @@ async def test_a_persisted_query_is_answered_from_the_response_cache(
     assert second_headers[HIT_HEADER] == "hit"
     assert first["data"]["customer"]["id"] == ALICE
     assert second["data"] == first["data"]
+
+
+async def test_a_hash_sent_over_get_with_accept_any_runs_the_query_not_graphiql(
+    gateway: Gateway,
+):
+    """Apollo Client 3 (``useGETForHashedQueries``), fetch and curl send ``Accept: */*``: a GET
+    that names a persisted query is an operation, not a browser asking for the IDE."""
+    query = "query ByGet($id: ID!) { customer(id: $id) { id } } # " + uuid.uuid4().hex
+    digest = hashlib.sha256(query.encode()).hexdigest()
+    await post(gateway, {"query": query, "extensions": extensions(digest), "variables": {}})
+    params = {
+        "extensions": orjson.dumps(extensions(digest)).decode(),
+        "variables": orjson.dumps({"id": ALICE}).decode(),
+    }
+    async with gateway.session.get(
+        f"{gateway.url}/graphql", params=params, headers={"Accept": "*/*"}
+    ) as response:
+        assert response.status == 200
+        assert response.content_type == "application/json"
+        assert (await response.json())["data"] == {"customer": {"id": ALICE}}
