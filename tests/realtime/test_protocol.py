@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
+from graph import GraphDatabase
 from tests.conftest import Services
 from tests.realtime.conftest import CART_CHANGED, Instance, serving, ws_client
 
@@ -92,3 +93,36 @@ async def test_a_bad_customer_id_is_an_error_message_not_a_closed_connection(ins
         assert answer["type"] in ("error", "next")
         errors = answer["payload"] if answer["type"] == "error" else answer["payload"]["errors"]
         assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_an_internal_error_over_websocket_is_masked_and_coded_as_over_http(
+    instance: Instance, graph: GraphDatabase, new_customer: Callable[[], Awaitable[str]]
+):
+    """A customer whose createdAt is a number cannot be decoded (tests/hostile: a real bug)."""
+    customer = await new_customer()
+    await graph.write("MATCH (c:Customer {id: $id}) SET c.createdAt = 42", {"id": customer})
+    async with ws_client(instance) as client:
+        await client.subscribe(
+            "q", "query($id: ID!) { customer(id: $id) { id createdAt } }", {"id": customer}
+        )
+        answer = await client.receive()
+        assert (answer["id"], answer["type"]) == ("q", "next"), answer
+        [error] = answer["payload"]["errors"]
+        assert error["message"] == "Internal server error", error
+        assert error["extensions"]["code"] == "INTERNAL"
+        assert error["extensions"]["requestId"]
+        assert "isoformat" not in str(answer)
+        assert (await client.receive())["type"] == "complete"
+
+
+async def test_validation_and_variable_errors_over_websocket_carry_a_code(instance: Instance):
+    async with ws_client(instance) as client:
+        await client.subscribe("v", "{ nope }", {})
+        refused = await client.receive()
+        assert (refused["id"], refused["type"]) == ("v", "error"), refused
+        assert refused["payload"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+        await client.subscribe("x", "query($a: ID!) { customer(id: $a) { id } }", {})
+        answer = await client.receive()
+        assert answer["id"] == "x", answer
+        errors = answer["payload"] if answer["type"] == "error" else answer["payload"]["errors"]
+        assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT", answer
