@@ -25,6 +25,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
+    Message,
     SubscribeMessage,
 )
 
@@ -54,6 +55,16 @@ class PartnerTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
     checked again while the connection lives (module docstring)."""
 
     _watch: asyncio.Task[None] | None = None
+
+    async def handle_message(self, message: Message) -> None:
+        # Strawberry indexes a message as the protocol shapes it: anything else (an array, a
+        # payload that is a string, an id that is a list...) raised out of the connection, which
+        # was dropped without a close frame (1006) and with a traceback, not closed with 4400.
+        problem = _malformed(message)
+        if problem is not None:
+            await self.handle_invalid_message(problem)
+            return
+        await super().handle_message(message)
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         await super().handle_connection_init(message)
@@ -104,3 +115,35 @@ class PartnerTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
 
     def _access(self) -> PartnerAccess:
         return cast("PartnerAccess", self.view)
+
+
+_PAYLOAD_MEMBERS = (
+    ("query", str, "a string"),
+    ("variables", dict, "an object or null"),
+    ("operationName", str, "a string or null"),
+    ("extensions", dict, "an object or null"),
+)
+
+
+def _malformed(message: object) -> str | None:
+    """Why ``message`` is not a graphql-transport-ws message Strawberry can take, else None.
+
+    Example:
+        >>> _malformed({"type": "subscribe", "id": "1", "payload": {"query": 5}})
+        '`payload.query` must be a string'
+    """
+    if not isinstance(message, dict):
+        return "a message must be a JSON object"
+    kind = message.get("type")
+    if kind in ("subscribe", "complete") and not isinstance(message.get("id"), str):
+        return f"a {kind} message needs a string `id`"
+    if kind != "subscribe":
+        return None
+    payload = message.get("payload")
+    if not isinstance(payload, dict):
+        return "a subscribe message needs an object `payload`"
+    for name, kind_of, described in _PAYLOAD_MEMBERS:
+        value = payload.get(name)
+        if (value is not None or name == "query") and not isinstance(value, kind_of):
+            return f"`payload.{name}` must be {described}"
+    return None

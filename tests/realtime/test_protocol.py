@@ -31,6 +31,41 @@ async def test_an_unknown_message_type_closes_with_4400(instance: Instance):
         assert await client.close_code() == 4400
 
 
+NOT_THE_PROTOCOL = {
+    "an array": "[]",
+    "a string": '"subscribe"',
+    "null": "null",
+    "a payload that is not an object": '{"type": "subscribe", "id": "1", "payload": "{ a }"}',
+    "an id that is not a string": '{"type": "subscribe", "id": [1], "payload": {"query": "{ a }"}}',
+    "a query that is not a string": '{"type": "subscribe", "id": "1", "payload": {"query": 5}}',
+    "variables that are not an object": (
+        '{"type": "subscribe", "id": "1", "payload": {"query": "{ __typename }", "variables": 1}}'
+    ),
+    "a complete whose id is not a string": '{"type": "complete", "id": {"a": 1}}',
+}
+
+
+async def test_a_message_outside_the_protocol_closes_with_4400(instance: Instance):
+    for name, text in NOT_THE_PROTOCOL.items():
+        async with ws_client(instance) as client:
+            await client.ws.send_str(text)
+            assert await client.close_code() == 4400, name
+
+
+async def test_a_document_that_does_not_parse_gets_an_error_message_saying_why(
+    instance: Instance,
+):
+    async with ws_client(instance) as client:
+        await client.subscribe("1", "subscription { cartChanged(customerId: ", {})
+        refused = await client.receive()  # not a bare `complete`
+        assert (refused["id"], refused["type"]) == ("1", "error"), refused
+        [error] = refused["payload"]
+        assert error["message"] == "Syntax Error: Unexpected <EOF>."
+        assert error["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
+        await client.send({"type": "ping"})
+        assert (await client.receive())["type"] == "pong"
+
+
 async def test_subscribing_before_connection_init_closes_with_4401(instance: Instance):
     async with ws_client(instance, init=False) as client:
         await client.subscribe("1", CART_CHANGED, {"c": "cus_alice"})
