@@ -79,6 +79,23 @@ def _bearer(header: str | None) -> str | None:
     return token.strip() if scheme.lower() == "bearer" else header
 
 
+def challenge(credentials: Credentials, refusal: Unauthenticated) -> str:
+    """The ``WWW-Authenticate`` value a 401 must carry (RFC 9110 §15.5.2), in RFC 6750's words:
+    ``invalid_token`` when the refused credential was a bearer token.
+
+    Example:
+        >>> challenge(Credentials(), Unauthenticated("credentials are required"))
+        'Bearer realm="parcours"'
+        >>> challenge(Credentials(bearer="x"), Unauthenticated("the token has expired"))
+        'Bearer realm="parcours", error="invalid_token", error_description="the token has expired"'
+    """
+    value = 'Bearer realm="parcours"'
+    if credentials.api_key is None and credentials.bearer is not None:
+        description = str(refusal).replace('"', "'").replace("\\", "/")
+        value += f', error="invalid_token", error_description="{description}"'
+    return value
+
+
 def key_cache_key(key_hash: str) -> str:
     return f"parcours:partner:key:{key_hash}"
 
