@@ -134,6 +134,20 @@ class Authenticator:
             return Principal.dev()
         raise Unauthenticated("credentials are required: an X-API-Key or a Bearer JWT")
 
+    def expires_at(self, credentials: Credentials) -> float | None:
+        """When the bearer token of authenticated ``credentials`` stops being accepted (epoch
+        seconds: ``exp`` plus the leeway), None for an API key."""
+        if credentials.api_key is not None or credentials.bearer is None:
+            return None
+        try:
+            claims = jwt.decode(credentials.bearer, options={"verify_signature": False})
+        except jwt.InvalidTokenError:
+            return None
+        exp = claims.get("exp")
+        if not isinstance(exp, int | float):
+            return None
+        return float(exp) + self._settings.jwt_leeway_s
+
     async def _by_key(self, key: str) -> Partner:
         if not key.startswith(KEY_PREFIX) or len(key) > 128:
             raise Unauthenticated("unknown or revoked API key")

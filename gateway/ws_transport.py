@@ -7,9 +7,9 @@ WebSocket authenticates once, with its ``connection_init`` payload, then may liv
   request of the partner's: over the limit that operation gets an ``error`` message coded
   RATE_LIMITED with ``retryAfter``, and the connection stays open (a subscription counts once,
   when it starts; the events it then receives do not count);
-- a partner's credentials are checked again every ``ws_reauth_s``: a revoked key, an expired or
-  otherwise refused token closes the connection with 4403 Forbidden, and a change of the
-  partner's scopes applies to the operations that follow.
+- a partner's credentials are checked again every ``ws_reauth_s``, and when its token expires:
+  a revoked key, an expired or otherwise refused token closes the connection with 4403
+  Forbidden, and a change of the partner's scopes applies to the operations that follow.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import Protocol, cast
 
 from graphql import GraphQLError
@@ -34,6 +35,7 @@ from gateway.rate_limits import RateLimits
 from resolvers import Context
 
 TOO_MANY = "too many requests for this partner: retry later"
+_EXPIRY_MARGIN_S = 0.05  # past a token's expiry, so the check made then refuses it
 log = logging.getLogger("parcours.websocket")
 
 
@@ -100,8 +102,14 @@ class PartnerTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
 
     async def _recheck(self, credentials: Credentials) -> None:
         access = self._access()
+        expires_at = access.authenticator.expires_at(credentials)
         while True:
-            await asyncio.sleep(access.reauth_s)
+            delay = access.reauth_s
+            if expires_at is not None:
+                # A token is refused from its expiry on (RFC 7519 §4.1.4): checked again then,
+                # not up to reauth_s later while the connection still starts operations.
+                delay = min(delay, max(expires_at - time.time(), 0.0) + _EXPIRY_MARGIN_S)
+            await asyncio.sleep(delay)
             try:
                 principal = await access.authenticator.authenticate(credentials)
             except Unauthenticated as exc:
