@@ -69,6 +69,9 @@ class PartnerTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
         await super().handle_message(message)
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        if message.get("payload", {}) is None:
+            # The protocol allows a null payload; Strawberry closed it with 4400 as invalid.
+            message = {"type": "connection_init"}
         await super().handle_connection_init(message)
         watched = self._watch is not None or not self.context.access.principal.is_partner
         if self.connection_acknowledged and not watched:

@@ -66,6 +66,14 @@ async def test_a_document_that_does_not_parse_gets_an_error_message_saying_why(
         assert (await client.receive())["type"] == "pong"
 
 
+async def test_a_connection_init_with_a_null_or_no_payload_is_acknowledged(instance: Instance):
+    """The protocol types the payload ``Record<string, unknown> | null``, and optional."""
+    for message in ({"type": "connection_init", "payload": None}, {"type": "connection_init"}):
+        async with ws_client(instance, init=False) as client:
+            await client.send(message)
+            assert (await client.receive())["type"] == "connection_ack", message
+
+
 async def test_subscribing_before_connection_init_closes_with_4401(instance: Instance):
     async with ws_client(instance, init=False) as client:
         await client.subscribe("1", CART_CHANGED, {"c": "cus_alice"})
