@@ -305,7 +305,11 @@ def _names_no_operation(params: Mapping[str, object]) -> bool:
 
 
 def _coded(error: GraphQLError, request_id: str | None) -> GraphQLError:
-    return error if "code" in (error.extensions or {}) else coded_error(error, request_id)
+    # Coded and carrying the id (CodedErrors saw it): as is. Else coded here, and the id added
+    # (an unknown operation name or persisted query is made by this view, not by the schema).
+    extensions = error.extensions or {}
+    done = "code" in extensions and ("requestId" in extensions or request_id is None)
+    return error if done else coded_error(error, request_id)
 
 
 def _member(body: dict[str, Any], name: str, kind: type, described: str) -> Any:
