@@ -27,7 +27,7 @@ from typing import Any, TypeGuard
 import orjson
 from aiohttp import hdrs, web
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.aiohttp.views import GraphQLView
 from strawberry.exceptions import MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
@@ -40,6 +40,7 @@ from gateway.persisted_queries import (
     NOT_FOUND_MESSAGE,
     PersistedQueryNotFound,
     PersistedQueryRefused,
+    requested_hash,
 )
 from gateway.state import PERSISTED_QUERIES, REQUEST_ID, SETTINGS
 from resolvers import Context
@@ -244,7 +245,7 @@ class GraphQLOverHTTPView(GraphQLView[Context, None]):
             except PersistedQueryRefused as exc:
                 raise HTTPException(400, str(exc)) from exc
         try:
-            return await self.schema.execute(
+            result = await self.schema.execute(
                 query,
                 root_value=root_value,
                 variable_values=request_data.variables,
@@ -268,6 +269,11 @@ class GraphQLOverHTTPView(GraphQLView[Context, None]):
             raise RequestRefused(
                 405, "only queries may be sent with GET: use POST", {hdrs.ALLOW: "POST"}
             ) from exc
+        if registry is not None and request_data.query is not None:
+            digest = requested_hash(request_data.extensions)
+            if digest is not None and not _document_refused(result):
+                await registry.register(digest, request_data.query)
+        return result
 
     async def process_result(
         self, request: web.Request, result: ExecutionResult
@@ -297,6 +303,18 @@ class GraphQLOverHTTPView(GraphQLView[Context, None]):
         sub_response.content_type = media_type
         sub_response.charset = "utf-8"
         return sub_response
+
+
+_DOCUMENT_REFUSED = frozenset({"GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED"})
+
+
+def _document_refused(result: ExecutionResult) -> bool:
+    """The document did not parse or validate (CodedErrors has coded the errors by now)."""
+    return any(
+        isinstance(error, GraphQLSyntaxError)
+        or (error.extensions or {}).get("code") in _DOCUMENT_REFUSED
+        for error in result.errors or []
+    )
 
 
 def _names_no_operation(params: Mapping[str, object]) -> bool:
