@@ -79,6 +79,23 @@ def _bearer(header: str | None) -> str | None:
     return token.strip() if scheme.lower() == "bearer" else header
 
 
+def challenge(credentials: Credentials, refusal: Unauthenticated) -> str:
+    """The ``WWW-Authenticate`` value a 401 must carry (RFC 9110 §15.5.2), in RFC 6750's words:
+    ``invalid_token`` when the refused credential was a bearer token.
+
+    Example:
+        >>> challenge(Credentials(), Unauthenticated("credentials are required"))
+        'Bearer realm="parcours"'
+        >>> challenge(Credentials(bearer="x"), Unauthenticated("the token has expired"))
+        'Bearer realm="parcours", error="invalid_token", error_description="the token has expired"'
+    """
+    value = 'Bearer realm="parcours"'
+    if credentials.api_key is None and credentials.bearer is not None:
+        description = str(refusal).replace('"', "'").replace("\\", "/")
+        value += f', error="invalid_token", error_description="{description}"'
+    return value
+
+
 def key_cache_key(key_hash: str) -> str:
     return f"parcours:partner:key:{key_hash}"
 
@@ -116,6 +133,20 @@ class Authenticator:
         if self._settings.anonymous_allowed:
             return Principal.dev()
         raise Unauthenticated("credentials are required: an X-API-Key or a Bearer JWT")
+
+    def expires_at(self, credentials: Credentials) -> float | None:
+        """When the bearer token of authenticated ``credentials`` stops being accepted (epoch
+        seconds: ``exp`` plus the leeway), None for an API key."""
+        if credentials.api_key is not None or credentials.bearer is None:
+            return None
+        try:
+            claims = jwt.decode(credentials.bearer, options={"verify_signature": False})
+        except jwt.InvalidTokenError:
+            return None
+        exp = claims.get("exp")
+        if not isinstance(exp, int | float):
+            return None
+        return float(exp) + self._settings.jwt_leeway_s
 
     async def _by_key(self, key: str) -> Partner:
         if not key.startswith(KEY_PREFIX) or len(key) > 128:

@@ -21,15 +21,17 @@ handshakes go straight to Strawberry untouched. This module never runs a resolve
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, TypeGuard
 
 import orjson
 from aiohttp import hdrs, web
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.aiohttp.views import GraphQLView
 from strawberry.exceptions import MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.base import BaseRequestProtocol
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
@@ -38,6 +40,7 @@ from gateway.persisted_queries import (
     NOT_FOUND_MESSAGE,
     PersistedQueryNotFound,
     PersistedQueryRefused,
+    requested_hash,
 )
 from gateway.state import PERSISTED_QUERIES, REQUEST_ID, SETTINGS
 from resolvers import Context
@@ -168,7 +171,14 @@ class GraphQLOverHTTPView(GraphQLView[Context, None]):
 
     def _wants_ide(self, request: web.Request) -> bool:
         accept = request.headers.get(hdrs.ACCEPT, "")
-        return "query" not in request.query and ("text/html" in accept or "*/*" in accept)
+        return _names_no_operation(request.query) and ("text/html" in accept or "*/*" in accept)
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        # Strawberry looks for `query` only: a persisted query sent over GET (its hash in
+        # `extensions`, no text) with `Accept: */*` (curl, fetch, Apollo Client 3) got GraphiQL.
+        return _names_no_operation(request.query_params) and super().should_render_graphql_ide(
+            request
+        )
 
     async def _screen_body(self, request: web.Request) -> None:
         if request.content_type != JSON or (request.charset or "utf-8").lower() != "utf-8":
@@ -235,7 +245,7 @@ class GraphQLOverHTTPView(GraphQLView[Context, None]):
             except PersistedQueryRefused as exc:
                 raise HTTPException(400, str(exc)) from exc
         try:
-            return await self.schema.execute(
+            result = await self.schema.execute(
                 query,
                 root_value=root_value,
                 variable_values=request_data.variables,
@@ -259,6 +269,11 @@ class GraphQLOverHTTPView(GraphQLView[Context, None]):
             raise RequestRefused(
                 405, "only queries may be sent with GET: use POST", {hdrs.ALLOW: "POST"}
             ) from exc
+        if registry is not None and request_data.query is not None:
+            digest = requested_hash(request_data.extensions)
+            if digest is not None and not _document_refused(result):
+                await registry.register(digest, request_data.query)
+        return result
 
     async def process_result(
         self, request: web.Request, result: ExecutionResult
@@ -290,8 +305,29 @@ class GraphQLOverHTTPView(GraphQLView[Context, None]):
         return sub_response
 
 
+_DOCUMENT_REFUSED = frozenset({"GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED"})
+
+
+def _document_refused(result: ExecutionResult) -> bool:
+    """The document did not parse or validate (CodedErrors has coded the errors by now)."""
+    return any(
+        isinstance(error, GraphQLSyntaxError)
+        or (error.extensions or {}).get("code") in _DOCUMENT_REFUSED
+        for error in result.errors or []
+    )
+
+
+def _names_no_operation(params: Mapping[str, object]) -> bool:
+    """A GET without ``query`` and without ``extensions`` (a persisted query's hash)."""
+    return "query" not in params and "extensions" not in params
+
+
 def _coded(error: GraphQLError, request_id: str | None) -> GraphQLError:
-    return error if "code" in (error.extensions or {}) else coded_error(error, request_id)
+    # Coded and carrying the id (CodedErrors saw it): as is. Else coded here, and the id added
+    # (an unknown operation name or persisted query is made by this view, not by the schema).
+    extensions = error.extensions or {}
+    done = "code" in extensions and ("requestId" in extensions or request_id is None)
+    return error if done else coded_error(error, request_id)
 
 
 def _member(body: dict[str, Any], name: str, kind: type, described: str) -> Any:

@@ -16,7 +16,7 @@ from aiohttp import web
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UNSET, UnsetType
 
-from gateway.auth import AUTHENTICATOR, Authenticator, Credentials, Unauthenticated
+from gateway.auth import AUTHENTICATOR, Authenticator, Credentials, Unauthenticated, challenge
 from gateway.graphql_http import JSON, GraphQLOverHTTPView
 from gateway.privacy import RedisCachePurge
 from gateway.rate_limits import RATE_LIMITS, RateLimits
@@ -74,7 +74,8 @@ class ParcoursGraphQLView(GraphQLOverHTTPView):
             credentials = Credentials.from_headers(request.headers)
             principal = await request.app[AUTHENTICATOR].authenticate(credentials)
         except Unauthenticated as exc:
-            return _refused(request, 401, "UNAUTHENTICATED", str(exc), {})
+            headers = {"WWW-Authenticate": challenge(credentials, exc)}
+            return _refused(request, 401, "UNAUTHENTICATED", str(exc), {}, headers)
         wait = await request.app[RATE_LIMITS].partner_request(principal)
         if wait is not None:
             seconds = max(1, round(wait))

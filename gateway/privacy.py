@@ -22,7 +22,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from channels import ChannelSystems
-from gateway.auth import AUTHENTICATOR, Credentials, Unauthenticated
+from gateway.auth import AUTHENTICATOR, Credentials, Unauthenticated, challenge
 from gateway.context_cache import version_key
 from gateway.response_cache import KEY_PREFIX as RESPONSE_PREFIX
 from gateway.stale_store import KEY_PREFIX as STALE_PREFIX
@@ -114,9 +114,15 @@ class RedisCachePurge:
         return int(await self._redis.xdel(self._stream_key, *naming)) if naming else 0
 
 
-def _error(request: web.Request, status: int, code: str, message: str) -> web.Response:
+def _error(
+    request: web.Request,
+    status: int,
+    code: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+) -> web.Response:
     error = {"message": message, "extensions": {"code": code, "requestId": request.get(REQUEST_ID)}}
-    return web.json_response({"errors": [error]}, status=status, dumps=_dumps)
+    return web.json_response({"errors": [error]}, status=status, dumps=_dumps, headers=headers)
 
 
 async def export_customer(request: web.Request) -> web.Response:
@@ -125,12 +131,12 @@ async def export_customer(request: web.Request) -> web.Response:
     The same credentials as ``/graphql``; the ``admin`` scope is required (401 without valid
     credentials, 403 without the scope) and a partner's export is written to the audit log.
     """
+    credentials = Credentials.from_headers(request.headers)
     try:
-        principal = await request.app[AUTHENTICATOR].authenticate(
-            Credentials.from_headers(request.headers)
-        )
+        principal = await request.app[AUTHENTICATOR].authenticate(credentials)
     except Unauthenticated as exc:
-        return _error(request, 401, "UNAUTHENTICATED", str(exc))
+        headers = {"WWW-Authenticate": challenge(credentials, exc)}
+        return _error(request, 401, "UNAUTHENTICATED", str(exc), headers)
     if not principal.has("admin"):
         return _error(request, 403, "FORBIDDEN", "the export needs the `admin` scope")
     customer_id = request.match_info["id"]

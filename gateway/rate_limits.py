@@ -9,6 +9,7 @@ again after ``rate_limit_redis_retry_s``. The dev principal (no partner) is not 
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import AsyncIterator
 
@@ -50,7 +51,7 @@ class RateLimits:
         self._redis_down_until = 0.0
 
     async def partner_request(self, principal: Principal) -> float | None:
-        """None when the partner may make this request, else seconds until it may."""
+        """None when the partner may make this request, else whole seconds until it may."""
         if principal.partner_id is None:
             return None
         return await self._hit(self._partner, "partner", principal.partner_id)
@@ -68,7 +69,11 @@ class RateLimits:
                 if await self._shared.hit(shared, *keys):
                     return None
                 stats = await self._shared.get_window_stats(shared, *keys)
-                return max(stats.reset_time - time.time(), 1.0)
+                # Redis gives the window's time to live in whole seconds, rounded to the nearest:
+                # up to half a second more may be left than reset_time says (never more than
+                # the window).
+                left = min(stats.reset_time + 0.5 - time.time(), shared.get_expiry())
+                return _whole_seconds(left)
             except StorageError as exc:
                 self._redis_down_until = time.monotonic() + self._retry_s
                 log.warning(
@@ -78,12 +83,18 @@ class RateLimits:
         if await self._local.hit(local, *keys):
             return None
         stats = await self._local.get_window_stats(local, *keys)
-        return max(stats.reset_time - time.time(), 1.0)
+        return _whole_seconds(stats.reset_time - time.time())
 
     async def close(self) -> None:
         timer = self._memory.timer
         if timer is not None and not timer.done():
             timer.cancel()
+
+
+def _whole_seconds(wait: float) -> float:
+    """``wait`` rounded up to whole seconds, at least 1: waiting that long is always enough
+    (Retry-After is whole seconds; rounding to the nearest told clients to come back early)."""
+    return float(max(math.ceil(wait), 1))
 
 
 RATE_LIMITS = web.AppKey("rate_limits", RateLimits)

@@ -154,8 +154,9 @@ class Settings(BaseSettings):
     ws_connection_init_timeout_s: float = Field(default=5.0, gt=0)
     ws_heartbeat_s: float = Field(default=15.0, gt=0)
     ws_max_subscriptions: int = Field(default=20, ge=1)
-    # A partner's WebSocket credentials are checked again this often: a revoked key or an expired
-    # token closes the connection with 4403 (gateway/ws_transport.py).
+    # A partner's WebSocket credentials are checked again this often (and when its token
+    # expires): a revoked key or an expired token closes the connection with 4403
+    # (gateway/ws_transport.py).
     ws_reauth_s: float = Field(default=30.0, gt=0)
     # Customer profiles cached in Redis under a per-customer version the bus bumps on each write.
     context_cache_enabled: bool = True

@@ -7,9 +7,9 @@ WebSocket authenticates once, with its ``connection_init`` payload, then may liv
   request of the partner's: over the limit that operation gets an ``error`` message coded
   RATE_LIMITED with ``retryAfter``, and the connection stays open (a subscription counts once,
   when it starts; the events it then receives do not count);
-- a partner's credentials are checked again every ``ws_reauth_s``: a revoked key, an expired or
-  otherwise refused token closes the connection with 4403 Forbidden, and a change of the
-  partner's scopes applies to the operations that follow.
+- a partner's credentials are checked again every ``ws_reauth_s``, and when its token expires:
+  a revoked key, an expired or otherwise refused token closes the connection with 4403
+  Forbidden, and a change of the partner's scopes applies to the operations that follow.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import Protocol, cast
 
 from graphql import GraphQLError
@@ -25,6 +26,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
+    Message,
     SubscribeMessage,
 )
 
@@ -33,6 +35,7 @@ from gateway.rate_limits import RateLimits
 from resolvers import Context
 
 TOO_MANY = "too many requests for this partner: retry later"
+_EXPIRY_MARGIN_S = 0.05  # past a token's expiry, so the check made then refuses it
 log = logging.getLogger("parcours.websocket")
 
 
@@ -55,7 +58,20 @@ class PartnerTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
 
     _watch: asyncio.Task[None] | None = None
 
+    async def handle_message(self, message: Message) -> None:
+        # Strawberry indexes a message as the protocol shapes it: anything else (an array, a
+        # payload that is a string, an id that is a list...) raised out of the connection, which
+        # was dropped without a close frame (1006) and with a traceback, not closed with 4400.
+        problem = _malformed(message)
+        if problem is not None:
+            await self.handle_invalid_message(problem)
+            return
+        await super().handle_message(message)
+
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        if message.get("payload", {}) is None:
+            # The protocol allows a null payload; Strawberry closed it with 4400 as invalid.
+            message = {"type": "connection_init"}
         await super().handle_connection_init(message)
         watched = self._watch is not None or not self.context.access.principal.is_partner
         if self.connection_acknowledged and not watched:
@@ -89,8 +105,14 @@ class PartnerTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
 
     async def _recheck(self, credentials: Credentials) -> None:
         access = self._access()
+        expires_at = access.authenticator.expires_at(credentials)
         while True:
-            await asyncio.sleep(access.reauth_s)
+            delay = access.reauth_s
+            if expires_at is not None:
+                # A token is refused from its expiry on (RFC 7519 §4.1.4): checked again then,
+                # not up to reauth_s later while the connection still starts operations.
+                delay = min(delay, max(expires_at - time.time(), 0.0) + _EXPIRY_MARGIN_S)
+            await asyncio.sleep(delay)
             try:
                 principal = await access.authenticator.authenticate(credentials)
             except Unauthenticated as exc:
@@ -104,3 +126,35 @@ class PartnerTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
 
     def _access(self) -> PartnerAccess:
         return cast("PartnerAccess", self.view)
+
+
+_PAYLOAD_MEMBERS = (
+    ("query", str, "a string"),
+    ("variables", dict, "an object or null"),
+    ("operationName", str, "a string or null"),
+    ("extensions", dict, "an object or null"),
+)
+
+
+def _malformed(message: object) -> str | None:
+    """Why ``message`` is not a graphql-transport-ws message Strawberry can take, else None.
+
+    Example:
+        >>> _malformed({"type": "subscribe", "id": "1", "payload": {"query": 5}})
+        '`payload.query` must be a string'
+    """
+    if not isinstance(message, dict):
+        return "a message must be a JSON object"
+    kind = message.get("type")
+    if kind in ("subscribe", "complete") and not isinstance(message.get("id"), str):
+        return f"a {kind} message needs a string `id`"
+    if kind != "subscribe":
+        return None
+    payload = message.get("payload")
+    if not isinstance(payload, dict):
+        return "a subscribe message needs an object `payload`"
+    for name, kind_of, described in _PAYLOAD_MEMBERS:
+        value = payload.get(name)
+        if (value is not None or name == "query") and not isinstance(value, kind_of):
+            return f"`payload.{name}` must be {described}"
+    return None

@@ -13,6 +13,7 @@ from typing import Any
 import structlog
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionResult, StreamExecutionResult
 
 from resolvers.errors import ParcoursError
 
@@ -39,6 +40,14 @@ class CodedErrors(SchemaExtension):
             return
         request_id = _request_id(context)
         result.errors = [coded_error(error, request_id) for error in errors]
+
+    def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
+        # Over graphql-transport-ws each result is sent as it is yielded, before on_operation
+        # ends: coded (and an unexpected error masked) here, or it went out raw.
+        if isinstance(result, ExecutionResult) and result.errors:
+            request_id = _request_id(self.execution_context.context)
+            result.errors = [coded_error(error, request_id) for error in result.errors]
+        yield
 
 
 def coded_error(error: GraphQLError, request_id: str | None) -> GraphQLError:

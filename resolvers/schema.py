@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import strawberry
@@ -78,6 +78,27 @@ class ParcoursSchema(strawberry.Schema):
         )
 
 
+class ReportedParserCache(ParserCache):
+    """Strawberry's ``ParserCache``, leaving a document that does not parse to Strawberry.
+
+    ``ParserCache`` parses in its ``on_parse`` hook, outside the error handling around
+    Strawberry's own parse: ``Schema.execute`` (HTTP) still caught the syntax error, but
+    ``Schema.stream`` (graphql-transport-ws) let it escape the operation, whose client got a bare
+    ``complete``. Left unset, the document is parsed again by Strawberry, which reports the error
+    (over the WebSocket: an ``error`` message coded GRAPHQL_PARSE_FAILED; the connection lives).
+    """
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        try:
+            context.graphql_document = self.cached_parse_document(
+                context.query, **context.parse_options
+            )
+        except GraphQLError:
+            context.graphql_document = None
+        yield
+
+
 @dataclass(frozen=True)
 class SchemaLimits:
     """Refuse oversized documents before any resolver runs."""
@@ -138,7 +159,7 @@ def build_schema(
         ),
     ]
     if limits.document_caches:
-        extensions.insert(-1, lambda: ParserCache(maxsize=256))
+        extensions.insert(-1, lambda: ReportedParserCache(maxsize=256))
     if limits.diagnostics:
         extensions.append(Diagnostics)
     if not limits.introspection:

@@ -64,6 +64,8 @@ async def test_the_export_download_needs_credentials_and_the_admin_scope(
         async with secure_gateway.session.get(url, headers=headers) as response:
             assert response.status == status
             assert (await response.json())["errors"][0]["extensions"]["code"] == code
+            challenge = response.headers.get("WWW-Authenticate")
+            assert challenge == ('Bearer realm="parcours"' if status == 401 else None)
     async with secure_gateway.session.get(url, headers={"X-API-Key": admin_key}) as response:
         assert response.status == 200
         assert "attachment" in response.headers["Content-Disposition"]

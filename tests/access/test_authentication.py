@@ -36,6 +36,8 @@ def _unauthenticated(answer) -> None:
     assert answer.status == 401, answer
     assert answer.codes() == {"": "UNAUTHENTICATED"}
     assert answer.data is None
+    # RFC 9110 §15.5.2: a 401 MUST carry a challenge.
+    assert answer.headers.get("WWW-Authenticate", "").startswith('Bearer realm="parcours"')
 
 
 async def test_production_refuses_a_request_without_credentials(secure_gateway: Gateway):
@@ -142,3 +144,18 @@ def _hmac_with(public_pem: str, partner_id: str) -> str:
     body = b64(json.dumps(claims(partner_id, "customer:read")).encode())
     signature = hmac.new(public_pem.encode(), f"{header}.{body}".encode(), hashlib.sha256)
     return f"{header}.{body}.{b64(signature.digest())}"
+
+
+async def test_a_refused_token_is_named_in_the_challenge_and_missing_credentials_are_not(
+    secure_gateway: Gateway, make_partner: MakePartner
+):
+    """RFC 6750 §3.1: ``invalid_token`` when a bearer token was sent and refused, no error code
+    when the request carried no credentials at all."""
+    partner_id, _ = await make_partner("customer:read")
+    expired = hs256(partner_id, "customer:read", exp=int(time.time()) - 60)
+    refused = await call(secure_gateway, WHO, token=expired)
+    assert refused.headers["WWW-Authenticate"] == (
+        'Bearer realm="parcours", error="invalid_token", error_description="the token has expired"'
+    )
+    missing = await call(secure_gateway, WHO)
+    assert missing.headers["WWW-Authenticate"] == 'Bearer realm="parcours"'

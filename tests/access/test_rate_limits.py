@@ -4,13 +4,18 @@ RATE_LIMITED and retryAfter; with Redis down (a Redis of the test's own), a boun
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from limits.aio.storage import RedisStorage
+from redis.asyncio import Redis
 
+from gateway.rate_limits import RateLimits
 from gateway.services import RedisConfig, RedisServer, free_port
 from graph import GraphDatabase
+from resolvers.access import Principal
 from tests.access.conftest import Keys, MakeCustomer, MakePartner, call, production_settings
 from tests.conftest import Services, running_gateway
 from tests.fixture_dataset import ALICE
@@ -135,3 +140,28 @@ async def test_with_redis_down_each_instance_applies_its_bounded_local_cap(
         for _ in range(2):  # fail open...
             assert (await call(gateway, WHO, key=key)).status == 200
         _rate_limited(await call(gateway, WHO, key=key))  # ...but bounded
+
+
+async def test_waiting_the_seconds_a_refusal_gives_is_enough(services: Services):
+    """Retry-After says how long to wait (RFC 9110 §10.2.3). Redis gives a window's time to live
+    in whole seconds, rounded to the nearest: 1.4 s left read as 1, and a client that waited
+    the 1 s it was told (as the view rounds it) was refused again."""
+    redis = Redis.from_url(services.redis.config.url)
+    storage = RedisStorage(
+        f"async+{services.redis.config.url}",
+        implementation="redispy",
+        wrap_exceptions=True,
+        connection_pool=redis.connection_pool,  # type: ignore[arg-type]
+    )
+    limits = RateLimits(services.settings(rate_limit_partner="1/2 seconds"), storage)
+    partner = Principal(partner_id=f"ptn_wait_{uuid.uuid4().hex}", scopes=frozenset())
+    try:
+        assert await limits.partner_request(partner) is None
+        await asyncio.sleep(0.6)  # about 1.4 s of the window left
+        wait = await limits.partner_request(partner)
+        assert wait is not None
+        await asyncio.sleep(max(1, round(wait)))  # what Retry-After said
+        assert await limits.partner_request(partner) is None
+    finally:
+        await limits.close()
+        await redis.aclose()

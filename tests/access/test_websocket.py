@@ -150,6 +150,19 @@ async def test_a_connection_authenticated_by_a_token_closes_when_the_token_expir
         assert time.monotonic() - started >= 0.5  # open while the token was good
 
 
+async def test_a_token_connection_closes_when_its_token_expires_not_at_the_next_recheck(
+    services: Services, graph: GraphDatabase, rsa_keys: Keys, make_partner: MakePartner
+):
+    """RFC 7519 §4.1.4: a token at or past ``exp`` must not be accepted. With the periodic check
+    far away (10 min), the connection still closes once the token expires (within 15 s here)."""
+    partner_id, _ = await make_partner("cart:read")
+    token = hs256(partner_id, "cart:read", exp=int(time.time()) + 2)
+    settings = production_settings(services, rsa_keys, ws_reauth_s=600)
+    async with running_gateway(settings) as gateway:
+        ws = await _connected(gateway, {"authorization": f"Bearer {token}"})
+        assert await _closed_with(ws) == 4403
+
+
 async def _add_one(gateway: Gateway, key: str, customer: str) -> None:
     added = await call(gateway, ADD, {"c": customer, "k": f"ws-{uuid.uuid4().hex}"}, key=key)
     assert added.codes() == {}, added.body

@@ -5,7 +5,9 @@ import uuid
 from typing import Any
 
 import orjson
+from redis.asyncio import Redis
 
+from gateway.persisted_queries import PersistedQueries, redis_key
 from gateway.response_cache import HIT_HEADER
 from graph import GraphDatabase
 from tests.conftest import Gateway, Services, running_gateway
@@ -104,3 +106,55 @@ async def test_a_persisted_query_is_answered_from_the_response_cache(
     assert second_headers[HIT_HEADER] == "hit"
     assert first["data"]["customer"]["id"] == ALICE
     assert second["data"] == first["data"]
+
+
+async def test_a_hash_sent_over_get_with_accept_any_runs_the_query_not_graphiql(
+    gateway: Gateway,
+):
+    """Apollo Client 3 (``useGETForHashedQueries``), fetch and curl send ``Accept: */*``: a GET
+    that names a persisted query is an operation, not a browser asking for the IDE."""
+    query = "query ByGet($id: ID!) { customer(id: $id) { id } } # " + uuid.uuid4().hex
+    digest = hashlib.sha256(query.encode()).hexdigest()
+    await post(gateway, {"query": query, "extensions": extensions(digest), "variables": {}})
+    params = {
+        "extensions": orjson.dumps(extensions(digest)).decode(),
+        "variables": orjson.dumps({"id": ALICE}).decode(),
+    }
+    async with gateway.session.get(
+        f"{gateway.url}/graphql", params=params, headers={"Accept": "*/*"}
+    ) as response:
+        assert response.status == 200
+        assert response.content_type == "application/json"
+        assert (await response.json())["data"] == {"customer": {"id": ALICE}}
+
+
+async def test_a_text_that_does_not_parse_or_validate_is_not_registered(gateway: Gateway):
+    """As Apollo Server does: only a document that validates is kept (a week, in Redis), so
+    garbage sent with its own hash neither fills Redis nor answers for that hash later."""
+    nonce = uuid.uuid4().hex
+    for text, code in (
+        ("{ customer(id: # " + nonce, "GRAPHQL_PARSE_FAILED"),
+        ("{ noSuchField } # " + nonce, "GRAPHQL_VALIDATION_FAILED"),
+    ):
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        _, refused, _ = await post(gateway, {"query": text, "extensions": extensions(digest)})
+        assert refused["errors"][0]["extensions"]["code"] == code
+        _, unknown, _ = await post(gateway, {"extensions": extensions(digest)})
+        assert unknown["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND", code
+
+
+async def test_the_texts_an_instance_keeps_are_bounded_in_characters(services: Services):
+    """A text may be as long as a request body (256 KiB): 2,048 of them were half a gigabyte
+    held by each instance. The in-process map also has a budget in characters."""
+    redis = Redis.from_url(services.redis.config.url)
+    registry = PersistedQueries(redis, ttl_s=60, known_max=2048, known_max_chars=1000)
+    texts = [f"{{ __typename }} # {uuid.uuid4().hex} " + "x" * 400 for _ in range(3)]
+    digests = [hashlib.sha256(text.encode()).hexdigest() for text in texts]
+    try:
+        for digest, text in zip(digests, texts, strict=True):
+            await registry.register(digest, text)
+        assert registry.known(digests[0]) is None  # the oldest went: 3 x ~450 > 1,000
+        assert registry.known(digests[2]) == texts[2]
+        await redis.delete(*(redis_key(digest) for digest in digests))
+    finally:
+        await redis.aclose()

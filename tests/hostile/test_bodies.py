@@ -97,6 +97,19 @@ async def test_several_operations_need_an_operation_name_that_exists(gateway: Ga
     assert single.body["data"] == {"__typename": "Query"}  # one operation needs no name
 
 
+async def test_request_errors_made_by_the_view_carry_the_request_id(gateway: Gateway) -> None:
+    """README: the request id is in every error's extensions.requestId, these included."""
+    unknown_hash = {"persistedQuery": {"version": 1, "sha256Hash": "0" * 64}}
+    bodies = {
+        "an unknown operation name": {"query": "query A { __typename }", "operationName": "B"},
+        "an unknown persisted query": {"extensions": unknown_hash},
+    }
+    for name, body in bodies.items():
+        raw = await send(gateway, body=body, headers={"X-Request-Id": "request-id-in-errors"})
+        [error] = raw.errors
+        assert error["extensions"]["requestId"] == "request-id-in-errors", (name, raw.body)
+
+
 async def test_a_field_error_is_a_200_with_data_under_graphql_response_json(
     gateway: Gateway,
 ) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
+from graph import GraphDatabase
 from tests.conftest import Services
 from tests.realtime.conftest import CART_CHANGED, Instance, serving, ws_client
 
@@ -28,6 +29,49 @@ async def test_an_unknown_message_type_closes_with_4400(instance: Instance):
     async with ws_client(instance) as client:
         await client.send({"type": "shout"})
         assert await client.close_code() == 4400
+
+
+NOT_THE_PROTOCOL = {
+    "an array": "[]",
+    "a string": '"subscribe"',
+    "null": "null",
+    "a payload that is not an object": '{"type": "subscribe", "id": "1", "payload": "{ a }"}',
+    "an id that is not a string": '{"type": "subscribe", "id": [1], "payload": {"query": "{ a }"}}',
+    "a query that is not a string": '{"type": "subscribe", "id": "1", "payload": {"query": 5}}',
+    "variables that are not an object": (
+        '{"type": "subscribe", "id": "1", "payload": {"query": "{ __typename }", "variables": 1}}'
+    ),
+    "a complete whose id is not a string": '{"type": "complete", "id": {"a": 1}}',
+}
+
+
+async def test_a_message_outside_the_protocol_closes_with_4400(instance: Instance):
+    for name, text in NOT_THE_PROTOCOL.items():
+        async with ws_client(instance) as client:
+            await client.ws.send_str(text)
+            assert await client.close_code() == 4400, name
+
+
+async def test_a_document_that_does_not_parse_gets_an_error_message_saying_why(
+    instance: Instance,
+):
+    async with ws_client(instance) as client:
+        await client.subscribe("1", "subscription { cartChanged(customerId: ", {})
+        refused = await client.receive()  # not a bare `complete`
+        assert (refused["id"], refused["type"]) == ("1", "error"), refused
+        [error] = refused["payload"]
+        assert error["message"] == "Syntax Error: Unexpected <EOF>."
+        assert error["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
+        await client.send({"type": "ping"})
+        assert (await client.receive())["type"] == "pong"
+
+
+async def test_a_connection_init_with_a_null_or_no_payload_is_acknowledged(instance: Instance):
+    """The protocol types the payload ``Record<string, unknown> | null``, and optional."""
+    for message in ({"type": "connection_init", "payload": None}, {"type": "connection_init"}):
+        async with ws_client(instance, init=False) as client:
+            await client.send(message)
+            assert (await client.receive())["type"] == "connection_ack", message
 
 
 async def test_subscribing_before_connection_init_closes_with_4401(instance: Instance):
@@ -92,3 +136,36 @@ async def test_a_bad_customer_id_is_an_error_message_not_a_closed_connection(ins
         assert answer["type"] in ("error", "next")
         errors = answer["payload"] if answer["type"] == "error" else answer["payload"]["errors"]
         assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_an_internal_error_over_websocket_is_masked_and_coded_as_over_http(
+    instance: Instance, graph: GraphDatabase, new_customer: Callable[[], Awaitable[str]]
+):
+    """A customer whose createdAt is a number cannot be decoded (tests/hostile: a real bug)."""
+    customer = await new_customer()
+    await graph.write("MATCH (c:Customer {id: $id}) SET c.createdAt = 42", {"id": customer})
+    async with ws_client(instance) as client:
+        await client.subscribe(
+            "q", "query($id: ID!) { customer(id: $id) { id createdAt } }", {"id": customer}
+        )
+        answer = await client.receive()
+        assert (answer["id"], answer["type"]) == ("q", "next"), answer
+        [error] = answer["payload"]["errors"]
+        assert error["message"] == "Internal server error", error
+        assert error["extensions"]["code"] == "INTERNAL"
+        assert error["extensions"]["requestId"]
+        assert "isoformat" not in str(answer)
+        assert (await client.receive())["type"] == "complete"
+
+
+async def test_validation_and_variable_errors_over_websocket_carry_a_code(instance: Instance):
+    async with ws_client(instance) as client:
+        await client.subscribe("v", "{ nope }", {})
+        refused = await client.receive()
+        assert (refused["id"], refused["type"]) == ("v", "error"), refused
+        assert refused["payload"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+        await client.subscribe("x", "query($a: ID!) { customer(id: $a) { id } }", {})
+        answer = await client.receive()
+        assert answer["id"] == "x", answer
+        errors = answer["payload"] if answer["type"] == "error" else answer["payload"]["errors"]
+        assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT", answer
