@@ -13,15 +13,20 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import neo4j
 import orjson
 import structlog
 from aiohttp import web
-from redis.exceptions import RedisError
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UNSET, UnsetType
 
-from gateway.auth import AUTHENTICATOR, Authenticator, Credentials, Unauthenticated, challenge
+from gateway.auth import (
+    AUTHENTICATOR,
+    DEPENDENCY_FAILURES,
+    Authenticator,
+    Credentials,
+    Unauthenticated,
+    challenge,
+)
 from gateway.graphql_http import JSON, GraphQLOverHTTPView
 from gateway.privacy import RedisCachePurge
 from gateway.rate_limits import RATE_LIMITS, RateLimits
@@ -44,14 +49,6 @@ from resolvers.access import Access, Principal
 
 log = structlog.get_logger("parcours.auth")
 PRINCIPAL = web.RequestKey("principal", Principal)
-# A dependency that did not answer: the caller may try again (503), unlike a fault of ours (500).
-_UNAVAILABLE = (
-    neo4j.exceptions.DriverError,
-    neo4j.exceptions.TransientError,
-    RedisError,
-    OSError,
-    TimeoutError,
-)
 # Over a WebSocket, until connection_init authenticates: no scope at all.
 _NOBODY = Principal(partner_id=None, scopes=frozenset())
 
@@ -93,7 +90,7 @@ class ParcoursGraphQLView(GraphQLOverHTTPView):
             return _refused(request, 401, "UNAUTHENTICATED", str(exc), {}, headers)
         except Exception as exc:  # not the caller's fault: coded JSON, never a plain-text 500
             log.exception("authentication failed", error=f"{type(exc).__name__}: {exc}"[:500])
-            if isinstance(exc, _UNAVAILABLE):
+            if isinstance(exc, DEPENDENCY_FAILURES):
                 return _refused(request, 503, "INTERNAL", "Service unavailable", {})
             return _refused(request, 500, "INTERNAL", "Internal server error", {})
         if wait is not None:
