@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import jwt
+import neo4j
 import orjson
 import structlog
 from aiohttp import web
@@ -41,6 +42,15 @@ from resolvers.access import Principal
 
 log = structlog.get_logger("parcours.auth")
 _UNKNOWN = b"-"
+# What ``authenticate`` raises when a dependency did not answer (Neo4j for a partner not cached):
+# the caller may try again (HTTP 503, WebSocket 1013), unlike a fault of ours.
+DEPENDENCY_FAILURES = (
+    neo4j.exceptions.DriverError,
+    neo4j.exceptions.TransientError,
+    RedisError,
+    OSError,
+    TimeoutError,
+)
 
 
 class Unauthenticated(Exception):

@@ -6,7 +6,8 @@ made before anything is parsed or run:
 - the response media type is negotiated from ``Accept``: ``application/graphql-response+json``
   when the client asks for it (then a request that never executed, such as a parse, validation
   or variable error, is a 400 without ``data``), ``application/json`` for legacy clients and for
-  ``*/*`` or no ``Accept`` (then every well-formed request is a 200); neither → 406;
+  ``*/*`` or no ``Accept`` (then every well-formed request is a 200); a type refused by name
+  (``q=0``) is never served through a wildcard; neither → 406;
 - POST bodies must be ``application/json`` (UTF-8) → 415 otherwise, so no HTML form or
   ``text/plain`` "simple" request can reach a mutation from another site; at most
   ``graphql_max_body_bytes`` → 413; one JSON object with a string ``query``, an object
@@ -73,32 +74,42 @@ class RequestRefused(Exception):
 def response_media_type(accept: str | None) -> str | None:
     """The media type to answer in for ``accept``, or ``None`` when it allows neither of ours.
 
-    The highest ``q`` wins, then the earlier entry; ``*/*`` and ``application/*`` mean
-    ``application/json`` (the spec's advice for clients that predate graphql-response+json).
+    Each of our types takes the ``q`` of the most specific range that matches it (RFC 9110
+    §12.5.1: its own name, then ``application/*``, then ``*/*``), so a type refused by name
+    (``q=0``) is not served through a wildcard. The highest ``q`` wins, then the earlier entry;
+    when one wildcard is all that allows both, ``application/json`` (the spec's advice for clients
+    that predate graphql-response+json).
 
     Example:
         >>> response_media_type("application/graphql-response+json, application/json;q=0.9")
+        'application/graphql-response+json'
+        >>> response_media_type("application/json;q=0, */*")
         'application/graphql-response+json'
         >>> response_media_type(None), response_media_type("text/html")
         ('application/json', None)
     """
     if accept is None or not accept.strip():
         return JSON
-    best: str | None = None
-    best_q = 0.0
-    for entry in accept.split(","):
+    # Per type of ours: (specificity, q, position) of the most specific range naming it.
+    matched: dict[str, tuple[int, float, int]] = {}
+    for position, entry in enumerate(accept.split(",")):
         media, *params = (part.strip() for part in entry.split(";"))
-        media = media.lower()
-        if media == GRAPHQL_RESPONSE_JSON:
-            candidate = GRAPHQL_RESPONSE_JSON
-        elif media in (JSON, "application/*", "*/*"):
-            candidate = JSON
-        else:
-            continue
-        q = _quality(params)
-        if q > best_q:
-            best, best_q = candidate, q
-    return best
+        for ours in (GRAPHQL_RESPONSE_JSON, JSON):
+            specificity = _SPECIFICITY.get(media.lower(), {}).get(ours)
+            known = matched.get(ours)
+            if specificity is not None and (known is None or specificity > known[0]):
+                matched[ours] = (specificity, _quality(params), position)
+    allowed = [(q, -position, ours == JSON, ours) for ours, (_, q, position) in matched.items()]
+    best = max((choice for choice in allowed if choice[0] > 0), default=None)
+    return best[3] if best is not None else None
+
+
+_SPECIFICITY = {
+    GRAPHQL_RESPONSE_JSON: {GRAPHQL_RESPONSE_JSON: 2},
+    JSON: {JSON: 2},
+    "application/*": {GRAPHQL_RESPONSE_JSON: 1, JSON: 1},
+    "*/*": {GRAPHQL_RESPONSE_JSON: 0, JSON: 0},
+}
 
 
 def _quality(params: list[str]) -> float:

@@ -1,7 +1,9 @@
 """Strawberry's aiohttp view, with our request context: one Context (and loaders) per request.
 
 Every HTTP request is authenticated (and counted against its partner's rate limit) before
-anything else runs: 401 UNAUTHENTICATED or 429 RATE_LIMITED, as JSON GraphQL errors. WebSocket
+anything else runs: 401 UNAUTHENTICATED or 429 RATE_LIMITED, as JSON GraphQL errors; when that
+cannot be decided (Neo4j or Redis failing under the partner look-up) 503 INTERNAL, also JSON with
+the request id, the cause logged. WebSocket
 connections authenticate with their ``connection_init`` payload instead, and are held to the
 same rules while they live (``gateway/ws_transport.py``).
 """
@@ -12,11 +14,19 @@ import uuid
 from typing import Any
 
 import orjson
+import structlog
 from aiohttp import web
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UNSET, UnsetType
 
-from gateway.auth import AUTHENTICATOR, Authenticator, Credentials, Unauthenticated, challenge
+from gateway.auth import (
+    AUTHENTICATOR,
+    DEPENDENCY_FAILURES,
+    Authenticator,
+    Credentials,
+    Unauthenticated,
+    challenge,
+)
 from gateway.graphql_http import JSON, GraphQLOverHTTPView
 from gateway.privacy import RedisCachePurge
 from gateway.rate_limits import RATE_LIMITS, RateLimits
@@ -37,6 +47,7 @@ from graph import RoundTripCounter
 from resolvers import Context
 from resolvers.access import Access, Principal
 
+log = structlog.get_logger("parcours.auth")
 PRINCIPAL = web.RequestKey("principal", Principal)
 # Over a WebSocket, until connection_init authenticates: no scope at all.
 _NOBODY = Principal(partner_id=None, scopes=frozenset())
@@ -70,13 +81,18 @@ class ParcoursGraphQLView(GraphQLOverHTTPView):
         return await super().__call__(request)
 
     async def _admit(self, request: web.Request) -> web.Response | None:
+        credentials = Credentials.from_headers(request.headers)
         try:
-            credentials = Credentials.from_headers(request.headers)
             principal = await request.app[AUTHENTICATOR].authenticate(credentials)
+            wait = await request.app[RATE_LIMITS].partner_request(principal)
         except Unauthenticated as exc:
             headers = {"WWW-Authenticate": challenge(credentials, exc)}
             return _refused(request, 401, "UNAUTHENTICATED", str(exc), {}, headers)
-        wait = await request.app[RATE_LIMITS].partner_request(principal)
+        except Exception as exc:  # not the caller's fault: coded JSON, never a plain-text 500
+            log.exception("authentication failed", error=f"{type(exc).__name__}: {exc}"[:500])
+            if isinstance(exc, DEPENDENCY_FAILURES):
+                return _refused(request, 503, "INTERNAL", "Service unavailable", {})
+            return _refused(request, 500, "INTERNAL", "Internal server error", {})
         if wait is not None:
             seconds = max(1, round(wait))
             return _refused(

@@ -9,7 +9,9 @@ WebSocket authenticates once, with its ``connection_init`` payload, then may liv
   when it starts; the events it then receives do not count);
 - a partner's credentials are checked again every ``ws_reauth_s``, and when its token expires:
   a revoked key, an expired or otherwise refused token closes the connection with 4403
-  Forbidden, and a change of the partner's scopes applies to the operations that follow.
+  Forbidden, and a change of the partner's scopes applies to the operations that follow;
+- credentials that cannot be checked at ``connection_init`` (Neo4j down for a partner not
+  cached) close it with 1013 Try Again Later (1011 for a fault of ours), the cause logged.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import logging
 import time
 from typing import Protocol, cast
 
+import structlog
 from graphql import GraphQLError
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
@@ -30,13 +33,14 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     SubscribeMessage,
 )
 
-from gateway.auth import Authenticator, Credentials, Unauthenticated
+from gateway.auth import DEPENDENCY_FAILURES, Authenticator, Credentials, Unauthenticated
 from gateway.rate_limits import RateLimits
 from resolvers import Context
 
 TOO_MANY = "too many requests for this partner: retry later"
 _EXPIRY_MARGIN_S = 0.05  # past a token's expiry, so the check made then refuses it
 log = logging.getLogger("parcours.websocket")
+auth_log = structlog.get_logger("parcours.auth")
 
 
 class PartnerAccess(Protocol):
@@ -72,7 +76,14 @@ class PartnerTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
         if message.get("payload", {}) is None:
             # The protocol allows a null payload; Strawberry closed it with 4400 as invalid.
             message = {"type": "connection_init"}
-        await super().handle_connection_init(message)
+        try:
+            await super().handle_connection_init(message)
+        except Exception as exc:  # credentials not checkable: not the caller's fault (not 4403)
+            auth_log.exception("authentication failed", error=f"{type(exc).__name__}: {exc}"[:500])
+            # RFC 6455: 1013 Try Again Later for a dependency down (clients retry), else 1011.
+            code = 1013 if isinstance(exc, DEPENDENCY_FAILURES) else 1011
+            await self.websocket.close(code=code, reason="Internal server error")
+            return
         watched = self._watch is not None or not self.context.access.principal.is_partner
         if self.connection_acknowledged and not watched:
             credentials = Credentials.from_payload(self.context.connection_params or {})

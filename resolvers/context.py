@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from strawberry.dataloader import DataLoader
 
@@ -68,6 +68,12 @@ class Context:
 
     def __post_init__(self) -> None:
         self._build()
+
+    def for_operation(self) -> Context:
+        """A context for one operation of a WebSocket connection: its own loaders, channel
+        budget and source log (what a request over HTTP gets), sharing the connection's caller
+        (``access``, whose principal the transport updates), parameters and request id."""
+        return replace(self, sources=SourceLog())
 
     def renew(self) -> None:
         """Fresh loaders, channel budget and source log: a WebSocket connection keeps one

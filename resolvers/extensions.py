@@ -32,22 +32,27 @@ class CodedErrors(SchemaExtension):
         result = self.execution_context.result
         if result is None:
             return
+        self._code(result)
+
+    def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
+        # Over graphql-transport-ws each result is sent as it is yielded, before on_operation
+        # ends: coded (an unexpected error masked) and given its channel notices here, or it went
+        # out raw and without them.
+        if isinstance(result, ExecutionResult):
+            self._code(result)
+        yield
+
+    def _code(self, result: Any) -> None:  # any of the execution results: all have errors
+        """``result``'s errors coded, with the channel notices not yet sent (taken: a
+        subscription's next result or a connection's next operation does not repeat them)."""
         context = self.execution_context.context
         sources = getattr(context, "sources", None)
-        notices: list[GraphQLError] = list(getattr(sources, "notices", []))
+        notices: list[GraphQLError] = sources.take_notices() if sources is not None else []
         errors = list(getattr(result, "errors", None) or []) + notices
         if not errors:
             return
         request_id = _request_id(context)
         result.errors = [coded_error(error, request_id) for error in errors]
-
-    def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
-        # Over graphql-transport-ws each result is sent as it is yielded, before on_operation
-        # ends: coded (and an unexpected error masked) here, or it went out raw.
-        if isinstance(result, ExecutionResult) and result.errors:
-            request_id = _request_id(self.execution_context.context)
-            result.errors = [coded_error(error, request_id) for error in result.errors]
-        yield
 
 
 def coded_error(error: GraphQLError, request_id: str | None) -> GraphQLError:

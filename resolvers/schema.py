@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import strawberry
 from graphql import ASTValidationRule, GraphQLError
@@ -17,7 +18,9 @@ from strawberry.extensions import (
 from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import StreamResult
 from strawberry.types import ExecutionContext
+from strawberry.types.graphql import OperationType
 
 from resolvers.access.extension import AuditTrail
 from resolvers.access.fields import AccessMutations, AccessQueries
@@ -25,6 +28,7 @@ from resolvers.analytics.queries import AnalyticsQueries
 from resolvers.carts.mutations import CartMutations
 from resolvers.catalog.queries import CatalogQueries
 from resolvers.checkout.mutations import CheckoutMutations
+from resolvers.context import Context
 from resolvers.customers.queries import CustomerQueries
 from resolvers.customers.search import CustomerSearchQueries
 from resolvers.document_limits import DocumentLimits
@@ -75,6 +79,34 @@ class ParcoursSchema(strawberry.Schema):
     ) -> None:
         super().process_errors(
             [error for error in errors if not caused_by_caller(error)], execution_context
+        )
+
+    async def stream(  # noqa: PLR0917 - Strawberry's signature, passed on as is
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+    ) -> StreamResult:
+        """Strawberry's ``stream``, each operation with its own context.
+
+        graphql-transport-ws hands every operation of a connection the connection's one
+        context: its loaders then cached answers for the connection's life, and its source log
+        mixed the channel calls and notices of one operation into the next.
+        """
+        if isinstance(context_value, Context):
+            context_value = context_value.for_operation()
+        return await super().stream(
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            operation_extensions,
+            allowed_operation_types,
         )
 
 

@@ -83,5 +83,10 @@ class SourceLog:
                 return
         self.notices.append(GraphQLError(message, path=path, extensions=extensions))
 
+    def take_notices(self) -> list[GraphQLError]:
+        """The notices so far, forgotten here: each goes out with one result only."""
+        taken, self.notices = self.notices, []
+        return taken
+
     def summary(self) -> list[dict[str, Any]]:
         return [call.as_json() for call in self.calls]

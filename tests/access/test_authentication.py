@@ -10,10 +10,12 @@ import json
 import time
 
 import jwt
+import structlog
 from cryptography.hazmat.primitives.asymmetric import rsa
 from redis.asyncio import Redis
 
 from gateway.auth import forget_partner
+from gateway.services import free_port
 from graph import GraphDatabase
 from graph.partners import partner_by_id, revoke_partner
 from tests.access.conftest import (
@@ -25,6 +27,7 @@ from tests.access.conftest import (
     call,
     claims,
     hs256,
+    production_settings,
 )
 from tests.conftest import Gateway, Services, running_gateway
 from tests.fixture_dataset import ALICE
@@ -159,3 +162,40 @@ async def test_a_refused_token_is_named_in_the_challenge_and_missing_credentials
     )
     missing = await call(secure_gateway, WHO)
     assert missing.headers["WWW-Authenticate"] == 'Bearer realm="parcours"'
+
+
+async def test_a_partner_look_up_while_neo4j_is_unreachable_is_a_coded_json_503(
+    services: Services, rsa_keys: Keys
+):
+    """The partner is not cached, so authenticating it needs Neo4j: down, that is our failure, not
+    the caller's, answered as a GraphQL error with a code and the request id (the detail logged),
+    never aiohttp's plain-text 500."""
+    dead_port = free_port()
+    settings = production_settings(services, rsa_keys, neo4j_uri=f"bolt://127.0.0.1:{dead_port}")
+    key = "prc_" + "u" * 40  # well formed, never cached: the look-up goes to Neo4j
+    token = hs256("partner-never-cached", "customer:read")
+    async with running_gateway(settings) as gateway:
+        for name, headers in [
+            ("api key", {"X-API-Key": key}),
+            ("jwt", {"Authorization": f"Bearer {token}"}),
+        ]:
+            with structlog.testing.capture_logs() as logs:
+                async with gateway.session.post(
+                    f"{gateway.url}/graphql",
+                    json={"query": WHO},
+                    headers={**headers, "X-Request-Id": f"auth-outage-{name.replace(' ', '-')}"},
+                ) as response:
+                    assert response.status == 503, name
+                    assert response.content_type == "application/json", name
+                    text = await response.text()
+                    body = await response.json()
+            assert body.get("data") is None, name
+            [error] = body["errors"]
+            assert error["extensions"] == {
+                "code": "INTERNAL",
+                "requestId": f"auth-outage-{name.replace(' ', '-')}",
+            }, name
+            assert str(dead_port) not in text, name
+            assert "ServiceUnavailable" not in text, name
+            [logged] = [line for line in logs if line["event"] == "authentication failed"]
+            assert logged["log_level"] == "error", name

@@ -10,9 +10,11 @@ import time
 import uuid
 
 import aiohttp
+import structlog
 from redis.asyncio import Redis
 
 from gateway.auth import forget_partner
+from gateway.services import free_port
 from graph import GraphDatabase
 from graph.partners import revoke_partner
 from tests.access.conftest import (
@@ -203,3 +205,19 @@ async def test_a_customer_withdrawing_consent_ends_a_restricted_partners_subscri
         assert (await _message(ws))["type"] == "complete"  # and the subscription ends
     finally:
         await ws.close()
+
+
+async def test_credentials_that_cannot_be_checked_close_with_try_again_later(
+    services: Services, rsa_keys: Keys
+):
+    """Neo4j unreachable while an uncached partner's key is looked up: not the caller's fault
+    (not 4403), and not a dropped socket with a traceback, but 1013 Try Again Later (RFC 6455),
+    which clients retry; the cause is logged."""
+    settings = production_settings(services, rsa_keys, neo4j_uri=f"bolt://127.0.0.1:{free_port()}")
+    async with running_gateway(settings) as gateway:
+        with structlog.testing.capture_logs() as logs:
+            answer, code = await _init(gateway, {"apiKey": "prc_" + "w" * 40})
+    assert (answer, code) == (None, 1013)
+    assert [line["log_level"] for line in logs if line["event"] == "authentication failed"] == [
+        "error"
+    ]

@@ -1,5 +1,6 @@
 import neo4j
 import pytest
+import structlog
 
 from gateway.services import free_port
 from tests.conftest import Services, neo4j_server, running_gateway
@@ -40,3 +41,28 @@ async def test_readyz_reports_neo4j_down_when_it_is_stopped(services: Services, 
                 assert body["checks"]["redis"]["ok"] is True
     finally:
         own.stop()
+
+
+async def test_readyz_names_the_dependency_down_and_logs_why_without_telling_the_caller(
+    services: Services,
+):
+    dead_port = free_port()  # nothing listens: the driver's refusal names host and port
+    settings = services.settings(neo4j_uri=f"bolt://127.0.0.1:{dead_port}", migrate_on_start=False)
+    async with running_gateway(settings) as gateway:
+        with structlog.testing.capture_logs() as logs:
+            async with gateway.session.get(f"{gateway.url}/readyz") as response:
+                text = await response.text()
+                assert response.status == 503
+                body = await response.json()
+    assert body["status"] == "unavailable"
+    assert body["checks"]["neo4j"] == {"ok": False, "error": "unavailable"}
+    assert body["checks"]["redis"]["ok"] is True
+    # Nothing of the exception reaches a load balancer: no address, no driver words.
+    assert str(dead_port) not in text
+    assert "127.0.0.1" not in text
+    assert "ServiceUnavailable" not in text
+    [logged] = [line for line in logs if line.get("dependency") == "neo4j"]
+    assert logged["log_level"] == "warning"
+    assert logged["event"] == "readiness check failed"
+    assert "ServiceUnavailable" in logged["error"]
+    assert str(dead_port) in logged["error"]

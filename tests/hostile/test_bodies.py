@@ -211,6 +211,27 @@ async def test_the_preferred_media_type_answers(gateway: Gateway) -> None:
     assert raw.content_type == GRAPHQL_RESPONSE
 
 
+@pytest.mark.parametrize(
+    ("accept", "answered"),
+    [
+        ("application/json;q=0, */*", GRAPHQL_RESPONSE),
+        ("application/json;q=0, application/*", GRAPHQL_RESPONSE),
+        (f"{GRAPHQL_RESPONSE};q=0, */*", "application/json"),
+        ("*/*;q=0.5, application/json;q=0.1", GRAPHQL_RESPONSE),
+        ("*/*", "application/json"),
+        (f"*/*, {GRAPHQL_RESPONSE};q=0", "application/json"),
+    ],
+)
+async def test_a_type_refused_by_name_is_not_served_through_a_wildcard(
+    gateway: Gateway, accept: str, answered: str
+) -> None:
+    """RFC 9110 §12.5.1: the most specific range that matches a type gives its quality, so
+    ``application/json;q=0`` refuses JSON whatever ``*/*`` allows."""
+    raw = await send(gateway, body={"query": QUERY}, headers={"Accept": accept})
+    assert raw.status == 200, raw.body
+    assert raw.content_type == answered
+
+
 def _oversized() -> bytes:
     return b'{"query": "{ __typename }", "variables": {"pad": "' + b"x" * 300_000 + b'"}}'
 
