@@ -69,7 +69,7 @@ class OmsClient:
         if stores:
             params["storeIds"] = ",".join(stores)
         where = params.get("storeIds", "")
-        answer = await self.client.get_json(
+        return await self.client.get_json(
             "/oms/availability",
             params,
             deadline=deadline,
@@ -78,18 +78,8 @@ class OmsClient:
                 split=lambda data: dict.fromkeys(wanted) | _availability_by_sku(data),
                 join=lambda rows: {"availability": rows},
             ),
+            parse=_availability,
         )
-        found: dict[str, Availability] = {}
-        for row in _availability_by_sku(answer.data).values():
-            found[str(row["sku"])] = Availability(
-                sku=str(row["sku"]),
-                online=int(row["online"]),
-                stores=tuple(
-                    StoreAvailability(store_id=str(s["storeId"]), available=int(s["available"]))
-                    for s in as_list(row.get("stores", []), "stores")
-                ),
-            )
-        return answer.with_data(found)
 
     async def create_order(
         self,
@@ -106,10 +96,13 @@ class OmsClient:
             "lines": [{"sku": sku, "qty": qty} for sku, qty in lines],
             "fulfilment": fulfilment,
         }
-        answer = await self.client.post_json(
-            "/oms/orders", body, deadline=deadline, idempotency_key=idempotency_key
+        return await self.client.post_json(
+            "/oms/orders",
+            body,
+            deadline=deadline,
+            idempotency_key=idempotency_key,
+            parse=lambda data: as_dict(data, "order"),
         )
-        return answer.with_data(as_dict(answer.data, "order"))
 
     async def orders(
         self,
@@ -153,6 +146,20 @@ class OmsClient:
             stale_key=f"orders:{keys}:{page}:{page_size}" if stale_fallback else None,
             parse=_orders_page,
         )
+
+
+def _availability(data: Any) -> dict[str, Availability]:
+    found: dict[str, Availability] = {}
+    for row in _availability_by_sku(data).values():
+        found[str(row["sku"])] = Availability(
+            sku=str(row["sku"]),
+            online=int(row["online"]),
+            stores=tuple(
+                StoreAvailability(store_id=str(s["storeId"]), available=int(s["available"]))
+                for s in as_list(row.get("stores", []), "stores")
+            ),
+        )
+    return found
 
 
 def _orders_page(data: Any) -> Page[Order]:
