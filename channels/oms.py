@@ -101,7 +101,7 @@ class OmsClient:
             body,
             deadline=deadline,
             idempotency_key=idempotency_key,
-            parse=lambda data: as_dict(data, "order"),
+            parse=_order_document,
         )
 
     async def orders(
@@ -166,6 +166,13 @@ def _orders_page(data: Any) -> Page[Order]:
     body = as_dict(data, "orders")
     items = tuple(_order(as_dict(item, "order")) for item in as_list(body["items"], "items"))
     return Page(items=items, total=int(body.get("total", len(items))))
+
+
+def _order_document(data: Any) -> dict[str, Any]:
+    """The order document as the OMS answered it, once it is known to read as an order."""
+    document = as_dict(data, "order")
+    parse_order(document)
+    return document
 
 
 def parse_order(row: dict[str, Any]) -> Order:

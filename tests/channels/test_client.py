@@ -215,7 +215,11 @@ async def test_every_system_client_reads_a_2xx_body_it_cannot_read_as_unavailabl
     webshop = WebshopClient(await open_client(name="webshop", retries=0))
     stores = StoresClient(await open_client(name="stores", retries=0))
     oms = OmsClient(await open_client(name="oms", retries=0))
-    system.will("/oms/orders", Reply(status=201, body=["not an order"]))
+    system.will(
+        "/oms/orders",
+        Reply(status=201, body=["not an order"]),
+        Reply(status=201, body={"orderId": "ORD-1"}),  # no createdAt, no status
+    )
 
     calls = [
         webshop.prices(["A"], deadline=Deadline.after(2)),
@@ -227,6 +231,13 @@ async def test_every_system_client_reads_a_2xx_body_it_cannot_read_as_unavailabl
             [("A", 1)],
             {"type": "DELIVERY"},
             idempotency_key="k-1",
+            deadline=Deadline.after(2),
+        ),
+        oms.create_order(
+            "a@example.com",
+            [("A", 1)],
+            {"type": "DELIVERY"},
+            idempotency_key="k-2",
             deadline=Deadline.after(2),
         ),
     ]
