@@ -15,8 +15,10 @@ from channels.records import Availability, Order, OrderEvent, Page, StoreAvailab
 
 # The OMS answers the availability of at most this many SKUs per call.
 MAX_SKUS_PER_CALL = 100
-# ...and the orders of at most this many emails per call.
+# ...and the orders of at most this many emails per call...
 MAX_EMAILS_PER_CALL = 20
+# ...in pages of at most this many orders (a 400 beyond).
+MAX_PAGE_SIZE = 100
 
 
 def _availability_by_sku(data: Any) -> dict[str, dict[str, Any]]:
@@ -134,6 +136,8 @@ class OmsClient:
         wanted = sorted(set(emails))
         if not 1 <= len(wanted) <= MAX_EMAILS_PER_CALL:  # the OMS answers 400 beyond
             raise ValueError(f"between 1 and {MAX_EMAILS_PER_CALL} emails per call")
+        if not 1 <= page_size <= MAX_PAGE_SIZE:  # the OMS answers 400: the caller pages smaller
+            raise ValueError(f"between 1 and {MAX_PAGE_SIZE} orders per page, {page_size} given")
         if any("," in email for email in wanted):  # the list's separator (identities refuse it)
             raise ValueError("an email with a comma cannot be asked in a list of emails")
         keys = ",".join(wanted)
