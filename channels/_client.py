@@ -43,6 +43,8 @@ from channels._stale import StaleEntry, StaleItems, StaleStore
 log = structlog.get_logger("parcours.channels")
 
 QueryParams = Mapping[str, str | int | float]
+# Reads a decoded JSON body into what an answer carries; raises one of UNREADABLE when it cannot.
+Parse = Callable[[Any], Any]
 # What reading a body that is not what it should be raises (a parse of it, see get_json).
 UNREADABLE = (UnexpectedPayload, LookupError, TypeError, ValueError)
 # The system did not answer (a stale answer still means it failed); a 4xx but 429 is an answer.
@@ -168,16 +170,17 @@ class ChannelClient:
         deadline: Deadline,
         stale_key: str | None = None,
         stale_items: StaleItems | None = None,
-        parse: Callable[[Any], Any] | None = None,
+        parse: Parse | None = None,
     ) -> ChannelAnswer[Any]:
         """GET ``path`` (already URL-quoted) and decode its JSON; retried, stale-backed.
 
         With a ``stale_key`` (one copy of the whole answer) or ``stale_items`` (one copy per item)
         and a store, a slice of the deadline (``stale_reserve_s``) is kept back from the network
         so the fallback lookup still fits inside the deadline. ``parse`` reads the JSON into what
-        the answer carries: a body it cannot read (it raises one of ``UNREADABLE``) fails the
-        call with that error and is not kept under ``stale_key``, and a kept copy it cannot read
-        is no fallback (the system's failure stands).
+        the answer carries: a 2xx body it cannot read (it raises one of ``UNREADABLE``) is the
+        system failing, as a body that is not JSON is: a :class:`ChannelUnavailable` (not
+        retried, counted by the breaker, answered by the last good copy when there is one) and
+        never kept as a copy; a kept copy it cannot read is no fallback (the failure stands).
         """
         started = time.perf_counter()
         request = _Request("GET", path, params=params)
@@ -186,7 +189,9 @@ class ChannelClient:
         ) and self._stale_store is not None
         reserve = self.config.stale_reserve_s if can_fall_back else 0.0
         try:
-            data = await self._call(request, deadline, reserve, idempotent=True)
+            data, parsed = await self._call(
+                request, deadline, reserve, idempotent=True, parse=parse
+            )
         except (ChannelUnavailable, ChannelTimeout) as exc:
             stale = None
             if can_fall_back and stale_items is not None:
@@ -207,7 +212,6 @@ class ChannelClient:
             raise
         self._observe(request, "ok", started)
         answer = self._answer(data, started)
-        parsed = parse(data) if parse is not None else data  # unreadable: raises, nothing kept
         if can_fall_back and stale_items is not None:
             self._keep_stale_items(stale_items, answer, deadline)
         elif can_fall_back and stale_key is not None:
@@ -221,11 +225,13 @@ class ChannelClient:
         *,
         deadline: Deadline,
         idempotency_key: str | None = None,
+        parse: Parse | None = None,
     ) -> ChannelAnswer[Any]:
         """POST ``body`` as JSON to ``path``; retried only when an ``idempotency_key`` is given.
 
         The key travels in the ``Idempotency-Key`` header, the same on every attempt, so the
-        system can recognise a retry of a write it already applied.
+        system can recognise a retry of a write it already applied. ``parse``: as for
+        :meth:`get_json` (an answer it cannot read is a :class:`ChannelUnavailable`).
         """
         started = time.perf_counter()
         headers = {"Content-Type": "application/json"}
@@ -233,14 +239,17 @@ class ChannelClient:
             headers["Idempotency-Key"] = idempotency_key
         request = _Request("POST", path, body=orjson.dumps(body), headers=headers)
         try:
-            data = await self._call(request, deadline, 0.0, idempotent=idempotency_key is not None)
+            data, parsed = await self._call(
+                request, deadline, 0.0, idempotent=idempotency_key is not None, parse=parse
+            )
         except ChannelError as exc:
             if isinstance(exc, ChannelUnavailable | ChannelTimeout):
                 self._log_failure(request, exc, started, stale_fallback=False)
             self._observe(request, exc.code, started)
             raise
         self._observe(request, "ok", started)
-        return self._answer(data, started)
+        answer = self._answer(data, started)
+        return answer if parse is None else answer.with_data(parsed)
 
     def _observe(self, request: _Request, outcome: str, started: float) -> None:
         if outcome in _FAILED_OUTCOMES:
@@ -250,10 +259,17 @@ class ChannelClient:
         )
 
     async def _call(
-        self, request: _Request, deadline: Deadline, reserve: float, *, idempotent: bool
-    ) -> Any:
+        self,
+        request: _Request,
+        deadline: Deadline,
+        reserve: float,
+        *,
+        idempotent: bool,
+        parse: Parse | None = None,
+    ) -> tuple[Any, Any]:
+        """The decoded body and what ``parse`` read of it (the body itself without one)."""
         if not idempotent or self.config.retries == 0:
-            return await self._attempt(request, deadline, reserve)
+            return await self._attempt(request, deadline, reserve, parse)
 
         def worth_retrying(exc: BaseException) -> bool:
             transient = isinstance(exc, ChannelTimeout) or (
@@ -266,22 +282,24 @@ class ChannelClient:
         # only a call that failed in a way worth retrying pays it. Its first "attempt" replays
         # that failure, so backoffs, attempt counts and retry hooks are stamina's own.
         try:
-            return await self._attempt(request, deadline, reserve)
+            return await self._attempt(request, deadline, reserve, parse)
         except ChannelError as exc:
             if not worth_retrying(exc):
                 raise
             first_failure: ChannelError | None = exc
 
-        async def attempt(request: _Request, deadline: Deadline, reserve: float) -> Any:
+        async def attempt(request: _Request, deadline: Deadline, reserve: float) -> tuple[Any, Any]:
             nonlocal first_failure
             if first_failure is not None:
                 failure, first_failure = first_failure, None
                 raise failure
-            return await self._attempt(request, deadline, reserve)
+            return await self._attempt(request, deadline, reserve, parse)
 
         return await self._retrying(worth_retrying, attempt, request, deadline, reserve)
 
-    async def _attempt(self, request: _Request, deadline: Deadline, reserve: float) -> Any:
+    async def _attempt(
+        self, request: _Request, deadline: Deadline, reserve: float, parse: Parse | None
+    ) -> tuple[Any, Any]:
         if self._session is None:  # checked outside the breaker: our mistake is no outage
             raise RuntimeError(f"channel client {self.name!r} used before start()")
         budget = deadline.remaining() - reserve
@@ -306,7 +324,26 @@ class ChannelClient:
                 raise ChannelUnavailable(
                     self.name, f"{request.describe()}: {type(exc).__name__}: {exc}"
                 ) from exc
-            return decode_answer(self.name, request.describe(), status, payload)
+            data = decode_answer(self.name, request.describe(), status, payload)
+            # Read inside the breaker's guard: a body we cannot read is the system failing.
+            return data, self._read(request, status, data, parse)
+
+    def _read(self, request: _Request, status: int, data: Any, parse: Parse | None) -> Any:
+        """What ``parse`` reads of a fresh 2xx body; one it cannot read is garbage from the
+        system, like a body that is not JSON: a failure, not worth retrying at once."""
+        if parse is None:
+            return data
+        try:
+            return parse(data)
+        except UNREADABLE as exc:
+            # Only our own description of the shape: a value from the body may name a customer.
+            why = str(exc) if isinstance(exc, UnexpectedPayload) else type(exc).__name__
+            raise ChannelUnavailable(
+                self.name,
+                f"{request.describe()}: HTTP {status} with a body we cannot read ({why})",
+                status=status,
+                retryable=False,
+            ) from None
 
     async def _exchange(
         self, session: aiohttp.ClientSession, request: _Request
@@ -354,9 +391,7 @@ class ChannelClient:
             latency_ms=_ms_since(started),
         )
 
-    def _readable(
-        self, stale: ChannelAnswer[Any], parse: Callable[[Any], Any]
-    ) -> ChannelAnswer[Any] | None:
+    def _readable(self, stale: ChannelAnswer[Any], parse: Parse) -> ChannelAnswer[Any] | None:
         """The kept copy, read by ``parse``; None when it cannot be (an older shape, damage)."""
         try:
             return stale.with_data(parse(stale.data))

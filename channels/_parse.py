@@ -9,7 +9,11 @@ Json = dict[str, Any]
 
 
 class UnexpectedPayload(ValueError):
-    """A system answered 2xx with a body we cannot read: a contract break, not an outage."""
+    """A system answered 2xx with a body we cannot read: a contract break. Its message describes
+    the shape only, never a value of the body (values may name a customer).
+
+    The channel client turns it into a :class:`channels._errors.ChannelUnavailable`: the system
+    answering garbage is the system failing, as a body that is not JSON is."""
 
 
 def as_dict(value: Any, what: str) -> Json:
@@ -30,5 +34,5 @@ def timestamp(value: Any, what: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise UnexpectedPayload(f"{what}: {value!r} is not ISO-8601") from exc
+        raise UnexpectedPayload(f"{what}: not an ISO-8601 time") from exc
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

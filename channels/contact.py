@@ -13,6 +13,8 @@ from channels.records import Page, Ticket
 
 # The contact centre answers the tickets of at most this many customer ids per call.
 MAX_CUSTOMERS_PER_CALL = 20
+# ...in pages of at most this many tickets (a 400 beyond).
+MAX_PAGE_SIZE = 100
 
 
 class ContactClient:
@@ -63,6 +65,8 @@ class ContactClient:
         wanted = sorted(set(cc_ids))
         if not 1 <= len(wanted) <= MAX_CUSTOMERS_PER_CALL:  # the contact centre answers 400
             raise ValueError(f"between 1 and {MAX_CUSTOMERS_PER_CALL} customer ids per call")
+        if not 1 <= page_size <= MAX_PAGE_SIZE:  # the contact centre answers 400
+            raise ValueError(f"between 1 and {MAX_PAGE_SIZE} tickets per page, {page_size} given")
         keys = ",".join(wanted)
         params = {"customerIds": keys, "page": str(page), "pageSize": str(page_size)}
         if status:

@@ -15,8 +15,10 @@ from channels.records import Availability, Order, OrderEvent, Page, StoreAvailab
 
 # The OMS answers the availability of at most this many SKUs per call.
 MAX_SKUS_PER_CALL = 100
-# ...and the orders of at most this many emails per call.
+# ...and the orders of at most this many emails per call...
 MAX_EMAILS_PER_CALL = 20
+# ...in pages of at most this many orders (a 400 beyond).
+MAX_PAGE_SIZE = 100
 
 
 def _availability_by_sku(data: Any) -> dict[str, dict[str, Any]]:
@@ -69,7 +71,7 @@ class OmsClient:
         if stores:
             params["storeIds"] = ",".join(stores)
         where = params.get("storeIds", "")
-        answer = await self.client.get_json(
+        return await self.client.get_json(
             "/oms/availability",
             params,
             deadline=deadline,
@@ -78,18 +80,8 @@ class OmsClient:
                 split=lambda data: dict.fromkeys(wanted) | _availability_by_sku(data),
                 join=lambda rows: {"availability": rows},
             ),
+            parse=_availability,
         )
-        found: dict[str, Availability] = {}
-        for row in _availability_by_sku(answer.data).values():
-            found[str(row["sku"])] = Availability(
-                sku=str(row["sku"]),
-                online=int(row["online"]),
-                stores=tuple(
-                    StoreAvailability(store_id=str(s["storeId"]), available=int(s["available"]))
-                    for s in as_list(row.get("stores", []), "stores")
-                ),
-            )
-        return answer.with_data(found)
 
     async def create_order(
         self,
@@ -106,10 +98,13 @@ class OmsClient:
             "lines": [{"sku": sku, "qty": qty} for sku, qty in lines],
             "fulfilment": fulfilment,
         }
-        answer = await self.client.post_json(
-            "/oms/orders", body, deadline=deadline, idempotency_key=idempotency_key
+        return await self.client.post_json(
+            "/oms/orders",
+            body,
+            deadline=deadline,
+            idempotency_key=idempotency_key,
+            parse=_order_document,
         )
-        return answer.with_data(as_dict(answer.data, "order"))
 
     async def orders(
         self,
@@ -141,6 +136,8 @@ class OmsClient:
         wanted = sorted(set(emails))
         if not 1 <= len(wanted) <= MAX_EMAILS_PER_CALL:  # the OMS answers 400 beyond
             raise ValueError(f"between 1 and {MAX_EMAILS_PER_CALL} emails per call")
+        if not 1 <= page_size <= MAX_PAGE_SIZE:  # the OMS answers 400: the caller pages smaller
+            raise ValueError(f"between 1 and {MAX_PAGE_SIZE} orders per page, {page_size} given")
         if any("," in email for email in wanted):  # the list's separator (identities refuse it)
             raise ValueError("an email with a comma cannot be asked in a list of emails")
         keys = ",".join(wanted)
@@ -155,10 +152,31 @@ class OmsClient:
         )
 
 
+def _availability(data: Any) -> dict[str, Availability]:
+    found: dict[str, Availability] = {}
+    for row in _availability_by_sku(data).values():
+        found[str(row["sku"])] = Availability(
+            sku=str(row["sku"]),
+            online=int(row["online"]),
+            stores=tuple(
+                StoreAvailability(store_id=str(s["storeId"]), available=int(s["available"]))
+                for s in as_list(row.get("stores", []), "stores")
+            ),
+        )
+    return found
+
+
 def _orders_page(data: Any) -> Page[Order]:
     body = as_dict(data, "orders")
     items = tuple(_order(as_dict(item, "order")) for item in as_list(body["items"], "items"))
     return Page(items=items, total=int(body.get("total", len(items))))
+
+
+def _order_document(data: Any) -> dict[str, Any]:
+    """The order document as the OMS answered it, once it is known to read as an order."""
+    document = as_dict(data, "order")
+    parse_order(document)
+    return document
 
 
 def parse_order(row: dict[str, Any]) -> Order:

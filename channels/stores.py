@@ -41,7 +41,7 @@ class StoresClient:
         if len(unique) > MAX_SKUS_PER_CALL:  # never cut silently: the caller splits its batch
             raise ValueError(f"at most {MAX_SKUS_PER_CALL} SKUs per call, {len(unique)} given")
         wanted = ",".join(unique)
-        answer = await self.client.get_json(
+        return await self.client.get_json(
             f"/pos/stores/{quote(store_id, safe='')}/stock",
             {"skus": wanted},
             deadline=deadline,
@@ -50,12 +50,11 @@ class StoresClient:
                 split=lambda data: dict.fromkeys(unique) | _stock_by_sku(data),
                 join=lambda rows: {"stock": rows},
             ),
+            parse=lambda data: {
+                sku: StockLevel(store_id=store_id, sku=sku, on_hand=int(row["onHand"]))
+                for sku, row in _stock_by_sku(data).items()
+            },
         )
-        levels = {
-            sku: StockLevel(store_id=store_id, sku=sku, on_hand=int(row["onHand"]))
-            for sku, row in _stock_by_sku(answer.data).items()
-        }
-        return answer.with_data(levels)
 
     async def receipts(
         self, pos_number: str, page_size: int, *, deadline: Deadline, stale_fallback: bool = True

@@ -47,7 +47,7 @@ class WebshopClient:
         wanted = sorted(set(skus))
         if len(wanted) > MAX_SKUS_PER_CALL:  # never cut silently: the caller splits its batch
             raise ValueError(f"at most {MAX_SKUS_PER_CALL} SKUs per call, {len(wanted)} given")
-        answer = await self.client.get_json(
+        return await self.client.get_json(
             "/api/v1/prices",
             {"skus": ",".join(wanted)},
             deadline=deadline,
@@ -56,31 +56,36 @@ class WebshopClient:
                 split=lambda data: dict.fromkeys(wanted) | _rows_by_sku(data),
                 join=lambda rows: {"prices": rows},
             ),
+            parse=_prices,
         )
-        prices: dict[str, Price] = {}
-        for row in _rows_by_sku(answer.data).values():
-            promo = row.get("promotion")
-            promotion = (
-                Promotion(
-                    id=str(promo["id"]),
-                    label=str(promo["label"]),
-                    percent_off=float(promo["percentOff"]),
-                )
-                if isinstance(promo, dict)
-                else None
-            )
-            prices[str(row["sku"])] = Price(
-                sku=str(row["sku"]),
-                amount=float(row["amount"]),
-                currency=str(row.get("currency", "EUR")),
-                promotion=promotion,
-            )
-        return answer.with_data(prices)
 
     async def account(self, email: str, *, deadline: Deadline) -> ChannelAnswer[dict[str, Any]]:
         """The shop account of ``email`` as the shop returns it (GDPR export); 404 →
         :class:`ChannelNotFound`. Never cached: it is personal data."""
-        answer = await self.client.get_json(
-            f"/api/v1/customers/{quote(email, safe='')}", deadline=deadline
+        return await self.client.get_json(
+            f"/api/v1/customers/{quote(email, safe='')}",
+            deadline=deadline,
+            parse=lambda data: as_dict(data, "account"),
         )
-        return answer.with_data(as_dict(answer.data, "account"))
+
+
+def _prices(data: Any) -> dict[str, Price]:
+    prices: dict[str, Price] = {}
+    for row in _rows_by_sku(data).values():
+        promo = row.get("promotion")
+        promotion = (
+            Promotion(
+                id=str(promo["id"]),
+                label=str(promo["label"]),
+                percent_off=float(promo["percentOff"]),
+            )
+            if isinstance(promo, dict)
+            else None
+        )
+        prices[str(row["sku"])] = Price(
+            sku=str(row["sku"]),
+            amount=float(row["amount"]),
+            currency=str(row.get("currency", "EUR")),
+            promotion=promotion,
+        )
+    return prices

@@ -16,6 +16,7 @@ from typing import TypeVar
 
 import strawberry
 
+from channels import contact, oms
 from channels.records import DeviceRegistration as RegistrationRecord
 from channels.records import Page, Receipt
 from graph import IdentityKind, models
@@ -80,13 +81,15 @@ def orders_key(
 ) -> tuple[OrdersKey, int] | None:
     """The OMS loader's key for this page of orders (of every email the customer holds), and how
     many of its items to skip; None when the customer has no email (no records there). Raises
-    BadUserInput for a bad page or a cursor of another list."""
+    BadUserInput for a bad page or a cursor of another list. ``first`` may be up to
+    ``max_page_size``; the page asked of the OMS holds at most the OMS's own limit (100), so a
+    larger ``first`` gets at most that many orders, ``hasNextPage`` saying there are more."""
     size = check_first(first, max_page_size)
     offset = decode_offset(after, ORDERS)
     emails = identity_key(profile, IdentityKind.EMAIL)
     if not emails:
         return None
-    page_no, size, skip = page_window(offset, size)
+    page_no, size, skip = page_window(offset, min(size, oms.MAX_PAGE_SIZE))
     return (emails, page_no, size), skip
 
 
@@ -112,14 +115,15 @@ def tickets_key(
 ) -> tuple[TicketsKey, int] | None:
     """The contact centre loader's key for this page of tickets (of every contact-centre id the
     customer holds), and how many of its items to skip; None without a contact-centre id. Raises
-    BadUserInput for a bad page or a cursor of another list (another ``status`` filter)."""
+    BadUserInput for a bad page or a cursor of another list (another ``status`` filter). A
+    ``first`` above the contact centre's page limit (100) is paged as for :func:`orders_key`."""
     size = check_first(first, max_page_size)
     wanted_status = status.value if status else None
     offset = decode_offset(after, tickets_list(wanted_status))
     cc_ids = identity_key(profile, IdentityKind.CONTACT_CENTRE_ID)
     if not cc_ids:
         return None
-    page_no, size, skip = page_window(offset, size)
+    page_no, size, skip = page_window(offset, min(size, contact.MAX_PAGE_SIZE))
     return (cc_ids, wanted_status, page_no, size), skip
 
 

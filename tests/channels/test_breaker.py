@@ -11,6 +11,7 @@ from channels import (
     ChannelUnavailable,
     Deadline,
 )
+from channels.contact import ContactClient
 from tests.channels.conftest import HELD, OK, UNAVAILABLE, Reply
 
 TTL_S = 1.5
@@ -139,3 +140,18 @@ async def test_an_open_breaker_does_not_grow_a_traceback_on_every_call(system, o
         depths.append(depth)
 
     assert depths == [0, 0, 0]
+
+
+async def test_2xx_bodies_we_cannot_read_trip_the_breaker(system, open_client) -> None:
+    """A system answering garbage is failing, whether its body is not JSON or JSON of a shape we
+    cannot read: both count towards opening the breaker."""
+    system.always("/cc/v2/tickets", Reply(body={"items": "not a list"}))
+    contact = ContactClient(await open_client(name="contact", breaker_threshold=2, retries=0))
+    for _ in range(2):
+        with pytest.raises(ChannelUnavailable):
+            await contact.tickets("CC-1", 1, 10, deadline=Deadline.after(2))
+
+    with pytest.raises(ChannelCircuitOpen):
+        await contact.tickets("CC-1", 1, 10, deadline=Deadline.after(2))
+
+    assert system.hits_on("/cc/v2/tickets") == 2

@@ -13,6 +13,9 @@ from channels import (
     ChannelUnavailable,
     Deadline,
 )
+from channels.oms import OmsClient
+from channels.stores import StoresClient
+from channels.webshop import WebshopClient
 from gateway.services import free_port
 from tests.channels.conftest import HELD, UNAVAILABLE, Reply
 
@@ -183,3 +186,61 @@ async def test_a_client_used_before_start_says_so(system) -> None:
 
     with pytest.raises(RuntimeError, match="before start"):
         await client.get_json("/orders", deadline=Deadline.after(1))
+
+
+async def test_a_2xx_body_in_a_shape_we_cannot_read_is_the_system_failing_not_retried(
+    system, open_client
+) -> None:
+    """Valid JSON the client cannot read (a contract break) fails the call as a body that is not
+    JSON does: CHANNEL_UNAVAILABLE, not retried, a failure of the system in its health."""
+    system.always("/oms/orders", Reply(body={"items": "not a list", "total": 1}))
+    client = await open_client(name="oms", retries=2)
+
+    with pytest.raises(ChannelUnavailable, match="cannot read") as caught:
+        await OmsClient(client).orders("a@example.com", 1, 10, deadline=Deadline.after(2))
+
+    assert (caught.value.code, caught.value.status) == ("CHANNEL_UNAVAILABLE", 200)
+    assert system.hits_on("/oms/orders") == 1
+    assert client.health().recent_failures == 1
+
+
+async def test_every_system_client_reads_a_2xx_body_it_cannot_read_as_unavailable(
+    system, open_client
+) -> None:
+    """Bodies read by the per-system clients after the call (prices, stock, availability, a shop
+    account, a placed order) fail the same way, never as an error of ours."""
+    for path in ("/api/v1/prices", "/pos/stores/ST1/stock", "/oms/availability", "/oms/orders"):
+        system.always(path, Reply(body={"prices": "x", "stock": "x", "availability": "x"}))
+    system.always("/api/v1/customers/a@example.com", Reply(body=["not", "an", "object"]))
+    webshop = WebshopClient(await open_client(name="webshop", retries=0))
+    stores = StoresClient(await open_client(name="stores", retries=0))
+    oms = OmsClient(await open_client(name="oms", retries=0))
+    system.will(
+        "/oms/orders",
+        Reply(status=201, body=["not an order"]),
+        Reply(status=201, body={"orderId": "ORD-1"}),  # no createdAt, no status
+    )
+
+    calls = [
+        webshop.prices(["A"], deadline=Deadline.after(2)),
+        webshop.account("a@example.com", deadline=Deadline.after(2)),
+        stores.stock("ST1", ["A"], deadline=Deadline.after(2)),
+        oms.availability(["A"], deadline=Deadline.after(2)),
+        oms.create_order(
+            "a@example.com",
+            [("A", 1)],
+            {"type": "DELIVERY"},
+            idempotency_key="k-1",
+            deadline=Deadline.after(2),
+        ),
+        oms.create_order(
+            "a@example.com",
+            [("A", 1)],
+            {"type": "DELIVERY"},
+            idempotency_key="k-2",
+            deadline=Deadline.after(2),
+        ),
+    ]
+    for call in calls:
+        with pytest.raises(ChannelUnavailable):
+            await call

@@ -17,7 +17,6 @@ from channels import (
     Deadline,
     StaleEntry,
 )
-from channels._parse import UnexpectedPayload
 from channels.mobile import MobileClient
 from channels.oms import OmsClient
 from channels.stores import StoresClient
@@ -306,7 +305,7 @@ async def test_an_unreadable_answer_is_not_kept_as_a_stale_copy(system, open_cli
     system.will("/api/v1/prices", Reply(body={"prices": "not a list"}))
     client = await open_client(stale_store=store, retries=0)
 
-    with pytest.raises(UnexpectedPayload):
+    with pytest.raises(ChannelUnavailable):
         await WebshopClient(client).prices(["A"], deadline=Deadline.after(2))
 
     await client.stale_copies_written()
@@ -385,8 +384,8 @@ async def test_an_unreadable_whole_answer_leaves_the_last_good_copy_to_fall_back
     system, open_client
 ) -> None:
     """A page of orders the OMS once answered in a shape we cannot read (a deploy breaking its
-    contract for a moment) is not kept in place of the last readable one: when the OMS then
-    fails, that one is served, marked stale."""
+    contract for a moment) is the OMS failing: the last readable copy is served, marked stale,
+    and is not replaced, so it is still there when the OMS then fails outright."""
     store = MemoryStaleStore()
     system.will(
         "/oms/orders",
@@ -398,12 +397,13 @@ async def test_an_unreadable_whole_answer_leaves_the_last_good_copy_to_fall_back
     oms = OmsClient(client)
     fresh = await oms.orders("a@example.com", 1, 10, deadline=Deadline.after(2))
     await client.stale_copies_written()
-    with pytest.raises(UnexpectedPayload):
-        await oms.orders("a@example.com", 1, 10, deadline=Deadline.after(2))
+    garbled = await oms.orders("a@example.com", 1, 10, deadline=Deadline.after(2))
     await client.stale_copies_written()
 
     stale = await oms.orders("a@example.com", 1, 10, deadline=Deadline.after(2))
 
+    assert (garbled.stale, garbled.failure_code) == (True, "CHANNEL_UNAVAILABLE")
+    assert (garbled.as_of, garbled.data) == (fresh.as_of, fresh.data)
     assert (stale.stale, stale.as_of, stale.data) == (True, fresh.as_of, fresh.data)
 
 

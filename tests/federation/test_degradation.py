@@ -8,8 +8,12 @@ slower than that, so each test proves what was cut by what it answers, never by 
 import asyncio
 import uuid
 
+from aiohttp import web
+
+from gateway.services import free_port
 from graph import GraphDatabase
-from tests.conftest import Gateway
+from tests.channels.conftest import Reply, ScriptedSystem
+from tests.conftest import Gateway, Services, running_gateway
 from tests.federation.conftest import (
     BREAKER_TTL_S,
     CALL_TIMEOUT_S,
@@ -232,3 +236,37 @@ async def test_a_total_over_several_lines_reports_its_failed_system_once(
     assert error["path"] == ["customer", "cart", "total"]
     assert error["extensions"]["channel"] == "webshop"
     assert (body["data"]["customer"]["cart"]["total"] is None) is not error["extensions"]["stale"]
+
+
+async def test_an_oms_answering_2xx_garbage_is_unavailable_and_counted_as_failed(
+    services: Services, seeded: GraphDatabase, systems: Systems, clean_stale_answers: None
+):
+    """An OMS answering 200 with JSON our client cannot read (``items`` not a list) is the OMS
+    failing: its field says CHANNEL_UNAVAILABLE and its source "failed", not INTERNAL and "ok"."""
+    oms = ScriptedSystem()
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", oms.handle)
+    oms.always("/oms/orders", Reply(body={"items": "not a list", "total": 1}))
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    urls = systems.settings_urls() | {"oms_url": f"http://127.0.0.1:{port}"}
+    settings = services.settings(
+        migrate_on_start=False,
+        channel_call_timeout_s=CALL_TIMEOUT_S,
+        request_deadline_s=DEADLINE_S,
+        channel_retries=0,
+        **urls,
+    )
+    query = "query($id: ID!) { customer(id: $id) { orders(first: 5) { edges { node { id } } } } }"
+    try:
+        async with running_gateway(settings) as gateway:
+            body = await gateway.query(query, {"id": a_customer("email")["id"]})
+    finally:
+        await runner.cleanup()
+
+    assert body["data"]["customer"]["orders"] is None
+    assert _errors_by_channel(body) == {"oms": {"CHANNEL_UNAVAILABLE"}}
+    [source] = [s for s in body["extensions"]["sources"] if s["channel"] == "oms"]
+    assert (source["outcome"], source["code"]) == ("failed", "CHANNEL_UNAVAILABLE")

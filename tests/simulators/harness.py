@@ -28,6 +28,7 @@ class Simulator:
     system: str
     url: str
     session: aiohttp.ClientSession
+    app: web.Application | None = None  # the served app, to reach its webhook emitter
 
     async def call(
         self,
@@ -68,13 +69,14 @@ class Simulator:
 
 @contextlib.asynccontextmanager
 async def serve(system: str, config: SimulatorConfig = CONFIG) -> AsyncIterator[Simulator]:
-    runner = web.AppRunner(create_app(system, config))
+    app = create_app(system, config)
+    runner = web.AppRunner(app)
     await runner.setup()
     port = free_port()
     try:
         await web.TCPSite(runner, "127.0.0.1", port).start()
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
-            yield Simulator(system=system, url=f"http://127.0.0.1:{port}", session=session)
+            yield Simulator(system=system, url=f"http://127.0.0.1:{port}", session=session, app=app)
     finally:
         await runner.cleanup()
 

@@ -1,4 +1,5 @@
-"""Simulators post signed events to the gateway's webhooks as they are used, never failing."""
+"""Simulators post signed events to the gateway's webhooks as they are used, never failing, and
+post a delivery the gateway did not take again, as real channel systems do."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from gateway.services._simulators import SimulatorsConfig, gateway_webhooks
 from gateway.settings import Settings
 from gateway.webhooks import parse_events
 from simulators import SimulatorConfig
+from simulators._webhooks import WEBHOOKS, WebhookEmitter, WebhookRetries
 from tests.simulators import generated
 from tests.simulators.harness import CONFIG, Simulator, serve
 
@@ -40,10 +42,12 @@ class Delivery:
 
 @dataclass
 class Receiver:
-    """A stand-in gateway: records what is posted to ``/webhooks/{channel}``, answers ``status``."""
+    """A stand-in gateway: records what is posted to ``/webhooks/{channel}``, answers the
+    statuses of ``script`` in turn (``None``: drop the connection), then ``status``."""
 
     url: str
     status: int = 200
+    script: list[int | None] = field(default_factory=list)
     deliveries: asyncio.Queue[Delivery] = field(default_factory=asyncio.Queue)
 
     async def next(self) -> Delivery:
@@ -60,7 +64,12 @@ async def receiver() -> AsyncIterator[Receiver]:
         signature = request.headers.get("X-Parcours-Signature", "")
         delivery = Delivery(request.match_info["channel"], signature, await request.read())
         received.deliveries.put_nowait(delivery)
-        return web.json_response({"accepted": 1, "duplicates": 0}, status=received.status)
+        status = received.script.pop(0) if received.script else received.status
+        if status is None:
+            assert request.transport is not None
+            request.transport.abort()  # as a gateway going down mid-request
+            await asyncio.sleep(1)
+        return web.json_response({"accepted": 1, "duplicates": 0}, status=status or 200)
 
     app = web.Application()
     app.router.add_post("/webhooks/{channel}", record)
@@ -166,3 +175,53 @@ def test_make_up_posts_nothing_when_store_and_web_keys_differ_or_are_missing() -
     different = {"store": SecretStr("k1"), "web": SecretStr("k2")}
     assert gateway_webhooks(Settings(env="production", webhook_secrets=different)) == (None, None)
     assert gateway_webhooks(Settings(env="production")) == (None, None)
+
+
+async def test_a_delivery_the_gateway_did_not_take_is_posted_again_with_the_same_event() -> None:
+    """A gateway restarting drops the connection, then answers 503, then 429 (still warming up):
+    the stores simulator posts the same signed event again after each, until it is taken."""
+    async with receiver() as gateway, serve("stores", emitting(gateway.url)) as stores:
+        gateway.script = [None, 503, 429]
+        receipt = await record_sale(stores)
+        deliveries = [await gateway.next() for _ in range(4)]
+        await stores_emitter(stores).drained()
+    assert gateway.deliveries.empty()  # taken by the fourth post: no more
+    assert {delivery.body for delivery in deliveries} == {deliveries[0].body}
+    assert {delivery.signature for delivery in deliveries} == {deliveries[0].signature}
+    assert deliveries[0].event["id"] == receipt["eventId"]
+
+
+@pytest.mark.parametrize("status", [400, 401, 404, 413, 422])
+async def test_a_delivery_the_gateway_refuses_is_not_posted_again(status: int) -> None:
+    async with receiver() as gateway:
+        gateway.script = [status]
+        emitter = WebhookEmitter(gateway.url, TEST_KEY, "store", QUICK_RETRIES)
+        await emitter.start()
+        try:
+            emitter.emit({"id": "evt-pos-refused", "type": "purchase"})
+            await emitter.drained()
+        finally:
+            await emitter.close()
+    assert (await gateway.next()).event["id"] == "evt-pos-refused"
+    assert gateway.deliveries.empty()
+
+
+async def test_a_delivery_is_given_up_after_its_attempts() -> None:
+    async with receiver() as gateway:
+        gateway.status = 503
+        emitter = WebhookEmitter(gateway.url, TEST_KEY, "store", QUICK_RETRIES)
+        await emitter.start()
+        try:
+            emitter.emit({"id": "evt-pos-lost", "type": "purchase"})
+            await emitter.drained()
+        finally:
+            await emitter.close()
+    assert gateway.deliveries.qsize() == QUICK_RETRIES.attempts
+
+
+QUICK_RETRIES = WebhookRetries(attempts=3, wait_initial_s=0.01, wait_max_s=0.02, wait_jitter_s=0.01)
+
+
+def stores_emitter(stores: Simulator) -> WebhookEmitter:
+    assert stores.app is not None
+    return stores.app[WEBHOOKS]
