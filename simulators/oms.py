@@ -15,7 +15,9 @@ email):
   key and body again → 200 and the same order; the same key with another body → 422
   ``IDEMPOTENCY_KEY_REUSED``; 409 ``OUT_OF_STOCK`` when stock (online, or the store's) is short;
   with a webhook URL configured, a new order posts a signed ``purchase`` event (its ``eventId``,
-  the email, the first line's SKU) to ``<webhook URL>/web`` in the background
+  the email, the first line's SKU) to ``<webhook URL>/web`` in the background; a new order's id
+  (``ORD-<run>-<n>``) and event id carry a mark of this run, since the state lives in memory
+  and a restarted simulator counts again from the seeded orders
 - ``POST /oms/orders/{orderId}/advance`` → 200 Order moved to its next status (CREATED →
   CONFIRMED → SHIPPED → DELIVERED, or → READY_FOR_PICKUP → COLLECTED for click & collect); 409
   ``ORDER_CLOSED`` at the end; with a webhook URL, posts a signed ``order_status`` event
@@ -33,6 +35,7 @@ from __future__ import annotations
 
 import json
 import random
+import secrets
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -84,6 +87,10 @@ class OmsState:
     reservations: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Idempotency-Key → (request fingerprint, order id)
     idempotency: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # This run's mark on the orders it takes: the state lives in memory, so a restarted simulator
+    # counts again from the seeded orders, and without it would issue an order id and event id
+    # an earlier run already gave (which the gateway, holding that event, drops as a duplicate).
+    run: str = field(default_factory=lambda: secrets.token_hex(3))
 
     def add(self, order: Order) -> None:
         self.orders[order.order_id] = order
@@ -216,13 +223,13 @@ def _new_order(state: OmsState, body: dict[str, Any]) -> Order:
         raise SimulatorError(409, "OUT_OF_STOCK", f"not enough stock of {exc}") from exc
     prices = state.dataset.list_prices
     return Order(
-        order_id=f"ORD-{len(state.orders) + 1:07d}",
+        order_id=f"ORD-{state.run}-{len(state.orders) + 1:07d}",
         customer_email=email,
         fulfilment_type=fulfilment["type"],
         store_id=store_id,
         lines=[(sku, qty, prices[sku]) for sku, qty in lines],
         timeline=[("CREATED", utc_now())],
-        event_id=f"evt-oms-{len(state.orders) + 1:07d}",
+        event_id=f"evt-oms-{state.run}-{len(state.orders) + 1:07d}",
     )
 
 

@@ -14,7 +14,9 @@ number, identity kind ``pos_customer_number``, e.g. ``POS-ST003-0000012``):
 - ``POST /pos/receipts`` ``{posNumber, storeId, lines: [{sku, qty}]}`` → 201 Receipt; takes the
   units off the shelf, all lines or none (409 when any is short); with a webhook URL configured,
   a signed ``purchase`` event (the receipt's ``eventId``, the POS number, the first line's SKU,
-  the store) is then posted to ``<webhook URL>/store`` in the background
+  the store) is then posted to ``<webhook URL>/store`` in the background; its id
+  (``RCP-<store>-<run>-<n>``) carries a mark of this run, since the state lives in memory and a
+  restarted simulator counts again
 - ``POST /pos/visits`` ``{posNumber, storeId, author, notes?, triedSkus?: [sku]}`` → 201 ``{visitId,
   storeId, at, note, eventIds}``: an assistant records a customer's visit, the notes they took
   (kept as a clienteling note) and the products tried (up to 20); a signed batch (one
@@ -28,6 +30,7 @@ at list price. Never imported by product code: the gateway reaches it over HTTP 
 from __future__ import annotations
 
 import random
+import secrets
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -105,6 +108,10 @@ class StoresState:
     receipts: dict[str, list[Receipt]] = field(default_factory=dict)
     notes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     receipts_issued: int = 0
+    # This run's mark on the receipts it issues (the seeded ones keep their ids): the state lives
+    # in memory, so a restarted simulator counts again, and without it would issue a receipt id
+    # and event id an earlier run already gave (which the gateway drops as a duplicate).
+    run: str = field(default_factory=lambda: secrets.token_hex(3))
 
     def issue_receipt(
         self,
@@ -115,7 +122,8 @@ class StoresState:
     ) -> Receipt:
         """A new receipt, priced at list price; its event id is its own unless it replays one."""
         self.receipts_issued += 1
-        receipt_id = f"RCP-{store_id}-{self.receipts_issued:07d}"
+        number = f"{self.receipts_issued:07d}"
+        receipt_id = f"RCP-{store_id}-{number if event_id else f'{self.run}-{number}'}"
         priced = [(sku, qty, self.dataset.list_prices[sku]) for sku, qty in lines]
         return Receipt(receipt_id, store_id, at, priced, event_id or f"evt-pos-{receipt_id}")
 

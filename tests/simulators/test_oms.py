@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tests.simulators import generated
-from tests.simulators.harness import Simulator
+from tests.simulators.harness import Simulator, serve
 
 EMAIL = "mehdi.morel.0@example.com"
 ORDER: dict[str, Any] = {"customerEmail": EMAIL, "lines": [{"sku": "SKU-00010", "qty": 1}]}
@@ -231,3 +231,17 @@ async def test_more_than_twenty_emails_in_one_call_is_a_400(oms: Simulator) -> N
     empty = await oms.get("/oms/orders", customerEmails=" , ")
     assert empty.status == 400
     assert empty.body["errors"][0]["code"] == "MISSING_PARAMETER"
+
+
+async def test_a_restarted_oms_never_gives_an_order_id_or_event_id_twice() -> None:
+    """Its state lives in memory: a second run counts again from the seeded orders, and an event
+    id an earlier run gave would be dropped by the gateway as a duplicate."""
+    taken = []
+    for run in range(2):
+        async with serve("oms") as oms:
+            reply = await oms.post("/oms/orders", ORDER, key(f"k-run-{run}"))
+            assert reply.status == 201, reply.body
+            taken.append((reply.body["orderId"], reply.body["eventId"]))
+    [(first_order, first_event), (second_order, second_event)] = taken
+    assert first_order != second_order
+    assert first_event != second_event

@@ -8,7 +8,7 @@ import pytest
 
 from graph.seed.generator import reference_data
 from tests.simulators import generated
-from tests.simulators.harness import Simulator
+from tests.simulators.harness import Simulator, serve
 
 
 async def on_hand(stores: Simulator, store_id: str, sku: str) -> int:
@@ -149,3 +149,20 @@ async def test_reset_puts_the_stock_and_receipts_back(stores: Simulator) -> None
     await stores.reset()
     assert await on_hand(stores, store_id, sku) == before
     assert (await stores.get(f"/pos/customers/{pos_number}/receipts")).body == receipts
+
+
+async def test_a_restarted_stores_system_never_gives_a_receipt_id_or_event_id_twice() -> None:
+    """Its state lives in memory: a second run counts again, and an event id an earlier run gave
+    would be dropped by the gateway as a duplicate."""
+    pos_number, store_id = pos_customer()
+    taken = []
+    for _ in range(2):
+        async with serve("stores") as stores:
+            sku, _before = await stocked_sku(stores, store_id)
+            body = {"posNumber": pos_number, "storeId": store_id, "lines": [{"sku": sku, "qty": 1}]}
+            reply = await stores.post("/pos/receipts", body)
+            assert reply.status == 201, reply.body
+            taken.append((reply.body["receiptId"], reply.body["eventId"]))
+    [(first_receipt, first_event), (second_receipt, second_event)] = taken
+    assert first_receipt != second_receipt
+    assert first_event != second_event
