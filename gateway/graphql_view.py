@@ -94,14 +94,13 @@ class ParcoursGraphQLView(GraphQLOverHTTPView):
                 return _refused(request, 503, "INTERNAL", "Service unavailable", {})
             return _refused(request, 500, "INTERNAL", "Internal server error", {})
         if wait is not None:
-            seconds = max(1, round(wait))
             return _refused(
                 request,
                 429,
                 "RATE_LIMITED",
                 TOO_MANY,
-                {"retryAfter": seconds},
-                {"Retry-After": str(seconds)},
+                {"retryAfter": wait},
+                {"Retry-After": str(wait)},
             )
         request[PRINCIPAL] = principal
         return None

@@ -31,7 +31,7 @@ class RateLimits:
     """Both limits, shared in Redis, with a bounded per-instance fallback.
 
     Example:
-        >>> async def check(limits: RateLimits, who: Principal) -> float | None:
+        >>> async def check(limits: RateLimits, who: Principal) -> int | None:
         ...     return await limits.partner_request(who)  # None: go ahead
     """
 
@@ -50,19 +50,19 @@ class RateLimits:
         self._retry_s = settings.rate_limit_redis_retry_s
         self._redis_down_until = 0.0
 
-    async def partner_request(self, principal: Principal) -> float | None:
+    async def partner_request(self, principal: Principal) -> int | None:
         """None when the partner may make this request, else whole seconds until it may."""
         if principal.partner_id is None:
             return None
         return await self._hit(self._partner, "partner", principal.partner_id)
 
-    async def customer_write(self, principal: Principal, customer_id: str) -> float | None:
+    async def customer_write(self, principal: Principal, customer_id: str) -> int | None:
         """None when this write to ``customer_id`` may go ahead, else seconds to wait."""
         if principal.partner_id is None:
             return None
         return await self._hit(self._writes, "customer-write", customer_id)
 
-    async def _hit(self, limits: tuple[RateLimitItem, RateLimitItem], *keys: str) -> float | None:
+    async def _hit(self, limits: tuple[RateLimitItem, RateLimitItem], *keys: str) -> int | None:
         shared, local = limits
         if time.monotonic() >= self._redis_down_until:
             try:
@@ -91,10 +91,10 @@ class RateLimits:
             timer.cancel()
 
 
-def _whole_seconds(wait: float) -> float:
+def _whole_seconds(wait: float) -> int:
     """``wait`` rounded up to whole seconds, at least 1: waiting that long is always enough
     (Retry-After is whole seconds; rounding to the nearest told clients to come back early)."""
-    return float(max(math.ceil(wait), 1))
+    return max(math.ceil(wait), 1)
 
 
 RATE_LIMITS = web.AppKey("rate_limits", RateLimits)

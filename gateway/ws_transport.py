@@ -97,7 +97,7 @@ class PartnerTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
             if wait is not None:
                 extensions = {
                     "code": "RATE_LIMITED",
-                    "retryAfter": max(1, round(wait)),
+                    "retryAfter": wait,
                     "requestId": self.context.request_id,
                 }
                 error = GraphQLError(TOO_MANY, extensions=extensions)

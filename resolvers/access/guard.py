@@ -24,14 +24,15 @@ class RateLimited(ParcoursError):
 
 
 class WriteLimiter(Protocol):
-    async def customer_write(self, principal: Principal, customer_id: str) -> float | None:
-        """None when this write may go ahead, else the seconds to wait before retrying."""
+    async def customer_write(self, principal: Principal, customer_id: str) -> int | None:
+        """None when this write may go ahead, else the whole seconds (at least 1) to wait
+        before retrying."""
 
 
 class NoLimits:
     """A limiter that allows everything (contexts served without a gateway)."""
 
-    async def customer_write(self, principal: Principal, customer_id: str) -> float | None:
+    async def customer_write(self, principal: Principal, customer_id: str) -> int | None:
         return None
 
 
@@ -85,9 +86,7 @@ class Access:
         """RATE_LIMITED (with ``retryAfter`` seconds) when the customer's writes are over limit."""
         wait = await self.limiter.customer_write(self.principal, customer_id)
         if wait is not None:
-            raise RateLimited(
-                "too many writes for this customer: retry later", retryAfter=max(1, round(wait))
-            )
+            raise RateLimited("too many writes for this customer: retry later", retryAfter=wait)
 
 
 def consent_loader(graph: GraphDatabase) -> DataLoader[str, tuple[consents.Consent, ...]]:
