@@ -204,6 +204,48 @@ async def test_an_event_repeated_within_one_batch_is_recorded_once(gateway: Gate
     assert (status, body) == (200, ingested(1, 1))
 
 
+async def test_the_same_event_id_from_two_systems_is_two_events_each_replayed_as_a_duplicate(
+    gateway: Gateway, graph: GraphDatabase
+) -> None:
+    shared = unique("shared")
+    on_web = event(shared, [("web_anonymous_id", unique("anon"))])
+    in_store = event(shared, [("web_anonymous_id", unique("anon"))], type="store_visit")
+    assert await post(gateway, "web", on_web) == (200, ingested(1, 0))
+    assert await post(gateway, "store", in_store) == (200, ingested(1, 0))
+    assert await post(gateway, "store", in_store) == (200, ingested(0, 1))
+    assert await post(gateway, "web", on_web) == (200, ingested(0, 1))
+    rows = await graph.read(
+        "MATCH (c:Customer)-[:DID]->(i:Interaction) WHERE i.id IN $ids "
+        "RETURN i.id AS id, i.channel AS channel, i.type AS type, c.id AS customer "
+        "ORDER BY id",
+        {"ids": [shared, f"{shared}@store"]},
+    )
+    assert [(r["id"], r["channel"], r["type"]) for r in rows] == [
+        (shared, "web", "view"),
+        (f"{shared}@store", "store", "store_visit"),
+    ]
+    assert rows[0]["customer"] != rows[1]["customer"]
+
+
+async def test_an_interaction_from_before_per_channel_keys_is_a_duplicate_on_every_channel(
+    gateway: Gateway, graph: GraphDatabase
+) -> None:
+    """Written as ingest wrote it before migration 13 (no ``eventKey``): a retry of its event,
+    on its channel or on another (the order system's echo of a checkout), changes nothing."""
+    old = unique("old")
+    await graph.write(
+        "MATCH (c:Customer {id: $bob}) MERGE (ch:Channel {code: 'web'}) "
+        "CREATE (c)-[:DID]->(i:Interaction {id: $id, at: datetime('2026-09-01T10:00:00Z'), "
+        "type: 'view', channel: 'web'})-[:VIA]->(ch)",
+        {"bob": BOB, "id": old},
+    )
+    before = await counts(graph)
+    for channel in ("web", "store"):
+        answer = await post(gateway, channel, event(old, [("email", "bob@example.com")]))
+        assert answer == (200, ingested(0, 1))
+    assert await counts(graph) == before
+
+
 @pytest.mark.parametrize(
     "headers",
     [
