@@ -144,6 +144,22 @@ class UnknownReference(ValueError):
         self.value = value
 
 
+class IngestUnavailable(Exception):
+    """The graph could not record the batch now (unreachable, busy past the driver's retries, or
+    a concurrent batch took a new event's id); nothing was written, and sending it again may
+    succeed."""
+
+
+# Failures a later attempt may get past; anything else (a bug) propagates as it is.
+_PASSING_FAILURES: tuple[type[BaseException], ...] = (
+    neo4j.exceptions.ServiceUnavailable,
+    neo4j.exceptions.SessionExpired,
+    neo4j.exceptions.TransientError,
+    neo4j.exceptions.ConstraintError,
+    TimeoutError,
+)
+
+
 def anonymous_customer_id(kind: IdentityKind, value: str) -> str:
     """The id of the anonymous customer first seen with this identifier (stable across replays).
 
@@ -374,7 +390,8 @@ async def ingest_events(
     """Record ``events`` from ``channel`` in one write transaction; all of them or none.
 
     Raises :class:`UnknownReference` (and writes nothing) when an event names a product or store
-    the graph does not hold. The transaction function is retried on transient errors (deadlocks
+    the graph does not hold, :class:`IngestUnavailable` (nothing written) when the graph could not
+    take the batch now. The transaction function is retried on transient errors (deadlocks
     between concurrent batches included), which is safe because it decides from what it reads.
     """
     if channel not in INGEST_CHANNELS:
@@ -443,4 +460,7 @@ async def ingest_events(
             order_updates=tuple(updates),
         )
 
-    return await db.transaction(work)
+    try:
+        return await db.transaction(work)
+    except _PASSING_FAILURES as exc:
+        raise IngestUnavailable(f"the graph could not record the batch: {exc!r}") from exc

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
+from neo4j.exceptions import ServiceUnavailable
 
 from graph import GraphDatabase
 from graph.identities import IdentityKind
@@ -309,6 +310,11 @@ BAD_INPUT: list[tuple[str, Callable[[str], Any], str]] = [
         "events[0].at: must be an ISO-8601 date-time with a timezone",
     ),
     (
+        "timestamp-out-of-range",
+        lambda n: event(n, ALICE_EMAIL, at="0001-01-01T00:00:00+01:00"),
+        "at: is out of the range of dates",
+    ),
+    (
         "bad-email",
         lambda n: _batch(_good(n), event(n, [("phone", "+33611111111"), ("email", "nope")])),
         "events[1].identifiers[1].value: 'nope' is not an email address",
@@ -381,6 +387,35 @@ async def test_bad_input_is_refused_naming_the_field_and_nothing_is_written(
         "MATCH (i:Interaction) WHERE i.id STARTS WITH $name RETURN i.id AS id", {"name": name}
     )
     assert written == []
+
+
+async def test_when_neo4j_cannot_take_a_batch_the_sender_is_told_to_retry_not_told_ok(
+    gateway: Gateway, graph: GraphDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The driver's own failure (Neo4j down past its retries), faked at the one seam: a coded
+    503 with Retry-After, and the same batch is taken once Neo4j is back."""
+
+    async def unreachable(self: GraphDatabase, work: object) -> None:
+        raise ServiceUnavailable("Couldn't connect to 127.0.0.1:7687")
+
+    lost = event(unique("outage"), ALICE_EMAIL)
+    with monkeypatch.context() as patched:
+        patched.setattr(GraphDatabase, "transaction", unreachable)
+        body = json.dumps(lost).encode()
+        async with gateway.session.post(
+            f"{gateway.url}/webhooks/web",
+            data=body,
+            headers={
+                "Content-Type": "application/json",
+                "X-Parcours-Signature": sign(body, "dev-webhook-secret-web"),
+            },
+        ) as response:
+            assert response.status == 503
+            assert response.headers["Retry-After"] == "5"
+            answer = await response.json()
+    assert answer["error"]["code"] == "SERVICE_UNAVAILABLE"
+    assert await stored_ids(graph, [lost["id"]]) == []
+    assert await post(gateway, "web", lost) == (200, ingested(1, 0))
 
 
 async def test_an_unknown_channel_is_not_found(gateway: Gateway) -> None:
