@@ -5,7 +5,9 @@ ingest (404), the body is at most 1 MiB (413), ``X-Parcours-Signature`` is the H
 body under the channel's secret (401, checked before anything parses the body), the body is JSON
 (415 for another content type), then every event's shape, timestamp and identifiers (400 naming
 the field, e.g. ``events[2].type: unknown event type 'foo'``). Only a batch that passes all of it
-reaches :func:`graph.ingest.ingest_events`, which writes all of it or nothing. This module holds no
+reaches :func:`graph.ingest.ingest_events`, which writes all of it or nothing; when the graph
+cannot take it now (Neo4j unreachable or busy), the answer is a 503 with ``Retry-After``, never a
+2xx, so the sender posts it again. This module holds no
 Cypher and must never write part of a batch or log a secret.
 """
 
@@ -33,6 +35,7 @@ from graph.ingest import (
     ChannelEvent,
     EventType,
     IngestResult,
+    IngestUnavailable,
     UnknownReference,
     ingest_events,
 )
@@ -42,6 +45,8 @@ log = structlog.get_logger("parcours.webhooks")
 MAX_BODY_BYTES = 1024 * 1024
 MAX_EVENTS = 500
 SIGNATURE_HEADER = "X-Parcours-Signature"
+# How long a sender should wait before posting again a batch the graph could not take (a 503).
+RETRY_AFTER_S = 5
 _SIGNATURE_PREFIX = "sha256="
 
 
@@ -53,11 +58,14 @@ class WebhookRefused(Exception):
         400
     """
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, *, retry_after_s: int | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.retry_after_s = retry_after_s
 
 
 def _bad_input(path: str, message: str) -> WebhookRefused:
@@ -160,7 +168,10 @@ def _timestamp(value: str, path: str) -> datetime:
         moment = None
     if moment is None or moment.tzinfo is None:
         raise _bad_input(path, f"must be an ISO-8601 date-time with a timezone, got {value!r}")
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before the first instant UTC can hold
+        raise _bad_input(path, f"is out of the range of dates, got {value!r}") from None
 
 
 def _event(raw: object, prefix: str, phone_region: str) -> ChannelEvent:
@@ -263,6 +274,14 @@ async def _accept(request: web.Request, channel: str) -> IngestResult:
         )
     except UnknownReference as exc:
         raise _bad_input(batch.path(exc.index, exc.field), str(exc)) from None
+    except IngestUnavailable as exc:
+        log.warning("webhook not ingested", channel=channel, error=str(exc))
+        raise WebhookRefused(
+            503,
+            "SERVICE_UNAVAILABLE",
+            "the events could not be recorded now; nothing was written, send them again",
+            retry_after_s=RETRY_AFTER_S,
+        ) from None
     await publish_ingest(request.app, channel, result)
     return result
 
@@ -287,6 +306,7 @@ async def receive_webhook(request: web.Request) -> web.Response:
     except WebhookRefused as exc:
         log.warning("webhook refused", channel=channel, status=exc.status, reason=exc.message)
         body = {"error": {"code": exc.code, "message": exc.message}}
-        return web.json_response(body, status=exc.status)
+        headers = {} if exc.retry_after_s is None else {"Retry-After": str(exc.retry_after_s)}
+        return web.json_response(body, status=exc.status, headers=headers)
     log.info("webhook ingested", channel=channel, **counts)
     return web.json_response(counts)

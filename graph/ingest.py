@@ -2,8 +2,12 @@
 
 For each event the customer is resolved by the first of its identifiers that a customer owns; when
 none is owned, an anonymous customer is created from the first identifier. The event becomes an
-``Interaction`` (keyed by the channel's event id, so a replayed event is counted as a duplicate and
-changes nothing). Then, in the same transaction and in batch order, each new event:
+``Interaction`` keyed by ``<channel>:<event id>`` (``eventKey``): a replayed event is counted as a
+duplicate and changes nothing, while two systems may use the same id. Its ``id`` is the event id,
+unless another channel's event holds it (then ``<event id>@<channel>``); a node without an
+``eventKey`` (a checkout's purchase, one ingested before migration 13) keeps its id in every
+channel, so the order system's echo of a checkout stays a duplicate. Then, in the same
+transaction and in batch order, each new event:
 - stitches its other identifiers to its customer by the rules of :mod:`graph.stitching` (links
   within the per-kind limits, anonymous profiles merged into known ones, conflicts recorded);
 - opens or extends a journey by the rules of :mod:`graph.journey_rules`.
@@ -140,6 +144,22 @@ class UnknownReference(ValueError):
         self.value = value
 
 
+class IngestUnavailable(Exception):
+    """The graph could not record the batch now (unreachable, busy past the driver's retries, or
+    a concurrent batch took a new event's id); nothing was written, and sending it again may
+    succeed."""
+
+
+# Failures a later attempt may get past; anything else (a bug) propagates as it is.
+_PASSING_FAILURES: tuple[type[BaseException], ...] = (
+    neo4j.exceptions.ServiceUnavailable,
+    neo4j.exceptions.SessionExpired,
+    neo4j.exceptions.TransientError,
+    neo4j.exceptions.ConstraintError,
+    TimeoutError,
+)
+
+
 def anonymous_customer_id(kind: IdentityKind, value: str) -> str:
     """The id of the anonymous customer first seen with this identifier (stable across replays).
 
@@ -149,6 +169,26 @@ def anonymous_customer_id(kind: IdentityKind, value: str) -> str:
     """
     digest = hashlib.sha256(f"{kind.value}:{value}".encode()).hexdigest()
     return f"cus_anon_{digest[:16]}"
+
+
+def event_key(channel: str, event_id: str) -> str:
+    """What an ingested event is known by: its id within its channel's own namespace.
+
+    Example:
+        >>> event_key("store", "evt-1")
+        'store:evt-1'
+    """
+    return f"{channel}:{event_id}"
+
+
+def _node_id(channel: str, event_id: str, taken: set[str]) -> str:
+    """The ``Interaction.id`` of a new event: its own id, unless another channel's event holds
+    it; then ``<id>@<channel>``, or (only if an event was given that very id) a digest of both."""
+    for candidate in (event_id, f"{event_id}@{channel}"):
+        if candidate not in taken:
+            return candidate
+    digest = hashlib.sha256(event_key(channel, event_id).encode()).hexdigest()
+    return f"evt-{digest[:32]}"
 
 
 _BATCH_STATE: LiteralString = """
@@ -177,11 +217,19 @@ CALL () {
   RETURN collect({kind: key.kind, value: key.value, owner: owner}) AS owners
 }
 CALL () {
-  UNWIND $eventIds AS eventId
-  MATCH (i:Interaction {id: eventId})
-  RETURN collect(eventId) AS known
+  // Held: this channel's event, or a node that keeps its id in every channel (no eventKey).
+  UNWIND $events AS event
+  OPTIONAL MATCH (keyed:Interaction {eventKey: event.key})
+  OPTIONAL MATCH (plain:Interaction {id: event.id})
+  WITH event WHERE keyed IS NOT NULL OR (plain IS NOT NULL AND plain.eventKey IS NULL)
+  RETURN collect(event.id) AS known
 }
-RETURN missingSkus, missingStores, known, owners
+CALL () {
+  UNWIND $candidateIds AS candidate
+  MATCH (i:Interaction {id: candidate})
+  RETURN collect(candidate) AS taken
+}
+RETURN missingSkus, missingStores, known, taken, owners
 """
 _WRITE: LiteralString = """
 CALL () {
@@ -200,8 +248,10 @@ CALL () {
   UNWIND $interactions AS row
   MATCH (c:Customer {id: row.customerId})
   MERGE (ch:Channel {code: $channel})
-  MERGE (i:Interaction {id: row.id})
-  ON CREATE SET i.at = row.at, i.type = row.type, i.channel = $channel,
+  // By the event's key: a concurrent batch that took the same node id fails on the id's
+  // constraint (and its sender retries) instead of joining this event's node.
+  MERGE (i:Interaction {eventKey: row.eventKey})
+  ON CREATE SET i.id = row.id, i.at = row.at, i.type = row.type, i.channel = $channel,
                 i.query = row.query, i.notes = row.notes, i.resultCount = row.resultCount,
                 i.outcome = row.outcome, i.amount = row.amount,
                 i.orderId = row.orderId, i.orderStatus = row.orderStatus
@@ -224,6 +274,16 @@ CALL () {
 """
 
 
+@dataclass(frozen=True)
+class _BatchState:
+    """What the graph holds of a batch: event ids this channel already sent (or that a node
+    keeps in every channel), Interaction ids in use, and each identifier's owner."""
+
+    known: frozenset[str]
+    taken: frozenset[str]
+    owners: dict[tuple[str, str], str]
+
+
 @dataclass
 class _Plan:
     """What the write statement must do, decided event by event in batch order."""
@@ -238,17 +298,18 @@ class _Plan:
     duplicates: int = 0
 
 
-def _plan(
-    events: Sequence[ChannelEvent], known: set[str], owners: dict[tuple[str, str], str]
-) -> _Plan:
-    owner = dict(owners)  # grows with the batch's identifiers, so later events see earlier ones
-    seen = set(known)
+def _plan(channel: str, events: Sequence[ChannelEvent], state: _BatchState) -> _Plan:
+    owner = dict(state.owners)  # grows with the batch's identifiers: later events see earlier ones
+    seen = set(state.known)
+    taken = set(state.taken)
     plan = _Plan(customers=[], links=[], interactions=[])
     for event in events:
         if event.id in seen:
             plan.duplicates += 1
             continue
         seen.add(event.id)
+        node_id = _node_id(channel, event.id, taken)
+        taken.add(node_id)
         keys = [(kind.value, value) for kind, value in event.identifiers]
         anchor = next((i for i, key in enumerate(keys) if key in owner), None)
         if anchor is None:
@@ -280,7 +341,8 @@ def _plan(
             owner.setdefault(key, customer_id)
         plan.interactions.append(
             {
-                "id": event.id,
+                "id": node_id,
+                "eventKey": event_key(channel, event.id),
                 "customerId": customer_id,
                 "at": event.at,
                 "type": event.type.value,
@@ -328,7 +390,8 @@ async def ingest_events(
     """Record ``events`` from ``channel`` in one write transaction; all of them or none.
 
     Raises :class:`UnknownReference` (and writes nothing) when an event names a product or store
-    the graph does not hold. The transaction function is retried on transient errors (deadlocks
+    the graph does not hold, :class:`IngestUnavailable` (nothing written) when the graph could not
+    take the batch now. The transaction function is retried on transient errors (deadlocks
     between concurrent batches included), which is safe because it decides from what it reads.
     """
     if channel not in INGEST_CHANNELS:
@@ -338,10 +401,12 @@ async def ingest_events(
         {(kind.value, value) for event in events for kind, value in event.identifiers}
     )
     keys = [{"kind": kind, "value": value} for kind, value in identifiers]
+    event_ids = sorted({e.id for e in events})
     state_params = {
         "skus": sorted({e.sku for e in events if e.sku is not None}),
         "storeIds": sorted({e.store_id for e in events if e.store_id is not None}),
-        "eventIds": sorted({e.id for e in events}),
+        "events": [{"id": i, "key": event_key(channel, i)} for i in event_ids],
+        "candidateIds": sorted({c for i in event_ids for c in (i, f"{i}@{channel}")}),
         "identifiers": keys,
     }
 
@@ -350,8 +415,12 @@ async def ingest_events(
         await (await tx.run(LOCK_IDENTITIES, {"identifiers": keys})).consume()
         row = await (await tx.run(_BATCH_STATE, state_params)).single(strict=True)
         _refuse_unknown_references(events, row.data())
-        owners = {(item["kind"], item["value"]): item["owner"] for item in row["owners"]}
-        plan = _plan(events, set(row["known"]), owners)
+        state = _BatchState(
+            known=frozenset(row["known"]),
+            taken=frozenset(row["taken"]),
+            owners={(item["kind"], item["value"]): item["owner"] for item in row["owners"]},
+        )
+        plan = _plan(channel, events, state)
         if plan.interactions:
             params = {
                 "channel": channel,
@@ -391,4 +460,7 @@ async def ingest_events(
             order_updates=tuple(updates),
         )
 
-    return await db.transaction(work)
+    try:
+        return await db.transaction(work)
+    except _PASSING_FAILURES as exc:
+        raise IngestUnavailable(f"the graph could not record the batch: {exc!r}") from exc

@@ -11,8 +11,12 @@ the event's product category):
 3. otherwise (no rule, or too few events), the event continues the customer's active journey whose
    last step was on the same channel less than ``session_minutes`` before (the items an assistant
    shows after a store visit, the pages after a search).
-A step taken by a ``completes`` rule ends the journey. The customer's node is write-locked first,
-so two batches for one customer never open the same journey twice or number two steps alike.
+A step taken by a ``completes`` rule ends the journey. Events may arrive late (a retried webhook,
+a system catching up): one older than an active journey of its intent's start is left out of it
+(it neither joins, completes nor opens that intent again), and one older than the journey's last
+step takes its place in time (the steps are numbered again in time order; the journey's last
+channel and next step stay the newest step's). The customer's node is write-locked first, so two
+batches for one customer never open the same journey twice or number two steps alike.
 """
 
 from __future__ import annotations
@@ -121,7 +125,8 @@ RETURN i.at AS at, i.type AS type, i.channel AS channel, i.notes AS notes,
          MATCH (c)-[:ON_JOURNEY]->(j:Journey {status: 'active'})
          OPTIONAL MATCH (j)-[:STEP]->(x:Interaction)
          WITH j, max(x.at) AS lastAt
-         RETURN {id: j.id, intent: j.intent, lastChannel: j.lastChannel, lastAt: lastAt}
+         RETURN {id: j.id, intent: j.intent, lastChannel: j.lastChannel, lastAt: lastAt,
+                 startedAt: j.startedAt}
        } AS active
 """
 _SIMILAR_EVENTS: LiteralString = """
@@ -143,10 +148,24 @@ _EXTEND: LiteralString = """
 MATCH (j:Journey {id: $journeyId}), (x:Interaction {id: $interactionId})
 CALL (j) { OPTIONAL MATCH (j)-[s:STEP]->() RETURN coalesce(max(s.n), 0) AS last }
 CREATE (j)-[:STEP {n: last + 1}]->(x)
-SET j.lastChannel = $channel,
-    j.nextStep = coalesce($nextStep, j.nextStep),
+SET j.lastChannel = CASE WHEN $latest THEN $channel ELSE j.lastChannel END,
+    j.nextStep = CASE WHEN $latest THEN coalesce($nextStep, j.nextStep) ELSE j.nextStep END,
     j.status = CASE WHEN $completes THEN 'completed' ELSE j.status END
+WITH j WHERE NOT $latest
+// An event that arrived late takes its place in time: the steps are numbered again in time order.
+MATCH (j)-[s:STEP]->(y:Interaction)
+WITH s ORDER BY y.at, y.id
+WITH collect(s) AS steps
+UNWIND range(0, size(steps) - 1) AS k
+WITH steps[k] AS s, k
+SET s.n = k + 1
 """
+
+
+def _started_by(journey: Mapping[str, Any], at: datetime) -> bool:
+    """Whether the journey had begun by ``at`` (one without a start date always has)."""
+    started = journey.get("startedAt")
+    return started is None or _rows.to_datetime(started) <= at
 
 
 def _session_journey(
@@ -181,10 +200,14 @@ async def follow_event(
     rule = policy.rule_for(state["type"], bool(state["notes"]), state["category"])
     intent = rule.intent_for(state["category"]) if rule else None
     active: list[dict[str, Any]] = state["active"]
+    of_intent = [j for j in active if j["intent"] == intent and j["lastAt"] is not None]
     same_intent = sorted(
-        (j for j in active if j["intent"] == intent and j["lastAt"] is not None),
-        key=lambda j: _rows.to_datetime(j["lastAt"]),
+        (j for j in of_intent if _started_by(j, at)), key=lambda j: _rows.to_datetime(j["lastAt"])
     )
+    if of_intent and not same_intent:
+        # Older than every journey it would pursue (it arrived late): history, not a step; and
+        # it neither opens that intent twice nor completes a journey begun after it.
+        return customer_id
     journey_id = same_intent[-1]["id"] if same_intent else None
     if journey_id is None and rule is not None and intent is not None and not rule.completes:
         similar = await tx.run(
@@ -220,12 +243,16 @@ async def follow_event(
     if journey_id is None:
         return customer_id
     completes = rule is not None and rule.completes
+    last_at = next((j["lastAt"] for j in active if j["id"] == journey_id), None)
     params = {
         "journeyId": journey_id,
         "interactionId": interaction_id,
         "channel": channel,
         "nextStep": next_step,
         "completes": completes,
+        # A late event older than the journey's last step changes neither its channel nor its
+        # next step, which are the newest step's.
+        "latest": last_at is None or at >= _rows.to_datetime(last_at),
     }
     await (await tx.run(_EXTEND, params)).consume()
     counts.extended += 1

@@ -169,6 +169,15 @@ MIGRATIONS: tuple[Migration, ...] = (
             "FOR (n:Interaction) ON (n.channel, n.at)",
         ),
     ),
+    Migration(
+        13,
+        "ingested events known by channel and event id (graph/ingest.py), so that two systems "
+        "may use one id; interactions from before keep their id in every channel",
+        (
+            "CREATE CONSTRAINT interaction_event_key IF NOT EXISTS "
+            "FOR (n:Interaction) REQUIRE n.eventKey IS UNIQUE",
+        ),
+    ),
 )
 
 _MIGRATION_KEY: LiteralString = (

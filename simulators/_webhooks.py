@@ -6,21 +6,27 @@ the gateway nor fails because of it. As real channel systems do, a delivery that
 reason that may pass (no connection, no answer within 2 s, a 5xx, a 429) is posted again with
 exponential backoff and jitter (stamina), a bounded number of times, with the very same body and
 event id: the gateway's ingest counts an event id it already holds as a duplicate, so a retry of
-a delivery that did land changes nothing. Another 4xx is the gateway refusing the event: logged,
-never retried. A delivery that runs out of attempts is logged, never raised. Without a webhook URL
-in the config, emitting does nothing. This module signs the way any channel system would
-(HMAC-SHA256 of the raw body) and must never import the gateway.
+a delivery that did land changes nothing. A 503 or 429 with ``Retry-After`` is posted again after
+the wait it asks for (at most ``retry_after_max_s``). Another 4xx is the gateway refusing the
+event: logged, never retried. A delivery that runs out of attempts is logged, never raised. At
+most ``max_pending`` deliveries are under way at once (a gateway down for long must not grow the
+simulator's memory without end): past it a new event is logged and dropped. When the simulator
+stops, deliveries waiting for their next attempt are posted once more at once instead of being
+abandoned. Without a webhook URL in the config, emitting does nothing. This module signs the way
+any channel system would (HMAC-SHA256 of the raw body) and must never import the gateway.
 """
 
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import hashlib
 import hmac
 import json
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -41,7 +47,9 @@ log = logging.getLogger("simulators.webhooks")
 class WebhookRetries:
     """How a failed delivery is tried again: at most ``attempts`` posts in all, waiting
     ``wait_initial_s`` doubled after each failure (at most ``wait_max_s``) plus up to
-    ``wait_jitter_s`` at random. The defaults span about a minute: a gateway restarting.
+    ``wait_jitter_s`` at random, or what the answer's ``Retry-After`` asks (at most
+    ``retry_after_max_s``). The defaults span about a minute: a gateway restarting. At most
+    ``max_pending`` deliveries are under way at once.
 
     Example:
         >>> WebhookRetries().attempts
@@ -52,19 +60,58 @@ class WebhookRetries:
     wait_initial_s: float = 0.5
     wait_max_s: float = 30.0
     wait_jitter_s: float = 1.0
+    retry_after_max_s: float = 300.0
+    max_pending: int = 10_000
 
 
 class _NotTaken(Exception):
-    """The gateway answered a status a later post may get past (a 5xx, a 429)."""
+    """The gateway answered a status a later post may get past (a 5xx, a 429), maybe saying
+    when to post again."""
 
-    def __init__(self, status: int, text: str) -> None:
+    def __init__(self, status: int, text: str, retry_after_s: float | None = None) -> None:
         super().__init__(f"HTTP {status}: {text}")
         self.status = status
+        self.retry_after_s = retry_after_s
+
+
+def retry_after_s(value: str | None, now: datetime | None = None) -> float | None:
+    """The seconds a ``Retry-After`` header asks for (delay-seconds or an HTTP-date), or
+    ``None`` when there is none or it cannot be read.
+
+    Example:
+        >>> retry_after_s("120"), retry_after_s("soon"), retry_after_s(None)
+        (120.0, None, None)
+        >>> retry_after_s("Mon, 07 Dec 2026 10:00:30 GMT", datetime(2026, 12, 7, 10, tzinfo=UTC))
+        30.0
+    """
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(int(text))
+    try:
+        moment = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - (now or datetime.now(UTC))).total_seconds())
 
 
 def _worth_retrying(exc: BaseException) -> bool:
     """A failure that may pass: no connection or answer in time, a 5xx or a 429."""
     return isinstance(exc, aiohttp.ClientError | TimeoutError | _NotTaken)
+
+
+@dataclass
+class _Delivery:
+    """One event's body and headers, the same for every attempt, and where it stands."""
+
+    event_id: object
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+    posting: bool = False  # a post is in flight (else it is waiting for its next attempt)
+    settled: bool = False  # taken, refused or given up: nothing left to do
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -91,37 +138,64 @@ class WebhookEmitter:
         self.url = f"{base_url.rstrip('/')}/{channel}"
         self.secret = secret.replace("{channel}", channel)
         self.retries = retries or WebhookRetries()
+        self.dropped = 0  # events not even tried: max_pending deliveries were under way
         self._session: aiohttp.ClientSession | None = None
-        self._pending: set[asyncio.Task[None]] = set()
+        self._pending: dict[asyncio.Task[None], _Delivery] = {}
 
     async def start(self) -> None:
         timeout = aiohttp.ClientTimeout(total=WEBHOOK_TIMEOUT_S)
         self._session = aiohttp.ClientSession(timeout=timeout)
 
+    @property
+    def pending(self) -> int:
+        """How many deliveries are under way (posting, or waiting for their next attempt)."""
+        return len(self._pending)
+
     def emit(self, event: dict[str, Any]) -> None:
         """Deliver ``event`` soon, without waiting; keep the task referenced until it ends."""
-        task = asyncio.get_running_loop().create_task(self._deliver(event))
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
+        event_id = event.get("id")
+        if self._session is None:
+            log.warning("webhook %s dropped: the emitter is not started", event_id)
+            return
+        if len(self._pending) >= self.retries.max_pending:
+            self.dropped += 1
+            log.warning(
+                "webhook %s to %s dropped: %d deliveries already under way",
+                event_id,
+                self.url,
+                len(self._pending),
+            )
+            return
+        # One body for every attempt: the same event id and signature, so a retry of a delivery
+        # that did land is a duplicate the gateway recognises.
+        body = json.dumps(event, separators=(",", ":")).encode()
+        headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(self.secret, body)}
+        delivery = _Delivery(event_id, body, headers)
+        task = asyncio.get_running_loop().create_task(self._deliver(delivery))
+        self._pending[task] = delivery
+        task.add_done_callback(self._forget)
+
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        self._pending.pop(task, None)
 
     async def drained(self) -> None:
         """Return once every delivery emitted so far has ended: taken, refused or given up."""
         while self._pending:
             await asyncio.wait(set(self._pending))
 
-    async def _deliver(self, event: dict[str, Any]) -> None:
-        event_id = event.get("id")
-        if self._session is None:
-            log.warning("webhook %s dropped: the emitter is not started", event_id)
+    def _backoff(self, exc: BaseException) -> bool | float:
+        """Whether to post again, and after how long when the gateway said (``Retry-After``)."""
+        if isinstance(exc, _NotTaken) and exc.retry_after_s is not None:
+            return min(exc.retry_after_s, self.retries.retry_after_max_s)
+        return _worth_retrying(exc)
+
+    async def _deliver(self, delivery: _Delivery) -> None:
+        session, retries = self._session, self.retries
+        if session is None:  # closed between emit and this task's start
             return
-        # One body for every attempt: the same event id and signature, so a retry of a delivery
-        # that did land is a duplicate the gateway recognises.
-        body = json.dumps(event, separators=(",", ":")).encode()
-        headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(self.secret, body)}
-        retries = self.retries
         try:
             async for attempt in stamina.retry_context(
-                on=_worth_retrying,
+                on=self._backoff,
                 attempts=retries.attempts,
                 timeout=None,  # each post has its own timeout; the attempts bound the whole
                 wait_initial=retries.wait_initial_s,
@@ -130,52 +204,67 @@ class WebhookEmitter:
                 name=f"webhook to {self.url}",
             ):
                 with attempt:
-                    await self._post(self._session, event_id, body, headers)
+                    await self._post(session, delivery)
         except (aiohttp.ClientError, TimeoutError, _NotTaken) as exc:
+            delivery.settled = True
             log.warning(
                 "webhook %s to %s given up after %d attempts: %r",
-                event_id,
+                delivery.event_id,
                 self.url,
                 retries.attempts,
                 exc,
             )
-        except asyncio.CancelledError:
-            log.warning("webhook %s to %s abandoned: the simulator is closing", event_id, self.url)
-            raise
 
-    async def _post(
-        self,
-        session: aiohttp.ClientSession,
-        event_id: object,
-        body: bytes,
-        headers: dict[str, str],
-    ) -> None:
-        async with session.post(self.url, data=body, headers=headers) as response:
-            if response.status < 300:
-                return
-            text = (await response.text())[:500]
-        if response.status >= 500 or response.status == 429:
-            raise _NotTaken(response.status, text)
-        log.warning(
-            "webhook %s to %s refused with %s, not retried: %s",
-            event_id,
-            self.url,
-            response.status,
-            text,
-        )
+    async def _post(self, session: aiohttp.ClientSession, delivery: _Delivery) -> None:
+        delivery.posting = True
+        try:
+            async with session.post(
+                self.url, data=delivery.body, headers=delivery.headers
+            ) as response:
+                status = response.status
+                wait = retry_after_s(response.headers.get("Retry-After"))
+                text = "" if status < 300 else (await response.text())[:500]
+        finally:
+            delivery.posting = False
+        if status >= 500 or status == 429:
+            raise _NotTaken(status, text, wait)
+        delivery.settled = True
+        if status >= 300:
+            log.warning(
+                "webhook %s to %s refused with %s, not retried: %s",
+                delivery.event_id,
+                self.url,
+                status,
+                text,
+            )
 
     async def close(self) -> None:
-        """Let deliveries in flight finish (for at most one post's timeout), abandon those still
-        waiting to be retried, then close the session."""
-        if self._pending:
-            await asyncio.wait(set(self._pending), timeout=WEBHOOK_TIMEOUT_S)
+        """Let posts in flight finish (for at most one post's timeout), post every delivery still
+        waiting for its next attempt once more at once (not abandon it), then close the
+        session. What the gateway still does not take is logged as lost."""
+        in_flight = {task for task, delivery in self._pending.items() if delivery.posting}
+        if in_flight:
+            await asyncio.wait(in_flight, timeout=WEBHOOK_TIMEOUT_S)
+        unsettled = [d for d in self._pending.values() if not d.settled]
         late = set(self._pending)
         for task in late:
             task.cancel()
         await asyncio.gather(*late, return_exceptions=True)
         if self._session is not None:
+            await asyncio.gather(*(self._last_post(self._session, d) for d in unsettled))
             await self._session.close()
             self._session = None
+
+    async def _last_post(self, session: aiohttp.ClientSession, delivery: _Delivery) -> None:
+        try:
+            await self._post(session, delivery)
+        except (aiohttp.ClientError, TimeoutError, _NotTaken) as exc:
+            log.warning(
+                "webhook %s to %s lost: the simulator is closing and the last post failed: %r",
+                delivery.event_id,
+                self.url,
+                exc,
+            )
 
 
 WEBHOOKS = web.AppKey("webhooks", WebhookEmitter)

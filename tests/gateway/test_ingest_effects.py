@@ -238,6 +238,46 @@ async def test_repeated_views_in_one_category_open_a_journey_that_later_events_e
     assert after["activeJourney"] is None
 
 
+async def test_a_purchase_that_arrives_after_a_journey_it_predates_does_not_complete_it(
+    gateway: Gateway,
+) -> None:
+    """The till's purchase of last week reaches the gateway late (its system was catching up),
+    after this week's views opened "choose kitchen": that journey is still to be finished."""
+    customer, email = await known_customer(gateway)
+    me = [("email", email)]
+    t = NOW - timedelta(days=2)
+    views = [event(me, "view", t + timedelta(hours=n), sku="FX-P5") for n in range(3)]
+    assert await post(gateway, "web", {"events": views}) == (200, ingested(3, 0, journeysOpened=1))
+    earlier = event(me, "purchase", t - timedelta(days=7), sku="FX-P6", storeId="FX-ST-A")
+    assert await post(gateway, "store", earlier) == (200, ingested(1, 0))
+    after = await profile(gateway, customer)
+    [edge] = after["journeys"]["edges"]
+    assert edge["node"]["status"] == "ACTIVE"
+    assert [s["type"] for s in edge["node"]["steps"]] == ["VIEW"] * 3
+    assert after["activeJourney"]["id"] == edge["node"]["id"]
+
+
+async def test_a_late_event_takes_its_place_in_time_among_a_journeys_steps(
+    gateway: Gateway,
+) -> None:
+    customer, email = await known_customer(gateway)
+    me = [("email", email)]
+    t = NOW - timedelta(days=2)
+    views = [event(me, "view", t + timedelta(hours=n), sku="FX-P5") for n in range(3)]
+    assert await post(gateway, "web", {"events": views}) == (200, ingested(3, 0, journeysOpened=1))
+    late = event(me, "view", t + timedelta(minutes=30), sku="FX-P6")
+    assert await post(gateway, "app", late) == (200, ingested(1, 0, journeysExtended=1))
+    [edge] = (await profile(gateway, customer))["journeys"]["edges"]
+    journey = edge["node"]
+    assert [(s["n"], s["channel"], s["product"]["sku"]) for s in journey["steps"]] == [
+        (1, "WEB", "FX-P5"),
+        (2, "APP", "FX-P6"),
+        (3, "WEB", "FX-P5"),
+        (4, "WEB", "FX-P5"),
+    ]
+    assert journey["lastChannel"] == "WEB"  # where the customer was last, not the late event's
+
+
 async def test_a_store_visit_with_notes_opens_a_journey_the_website_resumes(
     gateway: Gateway,
 ) -> None:

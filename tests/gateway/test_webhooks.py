@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
+from neo4j.exceptions import ServiceUnavailable
 
 from graph import GraphDatabase
 from graph.identities import IdentityKind
@@ -204,6 +205,48 @@ async def test_an_event_repeated_within_one_batch_is_recorded_once(gateway: Gate
     assert (status, body) == (200, ingested(1, 1))
 
 
+async def test_the_same_event_id_from_two_systems_is_two_events_each_replayed_as_a_duplicate(
+    gateway: Gateway, graph: GraphDatabase
+) -> None:
+    shared = unique("shared")
+    on_web = event(shared, [("web_anonymous_id", unique("anon"))])
+    in_store = event(shared, [("web_anonymous_id", unique("anon"))], type="store_visit")
+    assert await post(gateway, "web", on_web) == (200, ingested(1, 0))
+    assert await post(gateway, "store", in_store) == (200, ingested(1, 0))
+    assert await post(gateway, "store", in_store) == (200, ingested(0, 1))
+    assert await post(gateway, "web", on_web) == (200, ingested(0, 1))
+    rows = await graph.read(
+        "MATCH (c:Customer)-[:DID]->(i:Interaction) WHERE i.id IN $ids "
+        "RETURN i.id AS id, i.channel AS channel, i.type AS type, c.id AS customer "
+        "ORDER BY id",
+        {"ids": [shared, f"{shared}@store"]},
+    )
+    assert [(r["id"], r["channel"], r["type"]) for r in rows] == [
+        (shared, "web", "view"),
+        (f"{shared}@store", "store", "store_visit"),
+    ]
+    assert rows[0]["customer"] != rows[1]["customer"]
+
+
+async def test_an_interaction_from_before_per_channel_keys_is_a_duplicate_on_every_channel(
+    gateway: Gateway, graph: GraphDatabase
+) -> None:
+    """Written as ingest wrote it before migration 13 (no ``eventKey``): a retry of its event,
+    on its channel or on another (the order system's echo of a checkout), changes nothing."""
+    old = unique("old")
+    await graph.write(
+        "MATCH (c:Customer {id: $bob}) MERGE (ch:Channel {code: 'web'}) "
+        "CREATE (c)-[:DID]->(i:Interaction {id: $id, at: datetime('2026-09-01T10:00:00Z'), "
+        "type: 'view', channel: 'web'})-[:VIA]->(ch)",
+        {"bob": BOB, "id": old},
+    )
+    before = await counts(graph)
+    for channel in ("web", "store"):
+        answer = await post(gateway, channel, event(old, [("email", "bob@example.com")]))
+        assert answer == (200, ingested(0, 1))
+    assert await counts(graph) == before
+
+
 @pytest.mark.parametrize(
     "headers",
     [
@@ -265,6 +308,11 @@ BAD_INPUT: list[tuple[str, Callable[[str], Any], str]] = [
         "timestamp-without-zone",
         lambda n: _batch(event(n, ALICE_EMAIL, at="2026-10-02T10:00:00")),
         "events[0].at: must be an ISO-8601 date-time with a timezone",
+    ),
+    (
+        "timestamp-out-of-range",
+        lambda n: event(n, ALICE_EMAIL, at="0001-01-01T00:00:00+01:00"),
+        "at: is out of the range of dates",
     ),
     (
         "bad-email",
@@ -339,6 +387,35 @@ async def test_bad_input_is_refused_naming_the_field_and_nothing_is_written(
         "MATCH (i:Interaction) WHERE i.id STARTS WITH $name RETURN i.id AS id", {"name": name}
     )
     assert written == []
+
+
+async def test_when_neo4j_cannot_take_a_batch_the_sender_is_told_to_retry_not_told_ok(
+    gateway: Gateway, graph: GraphDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The driver's own failure (Neo4j down past its retries), faked at the one seam: a coded
+    503 with Retry-After, and the same batch is taken once Neo4j is back."""
+
+    async def unreachable(self: GraphDatabase, work: object) -> None:
+        raise ServiceUnavailable("Couldn't connect to 127.0.0.1:7687")
+
+    lost = event(unique("outage"), ALICE_EMAIL)
+    with monkeypatch.context() as patched:
+        patched.setattr(GraphDatabase, "transaction", unreachable)
+        body = json.dumps(lost).encode()
+        async with gateway.session.post(
+            f"{gateway.url}/webhooks/web",
+            data=body,
+            headers={
+                "Content-Type": "application/json",
+                "X-Parcours-Signature": sign(body, "dev-webhook-secret-web"),
+            },
+        ) as response:
+            assert response.status == 503
+            assert response.headers["Retry-After"] == "5"
+            answer = await response.json()
+    assert answer["error"]["code"] == "SERVICE_UNAVAILABLE"
+    assert await stored_ids(graph, [lost["id"]]) == []
+    assert await post(gateway, "web", lost) == (200, ingested(1, 0))
 
 
 async def test_an_unknown_channel_is_not_found(gateway: Gateway) -> None:

@@ -41,6 +41,7 @@ async def test_every_model_key_has_a_unique_constraint(graph: GraphDatabase):
         ("Product", ("sku",)),
         ("Cart", ("id",)),
         ("Interaction", ("id",)),
+        ("Interaction", ("eventKey",)),
         ("Journey", ("id",)),
         ("Consent", ("id",)),
         ("Migration", ("version",)),

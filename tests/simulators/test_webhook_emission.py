@@ -9,12 +9,14 @@ import dataclasses
 import hashlib
 import hmac
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+import stamina.instrumentation
 from aiohttp import web
 from pydantic import SecretStr
 
@@ -23,7 +25,7 @@ from gateway.services._simulators import SimulatorsConfig, gateway_webhooks
 from gateway.settings import Settings
 from gateway.webhooks import parse_events
 from simulators import SimulatorConfig
-from simulators._webhooks import WEBHOOKS, WebhookEmitter, WebhookRetries
+from simulators._webhooks import WEBHOOKS, WebhookEmitter, WebhookRetries, retry_after_s
 from tests.simulators import generated
 from tests.simulators.harness import CONFIG, Simulator, serve
 
@@ -48,6 +50,7 @@ class Receiver:
     url: str
     status: int = 200
     script: list[int | None] = field(default_factory=list)
+    retry_after: str | None = None  # sent with every answer that is not a 2xx
     deliveries: asyncio.Queue[Delivery] = field(default_factory=asyncio.Queue)
 
     async def next(self) -> Delivery:
@@ -69,7 +72,10 @@ async def receiver() -> AsyncIterator[Receiver]:
             assert request.transport is not None
             request.transport.abort()  # as a gateway going down mid-request
             await asyncio.sleep(1)
-        return web.json_response({"accepted": 1, "duplicates": 0}, status=status or 200)
+        status = status or 200
+        headers = {"Retry-After": received.retry_after} if received.retry_after else {}
+        answer = {"accepted": 1, "duplicates": 0}
+        return web.json_response(answer, status=status, headers=headers if status >= 300 else {})
 
     app = web.Application()
     app.router.add_post("/webhooks/{channel}", record)
@@ -220,6 +226,79 @@ async def test_a_delivery_is_given_up_after_its_attempts() -> None:
 
 
 QUICK_RETRIES = WebhookRetries(attempts=3, wait_initial_s=0.01, wait_max_s=0.02, wait_jitter_s=0.01)
+# Retries that would wait an hour: whatever happens next is not a retry's doing.
+HOUR_RETRIES = WebhookRetries(attempts=3, wait_initial_s=3600, wait_max_s=3600, wait_jitter_s=0)
+
+
+@contextlib.contextmanager
+def planned_waits() -> Iterator[list[float]]:
+    """The waits stamina schedules before each retry (as decided, not as measured)."""
+    waits: list[float] = []
+
+    def record(details: stamina.instrumentation.RetryDetails) -> None:
+        waits.append(details.wait_for)
+
+    stamina.instrumentation.set_on_retry_hooks([record])
+    try:
+        yield waits
+    finally:
+        stamina.instrumentation.set_on_retry_hooks(None)
+
+
+async def test_a_retry_waits_as_long_as_the_gateways_retry_after_asks() -> None:
+    async with receiver() as gateway:
+        gateway.script, gateway.retry_after = [503, 429], "1"
+        emitter = WebhookEmitter(gateway.url, TEST_KEY, "store", QUICK_RETRIES)
+        await emitter.start()
+        try:
+            with planned_waits() as waits:
+                emitter.emit({"id": "evt-pos-later", "type": "purchase"})
+                await emitter.drained()
+        finally:
+            await emitter.close()
+    assert waits == [1.0, 1.0]
+    assert [(await gateway.next()).event["id"] for _ in range(3)] == ["evt-pos-later"] * 3
+
+
+def test_retry_after_is_read_as_seconds_or_as_an_http_date() -> None:
+    now = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
+    assert retry_after_s("5") == 5.0
+    assert retry_after_s("Mon, 07 Dec 2026 10:02:00 GMT", now) == 120.0
+    assert retry_after_s("Mon, 07 Dec 2026 09:00:00 GMT", now) == 0.0
+    assert retry_after_s("-3") is None
+    assert retry_after_s("in a while") is None
+
+
+async def test_a_delivery_waiting_for_a_retry_when_the_simulator_stops_is_posted_at_once() -> None:
+    async with receiver() as gateway, serve("stores", emitting(gateway.url)) as stores:
+        emitter = stores_emitter(stores)
+        emitter.retries = HOUR_RETRIES
+        gateway.script = [503]
+        receipt = await record_sale(stores)
+        first = await gateway.next()
+    # The stores simulator has stopped: its delivery was posted again instead of abandoned.
+    last = await gateway.next()
+    assert last.body == first.body
+    assert last.event["id"] == receipt["eventId"]
+    assert emitter.pending == 0
+
+
+async def test_at_most_max_pending_deliveries_are_under_way_and_the_rest_are_dropped() -> None:
+    async with receiver() as gateway:
+        gateway.status = 503
+        retries = dataclasses.replace(HOUR_RETRIES, max_pending=2)
+        emitter = WebhookEmitter(gateway.url, TEST_KEY, "store", retries)
+        await emitter.start()
+        try:
+            for n in range(4):
+                emitter.emit({"id": f"evt-pos-{n}", "type": "purchase"})
+            assert (emitter.pending, emitter.dropped) == (2, 2)
+            posted = [(await gateway.next()).event["id"] for _ in range(2)]
+        finally:
+            await emitter.close()
+        posted += [(await gateway.next()).event["id"] for _ in range(2)]  # posted at close
+    assert sorted(posted) == ["evt-pos-0", "evt-pos-0", "evt-pos-1", "evt-pos-1"]
+    assert gateway.deliveries.empty()
 
 
 def stores_emitter(stores: Simulator) -> WebhookEmitter:
