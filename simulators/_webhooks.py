@@ -201,7 +201,6 @@ class WebhookEmitter:
                 wait_initial=retries.wait_initial_s,
                 wait_max=retries.wait_max_s,
                 wait_jitter=retries.wait_jitter_s,
-                name=f"webhook to {self.url}",
             ):
                 with attempt:
                     await self._post(session, delivery)
