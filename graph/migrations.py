@@ -169,6 +169,11 @@ MIGRATIONS: tuple[Migration, ...] = (
             "FOR (n:Interaction) ON (n.channel, n.at)",
         ),
     ),
+    Migration(
+        13,
+        "interactions by order, for an order's latest status (orderStatusChanged after a gap)",
+        ("CREATE INDEX interaction_order IF NOT EXISTS FOR (n:Interaction) ON (n.orderId)",),
+    ),
 )
 
 _MIGRATION_KEY: LiteralString = (
