@@ -8,11 +8,15 @@ made before anything is parsed or run:
   or variable error, is a 400 without ``data``), ``application/json`` for legacy clients and for
   ``*/*`` or no ``Accept`` (then every well-formed request is a 200); a type refused by name
   (``q=0``) is never served through a wildcard; neither → 406;
-- POST bodies must be ``application/json`` (UTF-8) → 415 otherwise, so no HTML form or
-  ``text/plain`` "simple" request can reach a mutation from another site; at most
+- POST bodies must be ``application/json`` (UTF-8, which is all JSON may be: RFC 8259 §8.1;
+  a ``charset`` naming it by one of its WHATWG labels, ``utf8`` say, is accepted) → 415
+  otherwise, so no HTML form or ``text/plain`` "simple" request can reach a mutation from
+  another site; at most
   ``graphql_max_body_bytes`` → 413; one JSON object with a string ``query``, an object
   ``variables`` and a string ``operationName`` → 400 otherwise, with a message saying which;
-- GET carries queries only: a mutation over GET is a 405 with ``Allow: POST``;
+- GET carries queries only: a mutation over GET is a 405 with ``Allow: POST``; HEAD is
+  answered as GET is, without the body (RFC 9110 §9.3.2), so a monitor or a cache asking for
+  the headers of a URL gets the status its GET gets;
 - a document of several operations needs ``operationName``, naming one of them (a request error
   coded ``BAD_REQUEST`` otherwise, checked in ``resolvers/document_limits.py``).
 
@@ -37,6 +41,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from gateway._json_body import is_json_in_utf8
 from gateway.persisted_queries import (
     NOT_FOUND_MESSAGE,
     PersistedQueryNotFound,
@@ -152,6 +157,10 @@ class GraphQLOverHTTPView(GraphQLView[Context, None]):
     async def __call__(self, request: web.Request) -> web.StreamResponse:
         if self.is_websocket_request(request):
             return await super().__call__(request)
+        if request.method == hdrs.METH_HEAD:
+            # Answered as GET (same checks, status and headers); aiohttp sends no body, since
+            # it prepares the response for the HEAD request it received.
+            request = request.clone(method=hdrs.METH_GET)
         media_type = response_media_type(request.headers.get(hdrs.ACCEPT))
         try:
             await self._screen(request, media_type)
@@ -168,7 +177,9 @@ class GraphQLOverHTTPView(GraphQLView[Context, None]):
     async def _screen(self, request: web.Request, media_type: str | None) -> None:
         if request.method not in (hdrs.METH_GET, hdrs.METH_POST):
             raise RequestRefused(
-                405, "GraphQL is served over GET (queries) and POST", {hdrs.ALLOW: "GET, POST"}
+                405,
+                "GraphQL is served over GET (queries) and POST",
+                {hdrs.ALLOW: "GET, HEAD, POST"},
             )
         if request.method == hdrs.METH_GET:
             if self._wants_ide(request):
@@ -192,7 +203,7 @@ class GraphQLOverHTTPView(GraphQLView[Context, None]):
         )
 
     async def _screen_body(self, request: web.Request) -> None:
-        if request.content_type != JSON or (request.charset or "utf-8").lower() != "utf-8":
+        if not is_json_in_utf8(request):
             given = request.headers.get(hdrs.CONTENT_TYPE, "none")
             raise RequestRefused(415, f"POST bodies must be {JSON} in UTF-8, not {given[:80]!r}")
         limit = request.app[SETTINGS].graphql_max_body_bytes

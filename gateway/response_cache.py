@@ -16,7 +16,11 @@ customer (other customers' purchases behind recommendations, catalog names) can 
 
 A hit is served before authentication, so the cache only serves requests without credentials, and
 only exists where anonymous access is allowed (``create_app`` does not install it otherwise):
-partners are never served from it.
+partners are never served from it. It is also served before the view's checks, so it answers
+only requests those checks pass (``application/json`` in UTF-8, well-formed ``extensions``, a
+persisted-query hash this instance registered for that very text) and leaves the rest to the
+view, which refuses them (415, 400) or registers the hash. (A body over the view's cap is never
+answered from the cache: the view refused it, so nothing was stored under its key.)
 
 This module never parses more than the operation's root, and never caches mutations.
 """
@@ -36,6 +40,7 @@ from graphql.language import StringValueNode, VariableNode
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from gateway._json_body import is_json_in_utf8
 from gateway.context_cache import CacheStats, version_key
 from gateway.near_cache import NearCache
 from gateway.persisted_queries import PersistedQueries, PersistedQueryRefused, requested_hash
@@ -140,18 +145,31 @@ class ResponseCache:
         self._diagnostics = diagnostics
         self._lookup = redis.register_script(_LOOKUP)
 
-    def _with_persisted_text(self, payload: dict[str, object]) -> dict[str, object]:
-        """A persisted query's payload with its text, when this instance knows it (no I/O; an
-        unknown one goes to the view, which fetches or refuses it, and is cached next time)."""
-        if self._persisted is None or payload.get("query") is not None:
-            return payload
+    def _as_run(self, payload: dict[str, object]) -> tuple[dict[str, object], bool] | None:
+        """The payload as the view would run it (a persisted query's text filled in) and
+        whether the cache may answer it, or None when the view must see it and its answer is
+        not kept: ``extensions`` malformed, a hash refused or unknown here (the view fetches or
+        refuses it; cached next time), or not this text's (a 400). A text sent with a hash not
+        registered here is the view's to check and register, and only then kept: answered
+        from the cache, it was never registered, so a client sending the hash alone (Apollo's
+        protocol) was never found and every request cost two."""
         extensions = payload.get("extensions")
+        if extensions is not None and not isinstance(extensions, dict):
+            return None
+        persisted = self._persisted
         try:
-            digest = requested_hash(extensions if isinstance(extensions, dict) else None)
+            digest = requested_hash(extensions) if persisted is not None else None
         except PersistedQueryRefused:
-            return payload
-        text = self._persisted.known(digest) if digest is not None else None
-        return payload if text is None else {**payload, "query": text}
+            return None
+        if persisted is None or digest is None:
+            return payload, True
+        text = persisted.known(digest)
+        query = payload.get("query")
+        if text is None:
+            return (payload, False) if isinstance(query, str) else None
+        if query not in (None, text):
+            return None
+        return {**payload, "query": text}, True
 
     def _hit(self, data: bytes) -> web.Response:
         extensions = (
@@ -160,12 +178,13 @@ class ResponseCache:
         body = b'{"data":' + data + extensions + b"}"
         return web.Response(body=body, content_type="application/json", headers={HIT_HEADER: "hit"})
 
-    async def _cacheable(self, request: web.Request) -> tuple[str, dict[str, object]] | None:
-        """The customer and payload of a request the cache may answer, else None."""
+    async def _cacheable(self, request: web.Request) -> tuple[str, dict[str, object], bool] | None:
+        """The customer and payload of a request whose answer the cache may keep, and whether
+        it may answer it too, else None."""
         if (
             _has_credentials(request)
             or request.method != "POST"
-            or request.content_type != "application/json"
+            or not is_json_in_utf8(request)
             or request.headers.get("Accept", "").strip() not in _ACCEPTED
         ):
             return None
@@ -175,20 +194,23 @@ class ResponseCache:
             return None
         if not isinstance(payload, dict):
             return None
-        payload = self._with_persisted_text(payload)
+        as_run = self._as_run(payload)
+        if as_run is None:
+            return None
+        payload, answerable = as_run
         customer = _customer(payload)
-        return None if customer is None else (customer, payload)
+        return None if customer is None else (customer, payload, answerable)
 
     async def handle(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         cacheable = await self._cacheable(request)
         if cacheable is None:
             return await handler(request)
-        customer, payload = cacheable
+        customer, payload, answerable = cacheable
         prefix = f"{KEY_PREFIX}:{customer}:v"
         suffix = f":{_digest(payload)}"
         near, generation = self.near, 0
         if near is not None:
-            kept = near.answer(customer, suffix)
+            kept = near.answer(customer, suffix) if answerable else None
             if kept is not None:
                 near.stats.hits += 1
                 return self._hit(kept)
@@ -201,7 +223,7 @@ class ResponseCache:
         except RedisError as exc:
             log.warning("response cache unavailable", error=str(exc))
             return await handler(request)
-        if cached is not None:
+        if cached is not None and answerable:
             self.stats.hits += 1
             if near is not None:
                 near.keep(customer, version, suffix, cached, int(ttl_ms), generation)

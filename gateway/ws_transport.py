@@ -6,7 +6,9 @@ WebSocket authenticates once, with its ``connection_init`` payload, then may liv
 - each operation a connection starts (a query, a mutation or a subscription) counts as one
   request of the partner's: over the limit that operation gets an ``error`` message coded
   RATE_LIMITED with ``retryAfter``, and the connection stays open (a subscription counts once,
-  when it starts; the events it then receives do not count);
+  when it starts; the events it then receives do not count); past ``ws_max_subscriptions``
+  operations in flight, one more gets an ``error`` coded RATE_LIMITED with ``limit`` (and is
+  not counted);
 - a partner's credentials are checked again every ``ws_reauth_s``, and when its token expires:
   a revoked key, an expired or otherwise refused token closes the connection with 4403
   Forbidden, and a change of the partner's scopes applies to the operations that follow;
@@ -38,6 +40,7 @@ from gateway.rate_limits import RateLimits
 from resolvers import Context
 
 TOO_MANY = "too many requests for this partner: retry later"
+TOO_MANY_OPERATIONS = "Subscription limit reached: complete an operation of this connection first"
 _EXPIRY_MARGIN_S = 0.05  # past a token's expiry, so the check made then refuses it
 log = logging.getLogger("parcours.websocket")
 auth_log = structlog.get_logger("parcours.auth")
@@ -92,20 +95,23 @@ class PartnerTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         # Unacknowledged connections and reused ids are closed by Strawberry: nothing to count.
         if self.connection_acknowledged and message["id"] not in self.operations:
+            cap = self.max_subscriptions_per_connection
+            if cap is not None and len(self.operations) >= cap:
+                # Strawberry's own refusal carried no code; and refused, it is not counted.
+                await self._refuse(message["id"], TOO_MANY_OPERATIONS, limit=cap)
+                return
             principal = self.context.access.principal
             wait = await self._access().rate_limits.partner_request(principal)
             if wait is not None:
-                extensions = {
-                    "code": "RATE_LIMITED",
-                    "retryAfter": wait,
-                    "requestId": self.context.request_id,
-                }
-                error = GraphQLError(TOO_MANY, extensions=extensions)
-                await self.send_message(
-                    {"id": message["id"], "type": "error", "payload": [error.formatted]}
-                )
+                await self._refuse(message["id"], TOO_MANY, retryAfter=wait)
                 return
         await super().handle_subscribe(message)
+
+    async def _refuse(self, operation_id: str, message: str, **extensions: object) -> None:
+        """An ``error`` message for an operation not started, coded RATE_LIMITED."""
+        coded = {"code": "RATE_LIMITED", **extensions, "requestId": self.context.request_id}
+        error = GraphQLError(message, extensions=coded)
+        await self.send_message({"id": operation_id, "type": "error", "payload": [error.formatted]})
 
     async def shutdown(self) -> None:
         if self._watch is not None:

@@ -14,18 +14,37 @@ from dataclasses import dataclass
 
 @dataclass
 class RoundTripCounter:
-    """How many Cypher statements one request sent to Neo4j."""
+    """How many Cypher statements one request sent to Neo4j.
+
+    ``parent`` counts them too: one operation of a WebSocket connection has its own counter,
+    and the connection's still totals every operation it carried.
+
+    Example:
+        >>> connection = RoundTripCounter()
+        >>> operation = RoundTripCounter(parent=connection)
+        >>> operation.add()
+        >>> operation.count, connection.count
+        (1, 1)
+    """
 
     count: int = 0
+    parent: RoundTripCounter | None = None
+
+    def add(self) -> None:
+        counter: RoundTripCounter | None = self
+        while counter is not None:
+            counter.count += 1
+            counter = counter.parent
 
 
 _current: ContextVar[RoundTripCounter | None] = ContextVar("cypher_round_trips", default=None)
 
 
 @contextmanager
-def count_round_trips() -> Iterator[RoundTripCounter]:
-    """Count the round trips made inside the ``with`` block (and the tasks it starts)."""
-    counter = RoundTripCounter()
+def count_round_trips(counter: RoundTripCounter | None = None) -> Iterator[RoundTripCounter]:
+    """Count the round trips made inside the ``with`` block (and the tasks it starts), in
+    ``counter`` when given, else in a new one."""
+    counter = counter if counter is not None else RoundTripCounter()
     token = _current.set(counter)
     try:
         yield counter
@@ -36,4 +55,4 @@ def count_round_trips() -> Iterator[RoundTripCounter]:
 def record_round_trip() -> None:
     counter = _current.get()
     if counter is not None:
-        counter.count += 1
+        counter.add()

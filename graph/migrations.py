@@ -178,6 +178,11 @@ MIGRATIONS: tuple[Migration, ...] = (
             "FOR (n:Interaction) REQUIRE n.eventKey IS UNIQUE",
         ),
     ),
+    Migration(
+        14,
+        "interactions by order, for an order's latest status (orderStatusChanged after a gap)",
+        ("CREATE INDEX interaction_order IF NOT EXISTS FOR (n:Interaction) ON (n.orderId)",),
+    ),
 )
 
 _MIGRATION_KEY: LiteralString = (

@@ -71,13 +71,19 @@ class Context:
 
     def for_operation(self) -> Context:
         """A context for one operation of a WebSocket connection: its own loaders, channel
-        budget and source log (what a request over HTTP gets), sharing the connection's caller
-        (``access``, whose principal the transport updates), parameters and request id."""
-        return replace(self, sources=SourceLog())
+        budget, source log, audit trail and Cypher round-trip counter (what a request over HTTP
+        gets; the connection's counter still totals them), sharing the connection's caller
+        (whose principal the transport updates), parameters and request id."""
+        return replace(
+            self,
+            sources=SourceLog(),
+            access=self.access.for_operation(),
+            round_trips=RoundTripCounter(parent=self.round_trips),
+        )
 
     def renew(self) -> None:
-        """Fresh loaders, channel budget and source log: a WebSocket connection keeps one
-        context for its whole life, so each subscription result starts from a clean slate."""
+        """Fresh loaders, channel budget and source log: a subscription keeps its operation's
+        context for its whole life, so each of its results starts from a clean slate."""
         self.sources = SourceLog()
         self._build()
 

@@ -22,6 +22,7 @@ from strawberry.schema.schema import StreamResult
 from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
 
+from graph import RoundTripCounter, count_round_trips
 from resolvers.access.extension import AuditTrail
 from resolvers.access.fields import AccessMutations, AccessQueries
 from resolvers.analytics.queries import AnalyticsQueries
@@ -94,20 +95,48 @@ class ParcoursSchema(strawberry.Schema):
         """Strawberry's ``stream``, each operation with its own context.
 
         graphql-transport-ws hands every operation of a connection the connection's one
-        context: its loaders then cached answers for the connection's life, and its source log
-        mixed the channel calls and notices of one operation into the next.
+        context: its loaders then cached answers for the connection's life, its source log
+        mixed the channel calls and notices of one operation into the next, and its audit trail
+        and Cypher round-trip counter were shared by operations running side by side.
         """
-        if isinstance(context_value, Context):
-            context_value = context_value.for_operation()
-        return await super().stream(
+        if not isinstance(context_value, Context):
+            return await super().stream(
+                query,
+                variable_values,
+                context_value,
+                root_value,
+                operation_name,
+                operation_extensions,
+                allowed_operation_types,
+            )
+        context = context_value.for_operation()
+        source = await super().stream(
             query,
             variable_values,
-            context_value,
+            context,
             root_value,
             operation_name,
             operation_extensions,
             allowed_operation_types,
         )
+        return _counted(source, context.round_trips)
+
+
+async def _counted(source: StreamResult, counter: RoundTripCounter) -> StreamResult:
+    """``source``'s results, the Cypher statements sent while producing each (and closing it)
+    counted in ``counter``: the round-trip counter travels in a ``ContextVar``, which over a
+    WebSocket the connection's middleware set once for all its operations."""
+    try:
+        while True:
+            with count_round_trips(counter):
+                try:
+                    result = await anext(source)
+                except StopAsyncIteration:
+                    return
+            yield result
+    finally:
+        with count_round_trips(counter):
+            await source.aclose()
 
 
 class ReportedParserCache(ParserCache):

@@ -37,14 +37,50 @@ class NoLimits:
 
 
 @dataclass
-class Access:
-    """What the caller may do in this request, and what it read that must be audited."""
+class Caller:
+    """Who is calling. One per HTTP request; over a WebSocket one per connection, shared by its
+    operations, since the transport replaces the principal when it checks credentials again."""
 
     principal: Principal = field(default_factory=Principal.dev)
-    limiter: WriteLimiter = field(default_factory=NoLimits)
-    pending: dict[tuple[str, str | None], set[str]] = field(default_factory=dict)
-    # Customers this request erased, by id, with the hash their audit entries carry instead.
-    erased: dict[str, str] = field(default_factory=dict)
+
+
+class Access:
+    """What the caller may do in this operation, and what it read that must be audited.
+
+    Example:
+        >>> connection = Access(Principal.dev())
+        >>> one, two = connection.for_operation(), connection.for_operation()
+        >>> one.note_erased("cus_1", "h1")
+        >>> connection.principal = Principal(partner_id="p1", scopes=frozenset())
+        >>> two.erased, two.principal.partner_id
+        ({}, 'p1')
+    """
+
+    def __init__(
+        self,
+        principal: Principal | None = None,
+        limiter: WriteLimiter | None = None,
+        *,
+        caller: Caller | None = None,
+    ) -> None:
+        self.caller = caller if caller is not None else Caller(principal or Principal.dev())
+        self.limiter: WriteLimiter = limiter if limiter is not None else NoLimits()
+        self.pending: dict[tuple[str, str | None], set[str]] = {}
+        # Customers this operation erased, by id, with the hash their audit entries carry.
+        self.erased: dict[str, str] = {}
+
+    @property
+    def principal(self) -> Principal:
+        return self.caller.principal
+
+    @principal.setter
+    def principal(self, principal: Principal) -> None:
+        self.caller.principal = principal
+
+    def for_operation(self) -> Access:
+        """The same caller and write limiter, with an audit trail of its own (one operation of
+        a WebSocket connection: another one ending must not take or rename its records)."""
+        return Access(limiter=self.limiter, caller=self.caller)
 
     @property
     def key_scope(self) -> str:

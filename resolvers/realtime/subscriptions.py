@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 import strawberry
 
-from graph import cart_state, models
+from graph import cart_state, models, order_status
 from resolvers.access.guard import admit_customer
 from resolvers.access.permissions import CartRead, CustomerVisible, HistoryRead
 from resolvers.context import Context
@@ -57,6 +57,44 @@ class CartTimeline:
                 self.retired.add(self.shown.id)
         self.shown = cart
         return True
+
+
+@dataclass
+class OrderTimeline:
+    """The order status a subscriber last saw; accepts only a later one.
+
+    ``found`` is the status read when the subscription started: not shown (only new statuses
+    are), but a re-read after a gap is shown only when later than it. An event is compared
+    with what was shown only, since the event of the status found may still be on its way.
+
+    Example:
+        >>> from datetime import UTC, datetime
+        >>> t = OrderTimeline(found=(datetime(2026, 1, 1, tzinfo=UTC), "placed"))
+        >>> day = [datetime(2026, 1, d, tzinfo=UTC) for d in (1, 2, 3)]
+        >>> [t.accept(day[0], "placed"), t.accept(day[2], "shipped"), t.accept(day[1], "packed")]
+        [True, True, False]
+        >>> t.accept(day[2], "shipped", reread=True)
+        False
+    """
+
+    found: tuple[datetime, str] | None = None
+    shown: tuple[datetime, str] | None = None
+
+    def accept(self, at: datetime, status: str, *, reread: bool = False) -> bool:
+        mark = (at, status)
+        for floor in (self.shown, self.found if reread else None):
+            if floor is not None and (at < floor[0] or mark == floor):
+                return False
+        self.shown = mark
+        return True
+
+
+async def _order_now(info: Info, order_id: str) -> events.OrderStatusChanged | None:
+    # Shielded, as the cart's read below.
+    found = await asyncio.shield(order_status.latest_order_status(info.context.graph, order_id))
+    if found is None:
+        return None
+    return events.OrderStatusChanged(found.order_id, found.status, found.at, found.customer_id)
 
 
 async def _cart_now(info: Info, customer_id: str, event: events.Event | None) -> models.Cart | None:
@@ -123,17 +161,24 @@ class Subscription:
                     )
 
     @strawberry.subscription(
-        description="Each new status of the order.", permission_classes=[HistoryRead]
+        description="Each new status of the order, in the order the statuses were reached (one "
+        "older than the last shown is skipped; one missed while events could not be delivered "
+        "is shown once they can).",
+        permission_classes=[HistoryRead],
     )
     async def order_status_changed(
         self, info: Info, order_id: strawberry.ID
     ) -> AsyncGenerator[OrderStatusUpdate, None]:
         key = check_key(str(order_id), "orderId")
-        last: tuple[datetime, str] | None = None
         async with info.context.events.feed(events.order_topic(key)) as feed:
+            found = await _order_now(info, key)
+            timeline = OrderTimeline(found=(found.at, found.status) if found else None)
             async for item in feed:
-                if isinstance(item, events.OrderStatusChanged) and (item.at, item.status) != last:
-                    last = (item.at, item.status)
+                reread = isinstance(item, events.Resync)
+                update = await _order_now(info, key) if reread else item
+                if not isinstance(update, events.OrderStatusChanged):
+                    continue
+                if timeline.accept(update.at, update.status, reread=reread):
                     # The order's customer, when known, must be visible to the caller too.
-                    await _still_allowed(info, HistoryRead.scope, item.customer_id)
-                    yield OrderStatusUpdate.from_event(item)
+                    await _still_allowed(info, HistoryRead.scope, update.customer_id)
+                    yield OrderStatusUpdate.from_event(update)

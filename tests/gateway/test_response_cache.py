@@ -1,14 +1,18 @@
 """The response cache (``response_cache_enabled``): whole answers of one-customer queries in
 Redis, unreachable as soon as a write names the customer, never for anything else."""
 
+import hashlib
 import uuid
 from typing import Any
 
+import orjson
 import pytest
 
 from gateway.response_cache import HIT_HEADER, customer_argument
 from graph import GraphDatabase
 from tests.conftest import Gateway, Services, running_gateway
+
+JSON = "application/json"
 
 HOME = """
 query Home($id: ID!) {
@@ -109,6 +113,59 @@ async def test_a_caller_with_credentials_is_never_answered_from_the_cache(
         ) as response:
             assert response.status == 401
             assert HIT_HEADER not in response.headers
+
+
+async def _raw(gateway: Gateway, body: dict[str, Any], content_type: str) -> tuple[int, Any]:
+    async with gateway.session.post(
+        f"{gateway.url}/graphql", data=orjson.dumps(body), headers={"Content-Type": content_type}
+    ) as response:
+        return response.status, await response.json()
+
+
+WRONG_HASH = {"persistedQuery": {"version": 1, "sha256Hash": "0" * 64}}
+REFUSED_BY_THE_VIEW = {
+    "JSON in Latin-1": ({}, "application/json; charset=iso-8859-1", 415),
+    "a hash that is not the query's": ({"extensions": WRONG_HASH}, JSON, 400),
+    "extensions that are not an object": ({"extensions": [1]}, JSON, 400),
+}
+
+
+@pytest.mark.parametrize(
+    ("extra", "content_type", "status"),
+    list(REFUSED_BY_THE_VIEW.values()),
+    ids=list(REFUSED_BY_THE_VIEW),
+)
+async def test_a_request_the_view_refuses_is_refused_even_when_its_answer_is_cached(
+    cached: Gateway, customer, extra: dict[str, Any], content_type: str, status: int
+):
+    await post(cached, HOME, {"id": customer})
+    state, _ = await post(cached, HOME, {"id": customer})
+    assert state == "hit"
+    body = {"query": HOME, "variables": {"id": customer}}
+    answered, answer = await _raw(cached, {**body, **extra}, content_type)
+    assert (answered, "data" in answer) == (status, False), answer
+    answered, answer = await _raw(cached, body, "application/json; charset=utf8")
+    assert (answered, answer["data"]["customer"]["id"]) == (200, customer)  # UTF-8: served
+
+
+async def test_a_query_sent_with_its_hash_is_registered_even_when_its_answer_is_cached(
+    cached: Gateway, customer
+):
+    """Apollo's protocol: a hash the server does not know is sent again with its text, which
+    registers it. A cached answer to that second request skipped the registration, so the hash
+    alone was never found and every later request cost two."""
+    text = f"{HOME} # {uuid.uuid4().hex}"  # a text of this test's own: registered nowhere yet
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    persisted = {"persistedQuery": {"version": 1, "sha256Hash": digest}}
+    await post(cached, text, {"id": customer})
+    state, _ = await post(cached, text, {"id": customer})
+    assert state == "hit"
+    registering = {"query": text, "variables": {"id": customer}, "extensions": persisted}
+    assert (await _raw(cached, registering, JSON))[0] == 200
+    hash_only = {"variables": {"id": customer}, "extensions": persisted}
+    status, answer = await _raw(cached, hash_only, JSON)
+    assert (status, answer.get("errors")) == (200, None), answer
+    assert answer["data"]["customer"]["id"] == customer, answer
 
 
 async def test_where_anonymous_access_is_off_the_cache_is_not_installed(

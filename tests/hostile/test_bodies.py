@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from urllib.parse import urlencode
+
 import orjson
 import pytest
 
@@ -159,6 +162,56 @@ async def test_the_canary_lands_when_sent_properly(gateway: Gateway, canary: Can
     assert await landed(gateway, canary)
 
 
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/json; charset=utf8", "application/json;charset=UTF8", "application/json"],
+)
+async def test_json_whose_charset_names_utf8_by_another_label_is_served(
+    gateway: Gateway, content_type: str
+) -> None:
+    """JSON is UTF-8 (RFC 8259): ``utf8`` is one of its WHATWG labels, and Python's, and some
+    clients send it; refusing it with a 415 turned working clients away for a spelling."""
+    raw = await send(
+        gateway, body=orjson.dumps({"query": QUERY}), headers={"Content-Type": content_type}
+    )
+    assert raw.status == 200, raw.body
+    assert raw.body["data"] == {"product": {"sku": "FX-P1"}}
+
+
+async def _head(gateway: Gateway, target: str) -> bytes:
+    """Everything a HEAD of ``target`` sends back, read to the end of the connection."""
+    port = int(gateway.url.rsplit(":", 1)[1])
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        head = f"HEAD {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: */*\r\n"
+        writer.write((head + "Connection: close\r\n\r\n").encode())
+        await writer.drain()
+        return await asyncio.wait_for(reader.read(), 15)
+    finally:
+        writer.close()
+        await writer.wait_closed()
+
+
+async def test_head_is_answered_as_get_is_without_a_body(
+    gateway: Gateway, canary: CanaryWrite
+) -> None:
+    """RFC 9110 §9.3.2 (and aiohttp for its GET routes): HEAD gets GET's status and headers."""
+    query = urlencode({"query": QUERY})
+    got = await send(gateway, method="GET", params={"query": QUERY}, headers={"Accept": "*/*"})
+    answer = await _head(gateway, f"/graphql?{query}")
+    status, _, rest = answer.partition(b"\r\n")
+    headers, _, body = rest.partition(b"\r\n\r\n")
+    assert status.startswith(b"HTTP/1.1 200"), answer
+    assert f"content-type: {got.content_type}".encode() in headers.lower(), answer
+    assert body == b"", answer
+
+    mutation = await _head(gateway, "/graphql?" + urlencode({"query": canary.document()}))
+    assert mutation.startswith(b"HTTP/1.1 405"), mutation
+    assert b"\r\nAllow: POST\r\n" in mutation, mutation
+    assert mutation.endswith(b"\r\n\r\n"), mutation
+    assert not await landed(gateway, canary)
+
+
 async def test_a_mutation_over_get_is_a_405_with_allow_post_and_nothing_written(
     gateway: Gateway, canary: CanaryWrite
 ) -> None:
@@ -184,7 +237,7 @@ async def test_a_query_over_get_is_served(gateway: Gateway) -> None:
 async def test_other_methods_are_a_405(gateway: Gateway, method: str) -> None:
     raw = await send(gateway, method=method, body={"query": QUERY})
     assert raw.status == 405
-    assert "POST" in raw.headers["Allow"]
+    assert raw.headers["Allow"] == "GET, HEAD, POST"
     assert raw.codes() == ["METHOD_NOT_ALLOWED"]
 
 

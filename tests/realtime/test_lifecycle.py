@@ -64,3 +64,24 @@ async def test_a_client_that_leaves_mid_subscription_releases_its_feed(
     # the bus still delivers to whoever comes next
     await instance.add_item(customer)
     await _visit(instance, customer)
+
+
+async def test_completing_a_subscription_releases_its_feed_and_frees_its_id(
+    instance: Instance, new_customer
+):
+    customer = await new_customer()
+    await instance.add_item(customer)
+    async with ws_client(instance) as client:
+        for op_id in ("kept", "done"):
+            await client.subscribe(op_id, CART_CHANGED, {"c": customer})
+            assert (await client.next(op_id))["cartChanged"]["version"] == 1
+        await client.send({"id": "done", "type": "complete"})
+        await eventually(lambda: instance.open_feeds == 1)
+        await client.subscribe("done", CART_CHANGED, {"c": customer})  # the id may be used again
+        assert (await client.next("done"))["cartChanged"]["version"] == 1
+        await instance.add_item(customer)
+        versions = {}
+        for _ in range(2):
+            message = await client.receive()
+            versions[message["id"]] = message["payload"]["data"]["cartChanged"]["version"]
+        assert versions == {"kept": 2, "done": 2}  # each live subscription once, none twice

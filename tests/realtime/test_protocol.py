@@ -114,7 +114,11 @@ async def test_one_subscription_past_the_cap_gets_an_error_and_the_others_live_o
         refusal = await client.receive()
         assert refusal["type"] == "error"
         assert refusal["id"] == "extra"
-        assert refusal["payload"][0]["message"] == "Subscription limit reached"
+        [error] = refusal["payload"]
+        assert error["message"].startswith("Subscription limit reached")
+        assert error["extensions"]["code"] == "RATE_LIMITED"  # every error carries a code
+        assert error["extensions"]["limit"] == MAX_SUBSCRIPTIONS
+        assert error["extensions"]["requestId"]
         await client.send({"type": "ping"})
         assert (await client.receive())["type"] == "pong"
 
