@@ -118,10 +118,16 @@ def up_pid_file(settings: Settings) -> Path:
     return settings.state_dir / "parcours-up.pid"
 
 
+def _runs_up(command: str) -> bool:
+    """Whether ``command`` is a ``parcours up`` (the pid file may name a reused pid)."""
+    words = command.split()
+    return "up" in words and any(Path(word).name == "parcours" for word in words)
+
+
 def down_command() -> None:
     """Stop a running ``parcours up`` (gateway and the services it started), then the services."""
     settings = Settings()
-    pid = read_pid(up_pid_file(settings))
+    pid = read_pid(up_pid_file(settings), _runs_up)
     if pid is not None:
         console.print(f"Stopping `parcours up` (pid {pid})…")
         terminate(pid, timeout=90)
