@@ -37,6 +37,10 @@ def _log_progress(message: str) -> None:
     structlog.get_logger("parcours.migrations").info("migration_progress", progress=message)
 
 
+class MissingNeo4jPassword(RuntimeError):
+    """Neo4j auth is on and neither the environment nor the state folder holds its password."""
+
+
 def _phone_region(value: str) -> str:
     region = value.strip().upper()
     if region not in PHONE_REGIONS:
@@ -324,7 +328,7 @@ class Settings(BaseSettings):
             return (self.neo4j_user, self.neo4j_password.get_secret_value())
         if self.neo4j_password_file.exists():
             return (self.neo4j_user, self.neo4j_password_file.read_text().strip())
-        raise RuntimeError(
+        raise MissingNeo4jPassword(
             f"Neo4j auth is on but no password is known: set PARCOURS_NEO4J_PASSWORD or run "
             f"`parcours services start` (it writes {self.neo4j_password_file})."
         )

@@ -37,7 +37,9 @@ async def run_migrations(settings: Settings) -> list[str]:
 
 def migrate_command() -> None:
     """Apply the graph migrations that have not run yet."""
-    applied = asyncio.run(run_migrations(Settings()))
+    settings = Settings()
+    with friendly_errors(settings):
+        applied = asyncio.run(run_migrations(settings))
     console.print("Applied: " + ", ".join(applied) if applied else "Graph schema up to date.")
 
 
@@ -102,8 +104,9 @@ def seed_command(
     customer, heavy-tailed), with progress and an ETA: the same graph as the default path,
     which writes with UNWIND...MERGE into the running database (about 200 customers/s).
     """
-    if bulk:
-        with friendly_errors():
-            run_bulk_seed(Settings(), customers, seed, force=force, workers=writers)
-        return
-    asyncio.run(run_seed(Settings(), customers, seed, force, writers))
+    settings = Settings()
+    with friendly_errors(settings):
+        if bulk:
+            run_bulk_seed(settings, customers, seed, force=force, workers=writers)
+        else:
+            asyncio.run(run_seed(settings, customers, seed, force, writers))

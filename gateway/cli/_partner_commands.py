@@ -15,7 +15,7 @@ from redis.asyncio import Redis
 from rich.table import Table
 
 from gateway.auth import forget_partner
-from gateway.cli._console import console
+from gateway.cli._console import console, friendly_errors
 from gateway.settings import Settings
 from graph import GraphDatabase, audit, migrate, partners
 from graph.consents import PURPOSES
@@ -103,7 +103,9 @@ def create_command(
     purposes = _check(purpose or [], PURPOSES, "purpose")
     if restrict_to is not None:
         _check([restrict_to], PURPOSES, "purpose")
-    partner, key = asyncio.run(_create(Settings(), name, scopes, purposes, restrict_to))
+    settings = Settings()
+    with friendly_errors(settings):
+        partner, key = asyncio.run(_create(settings, name, scopes, purposes, restrict_to))
     console.print(f"Partner {partner.id} ({partner.name}): scopes {', '.join(partner.scopes)}")
     console.print("API key (store it now, it is not kept):")
     console.print(key, soft_wrap=True)
@@ -113,7 +115,10 @@ def create_command(
 def list_command() -> None:
     """List partners (never their keys)."""
     table = Table("id", "name", "scopes", "purposes", "restricted to", "created", "revoked")
-    for p in asyncio.run(_list(Settings())):
+    settings = Settings()
+    with friendly_errors(settings):
+        found = asyncio.run(_list(settings))
+    for p in found:
         table.add_row(
             p.id,
             p.name,
@@ -129,7 +134,9 @@ def list_command() -> None:
 @app.command("revoke")
 def revoke_command(partner_id: str = typer.Argument(..., help="The partner's id.")) -> None:
     """Revoke a partner: its key and tokens are refused at once, on every instance."""
-    partner = asyncio.run(_revoke(Settings(), partner_id))
+    settings = Settings()
+    with friendly_errors(settings):
+        partner = asyncio.run(_revoke(settings, partner_id))
     if partner is None:
         console.print(f"[red]No partner {partner_id}.[/red]")
         raise typer.Exit(1)

@@ -64,9 +64,9 @@ def serve_command() -> None:
     """Run the gateway (Neo4j and Redis must be reachable)."""
     settings = Settings()
     configure_logging(settings.log_level, json=not settings.is_dev)
-    with friendly_errors():
+    with friendly_errors(settings):
         ensure_port_free(settings.port, "The gateway", "PARCOURS_PORT")
-    _run(serve(settings, f"Gateway on http://{settings.host}:{settings.port}/graphql"))
+        _run(serve(settings, f"Gateway on http://{settings.host}:{settings.port}/graphql"))
 
 
 async def _sample(settings: Settings) -> tuple[str, str | None] | None:
