@@ -84,7 +84,8 @@ def read_pid(pid_file: Path, ours: Callable[[str], bool] | None = None) -> int |
     A pid file outlives its process after a crash or a reboot, and the kernel hands its pid to
     another process sooner or later: ``ours`` is asked about the command line of the process
     holding the pid now (``/proc``), so a stale file never makes us report, wait for or signal
-    someone else's process. Where the command line cannot be read, a live pid is taken as ours.
+    someone else's process. Where the command line cannot be read (or is still empty, in
+    the instant a process we just started execs), a live pid is taken as ours.
     """
     try:
         pid = int(pid_file.read_text().strip())
@@ -94,7 +95,8 @@ def read_pid(pid_file: Path, ours: Callable[[str], bool] | None = None) -> int |
         return None
     if ours is not None:
         command = command_line(pid)
-        if command is not None and not ours(command):
+        # Empty for a moment while a process we just spawned execs: no answer yet, like None.
+        if command and not ours(command):
             return None
     return pid
 
