@@ -14,7 +14,7 @@ from gateway.cli._progress import counting_progress
 from gateway.settings import Settings
 from graph import GraphDatabase, migrate
 from graph.customers import count_customers
-from graph.seed import seed_graph
+from graph.seed import interrupted_seed, mark_seed_finished, mark_seed_started, seed_graph
 
 
 def _connect(settings: Settings) -> GraphDatabase:
@@ -46,17 +46,26 @@ def migrate_command() -> None:
 async def run_seed(
     settings: Settings, customers: int, seed: int, force: bool, writers: int = 1
 ) -> bool:
-    """Seed unless customers exist (or ``force``); True when it loaded data."""
+    """Seed unless customers exist (or ``force``); True when it loaded data. A seed that was
+    interrupted is finished first, with the parameters it was started with."""
     db = _connect(settings)
     try:
         await migrate(db, inputs=settings.migration_inputs())
         existing = await count_customers(db)
-        if existing and not force:
+        interrupted = await interrupted_seed(db)
+        if interrupted is not None and not force:
+            seed, customers = interrupted
+            console.print(
+                f"An earlier seed ({customers:,} customers, seed {seed}) stopped after "
+                f"{existing:,} customers; finishing it."
+            )
+        elif existing and not force:
             console.print(
                 f"The graph already holds {existing:,} customers; seeding skipped "
                 "(use --force to load the dataset again)."
             )
             return False
+        await mark_seed_started(db, seed, customers)
         started = time.monotonic()
         with counting_progress("Seeding", "seeded", "customers", customers) as advance:
             await seed_graph(
@@ -71,6 +80,7 @@ async def run_seed(
             f"Seeded {customers:,} customers (seed {seed}) in {time.monotonic() - started:.1f} s."
         )
         await derive(db)
+        await mark_seed_finished(db)
         return True
     finally:
         await db.close()
