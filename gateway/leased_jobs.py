@@ -93,8 +93,8 @@ def every(
 ) -> AppContext:
     """An aiohttp ``cleanup_ctx`` running ``run_round(app, lease_s)`` every ``minutes_of(app)``
     minutes (0 or less: never), cancelled with the application. The first round waits
-    ``first_wait_s(app, interval_s)`` (default: one interval). A failed round is logged and the
-    next one runs as planned."""
+    ``first_wait_s(app, interval_s)`` (default, and when it fails: one interval). A failed round
+    is logged and the next one runs as planned."""
 
     async def context(app: web.Application) -> AsyncIterator[None]:
         minutes = minutes_of(app)
@@ -103,10 +103,17 @@ def every(
             return
         interval_s = minutes * 60.0
 
+        async def first_wait() -> float:
+            if first_wait_s is None:
+                return interval_s
+            try:
+                return await first_wait_s(app, interval_s)
+            except Exception:  # Neo4j or Redis away at start: the job must not die with it
+                log.exception("%s: first round planned in one interval", job)
+                return interval_s
+
         async def loop() -> None:
-            await asyncio.sleep(
-                interval_s if first_wait_s is None else await first_wait_s(app, interval_s)
-            )
+            await asyncio.sleep(await first_wait())
             while True:
                 try:
                     await run_round(app, lease_for(interval_s))
