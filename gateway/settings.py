@@ -48,6 +48,16 @@ def _phone_region(value: str) -> str:
     return region
 
 
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _log_level(value: str) -> str:
+    level = value.strip().upper()
+    if level not in _LOG_LEVELS:
+        raise ValueError(f"{value!r} is not a log level ({', '.join(_LOG_LEVELS)})")
+    return level
+
+
 class Settings(BaseSettings):
     """Everything the gateway and its CLI need to know about their surroundings.
 
@@ -112,7 +122,7 @@ class Settings(BaseSettings):
     max_aliases: int = Field(default=30, ge=1)
     max_tokens: int = Field(default=5000, ge=1)
     expose_diagnostics: bool = True
-    log_level: str = "INFO"
+    log_level: Annotated[str, AfterValidator(_log_level)] = "INFO"
 
     # --- Hostile input (issue 6): GraphQL over HTTP limits ---
     # POST /graphql bodies above this are a 413 (webhooks keep their own 1 MiB). Fields an

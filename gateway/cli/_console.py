@@ -7,12 +7,34 @@ from contextlib import contextmanager
 
 import typer
 from neo4j.exceptions import AuthError, ServiceUnavailable
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
 from rich.console import Console
+from rich.markup import escape
 
 from gateway.services import ServiceError
 from gateway.settings import MissingNeo4jPassword, Settings
 
 console = Console(stderr=False, highlight=False)
+
+
+def load_settings() -> Settings:
+    """The settings from the environment. A value that does not parse is reported one line per
+    variable (which one, what is wrong; never the value, which may be a secret) with exit code 2,
+    instead of pydantic's traceback."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            field, *inside = (str(part) for part in error["loc"])
+            where = f" ({'.'.join(inside)})" if inside else ""
+            console.print(
+                f"[bold red]error:[/] PARCOURS_{field.upper()}{where}: {escape(error['msg'])}"
+            )
+        raise typer.Exit(2) from exc
+    except SettingsError as exc:  # a JSON setting that is not JSON
+        console.print(f"[bold red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
 
 
 @contextmanager

@@ -9,7 +9,7 @@ import typer
 
 from gateway.cli._after_load import derive
 from gateway.cli._bulk_seed import run_bulk_seed
-from gateway.cli._console import console, friendly_errors
+from gateway.cli._console import console, friendly_errors, load_settings
 from gateway.cli._progress import counting_progress
 from gateway.settings import Settings
 from graph import GraphDatabase, migrate
@@ -37,7 +37,7 @@ async def run_migrations(settings: Settings) -> list[str]:
 
 def migrate_command() -> None:
     """Apply the graph migrations that have not run yet."""
-    settings = Settings()
+    settings = load_settings()
     with friendly_errors(settings):
         applied = asyncio.run(run_migrations(settings))
     console.print("Applied: " + ", ".join(applied) if applied else "Graph schema up to date.")
@@ -114,7 +114,7 @@ def seed_command(
     customer, heavy-tailed), with progress and an ETA: the same graph as the default path,
     which writes with UNWIND...MERGE into the running database (about 200 customers/s).
     """
-    settings = Settings()
+    settings = load_settings()
     with friendly_errors(settings):
         if bulk:
             run_bulk_seed(settings, customers, seed, force=force, workers=writers)

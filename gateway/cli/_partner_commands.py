@@ -17,7 +17,7 @@ from redis.exceptions import RedisError
 from rich.table import Table
 
 from gateway.auth import forget_partner
-from gateway.cli._console import console, friendly_errors
+from gateway.cli._console import console, friendly_errors, load_settings
 from gateway.settings import Settings
 from graph import GraphDatabase, audit, migrate, partners
 from graph.consents import PURPOSES
@@ -114,7 +114,7 @@ def create_command(
     purposes = _check(purpose or [], PURPOSES, "purpose")
     if restrict_to is not None:
         _check([restrict_to], PURPOSES, "purpose")
-    settings = Settings()
+    settings = load_settings()
     with friendly_errors(settings):
         partner, key = asyncio.run(_create(settings, name, scopes, purposes, restrict_to))
     console.print(f"Partner {partner.id} ({partner.name}): scopes {', '.join(partner.scopes)}")
@@ -126,7 +126,7 @@ def create_command(
 def list_command() -> None:
     """List partners (never their keys)."""
     table = Table("id", "name", "scopes", "purposes", "restricted to", "created", "revoked")
-    settings = Settings()
+    settings = load_settings()
     with friendly_errors(settings):
         found = asyncio.run(_list(settings))
     for p in found:
@@ -145,7 +145,7 @@ def list_command() -> None:
 @app.command("revoke")
 def revoke_command(partner_id: str = typer.Argument(..., help="The partner's id.")) -> None:
     """Revoke a partner: its key and tokens are refused at once, on every instance."""
-    settings = Settings()
+    settings = load_settings()
     with friendly_errors(settings):
         partner, cache_cleared = asyncio.run(_revoke(settings, partner_id))
     if partner is None:

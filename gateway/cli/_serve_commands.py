@@ -17,7 +17,7 @@ import uvloop
 from aiohttp import web
 
 from gateway.app import create_app
-from gateway.cli._console import console, friendly_errors
+from gateway.cli._console import console, friendly_errors, load_settings
 from gateway.cli._graph_commands import run_seed
 from gateway.logging import configure_logging
 from gateway.services import LocalStack, Neo4jServer, RedisServer, ServiceError
@@ -72,7 +72,7 @@ def _run(coroutine: Coroutine[Any, Any, None]) -> None:
 
 def serve_command() -> None:
     """Run the gateway (Neo4j and Redis must be reachable)."""
-    settings = Settings()
+    settings = load_settings()
     configure_logging(settings.log_level, json=not settings.is_dev)
     with friendly_errors(settings):
         ensure_port_free(settings.port, "The gateway", "PARCOURS_PORT")
@@ -136,7 +136,7 @@ def _runs_up(command: str) -> bool:
 
 def down_command() -> None:
     """Stop a running ``parcours up`` (gateway and the services it started), then the services."""
-    settings = Settings()
+    settings = load_settings()
     pid = read_pid(up_pid_file(settings), _runs_up)
     if pid is not None:
         console.print(f"Stopping `parcours up` (pid {pid})…")
@@ -156,7 +156,7 @@ def up_command(
     seed: int = typer.Option(42, help="PRNG seed of the demo dataset."),
 ) -> None:
     """Start services, migrate, seed (once), and serve the gateway until Ctrl-C."""
-    settings = Settings()
+    settings = load_settings()
     configure_logging(settings.log_level, json=False)
     stack = LocalStack(settings)
     # Whatever ran before is left running; what this command starts, it stops, however it ends

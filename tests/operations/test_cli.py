@@ -40,6 +40,17 @@ def test_migrate_without_a_known_password_says_how_to_give_one(tmp_path: Path):
     assert "PARCOURS_NEO4J_PASSWORD" in result.output
 
 
+@pytest.mark.parametrize("command", [["services", "status"], ["serve"], ["migrate"]])
+def test_a_setting_that_does_not_parse_names_its_variable_without_a_traceback(command: list[str]):
+    env = {"PARCOURS_PORT": "eighty", "PARCOURS_LOG_LEVEL": "verbose"}
+    result = CliRunner().invoke(app, command, env=env)
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit), result.exception
+    said = " ".join(result.output.split())  # rich wraps long lines
+    assert "PARCOURS_PORT: Input should be a valid integer" in said
+    assert "PARCOURS_LOG_LEVEL: Value error, 'verbose' is not a log level" in said
+
+
 async def test_serving_on_a_port_bound_by_another_socket_is_a_clear_error(services: Services):
     # Bound without listening: the check before start cannot see it, the bind fails.
     with socket.socket() as taken:
