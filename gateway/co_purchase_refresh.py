@@ -23,17 +23,28 @@ log = logging.getLogger("parcours.co_purchases")
 
 
 async def refresh_once(graph: GraphDatabase, redis: Redis, lease_s: int) -> bool:
-    """Rebuild the table if this instance gets the lease; True when it did."""
-    if not await take_lease(redis, LEASE_KEY, lease_s, "co-purchase refresh", log):
+    """Rebuild the table if this instance gets the lease; True when it did. The lease is renewed
+    before each write; if it passed to another instance (this one stalled past it), the rebuild
+    stops there (False) and that instance's goes on alone."""
+    lease = await take_lease(redis, LEASE_KEY, lease_s, "co-purchase refresh", log)
+    if lease is None:
         return False
+    held = True
+
+    async def still_held() -> bool:
+        nonlocal held
+        held = await lease.renew()
+        return held
+
     started = time.monotonic()
-    written = await co_purchases.refresh(graph)
+    written = await co_purchases.refresh(graph, keep_going=still_held)
     log.info(
-        "co-purchase table rebuilt: %d relationships in %.1f s",
+        "co-purchase table %s: %d relationships in %.1f s",
+        "rebuilt" if held else "partly rebuilt",
         written,
         time.monotonic() - started,
     )
-    return True
+    return held
 
 
 async def _round(app: web.Application, lease_s: int) -> None:

@@ -5,7 +5,8 @@ proceeds as new, so the key is dead weight that still holds a copy of its answer
 order with the customer's email). Every ``idempotency_sweep_minutes`` the instance that takes the
 Redis lease (``gateway/leased_jobs.py``) deletes them, oldest first, ``SWEEP_BATCH`` per
 transaction, at most ``MAX_BATCHES_PER_ROUND`` batches a round (a backlog is worked off over
-several rounds, each well inside its lease). 0 minutes switches the job off.
+several rounds), renewing the lease before each batch and stopping if another instance holds it.
+0 minutes switches the job off.
 """
 
 from __future__ import annotations
@@ -36,13 +37,17 @@ async def sweep_once(
     max_batches: int = MAX_BATCHES_PER_ROUND,
 ) -> int | None:
     """Delete keys expired by now if this instance gets the lease: how many went, or None when
-    another instance holds the round. Progress is logged per batch."""
-    if not await take_lease(redis, LEASE_KEY, lease_s, "idempotency-key sweep", log):
+    another instance holds the round. Progress is logged per batch; the lease is renewed before
+    each batch after the first, and the round stops if it passed to another instance."""
+    lease = await take_lease(redis, LEASE_KEY, lease_s, "idempotency-key sweep", log)
+    if lease is None:
         return None
     now = datetime.now(UTC)
     started = time.monotonic()
     swept = 0
     for batches in range(1, max_batches + 1):
+        if batches > 1 and not await lease.renew():
+            break
         deleted = await delete_expired_keys(graph, now, batch)
         swept += deleted
         if deleted < batch:

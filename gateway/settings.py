@@ -37,11 +37,25 @@ def _log_progress(message: str) -> None:
     structlog.get_logger("parcours.migrations").info("migration_progress", progress=message)
 
 
+class MissingNeo4jPassword(RuntimeError):
+    """Neo4j auth is on and neither the environment nor the state folder holds its password."""
+
+
 def _phone_region(value: str) -> str:
     region = value.strip().upper()
     if region not in PHONE_REGIONS:
         raise ValueError(f"{value!r} is not a region libphonenumber knows (FR, BE, US...)")
     return region
+
+
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _log_level(value: str) -> str:
+    level = value.strip().upper()
+    if level not in _LOG_LEVELS:
+        raise ValueError(f"{value!r} is not a log level ({', '.join(_LOG_LEVELS)})")
+    return level
 
 
 class Settings(BaseSettings):
@@ -108,7 +122,7 @@ class Settings(BaseSettings):
     max_aliases: int = Field(default=30, ge=1)
     max_tokens: int = Field(default=5000, ge=1)
     expose_diagnostics: bool = True
-    log_level: str = "INFO"
+    log_level: Annotated[str, AfterValidator(_log_level)] = "INFO"
 
     # --- Hostile input (issue 6): GraphQL over HTTP limits ---
     # POST /graphql bodies above this are a 413 (webhooks keep their own 1 MiB). Fields an
@@ -324,7 +338,7 @@ class Settings(BaseSettings):
             return (self.neo4j_user, self.neo4j_password.get_secret_value())
         if self.neo4j_password_file.exists():
             return (self.neo4j_user, self.neo4j_password_file.read_text().strip())
-        raise RuntimeError(
+        raise MissingNeo4jPassword(
             f"Neo4j auth is on but no password is known: set PARCOURS_NEO4J_PASSWORD or run "
             f"`parcours services start` (it writes {self.neo4j_password_file})."
         )

@@ -16,7 +16,7 @@ cart is still excluded from their recommendations at once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import LiteralString
 
 from graph.database import GraphDatabase
@@ -71,11 +71,14 @@ async def refresh(
     db: GraphDatabase,
     progress: RefreshProgress | None = None,
     skus: Sequence[str] | None = None,
+    keep_going: Callable[[], Awaitable[bool]] | None = None,
 ) -> int:
     """Rebuild the table (or only the lists of ``skus``); returns the relationships written.
 
     One read counts every list; then each product's list is replaced, ``PRODUCTS_PER_TRANSACTION``
     products per write. ``progress(done, total)`` is called after each write, in products.
+    ``keep_going()`` is asked before each write: False stops the rebuild there (every list
+    replaced so far is whole; the others keep their previous counts).
     """
     wanted = list(skus) if skus is not None else None
     counted = await db.read(
@@ -88,6 +91,8 @@ async def refresh(
     lists = [{"sku": sku, "top": tops.get(sku, [])} for sku in every]
     written = 0
     for start in range(0, len(lists), PRODUCTS_PER_TRANSACTION):
+        if keep_going is not None and not await keep_going():
+            break
         chunk = lists[start : start + PRODUCTS_PER_TRANSACTION]
         rows = await db.write(_REPLACE, {"lists": chunk})
         written += int(rows[0]["written"]) if rows else 0

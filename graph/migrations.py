@@ -195,6 +195,8 @@ _RECORD: LiteralString = (
     "ON CREATE SET m.name = $name, m.appliedAt = datetime(), m.outcome = $outcome"
 )
 _AWAIT_INDEXES: LiteralString = "CALL db.awaitIndexes($timeout)"
+# The statement outlives the procedure's own wait, whose timeout error is the clearer one.
+_AWAIT_GRACE_S = 30
 _INDEX_POPULATION: LiteralString = (
     "SHOW INDEXES YIELD name, type, state, populationPercent WHERE type <> 'LOOKUP' "
     "RETURN name, state, populationPercent AS percent ORDER BY name"
@@ -246,7 +248,10 @@ async def migrate(
         await db.write(_RECORD, params)
         applied.append(migration)
     if applied:
-        await db.write(_AWAIT_INDEXES, {"timeout": timeout_s})
+        # Its own bound: the instance's statement timeout (10 s in a gateway) would cut the wait
+        # for a new index over a big graph short and fail the start after the records are
+        # written (the next start then goes ahead with the index still populating).
+        await db.write(_AWAIT_INDEXES, {"timeout": timeout_s}, timeout_s=timeout_s + _AWAIT_GRACE_S)
     return applied
 
 

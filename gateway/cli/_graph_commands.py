@@ -9,12 +9,12 @@ import typer
 
 from gateway.cli._after_load import derive
 from gateway.cli._bulk_seed import run_bulk_seed
-from gateway.cli._console import console, friendly_errors
+from gateway.cli._console import console, friendly_errors, load_settings
 from gateway.cli._progress import counting_progress
 from gateway.settings import Settings
 from graph import GraphDatabase, migrate
 from graph.customers import count_customers
-from graph.seed import seed_graph
+from graph.seed import interrupted_seed, mark_seed_finished, mark_seed_started, seed_graph
 
 
 def _connect(settings: Settings) -> GraphDatabase:
@@ -37,24 +37,35 @@ async def run_migrations(settings: Settings) -> list[str]:
 
 def migrate_command() -> None:
     """Apply the graph migrations that have not run yet."""
-    applied = asyncio.run(run_migrations(Settings()))
+    settings = load_settings()
+    with friendly_errors(settings):
+        applied = asyncio.run(run_migrations(settings))
     console.print("Applied: " + ", ".join(applied) if applied else "Graph schema up to date.")
 
 
 async def run_seed(
     settings: Settings, customers: int, seed: int, force: bool, writers: int = 1
 ) -> bool:
-    """Seed unless customers exist (or ``force``); True when it loaded data."""
+    """Seed unless customers exist (or ``force``); True when it loaded data. A seed that was
+    interrupted is finished first, with the parameters it was started with."""
     db = _connect(settings)
     try:
         await migrate(db, inputs=settings.migration_inputs())
         existing = await count_customers(db)
-        if existing and not force:
+        interrupted = await interrupted_seed(db)
+        if interrupted is not None and not force:
+            seed, customers = interrupted
+            console.print(
+                f"An earlier seed ({customers:,} customers, seed {seed}) stopped after "
+                f"{existing:,} customers; finishing it."
+            )
+        elif existing and not force:
             console.print(
                 f"The graph already holds {existing:,} customers; seeding skipped "
                 "(use --force to load the dataset again)."
             )
             return False
+        await mark_seed_started(db, seed, customers)
         started = time.monotonic()
         with counting_progress("Seeding", "seeded", "customers", customers) as advance:
             await seed_graph(
@@ -69,6 +80,7 @@ async def run_seed(
             f"Seeded {customers:,} customers (seed {seed}) in {time.monotonic() - started:.1f} s."
         )
         await derive(db)
+        await mark_seed_finished(db)
         return True
     finally:
         await db.close()
@@ -102,8 +114,9 @@ def seed_command(
     customer, heavy-tailed), with progress and an ETA: the same graph as the default path,
     which writes with UNWIND...MERGE into the running database (about 200 customers/s).
     """
-    if bulk:
-        with friendly_errors():
-            run_bulk_seed(Settings(), customers, seed, force=force, workers=writers)
-        return
-    asyncio.run(run_seed(Settings(), customers, seed, force, writers))
+    settings = load_settings()
+    with friendly_errors(settings):
+        if bulk:
+            run_bulk_seed(settings, customers, seed, force=force, workers=writers)
+        else:
+            asyncio.run(run_seed(settings, customers, seed, force, writers))

@@ -10,18 +10,21 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated
 
+import structlog
 import typer
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from rich.table import Table
 
 from gateway.auth import forget_partner
-from gateway.cli._console import console
+from gateway.cli._console import console, friendly_errors, load_settings
 from gateway.settings import Settings
 from graph import GraphDatabase, audit, migrate, partners
 from graph.consents import PURPOSES
 from resolvers.access import SCOPES
 
 app = typer.Typer(help="Create, list and revoke partner API keys.", no_args_is_help=True)
+log = structlog.get_logger("parcours.partners")
 _CLI = "cli"
 _SCOPE_HELP = "A scope to grant (repeat): " + ", ".join(SCOPES) + "."
 _PURPOSE_HELP = "A purpose it acts for (repeat): " + ", ".join(PURPOSES) + "."
@@ -69,24 +72,32 @@ async def _list(settings: Settings) -> list[partners.Partner]:
         await db.close()
 
 
-async def _revoke(settings: Settings, partner_id: str) -> partners.Partner | None:
+async def _revoke(settings: Settings, partner_id: str) -> tuple[partners.Partner | None, bool]:
+    """Revoke in the graph (the truth every instance reads) and audit it, then drop the cached
+    copies; answers the partner (None if unknown) and whether the cache was cleared."""
     db = _connect(settings)
+    try:
+        partner = await partners.revoke_partner(db, partner_id)
+        if partner is None:
+            return None, True
+        await audit.write_entries(
+            db, [audit.AuditRecord(_CLI, "admin", None, ("revokePartner", partner.id))]
+        )
+    finally:
+        await db.close()
     redis = Redis.from_url(
         settings.redis_dsn,
         socket_timeout=settings.redis_timeout_s,
         socket_connect_timeout=settings.redis_timeout_s,
     )
     try:
-        partner = await partners.revoke_partner(db, partner_id)
-        if partner is not None:
-            await forget_partner(redis, partner)
-            await audit.write_entries(
-                db, [audit.AuditRecord(_CLI, "admin", None, ("revokePartner", partner.id))]
-            )
-        return partner
+        await forget_partner(redis, partner)
+    except RedisError as exc:
+        log.warning("partner cache not cleared", partner=partner.id, error=repr(exc))
+        return partner, False
     finally:
         await redis.aclose()
-        await db.close()
+    return partner, True
 
 
 @app.command("create")
@@ -103,7 +114,9 @@ def create_command(
     purposes = _check(purpose or [], PURPOSES, "purpose")
     if restrict_to is not None:
         _check([restrict_to], PURPOSES, "purpose")
-    partner, key = asyncio.run(_create(Settings(), name, scopes, purposes, restrict_to))
+    settings = load_settings()
+    with friendly_errors(settings):
+        partner, key = asyncio.run(_create(settings, name, scopes, purposes, restrict_to))
     console.print(f"Partner {partner.id} ({partner.name}): scopes {', '.join(partner.scopes)}")
     console.print("API key (store it now, it is not kept):")
     console.print(key, soft_wrap=True)
@@ -113,7 +126,10 @@ def create_command(
 def list_command() -> None:
     """List partners (never their keys)."""
     table = Table("id", "name", "scopes", "purposes", "restricted to", "created", "revoked")
-    for p in asyncio.run(_list(Settings())):
+    settings = load_settings()
+    with friendly_errors(settings):
+        found = asyncio.run(_list(settings))
+    for p in found:
         table.add_row(
             p.id,
             p.name,
@@ -129,8 +145,17 @@ def list_command() -> None:
 @app.command("revoke")
 def revoke_command(partner_id: str = typer.Argument(..., help="The partner's id.")) -> None:
     """Revoke a partner: its key and tokens are refused at once, on every instance."""
-    partner = asyncio.run(_revoke(Settings(), partner_id))
+    settings = load_settings()
+    with friendly_errors(settings):
+        partner, cache_cleared = asyncio.run(_revoke(settings, partner_id))
     if partner is None:
         console.print(f"[red]No partner {partner_id}.[/red]")
         raise typer.Exit(1)
     console.print(f"Partner {partner.id} revoked.")
+    if not cache_cleared:
+        console.print(
+            "[bold red]error:[/] Redis could not be reached to drop the cached partner: "
+            f"instances that cached it accept its key for up to {settings.partner_cache_ttl_s} s "
+            "more (PARCOURS_PARTNER_CACHE_TTL_S); run `revoke` again once Redis is back"
+        )
+        raise typer.Exit(1)

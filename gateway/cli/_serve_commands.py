@@ -9,17 +9,18 @@ import os
 import signal
 from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any
+from types import FrameType
+from typing import Any, NoReturn
 
 import typer
 import uvloop
 from aiohttp import web
 
 from gateway.app import create_app
-from gateway.cli._console import console, friendly_errors
+from gateway.cli._console import console, friendly_errors, load_settings
 from gateway.cli._graph_commands import run_seed
 from gateway.logging import configure_logging
-from gateway.services import LocalStack
+from gateway.services import LocalStack, Neo4jServer, RedisServer, ServiceError
 from gateway.services._ports import ensure_port_free
 from gateway.services._process import read_pid, terminate
 from gateway.settings import Settings
@@ -41,7 +42,16 @@ async def serve(settings: Settings, ready_message: str | None = None) -> None:
     runner = web.AppRunner(create_app(settings), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
-    await site.start()
+    try:
+        await site.start()
+    except OSError as exc:
+        # Taken since the check before start (or bound without listening, which it cannot see).
+        await runner.cleanup()
+        raise ServiceError(
+            f"The gateway cannot listen on {settings.host}:{settings.port} ({exc.strerror})",
+            hint=f"stop what holds it (`ss -ltnp 'sport = :{settings.port}'`) or set "
+            "PARCOURS_PORT (PARCOURS_HOST for the address)",
+        ) from exc
     freeze_startup_objects()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -62,11 +72,11 @@ def _run(coroutine: Coroutine[Any, Any, None]) -> None:
 
 def serve_command() -> None:
     """Run the gateway (Neo4j and Redis must be reachable)."""
-    settings = Settings()
+    settings = load_settings()
     configure_logging(settings.log_level, json=not settings.is_dev)
-    with friendly_errors():
+    with friendly_errors(settings):
         ensure_port_free(settings.port, "The gateway", "PARCOURS_PORT")
-    _run(serve(settings, f"Gateway on http://{settings.host}:{settings.port}/graphql"))
+        _run(serve(settings, f"Gateway on http://{settings.host}:{settings.port}/graphql"))
 
 
 async def _sample(settings: Settings) -> tuple[str, str | None] | None:
@@ -118,10 +128,16 @@ def up_pid_file(settings: Settings) -> Path:
     return settings.state_dir / "parcours-up.pid"
 
 
+def _runs_up(command: str) -> bool:
+    """Whether ``command`` is a ``parcours up`` (the pid file may name a reused pid)."""
+    words = command.split()
+    return "up" in words and any(Path(word).name == "parcours" for word in words)
+
+
 def down_command() -> None:
     """Stop a running ``parcours up`` (gateway and the services it started), then the services."""
-    settings = Settings()
-    pid = read_pid(up_pid_file(settings))
+    settings = load_settings()
+    pid = read_pid(up_pid_file(settings), _runs_up)
     if pid is not None:
         console.print(f"Stopping `parcours up` (pid {pid})…")
         terminate(pid, timeout=90)
@@ -129,34 +145,54 @@ def down_command() -> None:
     console.print("Gateway, simulators, Neo4j and Redis stopped.")
 
 
+def _interrupted(signum: int, frame: FrameType | None) -> NoReturn:
+    """SIGTERM (``parcours down``, a supervisor) ends ``up`` as Ctrl-C does: through its
+    clean-up, instead of killing it with the services it started left running."""
+    raise KeyboardInterrupt
+
+
 def up_command(
     customers: int = typer.Option(2000, min=1, help="Demo customers to seed on first run."),
     seed: int = typer.Option(42, help="PRNG seed of the demo dataset."),
 ) -> None:
     """Start services, migrate, seed (once), and serve the gateway until Ctrl-C."""
-    settings = Settings()
+    settings = load_settings()
     configure_logging(settings.log_level, json=False)
     stack = LocalStack(settings)
-    already_running = all(service.pid for service in stack.status()[:2])
-    pid_file = up_pid_file(settings)
+    # Whatever ran before is left running; what this command starts, it stops, however it ends
+    # (Ctrl-C, SIGTERM, a service that fails to start, a seed that fails).
+    ran_before = {service.name for service in stack.status() if service.pid}
     with friendly_errors():
         ensure_port_free(settings.port, "The gateway", "PARCOURS_PORT")
-        with console.status("Starting Redis and Neo4j (first run fetches Neo4j from Maven)…"):
-            stack.start()
-        console.print(f"Neo4j on {stack.neo4j.config.uri}, Redis on {stack.redis.config.url}")
+    signal.signal(signal.SIGTERM, _interrupted)
+    pid_file = up_pid_file(settings)
     pid_file.parent.mkdir(parents=True, exist_ok=True)
     pid_file.write_text(str(os.getpid()))
     try:
-        asyncio.run(run_seed(settings, customers, seed, force=False))
-        with friendly_errors(), console.status("Starting the five channel simulators…"):
-            stack.start_simulators(seed, customers)
-        sample = asyncio.run(_sample(settings))
-        _run(serve(settings, _banner(settings, sample)))
+        with friendly_errors(settings):
+            with console.status("Starting Redis and Neo4j (first run fetches Neo4j from Maven)…"):
+                stack.start()
+            console.print(f"Neo4j on {stack.neo4j.config.uri}, Redis on {stack.redis.config.url}")
+            asyncio.run(run_seed(settings, customers, seed, force=False))
+            with console.status("Starting the five channel simulators…"):
+                stack.start_simulators(seed, customers)
+            sample = asyncio.run(_sample(settings))
+            _run(serve(settings, _banner(settings, sample)))
     finally:
         pid_file.unlink(missing_ok=True)
-        with contextlib.suppress(Exception):
-            stack.simulators.stop()
-        if not already_running:
-            with contextlib.suppress(Exception), console.status("Stopping Neo4j and Redis…"):
-                stack.stop()
-            console.print("Stopped the simulators, Neo4j and Redis.")
+        _stop_started(stack, ran_before)
+
+
+def _stop_started(stack: LocalStack, ran_before: set[str]) -> None:
+    """Stop the simulators, and Neo4j and Redis unless they ran before ``up`` started."""
+    with contextlib.suppress(Exception):
+        stack.simulators.stop()
+    servers: dict[str, Neo4jServer | RedisServer] = {"Neo4j": stack.neo4j, "Redis": stack.redis}
+    ours = [name for name in servers if name.lower() not in ran_before]
+    if not ours:
+        return
+    with console.status(f"Stopping {' and '.join(ours)}…"):
+        for name in ours:
+            with contextlib.suppress(Exception):
+                servers[name].stop()
+    console.print(f"Stopped the simulators, {' and '.join(ours)}.")

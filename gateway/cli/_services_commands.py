@@ -6,7 +6,7 @@ import time
 
 import typer
 
-from gateway.cli._console import console, friendly_errors
+from gateway.cli._console import console, friendly_errors, load_settings
 from gateway.services import (
     LocalStack,
     ensure_chromium,
@@ -14,7 +14,6 @@ from gateway.services import (
     resolve_neo4j_artifacts,
 )
 from gateway.services._neo4j_artifacts import check_java
-from gateway.settings import Settings
 
 app = typer.Typer(help="Start, stop and inspect the local Neo4j and Redis.", no_args_is_help=True)
 
@@ -22,7 +21,7 @@ app = typer.Typer(help="Start, stop and inspect the local Neo4j and Redis.", no_
 @app.command("prepare")
 def prepare() -> None:
     """Fetch what the services and tests need (Neo4j jars, redis-server, Chromium) and exit."""
-    settings = Settings()
+    settings = load_settings()
     with friendly_errors():
         check_java()
         started = time.monotonic()
@@ -40,7 +39,7 @@ def prepare() -> None:
 @app.command("start")
 def start() -> None:
     """Start Neo4j and Redis (or confirm they already run) and wait until they answer."""
-    settings = Settings()
+    settings = load_settings()
     stack = LocalStack(settings)
     with friendly_errors():
         started = time.monotonic()
@@ -55,7 +54,7 @@ def start() -> None:
 @app.command("stop")
 def stop() -> None:
     """Stop the Neo4j and Redis that ``start`` launched."""
-    stack = LocalStack(Settings())
+    stack = LocalStack(load_settings())
     stack.stop()
     console.print("Neo4j and Redis stopped.")
 
@@ -63,6 +62,6 @@ def stop() -> None:
 @app.command("status")
 def status() -> None:
     """Say which of our services run, with their pid and address."""
-    for service in LocalStack(Settings()).status():
+    for service in LocalStack(load_settings()).status():
         state = f"running (pid {service.pid})" if service.pid else "stopped"
         console.print(f"{service.name:<6} {state:<22} {service.address}")

@@ -81,7 +81,13 @@ class Neo4jServer:
         self._process: subprocess.Popen[bytes] | None = None
 
     def running_pid(self) -> int | None:
-        return read_pid(self.config.pid_file)
+        return read_pid(self.config.pid_file, self.runs_as)
+
+    def runs_as(self, command: str) -> bool:
+        """Whether ``command`` is this server's JVM (the pid file may name a reused pid)."""
+        return "CommunityEntryPoint" in command and f"--home-dir={self.config.home} " in (
+            command + " "
+        )
 
     def credentials(self) -> tuple[str, str] | None:
         if not self.config.auth:

@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -67,13 +68,37 @@ def _reap(pid: int) -> None:
         os.waitpid(pid, os.WNOHANG)
 
 
-def read_pid(pid_file: Path) -> int | None:
-    """The pid recorded in ``pid_file`` if that process still runs, else ``None``."""
+def command_line(pid: int) -> str | None:
+    """The process's arguments joined by spaces (as the process shows them: redis-server rewrites
+    its own), or ``None`` where ``/proc`` cannot tell."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return None
+    return raw.replace(b"\0", b" ").decode(errors="replace").strip()
+
+
+def read_pid(pid_file: Path, ours: Callable[[str], bool] | None = None) -> int | None:
+    """The pid recorded in ``pid_file`` if that process still runs and is ours, else ``None``.
+
+    A pid file outlives its process after a crash or a reboot, and the kernel hands its pid to
+    another process sooner or later: ``ours`` is asked about the command line of the process
+    holding the pid now (``/proc``), so a stale file never makes us report, wait for or signal
+    someone else's process. Where the command line cannot be read (or is still empty, in
+    the instant a process we just started execs), a live pid is taken as ours.
+    """
     try:
         pid = int(pid_file.read_text().strip())
     except (OSError, ValueError):
         return None
-    return pid if pid_alive(pid) else None
+    if not pid_alive(pid):
+        return None
+    if ours is not None:
+        command = command_line(pid)
+        # Empty for a moment while a process we just spawned execs: no answer yet, like None.
+        if command and not ours(command):
+            return None
+    return pid
 
 
 def tail(path: Path, lines: int = 30) -> str:

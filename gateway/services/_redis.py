@@ -55,7 +55,16 @@ class RedisServer:
         self._process: subprocess.Popen[bytes] | None = None
 
     def running_pid(self) -> int | None:
-        return read_pid(self.config.pid_file)
+        return read_pid(self.config.pid_file, self.runs_as)
+
+    def runs_as(self, command: str) -> bool:
+        """Whether ``command`` is this redis-server: its arguments until it renames itself
+        (``redis-server 127.0.0.1:PORT``); the pid file may name a reused pid."""
+        words = command.split()
+        if not words or not words[0].endswith("redis-server"):
+            return False
+        port = str(self.config.port)
+        return f"127.0.0.1:{port}" in words or f"--port {port} " in f"{command} "
 
     def start(self) -> None:
         if self.running_pid() is not None:

@@ -103,7 +103,11 @@ class Simulators:
         self._process: subprocess.Popen[bytes] | None = None
 
     def running_pid(self) -> int | None:
-        return read_pid(self.config.pid_file)
+        return read_pid(self.config.pid_file, self.runs_as)
+
+    def runs_as(self, command: str) -> bool:
+        """Whether ``command`` is these simulators (the pid file may name a reused pid)."""
+        return f" -m simulators all --base-port {self.config.base_port} " in f" {command} "
 
     def start(self) -> None:
         if self.running_pid() is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from graph import co_purchases
 from graph.database import GraphDatabase
+from graph.seed._interrupted import interrupted_seed, mark_seed_finished, mark_seed_started
 from graph.seed.generator import (
     ANCHOR,
     CustomerBatch,
@@ -23,8 +24,11 @@ __all__ = [
     "after_load",
     "customer_batches",
     "customer_id",
+    "interrupted_seed",
     "load_customer_batch",
     "load_reference",
+    "mark_seed_finished",
+    "mark_seed_started",
     "seed_graph",
 ]
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from gateway.services import free_port
 from graph import GraphDatabase
 from graph.partners import hash_key
 from tests.access.conftest import call
@@ -77,3 +78,40 @@ async def test_create_list_and_revoke_a_partner(
         _run, services, "create", "--name", "x", "--scope", "everything"
     )
     assert bad_scope.returncode != 0
+
+
+async def test_a_revoke_with_redis_down_is_revoked_and_audited_and_says_the_cache_may_lag(
+    services: Services, graph: GraphDatabase
+):
+    created = await asyncio.to_thread(
+        _run, services, "create", "--name", "cli-lagging-cache", "--scope", "customer:read"
+    )
+    assert created.returncode == 0, created.stderr
+    partner = re.search(r"partner-[0-9a-f]{12}", created.stdout)
+    assert partner, created.stdout
+    env = {**os.environ, "PARCOURS_NEO4J_URI": services.neo4j.config.uri}
+    env |= {"PARCOURS_NEO4J_AUTH": "false", "COLUMNS": "200"}
+    env["PARCOURS_REDIS_URL"] = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    revoked = await asyncio.to_thread(
+        subprocess.run,
+        [PARCOURS, "partners", "revoke", partner[0]],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert revoked.returncode == 1
+    assert "Traceback" not in revoked.stdout + revoked.stderr
+    assert f"Partner {partner[0]} revoked." in revoked.stdout
+    assert "accept its key for up to 30 s more" in revoked.stdout
+    rows = await graph.read(
+        "MATCH (p:Partner {id: $id}) RETURN p.revokedAt IS NOT NULL AS revoked", {"id": partner[0]}
+    )
+    assert rows == [{"revoked": True}]
+    audited = await graph.read(
+        "MATCH (e:AuditEntry {partnerId: 'cli', action: 'admin'}) "
+        "WHERE e.fields = ['revokePartner', $id] RETURN count(e) AS n",
+        {"id": partner[0]},
+    )
+    assert audited == [{"n": 1}]

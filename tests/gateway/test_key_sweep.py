@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from redis.asyncio import Redis
 
+from gateway import key_sweep
 from gateway.key_sweep import LEASE_KEY, sweep_once
 from graph import GraphDatabase
 from tests.conftest import Services
@@ -75,3 +76,46 @@ async def test_an_instance_without_the_lease_sweeps_nothing(graph: GraphDatabase
     assert await sweep_once(graph, redis, lease_s=60) is None
     assert len(await _left(graph, prefix)) == 3
     assert await redis.get(LEASE_KEY) == b"other-instance"
+
+
+async def test_a_sweep_whose_lease_passed_to_another_instance_stops_before_its_next_batch(
+    graph: GraphDatabase, redis: Redis, monkeypatch: pytest.MonkeyPatch
+):
+    await sweep_once(graph, redis, lease_s=60)  # nobody else's expired keys left over
+    await redis.delete(LEASE_KEY)
+    prefix = await _keys(graph, expired=5, live=0)
+    delete = key_sweep.delete_expired_keys
+
+    async def batch_then_stall(graph: GraphDatabase, now: datetime, limit: int) -> int:
+        deleted = await delete(graph, now, limit)
+        # This instance stalled past its lease; another took it and is sweeping.
+        await redis.set(LEASE_KEY, "other-instance", ex=60)
+        return deleted
+
+    monkeypatch.setattr(key_sweep, "delete_expired_keys", batch_then_stall)
+    assert await sweep_once(graph, redis, lease_s=60, batch=2) == 2
+    assert len(await _left(graph, prefix)) == 3
+    assert await redis.get(LEASE_KEY) == b"other-instance"
+
+
+async def test_a_sweep_longer_than_its_lease_keeps_it(
+    graph: GraphDatabase, redis: Redis, monkeypatch: pytest.MonkeyPatch
+):
+    await sweep_once(graph, redis, lease_s=60)
+    await redis.delete(LEASE_KEY)
+    prefix = await _keys(graph, expired=5, live=0)
+    delete = key_sweep.delete_expired_keys
+    batches: list[int] = []
+
+    async def slow_first_batch(graph: GraphDatabase, now: datetime, limit: int) -> int:
+        batches.append(limit)
+        if len(batches) == 1:
+            await redis.expire(LEASE_KEY, 5)  # the first batch used most of the lease up
+        return await delete(graph, now, limit)
+
+    monkeypatch.setattr(key_sweep, "delete_expired_keys", slow_first_batch)
+    assert await sweep_once(graph, redis, lease_s=600, batch=2) == 5
+    assert len(batches) == 3
+    assert await _left(graph, prefix) == []
+    # Renewed before the next batches: no other instance can take it while this one works.
+    assert await redis.ttl(LEASE_KEY) > 5

@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any, LiteralString
 
 import pytest
 from redis.asyncio import Redis
@@ -99,6 +100,35 @@ async def test_one_instance_at_a_time_holds_the_refresh_lease(
     try:
         await redis.set(LEASE_KEY, "other-instance", ex=60)
         assert await refresh_once(graph, redis, lease_s=60) is False
+        assert await redis.get(LEASE_KEY) == b"other-instance"
+    finally:
+        await redis.delete(LEASE_KEY)
+        await redis.aclose()
+
+
+async def test_a_refresh_whose_lease_passed_to_another_instance_stops_before_its_next_write(
+    services: Services, graph: GraphDatabase, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(co_purchases, "PRODUCTS_PER_TRANSACTION", 1)
+    redis = Redis.from_url(services.redis.config.url)
+    await redis.delete(LEASE_KEY)
+    lists_written: list[int] = []
+    write = graph.write
+
+    async def write_then_stall(
+        query: LiteralString, params: Any = None, timeout_s: float | None = None
+    ) -> list[dict[str, Any]]:
+        rows = await write(query, params, timeout_s)
+        if "ALSO_BOUGHT" in query:
+            lists_written.append(len(params["lists"]))
+            # This instance stalled past its lease; another took it and is rebuilding.
+            await redis.set(LEASE_KEY, "other-instance", ex=60)
+        return rows
+
+    monkeypatch.setattr(graph, "write", write_then_stall)
+    try:
+        assert await refresh_once(graph, redis, lease_s=60) is False
+        assert lists_written == [1]
         assert await redis.get(LEASE_KEY) == b"other-instance"
     finally:
         await redis.delete(LEASE_KEY)

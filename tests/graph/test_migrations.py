@@ -1,5 +1,5 @@
 import uuid
-from typing import Any
+from typing import Any, LiteralString
 from unittest.mock import ANY
 
 import pytest
@@ -374,3 +374,29 @@ async def test_the_runner_reports_each_data_step_and_its_outcome(
         ]
     finally:
         await graph.write("MATCH (m:Migration {version: 10001}) DELETE m")
+
+
+async def test_waiting_for_new_indexes_is_bounded_by_the_migration_timeout_not_the_statement_one(
+    graph: GraphDatabase, monkeypatch: pytest.MonkeyPatch
+):
+    # A gateway's statements time out after 10 s; populating a new index over millions of
+    # interactions takes longer, and the start failed after the migration was recorded.
+    empty = Migration(10_002, "nothing but the wait for indexes", ())
+    monkeypatch.setattr(migrations, "MIGRATIONS", (*MIGRATIONS, empty))
+    writes: list[tuple[str, float | None]] = []
+    write = graph.write
+
+    async def recording_write(
+        query: LiteralString, params: Any = None, timeout_s: float | None = None
+    ) -> list[dict[str, Any]]:
+        writes.append((query, timeout_s))
+        return await write(query, params, timeout_s)
+
+    monkeypatch.setattr(graph, "write", recording_write)
+    try:
+        await migrations.migrate(graph, timeout_s=300)
+    finally:
+        await write("MATCH (m:Migration {version: 10002}) DELETE m")
+    [(_, bound)] = [(q, t) for q, t in writes if "awaitIndexes" in q]
+    assert bound is not None
+    assert bound >= 300 > graph.query_timeout_s
