@@ -169,6 +169,11 @@ MIGRATIONS: tuple[Migration, ...] = (
             "FOR (n:Interaction) ON (n.channel, n.at)",
         ),
     ),
+    Migration(
+        13,
+        "merge records by the id merged away, for a retry about that id (graph/consents.py)",
+        ("CREATE INDEX merge_merged_id IF NOT EXISTS FOR (n:Merge) ON (n.mergedId)",),
+    ),
 )
 
 _MIGRATION_KEY: LiteralString = (
