@@ -29,7 +29,7 @@ Info = strawberry.Info[Context, None]
 
 
 class OrderNotPlaced(ParcoursError):
-    """The OMS did not take the order; nothing was changed."""
+    """The OMS did not confirm the order; nothing was changed in the graph."""
 
     code = "CHANNEL_UNAVAILABLE"
 
@@ -149,9 +149,11 @@ class CheckoutMutations:
                 **({"reason": reason} if reason else {}),
             ) from exc
         except ChannelError as exc:
+            # A call that timed out (or answered what we cannot read) may have placed the order:
+            # checking the same cart version out again returns that order (see order_key).
             raise OrderNotPlaced(
-                f"the order was not placed: the {exc.channel} system did not answer; "
-                "the cart is untouched",
+                f"the {exc.channel} system did not confirm the order; the cart is untouched: "
+                "check it out again to get the order if it was placed (never a second one)",
                 channel=exc.channel,
                 code="CHANNEL_TIMEOUT" if isinstance(exc, ChannelTimeout) else exc.code,
             ) from exc
