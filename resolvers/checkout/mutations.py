@@ -120,6 +120,13 @@ class CheckoutMutations:
         channel: Channel = Channel.WEB,
     ) -> CheckoutPayload | None:
         store_id = _check(fulfilment, idempotency_key)
+        if store_id is not None and await info.context.loaders.store.load(store_id) is None:
+            # Before the OMS call and the customer's lock: the OMS's own refusal named no
+            # argument, and a store it knows but the graph does not would record no AT.
+            raise BadUserInput(
+                f"no store with id {store_id!r}: click & collect needs a known store",
+                argument="fulfilment.storeId",
+            )
         request = checkout.CheckoutRequest(
             cart_id=check_key(str(cart_id), "cartId"),
             expected_version=expected_version,
@@ -138,7 +145,11 @@ class CheckoutMutations:
             ) from exc
         except checkout.CartMissing as exc:
             raise NotFound(str(exc)) from exc
-        except (carts.KeyReused, carts.CartError) as exc:
+        except carts.KeyReused as exc:
+            raise BadUserInput(str(exc), argument="idempotencyKey") from exc
+        except (checkout.CartClosed, checkout.EmptyCart) as exc:
+            raise BadUserInput(str(exc), argument="cartId") from exc
+        except carts.CartError as exc:
             raise BadUserInput(str(exc)) from exc
         except ChannelRejected as exc:
             reason, detail = oms.refusal(exc.body)

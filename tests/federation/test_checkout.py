@@ -202,6 +202,37 @@ async def test_an_order_the_oms_refuses_says_why_and_leaves_the_cart(
     assert (await systems.get("oms", "/oms/orders", customerEmail=shopper["email"]))["total"] == 0
 
 
+async def test_click_and_collect_at_an_unknown_store_names_the_argument_and_places_no_order(
+    fed: Gateway, systems: Systems, shopper
+):
+    variables = delivery(shopper) | {"f": {"type": "CLICK_AND_COLLECT", "storeId": "ST999"}}
+    body = await fed.query(CHECKOUT, variables)
+    assert body["data"]["checkout"] is None
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["extensions"]["argument"] == "fulfilment.storeId"
+    assert "ST999" in error["message"]
+    cart = (await fed.query(CART, {"c": shopper["id"]}))["data"]["customer"]["cart"]
+    assert cart["version"] == shopper["version"]
+    assert (await systems.get("oms", "/oms/orders", customerEmail=shopper["email"]))["total"] == 0
+
+
+async def test_a_reused_key_and_a_closed_cart_are_refused_naming_the_argument(
+    fed: Gateway, systems: Systems, shopper
+):
+    first = delivery(shopper)
+    assert "errors" not in (await fed.query(CHECKOUT, first))
+    reused = first | {"f": {"type": "CLICK_AND_COLLECT", "storeId": "ST001"}}
+    closed = delivery(shopper)  # a new key for the cart just ordered
+    for variables, argument in ((reused, "idempotencyKey"), (closed, "cartId")):
+        body = await fed.query(CHECKOUT, variables)
+        assert body["data"]["checkout"] is None
+        [error] = body["errors"]
+        assert error["extensions"]["code"] == "BAD_USER_INPUT"
+        assert error["extensions"]["argument"] == argument, error
+    assert (await systems.get("oms", "/oms/orders", customerEmail=shopper["email"]))["total"] == 1
+
+
 ADD_AT = """mutation($c: ID!, $sku: ID!, $v: Int, $key: String!) {
   addCartItem(customerId: $c, sku: $sku, channel: WEB, idempotencyKey: $key,
               expectedVersion: $v) { id version } }"""
