@@ -25,6 +25,8 @@ from resolvers.realtime.events import (
 from resolvers.validation import check_key
 
 _IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:\-]{8,128}$")
+# The OMS's refusal of a key it has seen with another body (checkout.CheckoutRequest.order_key).
+_ORDER_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
 Info = strawberry.Info[Context, None]
 
 
@@ -153,6 +155,16 @@ class CheckoutMutations:
             raise BadUserInput(str(exc)) from exc
         except ChannelRejected as exc:
             reason, detail = oms.refusal(exc.body)
+            if reason == _ORDER_KEY_REUSED:
+                # An earlier attempt at this cart version reached the OMS (its answer was lost)
+                # with another fulfilment: that order stands, and no second one is placed.
+                raise BadUserInput(
+                    "this cart version was already ordered with another fulfilment: check it "
+                    "out again as first asked to get that order, or change the cart first",
+                    argument="fulfilment",
+                    channel=exc.channel,
+                    reason=reason,
+                ) from exc
             raise BadUserInput(
                 f"the order system refused the order: {detail or 'no reason given'}; "
                 "the cart is untouched",

@@ -309,6 +309,16 @@ async def oms_losing_its_first_order_answer(systems: Systems) -> AsyncIterator[s
         await runner.cleanup()
 
 
+def _losing_gateway_settings(services: Services, systems: Systems, oms_url: str) -> Any:
+    return services.settings(
+        migrate_on_start=False,
+        channel_call_timeout_s=CALL_TIMEOUT_S,
+        request_deadline_s=DEADLINE_S,
+        channel_retries=0,
+        **(systems.settings_urls() | {"oms_url": oms_url}),
+    )
+
+
 async def test_a_checkout_clicked_again_after_a_lost_answer_never_orders_twice(
     services: Services, systems: Systems, shopper
 ):
@@ -316,14 +326,7 @@ async def test_a_checkout_clicked_again_after_a_lost_answer_never_orders_twice(
     and clicks again, the frontend sending a new idempotency key. That checkout of the same cart
     version gets the order already placed, recorded once; it used to place a second order."""
     async with oms_losing_its_first_order_answer(systems) as oms_url:
-        urls = systems.settings_urls() | {"oms_url": oms_url}
-        settings = services.settings(
-            migrate_on_start=False,
-            channel_call_timeout_s=CALL_TIMEOUT_S,
-            request_deadline_s=DEADLINE_S,
-            channel_retries=0,
-            **urls,
-        )
+        settings = _losing_gateway_settings(services, systems, oms_url)
         async with running_gateway(settings) as gateway:
             first = await gateway.query(CHECKOUT, delivery(shopper))
             assert first["data"]["checkout"] is None
@@ -342,3 +345,28 @@ async def test_a_checkout_clicked_again_after_a_lost_answer_never_orders_twice(
     assert orders["total"] == 1
     assert after["cart"] is None
     assert len(after["history"]["edges"]) == 2  # one purchase per line, once
+
+
+async def test_after_a_lost_answer_another_fulfilment_is_refused_not_ordered_again(
+    services: Services, systems: Systems, shopper
+):
+    """Home delivery reached the OMS but its answer was lost; the shopper then tries click &
+    collect for the same cart: the delivery order stands and no second order is placed; the
+    refusal says so and names the argument."""
+    async with oms_losing_its_first_order_answer(systems) as oms_url:
+        settings = _losing_gateway_settings(services, systems, oms_url)
+        async with running_gateway(settings) as gateway:
+            first = await gateway.query(CHECKOUT, delivery(shopper))
+            assert first["errors"][0]["extensions"]["code"] == "CHANNEL_TIMEOUT", first
+            collect = delivery(shopper) | {"f": {"type": "CLICK_AND_COLLECT", "storeId": "ST001"}}
+            other = await gateway.query(CHECKOUT, collect)
+            assert other["data"]["checkout"] is None
+            [error] = other["errors"]
+            assert error["extensions"]["code"] == "BAD_USER_INPUT"
+            assert error["extensions"]["argument"] == "fulfilment"
+            assert "already ordered" in error["message"]
+
+            again = await gateway.query(CHECKOUT, delivery(shopper))
+            assert "errors" not in again, again
+    orders = await systems.get("oms", "/oms/orders", customerEmail=shopper["email"])
+    assert [order["fulfilment"]["type"] for order in orders["items"]] == ["DELIVERY"]
