@@ -3,8 +3,10 @@
 One write transaction holds the customer's lock from the version check to the end, and calls the
 order placer (an HTTP call to the OMS, handed in by the caller so this package never imports the
 channel clients) in the middle. If placing the order fails, the exception rolls the transaction
-back: the cart is untouched. The OMS call carries the checkout's idempotency key, so a driver retry
-of this transaction gets the same order back, never a second one.
+back: the cart is untouched. The OMS call carries a key naming the cart and the version ordered
+(:attr:`CheckoutRequest.order_key`), so a driver retry of this transaction, and a checkout of the
+same cart version retried under any key after an answer that never came, gets the same order
+back, never a second one.
 """
 
 from __future__ import annotations
@@ -60,10 +62,17 @@ class CheckoutRequest:
 
     @property
     def order_key(self) -> str:
-        """The order system's ``Idempotency-Key``: the caller's key, within a partner's scope."""
-        if self.caller == _idempotency.ANONYMOUS:
-            return self.idempotency_key
-        return f"{self.caller}:{self.idempotency_key}"
+        """The order system's ``Idempotency-Key``: the cart and the version ordered, whoever asks
+        and under whichever key of theirs. A version is one content of one cart (versions never
+        repeat), so a shopper who clicks again with a new key after a timeout (the order may
+        have been placed) gets that order back, not a second one; a retry of another content
+        has another version. The caller's own key still decides replays in the graph.
+
+        Example:
+            >>> CheckoutRequest("cart-1", 3, "DELIVERY", None, "key-00001", "web").order_key
+            'checkout:cart-1:v3'
+        """
+        return f"checkout:{self.cart_id}:v{self.expected_version}"
 
     def fingerprint(self) -> str:
         return _idempotency.fingerprint(

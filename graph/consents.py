@@ -2,7 +2,10 @@
 
 A ``(:Consent {id: '<customerId>:<purpose>', purpose, granted, at, source})`` hangs off its
 customer through ``CONSENTED``, as the seed writes them; a new decision replaces the old one.
-This module never imports the gateway or the resolvers.
+The id of a profile merged away reads the consents of the customer it was merged into (the same
+person; a merge moves the consents by the rules of :mod:`graph.stitching`), so a caller's retry
+about the merged id is judged by the decisions that hold now. This module never imports the
+gateway or the resolvers.
 """
 
 from __future__ import annotations
@@ -28,7 +31,16 @@ class Consent:
 
 _BY_CUSTOMERS: LiteralString = """
 UNWIND $ids AS wanted
-OPTIONAL MATCH (:Customer {id: wanted})-[:CONSENTED]->(k:Consent)
+OPTIONAL MATCH (known:Customer {id: wanted})
+OPTIONAL CALL (wanted, known) {
+  // An id merged away: the customer holding its latest Merge record (the survivor, or whoever
+  // that one was merged into since, as merges hand their records on).
+  WITH wanted, known WHERE known IS NULL
+  MATCH (survivor:Customer)-[:MERGED]->(m:Merge {mergedId: wanted})
+  RETURN survivor ORDER BY m.at DESC LIMIT 1
+}
+WITH wanted, coalesce(known, survivor) AS c
+OPTIONAL MATCH (c)-[:CONSENTED]->(k:Consent)
 WITH wanted, k ORDER BY k.purpose
 RETURN wanted AS id, collect(k {.purpose, .granted, .at, .source}) AS consents
 """
@@ -65,7 +77,8 @@ def _consent(row: dict[str, object]) -> Consent:
 
 
 async def consents_of(db: GraphDatabase, ids: Sequence[str]) -> list[tuple[Consent, ...]]:
-    """Each customer's consents (by purpose), in the order of ``ids``; empty when none."""
+    """Each customer's consents (by purpose), in the order of ``ids``; empty when none. An id
+    merged away answers its survivor's consents."""
     rows = await db.read(_BY_CUSTOMERS, {"ids": list(dict.fromkeys(ids))})
     found = {row["id"]: tuple(_consent(k) for k in row["consents"]) for row in rows}
     return [found.get(customer_id, ()) for customer_id in ids]

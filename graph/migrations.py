@@ -183,6 +183,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         "interactions by order, for an order's latest status (orderStatusChanged after a gap)",
         ("CREATE INDEX interaction_order IF NOT EXISTS FOR (n:Interaction) ON (n.orderId)",),
     ),
+    Migration(
+        15,
+        "merge records by the id merged away, for a retry about that id (graph/consents.py)",
+        ("CREATE INDEX merge_merged_id IF NOT EXISTS FOR (n:Merge) ON (n.mergedId)",),
+    ),
 )
 
 _MIGRATION_KEY: LiteralString = (

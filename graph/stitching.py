@@ -13,7 +13,10 @@ and the transaction function is retried):
   those: a profile holding no identifier at all counts as known), the anonymous profile merges
   into the known one, whoever asked; if both are anonymous, the other merges into this one; if
   both are known, nothing moves and an ``IdentityConflict`` is recorded;
-- a link or merge that would exceed a per-kind limit is recorded as a conflict instead.
+- a link or merge that would exceed a per-kind limit is recorded as a conflict instead;
+- a caller that may see only customers who granted some purposes (``required_consents``) is
+  refused (:class:`HolderNotVisible`, nothing written) when another customer who did not grant
+  them all holds the identifier: neither a conflict naming them nor a merge into or from them.
 A merge moves identities, devices, interactions, journeys and the consents of purposes the survivor
 has none for (re-keyed to the survivor; the others are deleted), makes two active journeys of one
 intent one (the first started keeps every step), merges the active carts by the policy's rule (the
@@ -76,6 +79,10 @@ WITH i WHERE NOT EXISTS { (i)<-[:IDENTIFIED_BY]-() }
 DELETE i
 RETURN count(*) AS n
 """
+_GRANTED: LiteralString = """
+MATCH (:Customer {id: $customerId})-[:CONSENTED]->(k:Consent {granted: true})
+RETURN collect(k.purpose) AS purposes
+"""
 _CONFLICT: LiteralString = """
 MATCH (c:Customer {id: $customerId})
 CREATE (c)-[:HAS_CONFLICT]->(:IdentityConflict {id: $id, kind: $kind, value: $value,
@@ -111,6 +118,11 @@ class StitchError(Exception):
     """The customer to link to does not exist, or the identifier is not theirs to unlink."""
 
 
+class HolderNotVisible(Exception):
+    """Another customer holds the identifier and has not granted every purpose the caller
+    needs to see them: the caller may learn nothing of them, so nothing was done."""
+
+
 def _is_anonymous(kinds: list[str]) -> bool:
     # A profile without any identifier is no sign of a guest: it is most often a known customer
     # changing their one email (unlink, then link), who must never be merged into its holder.
@@ -126,6 +138,8 @@ class LinkRequest:
     value: str
     source: str
     policy: StitchPolicy
+    # Purposes a holder other than ``customer_id`` must have granted (a restricted caller's).
+    required_consents: frozenset[str] = frozenset()
 
 
 async def link_identity(db: GraphDatabase, request: LinkRequest) -> StitchOutcome:
@@ -185,6 +199,10 @@ async def _link(tx: neo4j.AsyncManagedTransaction, request: LinkRequest) -> Stit
         raise StitchError(f"no customer with id {customer_id!r}")
     if owner == customer_id:
         return StitchOutcome("ALREADY_LINKED", customer_id)
+    if owner is not None and request.required_consents:
+        granted = (await _rows(tx, _GRANTED, {"customerId": owner}))[0]["purposes"]
+        if not request.required_consents <= set(granted):
+            raise HolderNotVisible(f"the {kind.value} is held by a customer not visible")
     if owner is None:
         if locked[customer_id].count(kind.value) + 1 > limits.get(kind, 1):
             await (await tx.run(FORGET_UNHELD, {"identifiers": [key]})).consume()

@@ -140,15 +140,23 @@ async def admit_customer(
     """FORBIDDEN unless the customer granted every purpose the caller needs (see Principal).
 
     ``None`` is nobody (an unknown id or identifier): refused alike, so a restricted caller
-    cannot tell who is a customer from who refused it (callers without a restriction pass).
+    cannot tell who is a customer from who refused it (callers without a restriction pass). An
+    id merged away is judged by its survivor's consents (the loader's, see graph.consents).
     """
     required = access.principal.required_consents
     if not required:
         return
     decisions = await loader.load(customer_id) if customer_id is not None else ()
     granted = {c.purpose for c in decisions if c.granted}
-    missing = sorted(required - granted)
-    if missing:
-        raise Forbidden(
-            "this customer has not consented to what this partner needs", purposes=missing
-        )
+    if not required <= granted:
+        raise not_consented(access)
+
+
+def not_consented(access: Access) -> Forbidden:
+    """The one refusal of a customer a restricted caller may not see, whoever they are (unknown,
+    refusing, granting only some purposes, holding an identifier): it names every purpose the
+    caller needs, never which of them the customer granted."""
+    return Forbidden(
+        "this customer has not consented to what this partner needs",
+        purposes=sorted(access.principal.required_consents),
+    )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import strawberry
 
 from graph import models
 from resolvers.context import Context
-from resolvers.errors import BadUserInput
+from resolvers.errors import BadUserInput, NotFound
 from resolvers.live.federation import live_value
 from resolvers.live.types import ProductAvailability, StoreAvailability, known_stores
 from resolvers.validation import check_key
@@ -60,10 +62,20 @@ class Store:
     name: str
     city: str
 
-    @strawberry.field(description="Units of this SKU on hand in the store (live, store system).")
+    @strawberry.field(
+        description="Units of this SKU on hand in the store (live, store system); NOT_FOUND "
+        "naming `sku` when the catalog has no such product."
+    )
     async def stock(self, info: strawberry.Info[Context, None], sku: strawberry.ID) -> int | None:
         key = (str(self.id), check_key(str(sku), "sku"))
-        level = await live_value(info, info.context.live.stock.load(key))
+        # The store system leaves a SKU it does not know out of its answer, which read as a
+        # silent null; the catalog is asked alongside, so the call is not delayed.
+        product, level = await asyncio.gather(
+            info.context.loaders.product.load(key[1]),
+            live_value(info, info.context.live.stock.load(key)),
+        )
+        if product is None:
+            raise NotFound(f"no product with SKU {key[1]!r}", sku=key[1], argument="sku")
         return level.on_hand if level else None
 
     @classmethod

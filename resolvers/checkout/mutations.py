@@ -25,11 +25,13 @@ from resolvers.realtime.events import (
 from resolvers.validation import check_key
 
 _IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:\-]{8,128}$")
+# The OMS's refusal of a key it has seen with another body (checkout.CheckoutRequest.order_key).
+_ORDER_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
 Info = strawberry.Info[Context, None]
 
 
 class OrderNotPlaced(ParcoursError):
-    """The OMS did not take the order; nothing was changed."""
+    """The OMS did not confirm the order; nothing was changed in the graph."""
 
     code = "CHANNEL_UNAVAILABLE"
 
@@ -120,6 +122,13 @@ class CheckoutMutations:
         channel: Channel = Channel.WEB,
     ) -> CheckoutPayload | None:
         store_id = _check(fulfilment, idempotency_key)
+        if store_id is not None and await info.context.loaders.store.load(store_id) is None:
+            # Before the OMS call and the customer's lock: the OMS's own refusal named no
+            # argument, and a store it knows but the graph does not would record no AT.
+            raise BadUserInput(
+                f"no store with id {store_id!r}: click & collect needs a known store",
+                argument="fulfilment.storeId",
+            )
         request = checkout.CheckoutRequest(
             cart_id=check_key(str(cart_id), "cartId"),
             expected_version=expected_version,
@@ -138,10 +147,24 @@ class CheckoutMutations:
             ) from exc
         except checkout.CartMissing as exc:
             raise NotFound(str(exc)) from exc
-        except (carts.KeyReused, carts.CartError) as exc:
+        except carts.KeyReused as exc:
+            raise BadUserInput(str(exc), argument="idempotencyKey") from exc
+        except (checkout.CartClosed, checkout.EmptyCart) as exc:
+            raise BadUserInput(str(exc), argument="cartId") from exc
+        except carts.CartError as exc:
             raise BadUserInput(str(exc)) from exc
         except ChannelRejected as exc:
             reason, detail = oms.refusal(exc.body)
+            if reason == _ORDER_KEY_REUSED:
+                # An earlier attempt at this cart version reached the OMS (its answer was lost)
+                # with another fulfilment: that order stands, and no second one is placed.
+                raise BadUserInput(
+                    "this cart version was already ordered with another fulfilment: check it "
+                    "out again as first asked to get that order, or change the cart first",
+                    argument="fulfilment",
+                    channel=exc.channel,
+                    reason=reason,
+                ) from exc
             raise BadUserInput(
                 f"the order system refused the order: {detail or 'no reason given'}; "
                 "the cart is untouched",
@@ -149,9 +172,11 @@ class CheckoutMutations:
                 **({"reason": reason} if reason else {}),
             ) from exc
         except ChannelError as exc:
+            # A call that timed out (or answered what we cannot read) may have placed the order:
+            # checking the same cart version out again returns that order (see order_key).
             raise OrderNotPlaced(
-                f"the order was not placed: the {exc.channel} system did not answer; "
-                "the cart is untouched",
+                f"the {exc.channel} system did not confirm the order; the cart is untouched: "
+                "check it out again to get the order if it was placed (never a second one)",
                 channel=exc.channel,
                 code="CHANNEL_TIMEOUT" if isinstance(exc, ChannelTimeout) else exc.code,
             ) from exc

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import strawberry
 
 from graph import stitching
+from resolvers.access.guard import not_consented
 from resolvers.access.permissions import CustomerWrite, IdentityWrite
 from resolvers.context import Context
 from resolvers.enums import Channel, IdentityKind
@@ -74,11 +75,15 @@ class IdentityMutations:
             value=_normalised(info, kind, value),
             source=channel.value,
             policy=info.context.stitch_policy,
+            required_consents=info.context.access.principal.required_consents,
         )
         try:
             outcome = await stitching.link_identity(info.context.graph, request)
         except stitching.StitchError as exc:
             raise NotFound(str(exc)) from exc
+        except stitching.HolderNotVisible as exc:
+            # As for a customer it may not see: no conflict naming the holder, no merge.
+            raise not_consented(info.context.access) from exc
         await info.context.events.publish(_linked(request, outcome))
         return LinkIdentityPayload(
             outcome=LinkOutcome(outcome.outcome),

@@ -8,8 +8,13 @@ from enum import Enum
 import strawberry
 
 from graph import identity_records
+from resolvers.access.guard import admit_customer
 from resolvers.access.permissions import PiiRead
+from resolvers.context import Context
 from resolvers.enums import IdentityKind
+from resolvers.errors import Forbidden
+
+Info = strawberry.Info[Context, None]
 
 
 @strawberry.enum(description="What linking an identifier did.")
@@ -29,10 +34,25 @@ class IdentityConflict:
         permission_classes=[PiiRead],
     )
     reason: str
-    other_customer_id: strawberry.ID | None
     at: datetime
     source: str
     customer_id: strawberry.Private[str]
+    other_id: strawberry.Private[str | None]
+
+    @strawberry.field(
+        description="The other customer holding the identifier; null when there is none, or "
+        "for a caller restricted to consenting customers when that one has not consented."
+    )
+    async def other_customer_id(self, info: Info) -> strawberry.ID | None:
+        if self.other_id is None:
+            return None
+        access = info.context.access
+        if access.principal.required_consents:
+            try:
+                await admit_customer(access, info.context.consents, self.other_id)
+            except Forbidden:
+                return None
+        return strawberry.ID(self.other_id)
 
     @classmethod
     def from_record(
@@ -43,9 +63,7 @@ class IdentityConflict:
             kind=IdentityKind.from_graph(record.kind),
             value=record.value,
             reason=record.reason,
-            other_customer_id=(
-                strawberry.ID(record.other_customer_id) if record.other_customer_id else None
-            ),
+            other_id=record.other_customer_id or None,
             at=record.at,
             source=record.source,
             customer_id=customer_id,

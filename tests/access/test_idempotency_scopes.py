@@ -119,9 +119,14 @@ async def test_a_key_of_the_anonymous_caller_since_scoping_is_not_a_partners(
     assert other.data["addCartItem"]["version"] == 2
 
 
-def test_the_order_system_gets_the_key_within_the_partners_scope():
-    def request(caller: str) -> CheckoutRequest:
-        return CheckoutRequest("cart-1", 1, "DELIVERY", None, "key-00001", "web", caller)
+def test_the_order_system_gets_a_key_of_the_cart_version_whoever_asks():
+    """Two partners' one key for two carts never meets at the OMS; one cart version is one
+    order, whichever key a caller's retry uses (tests/federation/test_checkout.py)."""
 
-    assert request("partner-1").order_key == "partner-1:key-00001"
-    assert request("anonymous").order_key == "key-00001"  # as before partner scoping
+    def request(cart: str, version: int, caller: str, key: str) -> CheckoutRequest:
+        return CheckoutRequest(cart, version, "DELIVERY", None, key, "web", caller)
+
+    assert request("cart-1", 1, "partner-1", "key-00001").order_key == "checkout:cart-1:v1"
+    assert request("cart-2", 1, "partner-2", "key-00001").order_key == "checkout:cart-2:v1"
+    assert request("cart-1", 1, "anonymous", "key-00002").order_key == "checkout:cart-1:v1"
+    assert request("cart-1", 2, "anonymous", "key-00002").order_key == "checkout:cart-1:v2"

@@ -1,13 +1,18 @@
 """Checkout: the OMS takes the order and the cart closes, or nothing changes at all."""
 
+import asyncio
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
+from aiohttp import web
 
+from gateway.services import free_port
 from graph import GraphDatabase
-from tests.conftest import Gateway
-from tests.federation.conftest import Systems
+from tests.conftest import Gateway, Services, running_gateway
+from tests.federation.conftest import CALL_TIMEOUT_S, DEADLINE_S, Systems
 
 ADD = """mutation($c: ID!, $sku: ID!, $q: Int!, $key: String!) {
   addCartItem(customerId: $c, sku: $sku, quantity: $q, channel: WEB, idempotencyKey: $key) {
@@ -197,6 +202,37 @@ async def test_an_order_the_oms_refuses_says_why_and_leaves_the_cart(
     assert (await systems.get("oms", "/oms/orders", customerEmail=shopper["email"]))["total"] == 0
 
 
+async def test_click_and_collect_at_an_unknown_store_names_the_argument_and_places_no_order(
+    fed: Gateway, systems: Systems, shopper
+):
+    variables = delivery(shopper) | {"f": {"type": "CLICK_AND_COLLECT", "storeId": "ST999"}}
+    body = await fed.query(CHECKOUT, variables)
+    assert body["data"]["checkout"] is None
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["extensions"]["argument"] == "fulfilment.storeId"
+    assert "ST999" in error["message"]
+    cart = (await fed.query(CART, {"c": shopper["id"]}))["data"]["customer"]["cart"]
+    assert cart["version"] == shopper["version"]
+    assert (await systems.get("oms", "/oms/orders", customerEmail=shopper["email"]))["total"] == 0
+
+
+async def test_a_reused_key_and_a_closed_cart_are_refused_naming_the_argument(
+    fed: Gateway, systems: Systems, shopper
+):
+    first = delivery(shopper)
+    assert "errors" not in (await fed.query(CHECKOUT, first))
+    reused = first | {"f": {"type": "CLICK_AND_COLLECT", "storeId": "ST001"}}
+    closed = delivery(shopper)  # a new key for the cart just ordered
+    for variables, argument in ((reused, "idempotencyKey"), (closed, "cartId")):
+        body = await fed.query(CHECKOUT, variables)
+        assert body["data"]["checkout"] is None
+        [error] = body["errors"]
+        assert error["extensions"]["code"] == "BAD_USER_INPUT"
+        assert error["extensions"]["argument"] == argument, error
+    assert (await systems.get("oms", "/oms/orders", customerEmail=shopper["email"]))["total"] == 1
+
+
 ADD_AT = """mutation($c: ID!, $sku: ID!, $v: Int, $key: String!) {
   addCartItem(customerId: $c, sku: $sku, channel: WEB, idempotencyKey: $key,
               expectedVersion: $v) { id version } }"""
@@ -232,3 +268,105 @@ async def test_a_version_of_the_ordered_cart_never_matches_the_next_cart(
     assert cart["lines"] == [{"quantity": stale}]
     # The next cart went on from the ordered cart's last version (checkout bumped it once).
     assert versions == list(range(stale + 2, 2 * stale + 2))
+
+
+@asynccontextmanager
+async def oms_losing_its_first_order_answer(systems: Systems) -> AsyncIterator[str]:
+    """A proxy in front of the OMS simulator whose first ``POST /oms/orders`` reaches the OMS
+    (the order is placed) but whose answer never comes back, as when a network or the OMS
+    stalls after taking it; everything else passes through. Yields the proxy's base URL."""
+    lost, release = [], asyncio.Event()
+
+    async def forward(request: web.Request) -> web.Response:
+        headers = {
+            name: value
+            for name, value in request.headers.items()
+            if name.lower() in ("content-type", "idempotency-key", "accept")
+        }
+        async with systems.session.request(
+            request.method,
+            systems.urls["oms"] + request.path_qs,
+            data=await request.read(),
+            headers=headers,
+        ) as answer:
+            body = await answer.read()
+            status, content_type = answer.status, answer.content_type
+        if request.method == "POST" and request.path == "/oms/orders" and not lost:
+            lost.append(body)
+            await release.wait()  # the gateway gives up first: the answer is lost
+        return web.Response(body=body, status=status, content_type=content_type)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", forward)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        release.set()
+        await runner.cleanup()
+
+
+def _losing_gateway_settings(services: Services, systems: Systems, oms_url: str) -> Any:
+    return services.settings(
+        migrate_on_start=False,
+        channel_call_timeout_s=CALL_TIMEOUT_S,
+        request_deadline_s=DEADLINE_S,
+        channel_retries=0,
+        **(systems.settings_urls() | {"oms_url": oms_url}),
+    )
+
+
+async def test_a_checkout_clicked_again_after_a_lost_answer_never_orders_twice(
+    services: Services, systems: Systems, shopper
+):
+    """The OMS took the order but its answer was lost: the shopper is told the cart is untouched
+    and clicks again, the frontend sending a new idempotency key. That checkout of the same cart
+    version gets the order already placed, recorded once; it used to place a second order."""
+    async with oms_losing_its_first_order_answer(systems) as oms_url:
+        settings = _losing_gateway_settings(services, systems, oms_url)
+        async with running_gateway(settings) as gateway:
+            first = await gateway.query(CHECKOUT, delivery(shopper))
+            assert first["data"]["checkout"] is None
+            [error] = first["errors"]
+            assert error["extensions"]["code"] == "CHANNEL_TIMEOUT", error
+            assert "cart is untouched" in error["message"]
+            assert "not placed" not in error["message"]  # it may well have been
+            placed = await systems.get("oms", "/oms/orders", customerEmail=shopper["email"])
+            assert placed["total"] == 1
+
+            again = await gateway.query(CHECKOUT, delivery(shopper))
+            assert "errors" not in again, again
+            assert again["data"]["checkout"]["order"]["id"] == placed["items"][0]["orderId"]
+            after = (await gateway.query(CART, {"c": shopper["id"]}))["data"]["customer"]
+    orders = await systems.get("oms", "/oms/orders", customerEmail=shopper["email"])
+    assert orders["total"] == 1
+    assert after["cart"] is None
+    assert len(after["history"]["edges"]) == 2  # one purchase per line, once
+
+
+async def test_after_a_lost_answer_another_fulfilment_is_refused_not_ordered_again(
+    services: Services, systems: Systems, shopper
+):
+    """Home delivery reached the OMS but its answer was lost; the shopper then tries click &
+    collect for the same cart: the delivery order stands and no second order is placed; the
+    refusal says so and names the argument."""
+    async with oms_losing_its_first_order_answer(systems) as oms_url:
+        settings = _losing_gateway_settings(services, systems, oms_url)
+        async with running_gateway(settings) as gateway:
+            first = await gateway.query(CHECKOUT, delivery(shopper))
+            assert first["errors"][0]["extensions"]["code"] == "CHANNEL_TIMEOUT", first
+            collect = delivery(shopper) | {"f": {"type": "CLICK_AND_COLLECT", "storeId": "ST001"}}
+            other = await gateway.query(CHECKOUT, collect)
+            assert other["data"]["checkout"] is None
+            [error] = other["errors"]
+            assert error["extensions"]["code"] == "BAD_USER_INPUT"
+            assert error["extensions"]["argument"] == "fulfilment"
+            assert "already ordered" in error["message"]
+
+            again = await gateway.query(CHECKOUT, delivery(shopper))
+            assert "errors" not in again, again
+    orders = await systems.get("oms", "/oms/orders", customerEmail=shopper["email"])
+    assert [order["fulfilment"]["type"] for order in orders["items"]] == ["DELIVERY"]

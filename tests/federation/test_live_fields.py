@@ -207,6 +207,25 @@ async def test_product_availability_and_store_stock_are_live(fed: Gateway, syste
     assert body["data"]["store"]["stock"] == stock["stock"][0]["onHand"]
 
 
+async def test_store_stock_of_a_sku_the_catalog_does_not_hold_is_not_found_naming_sku(
+    fed: Gateway,
+):
+    """The store system leaves an unknown SKU out of its answer: that read as a silent null,
+    the same as a stock nobody could read."""
+    body = await fed.query(
+        '{ store(id: "ST001") { id known: stock(sku: "SKU-00001") '
+        'unknown: stock(sku: "SKU-99999") } }'
+    )
+    assert body["data"]["store"]["id"] == "ST001"
+    assert isinstance(body["data"]["store"]["known"], int)
+    assert body["data"]["store"]["unknown"] is None
+    [error] = body["errors"]
+    assert error["path"] == ["store", "unknown"]
+    assert error["extensions"]["code"] == "NOT_FOUND"
+    assert error["extensions"]["argument"] == "sku"
+    assert "SKU-99999" in error["message"]
+
+
 async def test_stock_of_several_stores_is_asked_of_the_store_system_all_at_once(
     fed: Gateway, systems: Systems, monkeypatch: pytest.MonkeyPatch
 ):

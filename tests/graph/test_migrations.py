@@ -60,6 +60,14 @@ async def test_a_merge_finds_the_conflicts_naming_the_merged_profile_by_index(gr
     assert {"properties": ["otherCustomerId"], "state": "ONLINE"} in indexes
 
 
+async def test_a_retry_about_a_merged_id_finds_its_survivor_by_index(graph: GraphDatabase):
+    indexes = await graph.read(
+        "SHOW INDEXES YIELD labelsOrTypes, properties, state "
+        "WHERE labelsOrTypes = ['Merge'] RETURN properties, state"
+    )
+    assert {"properties": ["mergedId"], "state": "ONLINE"} in indexes
+
+
 def _operators(plan: Any) -> list[tuple[str, str]]:
     """Every operator of an EXPLAIN plan (the driver's nested dicts), without its runtime suffix
     (``@neo4j``), with its details."""
