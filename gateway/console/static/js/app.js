@@ -12,7 +12,12 @@ const $ = (id) => document.getElementById(id);
 const state = {
   customerId: null, cart: null, journey: null, stopLive: [], timelineAfter: null,
   timelineSeq: 0, // only the latest timeline request may draw (filters change under requests)
+  searchSeq: 0, // only the latest search may open a customer or list matches
 };
+
+// An answer may come back after the assistant moved on to another customer (a slow search, a
+// cart change or a resumption still on its way): it must then draw nothing.
+const stillOn = (id) => state.customerId === id;
 
 const myChannel = () => $("my-channel").value;
 const myStore = () => $("my-store").value.trim();
@@ -39,6 +44,8 @@ async function find(event) {
   event.preventDefault();
   const kind = $("search-kind").value;
   const text = $("search-text").value.trim();
+  const seq = ++state.searchSeq;
+  const superseded = () => seq !== state.searchSeq;
   notice("");
   const results = $("results");
   results.hidden = false;
@@ -46,6 +53,7 @@ async function find(event) {
   try {
     if (kind === "NAME") {
       const { data, errors } = await gql(Q.SEARCH, { q: text });
+      if (superseded()) return;
       if (errors.length) throw new ApiError(errors[0].message, errors[0].extensions?.code);
       const edges = data.searchCustomers.edges;
       if (edges.length === 1) return openCustomer(edges[0].node.id);
@@ -59,6 +67,7 @@ async function find(event) {
             .map((i) => i.value).join(" · "))))));
     } else {
       const { data, errors } = await gql(Q.BY_IDENTITY, { kind, value: text });
+      if (superseded()) return;
       if (errorWith(errors, "NOT_FOUND")) {
         return results.replaceChildren(empty(`No customer holds this ${words(kind)}.`));
       }
@@ -66,6 +75,7 @@ async function find(event) {
       return openCustomer(data.customerByIdentity.id);
     }
   } catch (error) {
+    if (superseded()) return;
     results.hidden = true;
     notice(error.message);
   }
@@ -74,6 +84,7 @@ async function find(event) {
 // ---- the 360 view -------------------------------------------------------------------------
 
 async function openCustomer(id) {
+  state.searchSeq += 1; // a search still on its way must not replace the customer chosen now
   stopLive();
   Object.assign(state, { customerId: id, cart: null, journey: null, timelineAfter: null });
   $("results").hidden = true;
@@ -99,9 +110,10 @@ async function loadContext() {
   try {
     answer = await gql(Q.CONTEXT, { id, ...storeVars(), channels: timelineChannels() });
   } catch (error) {
-    return notice(error.message);
+    if (stillOn(id)) notice(error.message);
+    return;
   }
-  if (state.customerId !== id) return;
+  if (!stillOn(id)) return;
   const customer = answer.data?.customer;
   if (!customer) {
     $("customer").hidden = true;
@@ -155,16 +167,19 @@ function showCart(cart, force = false) {
 }
 
 async function changeCart(query, variables, done) {
+  const id = state.customerId;
   cartMessage("Saving…", "info");
   let answer;
   try {
     answer = await gql(query, {
-      id: state.customerId, channel: myChannel(), key: idempotencyKey(),
+      id, channel: myChannel(), key: idempotencyKey(),
       expected: state.cart ? state.cart.version : null, ...storeVars(), ...variables,
     });
   } catch (error) {
-    return cartMessage(error.message);
+    if (stillOn(id)) cartMessage(error.message);
+    return;
   }
+  if (!stillOn(id)) return;
   const conflict = errorWith(answer.errors, "VERSION_CONFLICT");
   if (conflict) {
     const now = conflict.extensions.currentVersion;
@@ -178,8 +193,9 @@ async function changeCart(query, variables, done) {
 }
 
 async function refreshCart() {
-  const { data } = await gql(Q.CART_NOW, { id: state.customerId, ...storeVars() });
-  if (data?.customer) showCart(data.customer.cart, true);
+  const id = state.customerId;
+  const { data } = await gql(Q.CART_NOW, { id, ...storeVars() });
+  if (stillOn(id) && data?.customer) showCart(data.customer.cart, true);
 }
 
 function addItem(sku, qty) {
@@ -199,6 +215,7 @@ function showJourney(journey) {
 }
 
 async function resume() {
+  const id = state.customerId;
   const journey = state.journey;
   const box = $("handoff");
   box.hidden = false;
@@ -207,12 +224,13 @@ async function resume() {
     const { data, errors } = await gql(Q.RESUME, {
       journey: journey.id, channel: myChannel(), key: idempotencyKey(),
     });
+    if (!stillOn(id)) return;
     if (!data?.resumeJourney) throw new ApiError(errors[0]?.message ?? "Could not resume.");
     box.replaceChildren(...handOffView(data.resumeJourney).filter(Boolean));
     await loadContext();
-    box.hidden = false;
+    if (stillOn(id)) box.hidden = false;
   } catch (error) {
-    box.replaceChildren(h("p", { class: "message error" }, error.message));
+    if (stillOn(id)) box.replaceChildren(h("p", { class: "message error" }, error.message));
   }
 }
 
