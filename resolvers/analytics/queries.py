@@ -252,9 +252,11 @@ def default_window(latest: datetime) -> tuple[datetime, datetime]:
 
 
 def check_window(start: datetime, end: datetime) -> None:
-    if start.tzinfo is None or end.tzinfo is None:
-        raise BadUserInput("`from` and `to` need a timezone", argument="from")
     for name, instant in (("from", start), ("to", end)):
+        if instant.tzinfo is None:
+            raise BadUserInput(
+                f"`{name}` needs a timezone (Z or an offset such as +02:00)", argument=name
+            )
         try:
             instant.astimezone(UTC)  # an offset past year 1 or 9999 cannot be a UTC instant
         except OverflowError as exc:
@@ -262,7 +264,10 @@ def check_window(start: datetime, end: datetime) -> None:
     if not start < end:
         raise BadUserInput("`from` must be before `to`", argument="from")
     if end - start > MAX_WINDOW:
-        raise BadUserInput("the window is at most 366 days", argument="to")
+        raise BadUserInput(
+            "the window is at most 366 days: `to` must be at most 366 days after `from`",
+            argument="to",
+        )
 
 
 @strawberry.type
