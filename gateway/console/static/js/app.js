@@ -55,16 +55,10 @@ async function find(event) {
       const { data, errors } = await gql(Q.SEARCH, { q: text });
       if (superseded()) return;
       if (errors.length) throw new ApiError(errors[0].message, errors[0].extensions?.code);
-      const edges = data.searchCustomers.edges;
-      if (edges.length === 1) return openCustomer(edges[0].node.id);
+      const { edges, pageInfo } = data.searchCustomers;
+      if (edges.length === 1 && !pageInfo.hasNextPage) return openCustomer(edges[0].node.id);
       if (!edges.length) return results.replaceChildren(empty(`Nobody is called “${text}”.`));
-      results.replaceChildren(
-        h("h2", {}, `${edges.length}${data.searchCustomers.pageInfo.hasNextPage ? "+" : ""} customers`),
-        h("ul", { class: "plain" }, edges.map(({ node }) => h("li", {},
-          h("button", { class: "link", onclick: () => openCustomer(node.id) }, node.displayName),
-          h("span", { class: "muted" }, " " + node.identities
-            .filter((i) => ["EMAIL", "LOYALTY_CARD", "PHONE"].includes(i.kind))
-            .map((i) => i.value).join(" · "))))));
+      showMatches(text, data.searchCustomers, seq, h("ul", { class: "plain" }));
     } else {
       const { data, errors } = await gql(Q.BY_IDENTITY, { kind, value: text });
       if (superseded()) return;
@@ -77,6 +71,43 @@ async function find(event) {
   } catch (error) {
     if (superseded()) return;
     results.hidden = true;
+    notice(error.message);
+  }
+}
+
+function matchItem({ node }) {
+  return h("li", {},
+    h("button", { class: "link", onclick: () => openCustomer(node.id) }, node.displayName),
+    h("span", { class: "muted" }, " " + node.identities
+      .filter((i) => ["EMAIL", "LOYALTY_CARD", "PHONE"].includes(i.kind))
+      .map((i) => i.value).join(" · ")));
+}
+
+/** Matches of a name search, a page at a time: "More matches" follows the cursor. */
+function showMatches(text, connection, seq, list) {
+  list.append(...connection.edges.map(matchItem));
+  const { hasNextPage, endCursor } = connection.pageInfo;
+  const more = hasNextPage ? h("button", {
+    id: "results-more", class: "secondary",
+    onclick: (event) => moreMatches(event.currentTarget, text, endCursor, seq, list),
+  }, "More matches") : null;
+  $("results").replaceChildren(
+    h("h2", {}, `${list.children.length}${hasNextPage ? "+" : ""} customers`),
+    list, ...(more ? [more] : []));
+}
+
+async function moreMatches(button, text, after, seq, list) {
+  button.disabled = true; // one page at a time: a second click would list the same page again
+  button.textContent = "Loading…";
+  try {
+    const { data, errors } = await gql(Q.SEARCH, { q: text, after });
+    if (seq !== state.searchSeq) return;
+    if (!data?.searchCustomers) throw new ApiError(errors[0]?.message ?? "Search unavailable.");
+    showMatches(text, data.searchCustomers, seq, list);
+  } catch (error) {
+    if (seq !== state.searchSeq) return;
+    button.disabled = false;
+    button.textContent = "More matches";
     notice(error.message);
   }
 }
