@@ -5,7 +5,8 @@ import { liveClient, subscribe } from "./live.js";
 import * as Q from "./queries.js";
 import {
   SYSTEMS, cartView, consentsView, empty, fill, h, handOffView, identitiesView, journeyView,
-  listOrEmpty, loading, money, sourceBadge, timelineItems, when, words, worstSources,
+  listOrEmpty, loading, money, sourceBadge, timelineItems, unavailable, when, whyNull, words,
+  worstSources,
 } from "./render.js";
 
 const $ = (id) => document.getElementById(id);
@@ -152,25 +153,47 @@ async function loadContext() {
     return notice(answer.errors[0]?.message ?? "This customer cannot be shown.");
   }
   notice("");
+  // A field may come back null with an error (a scope the partner key lacks, a failure): its panel
+  // says why instead of reading "empty", and the other panels are drawn all the same.
+  const why = (field) => whyNull(answer.errors, field);
   $("customer-name").textContent = customer.displayName;
   $("customer-meta").textContent = `${customer.id} · customer since ${when(customer.createdAt)}`;
   showSources(answer.sources);
-  showCart(customer.cart, true);
-  showJourney(customer.activeJourney);
+  if (customer.cart === null && why("cart")) {
+    state.cart = null;
+    $("cart-version").textContent = "";
+    fill("cart", unavailable(why("cart")));
+  } else {
+    showCart(customer.cart, true);
+  }
+  if (customer.activeJourney === null && why("activeJourney")) {
+    state.journey = null;
+    fill("journey", unavailable(why("activeJourney")));
+  } else {
+    showJourney(customer.activeJourney);
+  }
   fill("identities", identitiesView(customer));
   fill("consents", consentsView(customer.consents));
-  fill("recommendations", customer.recommendations.length
+  fill("recommendations", customer.recommendations === null
+    ? unavailable(why("recommendations"))
+    : customer.recommendations.length
     ? h("ul", { class: "plain" }, customer.recommendations.map((r) => h("li", {},
       h("div", {}, h("strong", {}, r.product.name), h("span", { class: "muted" }, ` ${r.product.sku}`),
         h("div", { class: "muted reason" }, r.reason)),
       h("button", { class: "small", onclick: () => addItem(r.product.sku, 1) }, "Add"))))
     : empty("No recommendations yet."));
-  fill("orders", listOrEmpty(customer.orders, "No orders.", (o) => h("li", {},
+  fill("orders", listOrEmpty(customer.orders, "No orders.", why("orders"), (o) => h("li", {},
     h("strong", {}, o.id), ` · ${words(o.status)} · ${money(o.total)} · ${words(o.fulfilment)}`,
     h("span", { class: "muted" }, ` — ${when(o.createdAt)}`))));
-  fill("tickets", listOrEmpty(customer.tickets, "No open tickets.", (t) => h("li", {},
+  fill("tickets", listOrEmpty(customer.tickets, "No open tickets.", why("tickets"), (t) => h("li", {},
     h("strong", {}, t.subject), ` · ${words(t.channel)}`, h("span", { class: "muted" }, ` — opened ${when(t.openedAt)}`))));
-  if (seq === state.timelineSeq) showTimeline(customer.history, false);
+  if (seq !== state.timelineSeq) return;
+  if (customer.history === null) {
+    fill("timeline", unavailable(why("history")));
+    $("timeline-more").hidden = true;
+  } else {
+    showTimeline(customer.history, false);
+  }
 }
 
 function showSources(sources) {
@@ -282,7 +305,9 @@ async function loadTimeline(append) {
       after: append ? state.timelineAfter : null,
     });
     if (seq !== state.timelineSeq) return;
-    if (!data?.customer) throw new ApiError(errors[0]?.message ?? "Timeline unavailable.");
+    if (!data?.customer?.history) {
+      throw new ApiError(errors[0]?.message ?? "Timeline unavailable.");
+    }
     showTimeline(data.customer.history, append);
   } catch (error) {
     if (seq === state.timelineSeq) fill("timeline", h("p", { class: "message error" }, error.message));
