@@ -14,6 +14,7 @@ const state = {
   customerId: null, cart: null, journey: null, stopLive: [], timelineAfter: null,
   timelineSeq: 0, // only the latest timeline request may draw (filters change under requests)
   searchSeq: 0, // only the latest search may open a customer or list matches
+  cartChange: null, resuming: null, // the cart change, the resumption on its way (one at a time)
 };
 
 // An answer may come back after the assistant moved on to another customer (a slow search, a
@@ -118,7 +119,11 @@ async function moreMatches(button, text, after, seq, list) {
 async function openCustomer(id) {
   state.searchSeq += 1; // a search still on its way must not replace the customer chosen now
   stopLive();
-  Object.assign(state, { customerId: id, cart: null, journey: null, timelineAfter: null });
+  Object.assign(state, {
+    customerId: id, cart: null, journey: null, timelineAfter: null,
+    cartChange: null, resuming: null,
+  });
+  $("panel-cart").removeAttribute("aria-busy");
   $("results").hidden = true;
   $("empty-state").hidden = true;
   $("customer").hidden = false;
@@ -185,8 +190,9 @@ async function loadContext() {
   fill("orders", listOrEmpty(customer.orders, "No orders.", why("orders"), (o) => h("li", {},
     h("strong", {}, o.id), ` · ${words(o.status)} · ${money(o.total)} · ${words(o.fulfilment)}`,
     h("span", { class: "muted" }, ` — ${when(o.createdAt)}`))));
-  fill("tickets", listOrEmpty(customer.tickets, "No open tickets.", why("tickets"), (t) => h("li", {},
-    h("strong", {}, t.subject), ` · ${words(t.channel)}`, h("span", { class: "muted" }, ` — opened ${when(t.openedAt)}`))));
+  fill("tickets", listOrEmpty(customer.tickets, "No open tickets.", why("tickets"), (t) =>
+    h("li", {}, h("strong", {}, t.subject), ` · ${words(t.channel)}`,
+      h("span", { class: "muted" }, ` — opened ${when(t.openedAt)}`))));
   if (seq !== state.timelineSeq) return;
   if (customer.history === null) {
     fill("timeline", unavailable(why("history")));
@@ -220,7 +226,24 @@ function showCart(cart, force = false) {
   fill("cart", cartView(cart, { setQuantity }));
 }
 
+// One cart change at a time: a second click while the first is on its way would carry the same
+// expected version, and come back a VERSION_CONFLICT blamed on "another channel".
 async function changeCart(query, variables, done) {
+  if (state.cartChange) return;
+  const token = {};
+  state.cartChange = token;
+  $("panel-cart").setAttribute("aria-busy", "true");
+  try {
+    await sendCartChange(query, variables, done);
+  } finally {
+    if (state.cartChange === token) {
+      state.cartChange = null;
+      $("panel-cart").removeAttribute("aria-busy");
+    }
+  }
+}
+
+async function sendCartChange(query, variables, done) {
   const id = state.customerId;
   cartMessage("Saving…", "info");
   let answer;
@@ -268,7 +291,19 @@ function showJourney(journey) {
   fill("journey", journeyView(journey, resume));
 }
 
+// Once per click, however fast the clicks: each resumption is a step of the journey.
 async function resume() {
+  if (state.resuming) return;
+  const token = {};
+  state.resuming = token;
+  try {
+    await resumeHere();
+  } finally {
+    if (state.resuming === token) state.resuming = null;
+  }
+}
+
+async function resumeHere() {
   const id = state.customerId;
   const journey = state.journey;
   const box = $("handoff");

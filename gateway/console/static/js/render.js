@@ -170,7 +170,8 @@ export function whyNull(errors, field) {
 
 /** A panel whose data did not come: why, when the gateway said. */
 export function unavailable(reason) {
-  return h("p", { class: "message error" }, reason ? `Unavailable: ${reason}.` : "Unavailable right now.");
+  return h("p", { class: "message error" },
+    reason ? `Unavailable: ${reason}.` : "Unavailable right now.");
 }
 
 export function listOrEmpty(connection, text, reason, item) {
