@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, LiteralString
 
+import neo4j
+
 from graph.analytics_records import (
     ASSISTED_CONTACT_TYPES,
     FAILED_OUTCOMES,
@@ -24,9 +26,10 @@ from graph.analytics_records import (
     JourneyRow,
     SalesFigures,
     SkuQuantity,
+    StatementTimedOut,
     Touch,
 )
-from graph.database import GraphDatabase
+from graph.database import GraphDatabase, Row
 
 __all__ = [
     "ASSISTED_CONTACT_TYPES",
@@ -39,6 +42,7 @@ __all__ = [
     "JourneyRow",
     "SalesFigures",
     "SkuQuantity",
+    "StatementTimedOut",
     "Touch",
     "exposure",
     "forced_contacts",
@@ -145,10 +149,30 @@ def _window(start: datetime, end: datetime) -> dict[str, Any]:
     return {"from": start, "to": end}
 
 
+# Neo4j's codes for a transaction stopped at its timeout (...TimedOut and
+# ...TimedOutClientConfiguration, the one a statement's own timeout gives).
+_TIMED_OUT = "Neo.ClientError.Transaction.TransactionTimedOut"
+
+
+async def _read(
+    db: GraphDatabase, figure: str, statement: LiteralString, params: Mapping[str, Any]
+) -> list[Row]:
+    """``db.read``, with a statement that ran past its time raised as :class:`StatementTimedOut`
+    naming ``figure`` (the driver's error says neither which figure nor what to do)."""
+    try:
+        return await db.read(statement, params)
+    except TimeoutError as exc:  # Neo4j left the statement unanswered past timeout + grace
+        raise StatementTimedOut(figure, db.query_timeout_s) from exc
+    except neo4j.exceptions.Neo4jError as exc:
+        if (exc.code or "").startswith(_TIMED_OUT):
+            raise StatementTimedOut(figure, db.query_timeout_s) from exc
+        raise
+
+
 async def sales_figures(db: GraphDatabase, start: datetime, end: datetime) -> SalesFigures:
     """Revenue, transactions (a customer's purchases at one instant: one checkout or receipt),
     and active carts updated in ``[start, end)``."""
-    row = (await db.read(SALES, _window(start, end)))[0]
+    row = (await _read(db, "sales figures", SALES, _window(start, end)))[0]
     return SalesFigures(
         revenue=round(float(row["revenue"]), 2),
         transactions=int(row["transactions"]),
@@ -160,7 +184,7 @@ async def sales_figures(db: GraphDatabase, start: datetime, end: datetime) -> Sa
 
 async def latest_activity(db: GraphDatabase) -> datetime | None:
     """When the newest interaction happened; ``None`` in a graph without any."""
-    rows = await db.read(LATEST_ACTIVITY, {})
+    rows = await _read(db, "newest activity", LATEST_ACTIVITY, {})
     if not rows:
         return None
     native: datetime = rows[0]["at"].to_native()
@@ -169,7 +193,7 @@ async def latest_activity(db: GraphDatabase) -> datetime | None:
 
 async def journeys_started(db: GraphDatabase, start: datetime, end: datetime) -> list[JourneyRow]:
     """Every journey started in ``[start, end)``, oldest first."""
-    rows = await db.read(JOURNEYS, _window(start, end))
+    rows = await _read(db, "journey figures", JOURNEYS, _window(start, end))
     return [
         JourneyRow(
             id=str(row["id"]),
@@ -209,7 +233,9 @@ async def forced_contacts(
     """Assisted contacts in ``[start, end)`` that followed a failed self-service attempt within
     ``policy.forced_window_s``, newest first, ``first`` after the cursor ``(at, id)``."""
     row = (
-        await db.read(
+        await _read(
+            db,
+            "forced contacts",
             FORCED_CONTACTS,
             {
                 **_window(start, end),
@@ -263,7 +289,7 @@ async def exposure(
             for system in systems
         ],
     }
-    rows = {str(row["system"]): row for row in await db.read(EXPOSURE, params)}
+    rows = {str(row["system"]): row for row in await _read(db, "incidents", EXPOSURE, params)}
     return [
         Exposure(system, int(rows[system]["customers"]), _lines(rows[system]["lines"]))
         for system in systems

@@ -16,6 +16,22 @@ SELF_SERVICE_CHANNELS = ("web", "app")
 FAILED_OUTCOMES = ("error", "abandoned")
 
 
+class StatementTimedOut(Exception):
+    """A statement of the analytics ran past the statement timeout (stopped by Neo4j, or given
+    up on by the client when Neo4j did not answer): the window holds more than that statement
+    can aggregate in the time a statement is given.
+
+    Example:
+        >>> str(StatementTimedOut("sales figures", 10.0))
+        'the sales figures statement ran past 10 s'
+    """
+
+    def __init__(self, figure: str, timeout_s: float) -> None:
+        super().__init__(f"the {figure} statement ran past {timeout_s:g} s")
+        self.figure = figure
+        self.timeout_s = timeout_s
+
+
 @dataclass(frozen=True)
 class AnalyticsPolicy:
     """The knobs of the analytics: forced-contact window, systems' channels and owning teams.

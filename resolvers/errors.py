@@ -39,3 +39,14 @@ class Forbidden(ParcoursError):
 
 class VersionConflict(ParcoursError):
     code = "VERSION_CONFLICT"
+
+
+class QueryTimeout(ParcoursError):
+    """A statement ran past the statement timeout: asking for less (a shorter window) may help.
+
+    Example:
+        >>> QueryTimeout("too long", figure="sales figures").extensions["code"]
+        'QUERY_TIMEOUT'
+    """
+
+    code = "QUERY_TIMEOUT"

@@ -34,7 +34,7 @@ from resolvers.analytics.types import (
 )
 from resolvers.context import Context
 from resolvers.enums import Channel
-from resolvers.errors import BadUserInput
+from resolvers.errors import BadUserInput, QueryTimeout
 from resolvers.live.federation import live_value
 from resolvers.live.types import Money
 from resolvers.pagination import (
@@ -59,7 +59,7 @@ class JourneyAnalytics:
 
     def _once(self, key: str, make: Callable[[], Awaitable[T]]) -> Awaitable[T]:
         if key not in self._memo:
-            self._memo[key] = asyncio.ensure_future(make())
+            self._memo[key] = asyncio.ensure_future(within_time(make()))
         task: asyncio.Task[T] = self._memo[key]
         return task
 
@@ -142,13 +142,15 @@ class JourneyAnalytics:
     ) -> ForcedContactConnection:
         size = check_first(first, info.context.max_page_size)
         cursor = decode_history_cursor(after) if after is not None else None
-        page = await analytics.forced_contacts(
-            info.context.graph,
-            self.window_from,
-            self.window_to,
-            info.context.analytics_policy,
-            first=size,
-            after=(cursor.at, cursor.id) if cursor else None,
+        page = await within_time(
+            analytics.forced_contacts(
+                info.context.graph,
+                self.window_from,
+                self.window_to,
+                info.context.analytics_policy,
+                first=size,
+                after=(cursor.at, cursor.id) if cursor else None,
+            )
         )
         edges = [
             Edge(cursor=encode_history_cursor(item.contact.at, item.contact.id), node=_forced(item))
@@ -172,12 +174,14 @@ class JourneyAnalytics:
     async def incidents(self, info: Info) -> list[ChannelIncident]:
         policy = info.context.analytics_policy
         degraded = [h for h in info.context.systems.health() if h.degraded]
-        exposures = await analytics.exposure(
-            info.context.graph,
-            [h.system for h in degraded],
-            self.window_from,
-            self.window_to,
-            policy,
+        exposures = await within_time(
+            analytics.exposure(
+                info.context.graph,
+                [h.system for h in degraded],
+                self.window_from,
+                self.window_to,
+                policy,
+            )
         )
         values = await asyncio.gather(*(cart_value(info, e.cart_lines) for e in exposures))
         return [
@@ -191,6 +195,20 @@ class JourneyAnalytics:
             )
             for health, exposure, value in zip(degraded, exposures, values, strict=True)
         ]
+
+
+async def within_time(read: Awaitable[T]) -> T:
+    """``read``'s result; a statement that ran past its time is QUERY_TIMEOUT, naming the figure
+    and the timeout, rather than an INTERNAL error saying nothing."""
+    try:
+        return await read
+    except analytics.StatementTimedOut as exc:
+        raise QueryTimeout(
+            f"The {exc.figure} of this window took longer than the {exc.timeout_s:g} s a "
+            "statement may take; ask for a shorter window.",
+            figure=exc.figure,
+            timeoutSeconds=exc.timeout_s,
+        ) from exc
 
 
 def _forced(item: analytics.ForcedContact) -> ForcedContact:
@@ -234,9 +252,11 @@ def default_window(latest: datetime) -> tuple[datetime, datetime]:
 
 
 def check_window(start: datetime, end: datetime) -> None:
-    if start.tzinfo is None or end.tzinfo is None:
-        raise BadUserInput("`from` and `to` need a timezone", argument="from")
     for name, instant in (("from", start), ("to", end)):
+        if instant.tzinfo is None:
+            raise BadUserInput(
+                f"`{name}` needs a timezone (Z or an offset such as +02:00)", argument=name
+            )
         try:
             instant.astimezone(UTC)  # an offset past year 1 or 9999 cannot be a UTC instant
         except OverflowError as exc:
@@ -244,7 +264,10 @@ def check_window(start: datetime, end: datetime) -> None:
     if not start < end:
         raise BadUserInput("`from` must be before `to`", argument="from")
     if end - start > MAX_WINDOW:
-        raise BadUserInput("the window is at most 366 days", argument="to")
+        raise BadUserInput(
+            "the window is at most 366 days: `to` must be at most 366 days after `from`",
+            argument="to",
+        )
 
 
 @strawberry.type
@@ -263,7 +286,7 @@ class AnalyticsQueries:
         window_to: Annotated[datetime | None, strawberry.argument(name="to")] = None,
     ) -> JourneyAnalytics | None:
         if window_from is None and window_to is None:
-            latest = await analytics.latest_activity(info.context.graph)
+            latest = await within_time(analytics.latest_activity(info.context.graph))
             window_from, window_to = default_window(latest or datetime.now(UTC))
         elif window_from is None or window_to is None:
             missing = "from" if window_from is None else "to"

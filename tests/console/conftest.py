@@ -7,14 +7,16 @@ never download a browser.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, Request, Route, async_playwright, expect
 
 from graph import GraphDatabase
 from graph.seed import CustomerBatch, load_customer_batch, reference_data
@@ -175,3 +177,28 @@ async def add_item(gateway: Gateway, customer: str, sku: str, channel: str) -> i
     assert "errors" not in body, body
     version: int = body["data"]["addCartItem"]["version"]
     return version
+
+
+class HeldAnswer:
+    """Holds back the first request to ``/graphql`` that ``matches`` until :meth:`release`."""
+
+    def __init__(self, matches: Callable[[dict[str, Any]], bool]) -> None:
+        self.matches = matches
+        self.sent = asyncio.Event()
+        self._release = asyncio.Event()
+
+    def _is_held(self, request: Request) -> bool:
+        body = request.post_data_json if request.method == "POST" else None
+        return isinstance(body, dict) and self.matches(body)
+
+    async def route(self, route: Route) -> None:
+        if not self.sent.is_set() and self._is_held(route.request):
+            self.sent.set()
+            await self._release.wait()
+        await route.continue_()
+
+    async def release(self, page: Page) -> None:
+        """Let the held request go and wait until its answer has reached the page."""
+        async with page.expect_response(lambda r: self._is_held(r.request)) as answer:
+            self._release.set()
+        await (await answer.value).finished()

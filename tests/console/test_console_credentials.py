@@ -52,3 +52,30 @@ async def test_the_assistant_enters_a_key_once_and_the_page_reads_and_follows_wi
     await expect(page.locator("#cart-version")).to_have_text("v2")
     assert len(asked) == 1
     assert "API key" in asked[0]
+
+
+async def test_a_key_without_some_read_scopes_shows_why_those_panels_are_empty_and_the_rest(
+    page: Page, locked: Gateway, seeded: GraphDatabase, shopper: Shopper
+) -> None:
+    _, key = await create_partner(seeded, "console-narrow", ("customer:read", "pii:read"), (), None)
+
+    async def answer(dialog: Dialog) -> None:
+        await dialog.accept(key)
+
+    page.on("dialog", answer)
+    await page.goto(f"{locked.url}/console?store={shopper.store}")
+    await page.select_option("#search-kind", "LOYALTY_CARD")
+    await page.fill("#search-text", shopper.card)
+    await page.click("#search button[type=submit]")
+
+    await expect(page.locator("#customer-name")).to_have_text(shopper.name)
+    # The shopper's cart holds a line: "empty" would be wrong, the key just may not read it.
+    await expect(page.locator("#cart")).to_have_text(
+        "Unavailable: this field needs the `cart:read` scope."
+    )
+    await expect(page.locator("#recommendations")).to_contain_text("`recommendations:read`")
+    await expect(page.locator("#timeline")).to_contain_text("`history:read`")
+    await expect(page.locator("#customer .loading")).to_have_count(0)
+    await expect(page.locator("#identities")).to_contain_text(shopper.card)
+    await page.select_option("#timeline-channel", "STORE")
+    await expect(page.locator("#timeline")).to_contain_text("`history:read`")

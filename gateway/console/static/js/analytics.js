@@ -7,7 +7,9 @@ import { channelLabel, empty, fill, h, money } from "./render.js";
 
 const $ = (id) => document.getElementById(id);
 const DAY_MS = 24 * 3600 * 1000;
-const state = { from: null, to: null, forcedAfter: null, charts: [] };
+// `seq` names the window being shown: an answer for an earlier window (the assistant chose
+// another meanwhile) draws nothing, and neither does a "Load more" page asked for under it.
+const state = { from: null, to: null, forcedAfter: null, charts: [], seq: 0, forcedBusy: false };
 
 function notice(text) {
   $("notice").textContent = text;
@@ -75,9 +77,24 @@ function barChart(canvasId, labels, values, label, options = {}) {
   state.charts.push(chart);
 }
 
-function showCharts(a) {
+function clearCharts() {
   for (const chart of state.charts) chart.destroy();
   state.charts = [];
+}
+
+/** Nothing of the window shown before stays on the page while another one loads or fails. */
+function clearWindow() {
+  clearCharts();
+  for (const id of ["figures", "conversion-table", "switches-summary", "incidents", "forced"]) {
+    fill(id);
+  }
+  $("forced-count").textContent = "";
+  $("forced-more").hidden = true;
+  state.forcedAfter = null;
+}
+
+function showCharts(a) {
+  clearCharts();
   const paths = a.conversionByPath;
   barChart("chart-conversion", paths.map((p) => pathLabel(p.path)),
     paths.map((p) => Math.round(p.rate * 1000) / 10), "Conversion rate (%)",
@@ -133,10 +150,14 @@ function showForced(connection, append) {
 }
 
 async function load() {
+  const seq = ++state.seq;
   notice("");
   showWindow();
+  clearWindow();
+  $("loading").hidden = false;
   try {
     const { data, errors } = await gql(ANALYTICS, { from: state.from, to: state.to });
+    if (seq !== state.seq) return;
     const a = data?.analytics;
     if (!a) throw new ApiError(errors[0]?.message ?? "Analytics unavailable.", errors[0]?.extensions?.code);
     Object.assign(state, { from: a.from, to: a.to });
@@ -146,18 +167,32 @@ async function load() {
     showIncidents(a.incidents);
     showForced(a.forcedContacts, false);
   } catch (error) {
+    if (seq !== state.seq) return;
+    clearWindow();
     notice(error.message);
+  } finally {
+    if (seq === state.seq) $("loading").hidden = true;
   }
 }
 
+/** The next page of forced contacts; one at a time, since two pages asked for after the same
+ * cursor would list the same contacts twice. */
 async function moreForced() {
+  if (state.forcedBusy) return;
+  const seq = state.seq;
+  state.forcedBusy = true;
+  $("forced-more").disabled = true;
   try {
     const { data, errors } = await gql(FORCED_CONTACTS,
       { from: state.from, to: state.to, after: state.forcedAfter });
+    if (seq !== state.seq) return;
     if (!data?.analytics) throw new ApiError(errors[0]?.message ?? "Forced contacts unavailable.");
     showForced(data.analytics.forcedContacts, true);
   } catch (error) {
-    notice(error.message);
+    if (seq === state.seq) notice(error.message);
+  } finally {
+    state.forcedBusy = false;
+    $("forced-more").disabled = false;
   }
 }
 

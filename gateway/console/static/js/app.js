@@ -5,14 +5,21 @@ import { liveClient, subscribe } from "./live.js";
 import * as Q from "./queries.js";
 import {
   SYSTEMS, cartView, consentsView, empty, fill, h, handOffView, identitiesView, journeyView,
-  listOrEmpty, loading, money, sourceBadge, timelineItems, when, words, worstSources,
+  listOrEmpty, loading, money, sourceBadge, timelineItems, unavailable, when, whyNull, words,
+  worstSources,
 } from "./render.js";
 
 const $ = (id) => document.getElementById(id);
 const state = {
   customerId: null, cart: null, journey: null, stopLive: [], timelineAfter: null,
   timelineSeq: 0, // only the latest timeline request may draw (filters change under requests)
+  searchSeq: 0, // only the latest search may open a customer or list matches
+  cartChange: null, resuming: null, // the cart change, the resumption on its way (one at a time)
 };
+
+// An answer may come back after the assistant moved on to another customer (a slow search, a
+// cart change or a resumption still on its way): it must then draw nothing.
+const stillOn = (id) => state.customerId === id;
 
 const myChannel = () => $("my-channel").value;
 const myStore = () => $("my-store").value.trim();
@@ -39,6 +46,8 @@ async function find(event) {
   event.preventDefault();
   const kind = $("search-kind").value;
   const text = $("search-text").value.trim();
+  const seq = ++state.searchSeq;
+  const superseded = () => seq !== state.searchSeq;
   notice("");
   const results = $("results");
   results.hidden = false;
@@ -46,19 +55,15 @@ async function find(event) {
   try {
     if (kind === "NAME") {
       const { data, errors } = await gql(Q.SEARCH, { q: text });
+      if (superseded()) return;
       if (errors.length) throw new ApiError(errors[0].message, errors[0].extensions?.code);
-      const edges = data.searchCustomers.edges;
-      if (edges.length === 1) return openCustomer(edges[0].node.id);
+      const { edges, pageInfo } = data.searchCustomers;
+      if (edges.length === 1 && !pageInfo.hasNextPage) return openCustomer(edges[0].node.id);
       if (!edges.length) return results.replaceChildren(empty(`Nobody is called “${text}”.`));
-      results.replaceChildren(
-        h("h2", {}, `${edges.length}${data.searchCustomers.pageInfo.hasNextPage ? "+" : ""} customers`),
-        h("ul", { class: "plain" }, edges.map(({ node }) => h("li", {},
-          h("button", { class: "link", onclick: () => openCustomer(node.id) }, node.displayName),
-          h("span", { class: "muted" }, " " + node.identities
-            .filter((i) => ["EMAIL", "LOYALTY_CARD", "PHONE"].includes(i.kind))
-            .map((i) => i.value).join(" · "))))));
+      showMatches(text, data.searchCustomers, seq, h("ul", { class: "plain" }));
     } else {
       const { data, errors } = await gql(Q.BY_IDENTITY, { kind, value: text });
+      if (superseded()) return;
       if (errorWith(errors, "NOT_FOUND")) {
         return results.replaceChildren(empty(`No customer holds this ${words(kind)}.`));
       }
@@ -66,7 +71,45 @@ async function find(event) {
       return openCustomer(data.customerByIdentity.id);
     }
   } catch (error) {
+    if (superseded()) return;
     results.hidden = true;
+    notice(error.message);
+  }
+}
+
+function matchItem({ node }) {
+  return h("li", {},
+    h("button", { class: "link", onclick: () => openCustomer(node.id) }, node.displayName),
+    h("span", { class: "muted" }, " " + node.identities
+      .filter((i) => ["EMAIL", "LOYALTY_CARD", "PHONE"].includes(i.kind))
+      .map((i) => i.value).join(" · ")));
+}
+
+/** Matches of a name search, a page at a time: "More matches" follows the cursor. */
+function showMatches(text, connection, seq, list) {
+  list.append(...connection.edges.map(matchItem));
+  const { hasNextPage, endCursor } = connection.pageInfo;
+  const more = hasNextPage ? h("button", {
+    id: "results-more", class: "secondary",
+    onclick: (event) => moreMatches(event.currentTarget, text, endCursor, seq, list),
+  }, "More matches") : null;
+  $("results").replaceChildren(
+    h("h2", {}, `${list.children.length}${hasNextPage ? "+" : ""} customers`),
+    list, ...(more ? [more] : []));
+}
+
+async function moreMatches(button, text, after, seq, list) {
+  button.disabled = true; // one page at a time: a second click would list the same page again
+  button.textContent = "Loading…";
+  try {
+    const { data, errors } = await gql(Q.SEARCH, { q: text, after });
+    if (seq !== state.searchSeq) return;
+    if (!data?.searchCustomers) throw new ApiError(errors[0]?.message ?? "Search unavailable.");
+    showMatches(text, data.searchCustomers, seq, list);
+  } catch (error) {
+    if (seq !== state.searchSeq) return;
+    button.disabled = false;
+    button.textContent = "More matches";
     notice(error.message);
   }
 }
@@ -74,8 +117,13 @@ async function find(event) {
 // ---- the 360 view -------------------------------------------------------------------------
 
 async function openCustomer(id) {
+  state.searchSeq += 1; // a search still on its way must not replace the customer chosen now
   stopLive();
-  Object.assign(state, { customerId: id, cart: null, journey: null, timelineAfter: null });
+  Object.assign(state, {
+    customerId: id, cart: null, journey: null, timelineAfter: null,
+    cartChange: null, resuming: null,
+  });
+  $("panel-cart").removeAttribute("aria-busy");
   $("results").hidden = true;
   $("empty-state").hidden = true;
   $("customer").hidden = false;
@@ -99,9 +147,10 @@ async function loadContext() {
   try {
     answer = await gql(Q.CONTEXT, { id, ...storeVars(), channels: timelineChannels() });
   } catch (error) {
-    return notice(error.message);
+    if (stillOn(id)) notice(error.message);
+    return;
   }
-  if (state.customerId !== id) return;
+  if (!stillOn(id)) return;
   const customer = answer.data?.customer;
   if (!customer) {
     $("customer").hidden = true;
@@ -109,25 +158,48 @@ async function loadContext() {
     return notice(answer.errors[0]?.message ?? "This customer cannot be shown.");
   }
   notice("");
+  // A field may come back null with an error (a scope the partner key lacks, a failure): its panel
+  // says why instead of reading "empty", and the other panels are drawn all the same.
+  const why = (field) => whyNull(answer.errors, field);
   $("customer-name").textContent = customer.displayName;
   $("customer-meta").textContent = `${customer.id} · customer since ${when(customer.createdAt)}`;
   showSources(answer.sources);
-  showCart(customer.cart, true);
-  showJourney(customer.activeJourney);
+  if (customer.cart === null && why("cart")) {
+    state.cart = null;
+    $("cart-version").textContent = "";
+    fill("cart", unavailable(why("cart")));
+  } else {
+    showCart(customer.cart, true);
+  }
+  if (customer.activeJourney === null && why("activeJourney")) {
+    state.journey = null;
+    fill("journey", unavailable(why("activeJourney")));
+  } else {
+    showJourney(customer.activeJourney);
+  }
   fill("identities", identitiesView(customer));
   fill("consents", consentsView(customer.consents));
-  fill("recommendations", customer.recommendations.length
+  fill("recommendations", customer.recommendations === null
+    ? unavailable(why("recommendations"))
+    : customer.recommendations.length
     ? h("ul", { class: "plain" }, customer.recommendations.map((r) => h("li", {},
       h("div", {}, h("strong", {}, r.product.name), h("span", { class: "muted" }, ` ${r.product.sku}`),
         h("div", { class: "muted reason" }, r.reason)),
       h("button", { class: "small", onclick: () => addItem(r.product.sku, 1) }, "Add"))))
     : empty("No recommendations yet."));
-  fill("orders", listOrEmpty(customer.orders, "No orders.", (o) => h("li", {},
+  fill("orders", listOrEmpty(customer.orders, "No orders.", why("orders"), (o) => h("li", {},
     h("strong", {}, o.id), ` · ${words(o.status)} · ${money(o.total)} · ${words(o.fulfilment)}`,
     h("span", { class: "muted" }, ` — ${when(o.createdAt)}`))));
-  fill("tickets", listOrEmpty(customer.tickets, "No open tickets.", (t) => h("li", {},
-    h("strong", {}, t.subject), ` · ${words(t.channel)}`, h("span", { class: "muted" }, ` — opened ${when(t.openedAt)}`))));
-  if (seq === state.timelineSeq) showTimeline(customer.history, false);
+  fill("tickets", listOrEmpty(customer.tickets, "No open tickets.", why("tickets"), (t) =>
+    h("li", {}, h("strong", {}, t.subject), ` · ${words(t.channel)}`,
+      h("span", { class: "muted" }, ` — opened ${when(t.openedAt)}`))));
+  if (seq !== state.timelineSeq) return;
+  if (customer.history === null) {
+    fill("timeline", unavailable(why("history")));
+    $("timeline-more").hidden = true;
+  } else {
+    showTimeline(customer.history, false);
+  }
 }
 
 function showSources(sources) {
@@ -154,17 +226,37 @@ function showCart(cart, force = false) {
   fill("cart", cartView(cart, { setQuantity }));
 }
 
+// One cart change at a time: a second click while the first is on its way would carry the same
+// expected version, and come back a VERSION_CONFLICT blamed on "another channel".
 async function changeCart(query, variables, done) {
+  if (state.cartChange) return;
+  const token = {};
+  state.cartChange = token;
+  $("panel-cart").setAttribute("aria-busy", "true");
+  try {
+    await sendCartChange(query, variables, done);
+  } finally {
+    if (state.cartChange === token) {
+      state.cartChange = null;
+      $("panel-cart").removeAttribute("aria-busy");
+    }
+  }
+}
+
+async function sendCartChange(query, variables, done) {
+  const id = state.customerId;
   cartMessage("Saving…", "info");
   let answer;
   try {
     answer = await gql(query, {
-      id: state.customerId, channel: myChannel(), key: idempotencyKey(),
+      id, channel: myChannel(), key: idempotencyKey(),
       expected: state.cart ? state.cart.version : null, ...storeVars(), ...variables,
     });
   } catch (error) {
-    return cartMessage(error.message);
+    if (stillOn(id)) cartMessage(error.message);
+    return;
   }
+  if (!stillOn(id)) return;
   const conflict = errorWith(answer.errors, "VERSION_CONFLICT");
   if (conflict) {
     const now = conflict.extensions.currentVersion;
@@ -178,8 +270,9 @@ async function changeCart(query, variables, done) {
 }
 
 async function refreshCart() {
-  const { data } = await gql(Q.CART_NOW, { id: state.customerId, ...storeVars() });
-  if (data?.customer) showCart(data.customer.cart, true);
+  const id = state.customerId;
+  const { data } = await gql(Q.CART_NOW, { id, ...storeVars() });
+  if (stillOn(id) && data?.customer) showCart(data.customer.cart, true);
 }
 
 function addItem(sku, qty) {
@@ -198,7 +291,20 @@ function showJourney(journey) {
   fill("journey", journeyView(journey, resume));
 }
 
+// Once per click, however fast the clicks: each resumption is a step of the journey.
 async function resume() {
+  if (state.resuming) return;
+  const token = {};
+  state.resuming = token;
+  try {
+    await resumeHere();
+  } finally {
+    if (state.resuming === token) state.resuming = null;
+  }
+}
+
+async function resumeHere() {
+  const id = state.customerId;
   const journey = state.journey;
   const box = $("handoff");
   box.hidden = false;
@@ -207,12 +313,13 @@ async function resume() {
     const { data, errors } = await gql(Q.RESUME, {
       journey: journey.id, channel: myChannel(), key: idempotencyKey(),
     });
+    if (!stillOn(id)) return;
     if (!data?.resumeJourney) throw new ApiError(errors[0]?.message ?? "Could not resume.");
     box.replaceChildren(...handOffView(data.resumeJourney).filter(Boolean));
     await loadContext();
-    box.hidden = false;
+    if (stillOn(id)) box.hidden = false;
   } catch (error) {
-    box.replaceChildren(h("p", { class: "message error" }, error.message));
+    if (stillOn(id)) box.replaceChildren(h("p", { class: "message error" }, error.message));
   }
 }
 
@@ -233,7 +340,9 @@ async function loadTimeline(append) {
       after: append ? state.timelineAfter : null,
     });
     if (seq !== state.timelineSeq) return;
-    if (!data?.customer) throw new ApiError(errors[0]?.message ?? "Timeline unavailable.");
+    if (!data?.customer?.history) {
+      throw new ApiError(errors[0]?.message ?? "Timeline unavailable.");
+    }
     showTimeline(data.customer.history, append);
   } catch (error) {
     if (seq === state.timelineSeq) fill("timeline", h("p", { class: "message error" }, error.message));

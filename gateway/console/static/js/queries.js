@@ -20,10 +20,10 @@ fragment ConsoleHistory on InteractionConnection {
 }`;
 
 export const SEARCH = `
-query ConsoleSearch($q: String!) {
-  searchCustomers(query: $q, first: 20) {
+query ConsoleSearch($q: String!, $after: String) {
+  searchCustomers(query: $q, first: 20, after: $after) {
     edges { node { id displayName identities { kind value } } }
-    pageInfo { hasNextPage }
+    pageInfo { hasNextPage endCursor }
   }
 }`;
 

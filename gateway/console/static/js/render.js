@@ -162,8 +162,20 @@ export function timelineItems(edges) {
       h("time", { datetime: i.at }, when(i.at))));
 }
 
-export function listOrEmpty(connection, text, item) {
-  if (connection === null) return [h("p", { class: "empty" }, "Unavailable right now.")];
+/** The message of the error that left `customer.<field>` null, or null when none did. */
+export function whyNull(errors, field) {
+  const error = errors.find((e) => e.path?.[0] === "customer" && e.path?.[1] === field);
+  return error ? error.message : null;
+}
+
+/** A panel whose data did not come: why, when the gateway said. */
+export function unavailable(reason) {
+  return h("p", { class: "message error" },
+    reason ? `Unavailable: ${reason}.` : "Unavailable right now.");
+}
+
+export function listOrEmpty(connection, text, reason, item) {
+  if (connection === null) return [unavailable(reason)];
   if (!connection.edges.length) return [empty(text)];
   return [h("ul", { class: "plain" }, connection.edges.map(({ node }) => item(node)))];
 }

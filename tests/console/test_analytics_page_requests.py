@@ -1,0 +1,120 @@
+"""The journey analytics page while its requests are on their way: it says it is loading, shows
+only the window asked for last, and lists each forced contact once however "Load more" is
+clicked. The page's requests to ``/graphql`` go through ``page.route`` to hold or reshape them.
+
+Uses the month of tests/console/test_analytics_page.py (May 2033) and adds one forced contact.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.async_api import Page, Route, expect
+
+from tests.conftest import Gateway
+from tests.console import test_analytics_page as analytics_page
+from tests.console.conftest import HeldAnswer
+from tests.console.test_analytics_page import FROM, TO, _event, figure, open_month
+from tests.federation.test_analytics import _post
+
+month = analytics_page.month
+JULY_FROM, JULY_TO = "2033-07-01", "2033-08-01"  # a window without any data
+
+
+async def round_trip(page: Page) -> None:
+    """One request the page itself makes: what reached it before has been handled by then."""
+    await page.evaluate("() => fetch('/console/analytics').then((r) => r.text())")
+
+
+async def choose_window(page: Page, start: str, end: str) -> None:
+    await page.fill("#from", start)
+    await page.fill("#to", end)
+    await page.get_by_role("button", name="Show").click()
+
+
+def is_analytics(body: dict[str, Any]) -> bool:
+    return "ConsoleAnalytics" in str(body.get("query"))
+
+
+async def test_the_page_says_it_is_loading_until_the_figures_arrive(
+    page: Page, fed: Gateway, month: None
+):
+    held = HeldAnswer(is_analytics)
+    await page.route("**/graphql", held.route)
+    await page.goto(f"{fed.url}/console/analytics?from={FROM}&to={TO}")
+    await held.sent.wait()
+    await expect(page.locator("#loading")).to_be_visible()
+    await held.release(page)
+    await expect(figure(page, "revenue")).to_have_text("€130.00")
+    await expect(page.locator("#loading")).to_be_hidden()
+
+
+async def test_a_window_answering_late_never_replaces_the_window_chosen_since(
+    page: Page, fed: Gateway, month: None
+):
+    held = HeldAnswer(lambda body: is_analytics(body) and body["variables"]["from"] == FROM)
+    await page.route("**/graphql", held.route)
+    await page.goto(f"{fed.url}/console/analytics?from={FROM}&to={TO}")
+    await held.sent.wait()
+    await choose_window(page, JULY_FROM, JULY_TO)
+    await expect(figure(page, "revenue")).to_have_text("€0.00")
+
+    await held.release(page)
+    await round_trip(page)
+
+    await expect(figure(page, "revenue")).to_have_text("€0.00")
+    await expect(page.locator("#from")).to_have_value(JULY_FROM)
+    await expect(page.locator("#window-label")).to_contain_text(JULY_FROM)
+    await expect(page.locator("#loading")).to_be_hidden()
+
+
+async def test_a_refused_window_leaves_nothing_of_the_window_shown_before(
+    page: Page, fed: Gateway, month: None
+):
+    await open_month(page, fed)
+    await expect(figure(page, "revenue")).to_have_text("€130.00")
+    await choose_window(page, JULY_TO, JULY_FROM)
+    await expect(page.locator("#notice")).to_have_text("`from` must be before `to`")
+    await expect(page.locator("[data-figure]")).to_have_count(0)
+    await expect(page.locator("#forced li")).to_have_count(0)
+    await expect(page.get_by_text("All channel systems healthy.")).to_have_count(0)
+
+
+@pytest.fixture
+async def second_forced_contact(month: None, fed: Gateway) -> None:
+    """One more forced contact in the month (removed with it): an error page, then a chat."""
+    await _post(fed, "web", [_event("h1", "2033-05-20T09:00:00Z", "view", outcome="error")])
+    await _post(fed, "chat", [_event("h2", "2033-05-20T09:02:00Z", "chat")])
+
+
+async def test_clicking_load_more_twice_lists_each_forced_contact_once(
+    page: Page, fed: Gateway, second_forced_contact: None
+):
+    pages_asked: list[str] = []
+
+    async def one_per_page(route: Route) -> None:
+        # Pages of one contact, so the month's two fill two pages.
+        body = route.request.post_data_json
+        if "ConsoleForcedContacts" in body["query"]:
+            pages_asked.append(body["variables"]["after"])
+        query = body["query"].replace("forcedContacts(first: 20", "forcedContacts(first: 1")
+        await route.continue_(post_data={**body, "query": query})
+
+    await page.route("**/graphql", one_per_page)
+    await open_month(page, fed)
+    forced = page.locator("#forced li")
+    await expect(forced).to_have_count(1)
+    await expect(page.locator("#forced-count")).to_have_text("(2)")
+
+    await page.evaluate(
+        "() => { const more = document.getElementById('forced-more'); more.click(); more.click(); }"
+    )
+    await expect(forced).to_have_count(2)
+    await expect(page.locator("#forced-more")).to_be_hidden()
+    await round_trip(page)
+
+    assert len(pages_asked) == 1, pages_asked
+    await expect(forced).to_have_count(2)
+    ids = await forced.evaluate_all("nodes => nodes.map((n) => n.dataset.contact)")
+    assert len(set(ids)) == 2, ids

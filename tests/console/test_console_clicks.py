@@ -1,0 +1,78 @@
+"""An assistant's quick double click: one cart change, one resumption, not two.
+
+Both clicks are dispatched in the same turn of the page's event loop (as a double click on a busy
+machine arrives), and the page's requests to ``/graphql`` are counted through ``page.route``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.async_api import Page, Route, expect
+
+from tests.conftest import Gateway
+from tests.console.conftest import Shopper
+from tests.console.test_console import find, line, open_console
+
+
+class OperationCount:
+    """Counts the page's requests per GraphQL operation name, letting every one through."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, int] = {}
+
+    async def route(self, route: Route) -> None:
+        body: Any = route.request.post_data_json if route.request.method == "POST" else None
+        if isinstance(body, dict):
+            words = str(body.get("query", "")).split()
+            name = words[1].split("(")[0] if len(words) > 1 else ""
+            self.seen[name] = self.seen.get(name, 0) + 1
+        await route.continue_()
+
+
+async def double_click(page: Page, selector: str) -> None:
+    await page.locator(selector).first.evaluate("(button) => { button.click(); button.click(); }")
+
+
+async def round_trip(page: Page) -> None:
+    """One request the page makes after the clicks: what they sent has been seen by then."""
+    await page.evaluate("() => fetch('/console').then((r) => r.text())")
+
+
+async def test_a_double_click_on_one_more_changes_the_cart_once_without_a_conflict(
+    page: Page, fed: Gateway, shopper: Shopper
+):
+    count = OperationCount()
+    await page.route("**/graphql", count.route)
+    await open_console(page, fed, shopper)
+    await find(page, "LOYALTY_CARD", shopper.card)
+    first = line(page, shopper.skus[0])
+    await expect(first.locator(".quantity")).to_have_text("1")
+
+    await double_click(page, f"#cart tr[data-sku='{shopper.skus[0]}'] [aria-label='One more']")
+    await expect(first.locator(".quantity")).to_have_text("2")
+    await expect(page.locator("#cart-version")).to_have_text("v2")
+    await round_trip(page)
+
+    assert count.seen.get("ConsoleSetQuantity") == 1, count.seen
+    await expect(page.locator("#cart-message")).to_be_hidden()
+    await expect(page.locator("#panel-cart")).not_to_have_attribute("aria-busy", "true")
+
+
+async def test_a_double_click_on_resume_here_resumes_the_journey_once(
+    page: Page, fed: Gateway, shopper: Shopper
+):
+    count = OperationCount()
+    await page.route("**/graphql", count.route)
+    await open_console(page, fed, shopper)
+    await page.select_option("#my-channel", "CALL_CENTRE")
+    await find(page, "LOYALTY_CARD", shopper.card)
+    await expect(page.get_by_role("button", name="Resume here")).to_be_visible()
+
+    await double_click(page, "#resume")
+    await expect(page.locator("#handoff")).to_contain_text("Resumed here · step 3 on Call centre")
+    await expect(page.locator("#timeline li").first).to_contain_text("resume")
+    await round_trip(page)
+
+    assert count.seen.get("ConsoleResume") == 1, count.seen
+    await expect(page.locator("#timeline li", has_text="resume")).to_have_count(1)
