@@ -41,6 +41,18 @@ class VersionConflict(ParcoursError):
     code = "VERSION_CONFLICT"
 
 
+class CustomerMerged(ParcoursError):
+    """The customer was merged into another (``survivorId``): a live view of it ends, since
+    nothing will happen to that id again; follow the survivor's id instead.
+
+    Example:
+        >>> CustomerMerged("merged", survivorId="cus_2").extensions["survivorId"]
+        'cus_2'
+    """
+
+    code = "CUSTOMER_MERGED"
+
+
 class QueryTimeout(ParcoursError):
     """A statement ran past the statement timeout: asking for less (a shorter window) may help.
 

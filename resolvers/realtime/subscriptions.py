@@ -6,7 +6,8 @@ only shown when it is newer than the one shown before, so a late or repeated eve
 subscriber back in time. Access is decided again before each result, not only when the
 subscription starts: a caller that lost the scope (its credentials are checked again while the
 connection lives), or a customer who withdrew the consent the caller needs, ends it with
-FORBIDDEN.
+FORBIDDEN. A customer merged into another will never change again under its id: a subscription
+on it ends with CUSTOMER_MERGED naming the survivor (``survivorId``), to subscribe to instead.
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ from datetime import UTC, datetime
 
 import strawberry
 
-from graph import cart_state, models, order_status
+from graph import cart_state, merged_ids, models, order_status
 from resolvers.access.guard import admit_customer
 from resolvers.access.permissions import CartRead, CustomerVisible, HistoryRead
 from resolvers.context import Context
 from resolvers.customers.cart import Cart
-from resolvers.errors import Forbidden
+from resolvers.errors import CustomerMerged, Forbidden
 from resolvers.realtime import events
 from resolvers.realtime.types import CustomerActivityItem, OrderStatusUpdate
 from resolvers.validation import check_key
@@ -116,12 +117,28 @@ async def _still_allowed(info: Info, scope: str, customer_id: str | None = None)
         await admit_customer(access, info.context.consents, customer_id)
 
 
+async def _end_if_merged(info: Info, scope: str, customer_id: str) -> None:
+    """CUSTOMER_MERGED, naming the survivor, once ``customer_id`` was merged into another
+    customer: its feed carries nothing more, so the client must follow the survivor's id. The
+    survivor is named only to a caller still allowed to see it (else FORBIDDEN)."""
+    survivor = await asyncio.shield(merged_ids.merged_into(info.context.graph, customer_id))
+    if survivor is None:
+        return
+    await _still_allowed(info, scope, survivor)
+    raise CustomerMerged(
+        f"customer {customer_id!r} was merged into {survivor!r}: subscribe to that id instead",
+        customerId=customer_id,
+        survivorId=survivor,
+    )
+
+
 @strawberry.type(description="Live changes, over graphql-transport-ws.")
 class Subscription:
     @strawberry.subscription(
         description="The customer's cart now, then the full cart after every change from any "
         "channel, with strictly increasing versions (a new cart after a checkout goes on from the "
-        "ordered cart's last version).",
+        "ordered cart's last version). Ends with CUSTOMER_MERGED (extensions.survivorId) once "
+        "the customer is merged into another.",
         permission_classes=[CartRead, CustomerVisible],
     )
     async def cart_changed(
@@ -131,18 +148,24 @@ class Subscription:
         timeline = CartTimeline()
         async with info.context.events.feed(events.cart_topic(key)) as feed:
             current = await _cart_now(info, key, None)
-            if current is not None and timeline.accept(current):
+            if current is None:
+                await _end_if_merged(info, CartRead.scope, key)
+            elif timeline.accept(current):
                 yield Cart.from_model(current)
             async for item in feed:
                 event = item if isinstance(item, events.CartChanged) else None
                 current = await _cart_now(info, key, event)
-                if current is not None and timeline.accept(current):
+                if current is None:
+                    # No cart: a customer without one, or merged away (its carts moved).
+                    await _end_if_merged(info, CartRead.scope, key)
+                elif timeline.accept(current):
                     await _still_allowed(info, CartRead.scope, key)
                     yield Cart.from_model(current)
 
     @strawberry.subscription(
         description="Interactions, journey steps and identity changes of the customer as they "
-        "happen; RESYNC when some may have been missed.",
+        "happen; RESYNC when some may have been missed. Ends with CUSTOMER_MERGED "
+        "(extensions.survivorId) after the IDENTITY_MERGED item of the customer merged away.",
         permission_classes=[HistoryRead, CustomerVisible],
     )
     async def customer_activity(
@@ -150,11 +173,16 @@ class Subscription:
     ) -> AsyncGenerator[CustomerActivityItem, None]:
         key = check_key(str(customer_id), "customerId")
         async with info.context.events.feed(events.activity_topic(key)) as feed:
+            await _end_if_merged(info, HistoryRead.scope, key)
             async for item in feed:
                 if isinstance(item, events.CustomerActivity):
                     await _still_allowed(info, HistoryRead.scope, key)
                     yield CustomerActivityItem.from_event(item)
+                    if item.kind is events.ActivityKind.IDENTITY_MERGED:
+                        await _end_if_merged(info, HistoryRead.scope, key)
                 elif isinstance(item, events.Resync):
+                    # The merge's own event may be among those missed.
+                    await _end_if_merged(info, HistoryRead.scope, key)
                     await _still_allowed(info, HistoryRead.scope, key)
                     yield CustomerActivityItem.from_event(
                         events.CustomerActivity(key, events.ActivityKind.RESYNC, datetime.now(UTC))
