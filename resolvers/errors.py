@@ -53,6 +53,13 @@ class CustomerMerged(ParcoursError):
     code = "CUSTOMER_MERGED"
 
 
+class ServiceUnavailable(ParcoursError):
+    """A store we depend on (Neo4j) failed past our retries: nothing is wrong with the request,
+    and trying again shortly may succeed."""
+
+    code = "SERVICE_UNAVAILABLE"
+
+
 class QueryTimeout(ParcoursError):
     """A statement ran past the statement timeout: asking for less (a shorter window) may help.
 

@@ -6,13 +6,14 @@ only shown when it is newer than the one shown before, so a late or repeated eve
 subscriber back in time. Access is decided again before each result, not only when the
 subscription starts: a caller that lost the scope (its credentials are checked again while the
 connection lives), or a customer who withdrew the consent the caller needs, ends it with
-FORBIDDEN. A customer merged into another will never change again under its id: a subscription
-on it ends with CUSTOMER_MERGED naming the survivor (``survivorId``), to subscribe to instead.
+FORBIDDEN. A read that fails in a way that may pass is tried again a few times (``rereads``)
+before the subscription ends with SERVICE_UNAVAILABLE. A customer merged into another will
+never change again under its id: a subscription on it ends with CUSTOMER_MERGED naming the
+survivor (``survivorId``), to subscribe to instead.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ from resolvers.context import Context
 from resolvers.customers.cart import Cart
 from resolvers.errors import CustomerMerged, Forbidden
 from resolvers.realtime import events
+from resolvers.realtime.rereads import reread
 from resolvers.realtime.types import CustomerActivityItem, OrderStatusUpdate
 from resolvers.validation import check_key
 
@@ -91,8 +93,8 @@ class OrderTimeline:
 
 
 async def _order_now(info: Info, order_id: str) -> events.OrderStatusChanged | None:
-    # Shielded, as the cart's read below.
-    found = await asyncio.shield(order_status.latest_order_status(info.context.graph, order_id))
+    graph = info.context.graph
+    found = await reread(lambda: order_status.latest_order_status(graph, order_id), "order")
     if found is None:
         return None
     return events.OrderStatusChanged(found.order_id, found.status, found.at, found.customer_id)
@@ -101,9 +103,8 @@ async def _order_now(info: Info, order_id: str) -> events.OrderStatusChanged | N
 async def _cart_now(info: Info, customer_id: str, event: events.Event | None) -> models.Cart | None:
     if isinstance(event, events.CartChanged) and event.cart is not None:
         return event.cart
-    # Shielded: a subscriber that leaves mid-read must not cancel the driver inside a query
-    # (the driver then drops its socket unclosed); the read finishes and is discarded.
-    return await asyncio.shield(cart_state.latest_cart(info.context.graph, customer_id))
+    graph = info.context.graph
+    return await reread(lambda: cart_state.latest_cart(graph, customer_id), "cart")
 
 
 async def _still_allowed(info: Info, scope: str, customer_id: str | None = None) -> None:
@@ -121,7 +122,8 @@ async def _end_if_merged(info: Info, scope: str, customer_id: str) -> None:
     """CUSTOMER_MERGED, naming the survivor, once ``customer_id`` was merged into another
     customer: its feed carries nothing more, so the client must follow the survivor's id. The
     survivor is named only to a caller still allowed to see it (else FORBIDDEN)."""
-    survivor = await asyncio.shield(merged_ids.merged_into(info.context.graph, customer_id))
+    graph = info.context.graph
+    survivor = await reread(lambda: merged_ids.merged_into(graph, customer_id), "customer")
     if survivor is None:
         return
     await _still_allowed(info, scope, survivor)
