@@ -93,6 +93,13 @@ WHERE NOT EXISTS { MATCH (:Customer {id: $id}) }
 RETURN properties(e) AS record ORDER BY e.at DESC, e.id DESC LIMIT 1
 """
 
+# Any record, even while a profile is back under the id: subscriptions compare the latest with the
+# one they found when they started (migration 11 indexes customerIdHash).
+_LATEST: LiteralString = """
+MATCH (e:ErasureRecord {customerIdHash: $hash})
+RETURN e.id AS id ORDER BY e.at DESC, e.id DESC LIMIT 1
+"""
+
 # Nodes first collected, then counted, then deleted: devices and journeys go only when no other
 # customer still holds them (a merge shares journeys with the survivor).
 _ERASE: LiteralString = """
@@ -242,6 +249,12 @@ async def erasure_record(db: GraphDatabase, customer_id: str) -> ErasureRecord |
     when it never was, or when a profile came back under its id since (erase that one anew)."""
     rows = await db.read(_RECORD, {"hash": customer_id_hash(customer_id), "id": customer_id})
     return _record(rows[0]["record"]) if rows else None
+
+
+async def latest_erasure_id(db: GraphDatabase, customer_id: str) -> str | None:
+    """The id of the latest erasure of ``customer_id`` ever recorded; ``None`` when never erased."""
+    rows = await db.read(_LATEST, {"hash": customer_id_hash(customer_id)})
+    return str(rows[0]["id"]) if rows else None
 
 
 async def erase_customer(
