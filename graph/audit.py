@@ -49,9 +49,14 @@ class AuditEntry:
 
 # An entry about an erased id (a record under its hash and no profile back under it) is written
 # with the hash: a request that read the customer while they were being erased ends after the
-# erasure pseudonymised their entries, and must not write the id back in clear.
+# erasure pseudonymised their entries, and must not write the id back in clear. The customer is
+# write-locked first, as the erasure locks it before it pseudonymises: one erasing meanwhile is
+# waited for (its record is then seen), or waits for this entry (and then pseudonymises it).
 _WRITE: LiteralString = """
 UNWIND $rows AS row
+OPTIONAL MATCH (c:Customer {id: row.customerId})
+SET c._lock = true
+REMOVE c._lock
 WITH row, row.erasedHash IS NOT NULL
   AND EXISTS { MATCH (:ErasureRecord {customerIdHash: row.erasedHash}) }
   AND NOT EXISTS { MATCH (:Customer {id: row.customerId}) } AS erased
@@ -89,7 +94,8 @@ async def write_entries(db: GraphDatabase, records: Sequence[AuditRecord]) -> No
             ),
             "fields": list(r.fields),
         }
-        for r in records
+        # Locked in one order, so two requests' entries never wait for each other in a cycle.
+        for r in sorted(records, key=lambda r: r.customer_id or "")
     ]
     await db.write(_WRITE, {"rows": rows})
 

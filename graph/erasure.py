@@ -101,9 +101,14 @@ RETURN e.id AS id ORDER BY e.at DESC, e.id DESC LIMIT 1
 """
 
 # Nodes first collected, then counted, then deleted: devices and journeys go only when no other
-# customer still holds them (a merge shares journeys with the survivor).
+# customer still holds them (a merge shares journeys with the survivor). The customer is
+# write-locked first: an audit entry about them being written meanwhile (graph/audit.py locks
+# them too) is waited for, then pseudonymised with the rest.
 _ERASE: LiteralString = """
 MATCH (c:Customer {id: $id})
+SET c._lock = true
+REMOVE c._lock
+WITH c
 CALL (c) {
   OPTIONAL MATCH (c)-[:DID]->(i:Interaction)
   RETURN collect(DISTINCT i) AS interactions
