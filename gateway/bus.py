@@ -64,9 +64,8 @@ class _Feed:
         except asyncio.QueueFull:
             while not self.queue.empty():
                 self.queue.get_nowait()
+            # Also for an erasure's announcement: at a resync, subscriptions ask the graph.
             self.queue.put_nowait(Resync("overflow"))
-            if isinstance(item, CustomerErased):  # a resync cannot stand in for it
-                self.queue.put_nowait(item)
 
 
 class RedisEventBus:

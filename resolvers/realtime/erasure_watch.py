@@ -4,8 +4,10 @@ Two ways, because instances share only Redis and Neo4j: the erasure's announceme
 (:class:`~resolvers.realtime.events.CustomerErased`) ends an idle subscription at once, and
 before each result the graph is asked whether an erasure was recorded since the subscription
 started, so an event already queued, or published by another instance just before the erasure,
-is never shown once the erasure has answered (the record commits before it answers). Never
-publishes, never holds an id longer than the subscription does.
+is never shown once the erasure has answered (the record commits before it answers). The graph
+is also asked at each resync, which stands in for an announcement lost with the events a feed
+missed (an overflow, Redis unreachable when the erasure announced). Never publishes, never holds
+an id longer than the subscription does.
 """
 
 from __future__ import annotations

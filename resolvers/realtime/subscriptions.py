@@ -139,6 +139,8 @@ class Subscription:
                 yield Cart.from_model(current)
             async for item in feed:
                 erasure.announced(item)
+                if isinstance(item, events.Resync):
+                    await erasure.check()  # an announcement may be among what was missed
                 event = item if isinstance(item, events.CartChanged) else None
                 current = await _cart_now(info, key, event)
                 if current is not None and timeline.accept(current):
@@ -189,6 +191,8 @@ class Subscription:
             async for item in feed:
                 erasure.announced(item)
                 reread = isinstance(item, events.Resync)
+                if reread:
+                    await erasure.check()
                 update = await _order_now(info, key) if reread else item
                 if not isinstance(update, events.OrderStatusChanged):
                     continue

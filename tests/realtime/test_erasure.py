@@ -4,16 +4,26 @@ about them is delivered once it has answered: neither one still queued nor one p
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
+
+import pytest
 
 from gateway.state import BUS
 from graph import GraphDatabase
 from graph.erasure import ErasureReport, erase_customer
 from graph.models import Cart, CartLine, Product
 from resolvers.realtime.events import ActivityKind, CartChanged, CustomerActivity
-from tests.realtime.conftest import CART_CHANGED, Instance, WsClient, eventually, ws_client
+from tests.conftest import Services
+from tests.realtime.conftest import (
+    CART_CHANGED,
+    Instance,
+    WsClient,
+    eventually,
+    serving,
+    ws_client,
+)
 
 ACTIVITY = "subscription($c: ID!) { customerActivity(customerId: $c) { kind customerId } }"
 ORDER_STATUS = "subscription($o: ID!) { orderStatusChanged(orderId: $o) { orderId status } }"
@@ -25,6 +35,14 @@ CREATE (c)-[:DID]->(:Interaction {id: $id, type: 'order_status', channel: 'oms',
                                   orderId: $orderId, orderStatus: 'placed'})
 """
 AT = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def instance(services: Services, graph: GraphDatabase) -> AsyncIterator[Instance]:
+    # Resync after one idle second, as after thirty in production.
+    settings = services.settings(migrate_on_start=False, bus_resync_idle_s=1.0)
+    async with serving(settings) as running:
+        yield running
 
 
 async def _erase(instance: Instance, customer: str) -> None:
@@ -148,3 +166,18 @@ async def test_a_queued_event_is_not_shown_once_the_graph_holds_the_erasure(
         seen = await _until_complete(client, {"cart", "activity"})
     for messages in seen.values():
         _ended_as_erased(messages)
+
+
+async def test_an_erasure_whose_announcement_was_lost_ends_an_idle_subscription_at_its_resync(
+    instance: Instance, graph: GraphDatabase, new_customer: Callable[[], Awaitable[str]]
+):
+    customer = await new_customer()
+    await instance.add_item(customer)
+    async with ws_client(instance) as client:
+        await client.subscribe("cart", CART_CHANGED, {"c": customer})
+        assert (await client.next("cart"))["cartChanged"]["version"] == 1
+        await eventually(lambda: instance.open_feeds == 1)
+        # Erased with no announcement (Redis was unreachable then, say) and no event after it.
+        assert await erase_customer(graph, customer, ErasureReport([], [], 0)) is not None
+        seen = await _until_complete(client, {"cart"})
+    _ended_as_erased(seen["cart"])
