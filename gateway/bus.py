@@ -10,8 +10,11 @@ Streams, not pub/sub, so a reader that blinks picks up where it was. What a stre
 guarantee is patched by resync: after the reader loses Redis (and on its first read back), when
 the stream was trimmed past its position or recreated empty, when a slow subscriber's queue
 overflows, and after ``resync_idle_s`` with no event, the feeds get a :class:`Resync` and
-subscriptions re-read the truth from Neo4j. A publish that fails (Redis down) is logged and never
-fails the write that already committed. This module never reads Neo4j itself.
+subscriptions re-read the truth from Neo4j. An erasure is announced on the same stream (the
+salted hash of the customer id, never the id) and handed to every feed as
+:class:`CustomerErased`, so each instance ends its subscriptions about them. A publish that
+fails (Redis down) is logged and never fails the write that already committed. This module
+never reads Neo4j itself.
 """
 
 from __future__ import annotations
@@ -28,10 +31,14 @@ from redis.exceptions import RedisError
 
 from gateway._event_codec import decode_event, encode_event
 from gateway.context_cache import version_key
-from resolvers.realtime.events import Event, Resync
+from resolvers.realtime.events import CustomerErased, Event, Resync
 from resolvers.realtime.ports import FeedItem
 
 log = structlog.get_logger("parcours.bus")
+
+# The stream entries announcing an erasure: no feed is open on this topic (they are all
+# ``kind:id``), every feed gets the announcement.
+ERASED_TOPIC = "erased"
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,7 @@ class _Feed:
         except asyncio.QueueFull:
             while not self.queue.empty():
                 self.queue.get_nowait()
+            # Also for an erasure's announcement: at a resync, subscriptions ask the graph.
             self.queue.put_nowait(Resync("overflow"))
 
 
@@ -112,6 +120,18 @@ class RedisEventBus:
             for listener in self.version_listeners:
                 listener(customers)
 
+    async def announce_erasure(self, customer_id_hash: str) -> None:
+        try:
+            await self._redis.xadd(
+                self.config.stream_key,
+                {"topic": ERASED_TOPIC, "hash": customer_id_hash},
+                maxlen=self.config.max_len,
+                approximate=True,
+            )
+        except RedisError as exc:
+            # Erased already; subscriptions still end at their next result (they ask the graph).
+            log.warning("erasure not announced", error=str(exc))
+
     @contextlib.asynccontextmanager
     async def feed(self, topic: str) -> AsyncIterator[AsyncIterator[FeedItem]]:
         feed = _Feed(self.config.feed_queue)
@@ -145,7 +165,7 @@ class RedisEventBus:
                 await self._task
         await self._reader.aclose()
 
-    def _broadcast(self, item: Resync) -> None:
+    def _broadcast(self, item: Resync | CustomerErased) -> None:
         for feeds in self._feeds.values():
             for feed in feeds:
                 feed.deliver(item)
@@ -201,6 +221,9 @@ class RedisEventBus:
 
     def _dispatch(self, fields: dict[bytes, bytes]) -> None:
         topic = fields.get(b"topic", b"").decode()
+        if topic == ERASED_TOPIC:
+            self._broadcast(CustomerErased(fields.get(b"hash", b"").decode()))
+            return
         feeds = self._feeds.get(topic)
         if not feeds:
             return

@@ -5,8 +5,9 @@ together in one statement. Entries are never updated, but for two things: a merg
 (``graph/_merge_statements.py``) makes the merged profile's entries name the survivor, and erasing
 the customer (``graph/erasure.py``) replaces ``customerId`` with ``customerIdHash``, the salted hash
 the erasure record keeps, so the log still says which partner read what, without the id (the
-entry of the erasing request itself is written with the hash only). This module never imports the
-gateway or the resolvers.
+entry of the erasing request itself is written with the hash only). An entry written once its
+customer is erased (by a request that read them while the erasure ran) gets the hash at once.
+This module never imports the gateway or the resolvers.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import LiteralString
 
 from graph import _rows
 from graph.database import GraphDatabase
+from graph.erasure import customer_id_hash
 from graph.models import HistoryCursor
 
 
@@ -45,10 +47,23 @@ class AuditEntry:
     customer_id_hash: str | None = None  # in place of ``customer_id`` once they were erased
 
 
+# An entry about an erased id (a record under its hash and no profile back under it) is written
+# with the hash: a request that read the customer while they were being erased ends after the
+# erasure pseudonymised their entries, and must not write the id back in clear. The customer is
+# write-locked first, as the erasure locks it before it pseudonymises: one erasing meanwhile is
+# waited for (its record is then seen), or waits for this entry (and then pseudonymises it).
 _WRITE: LiteralString = """
 UNWIND $rows AS row
+OPTIONAL MATCH (c:Customer {id: row.customerId})
+SET c._lock = true
+REMOVE c._lock
+WITH row, row.erasedHash IS NOT NULL
+  AND EXISTS { MATCH (:ErasureRecord {customerIdHash: row.erasedHash}) }
+  AND NOT EXISTS { MATCH (:Customer {id: row.customerId}) } AS erased
 CREATE (:AuditEntry {id: row.id, at: datetime(), partnerId: row.partnerId, action: row.action,
-                     customerId: row.customerId, customerIdHash: row.customerIdHash,
+                     customerId: CASE WHEN erased THEN null ELSE row.customerId END,
+                     customerIdHash: CASE WHEN erased THEN row.erasedHash
+                                          ELSE row.customerIdHash END,
                      fields: row.fields})
 """
 _PAGE: LiteralString = """
@@ -61,7 +76,8 @@ ORDER BY e.at DESC, e.id DESC LIMIT $n
 
 
 async def write_entries(db: GraphDatabase, records: Sequence[AuditRecord]) -> None:
-    """Write ``records`` in one statement (nothing when empty)."""
+    """Write ``records`` in one statement (nothing when empty); one about a customer erased by
+    then is written with their id's hash in place of the id."""
     if not records:
         return
     rows = [
@@ -71,9 +87,15 @@ async def write_entries(db: GraphDatabase, records: Sequence[AuditRecord]) -> No
             "action": r.action,
             "customerId": r.customer_id,
             "customerIdHash": r.customer_id_hash,
+            "erasedHash": (
+                customer_id_hash(r.customer_id)
+                if r.customer_id is not None and r.customer_id_hash is None
+                else None
+            ),
             "fields": list(r.fields),
         }
-        for r in records
+        # Locked in one order, so two requests' entries never wait for each other in a cycle.
+        for r in sorted(records, key=lambda r: r.customer_id or "")
     ]
     await db.write(_WRITE, {"rows": rows})
 

@@ -93,10 +93,22 @@ WHERE NOT EXISTS { MATCH (:Customer {id: $id}) }
 RETURN properties(e) AS record ORDER BY e.at DESC, e.id DESC LIMIT 1
 """
 
+# Any record, even while a profile is back under the id: subscriptions compare the latest with the
+# one they found when they started (migration 11 indexes customerIdHash).
+_LATEST: LiteralString = """
+MATCH (e:ErasureRecord {customerIdHash: $hash})
+RETURN e.id AS id ORDER BY e.at DESC, e.id DESC LIMIT 1
+"""
+
 # Nodes first collected, then counted, then deleted: devices and journeys go only when no other
-# customer still holds them (a merge shares journeys with the survivor).
+# customer still holds them (a merge shares journeys with the survivor). The customer is
+# write-locked first: an audit entry about them being written meanwhile (graph/audit.py locks
+# them too) is waited for, then pseudonymised with the rest.
 _ERASE: LiteralString = """
 MATCH (c:Customer {id: $id})
+SET c._lock = true
+REMOVE c._lock
+WITH c
 CALL (c) {
   OPTIONAL MATCH (c)-[:DID]->(i:Interaction)
   RETURN collect(DISTINCT i) AS interactions
@@ -242,6 +254,12 @@ async def erasure_record(db: GraphDatabase, customer_id: str) -> ErasureRecord |
     when it never was, or when a profile came back under its id since (erase that one anew)."""
     rows = await db.read(_RECORD, {"hash": customer_id_hash(customer_id), "id": customer_id})
     return _record(rows[0]["record"]) if rows else None
+
+
+async def latest_erasure_id(db: GraphDatabase, customer_id: str) -> str | None:
+    """The id of the latest erasure of ``customer_id`` ever recorded; ``None`` when never erased."""
+    rows = await db.read(_LATEST, {"hash": customer_id_hash(customer_id)})
+    return str(rows[0]["id"]) if rows else None
 
 
 async def erase_customer(

@@ -7,6 +7,8 @@ a profile came back under the id since (events of an erased guest's browser): th
 system that cannot be reached is listed in the record as not notified; a cache that cannot be
 purged fails the erasure (nothing erased yet, so it can simply be retried). The caches are purged
 again once the graph is erased, so a read that refilled them in between leaves nothing behind.
+Between the two, the erasure is announced on the event bus, so every instance ends its open
+subscriptions about the customer (they also ask the graph before each result).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from graph.erasure import (
 )
 from resolvers.errors import NotFound
 from resolvers.privacy.ports import CachePurge
+from resolvers.realtime.ports import EventBus
 
 log = structlog.get_logger("parcours.privacy")
 
@@ -44,6 +47,8 @@ async def erase(
     purge: CachePurge | None,
     customer_id: str,
     budget_s: float,
+    *,
+    events: EventBus,
 ) -> Erasure:
     """Erase ``customer_id`` everywhere, or return the earlier erasure; NOT_FOUND otherwise."""
     earlier = await erasure_record(graph, customer_id)
@@ -61,6 +66,7 @@ async def erase(
     )
     record = await erase_customer(graph, customer_id, report)
     if record is not None:
+        await events.announce_erasure(record.customer_id_hash)
         await _purge_again(purge, customer_id, identifiers, record.id)
         return Erasure(record, replayed=False)
     raced = await erasure_record(graph, customer_id)  # erased meanwhile by another request

@@ -26,7 +26,12 @@ class PrivacyMutations:
         key = check_key(str(id), "id")
         context = info.context
         erasure = await erase(
-            context.graph, context.systems, context.cache_purge, key, context.channel_budget_s
+            context.graph,
+            context.systems,
+            context.cache_purge,
+            key,
+            context.channel_budget_s,
+            events=context.events,
         )
         context.access.note_erased(key, erasure.record.customer_id_hash)
         return ErasureOutcome.from_record(erasure.record, erasure.replayed)

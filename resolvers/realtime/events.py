@@ -116,4 +116,12 @@ class Resync:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class CustomerErased:
+    """Not an event: a customer was erased (by the salted hash of their id, never the id); each
+    subscription about them ends. Sent to every feed of every instance (erasures are rare)."""
+
+    customer_id_hash: str
+
+
 Event = CartChanged | CustomerActivity | OrderStatusChanged

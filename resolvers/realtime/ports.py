@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from graph.models import CustomerProfile
-from resolvers.realtime.events import Event, Resync
+from resolvers.realtime.events import CustomerErased, Event, Resync
 
-FeedItem = Event | Resync
+FeedItem = Event | Resync | CustomerErased
 ProfileLoad = Callable[[Sequence[str]], Awaitable[list[CustomerProfile | None]]]
 
 
@@ -25,7 +25,12 @@ class EventBus(Protocol):
         """Deliver ``events`` to every instance; must not raise (the write already committed)."""
 
     def feed(self, topic: str) -> AbstractAsyncContextManager[AsyncIterator[FeedItem]]:
-        """The events of ``topic`` from now on, with :class:`Resync` when some may be lost."""
+        """The events of ``topic`` from now on, with :class:`Resync` when some may be lost, and
+        :class:`CustomerErased` after every erasure announced since."""
+
+    async def announce_erasure(self, customer_id_hash: str) -> None:
+        """Tell every instance's feeds that the customer of this id hash was erased; must not
+        raise (the erasure already committed, and subscriptions check the graph anyway)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +66,9 @@ class NoEventBus:
 
     def feed(self, topic: str) -> AbstractAsyncContextManager[AsyncIterator[FeedItem]]:
         return _silent()
+
+    async def announce_erasure(self, customer_id_hash: str) -> None:
+        return None
 
 
 @asynccontextmanager

@@ -6,10 +6,11 @@ only shown when it is newer than the one shown before, so a late or repeated eve
 subscriber back in time. Access is decided again before each result, not only when the
 subscription starts: a caller that lost the scope (its credentials are checked again while the
 connection lives), or a customer who withdrew the consent the caller needs, ends it with
-FORBIDDEN. A read that fails in a way that may pass is tried again a few times (``rereads``)
-before the subscription ends with SERVICE_UNAVAILABLE. A customer merged into another will
-never change again under its id: a subscription on it ends with CUSTOMER_MERGED naming the
-survivor (``survivorId``), to subscribe to instead.
+FORBIDDEN; a customer erased meanwhile ends it with NOT_FOUND (``erasure_watch``). A read that
+fails in a way that may pass is tried again a few times (``rereads``) before the subscription
+ends with SERVICE_UNAVAILABLE. A customer merged into another will never change again under its
+id: a subscription on it ends with CUSTOMER_MERGED naming the survivor (``survivorId``), to
+subscribe to instead.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from resolvers.context import Context
 from resolvers.customers.cart import Cart
 from resolvers.errors import CustomerMerged, Forbidden
 from resolvers.realtime import events
+from resolvers.realtime.erasure_watch import ErasureWatch
 from resolvers.realtime.rereads import reread
 from resolvers.realtime.types import CustomerActivityItem, OrderStatusUpdate
 from resolvers.validation import check_key
@@ -148,13 +150,19 @@ class Subscription:
     ) -> AsyncGenerator[Cart, None]:
         key = check_key(str(customer_id), "customerId")
         timeline = CartTimeline()
+        erasure = ErasureWatch(info.context.graph)
         async with info.context.events.feed(events.cart_topic(key)) as feed:
+            await erasure.watch(key)
             current = await _cart_now(info, key, None)
             if current is None:
                 await _end_if_merged(info, CartRead.scope, key)
             elif timeline.accept(current):
+                await erasure.check()
                 yield Cart.from_model(current)
             async for item in feed:
+                erasure.announced(item)
+                if isinstance(item, events.Resync):
+                    await erasure.check()  # an announcement may be among what was missed
                 event = item if isinstance(item, events.CartChanged) else None
                 current = await _cart_now(info, key, event)
                 if current is None:
@@ -162,6 +170,7 @@ class Subscription:
                     await _end_if_merged(info, CartRead.scope, key)
                 elif timeline.accept(current):
                     await _still_allowed(info, CartRead.scope, key)
+                    await erasure.check()
                     yield Cart.from_model(current)
 
     @strawberry.subscription(
@@ -174,11 +183,15 @@ class Subscription:
         self, info: Info, customer_id: strawberry.ID
     ) -> AsyncGenerator[CustomerActivityItem, None]:
         key = check_key(str(customer_id), "customerId")
+        erasure = ErasureWatch(info.context.graph)
         async with info.context.events.feed(events.activity_topic(key)) as feed:
+            await erasure.watch(key)
             await _end_if_merged(info, HistoryRead.scope, key)
             async for item in feed:
+                erasure.announced(item)
                 if isinstance(item, events.CustomerActivity):
                     await _still_allowed(info, HistoryRead.scope, key)
+                    await erasure.check()
                     yield CustomerActivityItem.from_event(item)
                     if item.kind is events.ActivityKind.IDENTITY_MERGED:
                         await _end_if_merged(info, HistoryRead.scope, key)
@@ -186,6 +199,7 @@ class Subscription:
                     # The merge's own event may be among those missed.
                     await _end_if_merged(info, HistoryRead.scope, key)
                     await _still_allowed(info, HistoryRead.scope, key)
+                    await erasure.check()
                     yield CustomerActivityItem.from_event(
                         events.CustomerActivity(key, events.ActivityKind.RESYNC, datetime.now(UTC))
                     )
@@ -200,15 +214,22 @@ class Subscription:
         self, info: Info, order_id: strawberry.ID
     ) -> AsyncGenerator[OrderStatusUpdate, None]:
         key = check_key(str(order_id), "orderId")
+        erasure = ErasureWatch(info.context.graph)
         async with info.context.events.feed(events.order_topic(key)) as feed:
             found = await _order_now(info, key)
+            await erasure.watch(found.customer_id if found else None)
             timeline = OrderTimeline(found=(found.at, found.status) if found else None)
             async for item in feed:
+                erasure.announced(item)
                 reread = isinstance(item, events.Resync)
+                if reread:
+                    await erasure.check()
                 update = await _order_now(info, key) if reread else item
                 if not isinstance(update, events.OrderStatusChanged):
                     continue
                 if timeline.accept(update.at, update.status, reread=reread):
                     # The order's customer, when known, must be visible to the caller too.
                     await _still_allowed(info, HistoryRead.scope, update.customer_id)
+                    await erasure.watch(update.customer_id)
+                    await erasure.check()
                     yield OrderStatusUpdate.from_event(update)

@@ -1,0 +1,71 @@
+"""Ends a subscription whose customer is erased while it runs, on every gateway instance.
+
+Two ways, because instances share only Redis and Neo4j: the erasure's announcement on the bus
+(:class:`~resolvers.realtime.events.CustomerErased`) ends an idle subscription at once, and
+before each result the graph is asked whether an erasure was recorded since the subscription
+started, so an event already queued, or published by another instance just before the erasure,
+is never shown once the erasure has answered (the record commits before it answers). The graph
+is also asked at each resync, which stands in for an announcement lost with the events a feed
+missed (an overflow, Redis unreachable when the erasure announced). Never publishes, never holds
+an id longer than the subscription does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from graph import GraphDatabase
+from graph.erasure import customer_id_hash, latest_erasure_id
+from resolvers.errors import NotFound
+from resolvers.realtime.events import CustomerErased
+from resolvers.realtime.ports import FeedItem
+
+
+def customer_erased() -> NotFound:
+    """The error that ends a subscription about an erased customer.
+
+    Example:
+        >>> customer_erased().extensions
+        {'code': 'NOT_FOUND', 'reason': 'CUSTOMER_ERASED'}
+    """
+    return NotFound("the customer of this subscription was erased", reason="CUSTOMER_ERASED")
+
+
+@dataclass
+class ErasureWatch:
+    """The customer a subscription is about, and their latest erasure when it started watching.
+
+    Example:
+        >>> async def show(watch: ErasureWatch, item: FeedItem) -> None:  # doctest: +SKIP
+        ...     watch.announced(item)  # NOT_FOUND when it announces the customer's erasure
+        ...     await watch.check()  # NOT_FOUND when the graph recorded an erasure since
+    """
+
+    graph: GraphDatabase
+    customer_id: str | None = None
+    _hash: str | None = None
+    _found: str | None = None
+
+    async def watch(self, customer_id: str | None) -> None:
+        """Watch ``customer_id`` from now on (an order's customer is known once read)."""
+        if customer_id is None or self.customer_id is not None:
+            return
+        # Shielded, as the subscriptions' reads: a subscriber leaving mid-read must not cancel
+        # the driver inside a query.
+        self._found = await asyncio.shield(latest_erasure_id(self.graph, customer_id))
+        self.customer_id, self._hash = customer_id, customer_id_hash(customer_id)
+
+    def announced(self, item: FeedItem) -> None:
+        """NOT_FOUND when ``item`` announces the erasure of the watched customer."""
+        if isinstance(item, CustomerErased) and item.customer_id_hash == self._hash:
+            raise customer_erased()
+
+    async def check(self) -> None:
+        """NOT_FOUND when the watched customer was erased since the watch began (asks the graph:
+        the announcement may still be on its way to this instance)."""
+        if self.customer_id is None:
+            return
+        latest = await asyncio.shield(latest_erasure_id(self.graph, self.customer_id))
+        if latest != self._found:
+            raise customer_erased()
