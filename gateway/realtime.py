@@ -58,12 +58,16 @@ async def event_bus(app: web.Application) -> AsyncIterator[None]:
 async def publish_ingest(app: web.Application, channel: str, result: IngestResult) -> None:
     """After a webhook batch committed: each customer it changed has new activity, and their
     cart may have changed through a merge (subscribers re-read it; unchanged carts are not shown
-    twice)."""
+    twice). A customer merged away gets IDENTITY_MERGED, on which its live views end naming
+    the survivor (``resolvers.realtime.subscriptions``)."""
     now = datetime.now(UTC)
     events: list[Event] = []
     for customer_id in result.customer_ids:
         events.append(CustomerActivity(customer_id, ActivityKind.INTERACTION, now, (), channel))
         events.append(CartChanged(customer_id))
+    for merged_id in result.merged_ids:
+        events.append(CustomerActivity(merged_id, ActivityKind.IDENTITY_MERGED, now, (), channel))
+        events.append(CartChanged(merged_id))
     for update in result.order_updates:
         events.append(
             OrderStatusChanged(update.order_id, update.status, update.at, update.customer_id)

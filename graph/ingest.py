@@ -108,7 +108,8 @@ class OrderUpdate:
 class IngestResult:
     """What a batch did: events new and already held, stitching and journey outcomes.
 
-    ``customer_ids`` are the customers whose data changed (after merges), for whoever must hear.
+    ``customer_ids`` are the customers whose data changed (after merges), for whoever must hear;
+    ``merged_ids`` the customers merged away (their live views must learn where they went).
     """
 
     accepted: int
@@ -119,6 +120,7 @@ class IngestResult:
     journeys_extended: int = 0
     customer_ids: tuple[str, ...] = ()
     order_updates: tuple[OrderUpdate, ...] = ()
+    merged_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -458,6 +460,7 @@ async def ingest_events(
             journeys_extended=journeys.extended,
             customer_ids=tuple(customers),
             order_updates=tuple(updates),
+            merged_ids=tuple(o.merged_id for o in outcomes if o.merged_id is not None),
         )
 
     try:

@@ -2,10 +2,11 @@
 
 Reads answer several page requests (customers, status filters) with one statement, each journey
 with its steps, their products and stores. :func:`resume_journey` is one write transaction: it
-locks the journey, replays the stored answer of a used idempotency key, refuses a completed
-journey, records the resumption as a ``resume`` Interaction that is the journey's next step, and
-returns the hand-off context (stored under the key). It must never leave a half-recorded
-resumption: any refusal raises inside the transaction, which rolls back.
+locks the journey, replays the stored answer of a used idempotency key (even once a merge has
+joined the journey into another and deleted it), refuses a completed journey, records the
+resumption as a ``resume`` Interaction that is the journey's next step, and returns the hand-off
+context (stored under the key). It must never leave a half-recorded resumption: any refusal
+raises inside the transaction, which rolls back.
 """
 
 from __future__ import annotations
@@ -208,13 +209,15 @@ async def resume_journey(db: GraphDatabase, resumption: Resumption) -> ResumeRes
 async def _resume(tx: neo4j.AsyncManagedTransaction, resumption: Resumption) -> ResumeResult:
     now = datetime.now(UTC)
     locked = await _tx.one_row(tx, _LOCK_JOURNEY, {"journeyId": resumption.journey_id})
-    if locked is None:
-        raise JourneyMissing(f"no journey with id {resumption.journey_id!r}")
+    # The key before the journey: a journey a merge joined into another since (deleted, its
+    # id on the ``Merge`` record's ``joinedJourneys``) still replays the answer it gave.
     stored = await _idempotency.stored_answer(tx, resumption.scoped_key, now, resumption.caller)
     if stored is not None:
         if stored.fingerprint != resumption.fingerprint():
             raise KeyReused("this idempotency key was used with other arguments")
         return ResumeResult(hand_off=_hand_off(orjson.loads(stored.response)), replayed=True)
+    if locked is None:
+        raise JourneyMissing(f"no journey with id {resumption.journey_id!r}")
     if locked["status"] == "completed":
         raise JourneyCompleted(f"journey {resumption.journey_id!r} is already completed")
     params = {

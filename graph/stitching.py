@@ -105,11 +105,16 @@ class StitchPolicy:
 
 @dataclass(frozen=True)
 class StitchOutcome:
-    """What a link did: LINKED, ALREADY_LINKED, MERGED or CONFLICT (with the record's id)."""
+    """What a link did: LINKED, ALREADY_LINKED, MERGED or CONFLICT (with the record's id).
+
+    ``customer_id`` is the customer linked to (the survivor of a merge); ``merged_id`` the one
+    a merge deleted.
+    """
 
     outcome: str
     customer_id: str
     merge_id: str | None = None
+    merged_id: str | None = None
     conflict_id: str | None = None
     reason: str | None = None
 
@@ -224,7 +229,7 @@ async def _link(tx: neo4j.AsyncManagedTransaction, request: LinkRequest) -> Stit
     if any(combined.count(each.value) > limits.get(each, 1) for each in IdentityKind):
         return await _conflict(tx, request, "limit_exceeded", owner, now)
     merge_id = await _merge(tx, _Merge(survivor, merged, f"{kind.value} linked", request, now))
-    return StitchOutcome("MERGED", survivor, merge_id=merge_id)
+    return StitchOutcome("MERGED", survivor, merge_id=merge_id, merged_id=merged)
 
 
 async def _conflict(

@@ -41,6 +41,25 @@ class VersionConflict(ParcoursError):
     code = "VERSION_CONFLICT"
 
 
+class CustomerMerged(ParcoursError):
+    """The customer was merged into another (``survivorId``): a live view of it ends, since
+    nothing will happen to that id again; follow the survivor's id instead.
+
+    Example:
+        >>> CustomerMerged("merged", survivorId="cus_2").extensions["survivorId"]
+        'cus_2'
+    """
+
+    code = "CUSTOMER_MERGED"
+
+
+class ServiceUnavailable(ParcoursError):
+    """A store we depend on (Neo4j) failed past our retries: nothing is wrong with the request,
+    and trying again shortly may succeed."""
+
+    code = "SERVICE_UNAVAILABLE"
+
+
 class QueryTimeout(ParcoursError):
     """A statement ran past the statement timeout: asking for less (a shorter window) may help.
 

@@ -2,14 +2,17 @@
 
 ``NAME --port P`` serves one system; ``all --base-port P`` serves webshop, stores, oms, contact
 and mobile on P..P+4 in one process. Without a port, the conventional base 9101 is used (the
-gateway's ``channel_base_port``). ``--webhook-url BASE`` (and ``--webhook-secret``) make the
-stores and the OMS post signed events to the gateway's ``BASE/<channel>`` as they are used.
-The command line is read here and nowhere else.
+gateway's ``channel_base_port``). ``--webhook-url BASE`` makes the stores and the OMS post
+signed events to the gateway's ``BASE/<channel>`` as they are used, under the key in
+``PARCOURS_SIMULATORS_WEBHOOK_SECRET`` (``--webhook-secret`` overrides it for dev use; a key on
+the command line is visible to every local user in ``ps``, so ``parcours up`` never puts it
+there). The command line and that variable are read here and nowhere else.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -19,6 +22,7 @@ from simulators._runner import run
 
 DEFAULT_BASE_PORT = 9101
 MAX_PORT = 65535
+WEBHOOK_SECRET_VARIABLE = "PARCOURS_SIMULATORS_WEBHOOK_SECRET"  # noqa: S105 - a name
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,8 +48,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--webhook-secret",
-        help="HMAC key of those posts; {channel} stands for the channel "
-        "(default: the gateway's dev keys, dev-webhook-secret-{channel})",
+        default=os.environ.get(WEBHOOK_SECRET_VARIABLE) or None,
+        help="HMAC key of those posts; {channel} stands for the channel (default: "
+        f"${WEBHOOK_SECRET_VARIABLE}, else the gateway's dev keys, dev-webhook-secret-{{channel}}; "
+        "prefer the variable: a command line is visible to every local user)",
     )
     return parser
 

@@ -21,6 +21,7 @@ from gateway.services._errors import ServiceError
 from gateway.services._neo4j_artifacts import check_java, resolve_neo4j_artifacts
 from gateway.services._ports import ensure_port_free
 from gateway.services._process import pid_alive, read_pid, spawn, tail, terminate
+from gateway.services._secret_files import write_secret
 
 JVM_OPENS = (
     "--add-opens=java.base/java.nio=ALL-UNNAMED",
@@ -193,8 +194,7 @@ class Neo4jServer:
         for sub in ("conf", "data", "logs", "run", "plugins", "import", "lib-ext"):
             (home / sub).mkdir(parents=True, exist_ok=True)
         if self.config.auth and not self.config.password_file.exists():
-            self.config.password_file.write_text(secrets.token_urlsafe(18))
-            self.config.password_file.chmod(0o600)
+            write_secret(self.config.password_file, secrets.token_urlsafe(18))
         settings = {
             "server.default_listen_address": "127.0.0.1",
             "server.default_advertised_address": "127.0.0.1",

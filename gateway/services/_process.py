@@ -11,12 +11,21 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 
-def spawn(argv: list[str], log_file: Path, cwd: Path | None = None) -> subprocess.Popen[bytes]:
-    """Start ``argv`` detached from our terminal; stdout and stderr are appended to ``log_file``."""
+def spawn(
+    argv: list[str],
+    log_file: Path,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> subprocess.Popen[bytes]:
+    """Start ``argv`` detached from our terminal; stdout and stderr are appended to ``log_file``.
+
+    ``env`` is added to our environment for the child: secrets go there, never in ``argv``,
+    which any local user can read in ``ps`` or ``/proc/<pid>/cmdline``.
+    """
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with log_file.open("ab") as log:
         return subprocess.Popen(
@@ -25,6 +34,7 @@ def spawn(argv: list[str], log_file: Path, cwd: Path | None = None) -> subproces
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             cwd=cwd,
+            env={**os.environ, **env} if env else None,
             start_new_session=True,
         )
 

@@ -22,6 +22,8 @@ from gateway.settings import Settings
 SYSTEMS = ("webshop", "stores", "oms", "contact", "mobile")
 # The channels the simulators post events under (stores → store, OMS → web).
 WEBHOOK_CHANNELS = ("store", "web")
+# Read by ``python -m simulators`` when ``--webhook-secret`` is not given.
+WEBHOOK_SECRET_VARIABLE = "PARCOURS_SIMULATORS_WEBHOOK_SECRET"  # noqa: S105 - a name, not a key
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,8 @@ class SimulatorsConfig:
         return f"http://127.0.0.1:{self.base_port + SYSTEMS.index(system)}"
 
     def command(self) -> list[str]:
-        """The ``python -m simulators all ...`` command line for this configuration."""
+        """The ``python -m simulators all ...`` command line for this configuration (without the
+        webhook key: see ``environment``)."""
         argv = [
             sys.executable,
             "-m",
@@ -67,9 +70,15 @@ class SimulatorsConfig:
         ]
         if self.webhook_url is not None:
             argv += ["--webhook-url", self.webhook_url]
-        if self.webhook_secret is not None:
-            argv += ["--webhook-secret", self.webhook_secret]
         return argv
+
+    def environment(self) -> dict[str, str]:
+        """What the command needs in its environment: the webhook key, kept off the command
+        line (``ps`` shows a command line to every local user; an environment only to its
+        owner)."""
+        if self.webhook_secret is None:
+            return {}
+        return {WEBHOOK_SECRET_VARIABLE: self.webhook_secret}
 
 
 def gateway_webhooks(settings: Settings) -> tuple[str | None, str | None]:
@@ -78,7 +87,7 @@ def gateway_webhooks(settings: Settings) -> tuple[str | None, str | None]:
     The gateway's ``/webhooks`` on loopback. In dev with no secret configured for the store and
     web channels, the key is the dev convention ``dev-webhook-secret-{channel}`` (the simulators
     put the channel in); otherwise both channels must share one configured secret, since one
-    command-line flag carries it: when they differ, or one is missing, nothing is posted.
+    environment variable carries it: when they differ, or one is missing, nothing is posted.
     """
     url = f"http://127.0.0.1:{settings.port}/webhooks"
     if settings.is_dev and not any(c in settings.webhook_secrets for c in WEBHOOK_CHANNELS):
@@ -120,7 +129,9 @@ class Simulators:
                 "PARCOURS_CHANNEL_BASE_PORT",
             )
         self.config.home.mkdir(parents=True, exist_ok=True)
-        self._process = spawn(self.config.command(), self.config.log_file)
+        self._process = spawn(
+            self.config.command(), self.config.log_file, env=self.config.environment()
+        )
         self.config.pid_file.write_text(str(self._process.pid))
         self.wait_ready()
 

@@ -26,7 +26,8 @@ def _normalised(info: Info, kind: IdentityKind, value: str) -> str:
 def _linked(request: stitching.LinkRequest, outcome: stitching.StitchOutcome) -> list[Event]:
     """What a link changed: nothing (already linked), one identity, the requester's conflicts
     (a conflict recorded: their cached answers must go), or a merge whose survivor's cart and
-    history changed (and the requester's, when it is the one merged away)."""
+    history changed, and the customer merged away (the requester or the holder), whose live
+    views end naming the survivor."""
     now = datetime.now(UTC)
     if outcome.outcome == "LINKED":
         return [
@@ -45,7 +46,8 @@ def _linked(request: stitching.LinkRequest, outcome: stitching.StitchOutcome) ->
         return []
     ids = (outcome.merge_id,) if outcome.merge_id else ()
     found: list[Event] = []
-    for customer_id in dict.fromkeys((outcome.customer_id, request.customer_id)):
+    merged = outcome.merged_id or request.customer_id
+    for customer_id in dict.fromkeys((outcome.customer_id, merged)):
         found.append(CartChanged(customer_id))
         found.append(
             CustomerActivity(customer_id, ActivityKind.IDENTITY_MERGED, now, ids, request.source)

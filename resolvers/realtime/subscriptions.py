@@ -6,26 +6,30 @@ only shown when it is newer than the one shown before, so a late or repeated eve
 subscriber back in time. Access is decided again before each result, not only when the
 subscription starts: a caller that lost the scope (its credentials are checked again while the
 connection lives), or a customer who withdrew the consent the caller needs, ends it with
-FORBIDDEN; a customer erased meanwhile ends it with NOT_FOUND (``erasure_watch``).
+FORBIDDEN; a customer erased meanwhile ends it with NOT_FOUND (``erasure_watch``). A read that
+fails in a way that may pass is tried again a few times (``rereads``) before the subscription
+ends with SERVICE_UNAVAILABLE. A customer merged into another will never change again under its
+id: a subscription on it ends with CUSTOMER_MERGED naming the survivor (``survivorId``), to
+subscribe to instead.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import strawberry
 
-from graph import cart_state, models, order_status
+from graph import cart_state, merged_ids, models, order_status
 from resolvers.access.guard import admit_customer
 from resolvers.access.permissions import CartRead, CustomerVisible, HistoryRead
 from resolvers.context import Context
 from resolvers.customers.cart import Cart
-from resolvers.errors import Forbidden
+from resolvers.errors import CustomerMerged, Forbidden
 from resolvers.realtime import events
 from resolvers.realtime.erasure_watch import ErasureWatch
+from resolvers.realtime.rereads import reread
 from resolvers.realtime.types import CustomerActivityItem, OrderStatusUpdate
 from resolvers.validation import check_key
 
@@ -91,8 +95,8 @@ class OrderTimeline:
 
 
 async def _order_now(info: Info, order_id: str) -> events.OrderStatusChanged | None:
-    # Shielded, as the cart's read below.
-    found = await asyncio.shield(order_status.latest_order_status(info.context.graph, order_id))
+    graph = info.context.graph
+    found = await reread(lambda: order_status.latest_order_status(graph, order_id), "order")
     if found is None:
         return None
     return events.OrderStatusChanged(found.order_id, found.status, found.at, found.customer_id)
@@ -101,9 +105,8 @@ async def _order_now(info: Info, order_id: str) -> events.OrderStatusChanged | N
 async def _cart_now(info: Info, customer_id: str, event: events.Event | None) -> models.Cart | None:
     if isinstance(event, events.CartChanged) and event.cart is not None:
         return event.cart
-    # Shielded: a subscriber that leaves mid-read must not cancel the driver inside a query
-    # (the driver then drops its socket unclosed); the read finishes and is discarded.
-    return await asyncio.shield(cart_state.latest_cart(info.context.graph, customer_id))
+    graph = info.context.graph
+    return await reread(lambda: cart_state.latest_cart(graph, customer_id), "cart")
 
 
 async def _still_allowed(info: Info, scope: str, customer_id: str | None = None) -> None:
@@ -117,12 +120,29 @@ async def _still_allowed(info: Info, scope: str, customer_id: str | None = None)
         await admit_customer(access, info.context.consents, customer_id)
 
 
+async def _end_if_merged(info: Info, scope: str, customer_id: str) -> None:
+    """CUSTOMER_MERGED, naming the survivor, once ``customer_id`` was merged into another
+    customer: its feed carries nothing more, so the client must follow the survivor's id. The
+    survivor is named only to a caller still allowed to see it (else FORBIDDEN)."""
+    graph = info.context.graph
+    survivor = await reread(lambda: merged_ids.merged_into(graph, customer_id), "customer")
+    if survivor is None:
+        return
+    await _still_allowed(info, scope, survivor)
+    raise CustomerMerged(
+        f"customer {customer_id!r} was merged into {survivor!r}: subscribe to that id instead",
+        customerId=customer_id,
+        survivorId=survivor,
+    )
+
+
 @strawberry.type(description="Live changes, over graphql-transport-ws.")
 class Subscription:
     @strawberry.subscription(
         description="The customer's cart now, then the full cart after every change from any "
         "channel, with strictly increasing versions (a new cart after a checkout goes on from the "
-        "ordered cart's last version).",
+        "ordered cart's last version). Ends with CUSTOMER_MERGED (extensions.survivorId) once "
+        "the customer is merged into another.",
         permission_classes=[CartRead, CustomerVisible],
     )
     async def cart_changed(
@@ -134,7 +154,9 @@ class Subscription:
         async with info.context.events.feed(events.cart_topic(key)) as feed:
             await erasure.watch(key)
             current = await _cart_now(info, key, None)
-            if current is not None and timeline.accept(current):
+            if current is None:
+                await _end_if_merged(info, CartRead.scope, key)
+            elif timeline.accept(current):
                 await erasure.check()
                 yield Cart.from_model(current)
             async for item in feed:
@@ -143,14 +165,18 @@ class Subscription:
                     await erasure.check()  # an announcement may be among what was missed
                 event = item if isinstance(item, events.CartChanged) else None
                 current = await _cart_now(info, key, event)
-                if current is not None and timeline.accept(current):
+                if current is None:
+                    # No cart: a customer without one, or merged away (its carts moved).
+                    await _end_if_merged(info, CartRead.scope, key)
+                elif timeline.accept(current):
                     await _still_allowed(info, CartRead.scope, key)
                     await erasure.check()
                     yield Cart.from_model(current)
 
     @strawberry.subscription(
         description="Interactions, journey steps and identity changes of the customer as they "
-        "happen; RESYNC when some may have been missed.",
+        "happen; RESYNC when some may have been missed. Ends with CUSTOMER_MERGED "
+        "(extensions.survivorId) after the IDENTITY_MERGED item of the customer merged away.",
         permission_classes=[HistoryRead, CustomerVisible],
     )
     async def customer_activity(
@@ -160,13 +186,18 @@ class Subscription:
         erasure = ErasureWatch(info.context.graph)
         async with info.context.events.feed(events.activity_topic(key)) as feed:
             await erasure.watch(key)
+            await _end_if_merged(info, HistoryRead.scope, key)
             async for item in feed:
                 erasure.announced(item)
                 if isinstance(item, events.CustomerActivity):
                     await _still_allowed(info, HistoryRead.scope, key)
                     await erasure.check()
                     yield CustomerActivityItem.from_event(item)
+                    if item.kind is events.ActivityKind.IDENTITY_MERGED:
+                        await _end_if_merged(info, HistoryRead.scope, key)
                 elif isinstance(item, events.Resync):
+                    # The merge's own event may be among those missed.
+                    await _end_if_merged(info, HistoryRead.scope, key)
                     await _still_allowed(info, HistoryRead.scope, key)
                     await erasure.check()
                     yield CustomerActivityItem.from_event(

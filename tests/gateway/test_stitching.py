@@ -524,3 +524,40 @@ async def test_what_was_read_of_the_guest_is_audited_under_the_survivor(
         "MATCH (e:AuditEntry {id: $id}) RETURN e.customerId AS customer", {"id": entry}
     )
     assert rows == [{"customer": known}]
+
+
+RESUME = """
+mutation($j: ID!, $key: String!) {
+  resumeJourney(journeyId: $j, channel: WEB, idempotencyKey: $key) {
+    journey { id steps { n channel type } } nextStep
+  }
+}
+"""
+
+
+async def test_a_resumption_retried_after_its_journey_was_joined_away_replays_its_first_answer(
+    gateway: Gateway, graph: GraphDatabase, make_customer
+):
+    email, known, guest = await known_and_guest(make_customer, "resume")
+    await graph.write(
+        "UNWIND [[$known, -3], [$guest, -2]] AS row "
+        "MATCH (c:Customer {id: row[0]}) "
+        "CREATE (c)-[:ON_JOURNEY]->(j:Journey {id: 'jrn-' + row[0], intent: 'buy a sofa', "
+        "  status: 'active', startedAt: $at + duration({hours: row[1]}), lastChannel: 'web'}) "
+        "CREATE (c)-[:DID]->(x:Interaction {id: 'view-' + row[0], type: 'view', channel: 'web', "
+        "  at: $at + duration({hours: row[1]})}) "
+        "CREATE (j)-[:STEP {n: 1}]->(x)",
+        {"known": known, "guest": guest, "at": T},
+    )
+    key = unique("resume-key")
+    first = await gateway.query(RESUME, {"j": f"jrn-{guest}", "key": key})
+    assert "errors" not in first, first
+
+    await log_guest_in(gateway, guest, email)  # the guest's journey is joined into the known's
+
+    again = await gateway.query(RESUME, {"j": f"jrn-{guest}", "key": key})
+    assert "errors" not in again, again
+    assert again["data"] == first["data"]
+    assert again["data"]["resumeJourney"]["journey"]["id"] == f"jrn-{guest}"
+    fresh = await gateway.query(RESUME, {"j": f"jrn-{guest}", "key": unique("resume-key")})
+    assert fresh["errors"][0]["extensions"]["code"] == "NOT_FOUND"

@@ -15,19 +15,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 import stamina.instrumentation
 from aiohttp import web
 from pydantic import SecretStr
 
 from gateway.services import free_port
-from gateway.services._simulators import SimulatorsConfig, gateway_webhooks
+from gateway.services._process import command_line
+from gateway.services._simulators import Simulators, SimulatorsConfig, gateway_webhooks
 from gateway.settings import Settings
 from gateway.webhooks import parse_events
-from simulators import SimulatorConfig
+from simulators import SYSTEMS, SimulatorConfig
 from simulators._webhooks import WEBHOOKS, WebhookEmitter, WebhookRetries, retry_after_s
 from tests.simulators import generated
 from tests.simulators.harness import CONFIG, Simulator, serve
+from tests.simulators.test_command_line import consecutive_free_ports
 
 
 @dataclass(frozen=True)
@@ -171,8 +174,42 @@ def test_a_webhook_url_must_be_http() -> None:
 def test_make_up_points_the_simulators_at_the_gateway_with_the_dev_keys(tmp_path: Path) -> None:
     url, secret = gateway_webhooks(Settings(port=8181))
     assert (url, secret) == ("http://127.0.0.1:8181/webhooks", "dev-webhook-secret-{channel}")
-    argv = SimulatorsConfig(tmp_path, 9101, webhook_url=url, webhook_secret=secret).command()
-    assert argv[-4:] == ["--webhook-url", url, "--webhook-secret", secret]
+    config = SimulatorsConfig(tmp_path, 9101, webhook_url=url, webhook_secret=secret)
+    assert config.command()[-2:] == ["--webhook-url", url]
+    assert config.environment() == {"PARCOURS_SIMULATORS_WEBHOOK_SECRET": secret}
+
+
+async def test_make_up_keeps_the_webhook_key_off_the_simulators_command_line(
+    tmp_path: Path,
+) -> None:
+    key = "never-in-ps-{channel}"
+    async with receiver() as gateway:
+        simulators = Simulators(
+            SimulatorsConfig(
+                home=tmp_path,
+                base_port=consecutive_free_ports(len(SYSTEMS)),
+                latency_ms=0,
+                jitter_ms=0,
+                webhook_url=gateway.url,
+                webhook_secret=key,
+            )
+        )
+        await asyncio.to_thread(simulators.start)
+        try:
+            pid = simulators.running_pid()
+            assert pid is not None
+            shown = command_line(pid)  # /proc/<pid>/cmdline, as ps shows it to everyone
+            assert shown is not None
+            assert "--webhook-url" in shown
+            assert "never-in-ps" not in shown
+            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
+                stores = Simulator("stores", simulators.config.url("stores"), session)
+                await record_sale(stores)
+            delivery = await gateway.next()
+        finally:
+            await asyncio.to_thread(simulators.stop)
+    assert delivery.channel == "store"
+    assert delivery.signature == expected_signature("never-in-ps-store", delivery.body)
 
 
 def test_make_up_posts_nothing_when_store_and_web_keys_differ_or_are_missing() -> None:

@@ -1,0 +1,27 @@
+"""Where the id of a profile merged away now lives: the customer holding its latest Merge record.
+
+A merge deletes the merged customer and records ``(:Customer)-[:MERGED]->(:Merge {mergedId})``
+on the survivor (handed on if the survivor is merged in turn), so a live view of the merged id
+can tell its client whom to follow. Read-only; one statement on the ``Merge.mergedId`` index of
+migration 15. Never imports the gateway or the resolvers.
+"""
+
+from __future__ import annotations
+
+from typing import LiteralString
+
+from graph.database import GraphDatabase
+
+_MERGED_INTO: LiteralString = """
+OPTIONAL MATCH (known:Customer {id: $customerId})
+WITH known WHERE known IS NULL
+MATCH (survivor:Customer)-[:MERGED]->(m:Merge {mergedId: $customerId})
+RETURN survivor.id AS id ORDER BY m.at DESC LIMIT 1
+"""
+
+
+async def merged_into(db: GraphDatabase, customer_id: str) -> str | None:
+    """The customer ``customer_id`` was merged into (the latest survivor), or ``None`` while
+    that customer exists (or for an id never known)."""
+    rows = await db.read(_MERGED_INTO, {"customerId": customer_id}, maps_only=True)
+    return str(rows[0]["id"]) if rows else None
