@@ -370,10 +370,15 @@ async function loadTimeline(append) {
 
 // ---- live updates -------------------------------------------------------------------------
 
-function setLiveStatus(status) {
+function setLiveStatus(status, event) {
   const badge = $("live-status");
   badge.textContent = status;
   badge.className = `badge live-${status}`;
+  if (status === "refused") {
+    notice(`The gateway refused this API key for live updates (${event.code} `
+      + `${event.reason || "Forbidden"}): the cart and the timeline no longer follow other `
+      + "channels. Reload the page and enter a valid key.");
+  }
 }
 
 function startLive(id) {
