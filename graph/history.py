@@ -13,6 +13,7 @@ from typing import Any, LiteralString
 
 from graph import _rows
 from graph.database import GraphDatabase
+from graph.ingest import event_key
 from graph.models import HistoryCursor, HistoryPage, Store
 
 # One request's page as ``items`` (``req`` in scope: customerId, limit, channels, types, afterAt,
@@ -83,9 +84,17 @@ async def history_pages(db: GraphDatabase, requests: Sequence[HistoryRequest]) -
     return [history_page(request, by_key.get(index, [])) for index, request in enumerate(requests)]
 
 
+# A receipt is held when its store event is (its eventKey), or when a node keeps the receipt's id
+# in every channel (no eventKey): what ingest counts as a duplicate of it. Not by node id: a
+# store event whose id another channel held is stored as ``<id>@store``, and the other channel's
+# node under ``<id>`` is not the receipt.
 _RECEIPT_CONTEXT: LiteralString = """
 CALL () {
-  UNWIND $ids AS id MATCH (i:Interaction {id: id}) RETURN collect(i.id) AS known
+  UNWIND $receipts AS receipt
+  OPTIONAL MATCH (keyed:Interaction {eventKey: receipt.key})
+  OPTIONAL MATCH (plain:Interaction {id: receipt.id})
+  WITH receipt WHERE keyed IS NOT NULL OR (plain IS NOT NULL AND plain.eventKey IS NULL)
+  RETURN collect(receipt.id) AS known
 }
 CALL () {
   UNWIND $storeIds AS storeId MATCH (s:Store {id: storeId})
@@ -96,11 +105,13 @@ RETURN known, stores
 
 
 async def receipt_context(
-    db: GraphDatabase, interaction_ids: Sequence[str], store_ids: Sequence[str]
+    db: GraphDatabase, event_ids: Sequence[str], store_ids: Sequence[str]
 ) -> tuple[set[str], dict[str, Store]]:
-    """Which of these interactions the graph already holds, and these stores: one round trip."""
+    """Which of these store receipts (by their event ids) the graph already holds, whatever the
+    id of their node, and these stores: one round trip."""
+    receipts = [{"id": i, "key": event_key("store", i)} for i in sorted(set(event_ids))]
     rows = await db.read(
-        _RECEIPT_CONTEXT, {"ids": list(interaction_ids), "storeIds": sorted(set(store_ids))}
+        _RECEIPT_CONTEXT, {"receipts": receipts, "storeIds": sorted(set(store_ids))}
     )
     row = rows[0]
     stores = {item["id"]: _rows.store(item) for item in row["stores"]}

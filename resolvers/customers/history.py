@@ -1,14 +1,15 @@
 """A customer's history: the graph's interactions merged with store receipts not yet ingested.
 
-Receipts the stores system holds but the graph has not recorded yet (no webhook received) are
-shown as store purchases, deduplicated by the receipt's event id (the id its Interaction has once
-ingested). A receipt that could be shown on this page is ingested exactly when the page holds it:
-the page is every graph item from the cursor down to its last one, and an ingested receipt is a
-store purchase, which every filter that wants receipts keeps. So the receipts on the page cost
-nothing; only the others cost one batched statement, which checks whether the graph holds them all
-the same (a receipt ingested for another profile) and reads their stores. Only the receipts on the
-system's first page (the 50 most recent) are merged, so a deep page may miss a never-ingested old
-receipt; ingestion closes that gap.
+Receipts the stores system holds but the graph has not recorded yet (no webhook received) are shown
+as store purchases, deduplicated by the receipt's own event id: its Interaction's id once ingested,
+or ``<event id>@store`` when another channel's event held that id (graph.ingest), and that other
+channel's event is not the receipt. A receipt that could be shown on this page is ingested exactly
+when the page holds it: the page is every graph item from the cursor down to its last one, and an
+ingested receipt is a store purchase, which every filter that wants receipts keeps. So the receipts
+on the page cost nothing; only the others cost one batched statement, which checks whether the
+graph holds them all the same (a receipt ingested for another profile) and reads their stores. Only
+the receipts on the system's first page (the 50 most recent) are merged, so a deep page may miss a
+never-ingested old receipt; ingestion closes that gap.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from resolvers.pagination import (
 )
 
 Info = strawberry.Info[Context, None]
+STORE_CLASH_SUFFIX = "@store"  # graph.ingest's node id for a store event whose id was taken
 
 
 def _wants_receipts(channels: list[Channel] | None, types: list[InteractionType] | None) -> bool:
@@ -43,12 +45,18 @@ def _wants_receipts(channels: list[Channel] | None, types: list[InteractionType]
     )
 
 
+def _store_event_id(item: models.Interaction) -> str:
+    """The event id of a store interaction: its node id without the ``@store`` that ingest adds
+    when another channel's event held the id (a digest id is checked in the graph instead)."""
+    return item.id.removesuffix(STORE_CLASH_SUFFIX)
+
+
 async def _not_yet_ingested(
     info: Info, receipts: tuple[Receipt, ...], cursor: HistoryCursor | None, page: HistoryPage
 ) -> list[models.Interaction]:
     """Receipts the graph does not hold (by event id), as store purchases older than ``cursor``
     and, when the graph has more items than the page, not older than its last item."""
-    on_page = {item.id for item in page.items}
+    on_page = {_store_event_id(item) for item in page.items if item.channel == "store"}
     last = (page.items[-1].at, page.items[-1].id) if page.has_next_page else None
     candidates = [
         r

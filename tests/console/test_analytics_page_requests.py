@@ -7,6 +7,7 @@ Uses the month of tests/console/test_analytics_page.py (May 2033) and adds one f
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -118,3 +119,60 @@ async def test_clicking_load_more_twice_lists_each_forced_contact_once(
     await expect(forced).to_have_count(2)
     ids = await forced.evaluate_all("nodes => nodes.map((n) => n.dataset.contact)")
     assert len(set(ids)) == 2, ids
+
+
+@pytest.mark.parametrize("offset", ["+02:00", "-05:30"])
+async def test_a_window_with_an_offset_keeps_its_instants_when_shown_again_from_the_picker(
+    page: Page, fed: Gateway, month: None, offset: str
+):
+    start, end = f"2033-05-01T00:00:00{offset}", f"2033-06-01T00:00:00{offset}"
+    asked: list[dict[str, str]] = []
+
+    async def record(route: Route) -> None:
+        body = route.request.post_data_json
+        if is_analytics(body):
+            asked.append(body["variables"])
+        await route.continue_()
+
+    await page.route("**/graphql", record)
+    query = f"from={start}&to={end}".replace("+", "%2B")
+    await page.goto(f"{fed.url}/console/analytics?{query}")
+    await expect(figure(page, "revenue")).to_be_visible()
+    # The picker shows the UTC days of the window's bounds.
+    await expect(page.locator("#from")).to_have_value(
+        datetime.fromisoformat(start).astimezone(UTC).date().isoformat()
+    )
+    async with page.expect_response(lambda r: is_analytics(r.request.post_data_json or {})):
+        await page.get_by_role("button", name="Show").click()
+    await expect(figure(page, "revenue")).to_be_visible()
+
+    assert len(asked) == 2
+    for bound in ("from", "to"):
+        assert datetime.fromisoformat(asked[1][bound]) == datetime.fromisoformat(asked[0][bound])
+    assert datetime.fromisoformat(asked[0]["from"]) == datetime.fromisoformat(start)
+    in_url = await page.evaluate("new URLSearchParams(location.search).get('to')")
+    assert datetime.fromisoformat(in_url) == datetime.fromisoformat(end)
+
+
+async def test_a_day_changed_in_the_picker_is_that_days_utc_midnight_and_the_other_bound_stays(
+    page: Page, fed: Gateway, month: None
+):
+    start, end = "2033-05-01T00:00:00+02:00", "2033-06-01T00:00:00+02:00"
+    asked: list[dict[str, str]] = []
+
+    async def record(route: Route) -> None:
+        body = route.request.post_data_json
+        if is_analytics(body):
+            asked.append(body["variables"])
+        await route.continue_()
+
+    await page.route("**/graphql", record)
+    query = f"from={start}&to={end}".replace("+", "%2B")
+    await page.goto(f"{fed.url}/console/analytics?{query}")
+    await expect(figure(page, "revenue")).to_be_visible()
+    await page.fill("#to", "2033-05-20")
+    async with page.expect_response(lambda r: is_analytics(r.request.post_data_json or {})):
+        await page.get_by_role("button", name="Show").click()
+
+    assert datetime.fromisoformat(asked[-1]["from"]) == datetime.fromisoformat(start)
+    assert asked[-1]["to"] == "2033-05-20T00:00:00Z"

@@ -3,9 +3,12 @@ what an assistant does at the counter, checked on the page the assistant sees.""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from playwright.async_api import Page, WebSocketRoute, expect
+import pytest
+from playwright.async_api import Page, Route, WebSocketRoute, expect
 
 from graph import GraphDatabase
 from tests.conftest import Gateway
@@ -90,6 +93,77 @@ async def test_a_change_made_elsewhere_meanwhile_is_a_version_conflict_the_assis
     await line(page, shopper.skus[0]).get_by_role("button", name="One more").click()
     await expect(line(page, shopper.skus[0]).locator(".quantity")).to_have_text("2")
     await expect(message).to_be_hidden()
+
+
+async def hold_live_updates(page: Page) -> dict[str, bool]:
+    """Relay the WebSocket until ``hold["on"]``, then keep what the server pushes from the page."""
+    hold = {"on": False}
+
+    def relay(ws: WebSocketRoute) -> None:
+        server = ws.connect_to_server()
+        server.on_message(lambda message: None if hold["on"] else ws.send(message))
+
+    await page.route_web_socket("**/graphql", relay)
+    return hold
+
+
+async def fail_network(route: Route) -> None:
+    await route.abort("connectionfailed")
+
+
+async def fail_with_an_error(route: Route) -> None:
+    await route.fulfill(
+        status=200,
+        content_type="application/json",
+        body=json.dumps(
+            {
+                "data": {"customer": None},
+                "errors": [{"message": "cart store down", "extensions": {"code": "INTERNAL"}}],
+            }
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    ("failure", "cause"),
+    [
+        (fail_network, "The gateway cannot be reached"),
+        (fail_with_an_error, "cart store down"),
+    ],
+    ids=["unreachable", "error"],
+)
+async def test_a_conflict_whose_cart_cannot_be_re_read_says_so_and_never_calls_it_the_latest(
+    page: Page,
+    fed: Gateway,
+    shopper: Shopper,
+    failure: Callable[[Route], Awaitable[None]],
+    cause: str,
+):
+    hold = await hold_live_updates(page)
+
+    async def re_read_fails(route: Route) -> None:
+        if "ConsoleCartNow" in str(route.request.post_data):
+            await failure(route)
+        else:
+            await route.continue_()
+
+    await page.route("**/graphql", re_read_fails)
+    await open_console(page, fed, shopper)
+    await find(page, "LOYALTY_CARD", shopper.card)
+    await expect(page.locator("#cart-version")).to_have_text("v1")
+    await expect(page.locator("#live-status")).to_have_text("live")
+    hold["on"] = True
+
+    await add_item(fed, shopper.id, shopper.skus[2], "WEB")
+    await line(page, shopper.skus[0]).get_by_role("button", name="One more").click()
+
+    message = page.locator("#cart-message")
+    await expect(message).to_contain_text("could not be re-read")
+    await expect(message).to_contain_text("now version 2")
+    await expect(message).to_contain_text(cause)
+    await expect(message).not_to_contain_text("is the latest")
+    await expect(page.locator("#panel-cart")).not_to_have_attribute("aria-busy", "true")
+    await expect(page.locator("#cart-version")).to_have_text("v1")
 
 
 async def test_resuming_the_journey_here_shows_the_hand_off_and_the_timeline_filters_by_channel(

@@ -10,6 +10,9 @@ const DAY_MS = 24 * 3600 * 1000;
 // `seq` names the window being shown: an answer for an earlier window (the assistant chose
 // another meanwhile) draws nothing, and neither does a "Load more" page asked for under it.
 const state = { from: null, to: null, forcedAfter: null, charts: [], seq: 0, forcedBusy: false };
+// The days the picker shows for `state.from` and `state.to`: a day left as shown keeps its
+// instant (a window asked for with an offset, or not at midnight, is not moved by a re-submit).
+const shown = { from: "", to: "" };
 
 function notice(text) {
   $("notice").textContent = text;
@@ -24,11 +27,25 @@ function initialWindow() {
   return { from: params.get("from"), to: params.get("to") };
 }
 
+/** The UTC day of an ISO instant, as the picker shows it (the text's own date when unparsable). */
+function utcDay(instant) {
+  if (!instant) return "";
+  const at = new Date(instant);
+  return Number.isNaN(at.getTime()) ? instant.slice(0, 10) : at.toISOString().slice(0, 10);
+}
+
 function showWindow() {
-  $("from").value = state.from ? state.from.slice(0, 10) : "";
-  $("to").value = state.to ? state.to.slice(0, 10) : "";
+  shown.from = $("from").value = utcDay(state.from);
+  shown.to = $("to").value = utcDay(state.to);
   $("window-label").textContent = state.from
     ? `From ${state.from} until ${state.to} (not included), UTC.` : "";
+}
+
+/** The instant of a bound from the picker: the one shown if its day was left alone, else the
+ * chosen day's UTC midnight. */
+function chosen(bound) {
+  const day = $(bound).value;
+  return day === shown[bound] && state[bound] ? state[bound] : `${day}T00:00:00Z`;
 }
 
 export function duration(seconds) {
@@ -200,8 +217,7 @@ function start() {
   Object.assign(state, initialWindow());
   $("window").addEventListener("submit", (event) => {
     event.preventDefault();
-    state.from = `${$("from").value}T00:00:00Z`;
-    state.to = `${$("to").value}T00:00:00Z`;
+    Object.assign(state, { from: chosen("from"), to: chosen("to") });
     const url = new URL(location.href);
     url.searchParams.set("from", state.from);
     url.searchParams.set("to", state.to);

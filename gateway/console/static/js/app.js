@@ -260,19 +260,38 @@ async function sendCartChange(query, variables, done) {
   const conflict = errorWith(answer.errors, "VERSION_CONFLICT");
   if (conflict) {
     const now = conflict.extensions.currentVersion;
-    cartMessage(`The cart was changed on another channel meanwhile (now version ${now}); your change `
-      + "was not applied. The cart below is the latest: check it and try again.", "conflict");
-    return refreshCart();
+    const conflicted = `The cart was changed on another channel meanwhile (now version ${now}); `
+      + "your change was not applied.";
+    cartMessage(`${conflicted} Reading the latest cart…`, "conflict");
+    const failure = await refreshCart();
+    if (!stillOn(id)) return;
+    // Only a cart actually re-read is "the latest": otherwise the one below is the old one.
+    return cartMessage(failure
+      ? `${conflicted} The latest cart could not be re-read, so the cart below is out of date: `
+        + `open the customer again before changing it. (${failure})`
+      : `${conflicted} The cart below is the latest: check it and try again.`, "conflict");
   }
   if (answer.errors.length && !answer.data?.[done]) return cartMessage(answer.errors[0].message);
   cartMessage("");
   showCart(answer.data[done]);
 }
 
+/** Re-read the cart and show it; resolves to why it could not be re-read, or null. */
 async function refreshCart() {
   const id = state.customerId;
-  const { data } = await gql(Q.CART_NOW, { id, ...storeVars() });
-  if (stillOn(id) && data?.customer) showCart(data.customer.cart, true);
+  let answer;
+  try {
+    answer = await gql(Q.CART_NOW, { id, ...storeVars() });
+  } catch (error) {
+    return error.message;
+  }
+  const customer = answer.data?.customer;
+  // A null cart with an error is a failure to read it, not an empty cart.
+  if (!customer || (customer.cart === null && answer.errors.length)) {
+    return answer.errors[0]?.message ?? "no answer";
+  }
+  if (stillOn(id)) showCart(customer.cart, true);
+  return null;
 }
 
 function addItem(sku, qty) {
@@ -351,10 +370,15 @@ async function loadTimeline(append) {
 
 // ---- live updates -------------------------------------------------------------------------
 
-function setLiveStatus(status) {
+function setLiveStatus(status, event) {
   const badge = $("live-status");
   badge.textContent = status;
   badge.className = `badge live-${status}`;
+  if (status === "refused") {
+    notice(`The gateway refused this API key for live updates (${event.code} `
+      + `${event.reason || "Forbidden"}): the cart and the timeline no longer follow other `
+      + "channels. Reload the page and enter a valid key.");
+  }
 }
 
 function startLive(id) {

@@ -6,7 +6,18 @@ import { apiKey } from "./credentials.js";
 
 let client = null;
 
-/** The one WebSocket client of the page; `onStatus` hears "connecting", "live" or "offline". */
+// Close codes that refuse the credentials (gateway/ws_transport.py: 4403 Forbidden for a revoked
+// key or a refused token, at connection_init or when checked again; 4401 Unauthorized). Retrying
+// with the same key is refused again: the client stops and the page says why.
+const REFUSED = new Set([4401, 4403]);
+
+/** Whether a close event (or an error) is the gateway refusing the key. */
+export const isRefusal = (event) => REFUSED.has(event?.code);
+
+/**
+ * The one WebSocket client of the page; `onStatus` hears "connecting", "live", "offline" or
+ * "refused" (the gateway refused the key: no more retries, with the close event).
+ */
 export function liveClient(onStatus) {
   if (client) return client;
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
@@ -17,11 +28,12 @@ export function liveClient(onStatus) {
     connectionParams: () => (apiKey() ? { apiKey: apiKey() } : {}),
     keepAlive: 15000,
     retryAttempts: Infinity,
-    shouldRetry: () => true,
+    // Transient closes (a restart, the network, 1013 Try Again Later) are retried with backoff.
+    shouldRetry: (event) => !isRefusal(event),
     on: {
       connecting: () => onStatus("connecting"),
       connected: () => onStatus("live"),
-      closed: () => onStatus("offline"),
+      closed: (event) => (isRefusal(event) ? onStatus("refused", event) : onStatus("offline")),
     },
   });
   return client;
@@ -39,7 +51,10 @@ export function subscribe(query, variables, onData, onError) {
         if (result.errors?.length) onError(result.errors[0].message);
         if (result.data) onData(result.data);
       },
-      error: (error) => onError(error?.message ?? String(error?.reason ?? "connection lost")),
+      // A refused key is told once, through the status (liveClient), not by each subscription.
+      error: (error) => isRefusal(error)
+        ? undefined
+        : onError(error?.message ?? String(error?.reason ?? "connection lost")),
       complete: () => {},
     },
   );
