@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -14,7 +14,12 @@ from gateway.state import BUS
 from graph import GraphDatabase
 from graph.erasure import ErasureReport, erase_customer
 from graph.models import Cart, CartLine, Product
-from resolvers.realtime.events import ActivityKind, CartChanged, CustomerActivity
+from resolvers.realtime.events import (
+    ActivityKind,
+    CartChanged,
+    CustomerActivity,
+    OrderStatusChanged,
+)
 from tests.conftest import Services
 from tests.realtime.conftest import (
     CART_CHANGED,
@@ -106,6 +111,14 @@ async def test_an_erasure_ends_every_open_subscription_about_the_customer_on_eve
         await on_b.subscribe("activity", ACTIVITY, {"c": customer})
         await on_b.subscribe("order", ORDER_STATUS, {"o": order})
         await eventually(lambda: b.open_feeds == 4)
+        # Both have started watching their customer before the erasure: each shows an event
+        # (the order's next status names its customer). An order whose status rows are erased
+        # before its subscription has read them has no customer to watch.
+        seen = CustomerActivity(customer, ActivityKind.INTERACTION, AT, ("int_seen",), "web")
+        shipped = OrderStatusChanged(order, "shipped", AT + timedelta(hours=1), customer)
+        await a.app[BUS].publish([seen, shipped])
+        assert (await on_b.next("activity"))["customerActivity"]["kind"] == "INTERACTION"
+        assert (await on_b.next("order"))["orderStatusChanged"]["status"] == "shipped"
         await _erase(a, customer)
         on_b_seen = await _until_complete(on_b, {"cart", "activity", "order"})
         on_a_seen = await _until_complete(on_a, {"cart"})
