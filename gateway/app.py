@@ -6,11 +6,13 @@ no state two instances would need to agree on. Tests call this factory directly.
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 from typing import Any
 
-from aiohttp import web
+from aiohttp import WSCloseCode, web
 from redis.asyncio import BlockingConnectionPool, Redis
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
@@ -36,6 +38,7 @@ from gateway.state import (
     BUS,
     CONTEXT_READS,
     GRAPH,
+    OPEN_WEBSOCKETS,
     PERSISTED_QUERIES,
     REDIS,
     RESPONSE_CACHE,
@@ -51,6 +54,18 @@ from graph.shared_reads import SharedReads
 from resolvers import SchemaLimits, build_schema
 
 TRACING = web.AppKey("tracing", Tracing)
+
+
+async def _close_websockets(app: web.Application) -> None:
+    """Close every WebSocket with 1001 Going Away as the instance shuts down (aiohttp's
+    ``on_shutdown``, before the driver and Redis close): clients reconnect to another instance
+    at once, and no connection outlives the resources its checks and subscriptions use."""
+    serving: weakref.WeakSet[web.WebSocketResponse] = app[OPEN_WEBSOCKETS]
+    open_sockets = list(serving)
+    await asyncio.gather(
+        *(ws.close(code=WSCloseCode.GOING_AWAY, message=b"shutting down") for ws in open_sockets),
+        return_exceptions=True,
+    )
 
 
 def create_app(settings: Settings, tracer_provider: Any = None) -> web.Application:
@@ -79,6 +94,8 @@ def create_app(settings: Settings, tracer_provider: Any = None) -> web.Applicati
     metrics.track_systems(list(CHANNEL_SYSTEMS))
     metrics.registry.register(ResourceCollector(app))
     app[METRICS] = metrics
+    app[OPEN_WEBSOCKETS] = weakref.WeakSet()
+    app.on_shutdown.append(_close_websockets)
     app.cleanup_ctx.append(_graph_database)
     app.cleanup_ctx.append(_redis_client)
     app.cleanup_ctx.append(_persisted_queries)

@@ -36,6 +36,7 @@ from gateway.state import (
     CONTEXT_CACHE,
     CONTEXT_READS,
     GRAPH,
+    OPEN_WEBSOCKETS,
     REDIS,
     REQUEST_ID,
     ROUND_TRIPS,
@@ -139,6 +140,7 @@ class ParcoursGraphQLView(GraphQLOverHTTPView):
             heartbeat=request.app[SETTINGS].ws_heartbeat_s,
         )
         await ws.prepare(request)
+        request.app[OPEN_WEBSOCKETS].add(ws)  # closed with 1001 when the instance shuts down
         return ws
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:

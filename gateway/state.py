@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import weakref
+
 from aiohttp import web
 from redis.asyncio import Redis
 
@@ -28,3 +30,5 @@ RESPONSE_CACHE = web.AppKey("response_cache", ResponseCache)
 PERSISTED_QUERIES = web.AppKey("persisted_queries", PersistedQueries)
 REQUEST_ID = web.RequestKey("request_id", str)
 ROUND_TRIPS = web.RequestKey("round_trips", RoundTripCounter)
+# The WebSockets this instance serves, closed with 1001 Going Away when it shuts down.
+OPEN_WEBSOCKETS = web.AppKey("open_websockets", weakref.WeakSet[web.WebSocketResponse])
