@@ -13,7 +13,7 @@ from typing import Any, LiteralString
 
 from graph import _rows
 from graph.database import GraphDatabase
-from graph.ingest import event_key
+from graph.ingest import HELD_EVENTS, event_key
 from graph.models import HistoryCursor, HistoryPage, Store
 
 # One request's page as ``items`` (``req`` in scope: customerId, limit, channels, types, afterAt,
@@ -88,13 +88,13 @@ async def history_pages(db: GraphDatabase, requests: Sequence[HistoryRequest]) -
 # in every channel (no eventKey): what ingest counts as a duplicate of it. Not by node id: a
 # store event whose id another channel held is stored as ``<id>@store``, and the other channel's
 # node under ``<id>`` is not the receipt.
-_RECEIPT_CONTEXT: LiteralString = """
+_RECEIPT_CONTEXT: LiteralString = (
+    """
 CALL () {
-  UNWIND $receipts AS receipt
-  OPTIONAL MATCH (keyed:Interaction {eventKey: receipt.key})
-  OPTIONAL MATCH (plain:Interaction {id: receipt.id})
-  WITH receipt WHERE keyed IS NOT NULL OR (plain IS NOT NULL AND plain.eventKey IS NULL)
-  RETURN collect(receipt.id) AS known
+  UNWIND $receipts AS event
+"""
+    + HELD_EVENTS
+    + """
 }
 CALL () {
   UNWIND $storeIds AS storeId MATCH (s:Store {id: storeId})
@@ -102,6 +102,7 @@ CALL () {
 }
 RETURN known, stores
 """
+)
 
 
 async def receipt_context(

@@ -193,7 +193,17 @@ def _node_id(channel: str, event_id: str, taken: set[str]) -> str:
     return f"evt-{digest[:32]}"
 
 
-_BATCH_STATE: LiteralString = """
+# Which of the ``event`` rows in scope (``{id, key}``, key from :func:`event_key`) the graph holds,
+# as ``known`` (their ids): the channel's own event (its eventKey), or a node that keeps the id in
+# every channel (no eventKey: ingested before migration 13, or a checkout's purchase). What
+# ingest counts as a duplicate, and what history counts as a receipt already in the graph.
+HELD_EVENTS: LiteralString = """
+  OPTIONAL MATCH (keyed:Interaction {eventKey: event.key})
+  OPTIONAL MATCH (plain:Interaction {id: event.id})
+  WITH event WHERE keyed IS NOT NULL OR (plain IS NOT NULL AND plain.eventKey IS NULL)
+  RETURN collect(event.id) AS known"""
+_BATCH_STATE: LiteralString = (
+    """
 CALL () {
   UNWIND $skus AS sku
   OPTIONAL MATCH (p:Product {sku: sku})
@@ -219,12 +229,10 @@ CALL () {
   RETURN collect({kind: key.kind, value: key.value, owner: owner}) AS owners
 }
 CALL () {
-  // Held: this channel's event, or a node that keeps its id in every channel (no eventKey).
   UNWIND $events AS event
-  OPTIONAL MATCH (keyed:Interaction {eventKey: event.key})
-  OPTIONAL MATCH (plain:Interaction {id: event.id})
-  WITH event WHERE keyed IS NOT NULL OR (plain IS NOT NULL AND plain.eventKey IS NULL)
-  RETURN collect(event.id) AS known
+"""
+    + HELD_EVENTS
+    + """
 }
 CALL () {
   UNWIND $candidateIds AS candidate
@@ -233,6 +241,7 @@ CALL () {
 }
 RETURN missingSkus, missingStores, known, taken, owners
 """
+)
 _WRITE: LiteralString = """
 CALL () {
   UNWIND $customers AS row
