@@ -12,7 +12,6 @@ an id longer than the subscription does.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 
 from graph import GraphDatabase
@@ -20,6 +19,7 @@ from graph.erasure import customer_id_hash, latest_erasure_id
 from resolvers.errors import NotFound
 from resolvers.realtime.events import CustomerErased
 from resolvers.realtime.ports import FeedItem
+from resolvers.realtime.rereads import reread
 
 
 def customer_erased() -> NotFound:
@@ -51,9 +51,7 @@ class ErasureWatch:
         """Watch ``customer_id`` from now on (an order's customer is known once read)."""
         if customer_id is None or self.customer_id is not None:
             return
-        # Shielded, as the subscriptions' reads: a subscriber leaving mid-read must not cancel
-        # the driver inside a query.
-        self._found = await asyncio.shield(latest_erasure_id(self.graph, customer_id))
+        self._found = await self._latest(customer_id)
         self.customer_id, self._hash = customer_id, customer_id_hash(customer_id)
 
     def announced(self, item: FeedItem) -> None:
@@ -66,6 +64,11 @@ class ErasureWatch:
         the announcement may still be on its way to this instance)."""
         if self.customer_id is None:
             return
-        latest = await asyncio.shield(latest_erasure_id(self.graph, self.customer_id))
-        if latest != self._found:
+        if await self._latest(self.customer_id) != self._found:
             raise customer_erased()
+
+    async def _latest(self, customer_id: str) -> str | None:
+        # As the subscriptions' other reads: shielded (a subscriber leaving mid-read must not
+        # cancel the driver inside a query) and tried again past a Neo4j failure that may pass.
+        graph = self.graph
+        return await reread(lambda: latest_erasure_id(graph, customer_id), "erasure record")

@@ -13,13 +13,15 @@ import pytest
 
 from gateway.state import BUS
 from graph import cart_state
+from resolvers.realtime import erasure_watch
 from resolvers.realtime.events import CartChanged
 from tests.realtime.conftest import CART_CHANGED, Instance, eventually, ws_client
 
 
 @dataclass
 class FlakyGraph:
-    """``latest_cart`` failing its next ``failures`` calls (forever with ``None``)."""
+    """A graph read (``latest_cart``...) failing its next ``failures`` calls (forever with
+    ``None``)."""
 
     read: Callable[..., Awaitable[Any]]
     failures: int | None = 0
@@ -78,3 +80,21 @@ async def test_a_read_that_keeps_failing_ends_the_subscription_with_service_unav
         assert error["extensions"]["code"] == "SERVICE_UNAVAILABLE"
         assert (await client.receive())["type"] == "complete"
     assert flaky.calls == 4  # a bounded number of attempts
+
+
+async def test_the_check_for_an_erasure_is_tried_again_past_a_passing_failure(
+    pair: tuple[Instance, Instance], new_customer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, _ = pair
+    customer = await new_customer()
+    assert await a.add_item(customer) == 1
+    flaky = FlakyGraph(erasure_watch.latest_erasure_id, failures=2)
+    monkeypatch.setattr(erasure_watch, "latest_erasure_id", flaky)
+    async with ws_client(a) as client:
+        await client.subscribe("cart", CART_CHANGED, {"c": customer})
+        # The watch's first read fails twice, then the cart is shown as ever.
+        assert (await client.next("cart"))["cartChanged"]["version"] == 1
+        flaky.failures = 3  # the check before the next result fails three times
+        assert await a.add_item(customer) == 2
+        assert (await client.next("cart"))["cartChanged"]["version"] == 2
+    assert flaky.calls == 3 + 1 + 3 + 1
