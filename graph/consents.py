@@ -17,6 +17,7 @@ from typing import LiteralString
 
 from graph import _rows
 from graph.database import GraphDatabase
+from graph.merged_ids import LATEST_SURVIVOR
 
 PURPOSES: tuple[str, ...] = ("personalisation", "marketing", "partner_sharing")
 
@@ -29,21 +30,23 @@ class Consent:
     source: str
 
 
-_BY_CUSTOMERS: LiteralString = """
+_BY_CUSTOMERS: LiteralString = (
+    """
 UNWIND $ids AS wanted
 OPTIONAL MATCH (known:Customer {id: wanted})
 OPTIONAL CALL (wanted, known) {
-  // An id merged away: the customer holding its latest Merge record (the survivor, or whoever
-  // that one was merged into since, as merges hand their records on).
-  WITH wanted, known WHERE known IS NULL
-  MATCH (survivor:Customer)-[:MERGED]->(m:Merge {mergedId: wanted})
-  RETURN survivor ORDER BY m.at DESC LIMIT 1
+  // An id merged away: its survivor (graph/merged_ids.py).
+  WITH wanted AS merged, known WHERE known IS NULL"""
+    + LATEST_SURVIVOR
+    + """
+  RETURN survivor
 }
 WITH wanted, coalesce(known, survivor) AS c
 OPTIONAL MATCH (c)-[:CONSENTED]->(k:Consent)
 WITH wanted, k ORDER BY k.purpose
 RETURN wanted AS id, collect(k {.purpose, .granted, .at, .source}) AS consents
 """
+)
 _SET: LiteralString = """
 MATCH (c:Customer {id: $customerId})
 CALL (c) {

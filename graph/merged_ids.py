@@ -12,12 +12,22 @@ from typing import LiteralString
 
 from graph.database import GraphDatabase
 
-_MERGED_INTO: LiteralString = """
+# With ``merged`` (an id merged away) in scope: ``survivor``, the customer holding its latest
+# Merge record (the survivor, or whoever that one was merged into since, as merges hand their
+# records on). Shared by every statement that follows a merged id (graph/consents.py too).
+LATEST_SURVIVOR: LiteralString = """
+MATCH (survivor:Customer)-[:MERGED]->(m:Merge {mergedId: merged})
+WITH survivor ORDER BY m.at DESC LIMIT 1"""
+_MERGED_INTO: LiteralString = (
+    """
 OPTIONAL MATCH (known:Customer {id: $customerId})
 WITH known WHERE known IS NULL
-MATCH (survivor:Customer)-[:MERGED]->(m:Merge {mergedId: $customerId})
-RETURN survivor.id AS id ORDER BY m.at DESC LIMIT 1
+WITH $customerId AS merged"""
+    + LATEST_SURVIVOR
+    + """
+RETURN survivor.id AS id
 """
+)
 
 
 async def merged_into(db: GraphDatabase, customer_id: str) -> str | None:
