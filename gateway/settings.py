@@ -121,7 +121,8 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(default=12, ge=1)
     max_aliases: int = Field(default=30, ge=1)
     max_tokens: int = Field(default=5000, ge=1)
-    expose_diagnostics: bool = True
+    # The response's `extensions.cypherRoundTrips` (unset: on in dev, off in production).
+    expose_diagnostics: bool | None = None
     log_level: Annotated[str, AfterValidator(_log_level)] = "INFO"
 
     # --- Hostile input (issue 6): GraphQL over HTTP limits ---
@@ -261,6 +262,10 @@ class Settings(BaseSettings):
     @property
     def is_dev(self) -> bool:
         return self.env == "dev"
+
+    @property
+    def diagnostics_exposed(self) -> bool:
+        return self.is_dev if self.expose_diagnostics is None else self.expose_diagnostics
 
     @property
     def anonymous_allowed(self) -> bool:
