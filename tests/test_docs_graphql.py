@@ -1,12 +1,16 @@
-"""Every GraphQL example in the README and the docs validates against the schema the code
-builds: a renamed field or argument fails here, not in a reader's first query."""
+"""Every GraphQL example in the README, the docs and `parcours up`'s banner validates against
+the schema the code builds: a renamed field or argument fails here, not in a reader's first
+query."""
 
+import json
 import re
 from pathlib import Path
 
 import pytest
 from graphql import GraphQLSchema, parse, validate
 
+from gateway.cli._serve_commands import _banner
+from gateway.settings import Settings
 from resolvers import build_schema
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,3 +50,16 @@ def test_the_docs_hold_examples():
 def test_a_documented_operation_validates(schema: GraphQLSchema, example: str):
     errors = validate(schema, parse(example))
     assert [error.message for error in errors] == []
+
+
+def test_the_queries_parcours_up_prints_validate(schema: GraphQLSchema):
+    banner = _banner(Settings(), ("cus_sample", "sample@example.com"))
+    start = banner.index("Try in GraphiQL:") + len("Try in GraphiQL:")
+    tried = banner[start : banner.index("Or with curl:")]
+    queries = [query for query in tried.split("\n\n") if query.strip()]
+    curl = re.search(r"-d '(.*)'", banner)
+    assert curl is not None
+    queries.append(json.loads(curl.group(1))["query"])
+    assert len(queries) == 3
+    for query in queries:
+        assert [error.message for error in validate(schema, parse(query))] == [], query
