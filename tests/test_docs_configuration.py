@@ -69,3 +69,28 @@ def test_every_variable_the_docs_name_is_a_setting():
         for name in re.findall(r"PARCOURS_[A-Z0-9_]*[A-Z0-9]", (ROOT / doc).read_text())
     }
     assert sorted(named - set(_settings()) - NOT_SETTINGS) == []
+
+
+# "`PARCOURS_X` (15)", "(`PARCOURS_X`, 10 s)", "`PARCOURS_X`, default 2", "`PARCOURS_X` (`FR`)".
+QUOTED = re.compile(
+    r"`(PARCOURS_[A-Z0-9_]+)`\)?\s*[(,]\s*(?:default\s+)?"
+    r"(?:([0-9][0-9.]*)(?:\s*(ms|s|days)\b)?|`([A-Z]{2})`)"
+)
+_SECONDS = {"ms": 0.001, "s": 1, "days": 86_400}
+
+
+def test_the_defaults_the_prose_quotes_are_true():
+    settings, quoted, wrong = _settings(), 0, []
+    for doc in DOCS:
+        for match in QUOTED.finditer((ROOT / doc).read_text()):
+            name, number, unit, word = match.groups()
+            default = settings[name]
+            if word is not None:
+                true = word == default
+            else:
+                true = float(number) * _SECONDS.get(unit or "s", 1) == float(default)
+            quoted += 1
+            if not true:
+                wrong.append((doc, match.group(0), default))
+    assert quoted >= 20
+    assert wrong == []
