@@ -1,10 +1,14 @@
-"""The ``--help`` texts against what the commands take: a reader of ``parcours X --help`` (or of the
-README's command table) must find every option the command accepts."""
+"""The ``--help`` texts and the README's command table against what the commands take: a reader
+of either must find every option a command accepts, and only those."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
+from typing import Any
 
+import typer
+from typer.core import TyperGroup
 from typer.testing import CliRunner
 
 from gateway.cli import app
@@ -24,3 +28,29 @@ def test_sim_help_names_every_option_the_simulators_take():
         if option.startswith("--") and option != "--help"
     }
     assert taken - shown == set()
+
+
+def _options(command: Any) -> set[str]:
+    return {name for param in command.params for name in getattr(param, "opts", [])}
+
+
+def test_every_command_and_option_of_the_readmes_table_exists():
+    root = typer.main.get_command(app)
+    assert isinstance(root, TyperGroup)
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    rows = re.findall(r"^\| `parcours ([^`]+)` \|", readme, re.MULTILINE)
+    assert len(rows) >= 8
+    simulator_options = {o for a in simulator_parser()._actions for o in a.option_strings}
+    for row in rows:
+        name, _, rest = row.replace("\\|", "|").partition(" ")
+        command = root.commands.get(name)
+        assert command is not None, f"no `parcours {name}`"
+        accepted = simulator_options if name == "sim" else _options(command)
+        if isinstance(command, TyperGroup):
+            named = re.findall(r"(?:^|\|)([a-z]+)", rest)
+            assert named, row
+            for sub in named:
+                assert sub in command.commands, f"no `parcours {name} {sub}`"
+                accepted |= _options(command.commands[sub])
+        unknown = set(re.findall(r"--[a-z][a-z-]*", rest)) - accepted
+        assert unknown == set(), row
