@@ -1,7 +1,10 @@
 """Gateway settings: one pydantic-settings class, read once from the environment and passed down.
 
-Nothing else in the code base reads ``os.environ``; everything that varies between a laptop, CI and
-production is a field here, with the ``PARCOURS_`` prefix (``PARCOURS_NEO4J_URI``...).
+No product package reads ``os.environ`` elsewhere (it is only passed on to the child processes
+the services start; the simulators, no product package, read their own
+``PARCOURS_SIMULATORS_WEBHOOK_SECRET``); everything that varies between a laptop, CI and
+production is a field here, with the ``PARCOURS_`` prefix (``PARCOURS_NEO4J_URI``...), listed
+with its default in docs/configuration.md (a test keeps the two the same).
 """
 
 from __future__ import annotations
