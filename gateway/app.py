@@ -111,7 +111,7 @@ def create_app(settings: Settings, tracer_provider: Any = None) -> web.Applicati
             max_depth=settings.max_query_depth,
             max_aliases=settings.max_aliases,
             max_tokens=settings.max_tokens,
-            diagnostics=settings.expose_diagnostics,
+            diagnostics=settings.diagnostics_exposed,
             max_root_fields=settings.max_root_fields,
             max_fields=settings.max_fields,
             introspection=settings.is_dev,
@@ -214,7 +214,7 @@ async def _response_cache(app: web.Application) -> AsyncIterator[None]:
     app[RESPONSE_CACHE] = ResponseCache(
         app[REDIS],
         settings.response_cache_ttl_s,
-        settings.expose_diagnostics,
+        settings.diagnostics_exposed,
         live_ttl_s=settings.response_cache_live_ttl_s,
         persisted=app.get(PERSISTED_QUERIES),
         near=near,

@@ -1,7 +1,10 @@
 """Gateway settings: one pydantic-settings class, read once from the environment and passed down.
 
-Nothing else in the code base reads ``os.environ``; everything that varies between a laptop, CI and
-production is a field here, with the ``PARCOURS_`` prefix (``PARCOURS_NEO4J_URI``...).
+No product package reads ``os.environ`` elsewhere (it is only passed on to the child processes
+the services start; the simulators, no product package, read their own
+``PARCOURS_SIMULATORS_WEBHOOK_SECRET``); everything that varies between a laptop, CI and
+production is a field here, with the ``PARCOURS_`` prefix (``PARCOURS_NEO4J_URI``...), listed
+with its default in docs/configuration.md (a test keeps the two the same).
 """
 
 from __future__ import annotations
@@ -121,7 +124,8 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(default=12, ge=1)
     max_aliases: int = Field(default=30, ge=1)
     max_tokens: int = Field(default=5000, ge=1)
-    expose_diagnostics: bool = True
+    # The response's `extensions.cypherRoundTrips` (unset: on in dev, off in production).
+    expose_diagnostics: bool | None = None
     log_level: Annotated[str, AfterValidator(_log_level)] = "INFO"
 
     # --- Hostile input (issue 6): GraphQL over HTTP limits ---
@@ -261,6 +265,10 @@ class Settings(BaseSettings):
     @property
     def is_dev(self) -> bool:
         return self.env == "dev"
+
+    @property
+    def diagnostics_exposed(self) -> bool:
+        return self.is_dev if self.expose_diagnostics is None else self.expose_diagnostics
 
     @property
     def anonymous_allowed(self) -> bool:

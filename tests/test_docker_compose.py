@@ -3,9 +3,13 @@ the images, and that every PARCOURS_ variable the compose file sets is a real se
 
 from pathlib import Path
 
+import typer
 import yaml
+from typer.core import TyperGroup
 
+from gateway.cli import app
 from gateway.settings import Settings
+from simulators.__main__ import _parser as simulator_parser
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,3 +42,18 @@ def test_the_simulators_post_their_events_to_the_gateways_webhooks():
     assert command[command.index("--webhook-url") + 1] == (
         f"http://gateway:{gateway_port}/webhooks"
     )
+
+
+def test_the_commands_compose_runs_take_the_options_it_gives():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    simulator_options = {o for a in simulator_parser()._actions for o in a.option_strings}
+    given = {o for o in services["simulators"]["command"] if o.startswith("--")}
+    assert given - simulator_options == set()
+    root = typer.main.get_command(app)
+    assert isinstance(root, TyperGroup)
+    for name in ("seed", "gateway"):
+        _, command, *args = services[name]["command"]
+        assert command in root.commands, command
+        options = {o for p in root.commands[command].params for o in getattr(p, "opts", [])}
+        assert {a for a in args if a.startswith("--")} - options == set()

@@ -28,7 +28,8 @@ MAX_AUDIT_PAGE = 100
 @strawberry.type
 class AccessQueries:
     @strawberry.field(
-        description="The audit log (PII reads by partners, admin actions), newest first.",
+        description="The audit log (PII reads by partners, admin actions), newest first; `first` "
+        "at most 100. Needs the `admin` scope (null with FORBIDDEN otherwise).",
         permission_classes=[Admin],
     )
     async def audit_log(
@@ -51,7 +52,7 @@ class AccessQueries:
 @strawberry.type
 class AccessMutations:
     @strawberry.mutation(
-        description="Record a customer's consent decision for a purpose.",
+        description="Record a customer's consent decision for a purpose (`consent:write`).",
         permission_classes=[ConsentWrite, CustomerWrite],
     )
     async def set_consent(

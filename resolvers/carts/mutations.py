@@ -62,7 +62,7 @@ async def _change(info: Info, change: carts.CartChange) -> Cart:
 @strawberry.type
 class CartMutations:
     @strawberry.mutation(
-        description="Add units of a product to the customer's shared cart.",
+        description="Add units of a product to the customer's shared cart (`cart:write`).",
         permission_classes=[CartWrite, CustomerWrite],
     )
     async def add_cart_item(
@@ -91,7 +91,7 @@ class CartMutations:
         )
 
     @strawberry.mutation(
-        description="Set the quantity of a product in the shared cart.",
+        description="Set the quantity of a product in the shared cart (`cart:write`).",
         permission_classes=[CartWrite, CustomerWrite],
     )
     async def set_cart_item_quantity(
@@ -120,7 +120,7 @@ class CartMutations:
         )
 
     @strawberry.mutation(
-        description="Remove a product line from the shared cart.",
+        description="Remove a product line from the shared cart (`cart:write`).",
         permission_classes=[CartWrite, CustomerWrite],
     )
     async def remove_cart_item(
@@ -147,7 +147,7 @@ class CartMutations:
         )
 
     @strawberry.mutation(
-        description="Empty the shared cart.",
+        description="Empty the shared cart (`cart:write`).",
         permission_classes=[CartWrite, CustomerWrite],
     )
     async def clear_cart(

@@ -23,7 +23,11 @@ class Product:
     category: str
     brand: str
 
-    @strawberry.field(description="Live availability (OMS), online and in the given stores.")
+    @strawberry.field(
+        description="Live availability (OMS), online and in the given stores (at most 50; an "
+        "unknown one is NOT_FOUND, a known one without stock 0), or without `storeIds` in the "
+        "stores the OMS lists as holding stock."
+    )
     async def availability(
         self, info: strawberry.Info[Context, None], store_ids: list[strawberry.ID] | None = None
     ) -> ProductAvailability | None:

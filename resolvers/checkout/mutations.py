@@ -108,7 +108,7 @@ class CheckoutMutations:
     @strawberry.mutation(
         description="Create the order in the OMS from the cart (reserving store stock for click "
         "& collect), record the purchase and close the cart. If the OMS fails, the cart is "
-        "untouched.",
+        "untouched (`cart:write`).",
         permission_classes=[CartWrite, CustomerWrite],
     )
     async def checkout(

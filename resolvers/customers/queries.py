@@ -42,8 +42,8 @@ class CustomerQueries:
         return await _with_calls_sent(info, profile)
 
     @strawberry.field(
-        description="The customer holding an identifier (email, loyalty card...) "
-        "(`customer:read`).",
+        description="The customer holding an identifier (email, loyalty card...); null with "
+        "NOT_FOUND when none does (`customer:read`).",
         permission_classes=[CustomerRead],
     )
     async def customer_by_identity(

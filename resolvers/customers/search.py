@@ -54,7 +54,7 @@ class CustomerSearchQueries:
     @strawberry.field(
         description="Customers whose name contains the text (any case, with or without accents: "
         "'helene' finds 'Hélène'), by name; for a person who gives only a name (identifiers: "
-        "customerByIdentity) (`customer:read`, `pii:read`).",
+        "customerByIdentity) (`customer:read`, `pii:read`). `first`: 1 to 50.",
         permission_classes=[CustomerRead, PiiRead],
     )
     async def search_customers(

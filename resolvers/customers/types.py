@@ -206,7 +206,7 @@ class Customer:
     @strawberry.field(
         description=(
             "Products this customer is likely to want, best first (`recommendations:read`); "
-            "empty when the customer refused personalisation."
+            "empty when the customer refused personalisation. `first`: 1 to 50."
         ),
         permission_classes=[RecommendationsRead],
     )
@@ -221,7 +221,7 @@ class Customer:
         ]
 
     @strawberry.field(
-        description="The customer's consent decisions, one per purpose decided.",
+        description="The customer's consent decisions, one per purpose decided (`customer:read`).",
         permission_classes=[CustomerRead],
     )
     async def consents(self, info: strawberry.Info[Context, None]) -> list[Consent] | None:

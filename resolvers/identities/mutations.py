@@ -59,7 +59,7 @@ def _linked(request: stitching.LinkRequest, outcome: stitching.StitchOutcome) ->
 class IdentityMutations:
     @strawberry.mutation(
         description="Link an identifier to a customer; merges an anonymous profile it belongs to, "
-        "or records a conflict when that would be a false merge.",
+        "or records a conflict when that would be a false merge (`identity:write`).",
         permission_classes=[IdentityWrite, CustomerWrite],
     )
     async def link_identity(
@@ -96,7 +96,7 @@ class IdentityMutations:
         )
 
     @strawberry.mutation(
-        description="Remove an identifier from a customer.",
+        description="Remove an identifier from a customer (`identity:write`).",
         permission_classes=[IdentityWrite, CustomerWrite],
     )
     async def unlink_identity(

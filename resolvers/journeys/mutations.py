@@ -26,7 +26,8 @@ Info = strawberry.Info[Context, None]
 class JourneyMutations:
     @strawberry.mutation(
         description="Resume a journey on a channel: records the resumption as the journey's next "
-        "step (once per idempotency key) and returns what that channel needs to carry on.",
+        "step (once per idempotency key) and returns what that channel needs to carry on "
+        "(`journey:write`).",
         permission_classes=[JourneyWrite, CustomerWrite],
     )
     async def resume_journey(

@@ -18,7 +18,8 @@ from resolvers.validation import check_key
 class PrivacyQueries:
     @strawberry.field(
         description="Everything held on a customer, in the graph and in each channel system, as "
-        "one JSON document (GDPR access); null with NOT_FOUND when unknown.",
+        "one JSON document (GDPR access); null with NOT_FOUND when unknown. Needs the `admin` "
+        "scope (null with FORBIDDEN otherwise).",
         permission_classes=[Admin],
     )
     async def export_customer(

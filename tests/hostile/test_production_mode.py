@@ -148,3 +148,16 @@ async def test_our_coded_errors_pass_through_unmasked_in_production(
     assert "cus_nobody" in messages
     assert "between 1 and 100" in messages
     assert all(e["extensions"]["requestId"] == raw.headers["X-Request-Id"] for e in raw.errors)
+
+
+async def test_cypher_round_trips_are_reported_in_dev_only(
+    production_gateway: Gateway, gateway: Gateway
+) -> None:
+    # The README's promise: "in dev mode" the answer says what it cost in Cypher statements; a
+    # production answer left it in every response, telling any caller how the graph is read.
+    query = {"query": f'{{ customer(id: "{ALICE}") {{ id }} }}'}
+    production = await send(production_gateway, body=query)
+    assert production.body["data"] == {"customer": {"id": ALICE}}
+    assert "cypherRoundTrips" not in production.body.get("extensions", {})
+    dev = await send(gateway, body=query)
+    assert isinstance(dev.body["extensions"]["cypherRoundTrips"], int)  # 0 from the cache
