@@ -58,6 +58,14 @@ class Inventory:
             else:
                 self.stores[store_id, sku] -= qty
 
+    def give_back(self, returned: Mapping[str, int], store_id: str | None) -> None:
+        """Put ``returned`` units per SKU back online (``store_id`` None) or in one store."""
+        for sku, qty in returned.items():
+            if store_id is None:
+                self.online[sku] = self.online.get(sku, 0) + qty
+            else:
+                self.stores[store_id, sku] = self.stores.get((store_id, sku), 0) + qty
+
 
 def seeded_inventory(dataset: Dataset, rng: random.Random) -> Inventory:
     online = {

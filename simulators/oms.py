@@ -26,7 +26,8 @@ email):
   stores: [{storeId, available}]}]}``; every store when ``storeIds`` is absent; unknown ids left out
 - ``POST /oms/reservations`` ``{sku, storeId, qty, customerEmail}`` → 201 ``{reservationId, sku,
   storeId, qty, customerEmail, status: "HELD", createdAt, expiresAt}`` (409 ``NOT_AVAILABLE``);
-  ``GET /oms/reservations/{reservationId}`` reads one back
+  ``GET /oms/reservations/{reservationId}`` reads one back; at ``expiresAt`` (24 h on) a hold's
+  units are back in the store and it reads ``status: "EXPIRED"``
 
 Never imported by product code: the gateway reaches it over HTTP only.
 """
@@ -115,7 +116,19 @@ routes = web.RouteTableDef()
 
 
 def _state(request: web.Request) -> OmsState:
-    return request.app[STATE].current
+    state = request.app[STATE].current
+    _release_expired_holds(state)
+    return state
+
+
+def _release_expired_holds(state: OmsState) -> None:
+    """Give a hold's units back to its store once its expiry is reached, once: it then reads
+    ``EXPIRED``. Checked as each request starts, so every answer sees the shelf as it is now."""
+    now = iso(utc_now())  # one format throughout, so the text compares as the instant does
+    for hold in state.reservations.values():
+        if hold["status"] == "HELD" and hold["expiresAt"] <= now:
+            state.inventory.give_back({hold["sku"]: hold["qty"]}, hold["storeId"])
+            hold["status"] = "EXPIRED"
 
 
 @routes.get("/oms/orders")

@@ -1,6 +1,7 @@
 """One call to one system: answers, timeouts, dropped connections and the system's refusals."""
 
 import time
+from datetime import UTC, datetime
 
 import pytest
 
@@ -26,12 +27,14 @@ async def test_a_get_returns_the_decoded_json_with_channel_freshness_and_latency
     system.will("/carts/c-1", Reply(body={"lines": [{"sku": "A1", "qty": 2}]}))
     client = await open_client()
 
+    before = datetime.now(UTC)
     answer = await client.get_json("/carts/c-1", {"currency": "EUR"}, deadline=Deadline.after(2))
+    after = datetime.now(UTC)
 
     assert answer.data == {"lines": [{"sku": "A1", "qty": 2}]}
     assert (answer.channel, answer.stale) == ("webshop", False)
-    assert answer.as_of.tzinfo is not None
-    assert answer.latency_ms > 0
+    assert before <= answer.as_of <= after  # fetched now, an aware UTC instant
+    assert 0 < answer.latency_ms <= (after - before).total_seconds() * 1000
     assert system.hits[0].method == "GET"
 
 

@@ -208,7 +208,7 @@ async def test_product_availability_and_store_stock_are_live(fed: Gateway, syste
 
 
 async def test_store_stock_of_a_sku_the_catalog_does_not_hold_is_not_found_naming_sku(
-    fed: Gateway,
+    fed: Gateway, systems: Systems
 ):
     """The store system leaves an unknown SKU out of its answer: that read as a silent null,
     the same as a stock nobody could read."""
@@ -217,7 +217,8 @@ async def test_store_stock_of_a_sku_the_catalog_does_not_hold_is_not_found_namin
         'unknown: stock(sku: "SKU-99999") } }'
     )
     assert body["data"]["store"]["id"] == "ST001"
-    assert isinstance(body["data"]["store"]["known"], int)
+    truth = await systems.get("stores", "/pos/stores/ST001/stock", skus="SKU-00001")
+    assert body["data"]["store"]["known"] == truth["stock"][0]["onHand"]  # the other is read
     assert body["data"]["store"]["unknown"] is None
     [error] = body["errors"]
     assert error["path"] == ["store", "unknown"]
@@ -284,13 +285,16 @@ async def test_a_stores_stock_of_more_skus_than_one_call_takes_is_split(systems:
     assert [(call.channel, call.outcome) for call in sources.calls] == [("stores", "ok")] * 2
 
 
-async def test_an_unknown_store_is_not_found_rather_than_out_of_stock(fed: Gateway):
+async def test_an_unknown_store_is_not_found_rather_than_out_of_stock(
+    fed: Gateway, systems: Systems
+):
     # The OMS lists only the stores holding stock, so a mistyped store id read as 0 in stock.
     customer = a_customer(cart=True)
     body = await fed.query(
         """query($id: ID!) {
              product(sku: "SKU-00001") { availability(storeIds: ["ST001", "NOPE"]) { online } }
              customer(id: $id) { cart { lines {
+               product { sku }
                availability {
                  online known: inStore(storeId: "ST001") other: inStore(storeId: "NOPE") }
              } } } }""",
@@ -300,8 +304,21 @@ async def test_an_unknown_store_is_not_found_rather_than_out_of_stock(fed: Gatew
     assert body["data"]["product"]["availability"] is None
     lines = body["data"]["customer"]["cart"]["lines"]
     assert all(line["availability"]["other"] is None for line in lines)
-    assert all(isinstance(line["availability"]["known"], int) for line in lines)
-    assert all(isinstance(line["availability"]["online"], int) for line in lines)
+    # The known store's figures are still the OMS's own, line by line.
+    skus = [line["product"]["sku"] for line in lines]
+    truth = await systems.get("oms", "/oms/availability", skus=",".join(skus), storeIds="ST001")
+    expected = {
+        row["sku"]: {
+            "online": row["online"],
+            "known": next((s["available"] for s in row["stores"] if s["storeId"] == "ST001"), 0),
+        }
+        for row in truth["availability"]
+    }
+    shown = {
+        line["product"]["sku"]: {k: line["availability"][k] for k in ("online", "known")}
+        for line in lines
+    }
+    assert shown == expected
     refused = {
         (tuple(e["path"][:1]), e["extensions"]["code"], e["extensions"]["id"])
         for e in body["errors"]

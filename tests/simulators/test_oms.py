@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
 
+from simulators import oms as oms_simulator
 from tests.simulators import generated
 from tests.simulators.harness import Simulator, serve
 
@@ -136,7 +138,9 @@ async def test_availability_covers_every_store_unless_told_and_leaves_unknown_id
     assert [s["storeId"] for s in some.body["availability"][0]["stores"]] == ["ST002"]
 
 
-async def test_a_reservation_holds_stock_until_it_expires(oms: Simulator) -> None:
+async def test_a_reservation_holds_stock_until_it_expires(
+    oms: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
     online, in_store = await availability(oms, "SKU-00030", "ST001")
     assert in_store >= 1
     hold = {"sku": "SKU-00030", "storeId": "ST001", "qty": 1, "customerEmail": "a@example.com"}
@@ -147,6 +151,15 @@ async def test_a_reservation_holds_stock_until_it_expires(oms: Simulator) -> Non
     assert await availability(oms, "SKU-00030", "ST001") == (online, in_store - 1)
     read = await oms.get(f"/oms/reservations/{reply.body['reservationId']}")
     assert read.body == reply.body
+
+    # The simulator's clock reaches the hold's expiry (24 h on): its unit is on the shelf again,
+    # once, and the hold says it has expired.
+    expiry = datetime.fromisoformat(reply.body["expiresAt"])
+    monkeypatch.setattr(oms_simulator, "utc_now", lambda: expiry)
+    assert await availability(oms, "SKU-00030", "ST001") == (online, in_store)
+    expired = await oms.get(f"/oms/reservations/{reply.body['reservationId']}")
+    assert expired.body == {**reply.body, "status": "EXPIRED"}
+    assert await availability(oms, "SKU-00030", "ST001") == (online, in_store)
 
 
 async def test_reserving_more_than_is_available_is_a_409(oms: Simulator) -> None:
