@@ -1,17 +1,18 @@
 """The ``analytics(from, to)`` query: journey figures over a window, forced contacts, incidents.
 
 Fields resolve lazily and share their statements: revenue, transactions and active carts come
-from one read, every journey figure from another (memoised per result), forced contacts and
-incidents from one each. Money values of carts come from the web shop through the request's
-price loader (live, stale with a notice, or null with a coded error).
+from one read, every journey figure from another (each read once per request and window through
+``resolvers.analytics.loaders``), forced contacts and incidents from one each. Money values of
+carts come from the web shop through the request's price loader (live, stale with a notice, or
+null with a coded error).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 import strawberry
 
@@ -55,25 +56,12 @@ DEFAULT_WINDOW = timedelta(days=30)
 class JourneyAnalytics:
     window_from: datetime = strawberry.field(name="from")
     window_to: datetime = strawberry.field(name="to")
-    _memo: strawberry.Private[dict[str, asyncio.Task[Any]]]
-
-    def _once(self, key: str, make: Callable[[], Awaitable[T]]) -> Awaitable[T]:
-        if key not in self._memo:
-            self._memo[key] = asyncio.ensure_future(within_time(make()))
-        task: asyncio.Task[T] = self._memo[key]
-        return task
 
     def _sales(self, info: Info) -> Awaitable[analytics.SalesFigures]:
-        db = info.context.graph
-        return self._once(
-            "sales", lambda: analytics.sales_figures(db, self.window_from, self.window_to)
-        )
+        return within_time(info.context.analytics.sales.load((self.window_from, self.window_to)))
 
     def _journeys(self, info: Info) -> Awaitable[list[analytics.JourneyRow]]:
-        db = info.context.graph
-        return self._once(
-            "journeys", lambda: analytics.journeys_started(db, self.window_from, self.window_to)
-        )
+        return within_time(info.context.analytics.journeys.load((self.window_from, self.window_to)))
 
     @strawberry.field(description="Sum of the purchases' amounts in the window (EUR).")
     async def revenue(self, info: Info) -> Money:
@@ -292,4 +280,4 @@ class AnalyticsQueries:
             missing = "from" if window_from is None else "to"
             raise BadUserInput("give both `from` and `to`, or neither", argument=missing)
         check_window(window_from, window_to)
-        return JourneyAnalytics(window_from=window_from, window_to=window_to, _memo={})
+        return JourneyAnalytics(window_from=window_from, window_to=window_to)
