@@ -95,5 +95,5 @@ class Context:
         )
         self.identity_records = IdentityLoaders(self.graph)
         self.consents = consent_loader(self.graph)
-        self.analytics = AnalyticsLoaders(self.graph)
+        self.analytics = AnalyticsLoaders(self.graph, self.analytics_policy)
         self.live = LiveLoaders(self.systems, ChannelBudget(self.channel_budget_s), self.sources)

@@ -1,9 +1,10 @@
-"""DataLoaders of the analytics statements that several figures share, per request.
+"""DataLoaders of the analytics statements that several fields share, per request.
 
 Revenue, transactions and active carts come from one statement, every journey figure from
-another. Keyed by the window, a request reads each of them once for a window however many fields
-(or aliased ``analytics`` results of that window) ask, and not at all when no field asks. A
-window whose statement fails fails alone: its error is what each of its figures raises.
+another, the customers and cart value of every incident from a third. Keyed by the window (and
+the degraded systems), a request reads each of them once however many fields (or aliased
+``analytics`` results) ask, and not at all when no field asks. A key whose statement fails fails
+alone: its error is what each of its fields raises.
 """
 
 from __future__ import annotations
@@ -18,29 +19,39 @@ from strawberry.dataloader import DataLoader
 from graph import GraphDatabase, analytics
 
 T = TypeVar("T")
+K = TypeVar("K")
 Window = tuple[datetime, datetime]
+Exposed = tuple[tuple[str, ...], datetime, datetime]  # degraded systems, window
 
 
-def _per_window(
-    read: Callable[[Window], Awaitable[T]],
-) -> Callable[[Sequence[Window]], Awaitable[list[T | BaseException]]]:
-    async def load(windows: Sequence[Window]) -> list[T | BaseException]:
-        return await asyncio.gather(*(read(w) for w in windows), return_exceptions=True)
+def _each(
+    read: Callable[[K], Awaitable[T]],
+) -> Callable[[Sequence[K]], Awaitable[list[T | BaseException]]]:
+    async def load(keys: Sequence[K]) -> list[T | BaseException]:
+        return await asyncio.gather(*(read(k) for k in keys), return_exceptions=True)
 
     return load
 
 
 class AnalyticsLoaders:
-    """The sales-and-carts and journeys statements of a request, one read per window.
+    """The sales-and-carts, journeys and exposure statements of a request, one read per key.
 
     Example:
         >>> # figures = await info.context.analytics.sales.load((start, end))
     """
 
-    def __init__(self, graph: GraphDatabase) -> None:
-        self.sales: DataLoader[Window, analytics.SalesFigures] = DataLoader(
-            load_fn=_per_window(lambda w: analytics.sales_figures(graph, *w))
-        )
-        self.journeys: DataLoader[Window, list[analytics.JourneyRow]] = DataLoader(
-            load_fn=_per_window(lambda w: analytics.journeys_started(graph, *w))
-        )
+    def __init__(self, graph: GraphDatabase, policy: analytics.AnalyticsPolicy) -> None:
+        async def sales(window: Window) -> analytics.SalesFigures:
+            return await analytics.sales_figures(graph, *window)
+
+        async def journeys(window: Window) -> list[analytics.JourneyRow]:
+            return await analytics.journeys_started(graph, *window)
+
+        async def exposure(key: Exposed) -> list[analytics.Exposure]:
+            systems, start, end = key
+            return await analytics.exposure(graph, systems, start, end, policy)
+
+        self.sales = DataLoader(load_fn=_each(sales))
+        self.journeys = DataLoader(load_fn=_each(journeys))
+        # What depends on each of the degraded systems, in their order (one read for them all).
+        self.exposure = DataLoader(load_fn=_each(exposure))

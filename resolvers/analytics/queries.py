@@ -2,7 +2,8 @@
 
 Fields resolve lazily and share their statements: revenue, transactions and active carts come
 from one read, every journey figure from another (each read once per request and window through
-``resolvers.analytics.loaders``), forced contacts and incidents from one each. Each figure is
+``resolvers.analytics.loaders``), forced contacts from one, and what depends on each degraded
+system (incidents' customers and cart value) from one. Each figure is
 nullable so that a statement that fails (or runs past its time) nulls only the figures it
 answers, each with its coded error; the others are still answered. Money values of carts come
 from the web shop through the request's price loader (live, stale with a notice, or null with a
@@ -12,6 +13,7 @@ coded error).
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, TypeVar
@@ -182,32 +184,30 @@ class JourneyAnalytics:
     @strawberry.field(
         description="Systems this instance sees degraded (breaker not closed, or failed calls "
         "within the failure window), with the customers and cart value depending on them in the "
-        "window. Breakers are per instance: this is this instance's view."
-        + _FAILS.format(what="its statement (the exposure of the degraded systems)")
+        "window. Breakers are per instance: this is this instance's view. The systems need no "
+        "statement; what depends on them is one statement, run only when asked for."
     )
-    async def incidents(self, info: Info) -> list[ChannelIncident] | None:
+    async def incidents(self, info: Info) -> list[ChannelIncident]:
         policy = info.context.analytics_policy
         degraded = [h for h in info.context.systems.health() if h.degraded]
-        exposures = await within_time(
-            analytics.exposure(
-                info.context.graph,
-                [h.system for h in degraded],
-                self.window_from,
-                self.window_to,
-                policy,
-            )
-        )
-        values = await asyncio.gather(*(cart_value(info, e.cart_lines) for e in exposures))
+        key = (tuple(h.system for h in degraded), self.window_from, self.window_to)
+
+        async def exposure(n: int) -> analytics.Exposure:
+            return (await within_time(info.context.analytics.exposure.load(key)))[n]
+
+        async def priced(lines: Sequence[analytics.SkuQuantity]) -> Money | None:
+            return await cart_value(info, lines)
+
         return [
             ChannelIncident(
                 system=health.system,
                 team=policy.teams.get(health.system, "unassigned"),
                 breaker_state=health.breaker_state,
                 recent_failures=health.recent_failures,
-                customers_affected=exposure.customers,
-                cart_value=value,
+                exposure=functools.partial(exposure, n),
+                price=priced,
             )
-            for health, exposure, value in zip(degraded, exposures, values, strict=True)
+            for n, health in enumerate(degraded)
         ]
 
 

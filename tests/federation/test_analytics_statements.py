@@ -9,7 +9,9 @@ import pytest
 
 from tests.conftest import Gateway
 from tests.federation import test_analytics as known_month
+from tests.federation.conftest import Systems
 from tests.federation.test_analytics import FROM, TO
+from tests.federation.test_analytics_failures import open_oms_breaker
 
 dataset = known_month.dataset
 
@@ -54,3 +56,29 @@ async def test_a_figure_not_asked_for_runs_no_statement(
 
     assert "errors" not in body, body
     assert body["extensions"]["cypherRoundTrips"] == statements
+
+
+INCIDENTS = """query($from: DateTime!, $to: DateTime!) { analytics(from: $from, to: $to) {
+  a: incidents { system team breakerState recentFailures }
+  b: incidents { customersAffected }
+  c: incidents { cartValue { amount } } } }"""
+
+
+async def test_a_degraded_system_is_listed_without_a_statement_and_its_exposure_read_once(
+    fed: Gateway, systems: Systems, dataset: None
+):
+    await open_oms_breaker(fed, systems)
+    listed = await fed.query(
+        "query($from: DateTime!, $to: DateTime!) { analytics(from: $from, to: $to) { "
+        "incidents { system team breakerState recentFailures } } }",
+        {"from": FROM, "to": TO},
+    )
+    assert "errors" not in listed, listed
+    assert [i["system"] for i in listed["data"]["analytics"]["incidents"]] == ["oms"]
+    # the exposure (34 s on a million customers) is not read for what needs none of it
+    assert listed["extensions"]["cypherRoundTrips"] == 0
+
+    exposed = await fed.query(INCIDENTS, {"from": FROM, "to": TO})
+    assert "errors" not in exposed, exposed
+    assert exposed["data"]["analytics"]["b"][0]["customersAffected"] == 2
+    assert exposed["extensions"]["cypherRoundTrips"] == 1

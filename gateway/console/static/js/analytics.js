@@ -163,8 +163,9 @@ function showSwitches(switches, reason) {
     `${switches.journeys} journeys, ${(switches.mean ?? 0).toFixed(1)} switches on average`));
 }
 
+/** The degraded systems; what depends on them (one statement) is "—" when it failed, and
+ * `reason` (that statement's error) says why under the table. */
 function showIncidents(incidents, reason) {
-  if (!incidents) return fill("incidents", missing(reason));
   if (!incidents.length) {
     return fill("incidents", h("p", { class: "all-ok" }, "All channel systems healthy."));
   }
@@ -174,8 +175,11 @@ function showIncidents(incidents, reason) {
     h("tbody", {}, incidents.map((i) => h("tr", { dataset: { system: i.system } },
       h("td", {}, i.system),
       h("td", {}, h("span", { class: "badge source-failed" }, `degraded · breaker ${i.breakerState}`)),
-      h("td", {}, i.team), h("td", {}, i.recentFailures), h("td", {}, i.customersAffected),
-      h("td", {}, i.cartValue ? money(i.cartValue) : "unknown"))))));
+      h("td", {}, i.team), h("td", {}, i.recentFailures),
+      h("td", {}, i.customersAffected ?? "—"),
+      h("td", {}, i.customersAffected === null ? "—"
+        : i.cartValue ? money(i.cartValue) : "unknown"))))),
+  reason ? missing(reason) : null);
 }
 
 function forcedItems(edges) {
@@ -214,7 +218,9 @@ async function load() {
     const why = (field) => whyMissing(errors, field);
     showFigures(a, why);
     showCharts(a, why);
-    showIncidents(a.incidents, why("incidents"));
+    // The incidents' customers and cart value: one statement, one error per field it left null.
+    const exposure = errors.find((e) => e.path?.[0] === "analytics" && e.path?.[1] === "incidents");
+    showIncidents(a.incidents, exposure?.message);
     showForced(a.forcedContacts, false, why("forcedContacts"));
   } catch (error) {
     if (seq !== state.seq) return;
