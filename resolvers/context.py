@@ -15,6 +15,7 @@ from graph.identities import DEFAULT_PHONE_REGION
 from graph.shared_reads import SharedReads
 from graph.stitching import StitchPolicy
 from resolvers.access.guard import Access, consent_loader
+from resolvers.analytics.loaders import AnalyticsLoaders
 from resolvers.identities.loaders import IdentityLoaders
 from resolvers.live.loaders import ChannelBudget, LiveLoaders
 from resolvers.live.sources import SourceLog
@@ -65,6 +66,7 @@ class Context:
     live: LiveLoaders = field(init=False)
     identity_records: IdentityLoaders = field(init=False)
     consents: DataLoader[str, tuple[Consent, ...]] = field(init=False)
+    analytics: AnalyticsLoaders = field(init=False)
 
     def __post_init__(self) -> None:
         self._build()
@@ -93,4 +95,5 @@ class Context:
         )
         self.identity_records = IdentityLoaders(self.graph)
         self.consents = consent_loader(self.graph)
+        self.analytics = AnalyticsLoaders(self.graph, self.analytics_policy)
         self.live = LiveLoaders(self.systems, ChannelBudget(self.channel_budget_s), self.sources)

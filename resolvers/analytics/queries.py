@@ -1,17 +1,22 @@
 """The ``analytics(from, to)`` query: journey figures over a window, forced contacts, incidents.
 
 Fields resolve lazily and share their statements: revenue, transactions and active carts come
-from one read, every journey figure from another (memoised per result), forced contacts and
-incidents from one each. Money values of carts come from the web shop through the request's
-price loader (live, stale with a notice, or null with a coded error).
+from one read, every journey figure from another (each read once per request and window through
+``resolvers.analytics.loaders``), forced contacts from one, and what depends on each degraded
+system (incidents' customers and cart value) from one. Each figure is
+nullable so that a statement that fails (or runs past its time) nulls only the figures it
+answers, each with its coded error; the others are still answered. Money values of carts come
+from the web shop through the request's price loader (live, stale with a notice, or null with a
+coded error).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+import functools
+from collections.abc import Awaitable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 import strawberry
 
@@ -51,55 +56,62 @@ MAX_WINDOW = timedelta(days=366)
 DEFAULT_WINDOW = timedelta(days=30)
 
 
-@strawberry.type(description="Journey analytics over [from, to).")
+# What each figure says when its statement fails; the figures of other statements are answered.
+_FAILS = (
+    " Null when {what} fails, with an error at this field's path: QUERY_TIMEOUT (naming the "
+    "figure) past the statement timeout, INTERNAL otherwise; the other figures are answered."
+)
+_SALES = _FAILS.format(
+    what="the sales statement (one for `revenue`, `transactions` and `activeCarts`: null together)"
+)
+_JOURNEYS = _FAILS.format(
+    what="the journeys statement (one for `conversion`, `conversionByPath`, `channelSwitches` "
+    "and `timeToConvert`: null together)"
+)
+
+
+@strawberry.type(
+    description="Journey analytics over [from, to). Each figure fails alone: one whose statement "
+    "fails is null with a coded error at its path, the others are answered."
+)
 class JourneyAnalytics:
     window_from: datetime = strawberry.field(name="from")
     window_to: datetime = strawberry.field(name="to")
-    _memo: strawberry.Private[dict[str, asyncio.Task[Any]]]
-
-    def _once(self, key: str, make: Callable[[], Awaitable[T]]) -> Awaitable[T]:
-        if key not in self._memo:
-            self._memo[key] = asyncio.ensure_future(within_time(make()))
-        task: asyncio.Task[T] = self._memo[key]
-        return task
 
     def _sales(self, info: Info) -> Awaitable[analytics.SalesFigures]:
-        db = info.context.graph
-        return self._once(
-            "sales", lambda: analytics.sales_figures(db, self.window_from, self.window_to)
-        )
+        return within_time(info.context.analytics.sales.load((self.window_from, self.window_to)))
 
     def _journeys(self, info: Info) -> Awaitable[list[analytics.JourneyRow]]:
-        db = info.context.graph
-        return self._once(
-            "journeys", lambda: analytics.journeys_started(db, self.window_from, self.window_to)
-        )
+        return within_time(info.context.analytics.journeys.load((self.window_from, self.window_to)))
 
-    @strawberry.field(description="Sum of the purchases' amounts in the window (EUR).")
-    async def revenue(self, info: Info) -> Money:
+    @strawberry.field(description="Sum of the purchases' amounts in the window (EUR)." + _SALES)
+    async def revenue(self, info: Info) -> Money | None:
         return Money(amount=(await self._sales(info)).revenue, currency="EUR")
 
     @strawberry.field(
-        description="Purchases of one customer at one instant (a checkout, a receipt)."
+        description="Purchases of one customer at one instant (a checkout, a receipt)." + _SALES
     )
-    async def transactions(self, info: Info) -> int:
+    async def transactions(self, info: Info) -> int | None:
         return (await self._sales(info)).transactions
 
-    @strawberry.field(description="Active, non-empty carts updated in the window.")
-    async def active_carts(self, info: Info) -> ActiveCarts:
+    @strawberry.field(description="Active, non-empty carts updated in the window." + _SALES)
+    async def active_carts(self, info: Info) -> ActiveCarts | None:
         sales = await self._sales(info)
         return ActiveCarts(count=sales.active_carts, value=await cart_value(info, sales.cart_lines))
 
     @strawberry.field(
         description="Every journey started in the window: how many, and how many converted "
         "(what `conversionByPath` adds up to over all its paths, not only the first ones)."
+        + _JOURNEYS
     )
-    async def conversion(self, info: Info) -> Conversion:
+    async def conversion(self, info: Info) -> Conversion | None:
         total = figures.overall_conversion(await self._journeys(info))
         return Conversion(started=total.started, converted=total.converted, rate=total.rate)
 
-    @strawberry.field(description="Journeys started in the window by channel path.")
-    async def conversion_by_path(self, info: Info, first: int = 20) -> list[ChannelPathConversion]:
+    @strawberry.field(description="Journeys started in the window by channel path." + _JOURNEYS)
+    async def conversion_by_path(
+        self, info: Info, first: int = 20
+    ) -> list[ChannelPathConversion] | None:
         size = check_first(first, info.context.max_page_size)
         return [
             ChannelPathConversion(
@@ -112,8 +124,8 @@ class JourneyAnalytics:
             for row in figures.conversion_by_path(await self._journeys(info))[:size]
         ]
 
-    @strawberry.field(description="Channel switches per journey started in the window.")
-    async def channel_switches(self, info: Info) -> ChannelSwitches:
+    @strawberry.field(description="Channel switches per journey started in the window." + _JOURNEYS)
+    async def channel_switches(self, info: Info) -> ChannelSwitches | None:
         journeys = await self._journeys(info)
         return ChannelSwitches(
             journeys=len(journeys),
@@ -124,8 +136,10 @@ class JourneyAnalytics:
             ],
         )
 
-    @strawberry.field(description="Start to first purchase of the journeys that converted.")
-    async def time_to_convert(self, info: Info) -> TimeToConvert:
+    @strawberry.field(
+        description="Start to first purchase of the journeys that converted." + _JOURNEYS
+    )
+    async def time_to_convert(self, info: Info) -> TimeToConvert | None:
         seconds = figures.conversion_seconds(await self._journeys(info))
         return TimeToConvert(
             converted=len(seconds),
@@ -136,10 +150,11 @@ class JourneyAnalytics:
     @strawberry.field(
         description="Assisted contacts (call, chat) in the window that followed a failed web or "
         "app attempt (search without result, error, abandoned step) within the configured window."
+        + _FAILS.format(what="its statement")
     )
     async def forced_contacts(
         self, info: Info, first: int = 20, after: str | None = None
-    ) -> ForcedContactConnection:
+    ) -> ForcedContactConnection | None:
         size = check_first(first, info.context.max_page_size)
         cursor = decode_history_cursor(after) if after is not None else None
         page = await within_time(
@@ -169,31 +184,30 @@ class JourneyAnalytics:
     @strawberry.field(
         description="Systems this instance sees degraded (breaker not closed, or failed calls "
         "within the failure window), with the customers and cart value depending on them in the "
-        "window. Breakers are per instance: this is this instance's view."
+        "window. Breakers are per instance: this is this instance's view. The systems need no "
+        "statement; what depends on them is one statement, run only when asked for."
     )
     async def incidents(self, info: Info) -> list[ChannelIncident]:
         policy = info.context.analytics_policy
         degraded = [h for h in info.context.systems.health() if h.degraded]
-        exposures = await within_time(
-            analytics.exposure(
-                info.context.graph,
-                [h.system for h in degraded],
-                self.window_from,
-                self.window_to,
-                policy,
-            )
-        )
-        values = await asyncio.gather(*(cart_value(info, e.cart_lines) for e in exposures))
+        key = (tuple(h.system for h in degraded), self.window_from, self.window_to)
+
+        async def exposure(n: int) -> analytics.Exposure:
+            return (await within_time(info.context.analytics.exposure.load(key)))[n]
+
+        async def priced(lines: Sequence[analytics.SkuQuantity]) -> Money | None:
+            return await cart_value(info, lines)
+
         return [
             ChannelIncident(
                 system=health.system,
                 team=policy.teams.get(health.system, "unassigned"),
                 breaker_state=health.breaker_state,
                 recent_failures=health.recent_failures,
-                customers_affected=exposure.customers,
-                cart_value=value,
+                exposure=functools.partial(exposure, n),
+                price=priced,
             )
-            for health, exposure, value in zip(degraded, exposures, values, strict=True)
+            for n, health in enumerate(degraded)
         ]
 
 
@@ -292,4 +306,4 @@ class AnalyticsQueries:
             missing = "from" if window_from is None else "to"
             raise BadUserInput("give both `from` and `to`, or neither", argument=missing)
         check_window(window_from, window_to)
-        return JourneyAnalytics(window_from=window_from, window_to=window_to, _memo={})
+        return JourneyAnalytics(window_from=window_from, window_to=window_to)

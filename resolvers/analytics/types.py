@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
 import strawberry
@@ -108,6 +109,15 @@ class ForcedContactConnection:
     page_info: PageInfo
 
 
+# What an incident's customers and cart value say when the exposure statement fails.
+_EXPOSURE_FAILS = (
+    "Null, with `customersAffected` and `cartValue` of every incident (one statement), when the "
+    "exposure statement fails, with an error at this field's path: QUERY_TIMEOUT (naming the "
+    "figure) past the statement timeout, INTERNAL otherwise; the system, its state and team are "
+    "still answered."
+)
+
+
 @strawberry.type(
     description="A channel system this gateway instance sees degraded, and what depends on it."
 )
@@ -120,7 +130,21 @@ class ChannelIncident:
     recent_failures: int = strawberry.field(
         description="Calls of this instance that failed within the failure window."
     )
-    customers_affected: int
-    cart_value: Money | None = strawberry.field(
-        description="Active carts of the affected customers; null when prices are unknown."
+    # The system's share of the request's exposure read, and the cart pricing (both lazy: a
+    # request that asks for neither field runs no statement).
+    exposure: strawberry.Private[Callable[[], Awaitable[analytics.Exposure]]]
+    price: strawberry.Private[Callable[[Sequence[analytics.SkuQuantity]], Awaitable[Money | None]]]
+
+    @strawberry.field(
+        description="Customers with an active cart or activity in the window depending on the "
+        "system. " + _EXPOSURE_FAILS
     )
+    async def customers_affected(self) -> int | None:
+        return (await self.exposure()).customers
+
+    @strawberry.field(
+        description="Active carts of the affected customers; null when prices are unknown. "
+        + _EXPOSURE_FAILS
+    )
+    async def cart_value(self) -> Money | None:
+        return await self.price((await self.exposure()).cart_lines)

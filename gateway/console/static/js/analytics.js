@@ -65,20 +65,40 @@ function figure(key, label, value, detail) {
     detail ? h("span", { class: "figure-detail muted" }, detail) : null);
 }
 
-function showFigures(a) {
-  // Every journey of the window: the paths' table shows only the most frequent paths.
-  const { started, converted } = a.conversion;
+/** Why the gateway left `analytics.<field>` null (each figure fails alone, with an error at its
+ * path): that error's message, or a generic one. */
+function whyMissing(errors, field) {
+  const error = errors.find((e) => e.path?.[0] === "analytics" && e.path?.[1] === field);
+  return error?.message ?? "Unavailable right now.";
+}
+
+/** A panel's text in place of a figure the gateway could not give. */
+const missing = (reason) => h("p", { class: "message error missing" }, reason);
+
+/** A key figure, or "—" and why it is missing when `value` is null. */
+function figureOr(value, reason, key, label, show) {
+  if (value !== null && value !== undefined) return figure(key, label, ...show(value));
+  return h("div", { class: "figure", dataset: { figure: key, missing: "" } },
+    h("span", { class: "figure-value" }, "—"),
+    h("span", { class: "figure-label" }, label),
+    h("span", { class: "figure-detail message error" }, reason));
+}
+
+function showFigures(a, why) {
   fill("figures",
-    figure("revenue", "Revenue", money(a.revenue)),
-    figure("transactions", "Transactions", a.transactions),
-    figure("active-carts", "Active carts", a.activeCarts.count,
-      a.activeCarts.value ? `worth ${money(a.activeCarts.value)}` : "value unavailable"),
-    figure("conversion", "Journeys converted", started ? percent(converted / started) : "—",
-      `${converted} of ${started} started`),
-    figure("time-to-convert", "Median time to convert", duration(a.timeToConvert.medianSeconds),
-      `p90 ${duration(a.timeToConvert.p90Seconds)}`),
-    figure("forced-contacts", "Forced contacts", a.forcedContacts.totalCount,
-      a.forcedContacts.byChannel.map((c) => `${channelLabel(c.channel)} ${c.count}`).join(" · ")));
+    figureOr(a.revenue, why("revenue"), "revenue", "Revenue", (r) => [money(r)]),
+    figureOr(a.transactions, why("transactions"), "transactions", "Transactions", (t) => [t]),
+    figureOr(a.activeCarts, why("activeCarts"), "active-carts", "Active carts",
+      (c) => [c.count, c.value ? `worth ${money(c.value)}` : "value unavailable"]),
+    // Every journey of the window: the paths' table shows only the most frequent paths.
+    figureOr(a.conversion, why("conversion"), "conversion", "Journeys converted",
+      ({ started, converted }) => [started ? percent(converted / started) : "—",
+        `${converted} of ${started} started`]),
+    figureOr(a.timeToConvert, why("timeToConvert"), "time-to-convert", "Median time to convert",
+      (t) => [duration(t.medianSeconds), `p90 ${duration(t.p90Seconds)}`]),
+    figureOr(a.forcedContacts, why("forcedContacts"), "forced-contacts", "Forced contacts",
+      (f) => [f.totalCount,
+        f.byChannel.map((c) => `${channelLabel(c.channel)} ${c.count}`).join(" · ")]));
 }
 
 function barChart(canvasId, labels, values, label, options = {}) {
@@ -110,9 +130,14 @@ function clearWindow() {
   state.forcedAfter = null;
 }
 
-function showCharts(a) {
+function showCharts(a, why) {
   clearCharts();
-  const paths = a.conversionByPath;
+  showConversion(a.conversionByPath, why("conversionByPath"));
+  showSwitches(a.channelSwitches, why("channelSwitches"));
+}
+
+function showConversion(paths, reason) {
+  if (!paths) return fill("conversion-table", missing(reason));
   barChart("chart-conversion", paths.map((p) => pathLabel(p.path)),
     paths.map((p) => Math.round(p.rate * 1000) / 10), "Conversion rate (%)",
     { indexAxis: "y", scales: { x: { min: 0, max: 100, title: { display: true, text: "%" } } } });
@@ -124,17 +149,23 @@ function showCharts(a) {
         h("td", {}, pathLabel(p.path)), h("td", {}, p.started), h("td", {}, p.converted),
         h("td", {}, percent(p.rate))))))
     : empty("No journey started in this window."));
-  const dist = a.channelSwitches.distribution;
+}
+
+function showSwitches(switches, reason) {
+  if (!switches) return fill("switches-summary", missing(reason));
+  const dist = switches.distribution;
   barChart("chart-switches", dist.map((d) => String(d.switches)), dist.map((d) => d.journeys),
     "Journeys", { scales: {
       x: { title: { display: true, text: "channel switches" } },
       y: { beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: "journeys" } },
     } });
   fill("switches-summary", h("p", { class: "muted" },
-    `${a.channelSwitches.journeys} journeys, ${(a.channelSwitches.mean ?? 0).toFixed(1)} switches on average`));
+    `${switches.journeys} journeys, ${(switches.mean ?? 0).toFixed(1)} switches on average`));
 }
 
-function showIncidents(incidents) {
+/** The degraded systems; what depends on them (one statement) is "—" when it failed, and
+ * `reason` (that statement's error) says why under the table. */
+function showIncidents(incidents, reason) {
   if (!incidents.length) {
     return fill("incidents", h("p", { class: "all-ok" }, "All channel systems healthy."));
   }
@@ -144,8 +175,11 @@ function showIncidents(incidents) {
     h("tbody", {}, incidents.map((i) => h("tr", { dataset: { system: i.system } },
       h("td", {}, i.system),
       h("td", {}, h("span", { class: "badge source-failed" }, `degraded · breaker ${i.breakerState}`)),
-      h("td", {}, i.team), h("td", {}, i.recentFailures), h("td", {}, i.customersAffected),
-      h("td", {}, i.cartValue ? money(i.cartValue) : "unknown"))))));
+      h("td", {}, i.team), h("td", {}, i.recentFailures),
+      h("td", {}, i.customersAffected ?? "—"),
+      h("td", {}, i.customersAffected === null ? "—"
+        : i.cartValue ? money(i.cartValue) : "unknown"))))),
+  reason ? missing(reason) : null);
 }
 
 function forcedItems(edges) {
@@ -155,7 +189,8 @@ function forcedItems(edges) {
     h("span", { class: "muted" }, ` · customer ${f.customerId}`)));
 }
 
-function showForced(connection, append) {
+function showForced(connection, append, reason) {
+  if (!connection) return fill("forced", missing(reason));
   const list = append ? $("forced").querySelector("ol") : h("ol", { class: "forced" });
   list.append(...forcedItems(connection.edges));
   if (!append) {
@@ -179,10 +214,14 @@ async function load() {
     if (!a) throw new ApiError(errors[0]?.message ?? "Analytics unavailable.", errors[0]?.extensions?.code);
     Object.assign(state, { from: a.from, to: a.to });
     showWindow();
-    showFigures(a);
-    showCharts(a);
-    showIncidents(a.incidents);
-    showForced(a.forcedContacts, false);
+    // A figure whose statement failed is null with its own error: the others are drawn.
+    const why = (field) => whyMissing(errors, field);
+    showFigures(a, why);
+    showCharts(a, why);
+    // The incidents' customers and cart value: one statement, one error per field it left null.
+    const exposure = errors.find((e) => e.path?.[0] === "analytics" && e.path?.[1] === "incidents");
+    showIncidents(a.incidents, exposure?.message);
+    showForced(a.forcedContacts, false, why("forcedContacts"));
   } catch (error) {
     if (seq !== state.seq) return;
     clearWindow();
@@ -203,8 +242,9 @@ async function moreForced() {
     const { data, errors } = await gql(FORCED_CONTACTS,
       { from: state.from, to: state.to, after: state.forcedAfter });
     if (seq !== state.seq) return;
-    if (!data?.analytics) throw new ApiError(errors[0]?.message ?? "Forced contacts unavailable.");
-    showForced(data.analytics.forcedContacts, true);
+    const page = data?.analytics?.forcedContacts;
+    if (!page) throw new ApiError(errors[0]?.message ?? "Forced contacts unavailable.");
+    showForced(page, true);
   } catch (error) {
     if (seq === state.seq) notice(error.message);
   } finally {
