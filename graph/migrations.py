@@ -16,12 +16,14 @@ releases it with its connection); the second finds everything recorded and appli
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import LiteralString
 
 import stamina
+from neo4j import AsyncTransaction
 from neo4j.exceptions import ClientError, TransientError
 
 from graph._backfills import backfill_search_names
@@ -211,6 +213,8 @@ _LOCK_KEY: LiteralString = (
 _TAKE_LOCK: LiteralString = (
     "MERGE (l:MigrationLock {name: 'migrations'}) SET l.takenAt = datetime()"
 )
+# How long the lock may take before the wait is reported as such.
+_LOCK_NOTICE_S = 2.0
 _APPLIED: LiteralString = "MATCH (m:Migration) RETURN m.version AS version ORDER BY version"
 _RECORD: LiteralString = (
     "MERGE (m:Migration {version: $version}) "
@@ -255,12 +259,13 @@ async def migrate(
     """
     await _create_key(db, _MIGRATION_KEY)
     await _create_key(db, _LOCK_KEY)
-    async with _migration_lock(db):
-        return await _apply_missing(db, timeout_s, inputs)
+    given = inputs or MigrationInputs()
+    async with _migration_lock(db, given.progress):
+        return await _apply_missing(db, timeout_s, given)
 
 
 async def _apply_missing(
-    db: GraphDatabase, timeout_s: int, inputs: MigrationInputs | None
+    db: GraphDatabase, timeout_s: int, inputs: MigrationInputs
 ) -> list[Migration]:
     done = set(await applied_versions(db))
     applied: list[Migration] = []
@@ -271,10 +276,9 @@ async def _apply_missing(
             await db.schema(statement)
         outcome = None
         if migration.data_step is not None:
-            given = inputs or MigrationInputs()
-            given.progress(f"migration {migration.version}: {migration.name}")
-            outcome = await migration.data_step(db, given)
-            given.progress(f"migration {migration.version}: {outcome}")
+            inputs.progress(f"migration {migration.version}: {migration.name}")
+            outcome = await migration.data_step(db, inputs)
+            inputs.progress(f"migration {migration.version}: {outcome}")
         params = {"version": migration.version, "name": migration.name, "outcome": outcome}
         await db.write(_RECORD, params)
         applied.append(migration)
@@ -301,15 +305,29 @@ async def _create_key(db: GraphDatabase, statement: LiteralString) -> None:
 
 
 @asynccontextmanager
-async def _migration_lock(db: GraphDatabase) -> AsyncIterator[None]:
-    """Hold the migration lock while the block runs; released (rolled back) however it ends."""
+async def _migration_lock(db: GraphDatabase, progress: Progress) -> AsyncIterator[None]:
+    """Hold the migration lock while the block runs; released (rolled back) however it ends.
+
+    Waiting for it past ``_LOCK_NOTICE_S`` is reported to ``progress``: another instance's data
+    step may take minutes, and a start that says nothing meanwhile looks hung.
+    """
     async with db.driver.session(database=db.database) as session:
         transaction = await session.begin_transaction()
         try:
-            await (await transaction.run(_TAKE_LOCK)).consume()
+            taking = asyncio.ensure_future(_take_lock(transaction))
+            try:
+                if not (await asyncio.wait({taking}, timeout=_LOCK_NOTICE_S))[0]:
+                    progress("migrations: waiting for another instance applying them")
+                await taking
+            finally:
+                taking.cancel()
             yield
         finally:
             await transaction.close()
+
+
+async def _take_lock(transaction: AsyncTransaction) -> None:
+    await (await transaction.run(_TAKE_LOCK)).consume()
 
 
 async def index_population(db: GraphDatabase) -> list[IndexPopulation]:

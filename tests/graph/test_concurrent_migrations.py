@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from graph import MIGRATIONS, GraphDatabase, migrate
-from graph.migrations import applied_versions
+from graph.migrations import MigrationInputs, applied_versions
 from tests.conftest import neo4j_server
 
 
@@ -40,3 +40,31 @@ async def test_two_instances_migrating_a_fresh_database_at_once_apply_each_migra
         await first.close()
         await second.close()
         await asyncio.to_thread(server.stop)
+
+
+async def test_a_caller_waiting_for_another_instance_s_migrations_says_so(graph: GraphDatabase):
+    """The other's data step may take minutes: a gateway start that waits silently looks hung."""
+    waiting = asyncio.Event()
+    messages: list[str] = []
+
+    def progress(message: str) -> None:
+        messages.append(message)
+        waiting.set()
+
+    async with graph.driver.session(database=graph.database) as session:
+        other = await session.begin_transaction()  # another instance, holding the lock
+        try:
+            await (
+                await other.run(
+                    "MERGE (l:MigrationLock {name: 'migrations'}) SET l.takenAt = datetime()"
+                )
+            ).consume()
+            migrating = asyncio.create_task(
+                migrate(graph, inputs=MigrationInputs(progress=progress))
+            )
+            await asyncio.wait_for(waiting.wait(), timeout=60)
+            assert not migrating.done()
+        finally:
+            await other.close()
+    assert await migrating == []  # the other applied them all
+    assert messages == ["migrations: waiting for another instance applying them"]
