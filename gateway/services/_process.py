@@ -63,8 +63,16 @@ def terminate(pid: int, timeout: float = 30.0, kill_wait: float = 5.0) -> None:
     ``kill_wait`` seconds after SIGKILL (uninterruptible sleep on a hung disk or mount): its
     caller would otherwise take the service for stopped, and the next start fail on the port.
     """
-    with contextlib.suppress(ProcessLookupError):
+    try:
         os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    except PermissionError as exc:
+        raise ServiceError(
+            f"not allowed to stop process {pid} ({command_line(pid) or 'program unknown'}): "
+            "it runs as another user",
+            hint=f"stop it as that user (`sudo kill {pid}`), then run the command again",
+        ) from exc
     if _gone_within(pid, timeout):
         return
     with contextlib.suppress(ProcessLookupError):

@@ -66,3 +66,19 @@ def test_a_process_ignoring_sigterm_is_killed_and_terminate_returns(
 ):
     terminate(stubborn.pid, timeout=0.3)
     assert not pid_alive(stubborn.pid)
+
+
+def test_a_process_we_may_not_signal_is_reported_not_a_traceback(
+    stubborn: subprocess.Popen[bytes], monkeypatch: pytest.MonkeyPatch
+):
+    # Another user's process (the tests run as root, who may signal any): the kernel's refusal.
+    real_kill = process_module.os.kill
+
+    def kill(pid: int, signum: int) -> None:
+        if signum != 0:
+            raise PermissionError(1, "Operation not permitted")
+        real_kill(pid, signum)
+
+    monkeypatch.setattr(process_module.os, "kill", kill)
+    with pytest.raises(ServiceError, match=rf"not allowed to stop process {stubborn.pid} \("):
+        terminate(stubborn.pid, timeout=0.3)
