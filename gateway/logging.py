@@ -56,4 +56,7 @@ def configure_logging(
     root.addHandler(handler)
     root.setLevel(level.upper())
     logging.getLogger("neo4j").setLevel(logging.WARNING)
+    # The request middleware writes the access line, with the route pattern; aiohttp's own
+    # (wherever a runner leaves it on) has the raw path, whose customer ids a log must not hold.
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     return handler

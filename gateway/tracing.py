@@ -13,6 +13,7 @@ on, so the base install needs no OpenTelemetry; this module must never be import
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -20,9 +21,14 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 from aiohttp.typedefs import Handler
+from yarl import URL
 
 from graph.database import StatementHook
 
+# A path segment kept in a client span's URL: a plain word (``customers``) or an API version.
+_PLAIN_SEGMENT = re.compile(r"^(?:[a-z]+(?:[-_][a-z]+)*|v[0-9]+)$")
+# Segments naming a customer follow these whatever they look like.
+_ID_AFTER = frozenset({"customers", "carts", "orders"})
 _MISSING = "tracing is on but OpenTelemetry is not installed: pip install 'parcours[otel]'"
 
 
@@ -50,6 +56,21 @@ def default_provider(exporter: str, service_name: str) -> Any:
     if exporter == "console":
         provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
     return provider
+
+
+def redacted_url(url: URL) -> str:
+    """A channel call's URL as its client span records it: without the query (customer ids and
+    emails) and with every path segment that may name a customer replaced by ``{id}``.
+
+    Example:
+        >>> redacted_url(URL("http://127.0.0.1:9/api/v1/customers/a%40b.fr?x=1"))
+        'http://127.0.0.1:9/api/v1/customers/{id}'
+    """
+    kept: list[str] = []
+    for segment in url.raw_path.split("/"):
+        plain = segment == "" or _PLAIN_SEGMENT.match(segment) is not None
+        kept.append(segment if plain and (not kept or kept[-1] not in _ID_AFTER) else "{id}")
+    return str(url.origin()) + "/".join(kept)
 
 
 def build_tracing(provider: Any) -> Tracing:
@@ -97,6 +118,6 @@ def build_tracing(provider: Any) -> Tracing:
 
     return Tracing(
         middleware=server_span,
-        trace_configs=(create_trace_config(tracer_provider=provider),),
+        trace_configs=(create_trace_config(url_filter=redacted_url, tracer_provider=provider),),
         statement_hook=cypher_span,
     )

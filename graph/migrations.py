@@ -5,16 +5,26 @@ and maybe a data step: Python over the stored data (a normalisation or a derived
 Cypher cannot compute), run after the statements, idempotent too, in batches, whose summary is
 kept on the record. A ``(:Migration {version})`` node records what ran, written only once the
 statements and the data step have all succeeded, so ``parcours migrate`` and every gateway start
-can apply what is missing (resuming a data step that failed) and skip the rest. Two gateways
-starting at once are safe for the same reason. Versions need not be contiguous: each is applied
-unless recorded.
+can apply what is missing (resuming a data step that failed) and skip the rest. Versions need
+not be contiguous: each is applied unless recorded.
+
+Two gateways starting at once take turns: each reads and applies the missing migrations while
+holding the migration lock (a write lock on a ``(:MigrationLock)`` node, held by a transaction
+that is rolled back at the end, so that nothing is left in the graph and a caller that dies
+releases it with its connection); the second finds everything recorded and applies nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import LiteralString
+
+import stamina
+from neo4j import AsyncTransaction
+from neo4j.exceptions import ClientError, TransientError
 
 from graph._backfills import backfill_search_names
 from graph._phone_migration import renormalise_phones
@@ -194,6 +204,17 @@ _MIGRATION_KEY: LiteralString = (
     "CREATE CONSTRAINT migration_version IF NOT EXISTS "
     "FOR (n:Migration) REQUIRE n.version IS UNIQUE"
 )
+# The lock's own key: without it two callers' MERGE would each create a lock node of their own.
+_LOCK_KEY: LiteralString = (
+    "CREATE CONSTRAINT migration_lock IF NOT EXISTS FOR (n:MigrationLock) REQUIRE n.name IS UNIQUE"
+)
+# Waits for the holder's transaction to end: on the unique key's entry when the node does not
+# exist yet (it never outlives its transaction), on the node's write lock otherwise.
+_TAKE_LOCK: LiteralString = (
+    "MERGE (l:MigrationLock {name: 'migrations'}) SET l.takenAt = datetime()"
+)
+# How long the lock may take before the wait is reported as such.
+_LOCK_NOTICE_S = 2.0
 _APPLIED: LiteralString = "MATCH (m:Migration) RETURN m.version AS version ORDER BY version"
 _RECORD: LiteralString = (
     "MERGE (m:Migration {version: $version}) "
@@ -234,8 +255,18 @@ async def migrate(
     """Apply the migrations not yet recorded; return those applied now (empty when up to date).
 
     ``inputs``: what data steps depend on (the default phone region...), from the settings.
+    Another caller migrating the same database meanwhile is waited for (module docstring).
     """
-    await db.schema(_MIGRATION_KEY)
+    await _create_key(db, _MIGRATION_KEY)
+    await _create_key(db, _LOCK_KEY)
+    given = inputs or MigrationInputs()
+    async with _migration_lock(db, given.progress):
+        return await _apply_missing(db, timeout_s, given)
+
+
+async def _apply_missing(
+    db: GraphDatabase, timeout_s: int, inputs: MigrationInputs
+) -> list[Migration]:
     done = set(await applied_versions(db))
     applied: list[Migration] = []
     for migration in MIGRATIONS:
@@ -245,10 +276,9 @@ async def migrate(
             await db.schema(statement)
         outcome = None
         if migration.data_step is not None:
-            given = inputs or MigrationInputs()
-            given.progress(f"migration {migration.version}: {migration.name}")
-            outcome = await migration.data_step(db, given)
-            given.progress(f"migration {migration.version}: {outcome}")
+            inputs.progress(f"migration {migration.version}: {migration.name}")
+            outcome = await migration.data_step(db, inputs)
+            inputs.progress(f"migration {migration.version}: {outcome}")
         params = {"version": migration.version, "name": migration.name, "outcome": outcome}
         await db.write(_RECORD, params)
         applied.append(migration)
@@ -258,6 +288,46 @@ async def migrate(
         # written (the next start then goes ahead with the index still populating).
         await db.write(_AWAIT_INDEXES, {"timeout": timeout_s}, timeout_s=timeout_s + _AWAIT_GRACE_S)
     return applied
+
+
+def _created_meanwhile(exc: BaseException) -> bool:
+    """Another caller's ``CREATE ... IF NOT EXISTS`` of the same key won the race: Neo4j fails
+    ours (transient, or "already exists" where the two overlapped); tried again, it is a no-op."""
+    if isinstance(exc, TransientError):
+        return True
+    return isinstance(exc, ClientError) and "AlreadyExists" in (exc.code or "")
+
+
+async def _create_key(db: GraphDatabase, statement: LiteralString) -> None:
+    async for attempt in stamina.retry_context(on=_created_meanwhile, attempts=5, timeout=30):
+        with attempt:
+            await db.schema(statement)
+
+
+@asynccontextmanager
+async def _migration_lock(db: GraphDatabase, progress: Progress) -> AsyncIterator[None]:
+    """Hold the migration lock while the block runs; released (rolled back) however it ends.
+
+    Waiting for it past ``_LOCK_NOTICE_S`` is reported to ``progress``: another instance's data
+    step may take minutes, and a start that says nothing meanwhile looks hung.
+    """
+    async with db.driver.session(database=db.database) as session:
+        transaction = await session.begin_transaction()
+        try:
+            taking = asyncio.ensure_future(_take_lock(transaction))
+            try:
+                if not (await asyncio.wait({taking}, timeout=_LOCK_NOTICE_S))[0]:
+                    progress("migrations: waiting for another instance applying them")
+                await taking
+            finally:
+                taking.cancel()
+            yield
+        finally:
+            await transaction.close()
+
+
+async def _take_lock(transaction: AsyncTransaction) -> None:
+    await (await transaction.run(_TAKE_LOCK)).consume()
 
 
 async def index_population(db: GraphDatabase) -> list[IndexPopulation]:

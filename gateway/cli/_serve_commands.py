@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import os
 import signal
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from types import FrameType
 from typing import Any, NoReturn
@@ -15,6 +14,7 @@ from typing import Any, NoReturn
 import typer
 import uvloop
 from aiohttp import web
+from rich.markup import escape
 
 from gateway.app import create_app
 from gateway.cli._console import console, friendly_errors, load_settings
@@ -138,10 +138,11 @@ def down_command() -> None:
     """Stop a running ``parcours up`` (gateway and the services it started), then the services."""
     settings = load_settings()
     pid = read_pid(up_pid_file(settings), _runs_up)
-    if pid is not None:
-        console.print(f"Stopping `parcours up` (pid {pid})…")
-        terminate(pid, timeout=90)
-    LocalStack(settings).stop()
+    with friendly_errors():
+        if pid is not None:
+            console.print(f"Stopping `parcours up` (pid {pid})…")
+            terminate(pid, timeout=90)
+        LocalStack(settings).stop()
     console.print("Gateway, simulators, Neo4j and Redis stopped.")
 
 
@@ -184,15 +185,23 @@ def up_command(
 
 
 def _stop_started(stack: LocalStack, ran_before: set[str]) -> None:
-    """Stop the simulators, and Neo4j and Redis unless they ran before ``up`` started."""
-    with contextlib.suppress(Exception):
-        stack.simulators.stop()
+    """Stop the simulators, and Neo4j and Redis unless they ran before ``up`` started.
+
+    A service that will not stop is reported (it would hold its port against the next start)
+    but does not keep the others running, nor hide the error that ended ``up``.
+    """
+    _stop_reporting("the simulators", stack.simulators.stop)
     servers: dict[str, Neo4jServer | RedisServer] = {"Neo4j": stack.neo4j, "Redis": stack.redis}
     ours = [name for name in servers if name.lower() not in ran_before]
     if not ours:
         return
     with console.status(f"Stopping {' and '.join(ours)}…"):
         for name in ours:
-            with contextlib.suppress(Exception):
-                servers[name].stop()
-    console.print(f"Stopped the simulators, {' and '.join(ours)}.")
+            _stop_reporting(name, servers[name].stop)
+
+
+def _stop_reporting(name: str, stop: Callable[[], None]) -> None:
+    try:
+        stop()
+    except Exception as exc:  # clean-up: report it and go on to the next service
+        console.print(f"[bold red]error:[/] {name} not stopped: {escape(str(exc))}")

@@ -55,7 +55,8 @@ def start() -> None:
 def stop() -> None:
     """Stop the Neo4j and Redis that ``start`` launched."""
     stack = LocalStack(load_settings())
-    stack.stop()
+    with friendly_errors():
+        stack.stop()
     console.print("Neo4j and Redis stopped.")
 
 

@@ -66,6 +66,11 @@ class Neo4jConfig:
     def log_file(self) -> Path:
         return self.home / "logs" / "console.log"
 
+    @property
+    def import_marker(self) -> Path:
+        """Present while the import tool replaces a database, and after it did not finish."""
+        return self.home / "data" / "parcours-import-unfinished"
+
 
 class Neo4jServer:
     """Start, wait for, and stop one Neo4j server process.
@@ -100,6 +105,7 @@ class Neo4jServer:
         if self.running_pid() is not None:
             self.wait_ready()
             return
+        self._refuse_unfinished_import()
         java = check_java()
         lib = resolve_neo4j_artifacts(self.config.cache_dir, self.config.version)
         ensure_port_free(self.config.bolt_port, "Neo4j", "PARCOURS_NEO4J_BOLT_PORT")
@@ -121,6 +127,20 @@ class Neo4jServer:
         self._process = spawn(argv, self.config.log_file, cwd=self.config.home)
         self.config.pid_file.write_text(str(self._process.pid))
         self.wait_ready()
+
+    def _refuse_unfinished_import(self) -> None:
+        """A bulk import killed part-way (Ctrl-C, out of memory) leaves a half-written store,
+        on which the server starts but its database never comes online: say so at once."""
+        marker = self.config.import_marker
+        if not marker.exists():
+            return
+        started = marker.read_text(encoding="utf-8", errors="replace").strip() or "?"
+        raise ServiceError(
+            f"the bulk import into Neo4j started {started} did not finish (interrupted or "
+            "failed): the database files are incomplete, so Neo4j is not started",
+            hint="import again with `parcours seed --bulk --force`; or, for an empty graph, "
+            f"delete {self.config.home / 'data'} and start again",
+        )
 
     def wait_ready(self) -> None:
         """Block until Bolt answers, setting the generated password on first start."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from gateway.services._errors import ServiceError
@@ -72,7 +73,14 @@ def import_csv(
         *(f"--nodes={label}={_files(files)}" for label, files in nodes),
         *(f"--relationships={kind}={_files(files)}" for kind, files in relationships),
     ]
+    # Written before the tool touches the database, removed only once it succeeded: a tool
+    # killed part-way leaves it, and the server's next start reports the unfinished import.
+    config.import_marker.parent.mkdir(parents=True, exist_ok=True)
+    config.import_marker.write_text(
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC (database {database})\n", encoding="utf-8"
+    )
     _run(argv, config.home, config.home / "logs" / "import.log", on_output)
+    config.import_marker.unlink()
 
 
 def _files(files: Sequence[Path]) -> str:

@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from gateway.services._errors import ServiceError
+
 
 def spawn(
     argv: list[str],
@@ -54,23 +56,54 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-def terminate(pid: int, timeout: float = 30.0) -> None:
-    """SIGTERM, wait up to ``timeout`` seconds, then SIGKILL; returns when the process is gone."""
-    with contextlib.suppress(ProcessLookupError):
+def terminate(pid: int, timeout: float = 30.0, kill_wait: float = 5.0) -> None:
+    """SIGTERM, wait up to ``timeout`` seconds, then SIGKILL; returns when the process is gone.
+
+    Raises :class:`ServiceError` naming the pid and its program when the process is still there
+    ``kill_wait`` seconds after SIGKILL (uninterruptible sleep on a hung disk or mount): its
+    caller would otherwise take the service for stopped, and the next start fail on the port.
+    """
+    try:
         os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        _reap(pid)
-        if not pid_alive(pid):
-            return
-        time.sleep(0.1)
+    except ProcessLookupError:
+        return
+    except PermissionError as exc:
+        raise ServiceError(
+            f"not allowed to stop process {pid} ({command_line(pid) or 'program unknown'}): "
+            "it runs as another user",
+            hint=f"stop it as that user (`sudo kill {pid}`), then run the command again",
+        ) from exc
+    if _gone_within(pid, timeout):
+        return
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
-    for _ in range(50):
+    if _gone_within(pid, kill_wait):
+        return
+    program = command_line(pid) or "(program unknown)"
+    raise ServiceError(
+        f"process {pid} ({program}) survived SIGKILL: it is still running",
+        hint=f"it is likely stuck in the kernel (state {_state(pid)}); see `cat /proc/{pid}/stack`"
+        " or free what it waits on (a hung disk or network mount), then run the command again",
+    )
+
+
+def _gone_within(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while True:
         _reap(pid)
         if not pid_alive(pid):
-            return
+            return True
+        if time.monotonic() >= deadline:
+            return False
         time.sleep(0.1)
+
+
+def _state(pid: int) -> str:
+    """The process's state letter from ``/proc`` (``D``: uninterruptible sleep), or ``?``."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0]
+    except (OSError, IndexError):
+        return "?"
 
 
 def _reap(pid: int) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gateway.services._errors import ServiceError
 from gateway.services._neo4j import Neo4jConfig, Neo4jServer
 from gateway.services._redis import RedisConfig, RedisServer
 from gateway.services._simulators import Simulators, SimulatorsConfig, gateway_webhooks
@@ -79,9 +80,16 @@ class LocalStack:
         self.simulators.start()
 
     def stop(self) -> None:
-        self.simulators.stop()
-        self.neo4j.stop()
-        self.redis.stop()
+        """Stop the simulators, Neo4j and Redis; one that cannot be stopped does not keep the
+        others running: every failure is reported together once all were tried."""
+        failures: list[str] = []
+        for service in (self.simulators, self.neo4j, self.redis):
+            try:
+                service.stop()
+            except ServiceError as exc:
+                failures.append(str(exc))
+        if failures:
+            raise ServiceError("\n".join(failures))
 
     def status(self) -> list[ServiceStatus]:
         return [

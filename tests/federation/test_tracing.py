@@ -3,6 +3,8 @@ span per Cypher statement, all in one trace (the optional [otel] extra)."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import aiohttp
 from aiohttp import web
 from opentelemetry.sdk.trace import TracerProvider
@@ -17,7 +19,12 @@ from tests.conftest import Services
 from tests.federation.conftest import Systems, a_customer
 
 CART = """
-query Cart($id: ID!) { customer(id: $id) { cart { lines { unitPrice { amount } } } } }
+query Cart($id: ID!) {
+  customer(id: $id) {
+    cart { lines { unitPrice { amount } } }
+    orders(first: 5) { edges { node { id } } }
+  }
+}
 """
 
 
@@ -33,6 +40,7 @@ async def test_a_request_is_traced_through_channels_and_cypher(
         port=free_port(),
         **systems.settings_urls(),
     )
+    person = a_customer("email", cart=True)
     runner = web.AppRunner(create_app(settings, tracer_provider=provider))
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", settings.port).start()
@@ -41,7 +49,7 @@ async def test_a_request_is_traced_through_channels_and_cypher(
             aiohttp.ClientSession() as session,
             session.post(
                 f"http://127.0.0.1:{settings.port}/graphql",
-                json={"query": CART, "variables": {"id": a_customer("email", cart=True)["id"]}},
+                json={"query": CART, "variables": {"id": person["id"]}},
             ) as response,
         ):
             body = await response.json()
@@ -60,3 +68,12 @@ async def test_a_request_is_traced_through_channels_and_cypher(
     clients = [s for s in spans if s.kind is SpanKind.CLIENT and not s.name.startswith("cypher")]
     assert any(s.name == "GET" for s in clients)
     assert {s.context.trace_id for s in cypher + clients} == {trace_id}
+    # Channel calls name customers in their paths and queries: the spans keep neither.
+    assert any(s.attributes.get("http.url", "").endswith("/oms/orders") for s in clients), [
+        dict(s.attributes or {}) for s in clients
+    ]
+    recorded = repr([(s.name, dict(s.attributes or {})) for s in spans])
+    values = [person["id"], *(v for kind in person["identities"].values() for v in kind)]
+    for personal in values:
+        assert personal not in recorded
+        assert quote(personal, safe="") not in recorded

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import logging
+import uuid
 from collections.abc import Iterator
 
 import orjson
@@ -44,7 +45,7 @@ async def test_log_lines_are_json_with_the_request_id(gateway: Gateway, json_log
     # The access line only: a NOT_FOUND answers the caller, it is no fault of ours to log.
     assert [line["event"] for line in mine] == ["request"]
     access = mine[0]
-    assert (access["status"], access["level"], access["path"]) == (200, "info", "/graphql")
+    assert (access["status"], access["level"], access["route"]) == (200, "info", "/graphql")
     assert all(line.get("request_id") for line in lines if line["event"] == "request")
 
 
@@ -65,3 +66,55 @@ async def test_a_refused_request_carries_its_id_too(gateway: Gateway, json_logs:
         assert response.status >= 400
         request_id = response.headers["X-Request-Id"]
     assert len(request_id) == 32
+
+
+def _request_lines(stream: io.StringIO) -> list[dict[str, object]]:
+    lines = [orjson.loads(line) for line in stream.getvalue().splitlines() if line]
+    return [line for line in lines if line["event"] == "request"]
+
+
+async def test_the_request_line_names_the_route_never_the_customer_id_in_the_path(
+    gateway: Gateway, json_logs: io.StringIO
+):
+    customer_id = f"cus_private_{uuid.uuid4().hex[:12]}"
+    async with gateway.session.get(
+        f"{gateway.url}/admin/customers/{customer_id}/export",
+        headers={"X-Request-Id": "export-request-1"},
+    ) as response:
+        assert response.status == 404  # no such customer: answered, not raised
+    [line] = [
+        line for line in _request_lines(json_logs) if line["request_id"] == "export-request-1"
+    ]
+    assert (line["method"], line["route"], line["status"]) == (
+        "GET",
+        "/admin/customers/{id}/export",
+        404,
+    )
+    assert isinstance(line["ms"], float)
+    assert customer_id not in json_logs.getvalue()
+
+
+async def test_a_refused_request_is_logged_too_without_its_path(
+    gateway: Gateway, json_logs: io.StringIO
+):
+    customer_id = f"cus_private_{uuid.uuid4().hex[:12]}"
+    # No route matches: aiohttp raises 404 through the middleware instead of returning it.
+    async with gateway.session.get(
+        f"{gateway.url}/customers/{customer_id}", headers={"X-Request-Id": "unrouted-request-1"}
+    ) as response:
+        assert response.status == 404
+    async with gateway.session.put(
+        f"{gateway.url}/graphql", data=b"{}", headers={"X-Request-Id": "refused-request-1"}
+    ) as response:
+        refused = response.status
+    assert refused >= 400
+    by_id = {line["request_id"]: line for line in _request_lines(json_logs)}
+    assert (by_id["unrouted-request-1"]["route"], by_id["unrouted-request-1"]["status"]) == (
+        "unmatched",
+        404,
+    )
+    assert (by_id["refused-request-1"]["route"], by_id["refused-request-1"]["status"]) == (
+        "/graphql",
+        refused,
+    )
+    assert customer_id not in json_logs.getvalue()

@@ -1,0 +1,90 @@
+"""A bulk import killed part-way (Ctrl-C, out of memory) leaves a half-written database: the
+server's next start says so in one line and what to do, instead of waiting on a database that
+never comes online; the import it advises makes the database usable again."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from gateway.services import Neo4jServer, ServiceError
+from gateway.services._neo4j_import import import_csv
+from graph import GraphDatabase
+from graph.seed.bulk import CsvDataset, write_csv_dataset
+from tests.conftest import neo4j_server
+
+
+def _import(server: Neo4jServer, dataset: CsvDataset, on_output: object = None) -> None:
+    groups = {
+        entity: [(s.label, s.files) for s in dataset.sources if s.entity == entity]
+        for entity in ("nodes", "relationships")
+    }
+    import_csv(
+        server,
+        groups["nodes"],
+        groups["relationships"],
+        heap="512m",
+        max_memory="1g",
+        on_output=on_output,  # type: ignore[arg-type]
+    )
+
+
+def _import_tools() -> list[int]:
+    """Our child processes running the import tool."""
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().split(") ", 1)[1].split()[1])
+            command = (stat.parent / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        if parent == os.getpid() and b"org.neo4j.cli.AdminTool" in command:
+            pids.append(int(stat.parent.name))
+    return pids
+
+
+async def _customers(server: Neo4jServer) -> int:
+    db = GraphDatabase.connect(server.config.uri, None)
+    try:
+        rows = await db.read("MATCH (c:Customer) RETURN count(c) AS n")
+        return int(rows[0]["n"])
+    finally:
+        await db.close()
+
+
+@pytest.mark.timeout(600)
+def test_an_import_killed_part_way_is_reported_by_the_next_start(tmp_path: Path):
+    server = neo4j_server(tmp_path / "neo4j")
+    server._write_conf()  # what a first start writes; the import tool reads it
+    dataset = write_csv_dataset(tmp_path / "csv", 300, 42, workers=1, part_size=300)
+    killed: list[int] = []
+
+    def kill_once_importing(line: str) -> None:
+        # "(1/4) Node import": the destination was cleared and the new store is being written.
+        if not killed and line.startswith("(1/"):
+            killed.extend(_import_tools())
+            for pid in killed:
+                os.kill(pid, signal.SIGKILL)
+
+    try:
+        with pytest.raises(ServiceError, match=r"import tool failed \(exit -9\)"):
+            _import(server, dataset, kill_once_importing)
+        assert len(killed) == 1
+
+        with pytest.raises(ServiceError) as refused:
+            server.start()
+        message = str(refused.value)
+        assert message.startswith("the bulk import into Neo4j started ")
+        assert "did not finish" in message.splitlines()[0]
+        assert "`parcours seed --bulk --force`" in message
+        assert server.running_pid() is None  # not started on the half-written store
+
+        _import(server, dataset)  # what the message advises
+        server.start()
+        assert asyncio.run(_customers(server)) == 300
+    finally:
+        server.stop()  # whatever started, even on a failure
