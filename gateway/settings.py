@@ -136,6 +136,9 @@ class Settings(BaseSettings):
     # Per channel (web, store...): the HMAC key its system signs webhooks with. JSON in the
     # environment: PARCOURS_WEBHOOK_SECRETS='{"store": "...", "web": "..."}'.
     webhook_secrets: dict[str, SecretStr] = Field(default_factory=dict)
+    # How far a webhook's signed X-Parcours-Timestamp may be from this instance's clock, either
+    # way, in seconds (gateway/webhook_signatures.py): a request captured once is refused past it.
+    webhook_timestamp_tolerance_s: int = Field(default=300, ge=1, le=3600)
 
     # Stitching guard rails: the most identifiers of a kind one customer may hold, for the kinds
     # that differ from graph.stitching.DEFAULT_LIMITS (PARCOURS_STITCH_LIMITS='{"email": 2}'), and

@@ -1,8 +1,10 @@
 """``POST /webhooks/{channel}``: channel systems push their events here, signed with HMAC-SHA256.
 
 Checks run in this order, and a request stops at the first that fails: the channel is one we
-ingest (404), the body is at most 1 MiB (413), ``X-Parcours-Signature`` is the HMAC of the raw
-body under the channel's secret (401, checked before anything parses the body), the body is JSON
+ingest (404), the body is at most 1 MiB (413), ``X-Parcours-Signature`` signs
+``X-Parcours-Timestamp`` and the raw body under the channel's secret, at a time within the
+tolerance of the gateway's clock (401, :mod:`gateway.webhook_signatures`, checked before anything
+parses the body), the body is JSON
 (415 for another content type), then every event's shape, timestamp and identifiers (400 naming
 the field, e.g. ``events[2].type: unknown event type 'foo'``). Only a batch that passes all of it
 reaches :func:`graph.ingest.ingest_events`, which writes all of it or nothing; when the graph
@@ -13,8 +15,6 @@ Cypher and must never write part of a batch or log a secret.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,11 +23,17 @@ from typing import Any, Literal
 import orjson
 import structlog
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 
 from gateway.realtime import publish_ingest
 from gateway.state import GRAPH, SETTINGS
+from gateway.webhook_signatures import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    SignatureRefused,
+    check_signature,
+)
 from graph import IdentityKind, InvalidIdentity, normalise_identity
 from graph.identities import DEFAULT_PHONE_REGION
 from graph.ingest import (
@@ -44,10 +50,8 @@ log = structlog.get_logger("parcours.webhooks")
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_EVENTS = 500
-SIGNATURE_HEADER = "X-Parcours-Signature"
 # How long a sender should wait before posting again a batch the graph could not take (a 503).
 RETRY_AFTER_S = 5
-_SIGNATURE_PREFIX = "sha256="
 
 
 class WebhookRefused(Exception):
@@ -112,23 +116,6 @@ class ParsedBatch:
 
     def path(self, index: int, field: str) -> str:
         return f"events[{index}].{field}" if self.batched else field
-
-
-def signature(secret: str, body: bytes) -> str:
-    """The ``X-Parcours-Signature`` value of ``body`` under ``secret``."""
-    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return f"{_SIGNATURE_PREFIX}{digest}"
-
-
-def check_signature(secret: SecretStr | None, body: bytes, header: str | None) -> None:
-    """Raise a 401 unless ``header`` signs ``body`` with ``secret`` (compared in constant time)."""
-    if secret is None:
-        raise WebhookRefused(401, "UNAUTHENTICATED", "this channel has no webhook secret")
-    if not header:
-        raise WebhookRefused(401, "UNAUTHENTICATED", f"the {SIGNATURE_HEADER} header is missing")
-    expected = signature(secret.get_secret_value(), body).encode()
-    if not hmac.compare_digest(expected, header.strip().lower().encode("utf-8", "replace")):
-        raise WebhookRefused(401, "UNAUTHENTICATED", f"the {SIGNATURE_HEADER} does not match")
 
 
 def _path(prefix: str, *loc: int | str) -> str:
@@ -262,11 +249,19 @@ async def _accept(request: web.Request, channel: str) -> IngestResult:
     if channel not in INGEST_CHANNELS:
         raise WebhookRefused(404, "NOT_FOUND", f"no webhooks for channel {channel!r}")
     body = await _read_body(request)
-    secret = request.app[SETTINGS].webhook_secret(channel)
-    check_signature(secret, body, request.headers.get(SIGNATURE_HEADER))
+    settings = request.app[SETTINGS]
+    try:
+        check_signature(
+            settings.webhook_secret(channel),
+            body,
+            request.headers.get(SIGNATURE_HEADER),
+            request.headers.get(TIMESTAMP_HEADER),
+            tolerance_s=settings.webhook_timestamp_tolerance_s,
+        )
+    except SignatureRefused as exc:
+        raise WebhookRefused(401, "UNAUTHENTICATED", str(exc)) from None
     if request.content_type != "application/json":
         raise WebhookRefused(415, "UNSUPPORTED_MEDIA_TYPE", "the body must be application/json")
-    settings = request.app[SETTINGS]
     batch = parse_events(body, phone_region=settings.phone_default_region)
     try:
         result = await ingest_events(
