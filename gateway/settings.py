@@ -139,6 +139,11 @@ class Settings(BaseSettings):
     # How far a webhook's signed X-Parcours-Timestamp may be from this instance's clock, either
     # way, in seconds (gateway/webhook_signatures.py): a request captured once is refused past it.
     webhook_timestamp_tolerance_s: int = Field(default=300, ge=1, le=3600)
+    # A webhook batch's transaction is tried again past failures that may pass (Neo4j
+    # unreachable, a deadlock) for at most this long after the first failure, then answered 503
+    # with Retry-After (the driver's back-off waits about 1 then 2 s: the default answers in about
+    # 3 s; the driver's own 30 s outlasted senders' timeouts and held the request that long).
+    ingest_max_retry_time_s: float = Field(default=2.0, ge=0, le=30)
 
     # Stitching guard rails: the most identifiers of a kind one customer may hold, for the kinds
     # that differ from graph.stitching.DEFAULT_LIMITS (PARCOURS_STITCH_LIMITS='{"email": 2}'), and
@@ -310,7 +315,11 @@ class Settings(BaseSettings):
     def ingest_policy(self) -> IngestPolicy:
         """How ingested events stitch and follow journeys under these settings."""
         journeys = JourneyPolicy(tuple(self.journey_rules), self.journey_session_minutes)
-        return IngestPolicy(stitch=self.stitch_policy(), journeys=journeys)
+        return IngestPolicy(
+            stitch=self.stitch_policy(),
+            journeys=journeys,
+            max_retry_time_s=self.ingest_max_retry_time_s,
+        )
 
     def analytics_policy(self) -> AnalyticsPolicy:
         """The analytics knobs: these settings over ``graph.analytics.AnalyticsPolicy``'s."""

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from neo4j.exceptions import ServiceUnavailable
 
+from gateway.services import free_port
 from graph import GraphDatabase
 from graph.identities import IdentityKind
 from graph.ingest import anonymous_customer_id
@@ -510,7 +511,7 @@ async def test_when_neo4j_cannot_take_a_batch_the_sender_is_told_to_retry_not_to
     """The driver's own failure (Neo4j down past its retries), faked at the one seam: a coded
     503 with Retry-After, and the same batch is taken once Neo4j is back."""
 
-    async def unreachable(self: GraphDatabase, work: object) -> None:
+    async def unreachable(self: GraphDatabase, work: object, **retries: float) -> None:
         raise ServiceUnavailable("Couldn't connect to 127.0.0.1:7687")
 
     lost, timestamp = event(unique("outage"), ALICE_EMAIL), now()
@@ -532,6 +533,23 @@ async def test_when_neo4j_cannot_take_a_batch_the_sender_is_told_to_retry_not_to
     assert answer["error"]["code"] == "SERVICE_UNAVAILABLE"
     assert await stored_ids(graph, [lost["id"]]) == []
     assert await post(gateway, "web", lost) == (200, ingested(1, 0))
+
+
+async def test_a_batch_sent_while_neo4j_is_unreachable_is_told_to_retry_within_seconds(
+    services: Services,
+) -> None:
+    """Nothing listens on Neo4j's port: the driver's own retries (30 s by default) are cut to
+    ingest_max_retry_time_s (2 s), so the coded 503 comes long before a sender gives up (the
+    simulators wait 2 s; the 15 s here only tells seconds from the old half minute)."""
+    settings = services.settings(
+        neo4j_uri=f"bolt://127.0.0.1:{free_port()}", migrate_on_start=False
+    )
+    async with running_gateway(settings) as cut_off:
+        status, answer = await asyncio.wait_for(
+            post(cut_off, "web", event(unique("unreachable"), ALICE_EMAIL)), timeout=15
+        )
+    assert status == 503, answer
+    assert answer["error"]["code"] == "SERVICE_UNAVAILABLE"
 
 
 async def test_an_unknown_channel_is_not_found(gateway: Gateway) -> None:
