@@ -1,16 +1,16 @@
 """``POST /webhooks/{channel}``: channel systems push their events here, signed with HMAC-SHA256.
 
-Checks run in this order, and a request stops at the first that fails: the channel is one we
-ingest (404), the body is at most 1 MiB (413), ``X-Parcours-Signature`` signs
-``X-Parcours-Timestamp`` and the raw body under the channel's secret, at a time within the
-tolerance of the gateway's clock (401, :mod:`gateway.webhook_signatures`, checked before anything
-parses the body), the body is JSON
-(415 for another content type), then every event's shape, timestamp and identifiers (400 naming
-the field, e.g. ``events[2].type: unknown event type 'foo'``). Only a batch that passes all of it
+Checks run in this order, and a request stops at the first that fails: the channel is one we ingest
+(404), the body is at most 1 MiB (413), ``X-Parcours-Signature`` signs ``X-Parcours-Timestamp`` and
+the raw body under the channel's secret, at a time within the tolerance of the gateway's clock
+(401, :mod:`gateway.webhook_signatures`, checked before anything parses the body), the body is JSON
+(415 for another content type), then every event's shape, timestamp and identifiers (400 naming the
+field, e.g. ``events[2].type: unknown event type 'foo'``). Only a batch that passes all of it
 reaches :func:`graph.ingest.ingest_events`, which writes all of it or nothing; when the graph
 cannot take it now (Neo4j unreachable or busy), the answer is a 503 with ``Retry-After``, never a
-2xx, so the sender posts it again. This module holds no
-Cypher and must never write part of a batch or log a secret.
+2xx, so the sender posts it again; any other failure is a 500 ``INTERNAL`` in the same JSON shape
+with the request id its cause is logged under. This module holds no Cypher and must never write
+part of a batch or log a secret.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 
 from gateway.realtime import publish_ingest
-from gateway.state import GRAPH, SETTINGS
+from gateway.state import GRAPH, REQUEST_ID, SETTINGS
 from gateway.webhook_signatures import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -52,6 +52,13 @@ MAX_BODY_BYTES = 1024 * 1024
 MAX_EVENTS = 500
 # How long a sender should wait before posting again a batch the graph could not take (a 503).
 RETRY_AFTER_S = 5
+# The answer to a failure that is not the sender's (a bug, Neo4j misconfigured): the cause is
+# logged under the request id, never told.
+_INTERNAL = {
+    "code": "INTERNAL",
+    "message": "the events may not have been recorded (an internal error, logged under requestId);"
+    " sending them again is safe: an event already recorded counts as a duplicate",
+}
 
 
 class WebhookRefused(Exception):
@@ -303,5 +310,10 @@ async def receive_webhook(request: web.Request) -> web.Response:
         body = {"error": {"code": exc.code, "message": exc.message}}
         headers = {} if exc.retry_after_s is None else {"Retry-After": str(exc.retry_after_s)}
         return web.json_response(body, status=exc.status, headers=headers)
+    except Exception as exc:  # not the sender's fault: the contract's JSON, never a plain-text 500
+        log.exception("webhook failed", channel=channel, error=f"{type(exc).__name__}: {exc}"[:500])
+        return web.json_response(
+            {"error": _INTERNAL | {"requestId": request[REQUEST_ID]}}, status=500
+        )
     log.info("webhook ingested", channel=channel, **counts)
     return web.json_response(counts)

@@ -552,6 +552,33 @@ async def test_a_batch_sent_while_neo4j_is_unreachable_is_told_to_retry_within_s
     assert answer["error"]["code"] == "SERVICE_UNAVAILABLE"
 
 
+async def test_a_failure_that_is_not_the_senders_is_a_coded_json_500_with_the_request_id(
+    services: Services,
+) -> None:
+    """A gateway pointed at a database Neo4j does not have (a real ClientError, not one the
+    driver retries): the sender still gets the contract's JSON shape, not aiohttp's plain text,
+    and the request id to quote."""
+    settings = services.settings(neo4j_database="no-such-database", migrate_on_start=False)
+    async with running_gateway(settings) as misconfigured:
+        body = json.dumps(event(unique("internal"), ALICE_EMAIL)).encode()
+        timestamp = now()
+        async with misconfigured.session.post(
+            f"{misconfigured.url}/webhooks/web",
+            data=body,
+            headers={
+                "Content-Type": "application/json",
+                "X-Parcours-Timestamp": timestamp,
+                "X-Parcours-Signature": sign(body, "dev-webhook-secret-web", timestamp),
+            },
+        ) as response:
+            assert (response.status, response.content_type) == (500, "application/json")
+            answer = await response.json()
+            request_id = response.headers["X-Request-Id"]
+    assert answer["error"]["code"] == "INTERNAL"
+    assert answer["error"]["requestId"] == request_id
+    assert "no-such-database" not in answer["error"]["message"]  # logged, not told
+
+
 async def test_an_unknown_channel_is_not_found(gateway: Gateway) -> None:
     for channel in ("fax", "partner"):
         status, body = await post(gateway, channel, event(unique("fax"), ALICE_EMAIL))
