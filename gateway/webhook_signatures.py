@@ -2,12 +2,13 @@
 
 The sender puts the Unix time it sends the request at (whole seconds, digits only) in
 ``X-Parcours-Timestamp`` and ``sha256=<hex>`` in ``X-Parcours-Signature``, the HMAC-SHA256 under
-the channel's key of ``<timestamp>.<raw body>`` (the header's value exactly as sent, a dot, then
-the body's bytes). A request whose timestamp is more than the tolerance away from the gateway's
-clock, either way, is refused: a request captured once cannot be posted again later (after a
-customer's erasure, say), and a sender's retry is signed again with its own time. A signature of
-the body alone (the scheme before the timestamp) is refused, and the answer says so. Digests are
-compared in constant time. This module never logs a key or a signature.
+the channel's key (any of its keys while one is rotated) of ``<timestamp>.<raw body>`` (the
+header's value exactly as sent, a dot, then the body's bytes). A request whose timestamp is more
+than the tolerance away from the gateway's clock, either way, is refused: a request captured once
+cannot be posted again later (after a customer's erasure, say), and a sender's retry is signed
+again with its own time. A signature of the body alone (the scheme before the timestamp) is
+refused, and the answer says so. Digests are compared in constant time. This module never logs a
+key or a signature.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import hashlib
 import hmac
 import re
 import time
+from collections.abc import Sequence
 
 from pydantic import SecretStr
 
@@ -54,7 +56,7 @@ def _matches(expected: str, given: bytes) -> bool:
 
 
 def check_signature(
-    secret: SecretStr | None,
+    secrets: Sequence[SecretStr],
     body: bytes,
     signature_header: str | None,
     timestamp_header: str | None,
@@ -62,9 +64,10 @@ def check_signature(
     tolerance_s: int,
     now: float | None = None,
 ) -> None:
-    """Raise :class:`SignatureRefused` unless the headers sign ``body`` with ``secret`` at a time
-    within ``tolerance_s`` seconds of ``now`` (the gateway's clock), either way."""
-    if secret is None:
+    """Raise :class:`SignatureRefused` unless the headers sign ``body`` with one of ``secrets``
+    (a channel's keys: more than one while a key is rotated) at a time within ``tolerance_s``
+    seconds of ``now`` (the gateway's clock), either way."""
+    if not secrets:
         raise SignatureRefused("this channel has no webhook secret")
     if not signature_header:
         raise SignatureRefused(f"the {SIGNATURE_HEADER} header is missing")
@@ -79,10 +82,12 @@ def check_signature(
             f"the {TIMESTAMP_HEADER} must be the Unix time in whole seconds (digits only),"
             f" got {timestamp[:32]!r}"
         )
-    key = secret.get_secret_value()
+    keys = [secret.get_secret_value() for secret in secrets]
     given = signature_header.strip().lower().encode("utf-8", "replace")
-    if not _matches(signature(key, timestamp, body), given):
-        if _matches(_body_only_signature(key, body), given):
+    # Every key is tried (no early exit): how long the check takes says nothing of which matched.
+    signed = [_matches(signature(key, timestamp, body), given) for key in keys]
+    if not any(signed):
+        if any(_matches(_body_only_signature(key, body), given) for key in keys):
             raise SignatureRefused(
                 f"the {SIGNATURE_HEADER} signs the body alone, which is no longer accepted:"
                 f" sign '<{TIMESTAMP_HEADER}>.<body>'"

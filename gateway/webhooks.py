@@ -259,7 +259,7 @@ async def _accept(request: web.Request, channel: str) -> IngestResult:
     settings = request.app[SETTINGS]
     try:
         check_signature(
-            settings.webhook_secret(channel),
+            settings.webhook_keys(channel),
             body,
             request.headers.get(SIGNATURE_HEADER),
             request.headers.get(TIMESTAMP_HEADER),

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from neo4j.exceptions import ServiceUnavailable
+from pydantic import SecretStr
 
 from gateway.services import free_port
 from graph import GraphDatabase
@@ -403,6 +404,26 @@ async def test_in_production_only_configured_secrets_are_accepted(
 
 
 ALICE_EMAIL = [("email", "alice@example.com")]
+
+
+async def test_while_a_channel_key_is_rotated_posts_signed_with_either_key_are_taken(
+    services: Services, graph: GraphDatabase
+) -> None:
+    """The store team switches its systems to the new key one by one: the gateway lists both
+    (the new one first), so no post is refused meanwhile; any other key still is."""
+    settings = services.settings(
+        env="production", webhook_secrets={"store": ["new-key", "old-key"]}
+    )
+    ids = [unique("rotated-new"), unique("rotated-old"), unique("rotated-other")]
+    async with running_gateway(settings) as production:
+        answers = [
+            await post(production, "store", event(event_id, ALICE_EMAIL), secret=key)
+            for event_id, key in zip(ids, ["new-key", "old-key", "older-key"], strict=True)
+        ]
+    assert answers[:2] == [(200, ingested(1, 0))] * 2
+    assert _refusal(answers[2]).startswith("the X-Parcours-Signature does not match")
+    assert await stored_ids(graph, ids) == ids[:2]
+    assert settings.webhook_secret("store") == SecretStr("new-key")  # what make up signs with
 
 
 def _batch(*events: object) -> Json:

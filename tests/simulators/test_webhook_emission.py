@@ -104,7 +104,7 @@ def emitting(url: str, secret: str | None = TEST_KEY) -> SimulatorConfig:
 def assert_signed(delivery: Delivery, secret: str) -> None:
     """The gateway's own check takes the delivery's signature (dated now, within 300 s)."""
     check_signature(
-        SecretStr(secret), delivery.body, delivery.signature, delivery.timestamp, tolerance_s=300
+        [SecretStr(secret)], delivery.body, delivery.signature, delivery.timestamp, tolerance_s=300
     )
 
 
