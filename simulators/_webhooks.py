@@ -3,7 +3,7 @@
 A system that emits events (stores: receipts, OMS: orders) calls :func:`emit` once it has decided
 its answer; the delivery runs in a background task, so the system's own request neither waits for
 the gateway nor fails because of it. As real channel systems do, a delivery that failed for a
-reason that may pass (no connection, no answer within 2 s, a 5xx, a 429) is posted again with
+reason that may pass (no connection, no answer within 5 s, a 5xx, a 429) is posted again with
 exponential backoff and jitter (stamina), a bounded number of times, with the very same body and
 event id: the gateway's ingest counts an event id it already holds as a duplicate, so a retry of a
 delivery that did land changes nothing. Each post, retries included, is signed at the time it is
@@ -43,7 +43,9 @@ from simulators._config import SimulatorConfig
 DEV_SECRET = "dev-webhook-secret-{channel}"  # noqa: S105
 SIGNATURE_HEADER = "X-Parcours-Signature"
 TIMESTAMP_HEADER = "X-Parcours-Timestamp"
-WEBHOOK_TIMEOUT_S = 2.0
+# Longer than the gateway takes to answer 503 when Neo4j is down (about 3 s: its ingest retries),
+# so the emitter follows that answer's Retry-After instead of timing out and posting again sooner.
+WEBHOOK_TIMEOUT_S = 5.0
 
 log = logging.getLogger("simulators.webhooks")
 

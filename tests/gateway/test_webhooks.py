@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import io
 import json
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -20,6 +21,7 @@ from gateway.services import free_port
 from graph import GraphDatabase
 from graph.identities import IdentityKind
 from graph.ingest import anonymous_customer_id
+from simulators._webhooks import DEV_SECRET, WebhookEmitter, WebhookRetries
 from tests.conftest import Gateway, Services, running_gateway
 from tests.fixture_dataset import ALICE, BOB
 
@@ -571,6 +573,30 @@ async def test_a_batch_sent_while_neo4j_is_unreachable_is_told_to_retry_within_s
         )
     assert status == 503, answer
     assert answer["error"]["code"] == "SERVICE_UNAVAILABLE"
+
+
+async def test_a_simulator_posting_while_neo4j_is_unreachable_hears_the_503_not_its_timeout(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The demo's own sender waits for the gateway's answer to an outage (about 3 s), so it
+    follows Retry-After instead of timing out and posting again at once."""
+    settings = services.settings(
+        neo4j_uri=f"bolt://127.0.0.1:{free_port()}", migrate_on_start=False
+    )
+    async with running_gateway(settings) as cut_off:
+        emitter = WebhookEmitter(
+            f"{cut_off.url}/webhooks", DEV_SECRET, "web", WebhookRetries(attempts=1)
+        )
+        await emitter.start()
+        try:
+            with caplog.at_level(logging.WARNING, logger="simulators.webhooks"):
+                emitter.emit(event(unique("outage-sim"), ALICE_EMAIL))
+                await emitter.drained()
+        finally:
+            await emitter.close()
+    given_up = [r.getMessage() for r in caplog.records if "given up" in r.getMessage()]
+    assert len(given_up) == 1
+    assert "HTTP 503" in given_up[0], given_up
 
 
 async def test_a_failure_that_is_not_the_senders_is_a_coded_json_500_with_the_request_id(
