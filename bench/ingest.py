@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import hashlib
-import hmac
 import json
 import random
 import statistics
@@ -29,6 +27,7 @@ import aiohttp
 from bench.openloop import percentile
 from gateway.settings import Settings
 from graph import GraphDatabase
+from simulators._webhooks import signed_headers
 
 _EMAILS = """
 MATCH (c:Customer)-[:IDENTIFIED_BY]->(i:Identity {kind: 'email'})
@@ -68,9 +67,7 @@ async def _measure(
     latencies: list[float] = []
     events = 0
     for body in batches:
-        digest = hmac.new(b"dev-webhook-secret-web", body, hashlib.sha256).hexdigest()
-        signature = f"sha256={digest}"
-        headers = {"Content-Type": "application/json", "X-Parcours-Signature": signature}
+        headers = signed_headers("dev-webhook-secret-web", body)
         started = time.perf_counter()
         async with session.post(url, data=body, headers=headers) as response:
             answer = await response.json()

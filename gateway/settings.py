@@ -137,9 +137,19 @@ class Settings(BaseSettings):
     max_root_fields: int = Field(default=20, ge=1)
     max_fields: int = Field(default=1000, ge=1)
 
-    # Per channel (web, store...): the HMAC key its system signs webhooks with. JSON in the
-    # environment: PARCOURS_WEBHOOK_SECRETS='{"store": "...", "web": "..."}'.
-    webhook_secrets: dict[str, SecretStr] = Field(default_factory=dict)
+    # Per channel (web, store...): the HMAC key its system signs webhooks with, or a list of keys
+    # any of which is accepted, the one to sign with first (rotating a key without refusing the
+    # posts of a sender not switched yet). JSON in the environment:
+    # PARCOURS_WEBHOOK_SECRETS='{"store": "...", "web": ["new", "old"]}'.
+    webhook_secrets: dict[str, SecretStr | list[SecretStr]] = Field(default_factory=dict)
+    # How far a webhook's signed X-Parcours-Timestamp may be from this instance's clock, either
+    # way, in seconds (gateway/webhook_signatures.py): a request captured once is refused past it.
+    webhook_timestamp_tolerance_s: int = Field(default=300, ge=1, le=3600)
+    # A webhook batch's transaction is tried again past failures that may pass (Neo4j
+    # unreachable, a deadlock) for at most this long after the first failure, then answered 503
+    # with Retry-After (the driver's back-off waits about 1 then 2 s: the default answers in about
+    # 3 s; the driver's own 30 s outlasted senders' timeouts and held the request that long).
+    ingest_max_retry_time_s: float = Field(default=2.0, ge=0, le=30)
 
     # Stitching guard rails: the most identifiers of a kind one customer may hold, for the kinds
     # that differ from graph.stitching.DEFAULT_LIMITS (PARCOURS_STITCH_LIMITS='{"email": 2}'), and
@@ -291,15 +301,23 @@ class Settings(BaseSettings):
         return f"http://127.0.0.1:{self.channel_base_port + offset}"
 
     def webhook_secret(self, channel: str) -> SecretStr | None:
-        """The key ``channel``'s webhooks are signed with, or ``None``: refuse them all.
+        """The key ``channel``'s webhooks are to be signed with (the first of its keys), or
+        ``None``: refuse them all.
 
         In ``dev``, a channel without a configured secret uses ``dev-webhook-secret-<channel>``,
         so the demo's simulators can post without set-up; in production it gets no default.
         """
-        secret = self.webhook_secrets.get(channel)
-        if secret is not None and secret.get_secret_value():
-            return secret
-        return SecretStr(f"dev-webhook-secret-{channel}") if self.is_dev else None
+        keys = self.webhook_keys(channel)
+        return keys[0] if keys else None
+
+    def webhook_keys(self, channel: str) -> tuple[SecretStr, ...]:
+        """Every key a webhook of ``channel`` may be signed with (none: refuse them all)."""
+        configured = self.webhook_secrets.get(channel)
+        listed = configured if isinstance(configured, list) else [configured]
+        keys = tuple(key for key in listed if key is not None and key.get_secret_value())
+        if keys or not self.is_dev:
+            return keys
+        return (SecretStr(f"dev-webhook-secret-{channel}"),)
 
     def stitch_policy(self) -> StitchPolicy:
         """The stitching guard rails and cart rule these settings ask for."""
@@ -315,7 +333,11 @@ class Settings(BaseSettings):
     def ingest_policy(self) -> IngestPolicy:
         """How ingested events stitch and follow journeys under these settings."""
         journeys = JourneyPolicy(tuple(self.journey_rules), self.journey_session_minutes)
-        return IngestPolicy(stitch=self.stitch_policy(), journeys=journeys)
+        return IngestPolicy(
+            stitch=self.stitch_policy(),
+            journeys=journeys,
+            max_retry_time_s=self.ingest_max_retry_time_s,
+        )
 
     def analytics_policy(self) -> AnalyticsPolicy:
         """The analytics knobs: these settings over ``graph.analytics.AnalyticsPolicy``'s."""

@@ -28,6 +28,8 @@ STALL_GRACE_S = 2.0
 # A transaction function (several statements, the driver's retries) or a schema statement is
 # given at least this long: what the driver's read timeout allowed with Neo4j's default hint.
 _LONG_EXCHANGE_S = 120.0
+# How long the driver tries a transaction function again after its first failure: its own default.
+DRIVER_RETRY_TIME_S = 30.0
 # Wraps each statement (kind: read, write, transaction, schema; the Cypher text): where the
 # gateway opens a trace span when tracing is on. Must not raise and must not do I/O itself.
 StatementHook = Callable[[str, str], AbstractContextManager[None]]
@@ -160,14 +162,26 @@ class GraphDatabase:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
-    async def transaction(self, work: Callable[[neo4j.AsyncManagedTransaction], Awaitable[T]]) -> T:
-        """Run ``work`` as a write transaction function; the driver retries transient errors."""
+    async def transaction(
+        self,
+        work: Callable[[neo4j.AsyncManagedTransaction], Awaitable[T]],
+        *,
+        max_retry_time_s: float = DRIVER_RETRY_TIME_S,
+    ) -> T:
+        """Run ``work`` as a write transaction function; the driver retries transient errors.
+
+        The driver starts no new attempt once ``max_retry_time_s`` have passed since the first
+        failure (waiting about 1, 2, 4, 8, 16 s between attempts): a caller that must answer
+        soon (a webhook's sender waits for it) bounds it lower.
+        """
         record_round_trip()
         name = getattr(work, "__qualname__", "transaction")
         with self.statement_hook("transaction", name):
             async with (
                 asyncio.timeout(self._long_exchange_s()),
-                self.driver.session(database=self.database) as session,
+                self.driver.session(
+                    database=self.database, max_transaction_retry_time=max_retry_time_s
+                ) as session,
             ):
                 return await session.execute_write(work)
 

@@ -125,10 +125,14 @@ class IngestResult:
 
 @dataclass(frozen=True)
 class IngestPolicy:
-    """How ingested events stitch identities and follow journeys."""
+    """How ingested events stitch identities and follow journeys, and how long a batch's
+    transaction is tried again past failures that may pass (Neo4j unreachable, a deadlock):
+    no new attempt starts ``max_retry_time_s`` after the first failure, so a sender hears
+    "send it again" within seconds rather than after the driver's default 30 s."""
 
     stitch: StitchPolicy = field(default_factory=StitchPolicy)
     journeys: JourneyPolicy = field(default_factory=JourneyPolicy)
+    max_retry_time_s: float = 2.0
 
 
 class UnknownReference(ValueError):
@@ -403,7 +407,8 @@ async def ingest_events(
     Raises :class:`UnknownReference` (and writes nothing) when an event names a product or store
     the graph does not hold, :class:`IngestUnavailable` (nothing written) when the graph could not
     take the batch now. The transaction function is retried on transient errors (deadlocks
-    between concurrent batches included), which is safe because it decides from what it reads.
+    between concurrent batches included), which is safe because it decides from what it reads,
+    for at most ``policy.max_retry_time_s`` after the first failure.
     """
     if channel not in INGEST_CHANNELS:
         raise ValueError(f"channel {channel!r} does not ingest events")
@@ -473,6 +478,6 @@ async def ingest_events(
         )
 
     try:
-        return await db.transaction(work)
+        return await db.transaction(work, max_retry_time_s=rules.max_retry_time_s)
     except _PASSING_FAILURES as exc:
         raise IngestUnavailable(f"the graph could not record the batch: {exc!r}") from exc

@@ -3,17 +3,20 @@
 A system that emits events (stores: receipts, OMS: orders) calls :func:`emit` once it has decided
 its answer; the delivery runs in a background task, so the system's own request neither waits for
 the gateway nor fails because of it. As real channel systems do, a delivery that failed for a
-reason that may pass (no connection, no answer within 2 s, a 5xx, a 429) is posted again with
+reason that may pass (no connection, no answer within 5 s, a 5xx, a 429) is posted again with
 exponential backoff and jitter (stamina), a bounded number of times, with the very same body and
-event id: the gateway's ingest counts an event id it already holds as a duplicate, so a retry of
-a delivery that did land changes nothing. A 503 or 429 with ``Retry-After`` is posted again after
-the wait it asks for (at most ``retry_after_max_s``). Another 4xx is the gateway refusing the
-event: logged, never retried. A delivery that runs out of attempts is logged, never raised. At
-most ``max_pending`` deliveries are under way at once (a gateway down for long must not grow the
-simulator's memory without end): past it a new event is logged and dropped. When the simulator
-stops, deliveries waiting for their next attempt are posted once more at once instead of being
-abandoned. Without a webhook URL in the config, emitting does nothing. This module signs the way
-any channel system would (HMAC-SHA256 of the raw body) and must never import the gateway.
+event id: the gateway's ingest counts an event id it already holds as a duplicate, so a retry of a
+delivery that did land changes nothing. Each post, retries included, is signed at the time it is
+sent (the gateway refuses a timestamp too far from its clock). A 503 or 429 with ``Retry-After`` is
+posted again after the wait it asks for (at most ``retry_after_max_s``). Another 4xx is the gateway
+refusing the event: logged, never retried. A delivery that runs out of attempts is logged, never
+raised. At most ``max_pending`` deliveries are under way at once (a gateway down for long must not
+grow the simulator's memory without end): past it a new event is logged and dropped. When the
+simulator stops, deliveries waiting for their next attempt are posted once more at once instead of
+being abandoned. Without a webhook URL in the config, emitting does nothing. This module signs the
+way any channel system would (``X-Parcours-Timestamp``, the Unix time of the post, and
+``X-Parcours-Signature``, the HMAC-SHA256 of ``<timestamp>.<raw body>``) and must never import the
+gateway.
 """
 
 from __future__ import annotations
@@ -24,8 +27,9 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,7 +42,10 @@ from simulators._config import SimulatorConfig
 # The gateway's key for a channel in dev: public by design, never accepted in production.
 DEV_SECRET = "dev-webhook-secret-{channel}"  # noqa: S105
 SIGNATURE_HEADER = "X-Parcours-Signature"
-WEBHOOK_TIMEOUT_S = 2.0
+TIMESTAMP_HEADER = "X-Parcours-Timestamp"
+# Longer than the gateway takes to answer 503 when Neo4j is down (about 3 s: its ingest retries),
+# so the emitter follows that answer's Retry-After instead of timing out and posting again sooner.
+WEBHOOK_TIMEOUT_S = 5.0
 
 log = logging.getLogger("simulators.webhooks")
 
@@ -105,18 +112,35 @@ def _worth_retrying(exc: BaseException) -> bool:
 
 @dataclass
 class _Delivery:
-    """One event's body and headers, the same for every attempt, and where it stands."""
+    """One event's body, the same for every attempt (each signed when it is sent), and where it
+    stands."""
 
     event_id: object
     body: bytes
-    headers: dict[str, str] = field(default_factory=dict)
     posting: bool = False  # a post is in flight (else it is waiting for its next attempt)
     settled: bool = False  # taken, refused or given up: nothing left to do
 
 
-def sign(secret: str, body: bytes) -> str:
-    """The signature header value of ``body``: ``sha256=<hex HMAC-SHA256>``."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """The signature header value of ``body`` sent at ``timestamp``: ``sha256=<hex>``, the
+    HMAC-SHA256 of ``<timestamp>.<body>``."""
+    message = timestamp.encode("ascii") + b"." + body
+    return "sha256=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def signed_headers(secret: str, body: bytes, at: float | None = None) -> dict[str, str]:
+    """The headers of a JSON post of ``body`` signed at ``at`` (a Unix time; now by default).
+
+    Example:
+        >>> sorted(signed_headers("key", b"{}", at=1765000000.5))
+        ['Content-Type', 'X-Parcours-Signature', 'X-Parcours-Timestamp']
+    """
+    timestamp = str(int(time.time() if at is None else at))
+    return {
+        "Content-Type": "application/json",
+        TIMESTAMP_HEADER: timestamp,
+        SIGNATURE_HEADER: sign(secret, timestamp, body),
+    }
 
 
 class WebhookEmitter:
@@ -124,7 +148,7 @@ class WebhookEmitter:
     that retries a failed delivery as ``retries`` says.
 
     ``{channel}`` in the secret stands for the channel, so one secret setting serves systems whose
-    channels have different keys.
+    channels have different keys. ``clock`` (Unix time) dates each post's signature.
 
     Example:
         >>> emitter = WebhookEmitter("http://127.0.0.1:8080/webhooks/", "key-{channel}", "store")
@@ -133,11 +157,17 @@ class WebhookEmitter:
     """
 
     def __init__(
-        self, base_url: str, secret: str, channel: str, retries: WebhookRetries | None = None
+        self,
+        base_url: str,
+        secret: str,
+        channel: str,
+        retries: WebhookRetries | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.url = f"{base_url.rstrip('/')}/{channel}"
         self.secret = secret.replace("{channel}", channel)
         self.retries = retries or WebhookRetries()
+        self.clock = clock
         self.dropped = 0  # events not even tried: max_pending deliveries were under way
         self._session: aiohttp.ClientSession | None = None
         self._pending: dict[asyncio.Task[None], _Delivery] = {}
@@ -166,11 +196,10 @@ class WebhookEmitter:
                 len(self._pending),
             )
             return
-        # One body for every attempt: the same event id and signature, so a retry of a delivery
-        # that did land is a duplicate the gateway recognises.
+        # One body for every attempt: the same event id, so a retry of a delivery that did land
+        # is a duplicate the gateway recognises.
         body = json.dumps(event, separators=(",", ":")).encode()
-        headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(self.secret, body)}
-        delivery = _Delivery(event_id, body, headers)
+        delivery = _Delivery(event_id, body)
         task = asyncio.get_running_loop().create_task(self._deliver(delivery))
         self._pending[task] = delivery
         task.add_done_callback(self._forget)
@@ -216,10 +245,10 @@ class WebhookEmitter:
 
     async def _post(self, session: aiohttp.ClientSession, delivery: _Delivery) -> None:
         delivery.posting = True
+        # Signed now, not when emitted: a retry a minute later must not look like a replay.
+        headers = signed_headers(self.secret, delivery.body, at=self.clock())
         try:
-            async with session.post(
-                self.url, data=delivery.body, headers=delivery.headers
-            ) as response:
+            async with session.post(self.url, data=delivery.body, headers=headers) as response:
                 status = response.status
                 wait = retry_after_s(response.headers.get("Retry-After"))
                 text = "" if status < 300 else (await response.text())[:500]

@@ -9,8 +9,6 @@ the forced-contact touches go through the signed webhooks, so the ingest vocabul
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import hmac
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -20,6 +18,7 @@ from typing import Any
 import pytest
 
 from graph import GraphDatabase
+from simulators._webhooks import signed_headers
 from tests.conftest import Gateway
 from tests.federation.conftest import Systems
 
@@ -187,8 +186,7 @@ WEBHOOKS: dict[str, list[dict[str, Any]]] = {
 
 async def _post(gateway: Gateway, channel: str, events: list[dict[str, Any]]) -> None:
     body = json.dumps({"events": events}).encode()
-    digest = hmac.new(f"dev-webhook-secret-{channel}".encode(), body, hashlib.sha256).hexdigest()
-    headers = {"Content-Type": "application/json", "X-Parcours-Signature": f"sha256={digest}"}
+    headers = signed_headers(f"dev-webhook-secret-{channel}", body)
     async with gateway.session.post(
         f"{gateway.url}/webhooks/{channel}", data=body, headers=headers
     ) as response:
@@ -396,15 +394,10 @@ async def test_the_analytics_vocabulary_is_checked_at_ingest(fed: Gateway):
     }
     for field, event in refused.items():
         body = json.dumps(event).encode()
-        secret = b"dev-webhook-secret-web"
-        digest = hmac.new(secret, body, hashlib.sha256).hexdigest()
         async with fed.session.post(
             f"{fed.url}/webhooks/web",
             data=body,
-            headers={
-                "Content-Type": "application/json",
-                "X-Parcours-Signature": f"sha256={digest}",
-            },
+            headers=signed_headers("dev-webhook-secret-web", body),
         ) as response:
             assert response.status == 400
             answer = await response.json()

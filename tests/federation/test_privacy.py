@@ -8,8 +8,6 @@ and an order in the OMS; seeded customers are never erased.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +19,7 @@ import redis.asyncio as aioredis
 from gateway.services import free_port
 from graph import GraphDatabase, audit
 from graph.erasure import customer_id_hash
+from simulators._webhooks import signed_headers
 from tests.conftest import Gateway, Services, running_gateway
 from tests.federation.conftest import SYSTEMS, Systems, a_customer, federated_settings
 from tests.gateway.test_near_cache import until_tracking
@@ -83,8 +82,7 @@ async def _webhook(fed: Gateway, email: str, events: list[str]) -> None:
         ]
     }
     body = orjson.dumps(payload)
-    signature = hmac.new(b"dev-webhook-secret-web", body, hashlib.sha256).hexdigest()
-    headers = {"Content-Type": "application/json", "X-Parcours-Signature": f"sha256={signature}"}
+    headers = signed_headers("dev-webhook-secret-web", body)
     async with fed.session.post(f"{fed.url}/webhooks/web", data=body, headers=headers) as r:
         assert r.status == 200, await r.text()
 
@@ -568,8 +566,7 @@ async def _guest_views(fed: Gateway, web_id: str, event_id: str) -> str:
             "sku": SKU,
         }
     )
-    signature = hmac.new(b"dev-webhook-secret-web", body, hashlib.sha256).hexdigest()
-    headers = {"Content-Type": "application/json", "X-Parcours-Signature": f"sha256={signature}"}
+    headers = signed_headers("dev-webhook-secret-web", body)
     async with fed.session.post(f"{fed.url}/webhooks/web", data=body, headers=headers) as r:
         assert r.status == 200, await r.text()
     found = await fed.query(

@@ -7,16 +7,21 @@ import hashlib
 import hmac
 import io
 import json
+import logging
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
 from neo4j.exceptions import ServiceUnavailable
+from pydantic import SecretStr
 
+from gateway.services import free_port
 from graph import GraphDatabase
 from graph.identities import IdentityKind
 from graph.ingest import anonymous_customer_id
+from simulators._webhooks import DEV_SECRET, WebhookEmitter, WebhookRetries
 from tests.conftest import Gateway, Services, running_gateway
 from tests.fixture_dataset import ALICE, BOB
 
@@ -40,8 +45,14 @@ query($kind: IdentityKind!, $value: String!) {
 """
 
 
-def sign(body: bytes, secret: str) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def sign(body: bytes, secret: str, timestamp: str) -> str:
+    """The contract in README: HMAC-SHA256 of ``<timestamp>.<body>``, as ``sha256=<hex>``."""
+    message = f"{timestamp}.".encode() + body
+    return "sha256=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def now() -> str:
+    return str(int(time.time()))
 
 
 def unique(name: str) -> str:
@@ -80,12 +91,16 @@ async def post(
     secret: str | None = None,
     headers: dict[str, str] | None = None,
     content_type: str = "application/json",
+    timestamp: str | None = None,
 ) -> tuple[int, Json]:
-    """POST ``payload`` (bytes as they are, anything else as JSON), signed unless told otherwise."""
+    """POST ``payload`` (bytes as they are, anything else as JSON), signed at ``timestamp`` (now
+    by default) unless the headers say otherwise."""
     body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    timestamp = timestamp or now()
     sent = {
         "Content-Type": content_type,
-        "X-Parcours-Signature": sign(body, secret or f"dev-webhook-secret-{channel}"),
+        "X-Parcours-Timestamp": timestamp,
+        "X-Parcours-Signature": sign(body, secret or f"dev-webhook-secret-{channel}", timestamp),
     }
     sent.update(headers or {})
     async with gateway.session.post(
@@ -248,26 +263,130 @@ async def test_an_interaction_from_before_per_channel_keys_is_a_duplicate_on_eve
 
 
 @pytest.mark.parametrize(
-    "headers",
+    "signature",
     [
-        {"X-Parcours-Signature": ""},
-        {"X-Parcours-Signature": "sha256=" + "0" * 64},
-        {"X-Parcours-Signature": "md5=abc"},
-        {"X-Parcours-Signature": sign(b"another body", "dev-webhook-secret-web")},
-        {"X-Parcours-Signature": sign(b"{}", "dev-webhook-secret-store")},
+        lambda ts: "",
+        lambda ts: "sha256=" + "0" * 64,
+        lambda ts: "md5=abc",
+        lambda ts: sign(b"another body", "dev-webhook-secret-web", ts),
+        lambda ts: sign(b"{}", "dev-webhook-secret-store", ts),
     ],
     ids=["missing", "zeros", "other-scheme", "other-body", "other-channels-secret"],
 )
 async def test_a_missing_or_wrong_signature_is_refused_and_nothing_is_written(
-    gateway: Gateway, graph: GraphDatabase, headers: dict[str, str]
+    gateway: Gateway, graph: GraphDatabase, signature: Callable[[str], str]
 ) -> None:
-    event_id = unique("unsigned")
+    event_id, timestamp = unique("unsigned"), now()
+    headers = {"X-Parcours-Signature": signature(timestamp)}
     status, body = await post(
-        gateway, "web", event(event_id, [("email", "alice@example.com")]), headers=headers
+        gateway,
+        "web",
+        event(event_id, [("email", "alice@example.com")]),
+        headers=headers,
+        timestamp=timestamp,
     )
     assert status == 401
     assert body["error"]["code"] == "UNAUTHENTICATED"
     assert await stored_ids(graph, [event_id]) == []
+
+
+def _refusal(status_and_body: tuple[int, Json]) -> str:
+    status, body = status_and_body
+    assert status == 401, body
+    assert body["error"]["code"] == "UNAUTHENTICATED", body
+    message: str = body["error"]["message"]
+    return message
+
+
+@pytest.mark.parametrize(("skew_s", "side"), [(-600, "behind"), (600, "ahead of")])
+async def test_a_signed_request_dated_outside_the_tolerance_is_refused_and_nothing_is_written(
+    gateway: Gateway, graph: GraphDatabase, skew_s: int, side: str
+) -> None:
+    """A batch captured once and posted again later (after the customer's erasure, say) carries
+    its old signed time: refused, either way past 300 s of the gateway's clock."""
+    event_id = unique("replayed")
+    timestamp = str(int(time.time()) + skew_s)
+    answer = await post(gateway, "web", event(event_id, ALICE_EMAIL), timestamp=timestamp)
+    message = _refusal(answer)
+    assert "X-Parcours-Timestamp" in message
+    assert f"s {side} the gateway's clock, more than 300 s" in message
+    assert await stored_ids(graph, [event_id]) == []
+    inside = str(int(time.time()) + skew_s // 3)  # 200 s off: within the tolerance
+    assert await post(gateway, "web", event(event_id, ALICE_EMAIL), timestamp=inside) == (
+        200,
+        ingested(1, 0),
+    )
+
+
+async def test_the_signature_covers_the_timestamp(gateway: Gateway, graph: GraphDatabase) -> None:
+    """Re-dating a captured request (a fresh X-Parcours-Timestamp on the old signature) breaks
+    the signature."""
+    event_id, signed_at = unique("redated"), str(int(time.time()) - 60)
+    body = json.dumps(event(event_id, ALICE_EMAIL)).encode()
+    headers = {
+        "X-Parcours-Signature": sign(body, "dev-webhook-secret-web", signed_at),
+        "X-Parcours-Timestamp": now(),
+    }
+    message = _refusal(await post(gateway, "web", body, headers=headers))
+    assert message.startswith("the X-Parcours-Signature does not match")
+    assert await stored_ids(graph, [event_id]) == []
+
+
+def _body_only(body: bytes) -> str:
+    return "sha256=" + hmac.new(b"dev-webhook-secret-web", body, hashlib.sha256).hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("headers", "message"),
+    [
+        (
+            lambda body: {"X-Parcours-Signature": _body_only(body), "X-Parcours-Timestamp": ""},
+            "the X-Parcours-Timestamp header is missing",
+        ),
+        (
+            lambda body: {"X-Parcours-Signature": _body_only(body), "X-Parcours-Timestamp": now()},
+            "the X-Parcours-Signature signs the body alone, which is no longer accepted",
+        ),
+        (
+            lambda body: {"X-Parcours-Timestamp": "2026-12-07T19:20:00Z"},
+            "the X-Parcours-Timestamp must be the Unix time in whole seconds",
+        ),
+        (
+            lambda body: {"X-Parcours-Timestamp": now() + ".5"},
+            "the X-Parcours-Timestamp must be the Unix time in whole seconds",
+        ),
+        (
+            lambda body: {"X-Parcours-Timestamp": "-" + now()},
+            "the X-Parcours-Timestamp must be the Unix time in whole seconds",
+        ),
+    ],
+    ids=["body-only-no-timestamp", "body-only", "iso-date", "fraction", "negative"],
+)
+async def test_a_sender_without_a_signed_whole_second_timestamp_is_told_what_is_wrong(
+    gateway: Gateway,
+    graph: GraphDatabase,
+    headers: Callable[[bytes], dict[str, str]],
+    message: str,
+) -> None:
+    """A sender still signing the body alone (the scheme before the timestamp) is refused, and
+    the answer says so; so is a timestamp that is not whole Unix seconds."""
+    event_id = unique("legacy")
+    body = json.dumps(event(event_id, ALICE_EMAIL)).encode()
+    answer = await post(gateway, "web", body, headers=headers(body))
+    assert _refusal(answer).startswith(message)
+    assert await stored_ids(graph, [event_id]) == []
+
+
+async def test_the_timestamp_tolerance_is_a_setting(
+    services: Services, graph: GraphDatabase
+) -> None:
+    settings = services.settings(webhook_timestamp_tolerance_s=30)
+    event_id = unique("tolerance")
+    async with running_gateway(settings) as strict:
+        late = str(int(time.time()) - 120)
+        answer = await post(strict, "web", event(event_id, ALICE_EMAIL), timestamp=late)
+        assert "more than 30 s" in _refusal(answer)
+        assert await post(strict, "web", event(event_id, ALICE_EMAIL)) == (200, ingested(1, 0))
 
 
 async def test_in_production_only_configured_secrets_are_accepted(
@@ -287,6 +406,26 @@ async def test_in_production_only_configured_secrets_are_accepted(
 
 
 ALICE_EMAIL = [("email", "alice@example.com")]
+
+
+async def test_while_a_channel_key_is_rotated_posts_signed_with_either_key_are_taken(
+    services: Services, graph: GraphDatabase
+) -> None:
+    """The store team switches its systems to the new key one by one: the gateway lists both
+    (the new one first), so no post is refused meanwhile; any other key still is."""
+    settings = services.settings(
+        env="production", webhook_secrets={"store": ["new-key", "old-key"]}
+    )
+    ids = [unique("rotated-new"), unique("rotated-old"), unique("rotated-other")]
+    async with running_gateway(settings) as production:
+        answers = [
+            await post(production, "store", event(event_id, ALICE_EMAIL), secret=key)
+            for event_id, key in zip(ids, ["new-key", "old-key", "older-key"], strict=True)
+        ]
+    assert answers[:2] == [(200, ingested(1, 0))] * 2
+    assert _refusal(answers[2]).startswith("the X-Parcours-Signature does not match")
+    assert await stored_ids(graph, ids) == ids[:2]
+    assert settings.webhook_secret("store") == SecretStr("new-key")  # what make up signs with
 
 
 def _batch(*events: object) -> Json:
@@ -395,10 +534,10 @@ async def test_when_neo4j_cannot_take_a_batch_the_sender_is_told_to_retry_not_to
     """The driver's own failure (Neo4j down past its retries), faked at the one seam: a coded
     503 with Retry-After, and the same batch is taken once Neo4j is back."""
 
-    async def unreachable(self: GraphDatabase, work: object) -> None:
+    async def unreachable(self: GraphDatabase, work: object, **retries: float) -> None:
         raise ServiceUnavailable("Couldn't connect to 127.0.0.1:7687")
 
-    lost = event(unique("outage"), ALICE_EMAIL)
+    lost, timestamp = event(unique("outage"), ALICE_EMAIL), now()
     with monkeypatch.context() as patched:
         patched.setattr(GraphDatabase, "transaction", unreachable)
         body = json.dumps(lost).encode()
@@ -407,7 +546,8 @@ async def test_when_neo4j_cannot_take_a_batch_the_sender_is_told_to_retry_not_to
             data=body,
             headers={
                 "Content-Type": "application/json",
-                "X-Parcours-Signature": sign(body, "dev-webhook-secret-web"),
+                "X-Parcours-Timestamp": timestamp,
+                "X-Parcours-Signature": sign(body, "dev-webhook-secret-web", timestamp),
             },
         ) as response:
             assert response.status == 503
@@ -416,6 +556,74 @@ async def test_when_neo4j_cannot_take_a_batch_the_sender_is_told_to_retry_not_to
     assert answer["error"]["code"] == "SERVICE_UNAVAILABLE"
     assert await stored_ids(graph, [lost["id"]]) == []
     assert await post(gateway, "web", lost) == (200, ingested(1, 0))
+
+
+async def test_a_batch_sent_while_neo4j_is_unreachable_is_told_to_retry_within_seconds(
+    services: Services,
+) -> None:
+    """Nothing listens on Neo4j's port: the driver's own retries (30 s by default) are cut to
+    ingest_max_retry_time_s (2 s), so the coded 503 comes long before a sender gives up (the
+    simulators wait 2 s; the 15 s here only tells seconds from the old half minute)."""
+    settings = services.settings(
+        neo4j_uri=f"bolt://127.0.0.1:{free_port()}", migrate_on_start=False
+    )
+    async with running_gateway(settings) as cut_off:
+        status, answer = await asyncio.wait_for(
+            post(cut_off, "web", event(unique("unreachable"), ALICE_EMAIL)), timeout=15
+        )
+    assert status == 503, answer
+    assert answer["error"]["code"] == "SERVICE_UNAVAILABLE"
+
+
+async def test_a_simulator_posting_while_neo4j_is_unreachable_hears_the_503_not_its_timeout(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The demo's own sender waits for the gateway's answer to an outage (about 3 s), so it
+    follows Retry-After instead of timing out and posting again at once."""
+    settings = services.settings(
+        neo4j_uri=f"bolt://127.0.0.1:{free_port()}", migrate_on_start=False
+    )
+    async with running_gateway(settings) as cut_off:
+        emitter = WebhookEmitter(
+            f"{cut_off.url}/webhooks", DEV_SECRET, "web", WebhookRetries(attempts=1)
+        )
+        await emitter.start()
+        try:
+            with caplog.at_level(logging.WARNING, logger="simulators.webhooks"):
+                emitter.emit(event(unique("outage-sim"), ALICE_EMAIL))
+                await emitter.drained()
+        finally:
+            await emitter.close()
+    given_up = [r.getMessage() for r in caplog.records if "given up" in r.getMessage()]
+    assert len(given_up) == 1
+    assert "HTTP 503" in given_up[0], given_up
+
+
+async def test_a_failure_that_is_not_the_senders_is_a_coded_json_500_with_the_request_id(
+    services: Services,
+) -> None:
+    """A gateway pointed at a database Neo4j does not have (a real ClientError, not one the
+    driver retries): the sender still gets the contract's JSON shape, not aiohttp's plain text,
+    and the request id to quote."""
+    settings = services.settings(neo4j_database="no-such-database", migrate_on_start=False)
+    async with running_gateway(settings) as misconfigured:
+        body = json.dumps(event(unique("internal"), ALICE_EMAIL)).encode()
+        timestamp = now()
+        async with misconfigured.session.post(
+            f"{misconfigured.url}/webhooks/web",
+            data=body,
+            headers={
+                "Content-Type": "application/json",
+                "X-Parcours-Timestamp": timestamp,
+                "X-Parcours-Signature": sign(body, "dev-webhook-secret-web", timestamp),
+            },
+        ) as response:
+            assert (response.status, response.content_type) == (500, "application/json")
+            answer = await response.json()
+            request_id = response.headers["X-Request-Id"]
+    assert answer["error"]["code"] == "INTERNAL"
+    assert answer["error"]["requestId"] == request_id
+    assert "no-such-database" not in answer["error"]["message"]  # logged, not told
 
 
 async def test_an_unknown_channel_is_not_found(gateway: Gateway) -> None:

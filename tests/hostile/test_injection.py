@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import uuid
 from typing import Any
 
@@ -11,6 +9,7 @@ import orjson
 import pytest
 
 from graph import GraphDatabase
+from simulators._webhooks import signed_headers
 from tests.conftest import Gateway
 from tests.fixture_dataset import ALICE, BOB
 from tests.hostile._http import new_customer, send
@@ -116,11 +115,7 @@ async def test_cypher_looking_ids_and_keys_in_cart_and_journey_inputs_are_refuse
 
 def _signed(channel: str, payload: Any) -> tuple[bytes, dict[str, str]]:
     body = orjson.dumps(payload)
-    digest = hmac.new(f"dev-webhook-secret-{channel}".encode(), body, hashlib.sha256)
-    return body, {
-        "Content-Type": "application/json",
-        "X-Parcours-Signature": "sha256=" + digest.hexdigest(),
-    }
+    return body, signed_headers(f"dev-webhook-secret-{channel}", body)
 
 
 async def test_cypher_looking_webhook_fields_are_stored_and_returned_verbatim(

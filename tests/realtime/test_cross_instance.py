@@ -6,7 +6,7 @@ import asyncio
 import json
 from datetime import UTC, datetime
 
-from simulators._webhooks import DEV_SECRET, SIGNATURE_HEADER, sign
+from simulators._webhooks import DEV_SECRET, signed_headers
 from tests.realtime.conftest import CART_CHANGED, Instance, eventually, ws_client
 
 ACTIVITY = """
@@ -111,10 +111,7 @@ async def test_an_ingested_store_purchase_shows_up_live_on_the_other_instance(
         async with a.gateway.session.post(
             f"{a.gateway.url}/webhooks/store",
             data=body,
-            headers={
-                "Content-Type": "application/json",
-                SIGNATURE_HEADER: sign(DEV_SECRET.format(channel="store"), body),
-            },
+            headers=signed_headers(DEV_SECRET.format(channel="store"), body),
         ) as answer:
             assert answer.status == 200, await answer.text()
         activity = (await client.next("act"))["customerActivity"]

@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from simulators._webhooks import DEV_SECRET, SIGNATURE_HEADER, sign
+from simulators._webhooks import DEV_SECRET, signed_headers
 from tests.realtime.conftest import CART_CHANGED, Instance, WsClient, eventually, ws_client
 
 ACTIVITY = """
@@ -137,10 +137,7 @@ async def test_a_guest_merged_by_an_ingested_event_ends_its_subscription_too(
         async with a.gateway.session.post(
             f"{a.gateway.url}/webhooks/web",
             data=body,
-            headers={
-                "Content-Type": "application/json",
-                SIGNATURE_HEADER: sign(DEV_SECRET.format(channel="web"), body),
-            },
+            headers=signed_headers(DEV_SECRET.format(channel="web"), body),
         ) as answer:
             assert answer.status == 200, await answer.text()
             assert (await answer.json())["merged"] == 1

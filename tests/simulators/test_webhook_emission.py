@@ -6,8 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import hashlib
-import hmac
+import itertools
 import json
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -25,9 +24,10 @@ from gateway.services import free_port
 from gateway.services._process import command_line
 from gateway.services._simulators import Simulators, SimulatorsConfig, gateway_webhooks
 from gateway.settings import Settings
+from gateway.webhook_signatures import check_signature
 from gateway.webhooks import parse_events
 from simulators import SYSTEMS, SimulatorConfig
-from simulators._webhooks import WEBHOOKS, WebhookEmitter, WebhookRetries, retry_after_s
+from simulators._webhooks import WEBHOOKS, WebhookEmitter, WebhookRetries, retry_after_s, sign
 from tests.simulators import generated
 from tests.simulators.harness import CONFIG, Simulator, serve
 from tests.simulators.test_command_line import consecutive_free_ports
@@ -37,6 +37,7 @@ from tests.simulators.test_command_line import consecutive_free_ports
 class Delivery:
     channel: str
     signature: str
+    timestamp: str
     body: bytes
 
     @property
@@ -68,7 +69,9 @@ async def receiver() -> AsyncIterator[Receiver]:
 
     async def record(request: web.Request) -> web.Response:
         signature = request.headers.get("X-Parcours-Signature", "")
-        delivery = Delivery(request.match_info["channel"], signature, await request.read())
+        timestamp = request.headers.get("X-Parcours-Timestamp", "")
+        body = await request.read()
+        delivery = Delivery(request.match_info["channel"], signature, timestamp, body)
         received.deliveries.put_nowait(delivery)
         status = received.script.pop(0) if received.script else received.status
         if status is None:
@@ -98,8 +101,11 @@ def emitting(url: str, secret: str | None = TEST_KEY) -> SimulatorConfig:
     return dataclasses.replace(CONFIG, webhook_url=url, webhook_secret=secret)
 
 
-def expected_signature(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def assert_signed(delivery: Delivery, secret: str) -> None:
+    """The gateway's own check takes the delivery's signature (dated now, within 300 s)."""
+    check_signature(
+        [SecretStr(secret)], delivery.body, delivery.signature, delivery.timestamp, tolerance_s=300
+    )
 
 
 async def record_sale(stores: Simulator) -> dict[str, Any]:
@@ -120,7 +126,7 @@ async def test_a_till_receipt_posts_a_signed_purchase_event_to_the_store_webhook
         receipt = await record_sale(stores)
         delivery = await gateway.next()
     assert delivery.channel == "store"
-    assert delivery.signature == expected_signature("test-key-store", delivery.body)
+    assert_signed(delivery, "test-key-store")
     assert delivery.event == {
         "id": receipt["eventId"],
         "type": "purchase",
@@ -147,7 +153,7 @@ async def test_a_new_order_posts_a_purchase_event_to_the_web_webhook_once() -> N
         assert gateway.deliveries.empty()  # the idempotent replay is not a new purchase
     assert (created.status, replayed.status) == (201, 200)
     assert delivery.channel == "web"
-    assert delivery.signature == expected_signature("dev-webhook-secret-web", delivery.body)
+    assert_signed(delivery, "dev-webhook-secret-web")
     assert delivery.event["id"] == created.body["eventId"]
     assert delivery.event["identifiers"] == [{"kind": "email", "value": order["customerEmail"]}]
     assert parse_events(delivery.body).events[0].sku == "SKU-00010"
@@ -213,7 +219,7 @@ async def test_make_up_keeps_the_webhook_key_off_the_simulators_command_line(
         finally:
             await asyncio.to_thread(simulators.stop)
     assert delivery.channel == "store"
-    assert delivery.signature == expected_signature("never-in-ps-store", delivery.body)
+    assert_signed(delivery, "never-in-ps-store")
 
 
 def test_make_up_posts_nothing_when_store_and_web_keys_differ_or_are_missing() -> None:
@@ -226,7 +232,7 @@ def test_make_up_posts_nothing_when_store_and_web_keys_differ_or_are_missing() -
 
 async def test_a_delivery_the_gateway_did_not_take_is_posted_again_with_the_same_event() -> None:
     """A gateway restarting drops the connection, then answers 503, then 429 (still warming up):
-    the stores simulator posts the same signed event again after each, until it is taken."""
+    the stores simulator posts the same event again after each, signed, until it is taken."""
     async with receiver() as gateway, serve("stores", emitting(gateway.url)) as stores:
         gateway.script = [None, 503, 429]
         receipt = await record_sale(stores)
@@ -234,8 +240,30 @@ async def test_a_delivery_the_gateway_did_not_take_is_posted_again_with_the_same
         await emitter_of(stores).drained()
     assert gateway.deliveries.empty()  # taken by the fourth post: no more
     assert {delivery.body for delivery in deliveries} == {deliveries[0].body}
-    assert {delivery.signature for delivery in deliveries} == {deliveries[0].signature}
+    for delivery in deliveries:
+        assert_signed(delivery, "test-key-store")
     assert deliveries[0].event["id"] == receipt["eventId"]
+
+
+async def test_each_post_of_a_delivery_is_signed_at_the_time_it_is_sent() -> None:
+    """A retry a minute later carries that minute's time, signed: the gateway, which refuses a
+    timestamp far from its clock, takes it as a new post, not as a replay."""
+    clock = itertools.count(1_765_000_000, 60)
+    async with receiver() as gateway:
+        gateway.script = [503, 503]
+        emitter = WebhookEmitter(
+            gateway.url, TEST_KEY, "store", QUICK_RETRIES, clock=lambda: float(next(clock))
+        )
+        await emitter.start()
+        try:
+            emitter.emit({"id": "evt-pos-resigned", "type": "purchase"})
+            await emitter.drained()
+        finally:
+            await emitter.close()
+        deliveries = [await gateway.next() for _ in range(3)]
+    assert [d.timestamp for d in deliveries] == ["1765000000", "1765000060", "1765000120"]
+    for delivery in deliveries:
+        assert delivery.signature == sign("test-key-store", delivery.timestamp, delivery.body)
 
 
 @pytest.mark.parametrize("status", [400, 401, 404, 413, 422])
