@@ -20,11 +20,35 @@ function notice(text) {
   $("notice").hidden = !text;
 }
 
+/** A parameter of the address as written there. A "+" stays a "+": in an instant it is the
+ * offset's sign, and an address typed or pasted by hand seldom writes it %2B, whereas
+ * URLSearchParams reads it as a space (an instant the gateway would refuse or misread). */
+function addressParam(name) {
+  const pair = location.search.slice(1).split("&").find((p) => p.split("=")[0] === name);
+  if (pair === undefined) return null;
+  const written = pair.slice(name.length + 1);
+  try {
+    return decodeURIComponent(written);
+  } catch {
+    return written; // a stray "%": the text as written, which `badBound` then explains
+  }
+}
+
+// A day, then optionally a time and a timezone: what the gateway reads as a DateTime (ISO 8601).
+const INSTANT = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$/i;
+
+/** Why a bound written in the address cannot be asked for, or "" when it can. */
+function badBound(name, value) {
+  if (value === null || INSTANT.test(value)) return "";
+  return `The address gives “${name}=${value}”, which is not a date and time: write it as `
+    + `2033-05-01T00:00:00Z, or with an offset such as 2033-05-01T00:00:00+02:00. `
+    + "Choose the days below instead.";
+}
+
 /** The window asked for in the URL; without one, the gateway's default (the 30 days up to the
  * newest interaction's day), which the first answer's `from` and `to` then fill in. */
 function initialWindow() {
-  const params = new URLSearchParams(location.search);
-  return { from: params.get("from"), to: params.get("to") };
+  return { from: addressParam("from"), to: addressParam("to") };
 }
 
 /** The UTC day of an ISO instant, as the picker shows it (the text's own date when unparsable). */
@@ -215,6 +239,7 @@ async function moreForced() {
 
 function start() {
   Object.assign(state, initialWindow());
+  const problems = ["from", "to"].map((bound) => badBound(bound, state[bound])).filter(Boolean);
   $("window").addEventListener("submit", (event) => {
     event.preventDefault();
     Object.assign(state, { from: chosen("from"), to: chosen("to") });
@@ -225,7 +250,11 @@ function start() {
     load();
   });
   $("forced-more").addEventListener("click", moreForced);
-  load();
+  if (!problems.length) return load();
+  // Nothing is asked for: the picker starts empty and the assistant chooses the days.
+  Object.assign(state, { from: null, to: null });
+  showWindow();
+  notice(problems.join(" "));
 }
 
 start();
