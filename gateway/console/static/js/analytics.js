@@ -35,7 +35,8 @@ function addressParam(name) {
 }
 
 // A day, then optionally a time and a timezone: what the gateway reads as a DateTime (ISO 8601).
-const INSTANT = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$/i;
+const INSTANT =
+  /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$/i;
 
 /** Why a bound written in the address cannot be asked for, or "" when it can. */
 function badBound(name, value) {
@@ -154,8 +155,9 @@ function showCharts(a) {
       x: { title: { display: true, text: "channel switches" } },
       y: { beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: "journeys" } },
     } });
+  const { journeys, mean } = a.channelSwitches;
   fill("switches-summary", h("p", { class: "muted" },
-    `${a.channelSwitches.journeys} journeys, ${(a.channelSwitches.mean ?? 0).toFixed(1)} switches on average`));
+    `${journeys} journeys, ${(mean ?? 0).toFixed(1)} switches on average`));
 }
 
 function showIncidents(incidents) {
@@ -167,7 +169,8 @@ function showIncidents(incidents) {
       "Customers affected", "Cart value affected"].map((t) => h("th", {}, t)))),
     h("tbody", {}, incidents.map((i) => h("tr", { dataset: { system: i.system } },
       h("td", {}, i.system),
-      h("td", {}, h("span", { class: "badge source-failed" }, `degraded · breaker ${i.breakerState}`)),
+      h("td", {},
+        h("span", { class: "badge source-failed" }, `degraded · breaker ${i.breakerState}`)),
       h("td", {}, i.team), h("td", {}, i.recentFailures), h("td", {}, i.customersAffected),
       h("td", {}, i.cartValue ? money(i.cartValue) : "unknown"))))));
 }
@@ -200,7 +203,10 @@ async function load() {
     const { data, errors } = await gql(ANALYTICS, { from: state.from, to: state.to });
     if (seq !== state.seq) return;
     const a = data?.analytics;
-    if (!a) throw new ApiError(errors[0]?.message ?? "Analytics unavailable.", errors[0]?.extensions?.code);
+    if (!a) {
+      const [error] = errors;
+      throw new ApiError(error?.message ?? "Analytics unavailable.", error?.extensions?.code);
+    }
     Object.assign(state, { from: a.from, to: a.to });
     showWindow();
     showFigures(a);

@@ -130,9 +130,10 @@ async function openCustomer(id) {
   $("handoff").hidden = true;
   $("timeline-channel").value = "";
   cartMessage("");
-  for (const panel of ["cart", "journey", "identities", "recommendations", "orders", "tickets", "timeline"]) {
-    fill(panel, loading());
-  }
+  const panels = [
+    "cart", "journey", "identities", "recommendations", "orders", "tickets", "timeline",
+  ];
+  for (const panel of panels) fill(panel, loading());
   const url = new URL(location.href);
   url.searchParams.set("customer", id);
   history.replaceState(null, "", url);
@@ -183,7 +184,8 @@ async function loadContext() {
     ? unavailable(why("recommendations"))
     : customer.recommendations.length
     ? h("ul", { class: "plain" }, customer.recommendations.map((r) => h("li", {},
-      h("div", {}, h("strong", {}, r.product.name), h("span", { class: "muted" }, ` ${r.product.sku}`),
+      h("div", {}, h("strong", {}, r.product.name),
+        h("span", { class: "muted" }, ` ${r.product.sku}`),
         h("div", { class: "muted reason" }, r.reason)),
       h("button", { class: "small", onclick: () => addItem(r.product.sku, 1) }, "Add"))))
     : empty("No recommendations yet."));
@@ -364,7 +366,9 @@ async function loadTimeline(append) {
     }
     showTimeline(data.customer.history, append);
   } catch (error) {
-    if (seq === state.timelineSeq) fill("timeline", h("p", { class: "message error" }, error.message));
+    if (seq === state.timelineSeq) {
+      fill("timeline", h("p", { class: "message error" }, error.message));
+    }
   }
 }
 

@@ -131,7 +131,9 @@ query ConsoleAnalytics($from: DateTime, $to: DateTime) {
     channelSwitches { journeys mean distribution { switches journeys } }
     timeToConvert { converted medianSeconds p90Seconds }
     forcedContacts(first: 20) { ...ConsoleForced }
-    incidents { system team breakerState recentFailures customersAffected cartValue { amount currency } }
+    incidents {
+      system team breakerState recentFailures customersAffected cartValue { amount currency }
+    }
   }
 }
 ${FORCED}`;
