@@ -354,7 +354,11 @@ function showTimeline(history, append) {
 
 async function loadTimeline(append) {
   const seq = ++state.timelineSeq;
-  if (!append) fill("timeline", loading());
+  $("timeline").querySelector(":scope > .message.error")?.remove();
+  if (!append) {
+    fill("timeline", loading());
+    $("timeline-more").hidden = true; // nothing to page on from until the newest page is back
+  }
   try {
     const { data, errors } = await gql(Q.TIMELINE, {
       id: state.customerId, channels: timelineChannels(),
@@ -366,9 +370,11 @@ async function loadTimeline(append) {
     }
     showTimeline(data.customer.history, append);
   } catch (error) {
-    if (seq === state.timelineSeq) {
-      fill("timeline", h("p", { class: "message error" }, error.message));
-    }
+    if (seq !== state.timelineSeq) return;
+    const message = h("p", { class: "message error" }, error.message);
+    // An older page that did not come leaves the items shown, and "Load more" asks for it again.
+    if (append) $("timeline").append(message);
+    else fill("timeline", message);
   }
 }
 
