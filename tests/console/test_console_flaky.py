@@ -15,6 +15,9 @@ from playwright.async_api import Page, Route, expect
 from tests.conftest import Gateway
 from tests.console.conftest import Shopper
 from tests.console.test_console import find, open_console
+from tests.console.test_console_switching import Neighbour, neighbour
+
+__all__ = ["neighbour"]  # the fixture, shared
 
 UNREACHABLE = "The gateway cannot be reached"
 
@@ -57,4 +60,23 @@ async def test_an_older_page_that_fails_keeps_the_items_shown_and_can_be_asked_a
     await page.get_by_role("button", name="Load more").click()
     await expect(items).to_have_count(16)
     await expect(page.locator("#timeline .message.error")).to_have_count(0)
+    await expect(page.get_by_role("button", name="Load more")).to_be_hidden()
+
+
+async def test_a_customer_whose_context_never_comes_shows_nothing_of_the_one_before(
+    page: Page, fed: Gateway, shopper: Shopper, neighbour: Neighbour
+):
+    await open_console(page, fed, shopper)
+    await find(page, "LOYALTY_CARD", shopper.card)
+    await expect(page.locator("#customer-name")).to_have_text(shopper.name)
+    await expect(page.locator("#timeline li")).to_have_count(15)
+    lost = dropping(lambda body: body.get("variables", {}).get("id") == neighbour.id)
+    await page.route("**/graphql", lost)
+
+    await find(page, "LOYALTY_CARD", neighbour.card)
+    await expect(page.locator("#notice")).to_contain_text(UNREACHABLE)
+    await expect(page.locator("#customer-name")).not_to_contain_text(shopper.name)
+    await expect(page.locator("#customer-meta")).not_to_contain_text(shopper.id)
+    await expect(page.locator("#customer .loading")).to_have_count(0)
+    await expect(page.locator("#timeline li")).to_have_count(0)
     await expect(page.get_by_role("button", name="Load more")).to_be_hidden()

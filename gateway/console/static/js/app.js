@@ -129,9 +129,18 @@ async function openCustomer(id) {
   $("customer").hidden = false;
   $("handoff").hidden = true;
   $("timeline-channel").value = "";
+  $("timeline-more").hidden = true;
   cartMessage("");
+  // Nothing of the customer shown before stays on screen: their name above another customer's
+  // panels, or their consents, would be taken for this one's if this one's context never came.
+  $("customer-name").textContent = id;
+  $("customer-meta").textContent = "";
+  $("cart-version").textContent = "";
+  fill("sources");
+  document.querySelectorAll(".panel .degraded").forEach((badge) => badge.remove());
   const panels = [
-    "cart", "journey", "identities", "recommendations", "orders", "tickets", "timeline",
+    "cart", "journey", "identities", "consents", "recommendations", "orders", "tickets",
+    "timeline",
   ];
   for (const panel of panels) fill(panel, loading());
   const url = new URL(location.href);
@@ -148,7 +157,12 @@ async function loadContext() {
   try {
     answer = await gql(Q.CONTEXT, { id, ...storeVars(), channels: timelineChannels() });
   } catch (error) {
-    if (stillOn(id)) notice(error.message);
+    if (!stillOn(id)) return;
+    notice(error.message);
+    // No panel keeps saying "Loading…" for an answer that is not coming.
+    for (const panel of document.querySelectorAll("#customer .panel-body")) {
+      if (panel.querySelector(":scope > .loading")) panel.replaceChildren(unavailable());
+    }
     return;
   }
   if (!stillOn(id)) return;
