@@ -12,6 +12,7 @@ import {
 const $ = (id) => document.getElementById(id);
 const state = {
   customerId: null, cart: null, journey: null, stopLive: [], timelineAfter: null,
+  timelinePaged: false, // older pages were added with "Load more": a refresh keeps them
   timelineSeq: 0, // only the latest timeline request may draw (filters change under requests)
   searchSeq: 0, // only the latest search may open a customer or list matches
   cartChange: null, resuming: null, // the cart change, the resumption on its way (one at a time)
@@ -120,7 +121,7 @@ async function openCustomer(id) {
   state.searchSeq += 1; // a search still on its way must not replace the customer chosen now
   stopLive();
   Object.assign(state, {
-    customerId: id, cart: null, journey: null, timelineAfter: null,
+    customerId: id, cart: null, journey: null, timelineAfter: null, timelinePaged: false,
     cartChange: null, resuming: null,
   });
   $("panel-cart").removeAttribute("aria-busy");
@@ -359,6 +360,7 @@ async function resumeHere() {
 }
 
 function showTimeline(history, append) {
+  state.timelinePaged = append;
   const list = append ? $("timeline").querySelector("ol") : h("ol", { class: "timeline" });
   if (!append) fill("timeline", history.edges.length ? list : empty("Nothing on this channel."));
   list.append(...timelineItems(history.edges));
@@ -392,6 +394,30 @@ async function loadTimeline(append) {
   }
 }
 
+/** Something happened elsewhere (or may have: RESYNC): the newest page is read again. Older
+ * pages the assistant added with "Load more" stay: what the newest page holds before the item
+ * shown first is put in front (all of it read again only when the page does not reach it). */
+async function refreshTimeline() {
+  const first = $("timeline").querySelector("ol.timeline > li");
+  if (!state.timelinePaged || !first) return loadTimeline(false);
+  const seq = ++state.timelineSeq;
+  try {
+    const { data, errors } = await gql(Q.TIMELINE, {
+      id: state.customerId, channels: timelineChannels(), after: null,
+    });
+    if (seq !== state.timelineSeq) return;
+    const history = data?.customer?.history;
+    if (!history) throw new ApiError(errors[0]?.message ?? "Timeline unavailable.");
+    const known = history.edges.findIndex((edge) => edge.cursor === first.dataset.cursor);
+    if (known < 0) return showTimeline(history, false);
+    first.before(...timelineItems(history.edges.slice(0, known)));
+  } catch (error) {
+    if (seq === state.timelineSeq) {
+      $("timeline").append(h("p", { class: "message error" }, error.message));
+    }
+  }
+}
+
 // ---- live updates -------------------------------------------------------------------------
 
 function setLiveStatus(status, event) {
@@ -410,8 +436,8 @@ function startLive(id) {
   state.stopLive.push(
     subscribe(Q.CART_CHANGED, { id, ...storeVars() },
       (data) => showCart(data.cartChanged), (message) => cartMessage(`Live cart: ${message}`)),
-    // Something happened elsewhere: show the newest page of the timeline again.
-    subscribe(Q.ACTIVITY, { id }, () => loadTimeline(false), () => {}),
+    // Something happened elsewhere: show the newest items of the timeline.
+    subscribe(Q.ACTIVITY, { id }, () => refreshTimeline(), () => {}),
   );
 }
 

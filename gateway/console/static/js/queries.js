@@ -15,7 +15,7 @@ fragment ConsoleCart on Cart {
 
 const HISTORY = `
 fragment ConsoleHistory on InteractionConnection {
-  edges { node { id at type channel product { sku name } store { id name } } }
+  edges { cursor node { id at type channel product { sku name } store { id name } } }
   pageInfo { hasNextPage endCursor }
 }`;
 

@@ -169,8 +169,8 @@ export function identitiesView(customer) {
 }
 
 export function timelineItems(edges) {
-  return edges.map(({ node: i }) =>
-    h("li", { dataset: { channel: i.channel } },
+  return edges.map(({ cursor, node: i }) =>
+    h("li", { dataset: { channel: i.channel, cursor } },
       h("span", { class: `chip chip-${i.channel.toLowerCase()}` }, channelLabel(i.channel)),
       h("span", { class: "what" }, words(i.type),
         i.product ? ` · ${i.product.name}` : "", i.store ? ` · ${i.store.name}` : ""),
