@@ -112,4 +112,5 @@ def interaction(row: Row) -> Interaction:
         product=product(row["product"]) if row.get("product") else None,
         store=store(row["store"]) if row.get("store") else None,
         device_id=row.get("deviceId"),
+        event_id=row.get("eventId"),
     )

@@ -1,8 +1,8 @@
 """A customer's cross-channel history, newest first, in keyset-paginated pages.
 
-Pages are cut by ``(at, id)`` rather than by offset, so an interaction recorded while a client pages
-through never makes it see an item twice or skip one. Several page requests (one per customer, or
-per filter) are answered by a single statement.
+Pages are cut by ``(at, event id, channel)`` (``HistoryPosition``) rather than by offset, so an
+interaction recorded while a client pages through never makes it see an item twice or skip one.
+Several page requests (one per customer, or per filter) are answered by a single statement.
 """
 
 from __future__ import annotations
@@ -14,24 +14,31 @@ from typing import Any, LiteralString
 from graph import _rows
 from graph.database import GraphDatabase
 from graph.ingest import HELD_EVENTS, event_key
-from graph.models import HistoryCursor, HistoryPage, Store
+from graph.models import HistoryPage, HistoryPosition, Store
 
 # One request's page as ``items`` (``req`` in scope: customerId, limit, channels, types, afterAt,
-# afterId); always one row. Shared with the whole-context statement of ``graph.context``.
+# afterId, afterChannel); always one row. Shared with the whole-context statement of
+# ``graph.context``. Ordered as ``HistoryPosition``: by time, event id (a node's eventKey less its
+# channel, or its id when it has none) and channel, so that a receipt ingested as ``<id>@store``
+# keeps the place it had before.
 HISTORY_SUBQUERY: LiteralString = """
   MATCH (c:Customer {id: req.customerId})-[:DID]->(i:Interaction)
   WHERE (req.channels IS NULL OR i.channel IN req.channels)
     AND (req.types IS NULL OR i.type IN req.types)
-    AND (req.afterAt IS NULL OR i.at < req.afterAt
-         OR (i.at = req.afterAt AND i.id < req.afterId))
-  WITH i ORDER BY i.at DESC, i.id DESC
-  WITH collect(i) AS newest
-  UNWIND newest[0..req.limit] AS i
+  WITH i, CASE WHEN i.eventKey STARTS WITH i.channel + ':'
+               THEN substring(i.eventKey, size(i.channel) + 1) ELSE i.id END AS eventId
+  WHERE req.afterAt IS NULL OR i.at < req.afterAt
+     OR (i.at = req.afterAt AND (eventId < req.afterId
+         OR (eventId = req.afterId AND i.channel < req.afterChannel)))
+  WITH i, eventId ORDER BY i.at DESC, eventId DESC, i.channel DESC
+  WITH collect({i: i, eventId: eventId}) AS newest
+  UNWIND newest[0..req.limit] AS row
+  WITH row.i AS i, row.eventId AS eventId
   OPTIONAL MATCH (i)-[:ABOUT]->(p:Product)
   OPTIONAL MATCH (i)-[:AT]->(s:Store)
   OPTIONAL MATCH (i)-[:ON]->(d:Device)
-  RETURN collect({id: i.id, at: toString(i.at), type: i.type, channel: i.channel,
-                  product: p {.sku, .name, .category, .brand},
+  RETURN collect({id: i.id, eventId: eventId, at: toString(i.at), type: i.type,
+                  channel: i.channel, product: p {.sku, .name, .category, .brand},
                   store: s {.id, .name, .city}, deviceId: d.id}) AS items
 """
 
@@ -46,7 +53,7 @@ class HistoryRequest:
 
     customer_id: str
     first: int
-    after: HistoryCursor | None = None
+    after: HistoryPosition | None = None
     channels: tuple[str, ...] | None = None
     types: tuple[str, ...] | None = None
 
@@ -60,16 +67,15 @@ def history_params(request: HistoryRequest, key: int) -> dict[str, object]:
         "channels": list(request.channels) if request.channels is not None else None,
         "types": list(request.types) if request.types is not None else None,
         "afterAt": request.after.at if request.after else None,
-        "afterId": request.after.id if request.after else None,
+        "afterId": request.after.event_id if request.after else None,
+        "afterChannel": request.after.channel if request.after else None,
     }
 
 
 def history_page(request: HistoryRequest, rows: Sequence[dict[str, Any]]) -> HistoryPage:
     """The page ``request`` asked for, from the items ``HISTORY_SUBQUERY`` returned."""
     items = sorted(
-        (_rows.interaction(item) for item in rows),
-        key=lambda item: (item.at, item.id),
-        reverse=True,
+        (_rows.interaction(item) for item in rows), key=lambda item: item.position, reverse=True
     )
     return HistoryPage(
         items=tuple(items[: request.first]), has_next_page=len(items) > request.first

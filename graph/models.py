@@ -80,6 +80,33 @@ class Interaction:
     product: Product | None
     store: Store | None
     device_id: str | None
+    # The id its channel gave the event, when the node's differs (``<id>@store``: graph.ingest).
+    event_id: str | None = None
+
+    @property
+    def position(self) -> HistoryPosition:
+        """Where this interaction sits in a newest-first history."""
+        return HistoryPosition(self.at, self.event_id or self.id, self.channel)
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class HistoryPosition:
+    """Where an interaction sits in a customer's history: by time, then by the id its channel
+    gave the event, then by channel (a channel's event ids are its own).
+
+    Not by node id: a store receipt shown before it is ingested keeps its place once ingested
+    as ``<id>@store``, so a cursor taken before still pages on from the same place.
+
+    Example:
+        >>> from datetime import UTC
+        >>> at = datetime(2026, 10, 1, tzinfo=UTC)
+        >>> HistoryPosition(at, "evt-1", "store") < HistoryPosition(at, "evt-1-tried", "store")
+        True
+    """
+
+    at: datetime
+    event_id: str
+    channel: str
 
 
 @dataclass(frozen=True, slots=True)

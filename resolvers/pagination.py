@@ -22,11 +22,13 @@ __all__ = [
     "PageInfo",
     "check_first",
     "decode_history_cursor",
+    "decode_interaction_cursor",
     "encode_history_cursor",
+    "encode_interaction_cursor",
     "page_info",
 ]
 
-from graph.models import HistoryCursor
+from graph.models import HistoryCursor, HistoryPosition
 from resolvers.errors import BadUserInput
 
 T = TypeVar("T")
@@ -84,3 +86,21 @@ def decode_history_cursor(cursor: str) -> HistoryCursor:
     if not isinstance(interaction_id, str) or at.tzinfo is None:
         raise refused
     return HistoryCursor(at=at, id=interaction_id)
+
+
+def encode_interaction_cursor(position: HistoryPosition) -> str:
+    """A customer history item's cursor: its time, its event's id and its channel."""
+    payload = orjson.dumps(
+        {"at": position.at.isoformat(), "id": position.event_id, "channel": position.channel}
+    )
+    return base64.urlsafe_b64encode(payload).decode()
+
+
+def decode_interaction_cursor(cursor: str) -> HistoryPosition:
+    """A customer history cursor; one without a channel (issued before the channel was part of
+    it) pages on after every item of its time and id, as it did then."""
+    decoded = decode_history_cursor(cursor)  # an object with a time and an id, or refused
+    channel = orjson.loads(base64.urlsafe_b64decode(cursor.encode())).get("channel", "")
+    if not isinstance(channel, str):
+        raise BadUserInput("`after` is not a cursor this API returned", argument="after")
+    return HistoryPosition(at=decoded.at, event_id=decoded.id, channel=channel)

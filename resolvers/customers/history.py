@@ -3,13 +3,16 @@
 Receipts the stores system holds but the graph has not recorded yet (no webhook received) are shown
 as store purchases, deduplicated by the receipt's own event id: its Interaction's id once ingested,
 or ``<event id>@store`` when another channel's event held that id (graph.ingest), and that other
-channel's event is not the receipt. A receipt that could be shown on this page is ingested exactly
-when the page holds it: the page is every graph item from the cursor down to its last one, and an
-ingested receipt is a store purchase, which every filter that wants receipts keeps. So the receipts
-on the page cost nothing; only the others cost one batched statement, which checks whether the
-graph holds them all the same (a receipt ingested for another profile) and reads their stores. Only
-the receipts on the system's first page (the 50 most recent) are merged, so a deep page may miss a
-never-ingested old receipt; ingestion closes that gap.
+channel's event is not the receipt. Items are ordered, and their cursors made, by
+``HistoryPosition`` (time, event id, channel), which a receipt keeps once ingested under either
+id: a cursor taken before its ingest pages on from the same place after it. A receipt that could
+be shown on this page is ingested exactly when the page holds it: the page is every graph item
+from the cursor down to its last one, and an ingested receipt is a store purchase, which every
+filter that wants receipts keeps. So the receipts on the page cost nothing; only the others cost
+one batched statement, which checks whether the graph holds them all the same (a receipt
+ingested for another profile) and reads their stores. Only the receipts on the system's first
+page (the 50 most recent) are merged, so a deep page may miss a never-ingested old receipt;
+ingestion closes that gap.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import strawberry
 from channels.records import Receipt
 from graph import models
 from graph.history import HistoryRequest, receipt_context
-from graph.models import HistoryCursor, HistoryPage
+from graph.models import HistoryPage, HistoryPosition
 from resolvers.context import Context
 from resolvers.customers.channel_views import store_receipts
 from resolvers.customers.interaction import Interaction
@@ -30,13 +33,12 @@ from resolvers.pagination import (
     Connection,
     Edge,
     check_first,
-    decode_history_cursor,
-    encode_history_cursor,
+    decode_interaction_cursor,
+    encode_interaction_cursor,
     page_info,
 )
 
 Info = strawberry.Info[Context, None]
-STORE_CLASH_SUFFIX = "@store"  # graph.ingest's node id for a store event whose id was taken
 
 
 def _wants_receipts(channels: list[Channel] | None, types: list[InteractionType] | None) -> bool:
@@ -45,24 +47,23 @@ def _wants_receipts(channels: list[Channel] | None, types: list[InteractionType]
     )
 
 
-def _store_event_id(item: models.Interaction) -> str:
-    """The event id of a store interaction: its node id without the ``@store`` that ingest adds
-    when another channel's event held the id (a digest id is checked in the graph instead)."""
-    return item.id.removesuffix(STORE_CLASH_SUFFIX)
+def _position(receipt: Receipt) -> HistoryPosition:
+    """Where a receipt sits in history: where its store purchase will, once ingested."""
+    return HistoryPosition(receipt.at, receipt.interaction_id, "store")
 
 
 async def _not_yet_ingested(
-    info: Info, receipts: tuple[Receipt, ...], cursor: HistoryCursor | None, page: HistoryPage
+    info: Info, receipts: tuple[Receipt, ...], cursor: HistoryPosition | None, page: HistoryPage
 ) -> list[models.Interaction]:
     """Receipts the graph does not hold (by event id), as store purchases older than ``cursor``
     and, when the graph has more items than the page, not older than its last item."""
-    on_page = {_store_event_id(item) for item in page.items if item.channel == "store"}
-    last = (page.items[-1].at, page.items[-1].id) if page.has_next_page else None
+    on_page = {item.position.event_id for item in page.items if item.channel == "store"}
+    last = page.items[-1].position if page.has_next_page else None
     candidates = [
         r
         for r in receipts
-        if (cursor is None or (r.at, r.interaction_id) < (cursor.at, cursor.id))
-        and (last is None or (r.at, r.interaction_id) >= last)
+        if (cursor is None or _position(r) < cursor)
+        and (last is None or _position(r) >= last)
         and r.interaction_id not in on_page
     ]
     if not candidates:
@@ -81,6 +82,7 @@ async def _not_yet_ingested(
             product=None,
             store=stores.get(receipt.store_id),
             device_id=None,
+            event_id=receipt.interaction_id,
         )
         for receipt in candidates
         if receipt.interaction_id not in known
@@ -97,7 +99,7 @@ async def history_connection(
     types: list[InteractionType] | None,
 ) -> Connection[Interaction]:
     size = check_first(first, info.context.max_page_size)
-    cursor = decode_history_cursor(after) if after is not None else None
+    cursor = decode_interaction_cursor(after) if after is not None else None
     request = HistoryRequest(
         customer_id=profile.id,
         first=size,
@@ -112,15 +114,15 @@ async def history_connection(
     )
     items = list(page.items)
     extra = await _not_yet_ingested(info, receipts, cursor, page) if receipts else []
-    merged = sorted(items + extra, key=lambda item: (item.at, item.id), reverse=True)
+    merged = sorted(items + extra, key=lambda item: item.position, reverse=True)
     # A receipt newer than the graph's last item may push graph items to the next page.
     shown = (
         merged[:size]
         if not page.has_next_page
-        else [item for item in merged if (item.at, item.id) >= (items[-1].at, items[-1].id)][:size]
+        else [item for item in merged if item.position >= items[-1].position][:size]
     )
     edges = [
-        Edge(cursor=encode_history_cursor(item.at, item.id), node=Interaction.from_model(item))
+        Edge(cursor=encode_interaction_cursor(item.position), node=Interaction.from_model(item))
         for item in shown
     ]
     return Connection(

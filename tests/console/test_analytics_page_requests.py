@@ -176,3 +176,55 @@ async def test_a_day_changed_in_the_picker_is_that_days_utc_midnight_and_the_oth
 
     assert datetime.fromisoformat(asked[-1]["from"]) == datetime.fromisoformat(start)
     assert asked[-1]["to"] == "2033-05-20T00:00:00Z"
+
+
+async def test_a_plus_left_unencoded_in_the_address_is_read_as_the_offsets_sign(
+    page: Page, fed: Gateway, month: None
+):
+    start, end = "2033-05-01T00:00:00+02:00", "2033-06-01T00:00:00+02:00"
+    asked: list[dict[str, str]] = []
+
+    async def record(route: Route) -> None:
+        body = route.request.post_data_json
+        if is_analytics(body):
+            asked.append(body["variables"])
+        await route.continue_()
+
+    await page.route("**/graphql", record)
+    # As typed or pasted by hand: the "+" is not written %2B.
+    await page.goto(f"{fed.url}/console/analytics?from={start}&to={end}")
+    await expect(figure(page, "revenue")).to_be_visible()
+    assert [datetime.fromisoformat(asked[0][b]) for b in ("from", "to")] == [
+        datetime.fromisoformat(start),
+        datetime.fromisoformat(end),
+    ]
+
+    # The address the page writes when the window is shown again encodes the sign, and reads
+    # back as the same window.
+    async with page.expect_response(lambda r: is_analytics(r.request.post_data_json or {})):
+        await page.get_by_role("button", name="Show").click()
+    await expect(figure(page, "revenue")).to_be_visible()
+    assert "%2B02" in page.url
+    in_url = await page.evaluate("new URLSearchParams(location.search).get('from')")
+    assert datetime.fromisoformat(in_url) == datetime.fromisoformat(start)
+
+
+async def test_a_bound_in_the_address_that_is_no_instant_is_explained_and_not_asked_for(
+    page: Page, fed: Gateway
+):
+    asked: list[dict[str, str]] = []
+
+    async def record(route: Route) -> None:
+        body = route.request.post_data_json
+        if is_analytics(body):
+            asked.append(body["variables"])
+        await route.continue_()
+
+    await page.route("**/graphql", record)
+    await page.goto(f"{fed.url}/console/analytics?from=yesterday&to={TO}")
+    await expect(page.locator("#notice")).to_contain_text("“from=yesterday”, which is not a date")
+    await expect(page.locator("#notice")).to_contain_text("2033-05-01T00:00:00+02:00")
+    await expect(page.locator("#from")).to_have_value("")
+    await round_trip(page)
+    assert asked == []
+    await expect(page.locator("[data-figure]")).to_have_count(0)

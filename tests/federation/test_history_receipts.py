@@ -99,3 +99,60 @@ async def test_a_receipt_whose_id_another_channel_holds_is_shown_once_before_and
     caller = anonymous_customer_id(IdentityKind.EMAIL, email)
     assert await erase_customer(seeded, caller, ErasureReport((), (), 0)) is not None
     assert await shown(fed, customer["id"], event_id) == [{"id": f"{event_id}@store", **purchase}]
+
+
+PAGE = """query($id: ID!, $after: String) { customer(id: $id) { history(first: 1, after: $after) {
+  edges { cursor node { id channel } } } } }"""
+
+
+async def a_page(fed: Gateway, customer: str, after: str | None) -> list[dict[str, Any]]:
+    body = await fed.query(PAGE, {"id": customer, "after": after})
+    assert "errors" not in body, body
+    edges: list[dict[str, Any]] = body["data"]["customer"]["history"]["edges"]
+    return edges
+
+
+async def test_a_cursor_taken_before_a_clashing_receipt_is_ingested_still_reaches_the_receipt(
+    fed: Gateway, systems: Systems, email: str, clash: list[str]
+):
+    customer, pos = a_customer_with_a_pos_number()
+    receipt = await systems.post(
+        "stores",
+        "/pos/receipts",
+        {"posNumber": pos, "storeId": "ST001", "lines": [{"sku": "SKU-00002", "qty": 1}]},
+    )
+    event_id = receipt["eventId"]
+    # A product tried in the same second, whose id sorts between the receipt's id and the
+    # `<id>@store` its ingest will give it; and another channel's event holding the receipt's id.
+    tried = f"{event_id}-tried"
+    clash.extend([event_id, tried])
+    who = [{"kind": "pos_customer_number", "value": pos}]
+    await _post(
+        fed,
+        "store",
+        [{"id": tried, "type": "view", "at": receipt["at"], "identifiers": who,
+          "sku": "SKU-00003", "storeId": "ST001"}],
+    )  # fmt: skip
+    now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    other = {"id": event_id, "type": "call", "at": now}
+    await _post(fed, "call_centre", [{**other, "identifiers": [{"kind": "email", "value": email}]}])
+
+    first = await a_page(fed, customer["id"], None)
+    assert [e["node"]["id"] for e in first] == [tried]
+
+    # The receipt ingested between the two pages: its node is `<id>@store`.
+    store_event = {
+        "id": event_id,
+        "type": "purchase",
+        "at": receipt["at"],
+        "identifiers": who,
+        "sku": "SKU-00002",
+        "storeId": "ST001",
+    }
+    await _post(fed, "store", [store_event])
+
+    second = await a_page(fed, customer["id"], first[-1]["cursor"])
+    assert [e["node"] for e in second] == [{"id": f"{event_id}@store", "channel": "STORE"}]
+    third = await a_page(fed, customer["id"], second[-1]["cursor"])
+    assert third
+    assert third[0]["node"]["id"] not in (tried, event_id, f"{event_id}@store")

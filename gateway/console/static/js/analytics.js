@@ -20,11 +20,36 @@ function notice(text) {
   $("notice").hidden = !text;
 }
 
+/** A parameter of the address as written there. A "+" stays a "+": in an instant it is the
+ * offset's sign, and an address typed or pasted by hand seldom writes it %2B, whereas
+ * URLSearchParams reads it as a space (an instant the gateway would refuse or misread). */
+function addressParam(name) {
+  const pair = location.search.slice(1).split("&").find((p) => p.split("=")[0] === name);
+  if (pair === undefined) return null;
+  const written = pair.slice(name.length + 1);
+  try {
+    return decodeURIComponent(written);
+  } catch {
+    return written; // a stray "%": the text as written, which `badBound` then explains
+  }
+}
+
+// A day, then optionally a time and a timezone: what the gateway reads as a DateTime (ISO 8601).
+const INSTANT =
+  /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$/i;
+
+/** Why a bound written in the address cannot be asked for, or "" when it can. */
+function badBound(name, value) {
+  if (value === null || INSTANT.test(value)) return "";
+  return `The address gives “${name}=${value}”, which is not a date and time: write it as `
+    + `2033-05-01T00:00:00Z, or with an offset such as 2033-05-01T00:00:00+02:00. `
+    + "Choose the days below instead.";
+}
+
 /** The window asked for in the URL; without one, the gateway's default (the 30 days up to the
  * newest interaction's day), which the first answer's `from` and `to` then fill in. */
 function initialWindow() {
-  const params = new URLSearchParams(location.search);
-  return { from: params.get("from"), to: params.get("to") };
+  return { from: addressParam("from"), to: addressParam("to") };
 }
 
 /** The UTC day of an ISO instant, as the picker shows it (the text's own date when unparsable). */
@@ -174,7 +199,8 @@ function showIncidents(incidents, reason) {
       "Customers affected", "Cart value affected"].map((t) => h("th", {}, t)))),
     h("tbody", {}, incidents.map((i) => h("tr", { dataset: { system: i.system } },
       h("td", {}, i.system),
-      h("td", {}, h("span", { class: "badge source-failed" }, `degraded · breaker ${i.breakerState}`)),
+      h("td", {},
+        h("span", { class: "badge source-failed" }, `degraded · breaker ${i.breakerState}`)),
       h("td", {}, i.team), h("td", {}, i.recentFailures),
       h("td", {}, i.customersAffected ?? "—"),
       h("td", {}, i.customersAffected === null ? "—"
@@ -211,7 +237,10 @@ async function load() {
     const { data, errors } = await gql(ANALYTICS, { from: state.from, to: state.to });
     if (seq !== state.seq) return;
     const a = data?.analytics;
-    if (!a) throw new ApiError(errors[0]?.message ?? "Analytics unavailable.", errors[0]?.extensions?.code);
+    if (!a) {
+      const [error] = errors;
+      throw new ApiError(error?.message ?? "Analytics unavailable.", error?.extensions?.code);
+    }
     Object.assign(state, { from: a.from, to: a.to });
     showWindow();
     // A figure whose statement failed is null with its own error: the others are drawn.
@@ -219,7 +248,8 @@ async function load() {
     showFigures(a, why);
     showCharts(a, why);
     // The incidents' customers and cart value: one statement, one error per field it left null.
-    const exposure = errors.find((e) => e.path?.[0] === "analytics" && e.path?.[1] === "incidents");
+    const exposure = errors.find(
+      (e) => e.path?.[0] === "analytics" && e.path?.[1] === "incidents");
     showIncidents(a.incidents, exposure?.message);
     showForced(a.forcedContacts, false, why("forcedContacts"));
   } catch (error) {
@@ -255,6 +285,7 @@ async function moreForced() {
 
 function start() {
   Object.assign(state, initialWindow());
+  const problems = ["from", "to"].map((bound) => badBound(bound, state[bound])).filter(Boolean);
   $("window").addEventListener("submit", (event) => {
     event.preventDefault();
     Object.assign(state, { from: chosen("from"), to: chosen("to") });
@@ -265,7 +296,11 @@ function start() {
     load();
   });
   $("forced-more").addEventListener("click", moreForced);
-  load();
+  if (!problems.length) return load();
+  // Nothing is asked for: the picker starts empty and the assistant chooses the days.
+  Object.assign(state, { from: null, to: null });
+  showWindow();
+  notice(problems.join(" "));
 }
 
 start();

@@ -12,6 +12,7 @@ import {
 const $ = (id) => document.getElementById(id);
 const state = {
   customerId: null, cart: null, journey: null, stopLive: [], timelineAfter: null,
+  timelinePaged: false, // older pages were added with "Load more": a refresh keeps them
   timelineSeq: 0, // only the latest timeline request may draw (filters change under requests)
   searchSeq: 0, // only the latest search may open a customer or list matches
   cartChange: null, resuming: null, // the cart change, the resumption on its way (one at a time)
@@ -120,7 +121,7 @@ async function openCustomer(id) {
   state.searchSeq += 1; // a search still on its way must not replace the customer chosen now
   stopLive();
   Object.assign(state, {
-    customerId: id, cart: null, journey: null, timelineAfter: null,
+    customerId: id, cart: null, journey: null, timelineAfter: null, timelinePaged: false,
     cartChange: null, resuming: null,
   });
   $("panel-cart").removeAttribute("aria-busy");
@@ -129,10 +130,20 @@ async function openCustomer(id) {
   $("customer").hidden = false;
   $("handoff").hidden = true;
   $("timeline-channel").value = "";
+  $("timeline-more").hidden = true;
   cartMessage("");
-  for (const panel of ["cart", "journey", "identities", "recommendations", "orders", "tickets", "timeline"]) {
-    fill(panel, loading());
-  }
+  // Nothing of the customer shown before stays on screen: their name above another customer's
+  // panels, or their consents, would be taken for this one's if this one's context never came.
+  $("customer-name").textContent = id;
+  $("customer-meta").textContent = "";
+  $("cart-version").textContent = "";
+  fill("sources");
+  document.querySelectorAll(".panel .degraded").forEach((badge) => badge.remove());
+  const panels = [
+    "cart", "journey", "identities", "consents", "recommendations", "orders", "tickets",
+    "timeline",
+  ];
+  for (const panel of panels) fill(panel, loading());
   const url = new URL(location.href);
   url.searchParams.set("customer", id);
   history.replaceState(null, "", url);
@@ -147,7 +158,12 @@ async function loadContext() {
   try {
     answer = await gql(Q.CONTEXT, { id, ...storeVars(), channels: timelineChannels() });
   } catch (error) {
-    if (stillOn(id)) notice(error.message);
+    if (!stillOn(id)) return;
+    notice(error.message);
+    // No panel keeps saying "Loading…" for an answer that is not coming.
+    for (const panel of document.querySelectorAll("#customer .panel-body")) {
+      if (panel.querySelector(":scope > .loading")) panel.replaceChildren(unavailable());
+    }
     return;
   }
   if (!stillOn(id)) return;
@@ -183,7 +199,8 @@ async function loadContext() {
     ? unavailable(why("recommendations"))
     : customer.recommendations.length
     ? h("ul", { class: "plain" }, customer.recommendations.map((r) => h("li", {},
-      h("div", {}, h("strong", {}, r.product.name), h("span", { class: "muted" }, ` ${r.product.sku}`),
+      h("div", {}, h("strong", {}, r.product.name),
+        h("span", { class: "muted" }, ` ${r.product.sku}`),
         h("div", { class: "muted reason" }, r.reason)),
       h("button", { class: "small", onclick: () => addItem(r.product.sku, 1) }, "Add"))))
     : empty("No recommendations yet."));
@@ -343,6 +360,7 @@ async function resumeHere() {
 }
 
 function showTimeline(history, append) {
+  state.timelinePaged = append;
   const list = append ? $("timeline").querySelector("ol") : h("ol", { class: "timeline" });
   if (!append) fill("timeline", history.edges.length ? list : empty("Nothing on this channel."));
   list.append(...timelineItems(history.edges));
@@ -352,7 +370,11 @@ function showTimeline(history, append) {
 
 async function loadTimeline(append) {
   const seq = ++state.timelineSeq;
-  if (!append) fill("timeline", loading());
+  $("timeline").querySelector(":scope > .message.error")?.remove();
+  if (!append) {
+    fill("timeline", loading());
+    $("timeline-more").hidden = true; // nothing to page on from until the newest page is back
+  }
   try {
     const { data, errors } = await gql(Q.TIMELINE, {
       id: state.customerId, channels: timelineChannels(),
@@ -364,7 +386,35 @@ async function loadTimeline(append) {
     }
     showTimeline(data.customer.history, append);
   } catch (error) {
-    if (seq === state.timelineSeq) fill("timeline", h("p", { class: "message error" }, error.message));
+    if (seq !== state.timelineSeq) return;
+    const message = h("p", { class: "message error" }, error.message);
+    // An older page that did not come leaves the items shown, and "Load more" asks for it again.
+    if (append) $("timeline").append(message);
+    else fill("timeline", message);
+  }
+}
+
+/** Something happened elsewhere (or may have: RESYNC): the newest page is read again. Older
+ * pages the assistant added with "Load more" stay: what the newest page holds before the item
+ * shown first is put in front (all of it read again only when the page does not reach it). */
+async function refreshTimeline() {
+  const first = $("timeline").querySelector("ol.timeline > li");
+  if (!state.timelinePaged || !first) return loadTimeline(false);
+  const seq = ++state.timelineSeq;
+  try {
+    const { data, errors } = await gql(Q.TIMELINE, {
+      id: state.customerId, channels: timelineChannels(), after: null,
+    });
+    if (seq !== state.timelineSeq) return;
+    const history = data?.customer?.history;
+    if (!history) throw new ApiError(errors[0]?.message ?? "Timeline unavailable.");
+    const known = history.edges.findIndex((edge) => edge.cursor === first.dataset.cursor);
+    if (known < 0) return showTimeline(history, false);
+    first.before(...timelineItems(history.edges.slice(0, known)));
+  } catch (error) {
+    if (seq === state.timelineSeq) {
+      $("timeline").append(h("p", { class: "message error" }, error.message));
+    }
   }
 }
 
@@ -386,8 +436,8 @@ function startLive(id) {
   state.stopLive.push(
     subscribe(Q.CART_CHANGED, { id, ...storeVars() },
       (data) => showCart(data.cartChanged), (message) => cartMessage(`Live cart: ${message}`)),
-    // Something happened elsewhere: show the newest page of the timeline again.
-    subscribe(Q.ACTIVITY, { id }, () => loadTimeline(false), () => {}),
+    // Something happened elsewhere: show the newest items of the timeline.
+    subscribe(Q.ACTIVITY, { id }, () => refreshTimeline(), () => {}),
   );
 }
 

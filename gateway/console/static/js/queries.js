@@ -15,7 +15,7 @@ fragment ConsoleCart on Cart {
 
 const HISTORY = `
 fragment ConsoleHistory on InteractionConnection {
-  edges { node { id at type channel product { sku name } store { id name } } }
+  edges { cursor node { id at type channel product { sku name } store { id name } } }
   pageInfo { hasNextPage endCursor }
 }`;
 
@@ -131,7 +131,9 @@ query ConsoleAnalytics($from: DateTime, $to: DateTime) {
     channelSwitches { journeys mean distribution { switches journeys } }
     timeToConvert { converted medianSeconds p90Seconds }
     forcedContacts(first: 20) { ...ConsoleForced }
-    incidents { system team breakerState recentFailures customersAffected cartValue { amount currency } }
+    incidents {
+      system team breakerState recentFailures customersAffected cartValue { amount currency }
+    }
   }
 }
 ${FORCED}`;

@@ -79,26 +79,36 @@ export function sourceBadge(source) {
 export function cartView(cart, actions) {
   if (!cart || cart.lines.length === 0) return [empty("The cart is empty.")];
   const rows = cart.lines.map((line) => {
-    const availability = line.availability
-      ? [`${line.availability.online} online`,
-        line.availability.inStore === null ? "unknown store"
-          : line.availability.inStore !== undefined ? `${line.availability.inStore} in store` : null]
+    const stock = line.availability;
+    const availability = stock
+      ? [`${stock.online} online`,
+        stock.inStore === null ? "unknown store"
+          : stock.inStore !== undefined ? `${stock.inStore} in store` : null]
         .filter(Boolean).join(" · ")
       : "availability unknown";
+    const step = (label, by, text) => h("button", {
+      class: "icon", "aria-label": label,
+      onclick: () => actions.setQuantity(line, line.quantity + by),
+    }, text);
     return h("tr", { dataset: { sku: line.product.sku } },
       h("td", {}, h("strong", {}, line.product.name), h("br"),
-        h("span", { class: "muted" }, `${line.product.sku} · added via ${channelLabel(line.addedVia)}`)),
+        h("span", { class: "muted" },
+          `${line.product.sku} · added via ${channelLabel(line.addedVia)}`)),
       h("td", { class: "qty" },
-        h("button", { class: "icon", "aria-label": "One less", onclick: () => actions.setQuantity(line, line.quantity - 1) }, "−"),
+        step("One less", -1, "−"),
         h("span", { class: "quantity" }, line.quantity),
-        h("button", { class: "icon", "aria-label": "One more", onclick: () => actions.setQuantity(line, line.quantity + 1) }, "+")),
+        step("One more", 1, "+")),
       h("td", { class: "num" }, money(line.unitPrice),
-        line.promotion ? h("div", { class: "promo" }, `${line.promotion.label} (−${line.promotion.percentOff}%)`) : null),
+        line.promotion
+          ? h("div", { class: "promo" },
+            `${line.promotion.label} (−${line.promotion.percentOff}%)`)
+          : null),
       h("td", { class: "muted" }, availability));
   });
   return [
     h("table", { class: "lines" },
-      h("thead", {}, h("tr", {}, h("th", {}, "Product"), h("th", {}, "Qty"), h("th", { class: "num" }, "Unit price"), h("th", {}, "Availability"))),
+      h("thead", {}, h("tr", {}, h("th", {}, "Product"), h("th", {}, "Qty"),
+        h("th", { class: "num" }, "Unit price"), h("th", {}, "Availability"))),
       h("tbody", {}, rows)),
     h("p", { class: "total" }, `${cart.itemCount} item(s) · total `,
       h("strong", { id: "cart-total" }, cart.total ? money(cart.total) : "unavailable")),
@@ -114,7 +124,8 @@ export function journeyView(journey, onResume) {
   return [
     h("p", { class: "intent" }, h("strong", {}, journey.intent), " ",
       h("span", { class: "badge muted" }, words(journey.status))),
-    h("p", { class: "muted" }, `Started ${when(journey.startedAt)} · last on ${channelLabel(journey.lastChannel)}`),
+    h("p", { class: "muted" },
+      `Started ${when(journey.startedAt)} · last on ${channelLabel(journey.lastChannel)}`),
     journey.nextStep ? h("p", {}, "Next step: ", h("em", {}, journey.nextStep)) : null,
     h("ol", { class: "steps" }, steps),
     h("button", { id: "resume", onclick: onResume }, "Resume here"),
@@ -128,10 +139,12 @@ export function handOffView(handOff) {
   const notes = handOff.assistantNotes === null
     ? h("p", { class: "badge source-failed" }, "Store notes unavailable")
     : handOff.assistantNotes.length
-      ? h("ul", {}, handOff.assistantNotes.map((n) => h("li", {}, `“${n.text}” — ${n.author}, ${when(n.at)}`)))
+      ? h("ul", {}, handOff.assistantNotes.map((n) =>
+        h("li", {}, `“${n.text}” — ${n.author}, ${when(n.at)}`)))
       : empty("No assistant notes.");
   return [
-    h("h4", {}, `Resumed here · step ${handOff.stepsSoFar.length} on ${channelLabel(handOff.journey.lastChannel)}`),
+    h("h4", {}, `Resumed here · step ${handOff.stepsSoFar.length} `
+      + `on ${channelLabel(handOff.journey.lastChannel)}`),
     handOff.nextStep ? h("p", {}, "Next step: ", h("em", {}, handOff.nextStep)) : null,
     h("h5", {}, "Tried in store"), products(handOff.productsTriedInStore),
     h("h5", {}, "Viewed"), products(handOff.productsViewed.slice(0, 8)),
@@ -145,7 +158,9 @@ export function identitiesView(customer) {
       h("span", { class: "muted" }, ` via ${words(i.source)}, since ${when(i.since)}`)));
   const devices = customer.devices.map((d) =>
     h("li", {}, h("span", { class: "kind" }, d.kind), ` ${d.os}`,
-      d.registration ? h("span", { class: "muted" }, ` · push ${d.registration.pushEnabled ? "on" : "off"}`) : null));
+      d.registration
+        ? h("span", { class: "muted" }, ` · push ${d.registration.pushEnabled ? "on" : "off"}`)
+        : null));
   return [
     identities.length ? h("ul", { class: "plain" }, identities) : empty("No identifiers."),
     h("h4", {}, "Devices"),
@@ -154,8 +169,8 @@ export function identitiesView(customer) {
 }
 
 export function timelineItems(edges) {
-  return edges.map(({ node: i }) =>
-    h("li", { dataset: { channel: i.channel } },
+  return edges.map(({ cursor, node: i }) =>
+    h("li", { dataset: { channel: i.channel, cursor } },
       h("span", { class: `chip chip-${i.channel.toLowerCase()}` }, channelLabel(i.channel)),
       h("span", { class: "what" }, words(i.type),
         i.product ? ` · ${i.product.name}` : "", i.store ? ` · ${i.store.name}` : ""),
