@@ -21,6 +21,7 @@ from resolvers.customers.cart import Cart
 from resolvers.customers.channel_views import identity_values
 from resolvers.enums import Channel, InteractionType
 from resolvers.live.federation import live_value
+from resolvers.live.loaders import MAX_ASSISTANT_NOTES
 
 Info = strawberry.Info[Context, None]
 
@@ -147,8 +148,9 @@ class JourneyHandOff:
         return Cart.from_model(profile.cart) if profile and profile.cart else None
 
     @strawberry.field(
-        description="The store assistants' notes (stores system), newest first; null with "
-        "CHANNEL_UNAVAILABLE or CHANNEL_TIMEOUT when that system fails."
+        description=f"The store assistants' notes (stores system), newest first, the "
+        f"{MAX_ASSISTANT_NOTES} newest at most; null with CHANNEL_UNAVAILABLE or "
+        "CHANNEL_TIMEOUT when that system fails."
     )
     async def assistant_notes(self, info: Info) -> list[AssistantNote] | None:
         profile = await info.context.loaders.customer.load(self.customer_id)
@@ -164,7 +166,7 @@ class JourneyHandOff:
         merged = sorted(
             (note for notes in answered for note in notes), key=lambda n: (n.at, n.id), reverse=True
         )
-        return [AssistantNote.from_record(note) for note in merged]
+        return [AssistantNote.from_record(note) for note in merged[:MAX_ASSISTANT_NOTES]]
 
     @classmethod
     def from_model(cls, hand_off: models.JourneyHandOff) -> JourneyHandOff:
