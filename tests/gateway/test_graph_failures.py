@@ -14,7 +14,7 @@ from tests.conftest import Gateway, Services, running_gateway
 
 ADD = """
 mutation($c: ID!, $key: String!) {
-  addCartItem(customerId: $c, sku: "SKU-00001", quantity: 1, channel: WEB, idempotencyKey: $key) {
+  addCartItem(customerId: $c, sku: "FX-P1", quantity: 1, channel: WEB, idempotencyKey: $key) {
     version
   }
 }
