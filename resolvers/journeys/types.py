@@ -15,6 +15,7 @@ import strawberry
 
 from channels import records
 from graph import IdentityKind, models
+from graph.journeys import MAX_PRODUCTS, MAX_STEPS
 from resolvers.catalog.types import Product, Store
 from resolvers.context import Context
 from resolvers.customers.cart import Cart
@@ -127,14 +128,19 @@ class JourneyHandOff:
     journey: Journey
     products_viewed: list[Product] = strawberry.field(
         description="Products of the journey's views and add-to-carts, and of the customer's "
-        "views in the 14 days before its latest step; most recent first."
+        f"views in the 14 days before its latest step; most recent first, {MAX_PRODUCTS} at "
+        "most."
     )
     products_tried_in_store: list[Product] = strawberry.field(
-        description="Products of the journey's in-store steps, in step order."
+        description=f"Products of the journey's in-store steps, in step order, {MAX_PRODUCTS} "
+        "at most."
     )
     customer_id: strawberry.Private[str]
 
-    @strawberry.field(description="The journey's steps so far (channel and time of each).")
+    @strawberry.field(
+        description="The journey's steps so far (channel and time of each), first to last, the "
+        f"{MAX_STEPS} most recent at most."
+    )
     def steps_so_far(self) -> list[JourneyStep]:
         return self.journey.steps
 
