@@ -14,6 +14,7 @@ from channels._stale import StaleItems
 from channels.records import ClienteleNote, Page, Receipt, StockLevel
 
 MAX_SKUS_PER_CALL = 100  # what the store system answers in one stock call (more: 400)
+MAX_NOTES_PER_CALL = 100  # the most notes the store system gives when asked for a `limit`
 
 
 def _stock_by_sku(data: Any) -> dict[str, dict[str, Any]]:
@@ -87,14 +88,25 @@ class StoresClient:
         )
 
     async def notes(
-        self, pos_number: str, *, deadline: Deadline, stale_fallback: bool = True
+        self,
+        pos_number: str,
+        *,
+        deadline: Deadline,
+        limit: int | None = None,
+        stale_fallback: bool = True,
     ) -> ChannelAnswer[tuple[ClienteleNote, ...]]:
-        """The assistants' notes about the customer, newest first (``stale_fallback``: as for
+        """The assistants' notes about the customer, newest first: the ``limit`` newest (1 to
+        ``MAX_NOTES_PER_CALL``), or every one without it (``stale_fallback``: as for
         :meth:`receipts`)."""
+        if limit is not None and not 1 <= limit <= MAX_NOTES_PER_CALL:
+            raise ValueError(f"between 1 and {MAX_NOTES_PER_CALL} notes, {limit} asked")
+        # A limited answer keeps a key of its own: it must never stand in for the whole list.
+        key = f"notes:{pos_number}" + (f":{limit}" if limit is not None else "")
         return await self.client.get_json(
             f"/pos/customers/{quote(pos_number, safe='')}/notes",
+            {"limit": str(limit)} if limit is not None else None,
             deadline=deadline,
-            stale_key=f"notes:{pos_number}" if stale_fallback else None,
+            stale_key=key if stale_fallback else None,
             parse=_notes,
         )
 

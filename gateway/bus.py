@@ -13,8 +13,12 @@ overflows, and after ``resync_idle_s`` with no event, the feeds get a :class:`Re
 subscriptions re-read the truth from Neo4j. An erasure is announced on the same stream (the
 salted hash of the customer id, never the id) and handed to every feed as
 :class:`CustomerErased`, so each instance ends its subscriptions about them. A publish that
-fails (Redis down) is logged and never fails the write that already committed. This module
-never reads Neo4j itself.
+fails (Redis down) is logged and never fails the write that already committed; the version bumps
+it carried are then tried again every ``retry_s`` until Redis takes them (its events are not: the
+subscribers converge at their next resync), and until then this instance reads those customers
+past the context cache (:attr:`RedisEventBus.unconfirmed`): a context cached before the write is
+never served after it here, and on other instances only while Redis cannot take a bump. This
+module never reads Neo4j itself.
 """
 
 from __future__ import annotations
@@ -90,6 +94,9 @@ class RedisEventBus:
         # Told the customers whose context versions a publish is about to change, and again
         # once it changed them (the near cache drops their answers: read-your-writes).
         self.version_listeners: list[Callable[[Sequence[str]], None]] = []
+        # Customers written to whose version bump Redis has not taken yet, and the task trying.
+        self.unconfirmed: set[str] = set()
+        self._bumping: asyncio.Task[None] | None = None
 
     @property
     def open_feeds(self) -> int:
@@ -114,11 +121,34 @@ class RedisEventBus:
                     )
                 await pipe.execute()
         except RedisError as exc:
-            # The write committed; subscribers converge at their next resync.
+            # The write committed; subscribers converge at their next resync. The bumps must
+            # land, or an entry cached before the write stays readable until it expires.
             log.warning("events not published", error=str(exc), count=len(events))
+            self._bump_later(customers)
         finally:
             for listener in self.version_listeners:
                 listener(customers)
+
+    def _bump_later(self, customers: Sequence[str]) -> None:
+        self.unconfirmed.update(customers)
+        if self._bumping is None or self._bumping.done():
+            self._bumping = asyncio.get_running_loop().create_task(self._bump_unconfirmed())
+
+    async def _bump_unconfirmed(self) -> None:
+        """Bump the versions a failed publish left, every ``retry_s`` until Redis takes them (a
+        bump that did land before the failure is bumped twice: harmless)."""
+        while self.unconfirmed and not self._closing:
+            await asyncio.sleep(self.config.retry_s)
+            customers = sorted(self.unconfirmed)
+            try:
+                async with self._redis.pipeline(transaction=True) as pipe:
+                    for customer_id in customers:
+                        pipe.incr(version_key(customer_id))
+                    await pipe.execute()
+            except RedisError:
+                continue
+            self.unconfirmed.difference_update(customers)
+            log.info("context versions bumped after a failed publish", count=len(customers))
 
     async def announce_erasure(self, customer_id_hash: str) -> None:
         try:
@@ -159,10 +189,11 @@ class RedisEventBus:
         # redis-py may turn the cancellation of a blocking XREAD into a ConnectionError, which
         # _follow would retry forever: the flag ends its loop whatever the cancel became.
         self._closing = True
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        for task in (self._task, self._bumping):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self._reader.aclose()
 
     def _broadcast(self, item: Resync | CustomerErased) -> None:

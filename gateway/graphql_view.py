@@ -2,8 +2,8 @@
 
 Every HTTP request is authenticated (and counted against its partner's rate limit) before
 anything else runs: 401 UNAUTHENTICATED or 429 RATE_LIMITED, as JSON GraphQL errors; when that
-cannot be decided (Neo4j or Redis failing under the partner look-up) 503 INTERNAL, also JSON with
-the request id, the cause logged. WebSocket
+cannot be decided (Neo4j or Redis failing under the partner look-up) 503 SERVICE_UNAVAILABLE
+(try again shortly), also JSON with the request id, the cause logged. WebSocket
 connections authenticate with their ``connection_init`` payload instead, and are held to the
 same rules while they live (``gateway/ws_transport.py``).
 """
@@ -92,7 +92,14 @@ class ParcoursGraphQLView(GraphQLOverHTTPView):
         except Exception as exc:  # not the caller's fault: coded JSON, never a plain-text 500
             log.exception("authentication failed", error=f"{type(exc).__name__}: {exc}"[:500])
             if isinstance(exc, DEPENDENCY_FAILURES):
-                return _refused(request, 503, "INTERNAL", "Service unavailable", {})
+                return _refused(
+                    request,
+                    503,
+                    "SERVICE_UNAVAILABLE",
+                    "Service unavailable: the caller could not be authenticated now; try again "
+                    "shortly",
+                    {},
+                )
             return _refused(request, 500, "INTERNAL", "Internal server error", {})
         if wait is not None:
             return _refused(

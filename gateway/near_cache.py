@@ -183,21 +183,34 @@ class NearCache:
     async def _track(self, redis: Redis) -> None:
         pubsub = redis.pubsub()
         try:
-            await pubsub.connect()  # type: ignore[no-untyped-call]
-            connection = pubsub.connection
-            if connection is None:
-                raise TrackingLost("no connection")
-            await connection.send_command("CLIENT", "ID")
-            client_id = await connection.read_response()
-            await connection.send_command(
-                "CLIENT", "TRACKING", "ON", "REDIRECT", client_id, "BCAST",
-                "PREFIX", _VERSION_PREFIX,
-            )  # fmt: skip
-            await connection.read_response()
-            await pubsub.subscribe(INVALIDATIONS)
+            await self._handshake(pubsub)
             await self._listen(pubsub)
         finally:
             await pubsub.aclose()
+
+    async def _handshake(self, pubsub: PubSub) -> None:
+        """Connect, turn tracking on and subscribe, within ``health_interval_s``: the tracking
+        client has no socket read timeout (its reads wait for invalidations), so a Redis that
+        accepts the connection and never answers held this task, and the near cache off, for
+        good."""
+        try:
+            async with asyncio.timeout(self.health_interval_s):
+                await pubsub.connect()  # type: ignore[no-untyped-call]
+                connection = pubsub.connection
+                if connection is None:
+                    raise TrackingLost("no connection")
+                await connection.send_command("CLIENT", "ID")
+                client_id = await connection.read_response()
+                await connection.send_command(
+                    "CLIENT", "TRACKING", "ON", "REDIRECT", client_id, "BCAST",
+                    "PREFIX", _VERSION_PREFIX,
+                )  # fmt: skip
+                await connection.read_response()
+                await pubsub.subscribe(INVALIDATIONS)
+        except TimeoutError as exc:
+            raise TrackingLost(
+                f"no answer to the tracking handshake within {self.health_interval_s} s"
+            ) from exc
 
     async def _listen(self, pubsub: PubSub) -> None:
         pinged_at: float | None = None

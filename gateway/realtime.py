@@ -47,7 +47,9 @@ async def event_bus(app: web.Application) -> AsyncIterator[None]:
     bus = RedisEventBus(app[REDIS], reader, config)
     app[BUS] = bus
     if settings.context_cache_enabled:
-        app[CONTEXT_CACHE] = RedisProfileCache(app[REDIS], settings.context_cache_ttl_s)
+        app[CONTEXT_CACHE] = RedisProfileCache(
+            app[REDIS], settings.context_cache_ttl_s, bypass=bus.unconfirmed
+        )
     bus.start()
     try:
         yield

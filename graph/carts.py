@@ -4,11 +4,11 @@ Every change is one write statement, hence one transaction, that (1) takes the c
 lock, so two channels changing one cart are serialised (and a first cart is never created twice),
 (2) replays the stored answer when the idempotency key was already used with the same arguments,
 (3) checks ``expectedVersion`` and whatever the change itself could be refused for (a missing
-product or line, a line past ``MAX_QUANTITY``), (4) applies the change and bumps the version, and
-(5) keeps the answer under the key, under a uniqueness constraint. It writes (4) and (5), and
-drops an expired key, only when the change may proceed: a refused change leaves nothing but the
-lock's counter bumped. Keys expire after ``graph._idempotency.KEY_TTL``; an expired key is
-replaced when used again.
+product or line, a line past ``MAX_QUANTITY``, a new line in a cart of ``MAX_LINES`` lines),
+(4) applies the change and bumps the version, and (5) keeps the answer under the key, under a
+uniqueness constraint. It writes (4) and (5), and drops an expired key, only when the change may
+proceed: a refused change leaves nothing but the lock's counter bumped. Keys expire after
+``graph._idempotency.KEY_TTL``; an expired key is replaced when used again.
 
 The answer is kept on the key as plain properties (the cart's fields, and one list per line
 field), which the statement writes itself. Run by ``GraphDatabase.write``, the change is two
@@ -30,6 +30,10 @@ from graph.database import GraphDatabase
 from graph.models import Cart
 
 MAX_QUANTITY = 999
+# Distinct products a cart's mutations may put in it: ``Cart.lines`` is one list, unpaged. A merge
+# keeps every line of both carts (nothing a customer chose is dropped), so a cart may hold more
+# after one; no mutation adds a product to it then until lines are removed.
+MAX_LINES = 100
 _NEEDS_PRODUCT = frozenset({"add", "set"})
 
 # The statement reads, under the customer's lock, everything the change is decided on (the key's
@@ -52,12 +56,16 @@ WITH c, now, key, active,
      EXISTS { MATCH (:Product {sku: $sku}) } AS productExists,
      head(COLLECT { MATCH (active)-[l:CONTAINS]->(:Product {sku: $sku}) RETURN l.qty }) AS lineQty
 WITH c, now, key, active, keyLive, keyExpired, productExists, lineQty,
+     CASE WHEN $maxLines IS NOT NULL AND lineQty IS NULL
+          THEN COUNT { (active)-[:CONTAINS]->() } END AS lineCount
+WITH c, now, key, active, keyLive, keyExpired, productExists, lineQty, lineCount,
      CASE WHEN keyLive THEN properties(key) END AS stored,
      NOT keyLive
        AND ($expectedVersion IS NULL OR $expectedVersion = coalesce(active.version, 0))
        AND (productExists OR NOT $needsProduct)
        AND (lineQty IS NOT NULL OR NOT $needsLine)
-       AND ($maxLineQty IS NULL OR coalesce(lineQty, 0) + $quantity <= $maxLineQty) AS proceed,
+       AND ($maxLineQty IS NULL OR coalesce(lineQty, 0) + $quantity <= $maxLineQty)
+       AND coalesce(lineCount < $maxLines, true) AS proceed,
      // A new cart goes on from the last version of the customer's earlier carts (ordered or
      // merged), so a version a client read from one of those never matches it.
      head(COLLECT { MATCH (c)-[:HAS_CART]->(old:Cart) WHERE active IS NULL
@@ -67,7 +75,7 @@ FOREACH (_ IN CASE WHEN proceed AND active IS NULL THEN [1] ELSE [] END |
   CREATE (c)-[:HAS_CART]->(:Cart {
     id: $cartId, version: coalesce(lastVersion, 0), status: 'active', updatedAt: now}))
 WITH c, now, active.id AS activeId, active.version AS version, keyLive, stored, productExists,
-     lineQty, proceed
+     lineQty, lineCount, proceed
 OPTIONAL CALL (c, now, activeId, proceed) {
   WITH c, now, activeId WHERE proceed
   MATCH (c)-[:HAS_CART]->(k:Cart {id: coalesce(activeId, $cartId)})
@@ -93,7 +101,7 @@ _DECIDED: LiteralString = (
     lineAddedVias: [line IN cart.lines | line.addedVia]})
   RETURN cart
 }
-RETURN keyLive, stored, version, productExists, lineQty, cart
+RETURN keyLive, stored, version, productExists, lineQty, lineCount, cart
 """
 )
 _ADD: LiteralString = (
@@ -171,6 +179,10 @@ class LineFull(CartError):
     """The change would put more than ``MAX_QUANTITY`` units on one line."""
 
 
+class CartFull(CartError):
+    """The change would open a line in a cart holding ``MAX_LINES`` lines already."""
+
+
 class KeyReused(CartError):
     """The idempotency key was used before with other arguments."""
 
@@ -240,6 +252,7 @@ async def change_cart(db: GraphDatabase, change: CartChange) -> CartResult:
         "needsProduct": change.operation in _NEEDS_PRODUCT,
         "needsLine": change.operation == "remove",
         "maxLineQty": MAX_QUANTITY if change.operation == "add" else None,
+        "maxLines": MAX_LINES if change.operation in _NEEDS_PRODUCT else None,
         "cartId": f"cart-{change.customer_id}-{now.strftime('%Y%m%d%H%M%S%f')}",  # if first
         "quantity": change.quantity,
         "channel": change.channel,
@@ -282,6 +295,8 @@ def _decide(row: dict[str, Any], change: CartChange) -> CartResult:
         raise LineMissing(f"the cart has no line for SKU {change.sku!r}")
     if change.operation == "add" and (line_qty or 0) + (change.quantity or 0) > MAX_QUANTITY:
         raise LineFull(f"a line holds at most {MAX_QUANTITY} items")
+    if line_qty is None and row["lineCount"] is not None and row["lineCount"] >= MAX_LINES:
+        raise CartFull(f"a cart holds at most {MAX_LINES} products: remove one to add another")
     assert row["cart"] is not None  # noqa: S101 - the statement proceeds exactly in this case
     return CartResult(cart=_rows.cart(row["cart"]), replayed=False)
 

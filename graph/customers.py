@@ -14,6 +14,9 @@ from graph.database import GraphDatabase
 from graph.identities import IdentityKind
 from graph.models import CustomerProfile
 
+# The devices a profile shows: the LIMIT of PROFILE_COLUMNS' devices (a statement holds no
+# parameter of its own there, it is shared by every profile read).
+MAX_DEVICES = 50
 PROFILE_COLUMNS: LiteralString = (
     """
   c.id AS id, c.displayName AS displayName, toString(c.createdAt) AS createdAt,
@@ -24,7 +27,7 @@ PROFILE_COLUMNS: LiteralString = (
     ORDER BY i.kind, i.value
   } AS identities,
   COLLECT {
-    MATCH (c)-[:USES]->(d:Device) RETURN d {.id, .kind, .os} AS device ORDER BY d.id
+    MATCH (c)-[:USES]->(d:Device) RETURN d {.id, .kind, .os} AS device ORDER BY d.id LIMIT 50
   } AS devices,
   COLLECT {
     MATCH (c)-[:HAS_CART]->(k:Cart {status: 'active'})

@@ -39,6 +39,39 @@ def _no_span(kind: str, statement: str) -> AbstractContextManager[None]:
     return contextlib.nullcontext()
 
 
+# Neo4j's codes for a transaction stopped at its timeout (...TimedOut, and
+# ...TimedOutClientConfiguration, the one a statement's own timeout gives), and for a lock wait
+# ended because its transaction was stopped (a write kept waiting on a lock past the timeout).
+_STOPPED_CODES = (
+    "Neo.ClientError.Transaction.TransactionTimedOut",
+    "Neo.ClientError.Transaction.LockClientStopped",
+)
+
+
+def unavailable(exc: BaseException) -> bool:
+    """True when ``exc`` says Neo4j could not answer in time or at all (unreachable, no free
+    connection in the pool, a statement stopped at its timeout, a transient failure): nothing
+    wrong with what was asked, and the same request may succeed shortly.
+
+    Example:
+        >>> unavailable(TimeoutError()), unavailable(ValueError())
+        (True, False)
+    """
+    if isinstance(
+        exc,
+        TimeoutError
+        | neo4j.exceptions.ServiceUnavailable
+        | neo4j.exceptions.SessionExpired
+        | neo4j.exceptions.TransientError
+        # No connection of the pool came free within `connection_acquisition_timeout`.
+        | neo4j.exceptions.ConnectionAcquisitionTimeoutError,
+    ):
+        return True
+    return isinstance(exc, neo4j.exceptions.Neo4jError) and (exc.code or "").startswith(
+        _STOPPED_CODES
+    )
+
+
 class GraphDatabase:
     """An async Neo4j driver bound to one database, with round-trip accounting.
 

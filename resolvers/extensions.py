@@ -15,7 +15,8 @@ from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult, StreamExecutionResult
 
-from resolvers.errors import ParcoursError
+from graph.database import unavailable
+from resolvers.errors import ParcoursError, ServiceUnavailable
 
 log = structlog.get_logger("parcours.graphql")
 
@@ -74,6 +75,17 @@ def coded_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
         extensions["code"] = "BAD_USER_INPUT"
     elif original is None and "code" not in extensions:
         extensions["code"] = "GRAPHQL_VALIDATION_FAILED"
+    elif original is not None and "code" not in extensions and unavailable(original):
+        # Neo4j unreachable, out of pool connections or past the statement timeout: a store of
+        # ours failed, not the request; the client may try again (a mutation with its key).
+        log.warning(
+            "graph unavailable", request_id=request_id, path=error.path, error=repr(original)
+        )
+        coded = ServiceUnavailable(
+            "The customer graph did not answer in time; try again shortly.", store="neo4j"
+        )
+        extensions = {**(coded.extensions or {}), **extensions}
+        return _with(error, coded.message, original, extensions, request_id)
     elif original is not None and "code" not in extensions:
         log.error(
             "internal error",
@@ -89,10 +101,20 @@ def coded_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
             path=error.path,
             extensions={"code": "INTERNAL", "requestId": request_id},
         )
+    return _with(error, error.message, original, extensions, request_id)
+
+
+def _with(
+    error: GraphQLError,
+    message: str,
+    original: Exception | None,
+    extensions: dict[str, Any],
+    request_id: str | None,
+) -> GraphQLError:
     if request_id is not None:
         extensions.setdefault("requestId", request_id)
     return GraphQLError(
-        error.message,
+        message,
         nodes=error.nodes,
         source=error.source,
         positions=error.positions,

@@ -38,8 +38,8 @@ class PageRequest:
     @classmethod
     def from_query(cls, request: web.Request) -> PageRequest:
         return cls(
-            page=_bounded_int(request, "page", 1, 1, MAX_PAGE),
-            page_size=_bounded_int(request, "pageSize", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE),
+            page=bounded_int(request, "page", 1, 1, MAX_PAGE),
+            page_size=bounded_int(request, "pageSize", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE),
         )
 
     def envelope(self, items: Sequence[T], render: Callable[[T], dict[str, Any]]) -> dict[str, Any]:
@@ -52,7 +52,9 @@ class PageRequest:
         }
 
 
-def _bounded_int(request: web.Request, name: str, default: int, low: int, high: int) -> int:
+def bounded_int(request: web.Request, name: str, default: int, low: int, high: int) -> int:
+    """The integer query parameter ``name`` (``default`` without it); a 400 outside
+    ``low..high``."""
     raw = request.query.get(name)
     if raw is None:
         return default

@@ -9,8 +9,9 @@ number, identity kind ``pos_customer_number``, e.g. ``POS-ST003-0000012``):
 - ``GET /pos/customers/{posNumber}/receipts?page&pageSize`` → ``{"items": [Receipt], "page",
   "pageSize", "total"}``, newest first; Receipt = ``{receiptId, storeId, at, lines: [{sku, qty,
   unitPrice}], total, eventId}``
-- ``GET /pos/customers/{posNumber}/notes`` → ``{"posNumber", "notes": [{noteId, storeId, author,
-  at, text}]}``, newest first (clienteling notes)
+- ``GET /pos/customers/{posNumber}/notes?limit`` → ``{"posNumber", "notes": [{noteId, storeId,
+  author, at, text}], "total"}``, newest first (clienteling notes); ``limit`` (1 to 100) keeps
+  only that many of the newest, ``total`` says how many there are
 - ``POST /pos/receipts`` ``{posNumber, storeId, lines: [{sku, qty}]}`` → 201 Receipt; takes the
   units off the shelf, all lines or none (409 when any is short); with a webhook URL configured,
   a signed ``purchase`` event (the receipt's ``eventId``, the POS number, the first line's SKU,
@@ -43,7 +44,7 @@ from simulators._clock import iso, utc_now
 from simulators._config import SimulatorConfig
 from simulators._dataset import Dataset, Row, load_dataset
 from simulators._errors import SimulatorError
-from simulators._pagination import PageRequest
+from simulators._pagination import MAX_PAGE_SIZE, PageRequest, bounded_int
 from simulators._requests import bad_request, field_lines, field_str, json_object, query_ids
 from simulators._state import SeededState
 from simulators._system import SystemSpec, build_app
@@ -231,7 +232,9 @@ async def list_receipts(request: web.Request) -> web.Response:
 async def list_notes(request: web.Request) -> web.Response:
     state = _state(request)
     pos_number = _pos_number(state, request.match_info["posNumber"])
-    return web.json_response({"posNumber": pos_number, "notes": state.notes[pos_number]})
+    notes = state.notes[pos_number]
+    limit = bounded_int(request, "limit", len(notes), 1, MAX_PAGE_SIZE)
+    return web.json_response({"posNumber": pos_number, "notes": notes[:limit], "total": len(notes)})
 
 
 @routes.post("/pos/receipts")

@@ -52,6 +52,8 @@ async def _change(info: Info, change: carts.CartChange) -> Cart:
         raise BadUserInput(str(exc), argument="idempotencyKey") from exc
     except carts.LineFull as exc:
         raise BadUserInput(str(exc), argument="quantity") from exc
+    except carts.CartFull as exc:
+        raise BadUserInput(str(exc), argument="sku", maxLines=carts.MAX_LINES) from exc
     except carts.CartError as exc:
         raise BadUserInput(str(exc)) from exc
     if not result.replayed:

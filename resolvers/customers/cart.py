@@ -7,7 +7,7 @@ from datetime import datetime
 
 import strawberry
 
-from graph import models
+from graph import carts, models
 from resolvers.catalog.types import Product
 from resolvers.context import Context
 from resolvers.enums import Channel
@@ -47,7 +47,11 @@ class Cart:
     )
     status: str
     updated_at: datetime
-    lines: list[CartLine]
+    lines: list[CartLine] = strawberry.field(
+        description=f"One line per product, {carts.MAX_LINES} at most: adding another product "
+        "to a full cart is BAD_USER_INPUT naming `sku`. A merge keeps the lines of both carts, "
+        "which may then hold more (nothing is added until lines are removed)."
+    )
 
     @strawberry.field(description="Total number of items (sum of quantities).")
     def item_count(self) -> int:

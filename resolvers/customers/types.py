@@ -8,6 +8,7 @@ import strawberry
 
 from graph import IdentityKind as GraphIdentityKind
 from graph import models
+from graph.customers import MAX_DEVICES
 from graph.recommendations import RecommendationRequest
 from resolvers.access.permissions import (
     CartRead,
@@ -85,7 +86,10 @@ class Customer:
     def created_at(self) -> datetime:
         return self.profile.created_at
 
-    @strawberry.field(description="Every identifier linked to this customer.")
+    @strawberry.field(
+        description="Every identifier linked to this customer: of each kind at most as many as "
+        "the stitching limits allow (PARCOURS_STITCH_LIMITS; 36 in all by default)."
+    )
     def identities(self) -> list[Identity]:
         return [
             Identity(
@@ -99,7 +103,7 @@ class Customer:
             for i in self.profile.identities
         ]
 
-    @strawberry.field
+    @strawberry.field(description=f"The devices the customer uses, by id, {MAX_DEVICES} at most.")
     def devices(self) -> list[Device]:
         installs = tuple(
             channel_views.identity_values(self.profile, GraphIdentityKind.APP_INSTALL_ID)
@@ -206,7 +210,8 @@ class Customer:
     @strawberry.field(
         description=(
             "Products this customer is likely to want, best first (`recommendations:read`); "
-            "empty when the customer refused personalisation. `first`: 1 to 50."
+            f"`first`: 1 to {MAX_RECOMMENDATIONS}; empty when the customer refused "
+            "personalisation."
         ),
         permission_classes=[RecommendationsRead],
     )

@@ -15,12 +15,14 @@ import strawberry
 
 from channels import records
 from graph import IdentityKind, models
+from graph.journeys import MAX_PRODUCTS, MAX_STEPS
 from resolvers.catalog.types import Product, Store
 from resolvers.context import Context
 from resolvers.customers.cart import Cart
 from resolvers.customers.channel_views import identity_values
 from resolvers.enums import Channel, InteractionType
 from resolvers.live.federation import live_value
+from resolvers.live.loaders import MAX_ASSISTANT_NOTES
 
 Info = strawberry.Info[Context, None]
 
@@ -126,14 +128,19 @@ class JourneyHandOff:
     journey: Journey
     products_viewed: list[Product] = strawberry.field(
         description="Products of the journey's views and add-to-carts, and of the customer's "
-        "views in the 14 days before its latest step; most recent first."
+        f"views in the 14 days before its latest step; most recent first, {MAX_PRODUCTS} at "
+        "most."
     )
     products_tried_in_store: list[Product] = strawberry.field(
-        description="Products of the journey's in-store steps, in step order."
+        description=f"Products of the journey's in-store steps, in step order, {MAX_PRODUCTS} "
+        "at most."
     )
     customer_id: strawberry.Private[str]
 
-    @strawberry.field(description="The journey's steps so far (channel and time of each).")
+    @strawberry.field(
+        description="The journey's steps so far (channel and time of each), first to last, the "
+        f"{MAX_STEPS} most recent at most."
+    )
     def steps_so_far(self) -> list[JourneyStep]:
         return self.journey.steps
 
@@ -147,8 +154,9 @@ class JourneyHandOff:
         return Cart.from_model(profile.cart) if profile and profile.cart else None
 
     @strawberry.field(
-        description="The store assistants' notes (stores system), newest first; null with "
-        "CHANNEL_UNAVAILABLE or CHANNEL_TIMEOUT when that system fails."
+        description=f"The store assistants' notes (stores system), newest first, the "
+        f"{MAX_ASSISTANT_NOTES} newest at most; null with CHANNEL_UNAVAILABLE or "
+        "CHANNEL_TIMEOUT when that system fails."
     )
     async def assistant_notes(self, info: Info) -> list[AssistantNote] | None:
         profile = await info.context.loaders.customer.load(self.customer_id)
@@ -164,7 +172,7 @@ class JourneyHandOff:
         merged = sorted(
             (note for notes in answered for note in notes), key=lambda n: (n.at, n.id), reverse=True
         )
-        return [AssistantNote.from_record(note) for note in merged]
+        return [AssistantNote.from_record(note) for note in merged[:MAX_ASSISTANT_NOTES]]
 
     @classmethod
     def from_model(cls, hand_off: models.JourneyHandOff) -> JourneyHandOff:

@@ -35,6 +35,9 @@ from channels.records import (
 from resolvers.live.sources import SourceLog
 
 T = TypeVar("T")
+# A journey hand-off shows the newest assistants' notes, this many at most: a regular's notes
+# grow with every visit, and the store system is asked for no more than these.
+MAX_ASSISTANT_NOTES = 20
 
 
 class ChannelBudget:
@@ -162,7 +165,12 @@ class LiveLoaders:
             return await _each(
                 pos_numbers,
                 lambda pos: sources.observe(
-                    _none_held(systems.stores.notes(pos, deadline=budget.deadline()), ())
+                    _none_held(
+                        systems.stores.notes(
+                            pos, deadline=budget.deadline(), limit=MAX_ASSISTANT_NOTES
+                        ),
+                        (),
+                    )
                 ),
             )
 

@@ -192,9 +192,10 @@ async def test_a_partner_look_up_while_neo4j_is_unreachable_is_a_coded_json_503(
             assert body.get("data") is None, name
             [error] = body["errors"]
             assert error["extensions"] == {
-                "code": "INTERNAL",
+                "code": "SERVICE_UNAVAILABLE",
                 "requestId": f"auth-outage-{name.replace(' ', '-')}",
             }, name
+            assert "try again" in error["message"], name
             assert str(dead_port) not in text, name
             assert "ServiceUnavailable" not in text, name
             [logged] = [line for line in logs if line["event"] == "authentication failed"]

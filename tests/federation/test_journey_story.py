@@ -182,3 +182,28 @@ async def test_with_the_stores_system_dead_the_hand_off_comes_without_the_notes_
     assert [p["sku"] for p in hand_off["productsTriedInStore"]] == list(TRIED)
     assert hand_off["cart"]["lines"][0]["product"] == {"sku": TRIED[0]}
     assert hand_off["nextStep"] == "Compare the two sofas online, then book a delivery slot"
+
+
+async def test_the_hand_off_shows_the_twenty_newest_assistant_notes_of_a_regular(
+    fed: Gateway, systems: Systems, visitor: StoreVisitor
+):
+    # A regular: every visit leaves a note, and the list grows with them.
+    for n in range(25):
+        visit = {
+            "posNumber": visitor.pos_number,
+            "storeId": visitor.store,
+            "author": "Assistant",
+            "notes": f"visit {n}: asked about the sofa again",
+        }
+        await systems.post("stores", "/pos/visits", visit)
+    notes = (await systems.get("stores", f"/pos/customers/{visitor.pos_number}/notes"))["notes"]
+    assert len(notes) > 25
+
+    body = await fed.query(RESUME, {"j": visitor.journey, "key": f"story-{uuid.uuid4().hex}"})
+
+    assert "errors" not in body, body
+    shown = body["data"]["resumeJourney"]["assistantNotes"]
+    assert len(shown) == 20
+    # The newest ones (notes of one second come in any order among themselves).
+    assert {note["id"] for note in shown} == {note["noteId"] for note in notes[:20]}
+    assert [note["at"] for note in shown] == sorted((note["at"] for note in shown), reverse=True)

@@ -327,3 +327,54 @@ async def test_a_key_kept_with_a_json_answer_still_replays_it(
     replay = (await gateway.query(FULL_ADD, {"c": customer, "sku": "FX-P1", "key": idem}))["data"]
     assert replay["addCartItem"]["lines"][0]["product"]["name"] == "Kept name"
     assert {**replay["addCartItem"], "lines": None} == {**cart, "lines": None}
+
+
+@pytest.fixture
+async def full_cart(graph: GraphDatabase, new_customers):
+    """A customer whose cart holds 100 products, and a 101st product to try to add."""
+    [customer] = await new_customers()
+    tag = uuid.uuid4().hex[:8]
+    skus = [f"FULL-{tag}-{n:03d}" for n in range(101)]
+    await graph.write(
+        "UNWIND $skus AS sku CREATE (:Product {sku: sku, name: sku, category: 'test', "
+        "brand: 'Test'})",
+        {"skus": skus},
+    )
+    await graph.write(
+        "MATCH (c:Customer {id: $id}) "
+        "CREATE (c)-[:HAS_CART]->(k:Cart {id: $cart, version: 100, status: 'active', "
+        "updatedAt: datetime()}) "
+        "WITH k UNWIND $skus AS sku MATCH (p:Product {sku: sku}) "
+        "CREATE (k)-[:CONTAINS {qty: 1, addedAt: datetime(), addedVia: 'web'}]->(p)",
+        {"id": customer, "cart": f"cart-{customer}", "skus": skus[:100]},
+    )
+    try:
+        yield customer, skus
+    finally:
+        await graph.write(
+            "MATCH (c:Customer {id: $id})-[:HAS_CART]->(k:Cart) DETACH DELETE k", {"id": customer}
+        )
+        await graph.write(
+            "UNWIND $skus AS sku MATCH (p:Product {sku: sku}) DETACH DELETE p", {"skus": skus}
+        )
+
+
+async def test_a_cart_holds_at_most_100_products_and_a_101st_is_bad_user_input_naming_sku(
+    gateway: Gateway, full_cart
+):
+    customer, skus = full_cart
+    added = await _add(gateway, customer, sku=skus[100])
+    assert added["data"]["addCartItem"] is None
+    [error] = added["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT", error
+    assert error["extensions"]["argument"] == "sku"
+    assert error["extensions"]["maxLines"] == 100
+    set_new = await gateway.query(
+        SET, {"c": customer, "sku": skus[100], "q": 2, "key": key(), "v": None, "ch": "WEB"}
+    )
+    assert set_new["errors"][0]["extensions"]["argument"] == "sku"
+    cart = (await gateway.query(READ, {"c": customer}))["data"]["customer"]["cart"]
+    assert (cart["version"], len(cart["lines"])) == (100, 100)
+    # A product already in the full cart can still take more units.
+    more = await _add(gateway, customer, sku=skus[0], quantity=2)
+    assert more["data"]["addCartItem"]["version"] == 101, more

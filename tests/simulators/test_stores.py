@@ -67,6 +67,26 @@ async def test_clienteling_notes_read_by_pos_number_and_an_unknown_one_is_a_404(
     assert "POS-ST001-9999999" in missing.body["reason"]
 
 
+async def test_clienteling_notes_are_cut_to_the_newest_when_a_limit_is_asked(
+    stores: Simulator,
+) -> None:
+    pos_number, store_id = pos_customer()
+    for n in range(3):
+        visit = {"posNumber": pos_number, "storeId": store_id, "author": "A", "notes": f"n{n}"}
+        assert (await stores.post("/pos/visits", visit)).status == 201
+    every = (await stores.get(f"/pos/customers/{pos_number}/notes")).body
+    assert every["total"] == len(every["notes"]) >= 3
+    newest = (await stores.get(f"/pos/customers/{pos_number}/notes", limit="2")).body
+    assert newest["notes"] == every["notes"][:2]
+    assert newest["total"] == every["total"]
+    for bad in ("0", "101", "two"):
+        refused = await stores.get(f"/pos/customers/{pos_number}/notes", limit=bad)
+        assert (refused.status, refused.body["reason"]) == (
+            400,
+            "limit must be an integer from 1 to 100",
+        )
+
+
 async def test_stock_leaves_unknown_skus_out_and_an_unknown_store_is_a_404(
     stores: Simulator,
 ) -> None:
