@@ -210,7 +210,7 @@ class Customer:
     @strawberry.field(
         description=(
             "Products this customer is likely to want, best first (`recommendations:read`); "
-            f"`first`: 1 to {MAX_RECOMMENDATIONS}; empty when the customer refused "
+            f"`first` at most {MAX_RECOMMENDATIONS}; empty when the customer refused "
             "personalisation."
         ),
         permission_classes=[RecommendationsRead],
