@@ -115,9 +115,18 @@ async def _still_allowed(info: Info, scope: str, customer_id: str | None = None)
     access = info.context.access
     if not access.principal.has(scope):
         raise Forbidden(f"this subscription needs the `{scope}` scope")
-    info.context.renew()
-    if customer_id is not None:
-        await admit_customer(access, info.context.consents, customer_id)
+    if customer_id is None or not access.principal.required_consents:
+        info.context.renew()
+        return
+    customer = customer_id
+
+    async def admit() -> None:
+        # Fresh loaders each attempt (a DataLoader keeps a failed load's error for its key).
+        info.context.renew()
+        await admit_customer(access, info.context.consents, customer)
+
+    # Tried again past a passing Neo4j failure, as the subscription's other reads are.
+    await reread(admit, "customer's consents")
 
 
 async def _end_if_merged(info: Info, scope: str, customer_id: str) -> None:
