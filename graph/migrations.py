@@ -188,6 +188,16 @@ MIGRATIONS: tuple[Migration, ...] = (
         "merge records by the id merged away, for a retry about that id (graph/consents.py)",
         ("CREATE INDEX merge_merged_id IF NOT EXISTS FOR (n:Merge) ON (n.mergedId)",),
     ),
+    Migration(
+        16,
+        "erased orders by the hash of their id, for a live view of an order whose customer was "
+        "erased (graph/erasure.py); erasures from before named no order, and nothing is left to "
+        "name them by",
+        (
+            "CREATE CONSTRAINT erased_order_hash IF NOT EXISTS "
+            "FOR (n:ErasedOrder) REQUIRE n.orderIdHash IS UNIQUE",
+        ),
+    ),
 )
 
 _MIGRATION_KEY: LiteralString = (

@@ -169,7 +169,7 @@ class Subscription:
                 await erasure.check()
                 yield Cart.from_model(current)
             async for item in feed:
-                erasure.announced(item)
+                await erasure.announced(item)
                 if isinstance(item, events.Resync):
                     await erasure.check()  # an announcement may be among what was missed
                 event = item if isinstance(item, events.CartChanged) else None
@@ -197,7 +197,7 @@ class Subscription:
             await erasure.watch(key)
             await _end_if_merged(info, HistoryRead.scope, key)
             async for item in feed:
-                erasure.announced(item)
+                await erasure.announced(item)
                 if isinstance(item, events.CustomerActivity):
                     await _still_allowed(info, HistoryRead.scope, key)
                     await erasure.check()
@@ -224,12 +224,17 @@ class Subscription:
     ) -> AsyncGenerator[OrderStatusUpdate, None]:
         key = check_key(str(order_id), "orderId")
         erasure = ErasureWatch(info.context.graph)
+        # Before the feed opens: an erasure of the order's customer from then on ends this, even
+        # one that deleted the status rows before they are read (then no customer is known).
+        await erasure.watch_order(key)
         async with info.context.events.feed(events.order_topic(key)) as feed:
             found = await _order_now(info, key)
+            if found is None:
+                await erasure.check()
             await erasure.watch(found.customer_id if found else None)
             timeline = OrderTimeline(found=(found.at, found.status) if found else None)
             async for item in feed:
-                erasure.announced(item)
+                await erasure.announced(item)
                 reread = isinstance(item, events.Resync)
                 if reread:
                     await erasure.check()
