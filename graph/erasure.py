@@ -159,6 +159,10 @@ CALL (c) { OPTIONAL MATCH (c)-[:HAS_CART]->(k:Cart) RETURN collect(DISTINCT k) A
 CALL (c) { OPTIONAL MATCH (c)-[:CONSENTED]->(k:Consent) RETURN collect(DISTINCT k) AS consents }
 CALL (c) { OPTIONAL MATCH (c)-[:MERGED]->(m:Merge) RETURN collect(DISTINCT m) AS merges }
 CALL (c) {
+  OPTIONAL MATCH (c)-[:MERGED]->(:Merge)-[:JOINED_JOURNEY]->(j:JoinedJourney)
+  RETURN collect(DISTINCT j) AS joinedJourneys
+}
+CALL (c) {
   OPTIONAL MATCH (c)-[:HAS_CONFLICT]->(k:IdentityConflict) RETURN collect(DISTINCT k) AS conflicts
 }
 CALL () {
@@ -174,14 +178,14 @@ CALL () {
   SET k.value = '[erased]', k.otherCustomerId = null
   RETURN count(k) AS redacted
 }
-WITH c, interactions, devices, journeys, identities, carts, consents, merges, conflicts,
-     idempotencyKeys, redacted, pseudonymised,
+WITH c, interactions, devices, journeys, identities, carts, consents, merges, joinedJourneys,
+     conflicts, idempotencyKeys, redacted, pseudonymised,
      {identities: size(identities), devices: size(devices), carts: size(carts),
       interactions: size(interactions), journeys: size(journeys), consents: size(consents),
       merges: size(merges), conflicts: size(conflicts), conflictsRedacted: redacted,
       idempotencyKeys: size(idempotencyKeys), auditEntriesPseudonymised: pseudonymised} AS removed
 FOREACH (n IN interactions + devices + journeys + identities + carts + consents + merges
-         + conflicts + idempotencyKeys | DETACH DELETE n)
+         + joinedJourneys + conflicts + idempotencyKeys | DETACH DELETE n)
 DETACH DELETE c
 CREATE (e:ErasureRecord {id: $erasureId, at: $at, customerIdHash: $hash,
                          channelsNotified: $notified, channelsUnavailable: $unavailable,

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import LiteralString
 
-from graph._backfills import backfill_search_names
+from graph._backfills import backfill_joined_journeys, backfill_search_names
 from graph._phone_migration import renormalise_phones
 from graph.database import GraphDatabase
 from graph.identities import DEFAULT_PHONE_REGION
@@ -49,6 +49,10 @@ async def _phones_to_e164(db: GraphDatabase, inputs: MigrationInputs) -> str:
 
 async def _search_names(db: GraphDatabase, inputs: MigrationInputs) -> str:
     return f"{await backfill_search_names(db, progress=inputs.progress)} search names written"
+
+
+async def _joined_journeys(db: GraphDatabase, inputs: MigrationInputs) -> str:
+    return f"{await backfill_joined_journeys(db)} merge records' joined journeys recorded"
 
 
 @dataclass(frozen=True)
@@ -197,6 +201,13 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE CONSTRAINT erased_order_hash IF NOT EXISTS "
             "FOR (n:ErasedOrder) REQUIRE n.orderIdHash IS UNIQUE",
         ),
+    ),
+    Migration(
+        17,
+        "journeys a merge joined into another, by their id, for a retry about that id "
+        "(graph/consents.py); merge records from before get theirs",
+        ("CREATE INDEX joined_journey_id IF NOT EXISTS FOR (n:JoinedJourney) ON (n.id)",),
+        data_step=_joined_journeys,
     ),
 )
 
