@@ -160,8 +160,9 @@ class Subscription:
         key = check_key(str(customer_id), "customerId")
         timeline = CartTimeline()
         erasure = ErasureWatch(info.context.graph)
+        # Before the feed opens: an erasure from then on ends this, its announcement or not.
+        await erasure.watch(key)
         async with info.context.events.feed(events.cart_topic(key)) as feed:
-            await erasure.watch(key)
             current = await _cart_now(info, key, None)
             if current is None:
                 await _end_if_merged(info, CartRead.scope, key)
@@ -193,8 +194,8 @@ class Subscription:
     ) -> AsyncGenerator[CustomerActivityItem, None]:
         key = check_key(str(customer_id), "customerId")
         erasure = ErasureWatch(info.context.graph)
+        await erasure.watch(key)  # before the feed opens, as cartChanged's
         async with info.context.events.feed(events.activity_topic(key)) as feed:
-            await erasure.watch(key)
             await _end_if_merged(info, HistoryRead.scope, key)
             async for item in feed:
                 await erasure.announced(item)

@@ -3,6 +3,7 @@ about them is delivered once it has answered: neither one still queued nor one p
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from resolvers.realtime.events import (
     ActivityKind,
     CartChanged,
     CustomerActivity,
+    activity_topic,
 )
 from tests.conftest import Services
 from tests.realtime.conftest import (
@@ -260,3 +262,34 @@ async def test_an_order_subscription_whose_customer_s_erasure_was_not_announced_
         assert await erase_customer(graph, customer, ErasureReport([], [], 0)) is not None
         seen = await _until_complete(client, {"order"})
     _ended_as_erased(seen["order"])
+
+
+async def test_an_erasure_just_after_the_feed_opened_ends_the_subscription_unannounced(
+    pair: tuple[Instance, Instance],
+    graph: GraphDatabase,
+    new_customer: Callable[[], Awaitable[str]],
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """The erasure commits as the subscription's feed opens, and its announcement is lost: the
+    erasure record it compares with before each result must be the one from before, or an
+    event queued about the erased customer is shown."""
+    a, b = pair
+    customer = await new_customer()
+    bus = b.app[BUS]
+    opened = bus.feed
+
+    @contextlib.asynccontextmanager
+    async def erased_on_open(topic: str) -> AsyncIterator[Any]:
+        async with opened(topic) as feed:
+            if topic == activity_topic(customer):
+                assert await erase_customer(graph, customer, ErasureReport([], [], 0))
+            yield feed
+
+    monkeypatch.setattr(bus, "feed", erased_on_open)
+    async with ws_client(b) as client:
+        await client.subscribe("activity", ACTIVITY, {"c": customer})
+        await eventually(lambda: b.open_feeds == 1)
+        queued = CustomerActivity(customer, ActivityKind.INTERACTION, AT, ("int_queued",), "web")
+        await a.app[BUS].publish([queued])
+        seen = await _until_complete(client, {"activity"})
+    _ended_as_erased(seen["activity"])
