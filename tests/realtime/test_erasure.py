@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -19,6 +19,7 @@ from resolvers.realtime.events import (
     ActivityKind,
     CartChanged,
     CustomerActivity,
+    OrderStatusChanged,
     activity_topic,
 )
 from tests.conftest import Services
@@ -293,3 +294,32 @@ async def test_an_erasure_just_after_the_feed_opened_ends_the_subscription_unann
         await a.app[BUS].publish([queued])
         seen = await _until_complete(client, {"activity"})
     _ended_as_erased(seen["activity"])
+
+
+async def test_an_order_subscription_ends_when_the_customer_its_order_was_merged_into_is_erased(
+    pair: tuple[Instance, Instance],
+    graph: GraphDatabase,
+    new_customer: Callable[[], Awaitable[str]],
+):
+    """It watched the customer who placed the order; a merge moved the order's status rows to
+    another customer, who is then erased: that announcement names someone else's hash."""
+    a, b = pair
+    guest, survivor = await new_customer(), await new_customer()
+    order = f"ORD-rt-{uuid.uuid4().hex[:10]}"
+    await graph.write(
+        STATUS_REACHED, {"customerId": guest, "id": f"evt-{order}", "at": AT, "orderId": order}
+    )
+    async with ws_client(b) as client:
+        await client.subscribe("order", ORDER_STATUS, {"o": order})
+        await eventually(lambda: b.open_feeds == 1)
+        shipped = OrderStatusChanged(order, "shipped", AT + timedelta(hours=1), guest)
+        await a.app[BUS].publish([shipped])
+        assert (await client.next("order"))["orderStatusChanged"]["status"] == "shipped"
+        await graph.write(  # what a merge does with the guest's interactions, then the guest
+            "MATCH (g:Customer {id: $guest})-[:DID]->(i:Interaction), (s:Customer {id: $s}) "
+            "CREATE (s)-[:DID]->(i) DETACH DELETE g",
+            {"guest": guest, "s": survivor},
+        )
+        await _erase(a, survivor)
+        seen = await _until_complete(client, {"order"})
+    _ended_as_erased(seen["order"])
