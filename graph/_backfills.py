@@ -72,3 +72,31 @@ def _search_name_batch(after: str, limit: int) -> SearchNameBatch:
         return int(written["filled"]), found[-1][0]
 
     return search_name_batch
+
+
+JOINED_JOURNEY_BATCH = 1_000
+
+# Merge records written before joined journeys were recorded as nodes (migration 17): each id on
+# their list gets its node. A record with its nodes is skipped, so a batch done is never redone.
+_JOIN_JOURNEY_NODES: LiteralString = """
+MATCH (m:Merge)
+WHERE size(coalesce(m.joinedJourneys, [])) > 0
+  AND NOT EXISTS { (m)-[:JOINED_JOURNEY]->(:JoinedJourney) }
+WITH m LIMIT $limit
+FOREACH (joined IN m.joinedJourneys | CREATE (m)-[:JOINED_JOURNEY]->(:JoinedJourney {id: joined}))
+RETURN count(m) AS filled
+"""
+
+
+async def backfill_joined_journeys(
+    db: GraphDatabase, batch_size: int = JOINED_JOURNEY_BATCH
+) -> int:
+    """Give every Merge record's joined journeys a ``JoinedJourney`` node each (records written
+    before they were); return how many records got them."""
+    filled = 0
+    while True:
+        rows = await db.write(_JOIN_JOURNEY_NODES, {"limit": batch_size})
+        done = int(rows[0]["filled"]) if rows else 0
+        filled += done
+        if done < batch_size:
+            return filled

@@ -160,7 +160,7 @@ CALL () {
   SET e.customerId = $survivorId
   RETURN count(e) AS auditEntries
 }
-CREATE (c)-[:MERGED]->(:Merge {id: $mergeId, at: $now, reason: $reason, source: $source,
+CREATE (c)-[:MERGED]->(m:Merge {id: $mergeId, at: $now, reason: $reason, source: $source,
   survivorId: $survivorId, mergedId: $mergedId, mergedDisplayName: a.displayName,
   identities: $identities, devices: $devices, interactions: $interactions,
   journeys: $journeys, joinedJourneys: $joinedJourneys, consents: $consents,
@@ -168,5 +168,8 @@ CREATE (c)-[:MERGED]->(:Merge {id: $mergeId, at: $now, reason: $reason, source: 
   carts: carts, conflicts: conflicts, merges: merges, idempotencyKeys: idempotencyKeys,
   auditEntries: auditEntries,
   conflictsNamingMerged: conflictsNamingMerged})
+// Each journey joined away, as a node of its own: a list cannot be looked up by an index, and a
+// retry about the journey's id must find its record (graph/merged_ids.py, migration 17).
+FOREACH (joined IN $joinedJourneys | CREATE (m)-[:JOINED_JOURNEY]->(:JoinedJourney {id: joined}))
 DETACH DELETE a
 """

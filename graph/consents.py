@@ -4,8 +4,9 @@ A ``(:Consent {id: '<customerId>:<purpose>', purpose, granted, at, source})`` ha
 customer through ``CONSENTED``, as the seed writes them; a new decision replaces the old one.
 The id of a profile merged away reads the consents of the customer it was merged into (the same
 person; a merge moves the consents by the rules of :mod:`graph.stitching`), so a caller's retry
-about the merged id is judged by the decisions that hold now. This module never imports the
-gateway or the resolvers.
+about the merged id is judged by the decisions that hold now; so is one about a journey the merge
+joined into another (:func:`journey_owner`). This module never imports the gateway or the
+resolvers.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import LiteralString
 
 from graph import _rows
 from graph.database import GraphDatabase
-from graph.merged_ids import LATEST_SURVIVOR
+from graph.merged_ids import JOURNEY_SURVIVOR, LATEST_SURVIVOR
 
 PURPOSES: tuple[str, ...] = ("personalisation", "marketing", "partner_sharing")
 
@@ -66,7 +67,19 @@ _CART_OWNER: LiteralString = (
     "MATCH (c:Customer)-[:HAS_CART]->(:Cart {id: $id}) RETURN c.id AS id ORDER BY id LIMIT 1"
 )
 _JOURNEY_OWNER: LiteralString = (
-    "MATCH (c:Customer)-[:ON_JOURNEY]->(:Journey {id: $id}) RETURN c.id AS id ORDER BY id LIMIT 1"
+    """
+OPTIONAL MATCH (owner:Customer)-[:ON_JOURNEY]->(:Journey {id: $id})
+WITH min(owner.id) AS owner
+OPTIONAL CALL (owner) {
+  // A journey a merge joined into another: whoever holds that merge's record now.
+  WITH $id AS joined, owner WHERE owner IS NULL"""
+    + JOURNEY_SURVIVOR
+    + """
+  RETURN survivor
+}
+WITH coalesce(owner, survivor.id) AS id WHERE id IS NOT NULL
+RETURN id
+"""
 )
 
 
@@ -105,6 +118,7 @@ async def cart_owner(db: GraphDatabase, cart_id: str) -> str | None:
 
 
 async def journey_owner(db: GraphDatabase, journey_id: str) -> str | None:
-    """The customer pursuing journey ``journey_id`` (None when unknown)."""
+    """The customer pursuing journey ``journey_id`` (None when unknown); for a journey a merge
+    joined into another, the customer holding that merge's record (the same person)."""
     rows = await db.read(_JOURNEY_OWNER, {"id": journey_id})
     return str(rows[0]["id"]) if rows else None

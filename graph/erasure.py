@@ -12,6 +12,9 @@ under the id meanwhile (an anonymous id derives from its identifier): that one i
 The idempotency keys go too: their stored answers are copies of the customer's carts, orders
 (with the email) and journeys.
 The audit log's entries about them stay, with the id replaced by the record's salted hash.
+Each order the customer's interactions or carts name leaves an ``ErasedOrder`` holding only a
+salted hash of its id and the erasure's id, so a live view of the order, which may never have
+learnt whose it was, can tell that its customer was erased.
 This module must never build Cypher from input, nor write an identifier value into the audit record.
 """
 
@@ -100,6 +103,26 @@ MATCH (e:ErasureRecord {customerIdHash: $hash})
 RETURN e.id AS id ORDER BY e.at DESC, e.id DESC LIMIT 1
 """
 
+# Run first, in the erasure's transaction: write-locks the customer (as _ERASE does, so nothing
+# is added meanwhile) and names the orders it holds, whose ids are hashed here for _ERASE.
+_ORDER_IDS: LiteralString = """
+MATCH (c:Customer {id: $id})
+SET c._lock = true
+REMOVE c._lock
+WITH c
+CALL (c) {
+  MATCH (c)-[:DID]->(i:Interaction) WHERE i.orderId IS NOT NULL RETURN i.orderId AS orderId
+  UNION
+  MATCH (c)-[:HAS_CART]->(k:Cart) WHERE k.orderId IS NOT NULL RETURN k.orderId AS orderId
+}
+RETURN orderId
+"""
+
+# An order's latest erasure (migration 16 keys ErasedOrder by the hash).
+_LATEST_FOR_ORDER: LiteralString = """
+MATCH (o:ErasedOrder {orderIdHash: $hash}) RETURN o.erasureId AS id
+"""
+
 # Nodes first collected, then counted, then deleted: devices and journeys go only when no other
 # customer still holds them (a merge shares journeys with the survivor). The customer is
 # write-locked first: an audit entry about them being written meanwhile (graph/audit.py locks
@@ -136,6 +159,10 @@ CALL (c) { OPTIONAL MATCH (c)-[:HAS_CART]->(k:Cart) RETURN collect(DISTINCT k) A
 CALL (c) { OPTIONAL MATCH (c)-[:CONSENTED]->(k:Consent) RETURN collect(DISTINCT k) AS consents }
 CALL (c) { OPTIONAL MATCH (c)-[:MERGED]->(m:Merge) RETURN collect(DISTINCT m) AS merges }
 CALL (c) {
+  OPTIONAL MATCH (c)-[:MERGED]->(:Merge)-[:JOINED_JOURNEY]->(j:JoinedJourney)
+  RETURN collect(DISTINCT j) AS joinedJourneys
+}
+CALL (c) {
   OPTIONAL MATCH (c)-[:HAS_CONFLICT]->(k:IdentityConflict) RETURN collect(DISTINCT k) AS conflicts
 }
 CALL () {
@@ -151,19 +178,22 @@ CALL () {
   SET k.value = '[erased]', k.otherCustomerId = null
   RETURN count(k) AS redacted
 }
-WITH c, interactions, devices, journeys, identities, carts, consents, merges, conflicts,
-     idempotencyKeys, redacted, pseudonymised,
+WITH c, interactions, devices, journeys, identities, carts, consents, merges, joinedJourneys,
+     conflicts, idempotencyKeys, redacted, pseudonymised,
      {identities: size(identities), devices: size(devices), carts: size(carts),
       interactions: size(interactions), journeys: size(journeys), consents: size(consents),
       merges: size(merges), conflicts: size(conflicts), conflictsRedacted: redacted,
       idempotencyKeys: size(idempotencyKeys), auditEntriesPseudonymised: pseudonymised} AS removed
 FOREACH (n IN interactions + devices + journeys + identities + carts + consents + merges
-         + conflicts + idempotencyKeys | DETACH DELETE n)
+         + joinedJourneys + conflicts + idempotencyKeys | DETACH DELETE n)
 DETACH DELETE c
 CREATE (e:ErasureRecord {id: $erasureId, at: $at, customerIdHash: $hash,
                          channelsNotified: $notified, channelsUnavailable: $unavailable,
                          cacheKeysPurged: $purged})
 SET e += removed
+FOREACH (orderIdHash IN $orderIdHashes |
+  MERGE (o:ErasedOrder {orderIdHash: orderIdHash})
+  SET o.erasureId = $erasureId, o.at = $at)
 RETURN properties(e) AS record
 """
 
@@ -190,6 +220,17 @@ def customer_id_hash(customer_id: str) -> str:
         (64, True)
     """
     return hashlib.sha256((_HASH_SALT + customer_id).encode()).hexdigest()
+
+
+def order_id_hash(order_id: str) -> str:
+    """What an erasure keeps of an order of the customer: a salted SHA-256 of its id, apart
+    from customer id hashes.
+
+    Example:
+        >>> order_id_hash("ORD-1") == customer_id_hash("ORD-1")
+        False
+    """
+    return hashlib.sha256((_HASH_SALT + "order:" + order_id).encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,6 +303,13 @@ async def latest_erasure_id(db: GraphDatabase, customer_id: str) -> str | None:
     return str(rows[0]["id"]) if rows else None
 
 
+async def latest_order_erasure_id(db: GraphDatabase, order_id: str) -> str | None:
+    """The id of the latest erasure of the customer who held ``order_id`` (by its status rows
+    or their ordered cart); ``None`` when no erasure named the order."""
+    rows = await db.read(_LATEST_FOR_ORDER, {"hash": order_id_hash(order_id)})
+    return str(rows[0]["id"]) if rows else None
+
+
 async def erase_customer(
     db: GraphDatabase, customer_id: str, report: ErasureReport
 ) -> ErasureRecord | None:
@@ -281,7 +329,9 @@ async def erase_customer(
     }
 
     async def work(tx: neo4j.AsyncManagedTransaction) -> ErasureRecord | None:
-        result = await tx.run(_ERASE, params)
+        orders = await (await tx.run(_ORDER_IDS, {"id": customer_id})).data()
+        hashes = sorted({order_id_hash(str(row["orderId"])) for row in orders})
+        result = await tx.run(_ERASE, {**params, "orderIdHashes": hashes})
         row = await result.single()
         return _record(row["record"]) if row else None
 

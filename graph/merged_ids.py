@@ -3,7 +3,10 @@
 A merge deletes the merged customer and records ``(:Customer)-[:MERGED]->(:Merge {mergedId})``
 on the survivor (handed on if the survivor is merged in turn), so a live view of the merged id
 can tell its client whom to follow. Read-only; one statement on the ``Merge.mergedId`` index of
-migration 15. Never imports the gateway or the resolvers.
+migration 15. A journey a merge joined into another (deleted, its id on the record's
+``joinedJourneys``) is found the same way, through ``(:Merge)-[:JOINED_JOURNEY]->(:JoinedJourney
+{id})`` (indexed, migration 17): :data:`JOURNEY_SURVIVOR`. Never imports the gateway or the
+resolvers.
 """
 
 from __future__ import annotations
@@ -17,6 +20,11 @@ from graph.database import GraphDatabase
 # records on). Shared by every statement that follows a merged id (graph/consents.py too).
 LATEST_SURVIVOR: LiteralString = """
 MATCH (survivor:Customer)-[:MERGED]->(m:Merge {mergedId: merged})
+WITH survivor ORDER BY m.at DESC LIMIT 1"""
+# With ``joined`` (the id of a journey a merge joined into another) in scope: ``survivor``, the
+# customer holding the latest Merge record that joined it (graph/consents.py).
+JOURNEY_SURVIVOR: LiteralString = """
+MATCH (survivor:Customer)-[:MERGED]->(m:Merge)-[:JOINED_JOURNEY]->(:JoinedJourney {id: joined})
 WITH survivor ORDER BY m.at DESC LIMIT 1"""
 _MERGED_INTO: LiteralString = (
     """

@@ -26,7 +26,7 @@ import stamina
 from neo4j import AsyncTransaction
 from neo4j.exceptions import ClientError, TransientError
 
-from graph._backfills import backfill_search_names
+from graph._backfills import backfill_joined_journeys, backfill_search_names
 from graph._phone_migration import renormalise_phones
 from graph.database import GraphDatabase
 from graph.identities import DEFAULT_PHONE_REGION
@@ -59,6 +59,10 @@ async def _phones_to_e164(db: GraphDatabase, inputs: MigrationInputs) -> str:
 
 async def _search_names(db: GraphDatabase, inputs: MigrationInputs) -> str:
     return f"{await backfill_search_names(db, progress=inputs.progress)} search names written"
+
+
+async def _joined_journeys(db: GraphDatabase, inputs: MigrationInputs) -> str:
+    return f"{await backfill_joined_journeys(db)} merge records' joined journeys recorded"
 
 
 @dataclass(frozen=True)
@@ -197,6 +201,23 @@ MIGRATIONS: tuple[Migration, ...] = (
         15,
         "merge records by the id merged away, for a retry about that id (graph/consents.py)",
         ("CREATE INDEX merge_merged_id IF NOT EXISTS FOR (n:Merge) ON (n.mergedId)",),
+    ),
+    Migration(
+        16,
+        "erased orders by the hash of their id, for a live view of an order whose customer was "
+        "erased (graph/erasure.py); erasures from before named no order, and nothing is left to "
+        "name them by",
+        (
+            "CREATE CONSTRAINT erased_order_hash IF NOT EXISTS "
+            "FOR (n:ErasedOrder) REQUIRE n.orderIdHash IS UNIQUE",
+        ),
+    ),
+    Migration(
+        17,
+        "journeys a merge joined into another, by their id, for a retry about that id "
+        "(graph/consents.py); merge records from before get theirs",
+        ("CREATE INDEX joined_journey_id IF NOT EXISTS FOR (n:JoinedJourney) ON (n.id)",),
+        data_step=_joined_journeys,
     ),
 )
 

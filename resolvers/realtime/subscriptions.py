@@ -115,9 +115,18 @@ async def _still_allowed(info: Info, scope: str, customer_id: str | None = None)
     access = info.context.access
     if not access.principal.has(scope):
         raise Forbidden(f"this subscription needs the `{scope}` scope")
-    info.context.renew()
-    if customer_id is not None:
-        await admit_customer(access, info.context.consents, customer_id)
+    if customer_id is None or not access.principal.required_consents:
+        info.context.renew()
+        return
+    customer = customer_id
+
+    async def admit() -> None:
+        # Fresh loaders each attempt (a DataLoader keeps a failed load's error for its key).
+        info.context.renew()
+        await admit_customer(access, info.context.consents, customer)
+
+    # Tried again past a passing Neo4j failure, as the subscription's other reads are.
+    await reread(admit, "customer's consents")
 
 
 async def _end_if_merged(info: Info, scope: str, customer_id: str) -> None:
@@ -151,8 +160,9 @@ class Subscription:
         key = check_key(str(customer_id), "customerId")
         timeline = CartTimeline()
         erasure = ErasureWatch(info.context.graph)
+        # Before the feed opens: an erasure from then on ends this, its announcement or not.
+        await erasure.watch(key)
         async with info.context.events.feed(events.cart_topic(key)) as feed:
-            await erasure.watch(key)
             current = await _cart_now(info, key, None)
             if current is None:
                 await _end_if_merged(info, CartRead.scope, key)
@@ -160,7 +170,7 @@ class Subscription:
                 await erasure.check()
                 yield Cart.from_model(current)
             async for item in feed:
-                erasure.announced(item)
+                await erasure.announced(item)
                 if isinstance(item, events.Resync):
                     await erasure.check()  # an announcement may be among what was missed
                 event = item if isinstance(item, events.CartChanged) else None
@@ -184,11 +194,11 @@ class Subscription:
     ) -> AsyncGenerator[CustomerActivityItem, None]:
         key = check_key(str(customer_id), "customerId")
         erasure = ErasureWatch(info.context.graph)
+        await erasure.watch(key)  # before the feed opens, as cartChanged's
         async with info.context.events.feed(events.activity_topic(key)) as feed:
-            await erasure.watch(key)
             await _end_if_merged(info, HistoryRead.scope, key)
             async for item in feed:
-                erasure.announced(item)
+                await erasure.announced(item)
                 if isinstance(item, events.CustomerActivity):
                     await _still_allowed(info, HistoryRead.scope, key)
                     await erasure.check()
@@ -215,12 +225,17 @@ class Subscription:
     ) -> AsyncGenerator[OrderStatusUpdate, None]:
         key = check_key(str(order_id), "orderId")
         erasure = ErasureWatch(info.context.graph)
+        # Before the feed opens: an erasure of the order's customer from then on ends this, even
+        # one that deleted the status rows before they are read (then no customer is known).
+        await erasure.watch_order(key)
         async with info.context.events.feed(events.order_topic(key)) as feed:
             found = await _order_now(info, key)
+            if found is None:
+                await erasure.check()
             await erasure.watch(found.customer_id if found else None)
             timeline = OrderTimeline(found=(found.at, found.status) if found else None)
             async for item in feed:
-                erasure.announced(item)
+                await erasure.announced(item)
                 reread = isinstance(item, events.Resync)
                 if reread:
                     await erasure.check()

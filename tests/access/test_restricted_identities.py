@@ -259,3 +259,46 @@ async def test_a_retry_after_the_guest_merged_into_a_refusing_customer_is_forbid
         "code": "FORBIDDEN",
         "purposes": ["partner_sharing"],
     }
+
+
+RESUME = """
+mutation($j: ID!, $k: String!) {
+  resumeJourney(journeyId: $j, channel: PARTNER, idempotencyKey: $k) {
+    journey { id steps { n type } } nextStep
+  }
+}
+"""
+
+
+async def test_a_restricted_partner_s_resumption_retried_after_its_journey_was_joined_away_replays(
+    gateway: Gateway,
+    secure_gateway: Gateway,
+    *,
+    graph: GraphDatabase,
+    make_partner: MakePartner,
+    make_customer: MakeCustomer,
+    make_guest: MakeGuest,
+):
+    """The merge joins the guest's journey into the survivor's journey of the same intent and
+    deletes it: the retry is judged by the survivor's consents (who granted), as an
+    unrestricted caller's retry replays its first answer, not FORBIDDEN."""
+    known = await make_customer(partner_sharing=True)
+    guest, web_id = await make_guest(partner_sharing=True)
+    await graph.write(
+        "UNWIND [[$known, -3], [$guest, -2]] AS row "
+        "MATCH (c:Customer {id: row[0]}) "
+        "CREATE (c)-[:ON_JOURNEY]->(:Journey {id: 'jrn-' + row[0], intent: 'buy a sofa', "
+        "  status: 'active', startedAt: datetime() + duration({hours: row[1]}), "
+        "  lastChannel: 'web'})",
+        {"known": known, "guest": guest},
+    )
+    _, key = await make_partner("journey:write", restriction="partner_sharing")
+    idem = f"acc-{uuid.uuid4().hex}"
+    first = await call(secure_gateway, RESUME, {"j": f"jrn-{guest}", "k": idem}, key=key)
+    assert "errors" not in first.body, first.body
+    await _merge_guest_into(gateway, known, web_id)
+    assert not await graph.read("MATCH (j:Journey {id: $j}) RETURN j", {"j": f"jrn-{guest}"})
+
+    again = await call(secure_gateway, RESUME, {"j": f"jrn-{guest}", "k": idem}, key=key)
+    assert "errors" not in again.body, again.body
+    assert again.data == first.data

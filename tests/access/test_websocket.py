@@ -10,12 +10,14 @@ import time
 import uuid
 
 import aiohttp
+import pytest
 import structlog
 from redis.asyncio import Redis
 
 from gateway.auth import forget_partner
 from gateway.services import free_port
 from graph import GraphDatabase
+from graph import consents as graph_consents
 from graph.partners import revoke_partner
 from tests.access.conftest import (
     Keys,
@@ -26,6 +28,7 @@ from tests.access.conftest import (
     production_settings,
 )
 from tests.conftest import Gateway, Services, running_gateway
+from tests.realtime.test_subscription_rereads import FlakyGraph
 
 PROTOCOL = "graphql-transport-ws"
 CART = "subscription($c: ID!) { cartChanged(customerId: $c) { version } }"
@@ -203,6 +206,73 @@ async def test_a_customer_withdrawing_consent_ends_a_restricted_partners_subscri
         assert error["extensions"]["code"] == "FORBIDDEN"
         assert error["extensions"]["purposes"] == ["partner_sharing"]
         assert (await _message(ws))["type"] == "complete"  # and the subscription ends
+    finally:
+        await ws.close()
+
+
+async def _watching_cart_of_a_consenting_customer(
+    gateway: Gateway, make_partner: MakePartner, make_customer: MakeCustomer
+) -> tuple[aiohttp.ClientWebSocketResponse, str, str]:
+    """A restricted partner's open cartChanged on a consenting customer, its version 1 shown:
+    the socket, the customer and a shop's key to change the cart."""
+    customer = await make_customer(partner_sharing=True)
+    _, watcher = await make_partner("customer:read", "cart:read", restriction="partner_sharing")
+    _, shop = await make_partner("customer:read", "cart:write")
+    await _add_one(gateway, shop, customer)
+    ws = await _connected(gateway, {"apiKey": watcher})
+    await ws.send_json(
+        {"id": "1", "type": "subscribe", "payload": {"query": CART, "variables": {"c": customer}}}
+    )
+    first = await _message(ws)
+    assert first["type"] == "next", first
+    assert first["payload"]["data"] == {"cartChanged": {"version": 1}}
+    return ws, customer, shop
+
+
+async def test_a_consent_check_that_fails_for_a_moment_is_tried_again_and_the_subscription_goes_on(
+    secure_gateway: Gateway,
+    make_partner: MakePartner,
+    make_customer: MakeCustomer,
+    monkeypatch: pytest.MonkeyPatch,
+):
+    flaky = FlakyGraph(graph_consents.consents_of)
+    monkeypatch.setattr(graph_consents, "consents_of", flaky)
+    ws, customer, shop = await _watching_cart_of_a_consenting_customer(
+        secure_gateway, make_partner, make_customer
+    )
+    try:
+        assert flaky.calls == 1  # the customer admitted when the subscription started
+        flaky.failures = 2  # the check before the next result fails twice, then answers
+        await _add_one(secure_gateway, shop, customer)
+        shown = await _message(ws)
+        assert shown["type"] == "next", shown
+        assert shown["payload"]["data"] == {"cartChanged": {"version": 2}}
+        assert flaky.calls == 1 + 3
+    finally:
+        await ws.close()
+
+
+async def test_a_consent_check_that_keeps_failing_ends_the_subscription_as_unavailable(
+    secure_gateway: Gateway,
+    make_partner: MakePartner,
+    make_customer: MakeCustomer,
+    monkeypatch: pytest.MonkeyPatch,
+):
+    flaky = FlakyGraph(graph_consents.consents_of)
+    monkeypatch.setattr(graph_consents, "consents_of", flaky)
+    ws, customer, shop = await _watching_cart_of_a_consenting_customer(
+        secure_gateway, make_partner, make_customer
+    )
+    try:
+        flaky.failures = None
+        await _add_one(secure_gateway, shop, customer)
+        ended = await _message(ws)
+        assert ended["type"] == "next", ended
+        assert ended["payload"]["data"] is None  # the new cart is not shown
+        [error] = ended["payload"]["errors"]
+        assert error["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+        assert (await _message(ws))["type"] == "complete"
+        assert flaky.calls == 1 + 4  # a bounded number of attempts
     finally:
         await ws.close()
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from graph import GraphDatabase
+from graph.erasure import order_id_hash
 from tests.conftest import Gateway
 from tests.federation.conftest import Systems
 
@@ -38,7 +39,9 @@ CREATE (g)-[:HAS_CONFLICT]->(:IdentityConflict {id: $conflict, kind: 'app_instal
         source: 'app'})
 CREATE (g)-[:MERGED]->(:Merge {id: $merge, at: datetime(), reason: 'app_install_id linked',
                               source: 'app', mergedId: 'cus_anon_older', identities: [],
-                              interactions: [], cartRule: 'union_max'})
+                              interactions: [], cartRule: 'union_max',
+                              joinedJourneys: [$joined]})
+       -[:JOINED_JOURNEY]->(:JoinedJourney {id: $joined})
 CREATE (o)-[:HAS_CONFLICT]->(:IdentityConflict {id: $naming, kind: 'web_anonymous_id',
         value: $webId, reason: 'limit_exceeded', otherCustomerId: $guest, at: datetime(),
         source: 'web'})
@@ -91,6 +94,7 @@ async def _build_guest(fed: Gateway, graph: GraphDatabase, tag: str, other: str)
             "conflict": guest.conflict,
             "appId": f"app-mp-{tag}",
             "merge": guest.merge,
+            "joined": f"jrn-mp-joined-{tag}",
             "naming": guest.naming_conflict,
             "webId": f"web-mp-other-{tag}",
         },
@@ -141,11 +145,23 @@ async def test_what_a_merged_guest_held_is_the_survivors_to_export_and_to_erase(
         "MATCH (n) WHERE n.id IN $ids OR (n:IdempotencyKey AND n.key = $key) "
         "RETURN labels(n) AS labels, n.id AS id, n.key AS key",
         {
-            "ids": [guest.active_cart, guest.ordered_cart, guest.conflict, guest.merge],
+            "ids": [
+                guest.active_cart,
+                guest.ordered_cart,
+                guest.conflict,
+                guest.merge,
+                f"jrn-mp-joined-{tag}",  # a journey the guest's earlier merge joined away
+            ],
             "key": guest.key,
         },
     )
     assert left == []
+    # The ordered cart's order is kept by its salted id hash only, for its live views.
+    erased_orders = await seeded.read(
+        "MATCH (o:ErasedOrder {orderIdHash: $hash}) RETURN keys(o) AS keys",
+        {"hash": order_id_hash(f"ord-mp-{tag}")},
+    )
+    assert [sorted(row["keys"]) for row in erased_orders] == [["at", "erasureId", "orderIdHash"]]
     named = await seeded.read(
         "MATCH (n) WHERE any(p IN keys(n) WHERE n[p] = $guest OR n[p] = $web) "
         "RETURN labels(n) AS labels, properties(n) AS props",

@@ -13,7 +13,7 @@ from graph import (
     migrate,
     migrations,
 )
-from graph._backfills import backfill_search_names
+from graph._backfills import backfill_joined_journeys, backfill_search_names
 from graph._phone_migration import plan_page, renormalise_phones
 from graph.identity_records import PageRequest, conflicts_by_customers
 from graph.migrations import Migration, MigrationInputs, applied_versions
@@ -408,3 +408,27 @@ async def test_waiting_for_new_indexes_is_bounded_by_the_migration_timeout_not_t
     [(_, bound)] = [(q, t) for q, t in writes if "awaitIndexes" in q]
     assert bound is not None
     assert bound >= 300 > graph.query_timeout_s
+
+
+async def test_merge_records_from_before_get_a_node_per_joined_journey_once(graph: GraphDatabase):
+    merge = f"merge-mig-{uuid.uuid4().hex[:8]}"
+    joined = [f"jrn-mig-{uuid.uuid4().hex[:8]}" for _ in range(2)]
+    await graph.write(
+        "CREATE (:Merge {id: $id, at: datetime(), joinedJourneys: $joined})",
+        {"id": merge, "joined": joined},
+    )
+    nodes = (
+        "MATCH (:Merge {id: $id})-[:JOINED_JOURNEY]->(j:JoinedJourney) "
+        "RETURN j.id AS id ORDER BY id"
+    )
+    try:
+        assert await backfill_joined_journeys(graph, batch_size=1) >= 1
+        assert [row["id"] for row in await graph.read(nodes, {"id": merge})] == sorted(joined)
+        await backfill_joined_journeys(graph)  # run again: nothing added
+        assert [row["id"] for row in await graph.read(nodes, {"id": merge})] == sorted(joined)
+    finally:
+        await graph.write(
+            "MATCH (m:Merge {id: $id}) OPTIONAL MATCH (m)-[:JOINED_JOURNEY]->(j) "
+            "DETACH DELETE m, j",
+            {"id": merge},
+        )
