@@ -150,8 +150,9 @@ class Subscription:
     @strawberry.subscription(
         description="The customer's cart now, then the full cart after every change from any "
         "channel, with strictly increasing versions (a new cart after a checkout goes on from the "
-        "ordered cart's last version). Ends with CUSTOMER_MERGED (extensions.survivorId) once "
-        "the customer is merged into another.",
+        "ordered cart's last version) (`cart:read`). Ends with CUSTOMER_MERGED "
+        "(extensions.survivorId) once the customer is merged into another, and with NOT_FOUND "
+        "(reason CUSTOMER_ERASED) once they are erased.",
         permission_classes=[CartRead, CustomerVisible],
     )
     async def cart_changed(
@@ -185,8 +186,9 @@ class Subscription:
 
     @strawberry.subscription(
         description="Interactions, journey steps and identity changes of the customer as they "
-        "happen; RESYNC when some may have been missed. Ends with CUSTOMER_MERGED "
-        "(extensions.survivorId) after the IDENTITY_MERGED item of the customer merged away.",
+        "happen; RESYNC when some may have been missed (`history:read`). Ends with "
+        "CUSTOMER_MERGED (extensions.survivorId) after the IDENTITY_MERGED item of the customer "
+        "merged away, and with NOT_FOUND (reason CUSTOMER_ERASED) once they are erased.",
         permission_classes=[HistoryRead, CustomerVisible],
     )
     async def customer_activity(
@@ -217,7 +219,8 @@ class Subscription:
     @strawberry.subscription(
         description="Each new status of the order, in the order the statuses were reached (one "
         "older than the last shown is skipped; one missed while events could not be delivered "
-        "is shown once they can).",
+        "is shown once they can) (`history:read`). Ends with NOT_FOUND (reason CUSTOMER_ERASED) "
+        "once the order's customer is erased.",
         permission_classes=[HistoryRead],
     )
     async def order_status_changed(

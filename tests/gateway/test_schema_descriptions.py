@@ -5,9 +5,6 @@ from strawberry.types.base import StrawberryObjectDefinition
 
 from resolvers import build_schema
 
-# Subscriptions: left to the branch reworking them (their scopes: docs/architecture.md, Access).
-LEFT_FOR_NOW = {"Subscription"}
-
 
 def test_every_scoped_field_names_its_scopes_in_its_description():
     schema = build_schema()
@@ -15,8 +12,6 @@ def test_every_scoped_field_names_its_scopes_in_its_description():
     for graphql_type in schema.schema_converter.type_map.values():
         definition = graphql_type.definition
         if not isinstance(definition, StrawberryObjectDefinition):
-            continue
-        if definition.name in LEFT_FOR_NOW:
             continue
         for field in definition.fields:
             scopes = [getattr(p, "scope", "") for p in field.permission_classes]
