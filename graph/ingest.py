@@ -30,7 +30,7 @@ from typing import Any, LiteralString
 import neo4j
 
 from graph._identity_locks import FORGET_UNHELD, LOCK_IDENTITIES
-from graph.database import GraphDatabase
+from graph.database import GraphDatabase, unavailable
 from graph.identities import IdentityKind
 from graph.journey_rules import JourneyCounts, JourneyPolicy, follow_event
 from graph.names import fold_name
@@ -156,14 +156,11 @@ class IngestUnavailable(Exception):
     succeed."""
 
 
-# Failures a later attempt may get past; anything else (a bug) propagates as it is.
-_PASSING_FAILURES: tuple[type[BaseException], ...] = (
-    neo4j.exceptions.ServiceUnavailable,
-    neo4j.exceptions.SessionExpired,
-    neo4j.exceptions.TransientError,
-    neo4j.exceptions.ConstraintError,
-    TimeoutError,
-)
+def _passing(exc: BaseException) -> bool:
+    """A failure a later attempt may get past: Neo4j unavailable (``graph.database``'s rule, as
+    for queries and mutations), or a concurrent batch that took a new event's id first. Anything
+    else (a bug) propagates as it is."""
+    return unavailable(exc) or isinstance(exc, neo4j.exceptions.ConstraintError)
 
 
 def anonymous_customer_id(kind: IdentityKind, value: str) -> str:
@@ -479,5 +476,7 @@ async def ingest_events(
 
     try:
         return await db.transaction(work, max_retry_time_s=rules.max_retry_time_s)
-    except _PASSING_FAILURES as exc:
+    except Exception as exc:
+        if not _passing(exc):
+            raise
         raise IngestUnavailable(f"the graph could not record the batch: {exc!r}") from exc

@@ -13,22 +13,16 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-import neo4j.exceptions
 import stamina
 import structlog
 
+from graph.database import unavailable
 from resolvers.errors import ServiceUnavailable
 
 T = TypeVar("T")
 log = structlog.get_logger("parcours.realtime")
 
-# Failures a later attempt may get past (the driver's own retry of a read is one attempt more).
-PASSING_FAILURES: tuple[type[BaseException], ...] = (
-    neo4j.exceptions.ServiceUnavailable,
-    neo4j.exceptions.SessionExpired,
-    neo4j.exceptions.TransientError,
-    TimeoutError,
-)
+
 # Four reads over about 1.4 s (0.2, 0.4, 0.8 s plus jitter): a leader switch or a brief stall.
 _RETRYING = stamina.AsyncRetryingCaller(
     attempts=4, timeout=None, wait_initial=0.2, wait_max=2.0, wait_jitter=0.2
@@ -48,8 +42,12 @@ async def reread(read: Callable[[], Awaitable[T]], what: str) -> T:
         return await asyncio.shield(read())
 
     try:
-        return await _RETRYING(PASSING_FAILURES, attempt)
-    except PASSING_FAILURES as exc:
+        return await _RETRYING(unavailable, attempt)
+    except Exception as exc:
+        # The failures a later attempt may get past: the rule queries and mutations answer
+        # SERVICE_UNAVAILABLE by (the driver's own retry of a read is one attempt more).
+        if not unavailable(exc):
+            raise
         log.warning("subscription read failed", read=what, error=repr(exc))
         raise ServiceUnavailable(
             f"the {what} could not be read now; subscribe again shortly"
