@@ -500,13 +500,15 @@ async def test_a_cart_of_more_skus_than_a_system_takes_per_call_has_every_price_
 ):
     # The web shop prices at most 100 SKUs per call (the client kept the first 100, the others
     # were null without an error) and the OMS refuses more (400): the loaders split the batch.
+    # A cart takes at most 100 products from a mutation; a merge keeps both carts' lines and can
+    # go past it, as the last five lines written here do.
     customer = f"cus_bigcart_{uuid.uuid4().hex[:10]}"
     await seeded.write(
         "CREATE (:Customer {id: $id, displayName: 'Big cart', createdAt: datetime()})",
         {"id": customer},
     )
     skus = [f"SKU-{n:05d}" for n in range(1, 106)]
-    for sku in skus:
+    for sku in skus[:100]:
         added = await fed.query(
             """mutation($c: ID!, $sku: ID!, $key: String!) {
                  addCartItem(customerId: $c, sku: $sku, channel: WEB, idempotencyKey: $key) {
@@ -514,6 +516,12 @@ async def test_a_cart_of_more_skus_than_a_system_takes_per_call_has_every_price_
             {"c": customer, "sku": sku, "key": f"big-{uuid.uuid4().hex}"},
         )
         assert "errors" not in added, added
+    await seeded.write(
+        "MATCH (:Customer {id: $id})-[:HAS_CART]->(k:Cart {status: 'active'}) "
+        "UNWIND $skus AS sku MATCH (p:Product {sku: sku}) "
+        "CREATE (k)-[:CONTAINS {qty: 1, addedAt: datetime(), addedVia: 'web'}]->(p)",
+        {"id": customer, "skus": skus[100:]},
+    )
 
     body = await fed.query(
         """query($c: ID!) { customer(id: $c) { cart { lines {
