@@ -260,7 +260,7 @@ def plain(value: Any) -> Any:
 
     Example:
         >>> plain({"at": DateTime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), "n": [1]})
-        {'at': '2026-01-02T03:04:05+00:00', 'n': [1]}
+        {'at': '2026-01-02T03:04:05.000000000+00:00', 'n': [1]}
     """
     if isinstance(value, dict):
         return {key: plain(item) for key, item in value.items()}
