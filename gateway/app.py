@@ -47,7 +47,7 @@ from gateway.state import (
     SYSTEMS,
 )
 from gateway.tracing import Tracing, build_tracing, default_provider
-from gateway.webhooks import receive_webhook
+from gateway.webhooks import receive_webhook, refuse_method
 from graph import GraphDatabase, migrate
 from graph.context import ContextRequest, CustomerContext, contexts
 from graph.shared_reads import SharedReads
@@ -134,6 +134,7 @@ def create_app(settings: Settings, tracer_provider: Any = None) -> web.Applicati
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_post("/webhooks/{channel}", receive_webhook)
+    app.router.add_route("*", "/webhooks/{channel}", refuse_method)
     app.router.add_get("/metrics", serve_metrics)
     # GDPR (issue 6): the export as a download.
     app.router.add_get("/admin/customers/{id}/export", export_customer)

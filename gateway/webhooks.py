@@ -317,3 +317,14 @@ async def receive_webhook(request: web.Request) -> web.Response:
         )
     log.info("webhook ingested", channel=channel, **counts)
     return web.json_response(counts)
+
+
+async def refuse_method(request: web.Request) -> web.Response:
+    """Any method but POST on ``/webhooks/{channel}``: 405 with ``Allow: POST`` in the contract's
+    coded JSON (aiohttp's own 405 is plain text, which a sender parsing the error cannot read)."""
+    message = f"{request.method} is not accepted here: send the batch with POST"
+    return web.json_response(
+        {"error": {"code": "METHOD_NOT_ALLOWED", "message": message}},
+        status=405,
+        headers={"Allow": "POST"},
+    )

@@ -697,3 +697,18 @@ async def test_concurrent_batches_sharing_an_unowned_identifier_give_it_one_owne
         {"value": anonymous},
     )
     assert len(rows) == 1
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+async def test_a_webhook_url_asked_with_another_method_than_post_answers_the_contracts_405(
+    gateway: Gateway, method: str
+) -> None:
+    """A channel team probing its URL with GET (or a client sending PUT) reads the contract's
+    coded JSON and the method to use, not aiohttp's plain-text 405."""
+    async with gateway.session.request(method, f"{gateway.url}/webhooks/store") as answer:
+        status, allow, kind = answer.status, answer.headers.get("Allow"), answer.content_type
+        body = await answer.json() if kind == "application/json" else await answer.text()
+
+    assert (status, allow, kind) == (405, "POST", "application/json"), body
+    assert body["error"]["code"] == "METHOD_NOT_ALLOWED"
+    assert "POST" in body["error"]["message"]
