@@ -55,6 +55,16 @@ def now() -> str:
     return str(int(time.time()))
 
 
+def signed_json(body: bytes, channel: str, secret: str | None = None) -> dict[str, str]:
+    """The headers of a JSON batch signed now under the channel's (dev) key."""
+    timestamp = now()
+    return {
+        "Content-Type": "application/json",
+        "X-Parcours-Timestamp": timestamp,
+        "X-Parcours-Signature": sign(body, secret or f"dev-webhook-secret-{channel}", timestamp),
+    }
+
+
 def unique(name: str) -> str:
     """Ids made by these tests start with ``wh-``: the graph is shared by the whole session."""
     return f"wh-{name}-{uuid.uuid4().hex[:8]}"
@@ -537,18 +547,12 @@ async def test_when_neo4j_cannot_take_a_batch_the_sender_is_told_to_retry_not_to
     async def unreachable(self: GraphDatabase, work: object, **retries: float) -> None:
         raise ServiceUnavailable("Couldn't connect to 127.0.0.1:7687")
 
-    lost, timestamp = event(unique("outage"), ALICE_EMAIL), now()
+    lost = event(unique("outage"), ALICE_EMAIL)
     with monkeypatch.context() as patched:
         patched.setattr(GraphDatabase, "transaction", unreachable)
         body = json.dumps(lost).encode()
         async with gateway.session.post(
-            f"{gateway.url}/webhooks/web",
-            data=body,
-            headers={
-                "Content-Type": "application/json",
-                "X-Parcours-Timestamp": timestamp,
-                "X-Parcours-Signature": sign(body, "dev-webhook-secret-web", timestamp),
-            },
+            f"{gateway.url}/webhooks/web", data=body, headers=signed_json(body, "web")
         ) as response:
             assert response.status == 503
             assert response.headers["Retry-After"] == "5"
@@ -608,15 +612,8 @@ async def test_a_failure_that_is_not_the_senders_is_a_coded_json_500_with_the_re
     settings = services.settings(neo4j_database="no-such-database", migrate_on_start=False)
     async with running_gateway(settings) as misconfigured:
         body = json.dumps(event(unique("internal"), ALICE_EMAIL)).encode()
-        timestamp = now()
         async with misconfigured.session.post(
-            f"{misconfigured.url}/webhooks/web",
-            data=body,
-            headers={
-                "Content-Type": "application/json",
-                "X-Parcours-Timestamp": timestamp,
-                "X-Parcours-Signature": sign(body, "dev-webhook-secret-web", timestamp),
-            },
+            f"{misconfigured.url}/webhooks/web", data=body, headers=signed_json(body, "web")
         ) as response:
             assert (response.status, response.content_type) == (500, "application/json")
             answer = await response.json()
