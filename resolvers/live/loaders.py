@@ -197,6 +197,16 @@ async def _none_held(pending: Awaitable[ChannelAnswer[T]], nothing: T) -> Channe
 
 
 async def _each(keys: Sequence[K], call: Callable[[K], Awaitable[ChannelAnswer[T]]]) -> Outcomes[T]:
-    """One call per key, all at once; each key gets its answer or its own error."""
+    """One call per key, all at once; each key gets its answer or its own error.
+
+    A batch of one key (a request's customer: the usual case) is called in the batch's own task:
+    through ``gather`` its call waited for a task of its own, one loop turn after the other
+    systems' calls, with whatever else was ready on the loop running in between.
+    """
+    if len(keys) == 1:
+        try:
+            return [await call(keys[0])]
+        except Exception as exc:  # as gather(return_exceptions=True) hands it to the key
+            return [exc]
     results = await asyncio.gather(*(call(key) for key in keys), return_exceptions=True)
     return list(results)
