@@ -6,7 +6,9 @@ the raw body under the channel's secret, at a time within the tolerance of the g
 (401, :mod:`gateway.webhook_signatures`, checked before anything parses the body), the body is JSON
 (415 for another content type), then every event's shape, timestamp and identifiers (400 naming the
 field, e.g. ``events[2].type: unknown event type 'foo'``). Only a batch that passes all of it
-reaches :func:`graph.ingest.ingest_events`, which writes all of it or nothing; when the graph
+reaches :func:`graph.ingest.ingest_events`, which writes all of it or nothing (but the events
+about an erased customer, which it drops: the 200 counts them in ``erased`` and lists them in
+``rejected``, so the sender does not send them again); when the graph
 cannot take it now (Neo4j unreachable or busy), the answer is a 503 with ``Retry-After``, never a
 2xx, so the sender posts it again; any other failure is a 500 ``INTERNAL`` in the same JSON shape
 with the request id its cause is logged under. This module holds no Cypher and must never write
@@ -288,23 +290,29 @@ async def _accept(request: web.Request, channel: str) -> IngestResult:
     return result
 
 
-def _counts(result: IngestResult) -> dict[str, int]:
+def _answer(result: IngestResult) -> dict[str, Any]:
     return {
         "accepted": result.accepted,
         "duplicates": result.duplicates,
+        "erased": result.erased,
         "merged": result.merged,
         "conflicts": result.conflicts,
         "journeysOpened": result.journeys_opened,
         "journeysExtended": result.journeys_extended,
+        "rejected": [
+            {"index": r.index, "id": r.event_id, "code": r.code, "message": r.message}
+            for r in result.rejected
+        ],
     }
 
 
 async def receive_webhook(request: web.Request) -> web.Response:
     """``POST /webhooks/{channel}``: what the batch did (``accepted``, ``duplicates``, ``merged``,
-    ``conflicts``, ``journeysOpened``, ``journeysExtended``), or a coded error."""
+    ``conflicts``, ``journeysOpened``, ``journeysExtended``; ``erased`` and ``rejected``, the
+    events not recorded, each with its index, id, code and reason), or a coded error."""
     channel = request.match_info["channel"]
     try:
-        counts = _counts(await _accept(request, channel))
+        answer = _answer(await _accept(request, channel))
     except WebhookRefused as exc:
         log.warning("webhook refused", channel=channel, status=exc.status, reason=exc.message)
         body = {"error": {"code": exc.code, "message": exc.message}}
@@ -315,8 +323,16 @@ async def receive_webhook(request: web.Request) -> web.Response:
         return web.json_response(
             {"error": _INTERNAL | {"requestId": request[REQUEST_ID]}}, status=500
         )
-    log.info("webhook ingested", channel=channel, **counts)
-    return web.json_response(counts)
+    rejected = answer.pop("rejected")
+    log.info("webhook ingested", channel=channel, **answer)
+    if rejected:
+        # Event ids and codes only: never an identifier of the batch (an erased one least of all).
+        log.warning(
+            "webhook events not recorded",
+            channel=channel,
+            events=[(r["index"], r["id"], r["code"]) for r in rejected],
+        )
+    return web.json_response(answer | {"rejected": rejected})
 
 
 async def refuse_method(request: web.Request) -> web.Response:

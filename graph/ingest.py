@@ -12,6 +12,13 @@ transaction and in batch order, each new event:
   within the per-kind limits, anonymous profiles merged into known ones, conflicts recorded);
 - opens or extends a journey by the rules of :mod:`graph.journey_rules`.
 
+An event naming an identifier of an erased customer (an ``ErasedIdentity`` of its hash, or for
+erasures before migration 18 an erased guest whose id derives from it) is dropped, counted and
+listed in the result, never recorded: dated at or before that erasure, always (the history the
+customer asked us to forget, even if the identifier is held again since); dated after it, unless
+a customer holds the identifier again or the event is a ``sign_up`` (a new account, which makes
+a new customer the later events then go to).
+
 Events arrive validated and normalised (the gateway checks shapes and identifiers); this module
 checks only what needs the graph, that products and stores exist, and rejects the whole batch when
 one does not. It never writes part of a batch, never builds Cypher from input, and never imports
@@ -30,7 +37,9 @@ from typing import Any, LiteralString
 import neo4j
 
 from graph._identity_locks import FORGET_UNHELD, LOCK_IDENTITIES
+from graph._rows import to_datetime
 from graph.database import GraphDatabase, unavailable
+from graph.erasure import customer_id_hash, identity_hash
 from graph.identities import IdentityKind
 from graph.journey_rules import JourneyCounts, JourneyPolicy, follow_event
 from graph.names import fold_name
@@ -58,6 +67,9 @@ class EventType(StrEnum):
     RETURN = "return"
     # The order system moved an order on (orderId, status); history, not a customer's step.
     ORDER_STATUS = "order_status"
+    # A new account opened with these identifiers: the one event that makes a customer again
+    # out of identifiers of an erased one (dated after the erasure).
+    SIGN_UP = "sign_up"
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,16 +116,39 @@ class OrderUpdate:
     customer_id: str
 
 
+# The code of an event dropped because it names an identifier of an erased customer.
+CUSTOMER_ERASED = "CUSTOMER_ERASED"
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedEvent:
+    """An event of the batch that was not recorded: its position, its id, why (a code) and a
+    message that names no identifier value.
+
+    Example:
+        >>> RejectedEvent(3, "evt-9", CUSTOMER_ERASED, "...").code
+        'CUSTOMER_ERASED'
+    """
+
+    index: int
+    event_id: str
+    code: str
+    message: str
+
+
 @dataclass(frozen=True, slots=True)
 class IngestResult:
     """What a batch did: events new and already held, stitching and journey outcomes.
 
     ``customer_ids`` are the customers whose data changed (after merges), for whoever must hear;
     ``merged_ids`` the customers merged away (their live views must learn where they went).
+    ``erased`` counts the events dropped as naming an erased customer, each also in ``rejected``.
     """
 
     accepted: int
     duplicates: int
+    erased: int = 0
+    rejected: tuple[RejectedEvent, ...] = ()
     merged: int = 0
     conflicts: int = 0
     journeys_opened: int = 0
@@ -230,6 +265,15 @@ CALL () {
   RETURN collect({kind: key.kind, value: key.value, owner: owner}) AS owners
 }
 CALL () {
+  UNWIND $erasureKeys AS key
+  CALL (key) {
+    MATCH (x:ErasedIdentity {identityHash: key.identityHash}) RETURN x.at AS at
+    UNION
+    MATCH (r:ErasureRecord {customerIdHash: key.guestHash}) RETURN r.at AS at
+  }
+  RETURN collect({kind: key.kind, value: key.value, at: at}) AS erased
+}
+CALL () {
   UNWIND $events AS event
 """
     + HELD_EVENTS
@@ -240,7 +284,7 @@ CALL () {
   MATCH (i:Interaction {id: candidate})
   RETURN collect(candidate) AS taken
 }
-RETURN missingSkus, missingStores, known, taken, owners
+RETURN missingSkus, missingStores, known, taken, owners, erased
 """
 )
 _WRITE: LiteralString = """
@@ -289,11 +333,13 @@ CALL () {
 @dataclass(frozen=True)
 class _BatchState:
     """What the graph holds of a batch: event ids this channel already sent (or that a node
-    keeps in every channel), Interaction ids in use, and each identifier's owner."""
+    keeps in every channel), Interaction ids in use, each identifier's owner, and when the
+    latest erasure of a customer holding it happened."""
 
     known: frozenset[str]
     taken: frozenset[str]
     owners: dict[tuple[str, str], str]
+    erased: dict[tuple[str, str], datetime] = field(default_factory=dict)
 
 
 @dataclass
@@ -308,6 +354,31 @@ class _Plan:
         default_factory=list
     )
     duplicates: int = 0
+    rejected: list[RejectedEvent] = field(default_factory=list)
+
+
+_ERASED_MESSAGE = (
+    "names an identifier of an erased customer: not recorded, and not to be sent again"
+    " (after the erasure, only a sign_up makes a customer of it again)"
+)
+
+
+def _of_erased_customer(
+    event: ChannelEvent,
+    keys: list[tuple[str, str]],
+    erased: dict[tuple[str, str], datetime],
+    owner: dict[tuple[str, str], str],
+) -> bool:
+    """Whether ``event`` is about a customer we were asked to forget (see the module's rule)."""
+    for key in keys:
+        erased_at = erased.get(key)
+        if erased_at is None:
+            continue
+        if event.at <= erased_at:
+            return True
+        if key not in owner and event.type is not EventType.SIGN_UP:
+            return True
+    return False
 
 
 def _plan(channel: str, events: Sequence[ChannelEvent], state: _BatchState) -> _Plan:
@@ -315,14 +386,17 @@ def _plan(channel: str, events: Sequence[ChannelEvent], state: _BatchState) -> _
     seen = set(state.known)
     taken = set(state.taken)
     plan = _Plan(customers=[], links=[], interactions=[])
-    for event in events:
+    for index, event in enumerate(events):
         if event.id in seen:
             plan.duplicates += 1
+            continue
+        keys = [(kind.value, value) for kind, value in event.identifiers]
+        if _of_erased_customer(event, keys, state.erased, owner):
+            plan.rejected.append(RejectedEvent(index, event.id, CUSTOMER_ERASED, _ERASED_MESSAGE))
             continue
         seen.add(event.id)
         node_id = _node_id(channel, event.id, taken)
         taken.add(node_id)
-        keys = [(kind.value, value) for kind, value in event.identifiers]
         anchor = next((i for i, key in enumerate(keys) if key in owner), None)
         if anchor is None:
             anchor = 0
@@ -382,6 +456,15 @@ def _refuse_unknown_references(events: Sequence[ChannelEvent], row: dict[str, An
             raise UnknownReference(index, "storeId", event.store_id)
 
 
+def _erasure_times(rows: list[dict[str, Any]]) -> dict[tuple[str, str], datetime]:
+    """The latest erasure of a holder of each identifier that had one."""
+    latest: dict[tuple[str, str], datetime] = {}
+    for item in rows:
+        key, at = (item["kind"], item["value"]), to_datetime(item["at"])
+        latest[key] = max(at, latest.get(key, at))
+    return latest
+
+
 def _order_update(interaction: dict[str, Any]) -> OrderUpdate:
     # A customer merged away later in the batch still names the order's owner at ingest time;
     # subscribers of the order hear the status whoever owns it now.
@@ -414,6 +497,15 @@ async def ingest_events(
         {(kind.value, value) for event in events for kind, value in event.identifiers}
     )
     keys = [{"kind": kind, "value": value} for kind, value in identifiers]
+    erasure_keys = [
+        {
+            "kind": kind,
+            "value": value,
+            "identityHash": identity_hash(kind, value),
+            "guestHash": customer_id_hash(anonymous_customer_id(IdentityKind(kind), value)),
+        }
+        for kind, value in identifiers
+    ]
     event_ids = sorted({e.id for e in events})
     state_params = {
         "skus": sorted({e.sku for e in events if e.sku is not None}),
@@ -421,6 +513,7 @@ async def ingest_events(
         "events": [{"id": i, "key": event_key(channel, i)} for i in event_ids],
         "candidateIds": sorted({c for i in event_ids for c in (i, f"{i}@{channel}")}),
         "identifiers": keys,
+        "erasureKeys": erasure_keys,
     }
 
     async def work(tx: neo4j.AsyncManagedTransaction) -> IngestResult:
@@ -432,6 +525,7 @@ async def ingest_events(
             known=frozenset(row["known"]),
             taken=frozenset(row["taken"]),
             owners={(item["kind"], item["value"]): item["owner"] for item in row["owners"]},
+            erased=_erasure_times(row["erased"]),
         )
         plan = _plan(channel, events, state)
         if plan.interactions:
@@ -465,6 +559,8 @@ async def ingest_events(
         return IngestResult(
             accepted=len(plan.interactions),
             duplicates=plan.duplicates,
+            erased=sum(r.code == CUSTOMER_ERASED for r in plan.rejected),
+            rejected=tuple(plan.rejected),
             merged=sum(outcome.outcome == "MERGED" for outcome in outcomes),
             conflicts=sum(outcome.outcome == "CONFLICT" for outcome in outcomes),
             journeys_opened=journeys.opened,

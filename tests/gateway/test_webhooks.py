@@ -80,15 +80,18 @@ def event(event_id: str, identifiers: list[tuple[str, str]], **fields: Any) -> J
     }
 
 
-def ingested(accepted: int, duplicates: int, **outcomes: int) -> dict[str, int]:
-    """The webhook's answer: these counts, and zero merges, conflicts and journeys unless told."""
-    answer = {
+def ingested(accepted: int, duplicates: int, **outcomes: Any) -> Json:
+    """The webhook's answer: these counts, and zero merges, conflicts and journeys and nothing
+    erased or rejected unless told."""
+    answer: Json = {
         "accepted": accepted,
         "duplicates": duplicates,
+        "erased": 0,
         "merged": 0,
         "conflicts": 0,
         "journeysOpened": 0,
         "journeysExtended": 0,
+        "rejected": [],
     }
     return {**answer, **outcomes}
 
