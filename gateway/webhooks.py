@@ -4,21 +4,24 @@ Checks run in this order, and a request stops at the first that fails: the chann
 (404), the body is at most 1 MiB (413), ``X-Parcours-Signature`` signs ``X-Parcours-Timestamp`` and
 the raw body under the channel's secret, at a time within the tolerance of the gateway's clock
 (401, :mod:`gateway.webhook_signatures`, checked before anything parses the body), the body is JSON
-(415 for another content type), then every event's shape, timestamp and identifiers (400 naming the
-field, e.g. ``events[2].type: unknown event type 'foo'``). Only a batch that passes all of it
-reaches :func:`graph.ingest.ingest_events`, which writes all of it or nothing (but the events
-about an erased customer, which it drops: the 200 counts them in ``erased`` and lists them in
-``rejected``, so the sender does not send them again); when the graph
+(415 for another content type) and has the shape of one event or ``{"events": [...]}`` of 1 to
+500 (400 naming what is wrong). Then each event's shape, timestamp and identifiers: in a batch,
+an event that fails is rejected alone (listed in the 200's ``rejected`` with its index, id, code
+and the field at fault, e.g. ``events[2].type: unknown event type 'foo'``) and the others go on;
+a lone event that fails is a 400. The valid events reach :func:`graph.ingest.ingest_events`,
+which writes every one it takes or nothing, and rejects alone an event naming an unknown product
+or store (in a batch; a lone one is a 400) or an identifier of an erased customer (dropped: the
+200 counts it in ``erased`` too, so the sender does not send it again); when the graph
 cannot take it now (Neo4j unreachable or busy), the answer is a 503 with ``Retry-After``, never a
 2xx, so the sender posts it again; any other failure is a 500 ``INTERNAL`` in the same JSON shape
 with the request id its cause is logged under. This module holds no Cypher and must never write
-part of a batch or log a secret.
+part of an event or log a secret (nor an identifier of a rejected event).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -44,7 +47,7 @@ from graph.ingest import (
     EventType,
     IngestResult,
     IngestUnavailable,
-    UnknownReference,
+    RejectedEvent,
     ingest_events,
 )
 
@@ -113,7 +116,8 @@ class _Event(BaseModel):
 
 @dataclass(frozen=True)
 class ParsedBatch:
-    """The events of one request, and how to name a field of event ``n`` in an error.
+    """The valid events of one request, the position of each in the request, the events of a
+    batch refused as they are, and how to name a field of event ``n``.
 
     Example:
         >>> ParsedBatch(events=(), batched=True).path(2, "sku")
@@ -122,6 +126,8 @@ class ParsedBatch:
 
     events: Sequence[ChannelEvent]
     batched: bool
+    positions: Sequence[int] = ()
+    rejected: Sequence[RejectedEvent] = ()
 
     def path(self, index: int, field: str) -> str:
         return f"events[{index}].{field}" if self.batched else field
@@ -230,15 +236,31 @@ def parse_events(body: bytes, *, phone_region: str = DEFAULT_PHONE_REGION) -> Pa
     if not isinstance(document, dict):
         raise _bad_input("body", 'must be an event object or {"events": [...]}')
     if "events" not in document:
-        return ParsedBatch(events=(_event(document, "", phone_region),), batched=False)
+        return ParsedBatch(
+            events=(_event(document, "", phone_region),), batched=False, positions=(0,)
+        )
     extra = sorted(set(document) - {"events"})
     if extra:
         raise _bad_input(extra[0], "is not a field of a batch (only events)")
     raw_events = document["events"]
     if not isinstance(raw_events, list) or not 1 <= len(raw_events) <= MAX_EVENTS:
         raise _bad_input("events", f"must be a list of 1 to {MAX_EVENTS} events")
-    events = tuple(_event(raw, f"events[{n}]", phone_region) for n, raw in enumerate(raw_events))
-    return ParsedBatch(events=events, batched=True)
+    events: list[ChannelEvent] = []
+    positions: list[int] = []
+    rejected: list[RejectedEvent] = []
+    for n, raw in enumerate(raw_events):
+        try:
+            events.append(_event(raw, f"events[{n}]", phone_region))
+            positions.append(n)
+        except WebhookRefused as exc:
+            rejected.append(RejectedEvent(n, _raw_id(raw), exc.code, exc.message))
+    return ParsedBatch(events=events, batched=True, positions=positions, rejected=rejected)
+
+
+def _raw_id(raw: object) -> str | None:
+    """The id a refused event carries, if it carries one that is a string."""
+    event_id = raw.get("id") if isinstance(raw, dict) else None
+    return event_id[:128] if isinstance(event_id, str) else None
 
 
 async def _read_body(request: web.Request) -> bytes:
@@ -272,12 +294,12 @@ async def _accept(request: web.Request, channel: str) -> IngestResult:
     if request.content_type != "application/json":
         raise WebhookRefused(415, "UNSUPPORTED_MEDIA_TYPE", "the body must be application/json")
     batch = parse_events(body, phone_region=settings.phone_default_region)
+    if not batch.events:
+        return IngestResult(accepted=0, duplicates=0, rejected=tuple(batch.rejected))
     try:
         result = await ingest_events(
             request.app[GRAPH], channel, batch.events, settings.ingest_policy()
         )
-    except UnknownReference as exc:
-        raise _bad_input(batch.path(exc.index, exc.field), str(exc)) from None
     except IngestUnavailable as exc:
         log.warning("webhook not ingested", channel=channel, error=str(exc))
         raise WebhookRefused(
@@ -286,8 +308,23 @@ async def _accept(request: web.Request, channel: str) -> IngestResult:
             "the events could not be recorded now; nothing was written, send them again",
             retry_after_s=RETRY_AFTER_S,
         ) from None
+    unknown = next((r for r in result.rejected if r.field is not None), None)
+    if not batch.batched and unknown is not None and unknown.field is not None:
+        # A lone event is the whole request: refused as such, as any lone bad event is.
+        raise _bad_input(unknown.field, unknown.message)
     await publish_ingest(request.app, channel, result)
-    return result
+    # Ingest numbers the events it was given: back to their positions in the request.
+    refused = [_in_request(batch, rejected) for rejected in result.rejected]
+    in_order = sorted([*batch.rejected, *refused], key=lambda rejected: rejected.index)
+    return replace(result, rejected=tuple(in_order))
+
+
+def _in_request(batch: ParsedBatch, rejected: RejectedEvent) -> RejectedEvent:
+    index = batch.positions[rejected.index]
+    if rejected.field is None:
+        return replace(rejected, index=index)
+    message = f"{batch.path(index, rejected.field)}: {rejected.message}"
+    return replace(rejected, index=index, message=message)
 
 
 def _answer(result: IngestResult) -> dict[str, Any]:

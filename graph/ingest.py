@@ -20,9 +20,10 @@ a customer holds the identifier again or the event is a ``sign_up`` (a new accou
 a new customer the later events then go to).
 
 Events arrive validated and normalised (the gateway checks shapes and identifiers); this module
-checks only what needs the graph, that products and stores exist, and rejects the whole batch when
-one does not. It never writes part of a batch, never builds Cypher from input, and never imports
-the gateway, aiohttp or Strawberry.
+checks only what needs the graph, that products and stores exist: an event naming one that does
+not is rejected alone (``UNKNOWN_SKU``, ``UNKNOWN_STORE``, listed in the result with its index),
+and the batch's other events are recorded. It never writes part of an event, never builds Cypher
+from input, and never imports the gateway, aiohttp or Strawberry.
 """
 
 from __future__ import annotations
@@ -116,14 +117,17 @@ class OrderUpdate:
     customer_id: str
 
 
-# The code of an event dropped because it names an identifier of an erased customer.
+# The codes of events not recorded: naming an identifier of an erased customer (dropped for
+# good), naming a product or a store the graph does not hold.
 CUSTOMER_ERASED = "CUSTOMER_ERASED"
+UNKNOWN_SKU = "UNKNOWN_SKU"
+UNKNOWN_STORE = "UNKNOWN_STORE"
 
 
 @dataclass(frozen=True, slots=True)
 class RejectedEvent:
-    """An event of the batch that was not recorded: its position, its id, why (a code) and a
-    message that names no identifier value.
+    """An event of the batch that was not recorded: its position, its id, why (a code), a
+    message that names no identifier value, and the field at fault when one is.
 
     Example:
         >>> RejectedEvent(3, "evt-9", CUSTOMER_ERASED, "...").code
@@ -131,9 +135,10 @@ class RejectedEvent:
     """
 
     index: int
-    event_id: str
+    event_id: str | None
     code: str
     message: str
+    field: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,21 +173,6 @@ class IngestPolicy:
     stitch: StitchPolicy = field(default_factory=StitchPolicy)
     journeys: JourneyPolicy = field(default_factory=JourneyPolicy)
     max_retry_time_s: float = 2.0
-
-
-class UnknownReference(ValueError):
-    """An event names a product or store the graph does not know; nothing was written.
-
-    Example:
-        >>> str(UnknownReference(2, "sku", "NOPE"))
-        "unknown sku 'NOPE'"
-    """
-
-    def __init__(self, index: int, field: str, value: str) -> None:
-        super().__init__(f"unknown {'sku' if field == 'sku' else 'store'} {value!r}")
-        self.index = index
-        self.field = field
-        self.value = value
 
 
 class IngestUnavailable(Exception):
@@ -340,6 +330,8 @@ class _BatchState:
     taken: frozenset[str]
     owners: dict[tuple[str, str], str]
     erased: dict[tuple[str, str], datetime] = field(default_factory=dict)
+    missing_skus: frozenset[str] = frozenset()
+    missing_stores: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -381,6 +373,15 @@ def _of_erased_customer(
     return False
 
 
+def _unknown_reference(index: int, event: ChannelEvent, state: _BatchState) -> RejectedEvent | None:
+    if event.sku is not None and event.sku in state.missing_skus:
+        return RejectedEvent(index, event.id, UNKNOWN_SKU, f"unknown sku {event.sku!r}", "sku")
+    if event.store_id is not None and event.store_id in state.missing_stores:
+        message = f"unknown store {event.store_id!r}"
+        return RejectedEvent(index, event.id, UNKNOWN_STORE, message, "storeId")
+    return None
+
+
 def _plan(channel: str, events: Sequence[ChannelEvent], state: _BatchState) -> _Plan:
     owner = dict(state.owners)  # grows with the batch's identifiers: later events see earlier ones
     seen = set(state.known)
@@ -393,6 +394,10 @@ def _plan(channel: str, events: Sequence[ChannelEvent], state: _BatchState) -> _
         keys = [(kind.value, value) for kind, value in event.identifiers]
         if _of_erased_customer(event, keys, state.erased, owner):
             plan.rejected.append(RejectedEvent(index, event.id, CUSTOMER_ERASED, _ERASED_MESSAGE))
+            continue
+        unknown = _unknown_reference(index, event, state)
+        if unknown is not None:
+            plan.rejected.append(unknown)
             continue
         seen.add(event.id)
         node_id = _node_id(channel, event.id, taken)
@@ -447,15 +452,6 @@ def _plan(channel: str, events: Sequence[ChannelEvent], state: _BatchState) -> _
     return plan
 
 
-def _refuse_unknown_references(events: Sequence[ChannelEvent], row: dict[str, Any]) -> None:
-    missing_skus, missing_stores = set(row["missingSkus"]), set(row["missingStores"])
-    for index, event in enumerate(events):
-        if event.sku is not None and event.sku in missing_skus:
-            raise UnknownReference(index, "sku", event.sku)
-        if event.store_id is not None and event.store_id in missing_stores:
-            raise UnknownReference(index, "storeId", event.store_id)
-
-
 def _erasure_times(rows: list[dict[str, Any]]) -> dict[tuple[str, str], datetime]:
     """The latest erasure of a holder of each identifier that had one."""
     latest: dict[tuple[str, str], datetime] = {}
@@ -482,10 +478,12 @@ async def ingest_events(
     events: Sequence[ChannelEvent],
     policy: IngestPolicy | None = None,
 ) -> IngestResult:
-    """Record ``events`` from ``channel`` in one write transaction; all of them or none.
+    """Record ``events`` from ``channel`` in one write transaction: every event it takes, or
+    (on a failure) none.
 
-    Raises :class:`UnknownReference` (and writes nothing) when an event names a product or store
-    the graph does not hold, :class:`IngestUnavailable` (nothing written) when the graph could not
+    An event naming a product or store the graph does not hold, or an identifier of an erased
+    customer, is not recorded and is listed in the result's ``rejected``. Raises
+    :class:`IngestUnavailable` (nothing written) when the graph could not
     take the batch now. The transaction function is retried on transient errors (deadlocks
     between concurrent batches included), which is safe because it decides from what it reads,
     for at most ``policy.max_retry_time_s`` after the first failure.
@@ -520,12 +518,13 @@ async def ingest_events(
         # Every identifier of the batch, before owners are read: no identifier gets two owners.
         await (await tx.run(LOCK_IDENTITIES, {"identifiers": keys})).consume()
         row = await (await tx.run(_BATCH_STATE, state_params)).single(strict=True)
-        _refuse_unknown_references(events, row.data())
         state = _BatchState(
             known=frozenset(row["known"]),
             taken=frozenset(row["taken"]),
             owners={(item["kind"], item["value"]): item["owner"] for item in row["owners"]},
             erased=_erasure_times(row["erased"]),
+            missing_skus=frozenset(row["missingSkus"]),
+            missing_stores=frozenset(row["missingStores"]),
         )
         plan = _plan(channel, events, state)
         if plan.interactions:
