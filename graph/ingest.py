@@ -28,6 +28,7 @@ from input, and never imports the gateway, aiohttp or Strawberry.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -168,11 +169,16 @@ class IngestPolicy:
     """How ingested events stitch identities and follow journeys, and how long a batch's
     transaction is tried again past failures that may pass (Neo4j unreachable, a deadlock):
     no new attempt starts ``max_retry_time_s`` after the first failure, so a sender hears
-    "send it again" within seconds rather than after the driver's default 30 s."""
+    "send it again" within seconds rather than after the driver's default 30 s. Each attempt
+    waits at most ``connection_timeout_s`` for a connection, opening one included: a Neo4j that
+    accepts connections and never answers held each attempt for the driver's 10 s; and the
+    batch fails as unavailable if no attempt has begun its transaction ``max_retry_time_s +
+    connection_timeout_s`` after the call (3 s), whatever the driver's back-off."""
 
     stitch: StitchPolicy = field(default_factory=StitchPolicy)
     journeys: JourneyPolicy = field(default_factory=JourneyPolicy)
     max_retry_time_s: float = 2.0
+    connection_timeout_s: float = 1.0
 
 
 class IngestUnavailable(Exception):
@@ -514,7 +520,13 @@ async def ingest_events(
         "erasureKeys": erasure_keys,
     }
 
+    # Until Neo4j is reached (a transaction begun), the batch has max_retry_time_s plus one
+    # attempt's wait for a connection: the driver's own retries could start a third attempt
+    # after its back-off and hold the sender past its 5 s. Once reached, a batch takes its time.
+    reaching = asyncio.timeout(rules.max_retry_time_s + rules.connection_timeout_s)
+
     async def work(tx: neo4j.AsyncManagedTransaction) -> IngestResult:
+        reaching.reschedule(None)
         # Every identifier of the batch, before owners are read: no identifier gets two owners.
         await (await tx.run(LOCK_IDENTITIES, {"identifiers": keys})).consume()
         row = await (await tx.run(_BATCH_STATE, state_params)).single(strict=True)
@@ -570,7 +582,12 @@ async def ingest_events(
         )
 
     try:
-        return await db.transaction(work, max_retry_time_s=rules.max_retry_time_s)
+        async with reaching:
+            return await db.transaction(
+                work,
+                max_retry_time_s=rules.max_retry_time_s,
+                acquisition_timeout_s=rules.connection_timeout_s,
+            )
     except Exception as exc:
         if not _passing(exc):
             raise
