@@ -3,7 +3,9 @@
 Checks run in this order, and a request stops at the first that fails: the channel is one we ingest
 (404), the body is at most 1 MiB (413), ``X-Parcours-Signature`` signs ``X-Parcours-Timestamp`` and
 the raw body under the channel's secret, at a time within the tolerance of the gateway's clock
-(401, :mod:`gateway.webhook_signatures`, checked before anything parses the body), the body is JSON
+(401, :mod:`gateway.webhook_signatures`, checked before anything parses the body), the same
+signed request not taken already (a replay within the tolerance is a 200 ``duplicate``, not
+applied again: :mod:`gateway.webhook_replays`), the body is JSON
 (415 for another content type) and has the shape of one event or ``{"events": [...]}`` of 1 to
 500 (400 naming what is wrong). Then each event's shape, timestamp and identifiers: in a batch,
 an event that fails is rejected alone (listed in the 200's ``rejected`` with its index, id, code
@@ -32,7 +34,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 
 from gateway.realtime import publish_ingest
-from gateway.state import GRAPH, REQUEST_ID, SETTINGS
+from gateway.state import GRAPH, REDIS, REQUEST_ID, SETTINGS
+from gateway.webhook_replays import SeenRequests
 from gateway.webhook_signatures import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -276,7 +279,15 @@ async def _read_body(request: web.Request) -> bytes:
     return body
 
 
-async def _accept(request: web.Request, channel: str) -> IngestResult:
+# The answer to a signed request posted again as it was, once its first post was taken.
+REPLAYED = {
+    "duplicate": True,
+    "message": "this signed request was already taken: nothing was applied again",
+}
+
+
+async def _accept(request: web.Request, channel: str) -> IngestResult | None:
+    """What the request's batch did; ``None`` for a replay of a request already taken."""
     if channel not in INGEST_CHANNELS:
         raise WebhookRefused(404, "NOT_FOUND", f"no webhooks for channel {channel!r}")
     body = await _read_body(request)
@@ -291,6 +302,30 @@ async def _accept(request: web.Request, channel: str) -> IngestResult:
         )
     except SignatureRefused as exc:
         raise WebhookRefused(401, "UNAUTHENTICATED", str(exc)) from None
+    seen = SeenRequests(request.app[REDIS])
+    signature, timestamp = request.headers[SIGNATURE_HEADER], request.headers[TIMESTAMP_HEADER]
+    tolerance_s = settings.webhook_timestamp_tolerance_s
+    claim = await seen.claim(channel, signature, timestamp, tolerance_s=tolerance_s)
+    if claim == "done":
+        return None
+    if claim == "pending":
+        raise WebhookRefused(
+            503,
+            "SERVICE_UNAVAILABLE",
+            "the same signed request is being processed now; send it again",
+            retry_after_s=RETRY_AFTER_S,
+        )
+    try:
+        result = await _ingest(request, channel, body)
+    except BaseException:
+        await seen.release(channel, signature)  # not taken: the same request may come again
+        raise
+    await seen.done(channel, signature)
+    return result
+
+
+async def _ingest(request: web.Request, channel: str, body: bytes) -> IngestResult:
+    settings = request.app[SETTINGS]
     if request.content_type != "application/json":
         raise WebhookRefused(415, "UNSUPPORTED_MEDIA_TYPE", "the body must be application/json")
     batch = parse_events(body, phone_region=settings.phone_default_region)
@@ -349,7 +384,11 @@ async def receive_webhook(request: web.Request) -> web.Response:
     events not recorded, each with its index, id, code and reason), or a coded error."""
     channel = request.match_info["channel"]
     try:
-        answer = _answer(await _accept(request, channel))
+        result = await _accept(request, channel)
+        if result is None:
+            log.info("webhook replayed", channel=channel)
+            return web.json_response(REPLAYED)
+        answer = _answer(result)
     except WebhookRefused as exc:
         log.warning("webhook refused", channel=channel, status=exc.status, reason=exc.message)
         body = {"error": {"code": exc.code, "message": exc.message}}
