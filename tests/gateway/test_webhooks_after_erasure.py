@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from graph import GraphDatabase
-from graph.erasure import ErasureReport, erase_customer
+from graph.erasure import ErasureReport, customer_id_hash, erase_customer
 from graph.identities import IdentityKind
 from graph.ingest import anonymous_customer_id
 from tests.conftest import Gateway
@@ -167,3 +167,32 @@ async def test_after_an_erasure_a_sign_up_makes_a_new_customer_but_not_of_the_ol
     answer = await post(gateway, "web", {"events": [late, again]})
     assert answer == (200, ingested(1, 0, erased=1, rejected=[erased(0, late["id"])]))
     await graph.write("MATCH (c:Customer {id: $id}) DETACH DELETE c", {"id": new})
+
+
+# What an erasure before migration 18 left of a guest: its record, no ErasedIdentity.
+ERASED_BEFORE_18 = """
+MATCH (c:Customer {id: $id})-[:IDENTIFIED_BY]->(i:Identity)
+DETACH DELETE c, i
+CREATE (:ErasureRecord {id: $erasureId, at: datetime(), customerIdHash: $hash})
+"""
+
+
+async def test_a_guest_erased_before_identities_were_kept_is_recognised_by_its_record(
+    gateway: Gateway, graph: GraphDatabase
+) -> None:
+    """Erasures before migration 18 kept only the customer id's hash: a guest's id derives from
+    its first identifier, so that identifier's late events are still dropped."""
+    web_id = f"wh-erased-old-guest-{_tag()}"
+    seen = event(f"wh-erased-old-e1-{_tag()}", [("web_anonymous_id", web_id)])
+    assert await post(gateway, "web", seen) == (200, ingested(1, 0))
+    guest = anonymous_customer_id(IdentityKind.WEB_ANONYMOUS_ID, web_id)
+    params = {"id": guest, "erasureId": f"era_{_tag()}", "hash": customer_id_hash(guest)}
+    await graph.write(ERASED_BEFORE_18, params)
+
+    later = event(f"wh-erased-old-e2-{_tag()}", [("web_anonymous_id", web_id)])
+    later["at"] = _iso(datetime.now(UTC) + timedelta(minutes=1))
+    assert await post(gateway, "web", later) == (
+        200,
+        ingested(0, 0, erased=1, rejected=[erased(0, later["id"])]),
+    )
+    assert await graph.read(CUSTOMERS, {"ids": [guest]}) == []
