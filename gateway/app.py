@@ -149,6 +149,7 @@ async def _graph_database(app: web.Application) -> AsyncIterator[None]:
         settings.neo4j_credentials(),
         settings.neo4j_database,
         settings.neo4j_query_timeout_s,
+        connection_timeout_s=settings.neo4j_connection_timeout_s,
     )
     tracing = app.get(TRACING)
     if tracing is not None:

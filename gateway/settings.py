@@ -89,6 +89,10 @@ class Settings(BaseSettings):
     neo4j_pagecache: str = "256m"
     neo4j_start_timeout_s: float = 90.0
     neo4j_query_timeout_s: float = 10.0
+    # How long a new Neo4j connection's TCP connect may take: a Neo4j whose host drops the
+    # packets costs each attempt this long, and a webhook's 503 must come before its sender
+    # stops waiting (5 s).
+    neo4j_connection_timeout_s: float = Field(default=1.0, gt=0, le=60)
     # `parcours seed --bulk`: the import tool's JVM heap (it asks for just over 1 GiB at 1M
     # customers) and its off-heap budget (bytes such as "4g", or a share of the free memory such
     # as "40%"; the tool's own default, 90 %, would crowd out whatever else runs on the machine;
@@ -150,6 +154,9 @@ class Settings(BaseSettings):
     # with Retry-After (the driver's back-off waits about 1 then 2 s: the default answers in about
     # 3 s; the driver's own 30 s outlasted senders' timeouts and held the request that long).
     ingest_max_retry_time_s: float = Field(default=2.0, ge=0, le=30)
+    # How long each attempt of a webhook batch's transaction waits for a Neo4j connection,
+    # opening one (its Bolt handshake) included; past it, the attempt fails as unavailable.
+    ingest_connection_timeout_s: float = Field(default=1.0, gt=0, le=30)
 
     # Stitching guard rails: the most identifiers of a kind one customer may hold, for the kinds
     # that differ from graph.stitching.DEFAULT_LIMITS (PARCOURS_STITCH_LIMITS='{"email": 2}'), and
@@ -337,6 +344,7 @@ class Settings(BaseSettings):
             stitch=self.stitch_policy(),
             journeys=journeys,
             max_retry_time_s=self.ingest_max_retry_time_s,
+            connection_timeout_s=self.ingest_connection_timeout_s,
         )
 
     def analytics_policy(self) -> AnalyticsPolicy:

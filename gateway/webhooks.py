@@ -3,20 +3,27 @@
 Checks run in this order, and a request stops at the first that fails: the channel is one we ingest
 (404), the body is at most 1 MiB (413), ``X-Parcours-Signature`` signs ``X-Parcours-Timestamp`` and
 the raw body under the channel's secret, at a time within the tolerance of the gateway's clock
-(401, :mod:`gateway.webhook_signatures`, checked before anything parses the body), the body is JSON
-(415 for another content type), then every event's shape, timestamp and identifiers (400 naming the
-field, e.g. ``events[2].type: unknown event type 'foo'``). Only a batch that passes all of it
-reaches :func:`graph.ingest.ingest_events`, which writes all of it or nothing; when the graph
+(401, :mod:`gateway.webhook_signatures`, checked before anything parses the body), the same
+signed request not taken already (a replay within the tolerance is a 200 ``duplicate``, not
+applied again: :mod:`gateway.webhook_replays`), the body is JSON
+(415 for another content type) and has the shape of one event or ``{"events": [...]}`` of 1 to
+500 (400 naming what is wrong). Then each event's shape, timestamp and identifiers: in a batch,
+an event that fails is rejected alone (listed in the 200's ``rejected`` with its index, id, code
+and the field at fault, e.g. ``events[2].type: unknown event type 'foo'``) and the others go on;
+a lone event that fails is a 400. The valid events reach :func:`graph.ingest.ingest_events`,
+which writes every one it takes or nothing, and rejects alone an event naming an unknown product
+or store (in a batch; a lone one is a 400) or an identifier of an erased customer (dropped: the
+200 counts it in ``erased`` too, so the sender does not send it again); when the graph
 cannot take it now (Neo4j unreachable or busy), the answer is a 503 with ``Retry-After``, never a
 2xx, so the sender posts it again; any other failure is a 500 ``INTERNAL`` in the same JSON shape
 with the request id its cause is logged under. This module holds no Cypher and must never write
-part of a batch or log a secret.
+part of an event or log a secret (nor an identifier of a rejected event).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -27,7 +34,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 
 from gateway.realtime import publish_ingest
-from gateway.state import GRAPH, REQUEST_ID, SETTINGS
+from gateway.state import GRAPH, REDIS, REQUEST_ID, SETTINGS
+from gateway.webhook_replays import SeenRequests
 from gateway.webhook_signatures import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -42,7 +50,7 @@ from graph.ingest import (
     EventType,
     IngestResult,
     IngestUnavailable,
-    UnknownReference,
+    RejectedEvent,
     ingest_events,
 )
 
@@ -111,7 +119,8 @@ class _Event(BaseModel):
 
 @dataclass(frozen=True)
 class ParsedBatch:
-    """The events of one request, and how to name a field of event ``n`` in an error.
+    """The valid events of one request, the position of each in the request, the events of a
+    batch refused as they are, and how to name a field of event ``n``.
 
     Example:
         >>> ParsedBatch(events=(), batched=True).path(2, "sku")
@@ -120,6 +129,8 @@ class ParsedBatch:
 
     events: Sequence[ChannelEvent]
     batched: bool
+    positions: Sequence[int] = ()
+    rejected: Sequence[RejectedEvent] = ()
 
     def path(self, index: int, field: str) -> str:
         return f"events[{index}].{field}" if self.batched else field
@@ -228,15 +239,31 @@ def parse_events(body: bytes, *, phone_region: str = DEFAULT_PHONE_REGION) -> Pa
     if not isinstance(document, dict):
         raise _bad_input("body", 'must be an event object or {"events": [...]}')
     if "events" not in document:
-        return ParsedBatch(events=(_event(document, "", phone_region),), batched=False)
+        return ParsedBatch(
+            events=(_event(document, "", phone_region),), batched=False, positions=(0,)
+        )
     extra = sorted(set(document) - {"events"})
     if extra:
         raise _bad_input(extra[0], "is not a field of a batch (only events)")
     raw_events = document["events"]
     if not isinstance(raw_events, list) or not 1 <= len(raw_events) <= MAX_EVENTS:
         raise _bad_input("events", f"must be a list of 1 to {MAX_EVENTS} events")
-    events = tuple(_event(raw, f"events[{n}]", phone_region) for n, raw in enumerate(raw_events))
-    return ParsedBatch(events=events, batched=True)
+    events: list[ChannelEvent] = []
+    positions: list[int] = []
+    rejected: list[RejectedEvent] = []
+    for n, raw in enumerate(raw_events):
+        try:
+            events.append(_event(raw, f"events[{n}]", phone_region))
+            positions.append(n)
+        except WebhookRefused as exc:
+            rejected.append(RejectedEvent(n, _raw_id(raw), exc.code, exc.message))
+    return ParsedBatch(events=events, batched=True, positions=positions, rejected=rejected)
+
+
+def _raw_id(raw: object) -> str | None:
+    """The id a refused event carries, if it carries one that is a string."""
+    event_id = raw.get("id") if isinstance(raw, dict) else None
+    return event_id[:128] if isinstance(event_id, str) else None
 
 
 async def _read_body(request: web.Request) -> bytes:
@@ -252,7 +279,15 @@ async def _read_body(request: web.Request) -> bytes:
     return body
 
 
-async def _accept(request: web.Request, channel: str) -> IngestResult:
+# The answer to a signed request posted again as it was, once its first post was taken.
+REPLAYED = {
+    "duplicate": True,
+    "message": "this signed request was already taken: nothing was applied again",
+}
+
+
+async def _accept(request: web.Request, channel: str) -> IngestResult | None:
+    """What the request's batch did; ``None`` for a replay of a request already taken."""
     if channel not in INGEST_CHANNELS:
         raise WebhookRefused(404, "NOT_FOUND", f"no webhooks for channel {channel!r}")
     body = await _read_body(request)
@@ -267,15 +302,39 @@ async def _accept(request: web.Request, channel: str) -> IngestResult:
         )
     except SignatureRefused as exc:
         raise WebhookRefused(401, "UNAUTHENTICATED", str(exc)) from None
+    seen = SeenRequests(request.app[REDIS])
+    signature, timestamp = request.headers[SIGNATURE_HEADER], request.headers[TIMESTAMP_HEADER]
+    tolerance_s = settings.webhook_timestamp_tolerance_s
+    claim = await seen.claim(channel, signature, timestamp, tolerance_s=tolerance_s)
+    if claim == "done":
+        return None
+    if claim == "pending":
+        raise WebhookRefused(
+            503,
+            "SERVICE_UNAVAILABLE",
+            "the same signed request is being processed now; send it again",
+            retry_after_s=RETRY_AFTER_S,
+        )
+    try:
+        result = await _ingest(request, channel, body)
+    except BaseException:
+        await seen.release(channel, signature)  # not taken: the same request may come again
+        raise
+    await seen.done(channel, signature)
+    return result
+
+
+async def _ingest(request: web.Request, channel: str, body: bytes) -> IngestResult:
+    settings = request.app[SETTINGS]
     if request.content_type != "application/json":
         raise WebhookRefused(415, "UNSUPPORTED_MEDIA_TYPE", "the body must be application/json")
     batch = parse_events(body, phone_region=settings.phone_default_region)
+    if not batch.events:
+        return IngestResult(accepted=0, duplicates=0, rejected=tuple(batch.rejected))
     try:
         result = await ingest_events(
             request.app[GRAPH], channel, batch.events, settings.ingest_policy()
         )
-    except UnknownReference as exc:
-        raise _bad_input(batch.path(exc.index, exc.field), str(exc)) from None
     except IngestUnavailable as exc:
         log.warning("webhook not ingested", channel=channel, error=str(exc))
         raise WebhookRefused(
@@ -284,27 +343,52 @@ async def _accept(request: web.Request, channel: str) -> IngestResult:
             "the events could not be recorded now; nothing was written, send them again",
             retry_after_s=RETRY_AFTER_S,
         ) from None
+    unknown = next((r for r in result.rejected if r.field is not None), None)
+    if not batch.batched and unknown is not None and unknown.field is not None:
+        # A lone event is the whole request: refused as such, as any lone bad event is.
+        raise _bad_input(unknown.field, unknown.message)
     await publish_ingest(request.app, channel, result)
-    return result
+    # Ingest numbers the events it was given: back to their positions in the request.
+    refused = [_in_request(batch, rejected) for rejected in result.rejected]
+    in_order = sorted([*batch.rejected, *refused], key=lambda rejected: rejected.index)
+    return replace(result, rejected=tuple(in_order))
 
 
-def _counts(result: IngestResult) -> dict[str, int]:
+def _in_request(batch: ParsedBatch, rejected: RejectedEvent) -> RejectedEvent:
+    index = batch.positions[rejected.index]
+    if rejected.field is None:
+        return replace(rejected, index=index)
+    message = f"{batch.path(index, rejected.field)}: {rejected.message}"
+    return replace(rejected, index=index, message=message)
+
+
+def _answer(result: IngestResult) -> dict[str, Any]:
     return {
         "accepted": result.accepted,
         "duplicates": result.duplicates,
+        "erased": result.erased,
         "merged": result.merged,
         "conflicts": result.conflicts,
         "journeysOpened": result.journeys_opened,
         "journeysExtended": result.journeys_extended,
+        "rejected": [
+            {"index": r.index, "id": r.event_id, "code": r.code, "message": r.message}
+            for r in result.rejected
+        ],
     }
 
 
 async def receive_webhook(request: web.Request) -> web.Response:
     """``POST /webhooks/{channel}``: what the batch did (``accepted``, ``duplicates``, ``merged``,
-    ``conflicts``, ``journeysOpened``, ``journeysExtended``), or a coded error."""
+    ``conflicts``, ``journeysOpened``, ``journeysExtended``; ``erased`` and ``rejected``, the
+    events not recorded, each with its index, id, code and reason), or a coded error."""
     channel = request.match_info["channel"]
     try:
-        counts = _counts(await _accept(request, channel))
+        result = await _accept(request, channel)
+        if result is None:
+            log.info("webhook replayed", channel=channel)
+            return web.json_response(REPLAYED)
+        answer = _answer(result)
     except WebhookRefused as exc:
         log.warning("webhook refused", channel=channel, status=exc.status, reason=exc.message)
         body = {"error": {"code": exc.code, "message": exc.message}}
@@ -315,8 +399,16 @@ async def receive_webhook(request: web.Request) -> web.Response:
         return web.json_response(
             {"error": _INTERNAL | {"requestId": request[REQUEST_ID]}}, status=500
         )
-    log.info("webhook ingested", channel=channel, **counts)
-    return web.json_response(counts)
+    rejected = answer.pop("rejected")
+    log.info("webhook ingested", channel=channel, **answer)
+    if rejected:
+        # Event ids and codes only: never an identifier of the batch (an erased one least of all).
+        log.warning(
+            "webhook events not recorded",
+            channel=channel,
+            events=[(r["index"], r["id"], r["code"]) for r in rejected],
+        )
+    return web.json_response(answer | {"rejected": rejected})
 
 
 async def refuse_method(request: web.Request) -> web.Response:

@@ -28,6 +28,8 @@ STALL_GRACE_S = 2.0
 # A transaction function (several statements, the driver's retries) or a schema statement is
 # given at least this long: what the driver's read timeout allowed with Neo4j's default hint.
 _LONG_EXCHANGE_S = 120.0
+# How long a statement waits for a pool connection, opening one (its Bolt handshake) included.
+ACQUISITION_TIMEOUT_S = 10.0
 # How long the driver tries a transaction function again after its first failure: its own default.
 DRIVER_RETRY_TIME_S = 30.0
 # Wraps each statement (kind: read, write, transaction, schema; the Cypher text): where the
@@ -98,13 +100,19 @@ class GraphDatabase:
         database: str = "neo4j",
         query_timeout_s: float = 10.0,
         pool_size: int = 50,
+        *,
+        connection_timeout_s: float = 5.0,
     ) -> GraphDatabase:
+        """A driver for ``uri``. ``connection_timeout_s`` bounds a new connection's TCP connect
+        (a Neo4j whose host drops the packets costs each attempt this long; its Bolt handshake
+        is bounded by the acquisition timeout instead): the gateway passes its setting (1 s),
+        the CLI's commands keep 5 s."""
         driver = neo4j.AsyncGraphDatabase.driver(
             uri,
             auth=auth,
             max_connection_pool_size=pool_size,
-            connection_timeout=5.0,
-            connection_acquisition_timeout=10.0,
+            connection_timeout=connection_timeout_s,
+            connection_acquisition_timeout=ACQUISITION_TIMEOUT_S,
             # "The property `outcome` does not exist": routine in a graph whose optional
             # properties appear with the data (an analytics read before any webhook sent an
             # outcome, migration 9 on a graph without search names), and logged as a warning on
@@ -200,12 +208,16 @@ class GraphDatabase:
         work: Callable[[neo4j.AsyncManagedTransaction], Awaitable[T]],
         *,
         max_retry_time_s: float = DRIVER_RETRY_TIME_S,
+        acquisition_timeout_s: float | None = None,
     ) -> T:
         """Run ``work`` as a write transaction function; the driver retries transient errors.
 
         The driver starts no new attempt once ``max_retry_time_s`` have passed since the first
         failure (waiting about 1, 2, 4, 8, 16 s between attempts): a caller that must answer
-        soon (a webhook's sender waits for it) bounds it lower.
+        soon (a webhook's sender waits for it) bounds it lower, and may bound how long each
+        attempt waits for a connection, ``acquisition_timeout_s`` (the driver's 10 s otherwise):
+        that includes opening one, whose Bolt handshake only this deadline bounds, so a Neo4j
+        that accepts connections and never answers costs an attempt this long.
         """
         record_round_trip()
         name = getattr(work, "__qualname__", "transaction")
@@ -213,7 +225,9 @@ class GraphDatabase:
             async with (
                 asyncio.timeout(self._long_exchange_s()),
                 self.driver.session(
-                    database=self.database, max_transaction_retry_time=max_retry_time_s
+                    database=self.database,
+                    max_transaction_retry_time=max_retry_time_s,
+                    connection_acquisition_timeout=acquisition_timeout_s or ACQUISITION_TIMEOUT_S,
                 ) as session,
             ):
                 return await session.execute_write(work)

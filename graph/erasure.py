@@ -14,7 +14,10 @@ The idempotency keys go too: their stored answers are copies of the customer's c
 The audit log's entries about them stay, with the id replaced by the record's salted hash.
 Each order the customer's interactions or carts name leaves an ``ErasedOrder`` holding only a
 salted hash of its id and the erasure's id, so a live view of the order, which may never have
-learnt whose it was, can tell that its customer was erased.
+learnt whose it was, can tell that its customer was erased. Each identity they held leaves an
+``ErasedIdentity`` holding only a salted hash of its kind and value, the erasure's id and time,
+so that ingest (:mod:`graph.ingest`) can drop a channel's late events about them instead of
+creating the customer again.
 This module must never build Cypher from input, nor write an identifier value into the audit record.
 """
 
@@ -88,8 +91,9 @@ RETURN i.kind AS kind, i.value AS value ORDER BY i.kind, i.value
 """
 
 # Only while the id is still erased: an anonymous profile's id derives from its first identifier,
-# so events of the same browser or app after an erasure bring a profile back under it, and that
-# one must be erased anew, not answered with the first record. The latest record stands.
+# so a sign-up of the same browser or app after an erasure brings a profile back under it (ingest
+# drops its other events, graph/ingest.py), and that one must be erased anew, not answered with
+# the first record. The latest record stands.
 _RECORD: LiteralString = """
 MATCH (e:ErasureRecord {customerIdHash: $hash})
 WHERE NOT EXISTS { MATCH (:Customer {id: $id}) }
@@ -116,6 +120,12 @@ CALL (c) {
   MATCH (c)-[:HAS_CART]->(k:Cart) WHERE k.orderId IS NOT NULL RETURN k.orderId AS orderId
 }
 RETURN orderId
+"""
+
+# What the erasure keeps of each identity held (migration 18 keys ErasedIdentity by the hash).
+_IDENTITIES_HELD: LiteralString = """
+MATCH (:Customer {id: $id})-[:IDENTIFIED_BY]->(i:Identity)
+RETURN i.kind AS kind, i.value AS value
 """
 
 # An order's latest erasure (migration 16 keys ErasedOrder by the hash).
@@ -194,6 +204,9 @@ SET e += removed
 FOREACH (orderIdHash IN $orderIdHashes |
   MERGE (o:ErasedOrder {orderIdHash: orderIdHash})
   SET o.erasureId = $erasureId, o.at = $at)
+FOREACH (identityHash IN $identityHashes |
+  MERGE (x:ErasedIdentity {identityHash: identityHash})
+  SET x.erasureId = $erasureId, x.at = $at)
 RETURN properties(e) AS record
 """
 
@@ -231,6 +244,19 @@ def order_id_hash(order_id: str) -> str:
         False
     """
     return hashlib.sha256((_HASH_SALT + "order:" + order_id).encode()).hexdigest()
+
+
+def identity_hash(kind: str, value: str) -> str:
+    """What an erasure keeps of an identity the customer held: a salted SHA-256 of its kind and
+    (normalised) value, apart from customer and order id hashes. Ingest recognises a late event
+    about the erased customer by it; like any hash of a guessable value, it tells whoever holds
+    the graph and a candidate email whether that email was erased, and nothing else.
+
+    Example:
+        >>> identity_hash("email", "a@example.test") == order_id_hash("email:a@example.test")
+        False
+    """
+    return hashlib.sha256(f"{_HASH_SALT}identity:{kind}:{value}".encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,7 +357,11 @@ async def erase_customer(
     async def work(tx: neo4j.AsyncManagedTransaction) -> ErasureRecord | None:
         orders = await (await tx.run(_ORDER_IDS, {"id": customer_id})).data()
         hashes = sorted({order_id_hash(str(row["orderId"])) for row in orders})
-        result = await tx.run(_ERASE, {**params, "orderIdHashes": hashes})
+        held = await (await tx.run(_IDENTITIES_HELD, {"id": customer_id})).data()
+        identities = sorted({identity_hash(str(r["kind"]), str(r["value"])) for r in held})
+        result = await tx.run(
+            _ERASE, {**params, "orderIdHashes": hashes, "identityHashes": identities}
+        )
         row = await result.single()
         return _record(row["record"]) if row else None
 

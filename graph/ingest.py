@@ -12,14 +12,23 @@ transaction and in batch order, each new event:
   within the per-kind limits, anonymous profiles merged into known ones, conflicts recorded);
 - opens or extends a journey by the rules of :mod:`graph.journey_rules`.
 
+An event naming an identifier of an erased customer (an ``ErasedIdentity`` of its hash, or for
+erasures before migration 18 an erased guest whose id derives from it) is dropped, counted and
+listed in the result, never recorded: dated at or before that erasure, always (the history the
+customer asked us to forget, even if the identifier is held again since); dated after it, unless
+a customer holds the identifier again or the event is a ``sign_up`` (a new account, which makes
+a new customer the later events then go to).
+
 Events arrive validated and normalised (the gateway checks shapes and identifiers); this module
-checks only what needs the graph, that products and stores exist, and rejects the whole batch when
-one does not. It never writes part of a batch, never builds Cypher from input, and never imports
-the gateway, aiohttp or Strawberry.
+checks only what needs the graph, that products and stores exist: an event naming one that does
+not is rejected alone (``UNKNOWN_SKU``, ``UNKNOWN_STORE``, listed in the result with its index),
+and the batch's other events are recorded. It never writes part of an event, never builds Cypher
+from input, and never imports the gateway, aiohttp or Strawberry.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -30,7 +39,9 @@ from typing import Any, LiteralString
 import neo4j
 
 from graph._identity_locks import FORGET_UNHELD, LOCK_IDENTITIES
+from graph._rows import to_datetime
 from graph.database import GraphDatabase, unavailable
+from graph.erasure import customer_id_hash, identity_hash
 from graph.identities import IdentityKind
 from graph.journey_rules import JourneyCounts, JourneyPolicy, follow_event
 from graph.names import fold_name
@@ -58,6 +69,9 @@ class EventType(StrEnum):
     RETURN = "return"
     # The order system moved an order on (orderId, status); history, not a customer's step.
     ORDER_STATUS = "order_status"
+    # A new account opened with these identifiers: the one event that makes a customer again
+    # out of identifiers of an erased one (dated after the erasure).
+    SIGN_UP = "sign_up"
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,16 +118,43 @@ class OrderUpdate:
     customer_id: str
 
 
+# The codes of events not recorded: naming an identifier of an erased customer (dropped for
+# good), naming a product or a store the graph does not hold.
+CUSTOMER_ERASED = "CUSTOMER_ERASED"
+UNKNOWN_SKU = "UNKNOWN_SKU"
+UNKNOWN_STORE = "UNKNOWN_STORE"
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedEvent:
+    """An event of the batch that was not recorded: its position, its id, why (a code), a
+    message that names no identifier value, and the field at fault when one is.
+
+    Example:
+        >>> RejectedEvent(3, "evt-9", CUSTOMER_ERASED, "...").code
+        'CUSTOMER_ERASED'
+    """
+
+    index: int
+    event_id: str | None
+    code: str
+    message: str
+    field: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class IngestResult:
     """What a batch did: events new and already held, stitching and journey outcomes.
 
     ``customer_ids`` are the customers whose data changed (after merges), for whoever must hear;
     ``merged_ids`` the customers merged away (their live views must learn where they went).
+    ``erased`` counts the events dropped as naming an erased customer, each also in ``rejected``.
     """
 
     accepted: int
     duplicates: int
+    erased: int = 0
+    rejected: tuple[RejectedEvent, ...] = ()
     merged: int = 0
     conflicts: int = 0
     journeys_opened: int = 0
@@ -128,26 +169,16 @@ class IngestPolicy:
     """How ingested events stitch identities and follow journeys, and how long a batch's
     transaction is tried again past failures that may pass (Neo4j unreachable, a deadlock):
     no new attempt starts ``max_retry_time_s`` after the first failure, so a sender hears
-    "send it again" within seconds rather than after the driver's default 30 s."""
+    "send it again" within seconds rather than after the driver's default 30 s. Each attempt
+    waits at most ``connection_timeout_s`` for a connection, opening one included: a Neo4j that
+    accepts connections and never answers held each attempt for the driver's 10 s; and the
+    batch fails as unavailable if no attempt has begun its transaction ``max_retry_time_s +
+    connection_timeout_s`` after the call (3 s), whatever the driver's back-off."""
 
     stitch: StitchPolicy = field(default_factory=StitchPolicy)
     journeys: JourneyPolicy = field(default_factory=JourneyPolicy)
     max_retry_time_s: float = 2.0
-
-
-class UnknownReference(ValueError):
-    """An event names a product or store the graph does not know; nothing was written.
-
-    Example:
-        >>> str(UnknownReference(2, "sku", "NOPE"))
-        "unknown sku 'NOPE'"
-    """
-
-    def __init__(self, index: int, field: str, value: str) -> None:
-        super().__init__(f"unknown {'sku' if field == 'sku' else 'store'} {value!r}")
-        self.index = index
-        self.field = field
-        self.value = value
+    connection_timeout_s: float = 1.0
 
 
 class IngestUnavailable(Exception):
@@ -230,6 +261,15 @@ CALL () {
   RETURN collect({kind: key.kind, value: key.value, owner: owner}) AS owners
 }
 CALL () {
+  UNWIND $erasureKeys AS key
+  CALL (key) {
+    MATCH (x:ErasedIdentity {identityHash: key.identityHash}) RETURN x.at AS at
+    UNION
+    MATCH (r:ErasureRecord {customerIdHash: key.guestHash}) RETURN r.at AS at
+  }
+  RETURN collect({kind: key.kind, value: key.value, at: at}) AS erased
+}
+CALL () {
   UNWIND $events AS event
 """
     + HELD_EVENTS
@@ -240,7 +280,7 @@ CALL () {
   MATCH (i:Interaction {id: candidate})
   RETURN collect(candidate) AS taken
 }
-RETURN missingSkus, missingStores, known, taken, owners
+RETURN missingSkus, missingStores, known, taken, owners, erased
 """
 )
 _WRITE: LiteralString = """
@@ -289,11 +329,15 @@ CALL () {
 @dataclass(frozen=True)
 class _BatchState:
     """What the graph holds of a batch: event ids this channel already sent (or that a node
-    keeps in every channel), Interaction ids in use, and each identifier's owner."""
+    keeps in every channel), Interaction ids in use, each identifier's owner, and when the
+    latest erasure of a customer holding it happened."""
 
     known: frozenset[str]
     taken: frozenset[str]
     owners: dict[tuple[str, str], str]
+    erased: dict[tuple[str, str], datetime] = field(default_factory=dict)
+    missing_skus: frozenset[str] = frozenset()
+    missing_stores: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -308,6 +352,40 @@ class _Plan:
         default_factory=list
     )
     duplicates: int = 0
+    rejected: list[RejectedEvent] = field(default_factory=list)
+
+
+_ERASED_MESSAGE = (
+    "names an identifier of an erased customer: not recorded, and not to be sent again"
+    " (after the erasure, only a sign_up makes a customer of it again)"
+)
+
+
+def _of_erased_customer(
+    event: ChannelEvent,
+    keys: list[tuple[str, str]],
+    erased: dict[tuple[str, str], datetime],
+    owner: dict[tuple[str, str], str],
+) -> bool:
+    """Whether ``event`` is about a customer we were asked to forget (see the module's rule)."""
+    for key in keys:
+        erased_at = erased.get(key)
+        if erased_at is None:
+            continue
+        if event.at <= erased_at:
+            return True
+        if key not in owner and event.type is not EventType.SIGN_UP:
+            return True
+    return False
+
+
+def _unknown_reference(index: int, event: ChannelEvent, state: _BatchState) -> RejectedEvent | None:
+    if event.sku is not None and event.sku in state.missing_skus:
+        return RejectedEvent(index, event.id, UNKNOWN_SKU, f"unknown sku {event.sku!r}", "sku")
+    if event.store_id is not None and event.store_id in state.missing_stores:
+        message = f"unknown store {event.store_id!r}"
+        return RejectedEvent(index, event.id, UNKNOWN_STORE, message, "storeId")
+    return None
 
 
 def _plan(channel: str, events: Sequence[ChannelEvent], state: _BatchState) -> _Plan:
@@ -315,14 +393,21 @@ def _plan(channel: str, events: Sequence[ChannelEvent], state: _BatchState) -> _
     seen = set(state.known)
     taken = set(state.taken)
     plan = _Plan(customers=[], links=[], interactions=[])
-    for event in events:
+    for index, event in enumerate(events):
         if event.id in seen:
             plan.duplicates += 1
+            continue
+        keys = [(kind.value, value) for kind, value in event.identifiers]
+        if _of_erased_customer(event, keys, state.erased, owner):
+            plan.rejected.append(RejectedEvent(index, event.id, CUSTOMER_ERASED, _ERASED_MESSAGE))
+            continue
+        unknown = _unknown_reference(index, event, state)
+        if unknown is not None:
+            plan.rejected.append(unknown)
             continue
         seen.add(event.id)
         node_id = _node_id(channel, event.id, taken)
         taken.add(node_id)
-        keys = [(kind.value, value) for kind, value in event.identifiers]
         anchor = next((i for i, key in enumerate(keys) if key in owner), None)
         if anchor is None:
             anchor = 0
@@ -373,13 +458,13 @@ def _plan(channel: str, events: Sequence[ChannelEvent], state: _BatchState) -> _
     return plan
 
 
-def _refuse_unknown_references(events: Sequence[ChannelEvent], row: dict[str, Any]) -> None:
-    missing_skus, missing_stores = set(row["missingSkus"]), set(row["missingStores"])
-    for index, event in enumerate(events):
-        if event.sku is not None and event.sku in missing_skus:
-            raise UnknownReference(index, "sku", event.sku)
-        if event.store_id is not None and event.store_id in missing_stores:
-            raise UnknownReference(index, "storeId", event.store_id)
+def _erasure_times(rows: list[dict[str, Any]]) -> dict[tuple[str, str], datetime]:
+    """The latest erasure of a holder of each identifier that had one."""
+    latest: dict[tuple[str, str], datetime] = {}
+    for item in rows:
+        key, at = (item["kind"], item["value"]), to_datetime(item["at"])
+        latest[key] = max(at, latest.get(key, at))
+    return latest
 
 
 def _order_update(interaction: dict[str, Any]) -> OrderUpdate:
@@ -399,10 +484,12 @@ async def ingest_events(
     events: Sequence[ChannelEvent],
     policy: IngestPolicy | None = None,
 ) -> IngestResult:
-    """Record ``events`` from ``channel`` in one write transaction; all of them or none.
+    """Record ``events`` from ``channel`` in one write transaction: every event it takes, or
+    (on a failure) none.
 
-    Raises :class:`UnknownReference` (and writes nothing) when an event names a product or store
-    the graph does not hold, :class:`IngestUnavailable` (nothing written) when the graph could not
+    An event naming a product or store the graph does not hold, or an identifier of an erased
+    customer, is not recorded and is listed in the result's ``rejected``. Raises
+    :class:`IngestUnavailable` (nothing written) when the graph could not
     take the batch now. The transaction function is retried on transient errors (deadlocks
     between concurrent batches included), which is safe because it decides from what it reads,
     for at most ``policy.max_retry_time_s`` after the first failure.
@@ -414,6 +501,15 @@ async def ingest_events(
         {(kind.value, value) for event in events for kind, value in event.identifiers}
     )
     keys = [{"kind": kind, "value": value} for kind, value in identifiers]
+    erasure_keys = [
+        {
+            "kind": kind,
+            "value": value,
+            "identityHash": identity_hash(kind, value),
+            "guestHash": customer_id_hash(anonymous_customer_id(IdentityKind(kind), value)),
+        }
+        for kind, value in identifiers
+    ]
     event_ids = sorted({e.id for e in events})
     state_params = {
         "skus": sorted({e.sku for e in events if e.sku is not None}),
@@ -421,17 +517,26 @@ async def ingest_events(
         "events": [{"id": i, "key": event_key(channel, i)} for i in event_ids],
         "candidateIds": sorted({c for i in event_ids for c in (i, f"{i}@{channel}")}),
         "identifiers": keys,
+        "erasureKeys": erasure_keys,
     }
 
+    # Until Neo4j is reached (a transaction begun), the batch has max_retry_time_s plus one
+    # attempt's wait for a connection: the driver's own retries could start a third attempt
+    # after its back-off and hold the sender past its 5 s. Once reached, a batch takes its time.
+    reaching = asyncio.timeout(rules.max_retry_time_s + rules.connection_timeout_s)
+
     async def work(tx: neo4j.AsyncManagedTransaction) -> IngestResult:
+        reaching.reschedule(None)
         # Every identifier of the batch, before owners are read: no identifier gets two owners.
         await (await tx.run(LOCK_IDENTITIES, {"identifiers": keys})).consume()
         row = await (await tx.run(_BATCH_STATE, state_params)).single(strict=True)
-        _refuse_unknown_references(events, row.data())
         state = _BatchState(
             known=frozenset(row["known"]),
             taken=frozenset(row["taken"]),
             owners={(item["kind"], item["value"]): item["owner"] for item in row["owners"]},
+            erased=_erasure_times(row["erased"]),
+            missing_skus=frozenset(row["missingSkus"]),
+            missing_stores=frozenset(row["missingStores"]),
         )
         plan = _plan(channel, events, state)
         if plan.interactions:
@@ -465,6 +570,8 @@ async def ingest_events(
         return IngestResult(
             accepted=len(plan.interactions),
             duplicates=plan.duplicates,
+            erased=sum(r.code == CUSTOMER_ERASED for r in plan.rejected),
+            rejected=tuple(plan.rejected),
             merged=sum(outcome.outcome == "MERGED" for outcome in outcomes),
             conflicts=sum(outcome.outcome == "CONFLICT" for outcome in outcomes),
             journeys_opened=journeys.opened,
@@ -475,7 +582,12 @@ async def ingest_events(
         )
 
     try:
-        return await db.transaction(work, max_retry_time_s=rules.max_retry_time_s)
+        async with reaching:
+            return await db.transaction(
+                work,
+                max_retry_time_s=rules.max_retry_time_s,
+                acquisition_timeout_s=rules.connection_timeout_s,
+            )
     except Exception as exc:
         if not _passing(exc):
             raise

@@ -219,6 +219,17 @@ MIGRATIONS: tuple[Migration, ...] = (
         ("CREATE INDEX joined_journey_id IF NOT EXISTS FOR (n:JoinedJourney) ON (n.id)",),
         data_step=_joined_journeys,
     ),
+    Migration(
+        18,
+        "erased identities by the salted hash of their kind and value, so that ingest drops a "
+        "channel's late events about an erased customer (graph/ingest.py); erasures from before "
+        "kept no identity, and only an erased guest's first identifier (its id derives from it) "
+        "is recognised from their records",
+        (
+            "CREATE CONSTRAINT erased_identity_hash IF NOT EXISTS "
+            "FOR (n:ErasedIdentity) REQUIRE n.identityHash IS UNIQUE",
+        ),
+    ),
 )
 
 _MIGRATION_KEY: LiteralString = (

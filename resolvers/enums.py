@@ -56,3 +56,4 @@ class InteractionType(Enum):
     RETURN = "return"
     RESUME = "resume"
     ORDER_STATUS = "order_status"
+    SIGN_UP = "sign_up"

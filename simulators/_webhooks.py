@@ -252,11 +252,22 @@ class WebhookEmitter:
                 status = response.status
                 wait = retry_after_s(response.headers.get("Retry-After"))
                 text = "" if status < 300 else (await response.text())[:500]
+                rejected = await _rejected(response) if status < 300 else []
         finally:
             delivery.posting = False
         if status >= 500 or status == 429:
             raise _NotTaken(status, text, wait)
         delivery.settled = True
+        for event in rejected:
+            # Taken, but not that event: the gateway's answer says why; posting again would not
+            # change it (an erased customer, an unknown SKU or store, a malformed event).
+            log.warning(
+                "webhook %s to %s: event %s not recorded, not retried: %s",
+                delivery.event_id,
+                self.url,
+                event.get("id"),
+                f"{event.get('code')}: {event.get('message')}"[:500],
+            )
         if status >= 300:
             log.warning(
                 "webhook %s to %s refused with %s, not retried: %s",
@@ -293,6 +304,18 @@ class WebhookEmitter:
                 self.url,
                 exc,
             )
+
+
+async def _rejected(response: aiohttp.ClientResponse) -> list[dict[str, Any]]:
+    """The events a 2xx answer lists as not recorded (``rejected``); none if it lists none."""
+    try:
+        answer = await response.json(content_type=None)
+    except ValueError:
+        return []
+    listed = answer.get("rejected") if isinstance(answer, dict) else None
+    if not isinstance(listed, list):
+        return []
+    return [event for event in listed if isinstance(event, dict)]
 
 
 WEBHOOKS = web.AppKey("webhooks", WebhookEmitter)

@@ -3,7 +3,7 @@
 The order matters: the identifiers are needed to notify the systems and purge identifier-keyed
 caches, and they exist only in the graph, so the graph goes last, in one transaction that also
 writes the audit record. A second erasure finds that record and returns it (idempotent), unless
-a profile came back under the id since (events of an erased guest's browser): that is erased. A
+a profile came back under the id since (a sign-up of an erased guest's browser): that is erased. A
 system that cannot be reached is listed in the record as not notified; a cache that cannot be
 purged fails the erasure (nothing erased yet, so it can simply be retried). The caches are purged
 again once the graph is erased, so a read that refilled them in between leaves nothing behind.

@@ -55,6 +55,12 @@ def now() -> str:
     return str(int(time.time()))
 
 
+def resigned() -> str:
+    """The timestamp of a sender's retry, signed again: never the first post's (a post of the
+    very same signed request is a replay, answered without reaching the graph)."""
+    return str(int(time.time()) - 120)
+
+
 def signed_json(body: bytes, channel: str, secret: str | None = None) -> dict[str, str]:
     """The headers of a JSON batch signed now under the channel's (dev) key."""
     timestamp = now()
@@ -80,15 +86,18 @@ def event(event_id: str, identifiers: list[tuple[str, str]], **fields: Any) -> J
     }
 
 
-def ingested(accepted: int, duplicates: int, **outcomes: int) -> dict[str, int]:
-    """The webhook's answer: these counts, and zero merges, conflicts and journeys unless told."""
-    answer = {
+def ingested(accepted: int, duplicates: int, **outcomes: Any) -> Json:
+    """The webhook's answer: these counts, and zero merges, conflicts and journeys and nothing
+    erased or rejected unless told."""
+    answer: Json = {
         "accepted": accepted,
         "duplicates": duplicates,
+        "erased": 0,
         "merged": 0,
         "conflicts": 0,
         "journeysOpened": 0,
         "journeysExtended": 0,
+        "rejected": [],
     }
     return {**answer, **outcomes}
 
@@ -220,7 +229,7 @@ async def test_replaying_a_batch_counts_duplicates_and_changes_nothing(
     }  # fmt: skip
     assert await post(gateway, "store", batch) == (200, ingested(3, 0, merged=1))
     before = await counts(graph)
-    assert await post(gateway, "store", batch) == (200, ingested(0, 3))
+    assert await post(gateway, "store", batch, timestamp=resigned()) == (200, ingested(0, 3))
     assert await counts(graph) == before
 
 
@@ -238,8 +247,8 @@ async def test_the_same_event_id_from_two_systems_is_two_events_each_replayed_as
     in_store = event(shared, [("web_anonymous_id", unique("anon"))], type="store_visit")
     assert await post(gateway, "web", on_web) == (200, ingested(1, 0))
     assert await post(gateway, "store", in_store) == (200, ingested(1, 0))
-    assert await post(gateway, "store", in_store) == (200, ingested(0, 1))
-    assert await post(gateway, "web", on_web) == (200, ingested(0, 1))
+    assert await post(gateway, "store", in_store, timestamp=resigned()) == (200, ingested(0, 1))
+    assert await post(gateway, "web", on_web, timestamp=resigned()) == (200, ingested(0, 1))
     rows = await graph.read(
         "MATCH (c:Customer)-[:DID]->(i:Interaction) WHERE i.id IN $ids "
         "RETURN i.id AS id, i.channel AS channel, i.type AS type, c.id AS customer "
@@ -447,16 +456,12 @@ def _good(name: str) -> Json:
 
 
 BAD_INPUT: list[tuple[str, Callable[[str], Any], str]] = [
-    (
-        "unknown-type",
-        lambda n: _batch(_good(n + "0"), _good(n + "1"), event(n, ALICE_EMAIL, type="foo")),
-        "events[2].type: unknown event type 'foo'",
-    ),
+    ("unknown-type", lambda n: event(n, ALICE_EMAIL, type="foo"), "type: unknown event type 'foo'"),
     ("bad-timestamp", lambda n: event(n, ALICE_EMAIL, at="yesterday"), "at: must be an ISO-8601"),
     (
         "timestamp-without-zone",
-        lambda n: _batch(event(n, ALICE_EMAIL, at="2026-10-02T10:00:00")),
-        "events[0].at: must be an ISO-8601 date-time with a timezone",
+        lambda n: event(n, ALICE_EMAIL, at="2026-10-02T10:00:00"),
+        "at: must be an ISO-8601 date-time with a timezone",
     ),
     (
         "timestamp-out-of-range",
@@ -465,8 +470,8 @@ BAD_INPUT: list[tuple[str, Callable[[str], Any], str]] = [
     ),
     (
         "bad-email",
-        lambda n: _batch(_good(n), event(n, [("phone", "+33611111111"), ("email", "nope")])),
-        "events[1].identifiers[1].value: 'nope' is not an email address",
+        lambda n: event(n, [("phone", "+33611111111"), ("email", "nope")]),
+        "identifiers[1].value: 'nope' is not an email address",
     ),
     (
         "unknown-kind",
@@ -474,15 +479,11 @@ BAD_INPUT: list[tuple[str, Callable[[str], Any], str]] = [
         "identifiers[0].kind: unknown identifier kind 'shoe_size'",
     ),
     ("no-identifier", lambda n: event(n, []), "identifiers: must hold at least 1 item"),
-    (
-        "unknown-sku",
-        lambda n: _batch(_good(n), event(n, ALICE_EMAIL, sku="NOPE")),
-        "events[1].sku: unknown sku 'NOPE'",
-    ),
+    ("unknown-sku", lambda n: event(n, ALICE_EMAIL, sku="NOPE"), "sku: unknown sku 'NOPE'"),
     (
         "unknown-store",
-        lambda n: _batch(event(n, ALICE_EMAIL, storeId="ST-NOWHERE"), _good(n)),
-        "events[0].storeId: unknown store 'ST-NOWHERE'",
+        lambda n: event(n, ALICE_EMAIL, storeId="ST-NOWHERE"),
+        "storeId: unknown store 'ST-NOWHERE'",
     ),
     (
         "too-many-events",
@@ -513,7 +514,8 @@ BAD_INPUT: list[tuple[str, Callable[[str], Any], str]] = [
         lambda n: event(n, ALICE_EMAIL, type="call", notes="x" * 2001),
         "notes: must be at most 2000 characters",
     ),
-    ("event-not-an-object", lambda n: _batch(_good(n), 7), "events[1]: must be an object"),
+    ("batch-with-another-field", lambda n: {"events": [_good(n)], "x": 1}, "x: is not a field"),
+    ("events-not-a-list", lambda n: {"events": _good(n)}, "events: must be a list of 1 to 500"),
     ("not-json", lambda n: b"{not json", "body: is not valid JSON"),
     ("a-number", lambda n: b"5", "body: must be an event object"),
     ("null", lambda n: b"null", "body: must be an event object"),
@@ -536,6 +538,74 @@ async def test_bad_input_is_refused_naming_the_field_and_nothing_is_written(
         "MATCH (i:Interaction) WHERE i.id STARTS WITH $name RETURN i.id AS id", {"name": name}
     )
     assert written == []
+
+
+def rejected(index: int, event_id: str | None, code: str, message: str) -> Json:
+    return {"index": index, "id": event_id, "code": code, "message": message}
+
+
+async def test_a_batchs_bad_events_are_rejected_one_by_one_and_its_good_ones_recorded(
+    gateway: Gateway, graph: GraphDatabase
+) -> None:
+    """A sender does not retry a 400, so refusing the batch for one bad event lost the others:
+    each bad event is listed with its index, id, code and field, the rest is recorded, a 200."""
+    n = unique("mixed")
+    batch = _batch(
+        event(f"{n}-0", ALICE_EMAIL, type="foo"),
+        event(f"{n}-1", ALICE_EMAIL),
+        event(f"{n}-2", [("phone", "+33611111111"), ("email", "nope")]),
+        event(f"{n}-3", ALICE_EMAIL, sku="NOPE"),
+        7,
+        event(f"{n}-5", ALICE_EMAIL, storeId="ST-NOWHERE"),
+        event(f"{n}-6", ALICE_EMAIL, at="2026-10-02T10:00:00"),
+        event(f"{n}-7", ALICE_EMAIL, sku="FX-P1"),
+    )
+    status, answer = await post(gateway, "web", batch)
+
+    assert status == 200, answer
+    assert answer["accepted"] == 2
+    assert answer["rejected"] == [
+        rejected(0, f"{n}-0", "BAD_USER_INPUT", "events[0].type: unknown event type 'foo'"),
+        rejected(
+            2,
+            f"{n}-2",
+            "BAD_USER_INPUT",
+            "events[2].identifiers[1].value: 'nope' is not an email address",
+        ),
+        rejected(3, f"{n}-3", "UNKNOWN_SKU", "events[3].sku: unknown sku 'NOPE'"),
+        rejected(4, None, "BAD_USER_INPUT", "events[4]: must be an object"),
+        rejected(5, f"{n}-5", "UNKNOWN_STORE", "events[5].storeId: unknown store 'ST-NOWHERE'"),
+        rejected(
+            6,
+            f"{n}-6",
+            "BAD_USER_INPUT",
+            "events[6].at: must be an ISO-8601 date-time with a timezone, got"
+            " '2026-10-02T10:00:00'",
+        ),
+    ]
+    written = await graph.read(
+        "MATCH (i:Interaction) WHERE i.id STARTS WITH $n RETURN i.id AS id ORDER BY id", {"n": n}
+    )
+    assert written == [{"id": f"{n}-1"}, {"id": f"{n}-7"}]
+
+
+async def test_a_batch_of_only_bad_events_is_answered_200_with_each_rejected(
+    gateway: Gateway, graph: GraphDatabase
+) -> None:
+    n = unique("all-bad")
+    status, answer = await post(gateway, "web", _batch(event(n, ALICE_EMAIL, sku="NOPE"), 7))
+    assert (status, answer) == (
+        200,
+        ingested(
+            0,
+            0,
+            rejected=[
+                rejected(0, n, "UNKNOWN_SKU", "events[0].sku: unknown sku 'NOPE'"),
+                rejected(1, None, "BAD_USER_INPUT", "events[1]: must be an object"),
+            ],
+        ),
+    )
+    assert await stored_ids(graph, [n]) == []
 
 
 async def test_when_neo4j_cannot_take_a_batch_the_sender_is_told_to_retry_not_told_ok(

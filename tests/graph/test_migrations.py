@@ -48,6 +48,7 @@ async def test_every_model_key_has_a_unique_constraint(graph: GraphDatabase):
         ("Partner", ("id",)),
         ("Partner", ("keyHash",)),
         ("AuditEntry", ("id",)),
+        ("ErasedIdentity", ("identityHash",)),
     ]:
         assert expected in unique
 

@@ -8,6 +8,7 @@ import contextlib
 import dataclasses
 import itertools
 import json
+import logging
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -55,6 +56,7 @@ class Receiver:
     status: int = 200
     script: list[int | None] = field(default_factory=list)
     retry_after: str | None = None  # sent with every answer that is not a 2xx
+    answer: dict[str, Any] = field(default_factory=lambda: {"accepted": 1, "duplicates": 0})
     deliveries: asyncio.Queue[Delivery] = field(default_factory=asyncio.Queue)
 
     async def next(self) -> Delivery:
@@ -80,8 +82,8 @@ async def receiver() -> AsyncIterator[Receiver]:
             await asyncio.sleep(1)
         status = status or 200
         headers = {"Retry-After": received.retry_after} if received.retry_after else {}
-        answer = {"accepted": 1, "duplicates": 0}
-        return web.json_response(answer, status=status, headers=headers if status >= 300 else {})
+        headers = headers if status >= 300 else {}
+        return web.json_response(received.answer, status=status, headers=headers)
 
     app = web.Application()
     app.router.add_post("/webhooks/{channel}", record)
@@ -279,6 +281,29 @@ async def test_a_delivery_the_gateway_refuses_is_not_posted_again(status: int) -
             await emitter.close()
     assert (await gateway.next()).event["id"] == "evt-pos-refused"
     assert gateway.deliveries.empty()
+
+
+async def test_an_event_the_gateway_took_but_rejected_is_logged_and_not_posted_again(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A batch's bad event no longer refuses the batch: the 200 lists it under ``rejected``,
+    which the simulator reports (it said nothing of a 2xx before) and does not post again."""
+    refused = {"index": 1, "id": "evt-pos-v2", "code": "UNKNOWN_SKU", "message": "events[1]..."}
+    async with receiver() as gateway:
+        gateway.answer = {"accepted": 1, "duplicates": 0, "rejected": [refused]}
+        emitter = WebhookEmitter(gateway.url, TEST_KEY, "store", QUICK_RETRIES)
+        await emitter.start()
+        try:
+            with caplog.at_level(logging.WARNING, logger="simulators.webhooks"):
+                emitter.emit({"events": [{"id": "evt-pos-v1"}, {"id": "evt-pos-v2"}]})
+                await emitter.drained()
+        finally:
+            await emitter.close()
+        await gateway.next()
+        assert gateway.deliveries.empty()
+    logged = [r.getMessage() for r in caplog.records if "not recorded" in r.getMessage()]
+    assert len(logged) == 1
+    assert "evt-pos-v2 not recorded, not retried: UNKNOWN_SKU: events[1]..." in logged[0]
 
 
 async def test_a_delivery_is_given_up_after_its_attempts() -> None:
