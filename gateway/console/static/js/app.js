@@ -11,7 +11,10 @@ import {
 
 const $ = (id) => document.getElementById(id);
 const state = {
-  customerId: null, cart: null, journey: null, stopLive: [], timelineAfter: null,
+  customerId: null, journey: null, stopLive: [], timelineAfter: null,
+  // The cart shown and whether it was read at all: `cart` is null both for a customer without one
+  // (`cartRead`) and for a cart the gateway could not give (not read: no change may be sent).
+  cart: null, cartRead: false,
   timelinePaged: false, // older pages were added with "Load more": a refresh keeps them
   timelineSeq: 0, // only the latest timeline request may draw (filters change under requests)
   searchSeq: 0, // only the latest search may open a customer or list matches
@@ -121,7 +124,8 @@ async function openCustomer(id) {
   state.searchSeq += 1; // a search still on its way must not replace the customer chosen now
   stopLive();
   Object.assign(state, {
-    customerId: id, cart: null, journey: null, timelineAfter: null, timelinePaged: false,
+    customerId: id, cart: null, cartRead: false, journey: null, timelineAfter: null,
+    timelinePaged: false,
     cartChange: null, resuming: null,
   });
   $("panel-cart").removeAttribute("aria-busy");
@@ -181,7 +185,7 @@ async function loadContext() {
   $("customer-meta").textContent = `${customer.id} · customer since ${when(customer.createdAt)}`;
   showSources(answer.sources);
   if (customer.cart === null && why("cart")) {
-    state.cart = null;
+    Object.assign(state, { cart: null, cartRead: false });
     $("cart-version").textContent = "";
     fill("cart", unavailable(why("cart")));
   } else {
@@ -238,7 +242,7 @@ function showCart(cart, force = false) {
   const known = state.cart;
   const newer = !known || !cart || cart.id !== known.id || cart.version > known.version;
   if (!force && !newer) return;
-  state.cart = cart;
+  Object.assign(state, { cart, cartRead: true });
   $("cart-version").textContent = cart ? `v${cart.version}` : "";
   fill("cart", cartView(cart, { setQuantity }));
 }
@@ -262,12 +266,26 @@ async function changeCart(query, variables, done) {
 
 async function sendCartChange(query, variables, done) {
   const id = state.customerId;
+  if (!state.cartRead) {
+    // Sent without the version of a cart read first, a change would land on a cart the assistant
+    // cannot see, over whatever another channel did meanwhile: the cart is read first.
+    cartMessage("Reading the cart before changing it…", "info");
+    const failure = await refreshCart();
+    if (!stillOn(id)) return;
+    if (failure) {
+      return cartMessage("The cart cannot be read right now, so your change was not sent: it "
+        + "could undo a change made on another channel. Try again in a moment. "
+        + `(${failure})`);
+    }
+  }
   cartMessage("Saving…", "info");
   let answer;
   try {
     answer = await gql(query, {
       id, channel: myChannel(), key: idempotencyKey(),
-      expected: state.cart ? state.cart.version : null, ...storeVars(), ...variables,
+      // A customer without a cart is version 0: a cart another channel starts meanwhile is a
+      // conflict, not a cart changed unseen.
+      expected: state.cart ? state.cart.version : 0, ...storeVars(), ...variables,
     });
   } catch (error) {
     if (stillOn(id)) cartMessage(error.message);
