@@ -15,8 +15,10 @@ const state = {
   // The cart shown and whether it was read at all: `cart` is null both for a customer without one
   // (`cartRead`) and for a cart the gateway could not give (not read: no change may be sent).
   cart: null, cartRead: false,
-  timelinePaged: false, // older pages were added with "Load more": a refresh keeps them
-  timelineSeq: 0, // only the latest timeline request may draw (filters change under requests)
+  // The timeline shown (a customer, a filter) is `timelineGen`: an answer for an earlier one draws
+  // nothing. Its requests (the newest page read again, an older page) run one after the other
+  // (`timelineQueue`), each from the list the one before left, so none is lost or repeated.
+  timelineGen: 0, timelineQueue: Promise.resolve(), timelineMore: null,
   searchSeq: 0, // only the latest search may open a customer or list matches
   cartChange: null, resuming: null, // the cart change, the resumption on its way (one at a time)
 };
@@ -125,7 +127,6 @@ async function openCustomer(id) {
   stopLive();
   Object.assign(state, {
     customerId: id, cart: null, cartRead: false, journey: null, timelineAfter: null,
-    timelinePaged: false,
     cartChange: null, resuming: null,
   });
   $("panel-cart").removeAttribute("aria-busy");
@@ -156,8 +157,19 @@ async function openCustomer(id) {
 }
 
 async function loadContext() {
+  // The timeline's other requests wait until this answer's newest page is drawn.
+  const gen = newTimeline();
+  let drawn;
+  state.timelineQueue = new Promise((resolve) => { drawn = resolve; });
+  try {
+    await readContext(gen);
+  } finally {
+    drawn();
+  }
+}
+
+async function readContext(gen) {
   const id = state.customerId;
-  const seq = ++state.timelineSeq;
   let answer;
   try {
     answer = await gql(Q.CONTEXT, { id, ...storeVars(), channels: timelineChannels() });
@@ -214,7 +226,7 @@ async function loadContext() {
   fill("tickets", listOrEmpty(customer.tickets, "No open tickets.", why("tickets"), (t) =>
     h("li", {}, h("strong", {}, t.subject), ` · ${words(t.channel)}`,
       h("span", { class: "muted" }, ` — opened ${when(t.openedAt)}`))));
-  if (seq !== state.timelineSeq) return;
+  if (gen !== state.timelineGen) return;
   if (customer.history === null) {
     fill("timeline", unavailable(why("history")));
     $("timeline-more").hidden = true;
@@ -378,62 +390,104 @@ async function resumeHere() {
 }
 
 function showTimeline(history, append) {
-  state.timelinePaged = append;
   const list = append ? $("timeline").querySelector("ol") : h("ol", { class: "timeline" });
   if (!append) fill("timeline", history.edges.length ? list : empty("Nothing on this channel."));
   list.append(...timelineItems(history.edges));
+  $("timeline").querySelector(":scope > .message.error")?.remove();
   state.timelineAfter = history.pageInfo.hasNextPage ? history.pageInfo.endCursor : null;
   $("timeline-more").hidden = !state.timelineAfter;
 }
 
-async function loadTimeline(append) {
-  const seq = ++state.timelineSeq;
+/** Why the timeline could not be read: under the items shown, which stay (an older page that
+ * did not come is asked for again with "Load more"), or in their place when none are. */
+function timelineError(error) {
+  const message = h("p", { class: "message error" }, error.message);
   $("timeline").querySelector(":scope > .message.error")?.remove();
-  if (!append) {
-    fill("timeline", loading());
-    $("timeline-more").hidden = true; // nothing to page on from until the newest page is back
-  }
+  if ($("timeline").querySelector("ol.timeline")) $("timeline").append(message);
+  else fill("timeline", message);
+}
+
+/** Another timeline from now on (a customer opened, a filter chosen): what was asked for the
+ * one before draws nothing and waits for nothing. */
+function newTimeline() {
+  state.timelineGen += 1;
+  state.timelineQueue = Promise.resolve();
+  state.timelineMore = null;
+  $("timeline-more").disabled = false;
+  return state.timelineGen;
+}
+
+/** Run `task(gen)` once the timeline's requests asked for before it are drawn. */
+function timelineTask(task) {
+  const gen = state.timelineGen;
+  const run = state.timelineQueue.then(() => (gen === state.timelineGen ? task(gen) : undefined));
+  state.timelineQueue = run.catch(() => {});
+  return run;
+}
+
+async function readTimeline(after) {
+  const { data, errors } = await gql(Q.TIMELINE, {
+    id: state.customerId, channels: timelineChannels(), after,
+  });
+  const history = data?.customer?.history;
+  if (!history) throw new ApiError(errors[0]?.message ?? "Timeline unavailable.");
+  return history;
+}
+
+/** The newest page, read again: what it holds before the item shown first is put in front, so
+ * the older pages the assistant added with "Load more" stay (the whole list is replaced only
+ * when the page does not reach that item, or nothing is shown yet). */
+async function newestPage(gen) {
   try {
-    const { data, errors } = await gql(Q.TIMELINE, {
-      id: state.customerId, channels: timelineChannels(),
-      after: append ? state.timelineAfter : null,
-    });
-    if (seq !== state.timelineSeq) return;
-    if (!data?.customer?.history) {
-      throw new ApiError(errors[0]?.message ?? "Timeline unavailable.");
-    }
-    showTimeline(data.customer.history, append);
+    const history = await readTimeline(null);
+    if (gen !== state.timelineGen) return;
+    const first = $("timeline").querySelector("ol.timeline > li");
+    const known = first
+      ? history.edges.findIndex((edge) => edge.cursor === first.dataset.cursor) : -1;
+    if (known < 0) return showTimeline(history, false);
+    first.before(...timelineItems(history.edges.slice(0, known)));
+    $("timeline").querySelector(":scope > .message.error")?.remove();
   } catch (error) {
-    if (seq !== state.timelineSeq) return;
-    const message = h("p", { class: "message error" }, error.message);
-    // An older page that did not come leaves the items shown, and "Load more" asks for it again.
-    if (append) $("timeline").append(message);
-    else fill("timeline", message);
+    if (gen === state.timelineGen) timelineError(error);
   }
 }
 
-/** Something happened elsewhere (or may have: RESYNC): the newest page is read again. Older
- * pages the assistant added with "Load more" stay: what the newest page holds before the item
- * shown first is put in front (all of it read again only when the page does not reach it). */
-async function refreshTimeline() {
-  const first = $("timeline").querySelector("ol.timeline > li");
-  if (!state.timelinePaged || !first) return loadTimeline(false);
-  const seq = ++state.timelineSeq;
+async function olderPage(gen) {
+  if (!state.timelineAfter) return; // the list was read again meanwhile and has no more
   try {
-    const { data, errors } = await gql(Q.TIMELINE, {
-      id: state.customerId, channels: timelineChannels(), after: null,
-    });
-    if (seq !== state.timelineSeq) return;
-    const history = data?.customer?.history;
-    if (!history) throw new ApiError(errors[0]?.message ?? "Timeline unavailable.");
-    const known = history.edges.findIndex((edge) => edge.cursor === first.dataset.cursor);
-    if (known < 0) return showTimeline(history, false);
-    first.before(...timelineItems(history.edges.slice(0, known)));
+    const history = await readTimeline(state.timelineAfter);
+    if (gen === state.timelineGen) showTimeline(history, true);
   } catch (error) {
-    if (seq === state.timelineSeq) {
-      $("timeline").append(h("p", { class: "message error" }, error.message));
+    if (gen === state.timelineGen) timelineError(error);
+  }
+}
+
+function loadTimeline() {
+  newTimeline();
+  fill("timeline", loading());
+  $("timeline-more").hidden = true; // nothing to page on from until the newest page is back
+  return timelineTask(newestPage);
+}
+
+/** "Load more": one page per click, after whatever the timeline is reading (a live refresh). */
+async function moreTimeline() {
+  if (state.timelineMore) return;
+  const token = {};
+  state.timelineMore = token;
+  $("timeline-more").disabled = true;
+  try {
+    await timelineTask(olderPage);
+  } finally {
+    if (state.timelineMore === token) {
+      state.timelineMore = null;
+      $("timeline-more").disabled = false;
     }
   }
+}
+
+/** Something happened elsewhere (or may have: RESYNC): the newest page is read again. */
+function refreshTimeline() {
+  return timelineTask(newestPage);
 }
 
 // ---- live updates -------------------------------------------------------------------------
@@ -484,8 +538,8 @@ function start() {
     event.preventDefault();
     addItem($("add-sku").value.trim(), Number($("add-qty").value || 1));
   });
-  $("timeline-channel").addEventListener("change", () => loadTimeline(false));
-  $("timeline-more").addEventListener("click", () => loadTimeline(true));
+  $("timeline-channel").addEventListener("change", () => loadTimeline());
+  $("timeline-more").addEventListener("click", () => moreTimeline());
   if (params.get("customer")) openCustomer(params.get("customer"));
 }
 
