@@ -496,6 +496,10 @@ function setLiveStatus(status, event) {
   const badge = $("live-status");
   badge.textContent = status;
   badge.className = `badge live-${status}`;
+  // (Re)connected: what the customer did while the socket was down, or before the subscriptions
+  // opened, was told to nobody, so the newest page of the timeline is read again (the cart's
+  // subscription sends the current cart itself when it opens).
+  if (status === "live" && state.customerId) refreshTimeline();
   if (status === "refused") {
     notice(`The gateway refused this API key for live updates (${event.code} `
       + `${event.reason || "Forbidden"}): the cart and the timeline no longer follow other `
