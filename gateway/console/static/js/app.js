@@ -300,7 +300,7 @@ async function sendCartChange(query, variables, done) {
       expected: state.cart ? state.cart.version : 0, ...storeVars(), ...variables,
     });
   } catch (error) {
-    if (stillOn(id)) cartMessage(error.message);
+    if (stillOn(id)) await answerLost(id, error);
     return;
   }
   if (!stillOn(id)) return;
@@ -321,6 +321,19 @@ async function sendCartChange(query, variables, done) {
   if (answer.errors.length && !answer.data?.[done]) return cartMessage(answer.errors[0].message);
   cartMessage("");
   showCart(answer.data[done]);
+}
+
+/** A change whose answer never came (the connection dropped, or the gateway was too slow) may
+ * have been saved all the same: the cart is read again, so the one shown is the gateway's. */
+async function answerLost(id, error) {
+  const lost = `${error.message} Your change may have been saved all the same: `;
+  cartMessage(`${lost}reading the cart again…`);
+  const failure = await refreshCart();
+  if (!stillOn(id)) return;
+  cartMessage(failure
+    ? `${lost}the cart could not be re-read either, so the cart below may be out of date. `
+      + `(${failure})`
+    : `${lost}the cart below is the latest, check it before trying again.`);
 }
 
 /** Re-read the cart and show it; resolves to why it could not be re-read, or null. */
