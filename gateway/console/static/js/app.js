@@ -130,6 +130,7 @@ async function openCustomer(id) {
     cartChange: null, resuming: null,
   });
   $("panel-cart").removeAttribute("aria-busy");
+  cartButtons();
   $("results").hidden = true;
   $("empty-state").hidden = true;
   $("customer").hidden = false;
@@ -220,6 +221,7 @@ async function readContext(gen) {
         h("div", { class: "muted reason" }, r.reason)),
       h("button", { class: "small", onclick: () => addItem(r.product.sku, 1) }, "Add"))))
     : empty("No recommendations yet."));
+  cartButtons();
   fill("orders", listOrEmpty(customer.orders, "No orders.", why("orders"), (o) => h("li", {},
     h("strong", {}, o.id), ` · ${words(o.status)} · ${money(o.total)} · ${words(o.fulfilment)}`,
     h("span", { class: "muted" }, ` — ${when(o.createdAt)}`))));
@@ -257,6 +259,16 @@ function showCart(cart, force = false) {
   Object.assign(state, { cart, cartRead: true });
   $("cart-version").textContent = cart ? `v${cart.version}` : "";
   fill("cart", cartView(cart, { setQuantity }));
+  cartButtons();
+}
+
+/** The buttons that change the cart (its own, the recommendations' "Add") are disabled while a
+ * change is on its way: a click then would change nothing, so it must not look as if it could. */
+function cartButtons() {
+  const busy = state.cartChange !== null;
+  for (const button of document.querySelectorAll("#panel-cart button, #recommendations button")) {
+    button.disabled = busy;
+  }
 }
 
 // One cart change at a time: a second click while the first is on its way would carry the same
@@ -266,12 +278,14 @@ async function changeCart(query, variables, done) {
   const token = {};
   state.cartChange = token;
   $("panel-cart").setAttribute("aria-busy", "true");
+  cartButtons();
   try {
     await sendCartChange(query, variables, done);
   } finally {
     if (state.cartChange === token) {
       state.cartChange = null;
       $("panel-cart").removeAttribute("aria-busy");
+      cartButtons();
     }
   }
 }
