@@ -8,8 +8,9 @@ import { channelLabel, empty, fill, h, money } from "./render.js";
 const $ = (id) => document.getElementById(id);
 const DAY_MS = 24 * 3600 * 1000;
 // `seq` names the window being shown: an answer for an earlier window (the assistant chose
-// another meanwhile) draws nothing, and neither does a "Load more" page asked for under it.
-const state = { from: null, to: null, forcedAfter: null, charts: [], seq: 0, forcedBusy: false };
+// another meanwhile) draws nothing, and neither does a "Load more" page asked for under it
+// (`forcedBusy` is the page on its way for the window shown, which such a page no longer holds).
+const state = { from: null, to: null, forcedAfter: null, charts: [], seq: 0, forcedBusy: null };
 // The days the picker shows for `state.from` and `state.to`: a day left as shown keeps its
 // instant (a window asked for with an offset, or not at midnight, is not moved by a re-submit).
 const shown = { from: "", to: "" };
@@ -152,7 +153,8 @@ function clearWindow() {
   }
   $("forced-count").textContent = "";
   $("forced-more").hidden = true;
-  state.forcedAfter = null;
+  $("forced-more").disabled = false;
+  Object.assign(state, { forcedAfter: null, forcedBusy: null });
 }
 
 function showCharts(a, why) {
@@ -266,7 +268,8 @@ async function load() {
 async function moreForced() {
   if (state.forcedBusy) return;
   const seq = state.seq;
-  state.forcedBusy = true;
+  const token = {};
+  state.forcedBusy = token;
   $("forced-more").disabled = true;
   try {
     const { data, errors } = await gql(FORCED_CONTACTS,
@@ -278,8 +281,10 @@ async function moreForced() {
   } catch (error) {
     if (seq === state.seq) notice(error.message);
   } finally {
-    state.forcedBusy = false;
-    $("forced-more").disabled = false;
+    if (state.forcedBusy === token) {
+      state.forcedBusy = null;
+      $("forced-more").disabled = false;
+    }
   }
 }
 
