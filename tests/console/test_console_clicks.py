@@ -99,3 +99,22 @@ async def test_the_carts_buttons_are_disabled_while_a_change_is_on_its_way(
     await expect(first.locator(".quantity")).to_have_text("2")
     await expect(add).to_be_enabled()
     await expect(first.get_by_role("button", name="One more")).to_be_enabled()
+
+
+async def test_resume_here_is_disabled_while_the_resumption_is_on_its_way(
+    page: Page, fed: Gateway, shopper: Shopper
+):
+    held = HeldAnswer(lambda body: "ConsoleResume" in str(body.get("query")))
+    await page.route("**/graphql", held.route)
+    await open_console(page, fed, shopper)
+    await find(page, "LOYALTY_CARD", shopper.card)
+    resume = page.get_by_role("button", name="Resume here")
+    await expect(resume).to_be_enabled()
+
+    await resume.click()
+    await held.sent.wait()
+    await expect(resume).to_be_disabled()
+
+    await held.release(page)
+    await expect(page.locator("#handoff")).to_contain_text("Resumed here")
+    await expect(resume).to_be_enabled()

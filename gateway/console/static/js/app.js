@@ -382,6 +382,13 @@ function setQuantity(line, qty) {
 function showJourney(journey) {
   state.journey = journey;
   fill("journey", journeyView(journey, resume));
+  resumeButton();
+}
+
+/** "Resume here" is disabled while a resumption is on its way (a click then does nothing). */
+function resumeButton() {
+  const button = $("resume");
+  if (button) button.disabled = state.resuming !== null;
 }
 
 // Once per click, however fast the clicks: each resumption is a step of the journey.
@@ -389,10 +396,14 @@ async function resume() {
   if (state.resuming) return;
   const token = {};
   state.resuming = token;
+  resumeButton();
   try {
     await resumeHere();
   } finally {
-    if (state.resuming === token) state.resuming = null;
+    if (state.resuming === token) {
+      state.resuming = null;
+      resumeButton();
+    }
   }
 }
 
