@@ -266,3 +266,32 @@ async def test_load_more_works_for_a_window_shown_again_while_a_page_of_the_one_
     ids = await forced.evaluate_all("nodes => nodes.map((n) => n.dataset.contact)")
     assert len(ids) == len(set(ids)) == 2, ids
     await expect(more).to_be_hidden()
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [("2033-05-01", "2033-06-01"), ("2033-05-01T00:00:00", "2033-06-01T00:00")],
+    ids=["days", "times-without-offset"],
+)
+async def test_bounds_in_the_address_without_a_timezone_are_read_as_utc(
+    page: Page, fed: Gateway, month: None, start: str, end: str
+):
+    asked: list[dict[str, str]] = []
+
+    async def record(route: Route) -> None:
+        body = route.request.post_data_json
+        if is_analytics(body):
+            asked.append(body["variables"])
+        await route.continue_()
+
+    await page.route("**/graphql", record)
+    await page.goto(f"{fed.url}/console/analytics?from={start}&to={end}")
+
+    await expect(figure(page, "revenue")).to_have_text("€130.00")
+    await expect(page.locator("#notice")).to_be_hidden()
+    await expect(page.locator("#from")).to_have_value("2033-05-01")
+    await expect(page.locator("#to")).to_have_value("2033-06-01")
+    assert [datetime.fromisoformat(asked[0][b]) for b in ("from", "to")] == [
+        datetime.fromisoformat(FROM),
+        datetime.fromisoformat(TO),
+    ]

@@ -47,10 +47,19 @@ function badBound(name, value) {
     + "Choose the days below instead.";
 }
 
+/** A bound of the address without a timezone (a day, or a time with no offset) is UTC, as the
+ * picker and the window's label say: the gateway refuses an instant without one, and the
+ * browser would read it in its own time zone. */
+function asUtc(value) {
+  if (value === null || !INSTANT.test(value)) return value; // `badBound` explains it
+  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) return `${value}T00:00:00Z`;
+  return /(Z|[+-]\d{2}(:?\d{2})?)$/i.test(value.slice(10)) ? value : `${value}Z`;
+}
+
 /** The window asked for in the URL; without one, the gateway's default (the 30 days up to the
  * newest interaction's day), which the first answer's `from` and `to` then fill in. */
 function initialWindow() {
-  return { from: addressParam("from"), to: addressParam("to") };
+  return { from: asUtc(addressParam("from")), to: asUtc(addressParam("to")) };
 }
 
 /** The UTC day of an ISO instant, as the picker shows it (the text's own date when unparsable). */
