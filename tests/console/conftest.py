@@ -18,10 +18,12 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Page, Request, Route, async_playwright, expect
 
+from gateway.services import free_port
 from graph import GraphDatabase
 from graph.seed import CustomerBatch, load_customer_batch, reference_data
-from tests.conftest import Gateway
+from tests.conftest import Gateway, Services, running_gateway
 from tests.federation import conftest as federation
+from tests.federation.conftest import Systems, federated_settings
 
 # The federation fixtures (simulators, seeded graph, a fresh gateway per test), shared here.
 SEED = federation.SEED
@@ -62,6 +64,17 @@ async def page(browser: Browser, fed: Gateway) -> AsyncIterator[Page]:
         yield tab
     finally:
         await context.close()
+
+
+@pytest.fixture
+async def quiet(
+    services: Services, seeded: GraphDatabase, systems: Systems, clean_stale_answers: None
+) -> AsyncIterator[Gateway]:
+    """A gateway whose subscriptions never say RESYNC while a test runs: what a test expects the
+    page to draw from an event (or a reconnection) cannot be drawn by the next idle RESYNC."""
+    settings = federated_settings(services, systems, port=free_port(), bus_resync_idle_s=3600.0)
+    async with running_gateway(settings) as gateway:
+        yield gateway
 
 
 async def screenshot(page: Page, name: str) -> Path:

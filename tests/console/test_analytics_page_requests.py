@@ -7,6 +7,7 @@ Uses the month of tests/console/test_analytics_page.py (May 2033) and adds one f
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -228,3 +229,69 @@ async def test_a_bound_in_the_address_that_is_no_instant_is_explained_and_not_as
     await round_trip(page)
     assert asked == []
     await expect(page.locator("[data-figure]")).to_have_count(0)
+
+
+async def test_load_more_works_for_a_window_shown_again_while_a_page_of_the_one_before_is_held(
+    page: Page, fed: Gateway, second_forced_contact: None
+):
+    first_page_held = asyncio.Event()
+    release = asyncio.Event()
+
+    async def one_per_page_first_held(route: Route) -> None:
+        body = route.request.post_data_json
+        query = body["query"].replace("forcedContacts(first: 20", "forcedContacts(first: 1")
+        if "ConsoleForcedContacts" in query and not first_page_held.is_set():
+            first_page_held.set()
+            await release.wait()
+        await route.continue_(post_data={**body, "query": query})
+
+    await page.route("**/graphql", one_per_page_first_held)
+    await open_month(page, fed)
+    forced = page.locator("#forced li")
+    await expect(forced).to_have_count(1)
+    more = page.locator("#forced-more")
+    await more.click()
+    await first_page_held.wait()
+
+    await page.get_by_role("button", name="Show").click()  # the same window, asked again
+    await expect(page.locator("#loading")).to_be_hidden()
+    await expect(forced).to_have_count(1)
+    # Drawn with the window's first page, not once the page of the window before gives up.
+    assert await more.is_enabled()
+    await more.click()
+    await expect(forced).to_have_count(2)
+
+    release.set()
+    await round_trip(page)
+    ids = await forced.evaluate_all("nodes => nodes.map((n) => n.dataset.contact)")
+    assert len(ids) == len(set(ids)) == 2, ids
+    await expect(more).to_be_hidden()
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [("2033-05-01", "2033-06-01"), ("2033-05-01T00:00:00", "2033-06-01T00:00")],
+    ids=["days", "times-without-offset"],
+)
+async def test_bounds_in_the_address_without_a_timezone_are_read_as_utc(
+    page: Page, fed: Gateway, month: None, start: str, end: str
+):
+    asked: list[dict[str, str]] = []
+
+    async def record(route: Route) -> None:
+        body = route.request.post_data_json
+        if is_analytics(body):
+            asked.append(body["variables"])
+        await route.continue_()
+
+    await page.route("**/graphql", record)
+    await page.goto(f"{fed.url}/console/analytics?from={start}&to={end}")
+
+    await expect(figure(page, "revenue")).to_have_text("€130.00")
+    await expect(page.locator("#notice")).to_be_hidden()
+    await expect(page.locator("#from")).to_have_value("2033-05-01")
+    await expect(page.locator("#to")).to_have_value("2033-06-01")
+    assert [datetime.fromisoformat(asked[0][b]) for b in ("from", "to")] == [
+        datetime.fromisoformat(FROM),
+        datetime.fromisoformat(TO),
+    ]

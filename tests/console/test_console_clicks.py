@@ -11,7 +11,7 @@ from typing import Any
 from playwright.async_api import Page, Route, expect
 
 from tests.conftest import Gateway
-from tests.console.conftest import Shopper
+from tests.console.conftest import HeldAnswer, Shopper
 from tests.console.test_console import find, line, open_console
 
 
@@ -76,3 +76,45 @@ async def test_a_double_click_on_resume_here_resumes_the_journey_once(
 
     assert count.seen.get("ConsoleResume") == 1, count.seen
     await expect(page.locator("#timeline li", has_text="resume")).to_have_count(1)
+
+
+async def test_the_carts_buttons_are_disabled_while_a_change_is_on_its_way(
+    page: Page, fed: Gateway, shopper: Shopper
+):
+    held = HeldAnswer(lambda body: "ConsoleSetQuantity" in str(body.get("query")))
+    await page.route("**/graphql", held.route)
+    await open_console(page, fed, shopper)
+    await find(page, "LOYALTY_CARD", shopper.card)
+    first = line(page, shopper.skus[0])
+    await expect(first.locator(".quantity")).to_have_text("1")
+
+    await first.get_by_role("button", name="One more").click()
+    await held.sent.wait()
+    add = page.get_by_role("button", name="Add to cart")
+    await expect(add).to_be_disabled()
+    await expect(first.get_by_role("button", name="One more")).to_be_disabled()
+    await expect(first.get_by_role("button", name="One less")).to_be_disabled()
+
+    await held.release(page)
+    await expect(first.locator(".quantity")).to_have_text("2")
+    await expect(add).to_be_enabled()
+    await expect(first.get_by_role("button", name="One more")).to_be_enabled()
+
+
+async def test_resume_here_is_disabled_while_the_resumption_is_on_its_way(
+    page: Page, fed: Gateway, shopper: Shopper
+):
+    held = HeldAnswer(lambda body: "ConsoleResume" in str(body.get("query")))
+    await page.route("**/graphql", held.route)
+    await open_console(page, fed, shopper)
+    await find(page, "LOYALTY_CARD", shopper.card)
+    resume = page.get_by_role("button", name="Resume here")
+    await expect(resume).to_be_enabled()
+
+    await resume.click()
+    await held.sent.wait()
+    await expect(resume).to_be_disabled()
+
+    await held.release(page)
+    await expect(page.locator("#handoff")).to_contain_text("Resumed here")
+    await expect(resume).to_be_enabled()

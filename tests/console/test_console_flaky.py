@@ -14,7 +14,7 @@ from playwright.async_api import Page, Route, expect
 
 from tests.conftest import Gateway
 from tests.console.conftest import Shopper
-from tests.console.test_console import find, open_console
+from tests.console.test_console import find, hold_live_updates, line, open_console
 from tests.console.test_console_switching import Neighbour, neighbour
 
 __all__ = ["neighbour"]  # the fixture, shared
@@ -80,3 +80,34 @@ async def test_a_customer_whose_context_never_comes_shows_nothing_of_the_one_bef
     await expect(page.locator("#customer .loading")).to_have_count(0)
     await expect(page.locator("#timeline li")).to_have_count(0)
     await expect(page.get_by_role("button", name="Load more")).to_be_hidden()
+
+
+async def test_a_cart_change_whose_answer_is_lost_shows_the_cart_read_again(
+    page: Page, fed: Gateway, shopper: Shopper
+):
+    hold = await hold_live_updates(page)  # the live cart is lost with the answer
+
+    async def answer_lost(route: Route) -> None:
+        body = route.request.post_data_json
+        if isinstance(body, dict) and "ConsoleSetQuantity" in str(body.get("query")):
+            await route.fetch()  # the gateway saves the change...
+            await route.abort("internetdisconnected")  # ...and its answer never comes back
+        else:
+            await route.continue_()
+
+    await page.route("**/graphql", answer_lost)
+    await open_console(page, fed, shopper)
+    await find(page, "LOYALTY_CARD", shopper.card)
+    await expect(page.locator("#cart-version")).to_have_text("v1")
+    await expect(page.locator("#live-status")).to_have_text("live")
+    hold["on"] = True
+
+    await line(page, shopper.skus[0]).get_by_role("button", name="One more").click()
+
+    message = page.locator("#cart-message")
+    await expect(message).to_contain_text(UNREACHABLE)
+    await expect(message).to_contain_text("may have been saved")
+    await expect(message).to_contain_text("the cart below is the latest")
+    await expect(line(page, shopper.skus[0]).locator(".quantity")).to_have_text("2")
+    await expect(page.locator("#cart-version")).to_have_text("v2")
+    await expect(page.locator("#panel-cart")).not_to_have_attribute("aria-busy", "true")

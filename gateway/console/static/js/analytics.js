@@ -8,8 +8,9 @@ import { channelLabel, empty, fill, h, money } from "./render.js";
 const $ = (id) => document.getElementById(id);
 const DAY_MS = 24 * 3600 * 1000;
 // `seq` names the window being shown: an answer for an earlier window (the assistant chose
-// another meanwhile) draws nothing, and neither does a "Load more" page asked for under it.
-const state = { from: null, to: null, forcedAfter: null, charts: [], seq: 0, forcedBusy: false };
+// another meanwhile) draws nothing, and neither does a "Load more" page asked for under it
+// (`forcedBusy` is the page on its way for the window shown, which such a page no longer holds).
+const state = { from: null, to: null, forcedAfter: null, charts: [], seq: 0, forcedBusy: null };
 // The days the picker shows for `state.from` and `state.to`: a day left as shown keeps its
 // instant (a window asked for with an offset, or not at midnight, is not moved by a re-submit).
 const shown = { from: "", to: "" };
@@ -46,10 +47,19 @@ function badBound(name, value) {
     + "Choose the days below instead.";
 }
 
+/** A bound of the address without a timezone (a day, or a time with no offset) is UTC, as the
+ * picker and the window's label say: the gateway refuses an instant without one, and the
+ * browser would read it in its own time zone. */
+function asUtc(value) {
+  if (value === null || !INSTANT.test(value)) return value; // `badBound` explains it
+  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) return `${value}T00:00:00Z`;
+  return /(Z|[+-]\d{2}(:?\d{2})?)$/i.test(value.slice(10)) ? value : `${value}Z`;
+}
+
 /** The window asked for in the URL; without one, the gateway's default (the 30 days up to the
  * newest interaction's day), which the first answer's `from` and `to` then fill in. */
 function initialWindow() {
-  return { from: addressParam("from"), to: addressParam("to") };
+  return { from: asUtc(addressParam("from")), to: asUtc(addressParam("to")) };
 }
 
 /** The UTC day of an ISO instant, as the picker shows it (the text's own date when unparsable). */
@@ -152,7 +162,8 @@ function clearWindow() {
   }
   $("forced-count").textContent = "";
   $("forced-more").hidden = true;
-  state.forcedAfter = null;
+  $("forced-more").disabled = false;
+  Object.assign(state, { forcedAfter: null, forcedBusy: null });
 }
 
 function showCharts(a, why) {
@@ -266,7 +277,8 @@ async function load() {
 async function moreForced() {
   if (state.forcedBusy) return;
   const seq = state.seq;
-  state.forcedBusy = true;
+  const token = {};
+  state.forcedBusy = token;
   $("forced-more").disabled = true;
   try {
     const { data, errors } = await gql(FORCED_CONTACTS,
@@ -278,8 +290,10 @@ async function moreForced() {
   } catch (error) {
     if (seq === state.seq) notice(error.message);
   } finally {
-    state.forcedBusy = false;
-    $("forced-more").disabled = false;
+    if (state.forcedBusy === token) {
+      state.forcedBusy = null;
+      $("forced-more").disabled = false;
+    }
   }
 }
 

@@ -11,9 +11,14 @@ import {
 
 const $ = (id) => document.getElementById(id);
 const state = {
-  customerId: null, cart: null, journey: null, stopLive: [], timelineAfter: null,
-  timelinePaged: false, // older pages were added with "Load more": a refresh keeps them
-  timelineSeq: 0, // only the latest timeline request may draw (filters change under requests)
+  customerId: null, journey: null, stopLive: [], timelineAfter: null,
+  // The cart shown and whether it was read at all: `cart` is null both for a customer without one
+  // (`cartRead`) and for a cart the gateway could not give (not read: no change may be sent).
+  cart: null, cartRead: false,
+  // The timeline shown (a customer, a filter) is `timelineGen`: an answer for an earlier one draws
+  // nothing. Its requests (the newest page read again, an older page) run one after the other
+  // (`timelineQueue`), each from the list the one before left, so none is lost or repeated.
+  timelineGen: 0, timelineQueue: Promise.resolve(), timelineMore: null,
   searchSeq: 0, // only the latest search may open a customer or list matches
   cartChange: null, resuming: null, // the cart change, the resumption on its way (one at a time)
 };
@@ -121,10 +126,11 @@ async function openCustomer(id) {
   state.searchSeq += 1; // a search still on its way must not replace the customer chosen now
   stopLive();
   Object.assign(state, {
-    customerId: id, cart: null, journey: null, timelineAfter: null, timelinePaged: false,
+    customerId: id, cart: null, cartRead: false, journey: null, timelineAfter: null,
     cartChange: null, resuming: null,
   });
   $("panel-cart").removeAttribute("aria-busy");
+  cartButtons();
   $("results").hidden = true;
   $("empty-state").hidden = true;
   $("customer").hidden = false;
@@ -152,8 +158,19 @@ async function openCustomer(id) {
 }
 
 async function loadContext() {
+  // The timeline's other requests wait until this answer's newest page is drawn.
+  const gen = newTimeline();
+  let drawn;
+  state.timelineQueue = new Promise((resolve) => { drawn = resolve; });
+  try {
+    await readContext(gen);
+  } finally {
+    drawn();
+  }
+}
+
+async function readContext(gen) {
   const id = state.customerId;
-  const seq = ++state.timelineSeq;
   let answer;
   try {
     answer = await gql(Q.CONTEXT, { id, ...storeVars(), channels: timelineChannels() });
@@ -181,7 +198,7 @@ async function loadContext() {
   $("customer-meta").textContent = `${customer.id} · customer since ${when(customer.createdAt)}`;
   showSources(answer.sources);
   if (customer.cart === null && why("cart")) {
-    state.cart = null;
+    Object.assign(state, { cart: null, cartRead: false });
     $("cart-version").textContent = "";
     fill("cart", unavailable(why("cart")));
   } else {
@@ -204,13 +221,14 @@ async function loadContext() {
         h("div", { class: "muted reason" }, r.reason)),
       h("button", { class: "small", onclick: () => addItem(r.product.sku, 1) }, "Add"))))
     : empty("No recommendations yet."));
+  cartButtons();
   fill("orders", listOrEmpty(customer.orders, "No orders.", why("orders"), (o) => h("li", {},
     h("strong", {}, o.id), ` · ${words(o.status)} · ${money(o.total)} · ${words(o.fulfilment)}`,
     h("span", { class: "muted" }, ` — ${when(o.createdAt)}`))));
   fill("tickets", listOrEmpty(customer.tickets, "No open tickets.", why("tickets"), (t) =>
     h("li", {}, h("strong", {}, t.subject), ` · ${words(t.channel)}`,
       h("span", { class: "muted" }, ` — opened ${when(t.openedAt)}`))));
-  if (seq !== state.timelineSeq) return;
+  if (gen !== state.timelineGen) return;
   if (customer.history === null) {
     fill("timeline", unavailable(why("history")));
     $("timeline-more").hidden = true;
@@ -238,9 +256,19 @@ function showCart(cart, force = false) {
   const known = state.cart;
   const newer = !known || !cart || cart.id !== known.id || cart.version > known.version;
   if (!force && !newer) return;
-  state.cart = cart;
+  Object.assign(state, { cart, cartRead: true });
   $("cart-version").textContent = cart ? `v${cart.version}` : "";
   fill("cart", cartView(cart, { setQuantity }));
+  cartButtons();
+}
+
+/** The buttons that change the cart (its own, the recommendations' "Add") are disabled while a
+ * change is on its way: a click then would change nothing, so it must not look as if it could. */
+function cartButtons() {
+  const busy = state.cartChange !== null;
+  for (const button of document.querySelectorAll("#panel-cart button, #recommendations button")) {
+    button.disabled = busy;
+  }
 }
 
 // One cart change at a time: a second click while the first is on its way would carry the same
@@ -250,27 +278,43 @@ async function changeCart(query, variables, done) {
   const token = {};
   state.cartChange = token;
   $("panel-cart").setAttribute("aria-busy", "true");
+  cartButtons();
   try {
     await sendCartChange(query, variables, done);
   } finally {
     if (state.cartChange === token) {
       state.cartChange = null;
       $("panel-cart").removeAttribute("aria-busy");
+      cartButtons();
     }
   }
 }
 
 async function sendCartChange(query, variables, done) {
   const id = state.customerId;
+  if (!state.cartRead) {
+    // Sent without the version of a cart read first, a change would land on a cart the assistant
+    // cannot see, over whatever another channel did meanwhile: the cart is read first.
+    cartMessage("Reading the cart before changing it…", "info");
+    const failure = await refreshCart();
+    if (!stillOn(id)) return;
+    if (failure) {
+      return cartMessage("The cart cannot be read right now, so your change was not sent: it "
+        + "could undo a change made on another channel. Try again in a moment. "
+        + `(${failure})`);
+    }
+  }
   cartMessage("Saving…", "info");
   let answer;
   try {
     answer = await gql(query, {
       id, channel: myChannel(), key: idempotencyKey(),
-      expected: state.cart ? state.cart.version : null, ...storeVars(), ...variables,
+      // A customer without a cart is version 0: a cart another channel starts meanwhile is a
+      // conflict, not a cart changed unseen.
+      expected: state.cart ? state.cart.version : 0, ...storeVars(), ...variables,
     });
   } catch (error) {
-    if (stillOn(id)) cartMessage(error.message);
+    if (stillOn(id)) await answerLost(id, error);
     return;
   }
   if (!stillOn(id)) return;
@@ -291,6 +335,19 @@ async function sendCartChange(query, variables, done) {
   if (answer.errors.length && !answer.data?.[done]) return cartMessage(answer.errors[0].message);
   cartMessage("");
   showCart(answer.data[done]);
+}
+
+/** A change whose answer never came (the connection dropped, or the gateway was too slow) may
+ * have been saved all the same: the cart is read again, so the one shown is the gateway's. */
+async function answerLost(id, error) {
+  const lost = `${error.message} Your change may have been saved all the same: `;
+  cartMessage(`${lost}reading the cart again…`);
+  const failure = await refreshCart();
+  if (!stillOn(id)) return;
+  cartMessage(failure
+    ? `${lost}the cart could not be re-read either, so the cart below may be out of date. `
+      + `(${failure})`
+    : `${lost}the cart below is the latest, check it before trying again.`);
 }
 
 /** Re-read the cart and show it; resolves to why it could not be re-read, or null. */
@@ -325,6 +382,13 @@ function setQuantity(line, qty) {
 function showJourney(journey) {
   state.journey = journey;
   fill("journey", journeyView(journey, resume));
+  resumeButton();
+}
+
+/** "Resume here" is disabled while a resumption is on its way (a click then does nothing). */
+function resumeButton() {
+  const button = $("resume");
+  if (button) button.disabled = state.resuming !== null;
 }
 
 // Once per click, however fast the clicks: each resumption is a step of the journey.
@@ -332,10 +396,14 @@ async function resume() {
   if (state.resuming) return;
   const token = {};
   state.resuming = token;
+  resumeButton();
   try {
     await resumeHere();
   } finally {
-    if (state.resuming === token) state.resuming = null;
+    if (state.resuming === token) {
+      state.resuming = null;
+      resumeButton();
+    }
   }
 }
 
@@ -360,62 +428,104 @@ async function resumeHere() {
 }
 
 function showTimeline(history, append) {
-  state.timelinePaged = append;
   const list = append ? $("timeline").querySelector("ol") : h("ol", { class: "timeline" });
   if (!append) fill("timeline", history.edges.length ? list : empty("Nothing on this channel."));
   list.append(...timelineItems(history.edges));
+  $("timeline").querySelector(":scope > .message.error")?.remove();
   state.timelineAfter = history.pageInfo.hasNextPage ? history.pageInfo.endCursor : null;
   $("timeline-more").hidden = !state.timelineAfter;
 }
 
-async function loadTimeline(append) {
-  const seq = ++state.timelineSeq;
+/** Why the timeline could not be read: under the items shown, which stay (an older page that
+ * did not come is asked for again with "Load more"), or in their place when none are. */
+function timelineError(error) {
+  const message = h("p", { class: "message error" }, error.message);
   $("timeline").querySelector(":scope > .message.error")?.remove();
-  if (!append) {
-    fill("timeline", loading());
-    $("timeline-more").hidden = true; // nothing to page on from until the newest page is back
-  }
+  if ($("timeline").querySelector("ol.timeline")) $("timeline").append(message);
+  else fill("timeline", message);
+}
+
+/** Another timeline from now on (a customer opened, a filter chosen): what was asked for the
+ * one before draws nothing and waits for nothing. */
+function newTimeline() {
+  state.timelineGen += 1;
+  state.timelineQueue = Promise.resolve();
+  state.timelineMore = null;
+  $("timeline-more").disabled = false;
+  return state.timelineGen;
+}
+
+/** Run `task(gen)` once the timeline's requests asked for before it are drawn. */
+function timelineTask(task) {
+  const gen = state.timelineGen;
+  const run = state.timelineQueue.then(() => (gen === state.timelineGen ? task(gen) : undefined));
+  state.timelineQueue = run.catch(() => {});
+  return run;
+}
+
+async function readTimeline(after) {
+  const { data, errors } = await gql(Q.TIMELINE, {
+    id: state.customerId, channels: timelineChannels(), after,
+  });
+  const history = data?.customer?.history;
+  if (!history) throw new ApiError(errors[0]?.message ?? "Timeline unavailable.");
+  return history;
+}
+
+/** The newest page, read again: what it holds before the item shown first is put in front, so
+ * the older pages the assistant added with "Load more" stay (the whole list is replaced only
+ * when the page does not reach that item, or nothing is shown yet). */
+async function newestPage(gen) {
   try {
-    const { data, errors } = await gql(Q.TIMELINE, {
-      id: state.customerId, channels: timelineChannels(),
-      after: append ? state.timelineAfter : null,
-    });
-    if (seq !== state.timelineSeq) return;
-    if (!data?.customer?.history) {
-      throw new ApiError(errors[0]?.message ?? "Timeline unavailable.");
-    }
-    showTimeline(data.customer.history, append);
+    const history = await readTimeline(null);
+    if (gen !== state.timelineGen) return;
+    const first = $("timeline").querySelector("ol.timeline > li");
+    const known = first
+      ? history.edges.findIndex((edge) => edge.cursor === first.dataset.cursor) : -1;
+    if (known < 0) return showTimeline(history, false);
+    first.before(...timelineItems(history.edges.slice(0, known)));
+    $("timeline").querySelector(":scope > .message.error")?.remove();
   } catch (error) {
-    if (seq !== state.timelineSeq) return;
-    const message = h("p", { class: "message error" }, error.message);
-    // An older page that did not come leaves the items shown, and "Load more" asks for it again.
-    if (append) $("timeline").append(message);
-    else fill("timeline", message);
+    if (gen === state.timelineGen) timelineError(error);
   }
 }
 
-/** Something happened elsewhere (or may have: RESYNC): the newest page is read again. Older
- * pages the assistant added with "Load more" stay: what the newest page holds before the item
- * shown first is put in front (all of it read again only when the page does not reach it). */
-async function refreshTimeline() {
-  const first = $("timeline").querySelector("ol.timeline > li");
-  if (!state.timelinePaged || !first) return loadTimeline(false);
-  const seq = ++state.timelineSeq;
+async function olderPage(gen) {
+  if (!state.timelineAfter) return; // the list was read again meanwhile and has no more
   try {
-    const { data, errors } = await gql(Q.TIMELINE, {
-      id: state.customerId, channels: timelineChannels(), after: null,
-    });
-    if (seq !== state.timelineSeq) return;
-    const history = data?.customer?.history;
-    if (!history) throw new ApiError(errors[0]?.message ?? "Timeline unavailable.");
-    const known = history.edges.findIndex((edge) => edge.cursor === first.dataset.cursor);
-    if (known < 0) return showTimeline(history, false);
-    first.before(...timelineItems(history.edges.slice(0, known)));
+    const history = await readTimeline(state.timelineAfter);
+    if (gen === state.timelineGen) showTimeline(history, true);
   } catch (error) {
-    if (seq === state.timelineSeq) {
-      $("timeline").append(h("p", { class: "message error" }, error.message));
+    if (gen === state.timelineGen) timelineError(error);
+  }
+}
+
+function loadTimeline() {
+  newTimeline();
+  fill("timeline", loading());
+  $("timeline-more").hidden = true; // nothing to page on from until the newest page is back
+  return timelineTask(newestPage);
+}
+
+/** "Load more": one page per click, after whatever the timeline is reading (a live refresh). */
+async function moreTimeline() {
+  if (state.timelineMore) return;
+  const token = {};
+  state.timelineMore = token;
+  $("timeline-more").disabled = true;
+  try {
+    await timelineTask(olderPage);
+  } finally {
+    if (state.timelineMore === token) {
+      state.timelineMore = null;
+      $("timeline-more").disabled = false;
     }
   }
+}
+
+/** Something happened elsewhere (or may have: RESYNC): the newest page is read again. */
+function refreshTimeline() {
+  return timelineTask(newestPage);
 }
 
 // ---- live updates -------------------------------------------------------------------------
@@ -424,6 +534,10 @@ function setLiveStatus(status, event) {
   const badge = $("live-status");
   badge.textContent = status;
   badge.className = `badge live-${status}`;
+  // (Re)connected: what the customer did while the socket was down, or before the subscriptions
+  // opened, was told to nobody, so the newest page of the timeline is read again (the cart's
+  // subscription sends the current cart itself when it opens).
+  if (status === "live" && state.customerId) refreshTimeline();
   if (status === "refused") {
     notice(`The gateway refused this API key for live updates (${event.code} `
       + `${event.reason || "Forbidden"}): the cart and the timeline no longer follow other `
@@ -466,8 +580,8 @@ function start() {
     event.preventDefault();
     addItem($("add-sku").value.trim(), Number($("add-qty").value || 1));
   });
-  $("timeline-channel").addEventListener("change", () => loadTimeline(false));
-  $("timeline-more").addEventListener("click", () => loadTimeline(true));
+  $("timeline-channel").addEventListener("change", () => loadTimeline());
+  $("timeline-more").addEventListener("click", () => moreTimeline());
   if (params.get("customer")) openCustomer(params.get("customer"));
 }
 
