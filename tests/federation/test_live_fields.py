@@ -500,8 +500,8 @@ async def test_a_cart_of_more_skus_than_a_system_takes_per_call_has_every_price_
 ):
     # The web shop prices at most 100 SKUs per call (the client kept the first 100, the others
     # were null without an error) and the OMS refuses more (400): the loaders split the batch.
-    # A cart takes at most 100 products from a mutation; a merge keeps both carts' lines and can
-    # go past it, as the last five lines written here do.
+    # A cart takes at most 100 products from a mutation or a merge; one merged before merges
+    # kept 100 lines can hold more, as the last five lines written here do.
     customer = f"cus_bigcart_{uuid.uuid4().hex[:10]}"
     await seeded.write(
         "CREATE (:Customer {id: $id, displayName: 'Big cart', createdAt: datetime()})",
