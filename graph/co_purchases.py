@@ -14,9 +14,10 @@ Between refreshes new purchases do not move the counts yet; what a customer boug
 cart is still excluded from their recommendations at once.
 
 A customer who refused the ``personalisation`` consent is not counted, and neither is an erased
-one; neither waits for the next rebuild: the refusal's statement (:mod:`graph.consents`) and the
-erasure's transaction (:mod:`graph.erasure`) take the customer's purchases off the counts they
-fed (:data:`WITHDRAW_SUBQUERY`), once (``coPurchasesWithdrawn`` on the customer, cleared by a
+one; neither waits for the next rebuild: the refusal's statement (:mod:`graph.consents`), the
+erasure's transaction (:mod:`graph.erasure`) and a merge whose survivor ends up refusing
+(:mod:`graph.stitching`, :data:`WITHDRAW_ON_MERGE`) take the customer's purchases off the counts
+they fed (:data:`WITHDRAW_SUBQUERY`), once (``coPurchasesWithdrawn`` on the customer, cleared by a
 whole rebuild that counted them again after a new grant). A count that falls to 0 is deleted; a
 product the refusal let into a list's top comes in at the next rebuild.
 """
@@ -76,12 +77,12 @@ MATCH (c:Customer) WHERE c.coPurchasesWithdrawn IS NOT NULL AND NOT """
 REMOVE c.coPurchasesWithdrawn
 """
 )
-# Take customer ``c``'s purchases off the counts they fed, when ``$withdrawCoPurchases`` and not
-# done before (a unit subquery: the caller's rows go on unchanged). The same pairs as ``_COUNT``:
-# each product ``c`` touched with each purchase ``c`` made of another product.
+# Take customer ``c``'s purchases off the counts they fed, when ``withdraw`` (a boolean in scope)
+# and not done before (a unit subquery: the caller's rows go on unchanged). The same pairs as
+# ``_COUNT``: each product ``c`` touched with each purchase ``c`` made of another product.
 WITHDRAW_SUBQUERY: LiteralString = """
-CALL (c) {
-  WITH c WHERE $withdrawCoPurchases AND c.coPurchasesWithdrawn IS NULL
+CALL (c, withdraw) {
+  WITH c WHERE withdraw AND c.coPurchasesWithdrawn IS NULL
   SET c.coPurchasesWithdrawn = true
   WITH COLLECT { MATCH (c)-[:DID]->(:Interaction)-[:ABOUT]->(p:Product) RETURN DISTINCT p }
          AS touched,
@@ -98,7 +99,26 @@ CALL (c) {
 }
 """
 WITHDRAW: LiteralString = (
-    "MATCH (c:Customer {id: $customerId})" + WITHDRAW_SUBQUERY + "RETURN count(c) AS customers"
+    "MATCH (c:Customer {id: $customerId}) WITH c, true AS withdraw"
+    + WITHDRAW_SUBQUERY
+    + "RETURN count(c) AS customers"
+)
+# Before a merge moves anything: when the survivor's personalisation decision after it is a
+# refusal (theirs, or the merged profile's where they had none; graph._merge_statements.MOVE),
+# each of the two still counted is withdrawn, each from their own history (pairs across the two
+# profiles were never counted).
+WITHDRAW_ON_MERGE: LiteralString = (
+    """
+WITH coalesce(
+  head(COLLECT { MATCH (:Customer {id: $survivorId})-[:CONSENTED]->(k:Consent)
+                 WHERE k.purpose = 'personalisation' RETURN k.granted }),
+  head(COLLECT { MATCH (:Customer {id: $mergedId})-[:CONSENTED]->(k:Consent)
+                 WHERE k.purpose = 'personalisation' RETURN k.granted }),
+  true) = false AS withdraw
+UNWIND [$survivorId, $mergedId] AS id
+MATCH (c:Customer {id: id})"""
+    + WITHDRAW_SUBQUERY
+    + "RETURN count(c) AS customers"
 )
 
 _REPLACE: LiteralString = """
@@ -120,7 +140,7 @@ RETURN sum(written) AS written
 
 def withdraw_params(customer_id: str) -> dict[str, object]:
     """The parameters of :data:`WITHDRAW` for ``customer_id``."""
-    return {"customerId": customer_id, "withdrawCoPurchases": True}
+    return {"customerId": customer_id}
 
 
 async def refresh(

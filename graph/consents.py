@@ -52,7 +52,8 @@ RETURN wanted AS id, collect(k {.purpose, .granted, .at, .source}) AS consents
 )
 _SET: LiteralString = (
     """
-MATCH (c:Customer {id: $customerId})"""
+MATCH (c:Customer {id: $customerId})
+WITH c, $withdrawCoPurchases AS withdraw"""
     # A refusal of personalisation takes the customer's purchases off the co-purchase counts
     # other customers' recommendations read, at once.
     + WITHDRAW_SUBQUERY

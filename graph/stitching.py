@@ -43,6 +43,7 @@ import neo4j
 from graph._identity_locks import FORGET_UNHELD, LOCK_IDENTITIES
 from graph._merge_statements import CART_LINES, JOIN_JOURNEYS, MOVE, RETIRE_MERGED, WRITE_CART
 from graph.carts import MAX_LINES
+from graph.co_purchases import WITHDRAW_ON_MERGE
 from graph.database import GraphDatabase
 from graph.identities import IdentityKind
 
@@ -303,6 +304,7 @@ async def _merge(tx: neo4j.AsyncManagedTransaction, merge: _Merge) -> str:
         rows = await _rows(tx, CART_LINES, {"customerId": customer})
         carts[customer] = list(rows[0]["lines"]) if rows else []
     ids = {"mergedId": merge.merged, "survivorId": merge.survivor}
+    await (await tx.run(WITHDRAW_ON_MERGE, ids)).consume()
     moved = (await _rows(tx, MOVE, ids))[0]
     joined: list[str] = []
     if moved["journeys"]:

@@ -9,6 +9,8 @@ from redis.asyncio import Redis
 
 from gateway.co_purchase_refresh import LEASE_KEY, refresh_once
 from graph import GraphDatabase, co_purchases, consents, erasure
+from graph.identities import IdentityKind
+from graph.stitching import LinkRequest, StitchPolicy, link_identity
 from tests.conftest import Services
 
 _PRODUCTS = "UNWIND $skus AS sku CREATE (:Product {sku: sku, name: sku, category: 'test'})"
@@ -109,6 +111,30 @@ async def test_a_refusal_and_an_erasure_leave_the_counts_at_once_and_only_once(
 
     await erasure.erase_customer(graph, y, erasure.ErasureReport((), (), 0))
     assert await _table(graph, [a, b, c]) == []
+
+
+async def test_a_refusal_a_merge_hands_to_the_survivor_withdraws_the_survivor_at_once(
+    graph: GraphDatabase, shop: tuple[list[str], list[str]]
+):
+    """The guest refused personalisation, the known customer had decided nothing: after the
+    merge the guest's refusal is theirs, so their purchases leave the counts too."""
+    (a, b, _, _), (x, y, _) = shop
+    await _touch(graph, [(x, a, "view"), (x, b, "purchase"), (y, a, "view"), (y, b, "purchase")])
+    email = f"{x}@example.com"
+    await graph.write(
+        "UNWIND $rows AS row MATCH (c:Customer {id: row[0]}) "
+        "CREATE (c)-[:IDENTIFIED_BY {since: datetime(), source: 'web', confidence: 1.0}]->"
+        "(:Identity {kind: row[1], value: row[2]})",
+        {"rows": [[x, "email", email], [y, "web_anonymous_id", f"web-{y}"]]},
+    )
+    await co_purchases.refresh(graph, skus=[a, b])
+    await consents.set_consent(graph, y, "personalisation", False, "web")
+    assert await _table(graph, [a, b]) == [(a, b, 1)]  # x's purchase alone
+
+    request = LinkRequest(y, IdentityKind.EMAIL, email, "web", StitchPolicy())
+    outcome = await link_identity(graph, request)
+    assert (outcome.outcome, outcome.customer_id) == ("MERGED", x)
+    assert await _table(graph, [a, b]) == []
 
 
 async def test_a_rebuild_replaces_the_lists_it_covers(
