@@ -165,6 +165,7 @@ CREATE (c)-[:MERGED]->(m:Merge {id: $mergeId, at: $now, reason: $reason, source:
   identities: $identities, devices: $devices, interactions: $interactions,
   journeys: $journeys, joinedJourneys: $joinedJourneys, consents: $consents,
   cartRule: $cartRule, mergedCartId: mergedCartId,
+  droppedCartSkus: $droppedSkus, droppedCartQtys: $droppedQtys,
   carts: carts, conflicts: conflicts, merges: merges, idempotencyKeys: idempotencyKeys,
   auditEntries: auditEntries,
   conflictsNamingMerged: conflictsNamingMerged})

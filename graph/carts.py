@@ -30,9 +30,9 @@ from graph.database import GraphDatabase
 from graph.models import Cart
 
 MAX_QUANTITY = 999
-# Distinct products a cart's mutations may put in it: ``Cart.lines`` is one list, unpaged. A merge
-# keeps every line of both carts (nothing a customer chose is dropped), so a cart may hold more
-# after one; no mutation adds a product to it then until lines are removed.
+# Distinct products a cart may hold: ``Cart.lines`` is one list, unpaged. A merge keeps the
+# ``MAX_LINES`` most recently added of both carts' lines (``graph.stitching``) and records the
+# others. A cart that holds more (merged before that rule) takes no new product until lines go.
 MAX_LINES = 100
 _NEEDS_PRODUCT = frozenset({"add", "set"})
 

@@ -12,11 +12,20 @@ replaces the lists a few products per transaction (so a reader always sees a com
 each product), after seeding and then periodically (see ``gateway.co_purchase_refresh``).
 Between refreshes new purchases do not move the counts yet; what a customer bought or holds in the
 cart is still excluded from their recommendations at once.
+
+A customer who refused the ``personalisation`` consent is not counted, and neither is an erased
+one; neither waits for the next rebuild: the refusal's statement (:mod:`graph.consents`), the
+erasure's transaction (:mod:`graph.erasure`) and a merge whose survivor ends up refusing
+(:mod:`graph.stitching`, :data:`WITHDRAW_ON_MERGE`) take the customer's purchases off the counts
+they fed (:data:`WITHDRAW_SUBQUERY`), once (``coPurchasesWithdrawn`` on the customer, cleared by a
+whole rebuild that counted them again after a new grant). A count that falls to 0 is deleted; a
+product the refusal let into a list's top comes in at the next rebuild.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
 from typing import LiteralString
 
 from graph.database import GraphDatabase
@@ -33,8 +42,14 @@ _SKUS: LiteralString = "MATCH (p:Product) RETURN p.sku AS sku ORDER BY sku"
 
 # One pass over customers: each pairs the products they touched (distinct) with each purchase they
 # made (with repeats); the pairs are counted per (touched, bought) and the top of each list kept.
-_COUNT: LiteralString = """
-MATCH (c:Customer)
+_REFUSED: LiteralString = (
+    "EXISTS { (c)-[:CONSENTED]->(:Consent {purpose: 'personalisation', granted: false}) }"
+)
+_COUNT: LiteralString = (
+    """
+MATCH (c:Customer) WHERE NOT """
+    + _REFUSED
+    + """
 CALL (c) {
   MATCH (c)-[:DID]->(i:Interaction)-[:ABOUT]->(p:Product)
   RETURN collect(DISTINCT p) AS touched,
@@ -49,6 +64,62 @@ WITH s, r, count(*) AS purchases ORDER BY purchases DESC, r.sku
 WITH s, collect({sku: r.sku, purchases: purchases})[0..$perProduct] AS top
 RETURN s.sku AS sku, top
 """
+)
+# After a whole rebuild: the customers it counted again (they granted since their withdrawal,
+# before the rebuild began) may be withdrawn again by their next refusal.
+_COUNTED_AGAIN: LiteralString = (
+    """
+MATCH (c:Customer) WHERE c.coPurchasesWithdrawn IS NOT NULL AND NOT """
+    + _REFUSED
+    + """
+  AND NOT EXISTS { (c)-[:CONSENTED]->(k:Consent {purpose: 'personalisation'})
+                   WHERE k.at >= datetime($startedAt) }
+REMOVE c.coPurchasesWithdrawn
+"""
+)
+# Take customer ``c``'s purchases off the counts they fed, when ``withdraw`` (a boolean in scope)
+# and not done before (a unit subquery: the caller's rows go on unchanged). The same pairs as
+# ``_COUNT``: each product ``c`` touched with each purchase ``c`` made of another product.
+WITHDRAW_SUBQUERY: LiteralString = """
+CALL (c, withdraw) {
+  WITH c WHERE withdraw AND c.coPurchasesWithdrawn IS NULL
+  SET c.coPurchasesWithdrawn = true
+  WITH COLLECT { MATCH (c)-[:DID]->(:Interaction)-[:ABOUT]->(p:Product) RETURN DISTINCT p }
+         AS touched,
+       COLLECT { MATCH (c)-[:DID]->(:Interaction {type: 'purchase'})-[:ABOUT]->(p:Product)
+                 RETURN p } AS bought
+  UNWIND touched AS s
+  UNWIND bought AS r
+  WITH s, r WHERE r <> s
+  WITH s, r, count(*) AS purchases
+  MATCH (s)-[also:ALSO_BOUGHT]->(r)
+  SET also.purchases = also.purchases - purchases
+  WITH also WHERE also.purchases <= 0
+  DELETE also
+}
+"""
+WITHDRAW: LiteralString = (
+    "MATCH (c:Customer {id: $customerId}) WITH c, true AS withdraw"
+    + WITHDRAW_SUBQUERY
+    + "RETURN count(c) AS customers"
+)
+# Before a merge moves anything: when the survivor's personalisation decision after it is a
+# refusal (theirs, or the merged profile's where they had none; graph._merge_statements.MOVE),
+# each of the two still counted is withdrawn, each from their own history (pairs across the two
+# profiles were never counted).
+WITHDRAW_ON_MERGE: LiteralString = (
+    """
+WITH coalesce(
+  head(COLLECT { MATCH (:Customer {id: $survivorId})-[:CONSENTED]->(k:Consent)
+                 WHERE k.purpose = 'personalisation' RETURN k.granted }),
+  head(COLLECT { MATCH (:Customer {id: $mergedId})-[:CONSENTED]->(k:Consent)
+                 WHERE k.purpose = 'personalisation' RETURN k.granted }),
+  true) = false AS withdraw
+UNWIND [$survivorId, $mergedId] AS id
+MATCH (c:Customer {id: id})"""
+    + WITHDRAW_SUBQUERY
+    + "RETURN count(c) AS customers"
+)
 
 _REPLACE: LiteralString = """
 UNWIND $lists AS list
@@ -67,6 +138,11 @@ RETURN sum(written) AS written
 """
 
 
+def withdraw_params(customer_id: str) -> dict[str, object]:
+    """The parameters of :data:`WITHDRAW` for ``customer_id``."""
+    return {"customerId": customer_id}
+
+
 async def refresh(
     db: GraphDatabase,
     progress: RefreshProgress | None = None,
@@ -81,6 +157,7 @@ async def refresh(
     replaced so far is whole; the others keep their previous counts).
     """
     wanted = list(skus) if skus is not None else None
+    started_at = datetime.now(UTC)
     counted = await db.read(
         _COUNT,
         {"skus": wanted, "perProduct": PER_PRODUCT},
@@ -98,6 +175,9 @@ async def refresh(
         written += int(rows[0]["written"]) if rows else 0
         if progress is not None:
             progress(start + len(chunk), len(lists))
+    else:  # every list replaced: a whole rebuild counted every customer not refused
+        if wanted is None:
+            await db.write(_COUNTED_AGAIN, {"startedAt": started_at.isoformat()})
     return written
 
 

@@ -17,10 +17,12 @@ from datetime import datetime
 from typing import LiteralString
 
 from graph import _rows
+from graph.co_purchases import WITHDRAW_SUBQUERY
 from graph.database import GraphDatabase
 from graph.merged_ids import JOURNEY_SURVIVOR, LATEST_SURVIVOR
 
-PURPOSES: tuple[str, ...] = ("personalisation", "marketing", "partner_sharing")
+PERSONALISATION = "personalisation"
+PURPOSES: tuple[str, ...] = (PERSONALISATION, "marketing", "partner_sharing")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +50,14 @@ WITH wanted, k ORDER BY k.purpose
 RETURN wanted AS id, collect(k {.purpose, .granted, .at, .source}) AS consents
 """
 )
-_SET: LiteralString = """
+_SET: LiteralString = (
+    """
 MATCH (c:Customer {id: $customerId})
+WITH c, $withdrawCoPurchases AS withdraw"""
+    # A refusal of personalisation takes the customer's purchases off the co-purchase counts
+    # other customers' recommendations read, at once.
+    + WITHDRAW_SUBQUERY
+    + """
 CALL (c) {
   // Another record of this purpose (a profile merged before merges re-keyed consents) is
   // replaced too: one decision per purpose, the newest.
@@ -62,6 +70,7 @@ SET k.purpose = $purpose, k.granted = $granted, k.at = datetime(), k.source = $s
 MERGE (c)-[:CONSENTED]->(k)
 RETURN k {.purpose, .granted, .at, .source} AS consent
 """
+)
 
 _CART_OWNER: LiteralString = (
     "MATCH (c:Customer)-[:HAS_CART]->(:Cart {id: $id}) RETURN c.id AS id ORDER BY id LIMIT 1"
@@ -106,7 +115,13 @@ async def set_consent(
     """Record the customer's decision for ``purpose``; None when the customer is unknown."""
     rows = await db.write(
         _SET,
-        {"customerId": customer_id, "purpose": purpose, "granted": granted, "source": source},
+        {
+            "customerId": customer_id,
+            "purpose": purpose,
+            "granted": granted,
+            "source": source,
+            "withdrawCoPurchases": purpose == PERSONALISATION and not granted,
+        },
     )
     return _consent(rows[0]["consent"]) if rows else None
 

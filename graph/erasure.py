@@ -33,6 +33,7 @@ from typing import Any, LiteralString
 import neo4j
 from neo4j.time import Date, DateTime, Duration, Time
 
+from graph import co_purchases
 from graph.database import GraphDatabase
 
 _HASH_SALT = "parcours-erasure:v1:"
@@ -355,6 +356,9 @@ async def erase_customer(
     }
 
     async def work(tx: neo4j.AsyncManagedTransaction) -> ErasureRecord | None:
+        # Their purchases leave the co-purchase counts now, not at the table's next rebuild.
+        withdraw = co_purchases.withdraw_params(customer_id)
+        await (await tx.run(co_purchases.WITHDRAW, withdraw)).consume()
         orders = await (await tx.run(_ORDER_IDS, {"id": customer_id})).data()
         hashes = sorted({order_id_hash(str(row["orderId"])) for row in orders})
         held = await (await tx.run(_IDENTITIES_HELD, {"id": customer_id})).data()

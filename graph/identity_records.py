@@ -35,8 +35,8 @@ OPTIONAL MATCH (c:Customer {id: req.customerId})
 RETURN n, COLLECT {
   MATCH (c)-[:MERGED]->(m:Merge)
   WHERE req.afterAt IS NULL OR m.at < req.afterAt OR (m.at = req.afterAt AND m.id > req.afterId)
-  RETURN m {.id, .at, .reason, .source, .mergedId, .identities, .interactions, .cartRule}
-    AS merge
+  RETURN m {.id, .at, .reason, .source, .mergedId, .identities, .interactions, .cartRule,
+            .droppedCartSkus, .droppedCartQtys} AS merge
   ORDER BY m.at DESC, m.id
 }[..req.limit] AS items
 """
@@ -88,6 +88,8 @@ class MergeRecord:
     identities: tuple[str, ...]
     interactions: int
     cart_rule: str
+    # (sku, quantity) of the lines the merged cart left out past its cap, oldest added first.
+    dropped_cart_lines: tuple[tuple[str, int], ...] = ()
 
 
 async def _pages(
@@ -145,4 +147,7 @@ def _merge(m: dict[str, Any]) -> MergeRecord:
         identities=tuple(m["identities"] or ()),
         interactions=len(m["interactions"] or ()),
         cart_rule=m["cartRule"],
+        dropped_cart_lines=tuple(
+            zip(m.get("droppedCartSkus") or (), m.get("droppedCartQtys") or (), strict=True)
+        ),
     )

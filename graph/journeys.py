@@ -90,20 +90,28 @@ CALL (j) {
 RETURN """
     + _JOURNEY
     + """ AS journey,
+  // Each product once, at its latest touch, and only the $maxProducts the hand-off shows: the
+  // row is also the answer kept under the idempotency key.
   COLLECT {
-    MATCH (j)-[:STEP]->(i:Interaction)-[:ABOUT]->(p:Product)
-    WHERE i.type IN ['view', 'add_to_cart']
-    RETURN {at: i.at, product: p {.sku, .name, .category, .brand}} AS touch
-    UNION
-    MATCH (c)-[:DID]->(i:Interaction {type: 'view'})-[:ABOUT]->(p:Product)
-    WHERE lastSeen IS NOT NULL
-      AND lastSeen - duration({days: $windowDays}) <= i.at <= lastSeen
-    RETURN {at: i.at, product: p {.sku, .name, .category, .brand}} AS touch
+    CALL (c, j, lastSeen) {
+      MATCH (j)-[:STEP]->(i:Interaction)-[:ABOUT]->(p:Product)
+      WHERE i.type IN ['view', 'add_to_cart']
+      RETURN i, p
+      UNION
+      MATCH (c)-[:DID]->(i:Interaction {type: 'view'})-[:ABOUT]->(p:Product)
+      WHERE lastSeen IS NOT NULL
+        AND lastSeen - duration({days: $windowDays}) <= i.at <= lastSeen
+      RETURN i, p
+    }
+    WITH p, max(i.at) AS at
+    RETURN {at: at, product: p {.sku, .name, .category, .brand}} AS touch
+    ORDER BY at DESC, p.sku LIMIT $maxProducts
   } AS viewed,
   COLLECT {
     MATCH (j)-[s:STEP]->(i:Interaction {channel: 'store'})-[:ABOUT]->(p:Product)
-    RETURN {n: s.n, product: p {.sku, .name, .category, .brand}} AS tried
-    ORDER BY s.n
+    WITH p, min(s.n) AS n
+    RETURN {n: n, product: p {.sku, .name, .category, .brand}} AS tried
+    ORDER BY n LIMIT $maxProducts
   } AS tried
 """
 )
@@ -229,7 +237,14 @@ async def _resume(tx: neo4j.AsyncManagedTransaction, resumption: Resumption) -> 
     }
     await (await tx.run(_RECORD_RESUME, params)).consume()
     row = await _tx.one_row(
-        tx, _HAND_OFF, {**params, "maxSteps": MAX_STEPS, "windowDays": VIEW_WINDOW_DAYS}
+        tx,
+        _HAND_OFF,
+        {
+            **params,
+            "maxSteps": MAX_STEPS,
+            "maxProducts": MAX_PRODUCTS,
+            "windowDays": VIEW_WINDOW_DAYS,
+        },
     )
     assert row is not None  # noqa: S101 - the journey was locked in this transaction
     response = orjson.dumps(row, default=_temporal).decode()

@@ -7,6 +7,8 @@ the ranking does not drift with the wall clock). Each seed contributes its ``ALS
 :mod:`graph.co_purchases`), weighted by purchase count. The customer's own purchases and cart
 lines are excluded at query time; ties break by SKU, so the answer is deterministic. A customer who
 refused the ``personalisation`` consent gets none, whoever asks (no consent recorded: not refused).
+Stock is the OMS's, not the graph's: a request for ``first`` ranks ``CANDIDATES_PER_PLACE`` times
+as many, so the resolver can drop what the OMS lists as sold out and still fill the places.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ from graph.database import GraphDatabase
 from graph.models import Recommendation
 
 SEED_PRODUCTS = 20
+# Candidates ranked per place asked for: spares for the sold-out ones the resolver drops. 50
+# places (the API's cap) are then 100 candidates, what one OMS availability call takes.
+CANDIDATES_PER_PLACE = 2
 
 # One request's ranked recommendations as ``recs`` (``req`` in scope: customerId, limit); shared
 # by the statement below and the whole-context statement of ``graph.context``.
@@ -63,7 +68,8 @@ class RecommendationRequest:
 
 
 def recommendation_params(request: RecommendationRequest, key: int) -> dict[str, object]:
-    return {"key": key, "customerId": request.customer_id, "limit": request.first}
+    limit = request.first * CANDIDATES_PER_PLACE
+    return {"key": key, "customerId": request.customer_id, "limit": limit}
 
 
 def recommendations_from(rows: Sequence[dict[str, Any]]) -> list[Recommendation]:

@@ -19,14 +19,15 @@ and the transaction function is retried):
   them all holds the identifier: neither a conflict naming them nor a merge into or from them.
 A merge moves identities, devices, interactions, journeys and the consents of purposes the survivor
 has none for (re-keyed to the survivor; the others are deleted), makes two active journeys of one
-intent one (the first started keeps every step), merges the active carts by the policy's rule (the
-merged profile's is closed as 'merged'), and hands over the rest of what the merged profile held:
-all its carts (active, ordered, merged), its identity conflicts and its own ``Merge`` records, while
-the idempotency keys and audit entries naming it (``customerId``) and other customers' conflicts
-naming it (``otherCustomerId``) are made to name the survivor. So the survivor's export shows them
-and their erasure removes them. It deletes the merged profile and leaves one ``Merge`` record saying
-what moved, so it can be audited and undone by hand. The statements are in
-:mod:`graph._merge_statements`.
+intent one (the first started keeps every step), merges the active carts by the policy's rule
+keeping the ``MAX_LINES`` most recently added lines (the others are listed on the ``Merge``
+record; the merged profile's cart is closed as 'merged'), and hands over the rest of what the
+merged profile held: all its carts (active, ordered, merged), its identity conflicts and its own
+``Merge`` records, while the idempotency keys and audit entries naming it (``customerId``) and
+other customers' conflicts naming it (``otherCustomerId``) are made to name the survivor. So the
+survivor's export shows them and their erasure removes them. It deletes the merged profile and
+leaves one ``Merge`` record saying what moved, so it can be audited and undone by hand. The
+statements are in :mod:`graph._merge_statements`.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ import neo4j
 
 from graph._identity_locks import FORGET_UNHELD, LOCK_IDENTITIES
 from graph._merge_statements import CART_LINES, JOIN_JOURNEYS, MOVE, RETIRE_MERGED, WRITE_CART
+from graph.carts import MAX_LINES
+from graph.co_purchases import WITHDRAW_ON_MERGE
 from graph.database import GraphDatabase
 from graph.identities import IdentityKind
 
@@ -278,6 +281,22 @@ def merge_cart_lines(
     return sorted(by_sku.values(), key=lambda line: (str(line["addedAt"]), line["sku"]))
 
 
+def keep_newest_lines(
+    lines: list[dict[str, Any]], cap: int = MAX_LINES
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The lines a merged cart keeps, the ``cap`` most recently added (the newest intent; ties by
+    SKU), and those it drops, oldest first: a cart never holds more than a mutation may fill.
+
+    Example:
+        >>> lines = [{"sku": s, "addedAt": a} for s, a in (("B", "2"), ("A", "1"), ("C", "3"))]
+        >>> [[line["sku"] for line in part] for part in keep_newest_lines(lines, cap=2)]
+        [['B', 'C'], ['A']]
+    """
+    ordered = sorted(lines, key=lambda line: (str(line["addedAt"]), line["sku"]))
+    cut = max(len(ordered) - cap, 0)
+    return ordered[cut:], ordered[:cut]
+
+
 async def _merge(tx: neo4j.AsyncManagedTransaction, merge: _Merge) -> str:
     """Merge ``merge.merged`` into ``merge.survivor`` (both locked); the ``Merge`` record's id."""
     carts: dict[str, list[dict[str, Any]]] = {}
@@ -285,14 +304,17 @@ async def _merge(tx: neo4j.AsyncManagedTransaction, merge: _Merge) -> str:
         rows = await _rows(tx, CART_LINES, {"customerId": customer})
         carts[customer] = list(rows[0]["lines"]) if rows else []
     ids = {"mergedId": merge.merged, "survivorId": merge.survivor}
+    await (await tx.run(WITHDRAW_ON_MERGE, ids)).consume()
     moved = (await _rows(tx, MOVE, ids))[0]
     joined: list[str] = []
     if moved["journeys"]:
         rows = await _rows(tx, JOIN_JOURNEYS, {**ids, "movedJourneys": moved["journeys"]})
         joined = [journey for row in rows for journey in row["joined"]]
     rule = merge.request.policy.cart_rule
+    dropped: list[dict[str, Any]] = []
     if carts[merge.merged]:
-        lines = merge_cart_lines(carts[merge.survivor], carts[merge.merged], rule)
+        merged_lines = merge_cart_lines(carts[merge.survivor], carts[merge.merged], rule)
+        lines, dropped = keep_newest_lines(merged_lines)
         params = {
             **ids,
             "lines": lines,
@@ -314,6 +336,8 @@ async def _merge(tx: neo4j.AsyncManagedTransaction, merge: _Merge) -> str:
         "journeys": moved["journeys"],
         "joinedJourneys": joined,
         "consents": [c for c in moved["consents"] if c is not None],
+        "droppedSkus": [line["sku"] for line in dropped],
+        "droppedQtys": [line["qty"] for line in dropped],
     }
     await (await tx.run(RETIRE_MERGED, record)).consume()
     return merge_id

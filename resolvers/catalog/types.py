@@ -26,7 +26,7 @@ class Product:
     @strawberry.field(
         description="Live availability (OMS), online and in the given stores (at most 50; an "
         "unknown one is NOT_FOUND, a known one without stock 0), or without `storeIds` in the "
-        "stores the OMS lists as holding stock."
+        "50 stores holding the most units."
     )
     async def availability(
         self, info: strawberry.Info[Context, None], store_ids: list[strawberry.ID] | None = None
@@ -40,15 +40,15 @@ class Product:
         found = await live_value(info, info.context.live.availability.load(str(self.sku)))
         if found is None:
             return None
-        result = ProductAvailability.from_record(found)
-        if wanted is not None:
-            known = {str(s.store_id): s for s in result.stores}
-            result.stores = [
-                known.get(store_id)
-                or StoreAvailability(store_id=strawberry.ID(store_id), available=0)
-                for store_id in sorted(wanted)
-            ]
-        return result
+        if wanted is None:
+            return ProductAvailability.from_record(found)
+        known = {s.store_id: s.available for s in found.stores}
+        stores = [
+            StoreAvailability(store_id=strawberry.ID(store_id), available=known.get(store_id, 0))
+            for store_id in sorted(wanted)
+        ]
+        holding = sum(1 for store in stores if store.available > 0)
+        return ProductAvailability(online=found.online, stores=stores, stores_holding_stock=holding)
 
     @classmethod
     def from_model(cls, product: models.Product) -> Product:

@@ -49,8 +49,9 @@ class Cart:
     updated_at: datetime
     lines: list[CartLine] = strawberry.field(
         description=f"One line per product, {carts.MAX_LINES} at most: adding another product "
-        "to a full cart is BAD_USER_INPUT naming `sku`. A merge keeps the lines of both carts, "
-        "which may then hold more (nothing is added until lines are removed)."
+        "to a full cart is BAD_USER_INPUT naming `sku`. A merge keeps the "
+        f"{carts.MAX_LINES} most recently added lines of both carts and lists the others on "
+        "the customer's `merges` (`droppedCartLines`)."
     )
 
     @strawberry.field(description="Total number of items (sum of quantities).")

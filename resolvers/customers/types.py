@@ -21,6 +21,7 @@ from resolvers.access.types import Consent
 from resolvers.catalog.types import Product
 from resolvers.context import Context
 from resolvers.customers import channel_views
+from resolvers.customers.buyable import buyable
 from resolvers.customers.cart import Cart
 from resolvers.customers.history import history_connection
 from resolvers.customers.interaction import Interaction
@@ -211,7 +212,9 @@ class Customer:
         description=(
             "Products this customer is likely to want, best first (`recommendations:read`); "
             f"`first` at most {MAX_RECOMMENDATIONS}; empty when the customer refused "
-            "personalisation."
+            "personalisation. Products the OMS lists with no unit online nor in any store are "
+            "left out (from twice `first` ranked, so there may be fewer than `first`); when the "
+            "OMS cannot answer, the ranking is shown unchecked and `extensions.sources` says so."
         ),
         permission_classes=[RecommendationsRead],
     )
@@ -219,7 +222,8 @@ class Customer:
         self, info: strawberry.Info[Context, None], first: int = RECOMMENDATIONS_DEFAULT_FIRST
     ) -> list[Recommendation] | None:
         request = RecommendationRequest(self.profile.id, check_first(first, MAX_RECOMMENDATIONS))
-        found = await info.context.loaders.recommendations.load(request)
+        ranked = await info.context.loaders.recommendations.load(request)
+        found = await buyable(info.context.live, ranked, request.first)
         return [
             Recommendation(product=Product.from_model(r.product), score=r.score, reason=r.reason)
             for r in found

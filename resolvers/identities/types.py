@@ -8,6 +8,7 @@ from enum import Enum
 import strawberry
 
 from graph import identity_records
+from graph.carts import MAX_LINES
 from resolvers.access.guard import admit_customer
 from resolvers.access.permissions import PiiRead
 from resolvers.context import Context
@@ -70,6 +71,12 @@ class IdentityConflict:
         )
 
 
+@strawberry.type(description="A cart line a merge left out: the cart's product and quantity.")
+class DroppedCartLine:
+    sku: strawberry.ID
+    quantity: int
+
+
 @strawberry.type(description="An anonymous profile merged into this customer: what moved.")
 class Merge:
     id: strawberry.ID
@@ -82,6 +89,11 @@ class Merge:
     )
     interaction_count: int
     cart_rule: str
+    dropped_cart_lines: list[DroppedCartLine] = strawberry.field(
+        description=f"The lines the merged cart left out, oldest added first, at most "
+        f"{MAX_LINES}: a cart holds at most {MAX_LINES} products, so a merge whose union of both "
+        f"carts has more keeps the {MAX_LINES} most recently added and lists the others here."
+    )
     customer_id: strawberry.Private[str]
 
     @classmethod
@@ -95,6 +107,10 @@ class Merge:
             identities=list(record.identities),
             interaction_count=record.interactions,
             cart_rule=record.cart_rule,
+            dropped_cart_lines=[
+                DroppedCartLine(sku=strawberry.ID(sku), quantity=quantity)
+                for sku, quantity in record.dropped_cart_lines[:MAX_LINES]
+            ],
             customer_id=customer_id,
         )
 

@@ -40,19 +40,39 @@ class StoreAvailability:
     available: int
 
 
+# Stores listed by ``ProductAvailability.stores`` without ``storeIds``, as many as may be asked.
+MAX_LISTED_STORES = 50
+
+
 @strawberry.type(description="Where a product can be had right now.")
 class ProductAvailability:
     online: int
-    stores: list[StoreAvailability]
+    stores: list[StoreAvailability] = strawberry.field(
+        description="The stores asked for with `storeIds` (at most 50), in store id order; "
+        f"without `storeIds`, the stores holding stock, most units first (ties by store id), "
+        f"at most {MAX_LISTED_STORES}: `storesHoldingStock` says how many there are."
+    )
+    stores_holding_stock: int = strawberry.field(
+        description="How many stores hold at least one unit: the ones asked for with "
+        "`storeIds`, else every store of the network (`stores` lists the first "
+        f"{MAX_LISTED_STORES})."
+    )
 
     @classmethod
     def from_record(cls, item: records.Availability) -> ProductAvailability:
+        """Without ``storeIds``: the OMS lists every store, those without stock too (and the
+        network grows), so the list is the stores holding stock, the best stocked first, cut."""
+        holding = sorted(
+            (s for s in item.stores if s.available > 0),
+            key=lambda s: (-s.available, s.store_id),
+        )
         return cls(
             online=item.online,
             stores=[
                 StoreAvailability(store_id=strawberry.ID(s.store_id), available=s.available)
-                for s in item.stores
+                for s in holding[:MAX_LISTED_STORES]
             ],
+            stores_holding_stock=len(holding),
         )
 
 

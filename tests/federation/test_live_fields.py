@@ -8,11 +8,13 @@ from typing import Any
 import pytest
 
 from channels import ChannelClient, ChannelConfig, ChannelSystems
+from channels.records import Availability, StoreAvailability
 from graph import GraphDatabase
 from resolvers.customers import channel_views
 from resolvers.live.loaders import ChannelBudget, LiveLoaders
 from resolvers.live.paging import ORDERS, encode_offset, tickets_list
 from resolvers.live.sources import SourceLog
+from resolvers.live.types import MAX_LISTED_STORES, ProductAvailability
 from tests.conftest import Gateway
 from tests.federation.conftest import Systems, a_customer, seeded_customers
 
@@ -205,6 +207,41 @@ async def test_product_availability_and_store_stock_are_live(fed: Gateway, syste
     }
     stock = await systems.get("stores", "/pos/stores/ST001/stock", skus="SKU-00001")
     assert body["data"]["store"]["stock"] == stock["stock"][0]["onHand"]
+
+
+async def test_availability_without_store_ids_lists_the_stores_holding_stock_best_first(
+    fed: Gateway, systems: Systems
+):
+    """The OMS lists every store, those without stock too: they were all listed, in its order."""
+    skus = ",".join(f"SKU-{n:05d}" for n in range(1, 101))
+    stock = (await systems.get("oms", "/oms/availability", skus=skus))["availability"]
+    # A SKU some store has none of, so leaving those out shows.
+    truth = next(item for item in stock if any(s["available"] == 0 for s in item["stores"]))
+    body = await fed.query(
+        """query($sku: ID!) { product(sku: $sku) { availability {
+             online storesHoldingStock stores { storeId available } } } }""",
+        {"sku": truth["sku"]},
+    )
+    assert "errors" not in body, body
+    holding = sorted(
+        ((s["storeId"], s["available"]) for s in truth["stores"] if s["available"] > 0),
+        key=lambda store: (-store[1], store[0]),
+    )
+    availability = body["data"]["product"]["availability"]
+    assert [(s["storeId"], s["available"]) for s in availability["stores"]] == holding
+    assert availability["storesHoldingStock"] == len(holding) < len(truth["stores"])
+
+
+def test_availability_without_store_ids_lists_50_stores_at_most() -> None:
+    """A network of more stores than the seeded one: ``stores`` grew with it, unbounded."""
+    record = Availability(
+        "SKU-1", 3, tuple(StoreAvailability(f"ST{n:03d}", n % 7) for n in range(120))
+    )
+    availability = ProductAvailability.from_record(record)
+    assert availability.stores_holding_stock == sum(1 for n in range(120) if n % 7)
+    assert len(availability.stores) == MAX_LISTED_STORES == 50
+    assert [s.available for s in availability.stores[:2]] == [6, 6]
+    assert str(availability.stores[0].store_id) == "ST006"
 
 
 async def test_store_stock_of_a_sku_the_catalog_does_not_hold_is_not_found_naming_sku(
@@ -500,8 +537,8 @@ async def test_a_cart_of_more_skus_than_a_system_takes_per_call_has_every_price_
 ):
     # The web shop prices at most 100 SKUs per call (the client kept the first 100, the others
     # were null without an error) and the OMS refuses more (400): the loaders split the batch.
-    # A cart takes at most 100 products from a mutation; a merge keeps both carts' lines and can
-    # go past it, as the last five lines written here do.
+    # A cart takes at most 100 products from a mutation or a merge; one merged before merges
+    # kept 100 lines can hold more, as the last five lines written here do.
     customer = f"cus_bigcart_{uuid.uuid4().hex[:10]}"
     await seeded.write(
         "CREATE (:Customer {id: $id, displayName: 'Big cart', createdAt: datetime()})",

@@ -9,6 +9,7 @@ stay as other tests expect them. Times are relative to the fixture's ``T``:
 - kitchen (abandoned, started T-2d), refund (completed, T-20d), lamp (active, T-30d).
 """
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -304,6 +305,44 @@ async def test_resuming_records_one_step_and_hands_off_what_was_seen_and_tried(
     assert len(rows) == 1
     assert rows[0]["id"].startswith("resume-")
     assert (rows[0]["channel"], rows[0]["n"], rows[0]["via"]) == ("web", 5, "web")
+
+
+async def test_the_hand_off_reads_and_keeps_only_the_50_products_it_shows(
+    gateway: Gateway, traveller: Traveller, graph: GraphDatabase
+):
+    """60 more products viewed twice each in the 14 days: the statement read all 123 touches and
+    the idempotency key kept them all, though the answer shows 50 products."""
+    tag = uuid.uuid4().hex[:8]
+    skus = [f"HV-{tag}-{n:02d}" for n in range(60)]
+    await graph.write(
+        "MATCH (c:Customer {id: $c}) UNWIND range(0, size($skus) - 1) AS n "
+        "CREATE (p:Product {sku: $skus[n], name: $skus[n], category: 'test', brand: 'Test'}) "
+        "WITH c, n, p UNWIND [1, 2] AS twice "
+        "CREATE (c)-[:DID]->(:Interaction {id: p.sku + '-' + twice, type: 'view', "
+        "channel: 'web', at: $at - duration({minutes: n + 1, days: twice - 1})})"
+        "-[:ABOUT]->(p)",
+        {"c": traveller.customer, "skus": skus, "at": T - timedelta(days=4)},
+    )
+    try:
+        idem = key()
+        body = await _resume(gateway, traveller.sofa, idem=idem)
+        assert "errors" not in body, body
+        viewed = [p["sku"] for p in body["data"]["resumeJourney"]["productsViewed"]]
+        assert viewed == ["FX-P1", *skus[:49]]  # FX-P1 added at T-4d, then a minute apart
+        [kept] = await graph.read(
+            "MATCH (k:IdempotencyKey {key: $key}) RETURN k.response AS response",
+            {"key": f"anonymous:{idem}"},
+        )
+        stored = json.loads(kept["response"])
+        assert [touch["product"]["sku"] for touch in stored["viewed"]] == viewed
+        replay = await _resume(gateway, traveller.sofa, idem=idem)
+        assert replay["data"] == body["data"]
+    finally:
+        await graph.write(
+            "UNWIND $skus AS sku MATCH (p:Product {sku: sku})<-[:ABOUT]-(i:Interaction) "
+            "DETACH DELETE p, i",
+            {"skus": skus},
+        )
 
 
 async def test_a_replayed_resumption_returns_the_same_hand_off_with_no_second_step(

@@ -27,7 +27,6 @@ BOUNDED_BY_NATURE = {
     "JourneyAnalytics.incidents": "one per channel system",
     "Merge.identities": "the identifiers of one anonymous profile (per-kind limits)",
     "Order.timeline": "one event per status the order reached",
-    "ProductAvailability.stores": "one per store asked for (50 at most) or of the store network",
 }
 CAP = re.compile(r"\bat most\b")
 

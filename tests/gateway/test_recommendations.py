@@ -26,7 +26,8 @@ async def test_recommendations_exclude_what_is_in_the_cart_or_already_bought(gat
 
 async def test_recommendations_are_deterministic_and_respect_first(gateway: Gateway):
     answers = [await gateway.query(RECOMMEND, {"id": ALICE, "first": 1}) for _ in range(3)]
-    assert all(a == answers[0] for a in answers)
+    # The data: extensions carry the OMS call's latency (the stock check), which varies.
+    assert all(a["data"] == answers[0]["data"] for a in answers)
     assert len(answers[0]["data"]["customer"]["recommendations"]) == 1
 
 

@@ -158,6 +158,61 @@ async def test_a_cart_a_merge_opens_goes_on_from_the_survivor_s_last_version(
     assert profile["cart"]["lines"] == [{"quantity": 1, "product": {"sku": "FX-P1"}}]
 
 
+async def test_a_merge_keeps_the_100_most_recently_added_lines_and_lists_the_others(
+    gateway: Gateway, graph: GraphDatabase, make_customer
+):
+    """Two carts of 60 products each: the merged cart keeps the 100 newest lines (a cart never
+    holds more than a mutation may fill), the 20 oldest are on the merge record, and a new
+    product is refused as in any full cart. The merge used to keep all 120 lines."""
+    tag = uuid.uuid4().hex[:8]
+    mine, theirs = ([f"CAP-{tag}-{side}{n:02d}" for n in range(60)] for side in "ab")
+    await graph.write(
+        "UNWIND $skus AS sku CREATE (:Product {sku: sku, name: sku, category: 'test', "
+        "brand: 'Test'})",
+        {"skus": [*mine, *theirs, f"CAP-{tag}-new"]},
+    )
+    try:
+        await _merge_two_carts_of_60(gateway, make_customer, tag, mine, theirs)
+    finally:
+        await graph.write(
+            "MATCH (p:Product) WHERE p.sku STARTS WITH $prefix DETACH DELETE p",
+            {"prefix": f"CAP-{tag}-"},
+        )
+
+
+async def _merge_two_carts_of_60(
+    gateway: Gateway, make_customer: Any, tag: str, mine: list[str], theirs: list[str]
+) -> None:
+    email, web_id = f"{unique('cap')}@example.com", unique("web")
+    known = await make_customer([("email", email)], cart=[(sku, 1) for sku in mine])
+    guest = await make_customer([("web_anonymous_id", web_id)], cart=[(sku, 2) for sku in theirs])
+    await log_guest_in(gateway, guest, email)
+
+    body = await gateway.query(
+        """query($c: ID!) { customer(id: $c) {
+             cart { version lines { quantity product { sku } } }
+             merges(first: 1) { edges { node { droppedCartLines { sku quantity } } } } } }""",
+        {"c": known},
+    )
+    assert "errors" not in body, body
+    customer = body["data"]["customer"]
+    # Both carts' lines n were added at T + n minutes: the oldest 10 minutes of each go.
+    newest = sorted([(sku, 1) for sku in mine[10:]] + [(sku, 2) for sku in theirs[10:]])
+    kept = [(line["product"]["sku"], line["quantity"]) for line in customer["cart"]["lines"]]
+    assert sorted(kept) == newest
+    [merge] = customer["merges"]["edges"]
+    dropped = [(line["sku"], line["quantity"]) for line in merge["node"]["droppedCartLines"]]
+    assert dropped == [pair for n in range(10) for pair in ((mine[n], 1), (theirs[n], 2))]
+
+    added = await gateway.query(
+        """mutation($c: ID!, $sku: ID!, $key: String!) {
+             addCartItem(customerId: $c, sku: $sku, channel: WEB, idempotencyKey: $key) {
+               version } }""",
+        {"c": known, "sku": f"CAP-{tag}-new", "key": unique("cap")},
+    )
+    assert added["errors"][0]["extensions"]["maxLines"] == 100, added
+
+
 ADD = """
 mutation($c: ID!, $key: String!) {
   addCartItem(customerId: $c, sku: "FX-P2", quantity: 2, channel: WEB, idempotencyKey: $key) {

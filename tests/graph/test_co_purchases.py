@@ -8,7 +8,9 @@ import pytest
 from redis.asyncio import Redis
 
 from gateway.co_purchase_refresh import LEASE_KEY, refresh_once
-from graph import GraphDatabase, co_purchases
+from graph import GraphDatabase, co_purchases, consents, erasure
+from graph.identities import IdentityKind
+from graph.stitching import LinkRequest, StitchPolicy, link_identity
 from tests.conftest import Services
 
 _PRODUCTS = "UNWIND $skus AS sku CREATE (:Product {sku: sku, name: sku, category: 'test'})"
@@ -78,6 +80,61 @@ async def test_the_table_counts_purchases_by_customers_who_touched_each_product(
     assert await _table(graph, [a, b, c, d]) == [(a, b, 2), (a, c, 1)]
     assert written == 2
     assert done == [(4, 4)]
+
+
+async def test_a_refusal_and_an_erasure_leave_the_counts_at_once_and_only_once(
+    graph: GraphDatabase, shop: tuple[list[str], list[str]]
+):
+    """They were counted until the next rebuild (and a refusal even then)."""
+    (a, b, c, d), (x, y, _) = shop
+    await _touch(
+        graph,
+        [
+            (x, a, "view"),
+            (x, b, "purchase"),
+            (x, b, "purchase"),
+            (y, a, "view"),
+            (y, b, "purchase"),
+            (y, c, "purchase"),
+        ],
+    )
+    await co_purchases.refresh(graph, skus=[a, b, c, d])
+    assert await _table(graph, [a, b, c]) == [(a, b, 3), (a, c, 1), (b, c, 1), (c, b, 1)]
+
+    await consents.set_consent(graph, x, "personalisation", False, "web")
+    assert await _table(graph, [a, b, c]) == [(a, b, 1), (a, c, 1), (b, c, 1), (c, b, 1)]
+    await consents.set_consent(graph, x, "personalisation", False, "web")  # no second time
+    await consents.set_consent(graph, x, "marketing", False, "web")
+    assert await _table(graph, [a, b, c]) == [(a, b, 1), (a, c, 1), (b, c, 1), (c, b, 1)]
+    await co_purchases.refresh(graph, skus=[a, b, c, d])  # the rebuild leaves x out too
+    assert await _table(graph, [a, b, c]) == [(a, b, 1), (a, c, 1), (b, c, 1), (c, b, 1)]
+
+    await erasure.erase_customer(graph, y, erasure.ErasureReport((), (), 0))
+    assert await _table(graph, [a, b, c]) == []
+
+
+async def test_a_refusal_a_merge_hands_to_the_survivor_withdraws_the_survivor_at_once(
+    graph: GraphDatabase, shop: tuple[list[str], list[str]]
+):
+    """The guest refused personalisation, the known customer had decided nothing: after the
+    merge the guest's refusal is theirs, so their purchases leave the counts too."""
+    (a, b, _, _), (x, y, _) = shop
+    await _touch(graph, [(x, a, "view"), (x, b, "purchase"), (y, a, "view"), (y, b, "purchase")])
+    email = f"{x}@example.com"
+    await graph.write(
+        "UNWIND $rows AS row MATCH (c:Customer {id: row[0]}) "
+        "CREATE (c)-[:IDENTIFIED_BY {since: datetime(), source: 'web', confidence: 1.0}]->"
+        "(:Identity {kind: row[1], value: row[2]})",
+        {"rows": [[x, "email", email], [y, "web_anonymous_id", f"web-{y}"]]},
+    )
+    await co_purchases.refresh(graph, skus=[a, b])
+    await consents.set_consent(graph, y, "personalisation", False, "web")
+    assert await _table(graph, [a, b]) == [(a, b, 1)]  # x's purchase alone
+
+    request = LinkRequest(y, IdentityKind.EMAIL, email, "web", StitchPolicy())
+    outcome = await link_identity(graph, request)
+    assert (outcome.outcome, outcome.customer_id) == ("MERGED", x)
+    assert await _table(graph, [a, b]) == []
 
 
 async def test_a_rebuild_replaces_the_lists_it_covers(

@@ -1,0 +1,96 @@
+"""Recommendations leave out what the OMS cannot sell, and stand unchecked when it is down."""
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from graph import GraphDatabase
+from tests.conftest import Gateway
+from tests.federation.conftest import Systems
+
+RECOMMEND = """
+query($c: ID!, $first: Int!) {
+  customer(id: $c) { recommendations(first: $first) { product { sku } } }
+}
+"""
+
+
+async def _sold_out_sku(systems: Systems) -> str:
+    """A seeded SKU with nothing online, whose every store's units are then held: sold out."""
+    skus = ",".join(f"SKU-{n:05d}" for n in range(1, 101))
+    stock = (await systems.get("oms", "/oms/availability", skus=skus))["availability"]
+    item = next(item for item in stock if item["online"] == 0)
+    for store in item["stores"]:
+        if store["available"] > 0:
+            await systems.post(
+                "oms",
+                "/oms/reservations",
+                {
+                    "sku": item["sku"],
+                    "storeId": store["storeId"],
+                    "qty": store["available"],
+                    "customerEmail": "holds@example.com",
+                },
+            )
+    return str(item["sku"])
+
+
+async def _in_stock_sku(systems: Systems, besides: str) -> str:
+    skus = ",".join(f"SKU-{n:05d}" for n in range(1, 101))
+    stock = (await systems.get("oms", "/oms/availability", skus=skus))["availability"]
+    return str(next(i["sku"] for i in stock if i["online"] > 0 and i["sku"] != besides))
+
+
+@pytest.fixture
+async def shopper(fed: Gateway, seeded: GraphDatabase, systems: Systems) -> AsyncIterator[Any]:
+    """A customer who viewed one product of their own, whose co-purchases are a sold-out SKU
+    (bought more) and one in stock: the graph ranks the sold-out one first."""
+    tag = uuid.uuid4().hex[:10]
+    customer, seed_sku = f"cus_recstock_{tag}", f"RECSTOCK-{tag}"
+    sold_out = await _sold_out_sku(systems)
+    in_stock = await _in_stock_sku(systems, sold_out)
+    await seeded.write(
+        "CREATE (c:Customer {id: $c, displayName: 'Rec stock', createdAt: datetime()}) "
+        "CREATE (s:Product {sku: $s, name: 'Seed', category: 'test', brand: 'Test'}) "
+        "CREATE (c)-[:DID]->(:Interaction {id: 'evt-' + $c, at: datetime(), type: 'view', "
+        "channel: 'web'})-[:ABOUT]->(s) "
+        "WITH s MATCH (a:Product {sku: $soldOut}), (b:Product {sku: $inStock}) "
+        "CREATE (s)-[:ALSO_BOUGHT {purchases: 10}]->(a), (s)-[:ALSO_BOUGHT {purchases: 5}]->(b)",
+        {"c": customer, "s": seed_sku, "soldOut": sold_out, "inStock": in_stock},
+    )
+    try:
+        yield customer, sold_out, in_stock
+    finally:
+        await seeded.write(
+            "MATCH (c:Customer {id: $c})-[:DID]->(i:Interaction) DETACH DELETE c, i "
+            "WITH 1 AS one MATCH (s:Product {sku: $s}) DETACH DELETE s",
+            {"c": customer, "s": seed_sku},
+        )
+
+
+async def _skus(fed: Gateway, customer: str, first: int) -> tuple[list[str], dict[str, Any]]:
+    body = await fed.query(RECOMMEND, {"c": customer, "first": first})
+    assert "errors" not in body, body
+    recs = body["data"]["customer"]["recommendations"]
+    return [r["product"]["sku"] for r in recs], body["extensions"]
+
+
+async def test_a_product_sold_out_online_and_in_every_store_is_not_recommended(
+    fed: Gateway, shopper: Any
+) -> None:
+    """It was recommended first (the graph knows no stock): the in-stock one takes its place."""
+    customer, _, in_stock = shopper
+    assert (await _skus(fed, customer, 1))[0] == [in_stock]
+    assert (await _skus(fed, customer, 2))[0] == [in_stock]
+
+
+async def test_when_the_oms_fails_the_ranking_is_shown_unchecked(
+    fed: Gateway, systems: Systems, shopper: Any
+) -> None:
+    customer, sold_out, in_stock = shopper
+    await systems.faults("oms", errorRate=1.0)
+    skus, extensions = await _skus(fed, customer, 2)
+    assert skus == [sold_out, in_stock]
+    assert {"channel": "oms", "outcome": "failed"}.items() <= extensions["sources"][0].items()
