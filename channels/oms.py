@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -48,6 +50,44 @@ def refusal(body: object) -> tuple[str | None, str | None]:
     return (code if isinstance(code, str) else None, detail if isinstance(detail, str) else None)
 
 
+class RecentAvailability:
+    """What this instance last heard from the OMS about each SKU's stock (online and in every
+    store), for ``max_age_s`` seconds: enough to leave a sold-out product out of
+    recommendations without asking the OMS on every home screen. At most ``max_items`` SKUs are
+    kept (the least recently heard of go first); ``max_age_s`` of 0 keeps nothing.
+
+    Example:
+        >>> recent = RecentAvailability(max_age_s=30.0)
+        >>> recent.remember({"SKU-1": None}, at=100.0)
+        >>> recent.known(["SKU-1", "SKU-2"], now=129.0), recent.known(["SKU-1"], now=131.0)
+        ({'SKU-1': None}, {})
+    """
+
+    def __init__(self, max_age_s: float, max_items: int = 10_000) -> None:
+        self.max_age_s = max_age_s
+        self.max_items = max_items
+        self._heard: OrderedDict[str, tuple[float, Availability | None]] = OrderedDict()
+
+    def remember(self, answers: dict[str, Availability | None], at: float) -> None:
+        """Keep what the OMS answered at ``at`` (``None``: a SKU it does not list)."""
+        if self.max_age_s <= 0:
+            return
+        for sku, found in answers.items():
+            self._heard[sku] = (at, found)
+            self._heard.move_to_end(sku)
+        while len(self._heard) > self.max_items:
+            self._heard.popitem(last=False)
+
+    def known(self, skus: Sequence[str], now: float) -> dict[str, Availability | None]:
+        """The SKUs of ``skus`` heard of less than ``max_age_s`` ago, with what was heard."""
+        found: dict[str, Availability | None] = {}
+        for sku in skus:
+            heard = self._heard.get(sku)
+            if heard is not None and now - heard[0] < self.max_age_s:
+                found[sku] = heard[1]
+        return found
+
+
 class OmsClient:
     """Read availability and orders from the OMS.
 
@@ -57,8 +97,10 @@ class OmsClient:
         ...     return answer.data[sku].online
     """
 
-    def __init__(self, client: ChannelClient) -> None:
+    def __init__(self, client: ChannelClient, recent_availability_s: float = 30.0) -> None:
         self.client = client
+        # Fresh answers about every store (not stale copies, not a few stores') are kept here.
+        self.recent = RecentAvailability(recent_availability_s)
 
     async def availability(
         self, skus: Sequence[str], store_ids: Sequence[str] = (), *, deadline: Deadline
@@ -71,7 +113,7 @@ class OmsClient:
         if stores:
             params["storeIds"] = ",".join(stores)
         where = params.get("storeIds", "")
-        return await self.client.get_json(
+        answer: ChannelAnswer[dict[str, Availability]] = await self.client.get_json(
             "/oms/availability",
             params,
             deadline=deadline,
@@ -82,6 +124,11 @@ class OmsClient:
             ),
             parse=_availability,
         )
+        if not stores and not answer.stale:
+            heard: dict[str, Availability | None] = dict.fromkeys(wanted)
+            heard.update(answer.data)
+            self.recent.remember(heard, time.monotonic())
+        return answer
 
     async def create_order(
         self,

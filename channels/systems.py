@@ -44,6 +44,7 @@ class ChannelSystems:
         stale_store: StaleStore | None,
         observer: ChannelObserver | None = None,
         trace_configs: Sequence[aiohttp.TraceConfig] = (),
+        recent_availability_s: float = 30.0,
     ) -> ChannelSystems:
         def client(name: str) -> ChannelClient:
             return ChannelClient(configs[name], stale_store, observer, trace_configs)
@@ -51,7 +52,7 @@ class ChannelSystems:
         return cls(
             webshop=WebshopClient(client("webshop")),
             stores=StoresClient(client("stores")),
-            oms=OmsClient(client("oms")),
+            oms=OmsClient(client("oms"), recent_availability_s),
             contact=ContactClient(client("contact")),
             mobile=MobileClient(client("mobile")),
         )

@@ -258,6 +258,7 @@ async def _channel_systems(app: web.Application) -> AsyncIterator[None]:
         stale,
         app[METRICS],
         trace_configs=tracing.trace_configs if tracing is not None else (),
+        recent_availability_s=settings.recommendation_stock_max_age_s,
     )
     await systems.start()
     app[SYSTEMS] = systems

@@ -120,6 +120,9 @@ class Settings(BaseSettings):
     # Stale copies wait this long to be written together, one round trip (gateway/stale_store.py).
     stale_write_window_s: float = Field(default=0.01, ge=0, le=1)
     request_deadline_s: float = Field(default=1.0, gt=0)
+    # Recommendations leave out what the OMS last said is sold out, heard at most this long ago
+    # by this instance (channels/oms.py); 0: the OMS is asked on every request.
+    recommendation_stock_max_age_s: float = Field(default=30.0, ge=0)
     simulator_latency_ms: float = Field(default=20.0, ge=0)
     simulator_jitter_ms: float = Field(default=10.0, ge=0)
 

@@ -3,17 +3,20 @@
 The graph ranks ``graph.recommendations.CANDIDATES_PER_PLACE`` candidates per place asked for (in
 the home screen's one statement); this drops those the OMS lists with no unit online nor in any
 store, through the request's availability loader (one OMS call per 100 SKUs, shared with the
-request's ``Product.availability`` fields). A SKU the OMS does not list is kept (nothing says it
-is sold out), and so is the whole ranking when the OMS cannot answer: the call's failure is in
-``extensions.sources``, and recommendations are not blanked by a stock system's outage. Never
-reads the graph.
+request's ``Product.availability`` fields), unless this instance heard about it from the OMS
+less than ``PARCOURS_RECOMMENDATION_STOCK_MAX_AGE_S`` ago (30 s). A SKU the OMS does not list is
+kept (nothing says it is sold out), and so is the whole ranking when the OMS cannot answer: the
+call's failure is in ``extensions.sources``, and recommendations are not blanked by a stock
+system's outage. Never reads the graph.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 from channels import ChannelError
+from channels.oms import RecentAvailability
 from channels.records import Availability
 from graph.models import Recommendation
 from resolvers.live.loaders import LiveLoaders
@@ -37,15 +40,24 @@ def sold_out(found: Availability | None) -> bool:
 
 
 async def buyable(
-    live: LiveLoaders, ranked: Sequence[Recommendation], first: int
+    live: LiveLoaders, recent: RecentAvailability, ranked: Sequence[Recommendation], first: int
 ) -> list[Recommendation]:
-    """The first ``first`` of ``ranked`` the OMS does not list as sold out."""
+    """The first ``first`` of ``ranked`` the OMS does not list as sold out.
+
+    What this instance heard from the OMS less than ``recent.max_age_s`` ago is taken as it is;
+    only the other SKUs are asked for (in the request's availability loader), so a home screen
+    whose recommendations are popular products asks the OMS nothing most of the time.
+    """
     if not ranked:
         return []
-    try:
-        answers = await live.availability.load_many([r.product.sku for r in ranked])
-    except ChannelError:
-        return list(ranked[:first])
-    return [r for r, answer in zip(ranked, answers, strict=True) if not sold_out(answer.data)][
-        :first
-    ]
+    skus = [r.product.sku for r in ranked]
+    known = recent.known(skus, time.monotonic())
+    unheard = [sku for sku in dict.fromkeys(skus) if sku not in known]
+    if unheard:
+        try:
+            answers = await live.availability.load_many(unheard)
+        except ChannelError:
+            answers = None  # unchecked: what the OMS could not say is kept
+        if answers is not None:
+            known |= {sku: found.data for sku, found in zip(unheard, answers, strict=True)}
+    return [r for r in ranked if not sold_out(known.get(r.product.sku))][:first]

@@ -213,7 +213,8 @@ class Customer:
             "Products this customer is likely to want, best first (`recommendations:read`); "
             f"`first` at most {MAX_RECOMMENDATIONS}; empty when the customer refused "
             "personalisation. Products the OMS lists with no unit online nor in any store are "
-            "left out (from twice `first` ranked, so there may be fewer than `first`); when the "
+            "left out, as this instance heard from the OMS in the last 30 s (from twice `first` "
+            "ranked, so there may be fewer than `first`); when the "
             "OMS cannot answer, the ranking is shown unchecked and `extensions.sources` says so."
         ),
         permission_classes=[RecommendationsRead],
@@ -223,7 +224,8 @@ class Customer:
     ) -> list[Recommendation] | None:
         request = RecommendationRequest(self.profile.id, check_first(first, MAX_RECOMMENDATIONS))
         ranked = await info.context.loaders.recommendations.load(request)
-        found = await buyable(info.context.live, ranked, request.first)
+        oms = info.context.systems.oms
+        found = await buyable(info.context.live, oms.recent, ranked, request.first)
         return [
             Recommendation(product=Product.from_model(r.product), score=r.score, reason=r.reason)
             for r in found

@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 
+from gateway.services import free_port
 from graph import GraphDatabase
-from tests.conftest import Gateway
-from tests.federation.conftest import Systems
+from tests.conftest import Gateway, Services, running_gateway
+from tests.federation.conftest import Systems, federated_settings
 
 RECOMMEND = """
 query($c: ID!, $first: Int!) {
@@ -94,3 +95,33 @@ async def test_when_the_oms_fails_the_ranking_is_shown_unchecked(
     skus, extensions = await _skus(fed, customer, 2)
     assert skus == [sold_out, in_stock]
     assert {"channel": "oms", "outcome": "failed"}.items() <= extensions["sources"][0].items()
+
+
+def _oms_calls(extensions: dict[str, Any]) -> int:
+    return sum(source["channel"] == "oms" for source in extensions.get("sources", []))
+
+
+async def test_what_the_oms_said_lately_is_not_asked_again(fed: Gateway, shopper: Any) -> None:
+    """The second home screen within the max age (30 s) asks the OMS nothing: its
+    recommendations are checked against what this instance heard on the first."""
+    customer, _, in_stock = shopper
+    skus, first = await _skus(fed, customer, 1)
+    assert skus == [in_stock]
+    assert _oms_calls(first) == 1
+    skus, again = await _skus(fed, customer, 1)
+    assert skus == [in_stock]
+    assert _oms_calls(again) == 0
+
+
+async def test_with_no_max_age_the_oms_is_asked_on_every_request(
+    services: Services, systems: Systems, shopper: Any
+) -> None:
+    customer, _, in_stock = shopper
+    settings = federated_settings(
+        services, systems, port=free_port(), recommendation_stock_max_age_s=0.0
+    )
+    async with running_gateway(settings) as gateway:
+        for _ in range(2):
+            skus, extensions = await _skus(gateway, customer, 1)
+            assert skus == [in_stock]
+            assert _oms_calls(extensions) == 1
