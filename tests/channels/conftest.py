@@ -135,13 +135,19 @@ OpenClient = Callable[..., Awaitable[ChannelClient]]
 
 @pytest.fixture
 async def open_client(system: ScriptedSystem) -> AsyncIterator[OpenClient]:
-    """Open a client on the fake system; keyword arguments override its config."""
+    """Open a client on the fake system; keyword arguments override its config.
+
+    Each attempt gets 30 s, not the 0.8 s default: a loaded CI host can stall an answer of
+    milliseconds past 0.8 s, and fail a test that is not about timeouts. A test about the
+    per-call timeout sets its own, against a system that never answers (``HELD``).
+    """
     clients: list[ChannelClient] = []
 
     async def open_(stale_store: StaleStore | None = None, **overrides: Any) -> ChannelClient:
         values: dict[str, Any] = {
             "name": "webshop",
             "base_url": system.url,
+            "call_timeout_s": 30,
             "retry_wait_s": 0.01,
             "retry_wait_max_s": 0.02,
             "retry_jitter_s": 0.01,

@@ -24,10 +24,10 @@ async def test_the_breaker_opens_after_threshold_failures_then_fails_fast_withou
     client = await open_client(breaker_threshold=3, retries=0)
     for _ in range(3):
         with pytest.raises(ChannelUnavailable):
-            await client.get_json("/carts/c-1", deadline=Deadline.after(2))
+            await client.get_json("/carts/c-1", deadline=Deadline.after(30))
 
     with pytest.raises(ChannelCircuitOpen) as caught:
-        await client.get_json("/carts/c-1", deadline=Deadline.after(2))
+        await client.get_json("/carts/c-1", deadline=Deadline.after(30))
 
     # Fails fast: the fourth call never reached the system.
     assert caught.value.code == "CHANNEL_UNAVAILABLE"
@@ -41,7 +41,7 @@ async def test_the_breaker_counts_each_retried_attempt_and_stops_retrying_once_o
     client = await open_client(breaker_threshold=2, retries=4)
 
     with pytest.raises(ChannelCircuitOpen):
-        await client.get_json("/carts/c-1", deadline=Deadline.after(2))
+        await client.get_json("/carts/c-1", deadline=Deadline.after(30))
 
     assert system.hits_on("/carts/c-1") == 2
 
@@ -54,13 +54,13 @@ async def test_the_breaker_lets_a_probe_through_after_its_ttl_and_closes_when_it
     client = await open_client(breaker_threshold=2, breaker_ttl_s=TTL_S, retries=0)
     for _ in range(2):
         with pytest.raises(ChannelUnavailable):
-            await client.get_json("/carts/c-1", deadline=Deadline.after(2))
+            await client.get_json("/carts/c-1", deadline=Deadline.after(30))
     with pytest.raises(ChannelCircuitOpen):
-        await client.get_json("/carts/c-1", deadline=Deadline.after(2))
+        await client.get_json("/carts/c-1", deadline=Deadline.after(30))
 
     await asyncio.sleep(TTL_S + 0.1)
-    probe = await client.get_json("/carts/c-1", deadline=Deadline.after(2))
-    after = await client.get_json("/carts/c-1", deadline=Deadline.after(2))
+    probe = await client.get_json("/carts/c-1", deadline=Deadline.after(30))
+    after = await client.get_json("/carts/c-1", deadline=Deadline.after(30))
 
     assert (probe.stale, after.stale) == (False, False)
     assert system.hits_on("/carts/c-1") == 4
@@ -71,13 +71,13 @@ async def test_a_failed_probe_opens_the_breaker_again_at_once(system, open_clien
     client = await open_client(breaker_threshold=2, breaker_ttl_s=TTL_S, retries=0)
     for _ in range(2):
         with pytest.raises(ChannelUnavailable):
-            await client.get_json("/carts/c-1", deadline=Deadline.after(2))
+            await client.get_json("/carts/c-1", deadline=Deadline.after(30))
 
     await asyncio.sleep(TTL_S + 0.1)
     with pytest.raises(ChannelUnavailable) as probe:
-        await client.get_json("/carts/c-1", deadline=Deadline.after(2))
+        await client.get_json("/carts/c-1", deadline=Deadline.after(30))
     with pytest.raises(ChannelCircuitOpen):
-        await client.get_json("/carts/c-1", deadline=Deadline.after(2))
+        await client.get_json("/carts/c-1", deadline=Deadline.after(30))
 
     assert not isinstance(probe.value, ChannelCircuitOpen)
     assert system.hits_on("/carts/c-1") == 3
@@ -88,7 +88,7 @@ async def test_4xx_answers_do_not_trip_the_breaker(system, open_client) -> None:
     client = await open_client(breaker_threshold=2, retries=0)
     for _ in range(4):
         with pytest.raises(ChannelNotFound):
-            await client.get_json("/orders/o-9", deadline=Deadline.after(2))
+            await client.get_json("/orders/o-9", deadline=Deadline.after(30))
 
     assert system.hits_on("/orders/o-9") == 4
 
@@ -99,7 +99,7 @@ async def test_a_success_resets_the_count_of_consecutive_failures(system, open_c
     outcomes = []
     for _ in range(4):
         try:
-            outcomes.append(await client.get_json("/carts/c-1", deadline=Deadline.after(2)))
+            outcomes.append(await client.get_json("/carts/c-1", deadline=Deadline.after(30)))
         except ChannelUnavailable as exc:
             outcomes.append(exc)
 
@@ -126,12 +126,12 @@ async def test_an_open_breaker_does_not_grow_a_traceback_on_every_call(system, o
     system.always("/carts/c-1", UNAVAILABLE)
     client = await open_client(breaker_threshold=1, retries=0)
     with pytest.raises(ChannelUnavailable):
-        await client.get_json("/carts/c-1", deadline=Deadline.after(2))
+        await client.get_json("/carts/c-1", deadline=Deadline.after(30))
 
     depths = []
     for _ in range(3):
         with pytest.raises(ChannelCircuitOpen) as caught:
-            await client.get_json("/carts/c-1", deadline=Deadline.after(2))
+            await client.get_json("/carts/c-1", deadline=Deadline.after(30))
         opened_state = caught.value.__context__
         assert opened_state is not None
         traceback, depth = opened_state.__traceback__, 0
@@ -149,9 +149,9 @@ async def test_2xx_bodies_we_cannot_read_trip_the_breaker(system, open_client) -
     contact = ContactClient(await open_client(name="contact", breaker_threshold=2, retries=0))
     for _ in range(2):
         with pytest.raises(ChannelUnavailable):
-            await contact.tickets("CC-1", 1, 10, deadline=Deadline.after(2))
+            await contact.tickets("CC-1", 1, 10, deadline=Deadline.after(30))
 
     with pytest.raises(ChannelCircuitOpen):
-        await contact.tickets("CC-1", 1, 10, deadline=Deadline.after(2))
+        await contact.tickets("CC-1", 1, 10, deadline=Deadline.after(30))
 
     assert system.hits_on("/cc/v2/tickets") == 2
