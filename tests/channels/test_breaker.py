@@ -1,8 +1,10 @@
 """The breaker: opens on consecutive failures, fails fast while open, closes after its TTL."""
 
-import asyncio
+import time
+from dataclasses import dataclass, field
 
 import pytest
+from purgatory.domain import model as breaker_model
 
 from channels import (
     ChannelCircuitOpen,
@@ -14,7 +16,30 @@ from channels import (
 from channels.contact import ContactClient
 from tests.channels.conftest import HELD, OK, UNAVAILABLE, Reply
 
-TTL_S = 1.5
+# Far longer than any stall between two calls: the TTL passes only when the test moves the
+# breaker's clock past it (it used to be 1.5 s of real time, slept through, which a loaded host
+# could also spend between the call that opened the breaker and the one that must find it open).
+TTL_S = 600.0
+
+
+@dataclass
+class BreakerClock:
+    """The wall clock purgatory times an open breaker with (``time.time``), moved by hand."""
+
+    offset_s: float = field(default=0.0)
+
+    def time(self) -> float:
+        return time.time() + self.offset_s
+
+    def advance(self, seconds: float) -> None:
+        self.offset_s += seconds
+
+
+@pytest.fixture
+def breaker_clock(monkeypatch: pytest.MonkeyPatch) -> BreakerClock:
+    clock = BreakerClock()
+    monkeypatch.setattr(breaker_model, "time", clock)
+    return clock
 
 
 async def test_the_breaker_opens_after_threshold_failures_then_fails_fast_without_a_call(
@@ -47,10 +72,9 @@ async def test_the_breaker_counts_each_retried_attempt_and_stops_retrying_once_o
 
 
 async def test_the_breaker_lets_a_probe_through_after_its_ttl_and_closes_when_it_succeeds(
-    system, open_client
+    system, open_client, breaker_clock: BreakerClock
 ) -> None:
     system.will("/carts/c-1", UNAVAILABLE, UNAVAILABLE)
-    # The TTL leaves a loaded machine ample time to make the next call while the breaker is open.
     client = await open_client(breaker_threshold=2, breaker_ttl_s=TTL_S, retries=0)
     for _ in range(2):
         with pytest.raises(ChannelUnavailable):
@@ -58,7 +82,7 @@ async def test_the_breaker_lets_a_probe_through_after_its_ttl_and_closes_when_it
     with pytest.raises(ChannelCircuitOpen):
         await client.get_json("/carts/c-1", deadline=Deadline.after(30))
 
-    await asyncio.sleep(TTL_S + 0.1)
+    breaker_clock.advance(TTL_S + 1)
     probe = await client.get_json("/carts/c-1", deadline=Deadline.after(30))
     after = await client.get_json("/carts/c-1", deadline=Deadline.after(30))
 
@@ -66,14 +90,16 @@ async def test_the_breaker_lets_a_probe_through_after_its_ttl_and_closes_when_it
     assert system.hits_on("/carts/c-1") == 4
 
 
-async def test_a_failed_probe_opens_the_breaker_again_at_once(system, open_client) -> None:
+async def test_a_failed_probe_opens_the_breaker_again_at_once(
+    system, open_client, breaker_clock: BreakerClock
+) -> None:
     system.always("/carts/c-1", UNAVAILABLE)
     client = await open_client(breaker_threshold=2, breaker_ttl_s=TTL_S, retries=0)
     for _ in range(2):
         with pytest.raises(ChannelUnavailable):
             await client.get_json("/carts/c-1", deadline=Deadline.after(30))
 
-    await asyncio.sleep(TTL_S + 0.1)
+    breaker_clock.advance(TTL_S + 1)
     with pytest.raises(ChannelUnavailable) as probe:
         await client.get_json("/carts/c-1", deadline=Deadline.after(30))
     with pytest.raises(ChannelCircuitOpen):
