@@ -1,10 +1,6 @@
 """The breaker: opens on consecutive failures, fails fast while open, closes after its TTL."""
 
-import time
-from dataclasses import dataclass, field
-
 import pytest
-from purgatory.domain import model as breaker_model
 
 from channels import (
     ChannelCircuitOpen,
@@ -14,32 +10,17 @@ from channels import (
     Deadline,
 )
 from channels.contact import ContactClient
-from tests.channels.conftest import HELD, OK, UNAVAILABLE, Reply
+from tests.channels.conftest import HELD, OK, UNAVAILABLE, BreakerClock, Reply
 
-# Far longer than any stall between two calls: the TTL passes only when the test moves the
-# breaker's clock past it (it used to be 1.5 s of real time, slept through, which a loaded host
-# could also spend between the call that opened the breaker and the one that must find it open).
-TTL_S = 600.0
-
-
-@dataclass
-class BreakerClock:
-    """The wall clock purgatory times an open breaker with (``time.time``), moved by hand."""
-
-    offset_s: float = field(default=0.0)
-
-    def time(self) -> float:
-        return time.time() + self.offset_s
-
-    def advance(self, seconds: float) -> None:
-        self.offset_s += seconds
+# The breaker's clock is stopped (BreakerClock): the TTL passes only when a test moves it past.
+# It used to be 1.5 s of real time, slept through, which a loaded host could also spend between
+# the call that opened the breaker and the one that must find it open.
+TTL_S = 60.0
 
 
 @pytest.fixture
 def breaker_clock(monkeypatch: pytest.MonkeyPatch) -> BreakerClock:
-    clock = BreakerClock()
-    monkeypatch.setattr(breaker_model, "time", clock)
-    return clock
+    return BreakerClock.frozen(monkeypatch)
 
 
 async def test_the_breaker_opens_after_threshold_failures_then_fails_fast_without_a_call(
