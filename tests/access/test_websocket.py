@@ -142,13 +142,21 @@ async def test_revoking_a_partner_closes_its_open_connections_and_only_its(
         await kept.close()
 
 
+def _soon() -> int:
+    """A token expiry (whole seconds, as JWTs have them) 4 to 5 s away, minted once the gateway
+    runs: ample for a loaded host to connect and be acknowledged before it. It was 1 to 2 s away
+    before the gateway started, and a loaded host once got the connection closed (4403) before
+    its acknowledgement."""
+    return int(time.time()) + 5
+
+
 async def test_a_connection_authenticated_by_a_token_closes_when_the_token_expires(
     services: Services, graph: GraphDatabase, rsa_keys: Keys, make_partner: MakePartner
 ):
     partner_id, _ = await make_partner("cart:read")
-    token = hs256(partner_id, "cart:read", exp=int(time.time()) + 2)
     settings = production_settings(services, rsa_keys, ws_reauth_s=0.2)
     async with running_gateway(settings) as gateway:
+        token = hs256(partner_id, "cart:read", exp=_soon())
         ws = await _connected(gateway, {"authorization": f"Bearer {token}"})
         started = time.monotonic()
         assert await _closed_with(ws) == 4403
@@ -161,9 +169,9 @@ async def test_a_token_connection_closes_when_its_token_expires_not_at_the_next_
     """RFC 7519 §4.1.4: a token at or past ``exp`` must not be accepted. With the periodic check
     far away (10 min), the connection still closes once the token expires (within 15 s here)."""
     partner_id, _ = await make_partner("cart:read")
-    token = hs256(partner_id, "cart:read", exp=int(time.time()) + 2)
     settings = production_settings(services, rsa_keys, ws_reauth_s=600)
     async with running_gateway(settings) as gateway:
+        token = hs256(partner_id, "cart:read", exp=_soon())
         ws = await _connected(gateway, {"authorization": f"Bearer {token}"})
         assert await _closed_with(ws) == 4403
 

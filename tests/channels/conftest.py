@@ -5,12 +5,14 @@ stale store: the fakes sit at the I/O seams only, the HTTP in between is real.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from aiohttp import web
+from purgatory.domain import model as breaker_model
 
 from channels import ChannelClient, ChannelConfig, StaleEntry, StaleStore
 from gateway.services import free_port
@@ -135,13 +137,19 @@ OpenClient = Callable[..., Awaitable[ChannelClient]]
 
 @pytest.fixture
 async def open_client(system: ScriptedSystem) -> AsyncIterator[OpenClient]:
-    """Open a client on the fake system; keyword arguments override its config."""
+    """Open a client on the fake system; keyword arguments override its config.
+
+    Each attempt gets 30 s, not the 0.8 s default: a loaded CI host can stall an answer of
+    milliseconds past 0.8 s, and fail a test that is not about timeouts. A test about the
+    per-call timeout sets its own, against a system that never answers (``HELD``).
+    """
     clients: list[ChannelClient] = []
 
     async def open_(stale_store: StaleStore | None = None, **overrides: Any) -> ChannelClient:
         values: dict[str, Any] = {
             "name": "webshop",
             "base_url": system.url,
+            "call_timeout_s": 30,
             "retry_wait_s": 0.01,
             "retry_wait_max_s": 0.02,
             "retry_jitter_s": 0.01,
@@ -156,3 +164,24 @@ async def open_client(system: ScriptedSystem) -> AsyncIterator[OpenClient]:
     finally:
         for client in clients:
             await client.close()
+
+
+@dataclass
+class BreakerClock:
+    """The clock purgatory times an open breaker with (its module's ``time.time``), stopped:
+    only :meth:`advance` moves it, so a breaker stays open however long the host stalls and
+    reaches its TTL without the test sleeping through it."""
+
+    now: float
+
+    @classmethod
+    def frozen(cls, monkeypatch: pytest.MonkeyPatch) -> BreakerClock:
+        clock = cls(time.time())
+        monkeypatch.setattr(breaker_model, "time", clock)
+        return clock
+
+    def time(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds

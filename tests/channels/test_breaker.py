@@ -1,7 +1,5 @@
 """The breaker: opens on consecutive failures, fails fast while open, closes after its TTL."""
 
-import asyncio
-
 import pytest
 
 from channels import (
@@ -12,9 +10,17 @@ from channels import (
     Deadline,
 )
 from channels.contact import ContactClient
-from tests.channels.conftest import HELD, OK, UNAVAILABLE, Reply
+from tests.channels.conftest import HELD, OK, UNAVAILABLE, BreakerClock, Reply
 
-TTL_S = 1.5
+# The breaker's clock is stopped (BreakerClock): the TTL passes only when a test moves it past.
+# It used to be 1.5 s of real time, slept through, which a loaded host could also spend between
+# the call that opened the breaker and the one that must find it open.
+TTL_S = 60.0
+
+
+@pytest.fixture
+def breaker_clock(monkeypatch: pytest.MonkeyPatch) -> BreakerClock:
+    return BreakerClock.frozen(monkeypatch)
 
 
 async def test_the_breaker_opens_after_threshold_failures_then_fails_fast_without_a_call(
@@ -24,10 +30,10 @@ async def test_the_breaker_opens_after_threshold_failures_then_fails_fast_withou
     client = await open_client(breaker_threshold=3, retries=0)
     for _ in range(3):
         with pytest.raises(ChannelUnavailable):
-            await client.get_json("/carts/c-1", deadline=Deadline.after(2))
+            await client.get_json("/carts/c-1", deadline=Deadline.after(30))
 
     with pytest.raises(ChannelCircuitOpen) as caught:
-        await client.get_json("/carts/c-1", deadline=Deadline.after(2))
+        await client.get_json("/carts/c-1", deadline=Deadline.after(30))
 
     # Fails fast: the fourth call never reached the system.
     assert caught.value.code == "CHANNEL_UNAVAILABLE"
@@ -41,43 +47,44 @@ async def test_the_breaker_counts_each_retried_attempt_and_stops_retrying_once_o
     client = await open_client(breaker_threshold=2, retries=4)
 
     with pytest.raises(ChannelCircuitOpen):
-        await client.get_json("/carts/c-1", deadline=Deadline.after(2))
+        await client.get_json("/carts/c-1", deadline=Deadline.after(30))
 
     assert system.hits_on("/carts/c-1") == 2
 
 
 async def test_the_breaker_lets_a_probe_through_after_its_ttl_and_closes_when_it_succeeds(
-    system, open_client
+    system, open_client, breaker_clock: BreakerClock
 ) -> None:
     system.will("/carts/c-1", UNAVAILABLE, UNAVAILABLE)
-    # The TTL leaves a loaded machine ample time to make the next call while the breaker is open.
     client = await open_client(breaker_threshold=2, breaker_ttl_s=TTL_S, retries=0)
     for _ in range(2):
         with pytest.raises(ChannelUnavailable):
-            await client.get_json("/carts/c-1", deadline=Deadline.after(2))
+            await client.get_json("/carts/c-1", deadline=Deadline.after(30))
     with pytest.raises(ChannelCircuitOpen):
-        await client.get_json("/carts/c-1", deadline=Deadline.after(2))
+        await client.get_json("/carts/c-1", deadline=Deadline.after(30))
 
-    await asyncio.sleep(TTL_S + 0.1)
-    probe = await client.get_json("/carts/c-1", deadline=Deadline.after(2))
-    after = await client.get_json("/carts/c-1", deadline=Deadline.after(2))
+    breaker_clock.advance(TTL_S + 1)
+    probe = await client.get_json("/carts/c-1", deadline=Deadline.after(30))
+    after = await client.get_json("/carts/c-1", deadline=Deadline.after(30))
 
     assert (probe.stale, after.stale) == (False, False)
     assert system.hits_on("/carts/c-1") == 4
 
 
-async def test_a_failed_probe_opens_the_breaker_again_at_once(system, open_client) -> None:
+async def test_a_failed_probe_opens_the_breaker_again_at_once(
+    system, open_client, breaker_clock: BreakerClock
+) -> None:
     system.always("/carts/c-1", UNAVAILABLE)
     client = await open_client(breaker_threshold=2, breaker_ttl_s=TTL_S, retries=0)
     for _ in range(2):
         with pytest.raises(ChannelUnavailable):
-            await client.get_json("/carts/c-1", deadline=Deadline.after(2))
+            await client.get_json("/carts/c-1", deadline=Deadline.after(30))
 
-    await asyncio.sleep(TTL_S + 0.1)
+    breaker_clock.advance(TTL_S + 1)
     with pytest.raises(ChannelUnavailable) as probe:
-        await client.get_json("/carts/c-1", deadline=Deadline.after(2))
+        await client.get_json("/carts/c-1", deadline=Deadline.after(30))
     with pytest.raises(ChannelCircuitOpen):
-        await client.get_json("/carts/c-1", deadline=Deadline.after(2))
+        await client.get_json("/carts/c-1", deadline=Deadline.after(30))
 
     assert not isinstance(probe.value, ChannelCircuitOpen)
     assert system.hits_on("/carts/c-1") == 3
@@ -88,7 +95,7 @@ async def test_4xx_answers_do_not_trip_the_breaker(system, open_client) -> None:
     client = await open_client(breaker_threshold=2, retries=0)
     for _ in range(4):
         with pytest.raises(ChannelNotFound):
-            await client.get_json("/orders/o-9", deadline=Deadline.after(2))
+            await client.get_json("/orders/o-9", deadline=Deadline.after(30))
 
     assert system.hits_on("/orders/o-9") == 4
 
@@ -99,7 +106,7 @@ async def test_a_success_resets_the_count_of_consecutive_failures(system, open_c
     outcomes = []
     for _ in range(4):
         try:
-            outcomes.append(await client.get_json("/carts/c-1", deadline=Deadline.after(2)))
+            outcomes.append(await client.get_json("/carts/c-1", deadline=Deadline.after(30)))
         except ChannelUnavailable as exc:
             outcomes.append(exc)
 
@@ -126,12 +133,12 @@ async def test_an_open_breaker_does_not_grow_a_traceback_on_every_call(system, o
     system.always("/carts/c-1", UNAVAILABLE)
     client = await open_client(breaker_threshold=1, retries=0)
     with pytest.raises(ChannelUnavailable):
-        await client.get_json("/carts/c-1", deadline=Deadline.after(2))
+        await client.get_json("/carts/c-1", deadline=Deadline.after(30))
 
     depths = []
     for _ in range(3):
         with pytest.raises(ChannelCircuitOpen) as caught:
-            await client.get_json("/carts/c-1", deadline=Deadline.after(2))
+            await client.get_json("/carts/c-1", deadline=Deadline.after(30))
         opened_state = caught.value.__context__
         assert opened_state is not None
         traceback, depth = opened_state.__traceback__, 0
@@ -149,9 +156,9 @@ async def test_2xx_bodies_we_cannot_read_trip_the_breaker(system, open_client) -
     contact = ContactClient(await open_client(name="contact", breaker_threshold=2, retries=0))
     for _ in range(2):
         with pytest.raises(ChannelUnavailable):
-            await contact.tickets("CC-1", 1, 10, deadline=Deadline.after(2))
+            await contact.tickets("CC-1", 1, 10, deadline=Deadline.after(30))
 
     with pytest.raises(ChannelCircuitOpen):
-        await contact.tickets("CC-1", 1, 10, deadline=Deadline.after(2))
+        await contact.tickets("CC-1", 1, 10, deadline=Deadline.after(30))
 
     assert system.hits_on("/cc/v2/tickets") == 2

@@ -70,7 +70,7 @@ async def test_one_failed_channel_is_its_own_outcome_and_the_others_still_answer
 ) -> None:
     system.always("/carts/k-1", UNAVAILABLE)
     client = await open_client(retries=0)
-    deadline = Deadline.after(2)
+    deadline = Deadline.after(30)
 
     outcomes = await fan_out(
         {

@@ -3,30 +3,51 @@ figures it answers, each with a coded error at its own path, and the others are 
 
 The known month of tests/federation/test_analytics.py (its dataset, webhooks and query). One
 statement is made slow (counting for minutes) or failing by swapping its Cypher in
-``graph.analytics`` for the gateway running in this process: Neo4j stops the slow one at the
-gateway's statement timeout (10 s), as it stops the exposure statement of a million-customer
-graph. The other statements get those 10 s too, as in every other test, however busy the host.
+``graph.analytics`` for the gateways running in this process: Neo4j stops the slow one at the
+statement timeout, as it stops the exposure statement of a million-customer graph. The healthy
+figures are read first through ``fed`` (10 s per statement, as in every other test); the slow
+request goes through a gateway beside it whose statements get 2 s (``neo4j_query_timeout_s``),
+so each test waits 2 s, not 10, for a real Neo4j timeout. The other statements of that request
+are the ones just read (their plans cached) on a month of a dozen customers: milliseconds each.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
+from gateway.services import free_port
 from graph import analytics
-from tests.conftest import Gateway
+from tests.conftest import Gateway, Services, running_gateway
 from tests.federation import test_analytics as known_month
-from tests.federation.conftest import Systems
+from tests.federation.conftest import BREAKER_TTL_S, Systems, federated_settings
 from tests.federation.test_analytics import ANALYTICS, FROM, TO, WEBHOOKS, _post
 
 dataset = known_month.dataset
 
 # Counts for minutes: Neo4j stops it at the statement timeout.
 SLOW = "UNWIND range(1, 4000000000) AS x RETURN count(x) AS n"
-TIMEOUT_S = 10.0  # the gateway's statement timeout (PARCOURS_NEO4J_QUERY_TIMEOUT_S's default)
+TIMEOUT_S = 2.0  # the impatient gateway's statement timeout (PARCOURS_NEO4J_QUERY_TIMEOUT_S)
 SALES_FIGURES = ("revenue", "transactions", "activeCarts")
 JOURNEY_FIGURES = ("conversion", "conversionByPath", "channelSwitches", "timeToConvert")
+
+
+@pytest.fixture
+async def impatient(fed: Gateway, services: Services, systems: Systems) -> AsyncIterator[Gateway]:
+    """A gateway beside ``fed`` (same graph, Redis and systems, its own breakers) whose
+    statements Neo4j stops at ``TIMEOUT_S``."""
+    settings = federated_settings(
+        services,
+        systems,
+        port=free_port(),
+        channel_breaker_threshold=3,
+        channel_breaker_ttl_s=BREAKER_TTL_S,
+        neo4j_query_timeout_s=TIMEOUT_S,
+    )
+    async with running_gateway(settings) as gateway:
+        yield gateway
 
 
 async def _month(gateway: Gateway, *, post: bool = False) -> dict[str, Any]:
@@ -59,14 +80,18 @@ async def open_oms_breaker(gateway: Gateway, systems: Systems) -> None:
 
 
 async def test_incidents_past_the_statement_timeout_leave_every_other_figure_answered(
-    fed: Gateway, systems: Systems, dataset: None, monkeypatch: pytest.MonkeyPatch
+    fed: Gateway,
+    impatient: Gateway,
+    systems: Systems,
+    dataset: None,
+    monkeypatch: pytest.MonkeyPatch,
 ):
     healthy = await _month(fed, post=True)
     assert "errors" not in healthy, healthy
-    await open_oms_breaker(fed, systems)
+    await open_oms_breaker(impatient, systems)
     monkeypatch.setattr(analytics, "EXPOSURE", SLOW)
 
-    body = await _month(fed)
+    body = await _month(impatient)
 
     # The degraded system is still listed; only what depends on it (one statement) is missing.
     [oms] = body["data"]["analytics"]["incidents"]
@@ -87,13 +112,13 @@ async def test_incidents_past_the_statement_timeout_leave_every_other_figure_ans
 
 
 async def test_journeys_past_the_statement_timeout_null_the_journey_figures_together_only(
-    fed: Gateway, dataset: None, monkeypatch: pytest.MonkeyPatch
+    fed: Gateway, impatient: Gateway, dataset: None, monkeypatch: pytest.MonkeyPatch
 ):
     healthy = await _month(fed, post=True)
     assert "errors" not in healthy, healthy
     monkeypatch.setattr(analytics, "JOURNEYS", SLOW)
 
-    body = await _month(fed)
+    body = await _month(impatient)
 
     found = body["data"]["analytics"]
     assert {name: found[name] for name in JOURNEY_FIGURES} == dict.fromkeys(JOURNEY_FIGURES)
