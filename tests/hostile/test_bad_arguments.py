@@ -78,3 +78,18 @@ async def test_an_empty_audit_log_cursor_is_refused_not_read_as_the_first_page(
         "BAD_USER_INPUT",
         "after",
     )
+
+
+@pytest.mark.parametrize("text", ["Al\x00ice", "Alice\x1b[2J\x07"])
+async def test_a_name_search_with_control_characters_is_refused(
+    gateway: Gateway, text: str
+) -> None:
+    # A NUL or an escape sequence was searched for as is (and matched nobody, with no error).
+    body = await gateway.query(
+        "query($q: String!) { searchCustomers(query: $q) { __typename } }", {"q": text}
+    )
+    [error] = body["errors"]  # type: ignore[misc]
+    assert (error["extensions"]["code"], error["extensions"]["argument"]) == (
+        "BAD_USER_INPUT",
+        "query",
+    )
