@@ -72,7 +72,7 @@ class AccessMutations:
             info.context.graph, key, purpose.value, granted, channel.value
         )
         if recorded is None:
-            raise NotFound(f"no customer with id {key!r}", id=key)
+            raise NotFound(f"no customer with id {key!r}", id=key, argument="customerId")
         # Naming the customer bumps their context version: a cached answer holding the old
         # decision (consents, recommendations) is never read again.
         await info.context.events.publish(

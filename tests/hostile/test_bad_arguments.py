@@ -93,3 +93,90 @@ async def test_a_name_search_with_control_characters_is_refused(
         "BAD_USER_INPUT",
         "query",
     )
+
+
+# An unknown id in each argument that names something: (document, variables, the argument).
+UNKNOWN = {
+    "customer": ("query($v: ID!) { customer(id: $v) { id } }", "id"),
+    "product": ("query($v: ID!) { product(sku: $v) { sku } }", "sku"),
+    "store": ("query($v: ID!) { store(id: $v) { id } }", "id"),
+    "exportCustomer": ("query($v: ID!) { exportCustomer(id: $v) }", "id"),
+    "customerByIdentity": (
+        "query($v: String!) { customerByIdentity(kind: EMAIL, value: $v) { id } }",
+        "value",
+    ),
+    "eraseCustomer": ("mutation($v: ID!) { eraseCustomer(id: $v) { replayed } }", "id"),
+    "setConsent": (
+        "mutation($v: ID!) { setConsent(customerId: $v, purpose: MARKETING, granted: false,"
+        " channel: WEB) { granted } }",
+        "customerId",
+    ),
+    "linkIdentity": (
+        'mutation($v: ID!) { linkIdentity(customerId: $v, kind: EMAIL, value: "x@example.test",'
+        " channel: WEB) { outcome } }",
+        "customerId",
+    ),
+    "unlinkIdentity": (
+        "mutation($v: ID!) { unlinkIdentity(customerId: $v, kind: EMAIL,"
+        ' value: "x@example.test") }',
+        "customerId",
+    ),
+    "resumeJourney": (
+        "mutation($v: ID!) { resumeJourney(journeyId: $v, channel: WEB,"
+        ' idempotencyKey: "probe-key-1") { journey { id } } }',
+        "journeyId",
+    ),
+    "checkout": (
+        "mutation($v: ID!) { checkout(cartId: $v, expectedVersion: 1, fulfilment: {type: DELIVERY},"
+        ' idempotencyKey: "probe-key-2") { order { id } } }',
+        "cartId",
+    ),
+    "addCartItem (customer)": (
+        'mutation($v: ID!) { addCartItem(customerId: $v, sku: "FX-P1", channel: WEB,'
+        ' idempotencyKey: "probe-key-3") { version } }',
+        "customerId",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(UNKNOWN))
+async def test_an_unknown_id_is_not_found_naming_its_argument(gateway: Gateway, case: str) -> None:
+    # NOT_FOUND said what was missing in its message only: a client could not tell which of its
+    # arguments to correct without parsing English.
+    document, argument = UNKNOWN[case]
+    value = "cus_nope_0123456789" if argument != "value" else "nobody-0123@example.test"
+    body = await gateway.query(document, {"v": value})
+    [error] = body["errors"]  # type: ignore[misc]
+    assert error["extensions"]["code"] == "NOT_FOUND", error
+    assert error["extensions"].get("argument") == argument, error
+
+
+@pytest.mark.parametrize("sku", ["FX-NOPE-1", "FX-P6"])
+async def test_a_cart_change_of_an_unknown_or_absent_product_names_sku(
+    gateway: Gateway, held: ProbeCustomer, sku: str
+) -> None:
+    body = await gateway.query(
+        "mutation($c: ID!, $s: ID!, $k: String!) { removeCartItem(customerId: $c, sku: $s,"
+        " channel: WEB, idempotencyKey: $k) { version } }",
+        {"c": held.customer, "s": sku, "k": f"probe-{sku}-{held.customer}"},
+    )
+    [error] = body["errors"]  # type: ignore[misc]
+    assert (error["extensions"]["code"], error["extensions"].get("argument")) == (
+        "NOT_FOUND",
+        "sku",
+    )
+
+
+async def test_unlinking_an_identifier_the_customer_does_not_hold_names_value(
+    gateway: Gateway, held: ProbeCustomer
+) -> None:
+    body = await gateway.query(
+        "mutation($c: ID!) { unlinkIdentity(customerId: $c, kind: EMAIL,"
+        ' value: "someone-else@example.test") }',
+        {"c": held.customer},
+    )
+    [error] = body["errors"]  # type: ignore[misc]
+    assert (error["extensions"]["code"], error["extensions"].get("argument")) == (
+        "NOT_FOUND",
+        "value",
+    )
