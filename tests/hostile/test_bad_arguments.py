@@ -180,3 +180,28 @@ async def test_unlinking_an_identifier_the_customer_does_not_hold_names_value(
         "NOT_FOUND",
         "value",
     )
+
+
+MALFORMED = {
+    "EMAIL": ["alice.example.com", "a@@example.com", "alice@", "@example.com", "a b@example.com"],
+    "PHONE": ["12", "+33 6 abc", "+999 1234567890123456", "phone", "+", "0" * 40],
+}
+
+
+@pytest.mark.parametrize(
+    ("kind", "value"), [(kind, value) for kind, values in MALFORMED.items() for value in values]
+)
+async def test_a_malformed_email_or_phone_is_refused_naming_value(
+    gateway: Gateway, held: ProbeCustomer, kind: str, value: str
+) -> None:
+    for document in (
+        f"query($v: String!) {{ customerByIdentity(kind: {kind}, value: $v) {{ id }} }}",
+        f"mutation($c: ID!, $v: String!) {{ linkIdentity(customerId: $c, kind: {kind},"
+        " value: $v, channel: WEB) { outcome } }",
+    ):
+        body = await gateway.query(document, {"v": value, "c": held.customer})
+        [error] = body["errors"]
+        assert (error["extensions"]["code"], error["extensions"].get("argument")) == (
+            "BAD_USER_INPUT",
+            "value",
+        ), (document, value, error)
