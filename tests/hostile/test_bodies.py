@@ -371,3 +371,15 @@ async def test_a_get_may_pick_the_query_of_a_document_that_also_holds_a_mutation
     )
     assert (write.status, write.headers.get("Allow")) == (405, "POST"), write.body
     assert not await landed(gateway, canary)
+
+
+@pytest.mark.parametrize("media", ["application/json", GRAPHQL_RESPONSE])
+async def test_a_refused_credential_is_answered_in_the_media_type_asked_for(
+    gateway: Gateway, media: str
+) -> None:
+    # The 401 (as the 429 and 503 of the same check) was application/json whatever the client
+    # accepted, where every other answer of the endpoint is in the negotiated type.
+    raw = await send(
+        gateway, body={"query": QUERY}, headers={"Accept": media, "X-API-Key": "prc_" + "A" * 43}
+    )
+    assert (raw.status, raw.content_type, raw.codes()) == (401, media, ["UNAUTHENTICATED"])
