@@ -4,6 +4,18 @@ from __future__ import annotations
 
 import re
 
+from graphql import (
+    ArgumentNode,
+    GraphQLError,
+    ListValueNode,
+    Node,
+    ObjectValueNode,
+    ValueNode,
+    Visitor,
+    parse,
+    visit,
+)
+
 from graph import IdentityKind, InvalidIdentity, normalise_identity
 from resolvers.errors import BadUserInput
 
@@ -37,3 +49,58 @@ def identity_value(kind: IdentityKind, value: str, phone_region: str) -> str:
         return normalise_identity(kind, value, phone_region=phone_region)
     except InvalidIdentity as exc:
         raise BadUserInput(str(exc), argument="value") from exc
+
+
+def literal_argument(error: GraphQLError) -> str | None:
+    """The argument whose literal ``error`` (a validation error) is about, as ``fulfilment.type``
+    for a member of an input object; ``None`` when it is about no argument's literal.
+
+    graphql-core's messages name the value's type, not the argument ("Value 'NOPE' does not exist
+    in 'Channel' enum."): the argument is found in the document, by where the value stands.
+
+    Example:
+        >>> from graphql import Source
+        >>> source = Source('{ a(b: {c: NOPE}) }')
+        >>> value = parse(source).definitions[0].selection_set.selections[0].arguments[0]
+        >>> literal_argument(GraphQLError("bad", nodes=[value.value.fields[0].value]))
+        'b.c'
+    """
+    node = error.nodes[0] if error.nodes else None
+    if node is None or node.loc is None or not isinstance(node, ValueNode):
+        return None
+    try:
+        document = parse(node.loc.source)
+    except GraphQLError:
+        return None
+    found: list[str] = []
+    target: Node = node
+
+    class _Find(Visitor):
+        def enter_argument(self, argument: ArgumentNode, *_: object) -> None:
+            if _holds(argument.value, target) and not found:
+                found.append(".".join([argument.name.value, *_members(argument.value, target)]))
+
+    visit(document, _Find())
+    return found[0] if found else None
+
+
+def _holds(outer: Node, inner: Node) -> bool:
+    return (
+        outer.loc is not None
+        and inner.loc is not None
+        and outer.loc.start <= inner.loc.start
+        and inner.loc.end <= outer.loc.end
+    )
+
+
+def _members(value: ValueNode, target: Node) -> list[str]:
+    """The input object members from ``value`` down to ``target`` (list items add nothing)."""
+    if isinstance(value, ObjectValueNode):
+        for member in value.fields:
+            if _holds(member.value, target):
+                return [member.name.value, *_members(member.value, target)]
+    if isinstance(value, ListValueNode):
+        for item in value.values:
+            if _holds(item, target):
+                return _members(item, target)
+    return []

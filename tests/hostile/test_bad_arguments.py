@@ -205,3 +205,27 @@ async def test_a_malformed_email_or_phone_is_refused_naming_value(
             "BAD_USER_INPUT",
             "value",
         ), (document, value, error)
+
+
+# A literal of the wrong type, written in the document rather than sent in a variable.
+LITERALS = {
+    "{ product(sku: true) { sku } }": "sku",
+    'mutation { setConsent(customerId: "x", purpose: NOPE, granted: true, channel: WEB)'
+    " { granted } }": "purpose",
+    '{ customer(id: "x") { history(first: "ten") { __typename } } }': "first",
+    '{ customer(id: "x") { history(channels: [WEB, NOPE]) { __typename } } }': "channels",
+    'mutation { checkout(cartId: "c", expectedVersion: 1, fulfilment: {type: DRONE},'
+    ' idempotencyKey: "abcdefghij") { __typename } }': "fulfilment.type",
+}
+
+
+@pytest.mark.parametrize("document", list(LITERALS))
+async def test_a_literal_of_the_wrong_type_names_its_argument(
+    gateway: Gateway, document: str
+) -> None:
+    # graphql-core's message names the value's type ("Value 'NOPE' does not exist in
+    # 'ConsentPurpose' enum."), not the argument: a client had only a line and a column.
+    body = await gateway.query(document)
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED", error
+    assert error["extensions"].get("argument") == LITERALS[document], error
