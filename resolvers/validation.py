@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from graphql import (
@@ -68,20 +69,28 @@ def literal_argument(error: GraphQLError) -> str | None:
     node = error.nodes[0] if error.nodes else None
     if node is None or node.loc is None or not isinstance(node, ValueNode):
         return None
+    for argument in _arguments(node.loc.source.body):
+        if _holds(argument.value, node):
+            return ".".join([argument.name.value, *_members(argument.value, node)])
+    return None
+
+
+@functools.lru_cache(maxsize=16)
+def _arguments(body: str) -> tuple[ArgumentNode, ...]:
+    """Every argument written in ``body``, read once for all its errors (graphql-core reports
+    up to 100 per document)."""
     try:
-        document = parse(node.loc.source)
+        document = parse(body)
     except GraphQLError:
-        return None
-    found: list[str] = []
-    target: Node = node
+        return ()
+    found: list[ArgumentNode] = []
 
-    class _Find(Visitor):
+    class _Collect(Visitor):
         def enter_argument(self, argument: ArgumentNode, *_: object) -> None:
-            if _holds(argument.value, target) and not found:
-                found.append(".".join([argument.name.value, *_members(argument.value, target)]))
+            found.append(argument)
 
-    visit(document, _Find())
-    return found[0] if found else None
+    visit(document, _Collect())
+    return tuple(found)
 
 
 def _holds(outer: Node, inner: Node) -> bool:
