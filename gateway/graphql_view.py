@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 import structlog
-from aiohttp import web
+from aiohttp import hdrs, web
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UNSET, UnsetType
 
@@ -27,7 +27,7 @@ from gateway.auth import (
     Unauthenticated,
     challenge,
 )
-from gateway.graphql_http import JSON, GraphQLOverHTTPView
+from gateway.graphql_http import JSON, GraphQLOverHTTPView, response_media_type
 from gateway.privacy import RedisCachePurge
 from gateway.rate_limits import RATE_LIMITS, RateLimits
 from gateway.realtime import admit_connection
@@ -173,10 +173,12 @@ def _refused(  # noqa: PLR0917 - a private helper, every call site names its arg
         "message": message,
         "extensions": {"code": code, **extensions, "requestId": request.get(REQUEST_ID)},
     }
+    # In the media type the client asked for, as every other answer of the endpoint: a client
+    # accepting only application/graphql-response+json was sent application/json.
     return web.Response(
         status=status,
         body=orjson.dumps({"errors": [error]}),
-        content_type=JSON,
+        content_type=response_media_type(request.headers.get(hdrs.ACCEPT)) or JSON,
         charset="utf-8",
         headers=headers,
     )

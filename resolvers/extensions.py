@@ -17,6 +17,7 @@ from strawberry.types import ExecutionResult, StreamExecutionResult
 
 from graph.database import unavailable
 from resolvers.errors import ParcoursError, ServiceUnavailable
+from resolvers.validation import literal_argument
 
 log = structlog.get_logger("parcours.graphql")
 
@@ -75,6 +76,9 @@ def coded_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
         extensions["code"] = "BAD_USER_INPUT"
     elif original is None and "code" not in extensions:
         extensions["code"] = "GRAPHQL_VALIDATION_FAILED"
+        argument = literal_argument(error)
+        if argument is not None:  # a literal of the wrong type: name it, as BAD_USER_INPUT does
+            extensions["argument"] = argument
     elif original is not None and "code" not in extensions and unavailable(original):
         # Neo4j unreachable, out of pool connections or past the statement timeout: a store of
         # ours failed, not the request; the client may try again (a mutation with its key).

@@ -10,7 +10,7 @@ import base64
 import binascii
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import orjson
 import strawberry
@@ -70,37 +70,80 @@ def check_first(first: int, cap: int) -> int:
     return first
 
 
-def encode_history_cursor(at: datetime, interaction_id: str) -> str:
-    payload = orjson.dumps({"at": at.isoformat(), "id": interaction_id})
-    return base64.urlsafe_b64encode(payload).decode()
+_NOT_OURS = "`after` is not a cursor this API returned"
 
 
-def decode_history_cursor(cursor: str) -> HistoryCursor:
-    refused = BadUserInput("`after` is not a cursor this API returned", argument="after")
+def encode_history_cursor(at: datetime, item_id: str, list_name: str) -> str:
+    """The cursor of the item at ``at`` with id ``item_id`` in the list ``list_name``.
+
+    The list's name is part of it: every time-ordered list has cursors of this shape, and a
+    position in one means nothing in another.
+
+    Example:
+        >>> from datetime import UTC
+        >>> at = datetime(2026, 10, 1, tzinfo=UTC)
+        >>> decode_history_cursor(encode_history_cursor(at, "j1", "journeys"), "journeys").id
+        'j1'
+        >>> decode_history_cursor(encode_history_cursor(at, "j1", "journeys"), "merges")
+        Traceback (most recent call last):
+        ...
+        resolvers.errors.BadUserInput: `after` is a cursor of another list than merges
+    """
+    return _encode({"at": at.isoformat(), "id": item_id, "of": list_name})
+
+
+def decode_history_cursor(cursor: str, list_name: str) -> HistoryCursor:
+    """A cursor ``encode_history_cursor`` made for ``list_name``; BAD_USER_INPUT on ``after``
+    otherwise. One without a list name (issued before the name was part of it) is taken."""
+    data = _decode(cursor, list_name)
     try:
-        data = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
         at = datetime.fromisoformat(data["at"])
-        interaction_id = data["id"]
-    except (binascii.Error, orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-        raise refused from exc
-    if not isinstance(interaction_id, str) or at.tzinfo is None:
-        raise refused
-    return HistoryCursor(at=at, id=interaction_id)
+        item_id = data["id"]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BadUserInput(_NOT_OURS, argument="after") from exc
+    if not isinstance(item_id, str) or at.tzinfo is None:
+        raise BadUserInput(_NOT_OURS, argument="after")
+    return HistoryCursor(at=at, id=item_id)
 
 
 def encode_interaction_cursor(position: HistoryPosition) -> str:
     """A customer history item's cursor: its time, its event's id and its channel."""
-    payload = orjson.dumps(
-        {"at": position.at.isoformat(), "id": position.event_id, "channel": position.channel}
+    return _encode(
+        {
+            "at": position.at.isoformat(),
+            "id": position.event_id,
+            "channel": position.channel,
+            "of": HISTORY,
+        }
     )
-    return base64.urlsafe_b64encode(payload).decode()
 
 
 def decode_interaction_cursor(cursor: str) -> HistoryPosition:
     """A customer history cursor; one without a channel (issued before the channel was part of
     it) pages on after every item of its time and id, as it did then."""
-    decoded = decode_history_cursor(cursor)  # an object with a time and an id, or refused
-    channel = orjson.loads(base64.urlsafe_b64decode(cursor.encode())).get("channel", "")
+    decoded = decode_history_cursor(cursor, HISTORY)  # a time and an id, or refused
+    channel = _decode(cursor, HISTORY).get("channel", "")
     if not isinstance(channel, str):
-        raise BadUserInput("`after` is not a cursor this API returned", argument="after")
+        raise BadUserInput(_NOT_OURS, argument="after")
     return HistoryPosition(at=decoded.at, event_id=decoded.id, channel=channel)
+
+
+HISTORY = "history"
+
+
+def _encode(payload: dict[str, str]) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(payload)).decode()
+
+
+def _decode(cursor: str, list_name: str) -> dict[str, Any]:
+    try:
+        data = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (binascii.Error, orjson.JSONDecodeError, ValueError) as exc:
+        raise BadUserInput(_NOT_OURS, argument="after") from exc
+    if not isinstance(data, dict):
+        raise BadUserInput(_NOT_OURS, argument="after")
+    if data.get("of", list_name) != list_name:
+        raise BadUserInput(
+            f"`after` is a cursor of another list than {list_name}", argument="after"
+        )
+    return data

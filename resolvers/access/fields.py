@@ -37,10 +37,14 @@ class AccessQueries:
     ) -> Connection[AuditEntry] | None:
         size = check_first(first, min(MAX_AUDIT_PAGE, info.context.max_page_size))
         entries, more = await audit.entries_page(
-            info.context.graph, size, decode_history_cursor(after) if after else None
+            info.context.graph,
+            size,
+            decode_history_cursor(after, "auditLog") if after is not None else None,
         )
         edges = [
-            Edge(cursor=encode_history_cursor(e.at, e.id), node=AuditEntry.from_model(e))
+            Edge(
+                cursor=encode_history_cursor(e.at, e.id, "auditLog"), node=AuditEntry.from_model(e)
+            )
             for e in entries
         ]
         return Connection(
@@ -68,7 +72,7 @@ class AccessMutations:
             info.context.graph, key, purpose.value, granted, channel.value
         )
         if recorded is None:
-            raise NotFound(f"no customer with id {key!r}", id=key)
+            raise NotFound(f"no customer with id {key!r}", id=key, argument="customerId")
         # Naming the customer bumps their context version: a cached answer holding the old
         # decision (consents, recommendations) is never read again.
         await info.context.events.publish(

@@ -156,7 +156,7 @@ class JourneyAnalytics:
         self, info: Info, first: int = 20, after: str | None = None
     ) -> ForcedContactConnection | None:
         size = check_first(first, info.context.max_page_size)
-        cursor = decode_history_cursor(after) if after is not None else None
+        cursor = decode_history_cursor(after, "forcedContacts") if after is not None else None
         page = await within_time(
             analytics.forced_contacts(
                 info.context.graph,
@@ -168,7 +168,10 @@ class JourneyAnalytics:
             )
         )
         edges = [
-            Edge(cursor=encode_history_cursor(item.contact.at, item.contact.id), node=_forced(item))
+            Edge(
+                cursor=encode_history_cursor(item.contact.at, item.contact.id, "forcedContacts"),
+                node=_forced(item),
+            )
             for item in page.items
         ]
         return ForcedContactConnection(

@@ -46,8 +46,10 @@ async def _change(info: Info, change: carts.CartChange) -> Cart:
             f"the cart changed: it is at version {exc.current_version}",
             currentVersion=exc.current_version,
         ) from exc
-    except (carts.CustomerMissing, carts.ProductMissing, carts.LineMissing) as exc:
-        raise NotFound(str(exc)) from exc
+    except carts.CustomerMissing as exc:
+        raise NotFound(str(exc), argument="customerId") from exc
+    except (carts.ProductMissing, carts.LineMissing) as exc:
+        raise NotFound(str(exc), argument="sku") from exc
     except carts.KeyReused as exc:
         raise BadUserInput(str(exc), argument="idempotencyKey") from exc
     except carts.LineFull as exc:

@@ -19,7 +19,7 @@ class CatalogQueries:
         key = check_key(str(sku), "sku")
         found = await info.context.loaders.product.load(key)
         if found is None:
-            raise NotFound(f"no product with SKU {key!r}", sku=key)
+            raise NotFound(f"no product with SKU {key!r}", sku=key, argument="sku")
         return Product.from_model(found)
 
     @strawberry.field(description="A store by id; null with NOT_FOUND when unknown.")
@@ -27,5 +27,5 @@ class CatalogQueries:
         key = check_key(str(id), "id")
         found = await info.context.loaders.store.load(key)
         if found is None:
-            raise NotFound(f"no store with id {key!r}", id=key)
+            raise NotFound(f"no store with id {key!r}", id=key, argument="id")
         return Store.from_model(found)

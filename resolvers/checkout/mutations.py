@@ -146,7 +146,7 @@ class CheckoutMutations:
                 currentVersion=exc.current_version,
             ) from exc
         except checkout.CartMissing as exc:
-            raise NotFound(str(exc)) from exc
+            raise NotFound(str(exc), argument="cartId") from exc
         except carts.KeyReused as exc:
             raise BadUserInput(str(exc), argument="idempotencyKey") from exc
         except (checkout.CartClosed, checkout.EmptyCart) as exc:

@@ -37,7 +37,7 @@ class CustomerQueries:
             profile = await loaders.customer_in_context(request)
         if profile is None:
             await admit_customer(info.context.access, info.context.consents, None)
-            raise NotFound(f"no customer with id {key!r}", id=key)
+            raise NotFound(f"no customer with id {key!r}", id=key, argument="id")
         await admit_customer(info.context.access, info.context.consents, profile.id)
         return await _with_calls_sent(info, profile)
 
@@ -54,7 +54,9 @@ class CustomerQueries:
         profile = await info.context.loaders.customer_by_identity.load((graph_kind, normalised))
         if profile is None:
             await admit_customer(info.context.access, info.context.consents, None)
-            raise NotFound(f"no customer holds this {graph_kind.value}", kind=kind.name)
+            raise NotFound(
+                f"no customer holds this {graph_kind.value}", kind=kind.name, argument="value"
+            )
         await admit_customer(info.context.access, info.context.consents, profile.id)
         return await _with_calls_sent(info, profile)
 

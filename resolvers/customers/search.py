@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import unicodedata
 
 import orjson
 import strawberry
@@ -43,9 +44,18 @@ def decode_name_cursor(cursor: str) -> NameCursor:
 
 
 def check_search_text(query: str) -> str:
+    """``query`` with its runs of whitespace made one space; BAD_USER_INPUT when it is too short
+    or too long, or holds a control character (a NUL, an escape: no name holds one).
+
+    Example:
+        >>> check_search_text("  Hélène \\n Dupont ")
+        'Hélène Dupont'
+    """
     text = " ".join(query.split())
     if not MIN_TEXT <= len(text) <= MAX_TEXT:
         raise BadUserInput(f"`query` must be {MIN_TEXT} to {MAX_TEXT} characters", argument="query")
+    if any(unicodedata.category(character) == "Cc" for character in text):
+        raise BadUserInput("`query` must not hold control characters", argument="query")
     return text
 
 

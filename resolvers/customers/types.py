@@ -194,19 +194,28 @@ class Customer:
     async def identity_conflicts(
         self, info: strawberry.Info[Context, None], first: int = 20, after: str | None = None
     ) -> Connection[IdentityConflict]:
-        request = record_page_request(self.profile.id, first, after, info.context.max_page_size)
+        request = record_page_request(
+            self.profile.id, first, after, info.context.max_page_size, "identityConflicts"
+        )
         page = await info.context.identity_records.conflicts.load(request)
         return record_connection(
-            page, after, lambda r: IdentityConflict.from_record(r, self.profile.id)
+            page,
+            after,
+            lambda r: IdentityConflict.from_record(r, self.profile.id),
+            "identityConflicts",
         )
 
     @strawberry.field(description="Anonymous profiles merged into this customer, newest first.")
     async def merges(
         self, info: strawberry.Info[Context, None], first: int = 20, after: str | None = None
     ) -> Connection[Merge]:
-        request = record_page_request(self.profile.id, first, after, info.context.max_page_size)
+        request = record_page_request(
+            self.profile.id, first, after, info.context.max_page_size, "merges"
+        )
         page = await info.context.identity_records.merges.load(request)
-        return record_connection(page, after, lambda r: Merge.from_record(r, self.profile.id))
+        return record_connection(
+            page, after, lambda r: Merge.from_record(r, self.profile.id), "merges"
+        )
 
     @strawberry.field(
         description=(

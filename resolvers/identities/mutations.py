@@ -81,8 +81,8 @@ class IdentityMutations:
         )
         try:
             outcome = await stitching.link_identity(info.context.graph, request)
-        except stitching.StitchError as exc:
-            raise NotFound(str(exc)) from exc
+        except stitching.StitchError as exc:  # the customer is unknown
+            raise NotFound(str(exc), argument="customerId") from exc
         except stitching.HolderNotVisible as exc:
             # As for a customer it may not see: no conflict naming the holder, no merge.
             raise not_consented(info.context.access) from exc
@@ -102,15 +102,15 @@ class IdentityMutations:
     async def unlink_identity(
         self, info: Info, *, customer_id: strawberry.ID, kind: IdentityKind, value: str
     ) -> bool | None:
+        key = check_key(str(customer_id), "customerId")
         try:
             await stitching.unlink_identity(
-                info.context.graph,
-                check_key(str(customer_id), "customerId"),
-                kind.to_graph(),
-                _normalised(info, kind, value),
+                info.context.graph, key, kind.to_graph(), _normalised(info, kind, value)
             )
         except stitching.StitchError as exc:
-            raise NotFound(str(exc)) from exc
+            # Held by no customer of that id: the id is at fault when no customer has it.
+            known = await info.context.loaders.customer.load(key) is not None
+            raise NotFound(str(exc), argument="value" if known else "customerId") from exc
         await info.context.events.publish(
             [CustomerActivity(str(customer_id), ActivityKind.IDENTITY_UNLINKED, datetime.now(UTC))]
         )

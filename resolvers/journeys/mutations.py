@@ -47,7 +47,7 @@ class JourneyMutations:
         try:
             result = await journeys.resume_journey(info.context.graph, resumption)
         except journeys.JourneyMissing as exc:
-            raise NotFound(str(exc), journeyId=resumption.journey_id) from exc
+            raise NotFound(str(exc), journeyId=resumption.journey_id, argument="journeyId") from exc
         except journeys.JourneyCompleted as exc:
             raise BadUserInput(str(exc), argument="journeyId") from exc
         except journeys.KeyReused as exc:

@@ -36,7 +36,7 @@ async def journeys_connection(
     """A newest-first page of the customer's journeys (cut by start time, then id)."""
     size = check_first(first, info.context.max_page_size)
     # Same opaque shape as history cursors: a time and an id.
-    cursor = decode_history_cursor(after) if after is not None else None
+    cursor = decode_history_cursor(after, "journeys") if after is not None else None
     request = JourneyRequest(
         customer_id=customer_id,
         first=size,
@@ -46,7 +46,7 @@ async def journeys_connection(
     page = await info.context.loaders.journeys.load(request)
     edges = [
         Edge(
-            cursor=encode_history_cursor(journey.started_at, journey.id),
+            cursor=encode_history_cursor(journey.started_at, journey.id, "journeys"),
             node=Journey.from_model(journey),
         )
         for journey in page.items

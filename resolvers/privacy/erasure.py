@@ -72,7 +72,7 @@ async def erase(
     raced = await erasure_record(graph, customer_id)  # erased meanwhile by another request
     if raced is not None:
         return Erasure(raced, replayed=True)
-    raise NotFound(f"no customer with id {customer_id!r}", id=customer_id)
+    raise NotFound(f"no customer with id {customer_id!r}", id=customer_id, argument="id")
 
 
 async def _purge_again(

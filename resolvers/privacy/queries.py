@@ -31,5 +31,5 @@ class PrivacyQueries:
             context.graph, context.systems, key, context.channel_budget_s
         )
         if document is None:
-            raise NotFound(f"no customer with id {key!r}", id=key)
+            raise NotFound(f"no customer with id {key!r}", id=key, argument="id")
         return cast(JSON, document)

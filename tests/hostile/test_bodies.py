@@ -318,3 +318,68 @@ async def test_a_body_over_the_app_wide_limit_is_a_413_too(gateway: Gateway) -> 
     raw = await send(gateway, body=body, headers=JSON)
     assert raw.status == 413
     assert raw.codes() == ["PAYLOAD_TOO_LARGE"]
+
+
+BAD_GET_PARAMS = {
+    "variables that are not JSON": {"query": QUERY, "variables": "{nope"},
+    "variables as an array": {"query": QUERY, "variables": "[1]"},
+    "variables as a number": {"query": QUERY, "variables": "5"},
+    "extensions as a string": {"query": QUERY, "extensions": '"x"'},
+    "no query": {"variables": "{}"},
+}
+
+
+@pytest.mark.parametrize("media", ["application/json", GRAPHQL_RESPONSE])
+@pytest.mark.parametrize("params", list(BAD_GET_PARAMS.values()), ids=list(BAD_GET_PARAMS))
+async def test_malformed_get_parameters_are_a_coded_400(
+    gateway: Gateway, params: dict[str, str], media: str
+) -> None:
+    raw = await send(gateway, method="GET", params=params, headers={"Accept": media})
+    assert raw.status == 400, raw.body
+    assert raw.content_type == media
+    assert raw.codes() == ["BAD_REQUEST"], raw.body
+
+
+@pytest.mark.parametrize(("media", "status"), [("application/json", 200), (GRAPHQL_RESPONSE, 400)])
+async def test_a_get_that_does_not_parse_or_validate_is_a_request_error(
+    gateway: Gateway, media: str, status: int
+) -> None:
+    for query, code in (
+        ("{ product(", "GRAPHQL_PARSE_FAILED"),
+        ("{ nope }", "GRAPHQL_VALIDATION_FAILED"),
+    ):
+        raw = await send(gateway, method="GET", params={"query": query}, headers={"Accept": media})
+        assert (raw.status, raw.content_type, raw.codes()) == (status, media, [code]), raw.body
+
+
+async def test_a_get_may_pick_the_query_of_a_document_that_also_holds_a_mutation(
+    gateway: Gateway, canary: CanaryWrite
+) -> None:
+    document = f"query Read {QUERY} {canary.document().replace('mutation', 'mutation Write', 1)}"
+    read = await send(
+        gateway,
+        method="GET",
+        params={"query": document, "operationName": "Read"},
+        headers={"Accept": GRAPHQL_RESPONSE},
+    )
+    assert (read.status, read.body.get("data")) == (200, {"product": {"sku": "FX-P1"}}), read.body
+    write = await send(
+        gateway,
+        method="GET",
+        params={"query": document, "operationName": "Write"},
+        headers={"Accept": GRAPHQL_RESPONSE},
+    )
+    assert (write.status, write.headers.get("Allow")) == (405, "POST"), write.body
+    assert not await landed(gateway, canary)
+
+
+@pytest.mark.parametrize("media", ["application/json", GRAPHQL_RESPONSE])
+async def test_a_refused_credential_is_answered_in_the_media_type_asked_for(
+    gateway: Gateway, media: str
+) -> None:
+    # The 401 (as the 429 and 503 of the same check) was application/json whatever the client
+    # accepted, where every other answer of the endpoint is in the negotiated type.
+    raw = await send(
+        gateway, body={"query": QUERY}, headers={"Accept": media, "X-API-Key": "prc_" + "A" * 43}
+    )
+    assert (raw.status, raw.content_type, raw.codes()) == (401, media, ["UNAUTHENTICATED"])

@@ -173,3 +173,83 @@ async def test_validation_and_variable_errors_over_websocket_carry_a_code(instan
         assert answer["id"] == "x", answer
         errors = answer["payload"] if answer["type"] == "error" else answer["payload"]["errors"]
         assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT", answer
+
+
+async def test_ping_before_connection_init_is_answered_and_a_pong_is_a_heartbeat(
+    instance: Instance,
+):
+    """Pings may come at any time, acknowledged or not, and a pong unasked for is a
+    unidirectional heartbeat (PROTOCOL.md): neither closes the connection."""
+    async with ws_client(instance, init=False) as client:
+        await client.send({"type": "ping", "payload": {"at": 1}})
+        assert (await client.receive())["type"] == "pong"
+        await client.init()
+        await client.send({"type": "pong", "payload": {"at": 2}})
+        await client.send({"type": "ping"})
+        assert (await client.receive())["type"] == "pong"
+
+
+NOT_JSON = {"text that is not JSON": "{", "an empty text": ""}
+SERVER_MESSAGES = (
+    {"type": "connection_ack"},
+    {"type": "next", "id": "1", "payload": {"data": {}}},
+    {"type": "error", "id": "1", "payload": [{"message": "x"}]},
+)
+
+
+async def test_a_text_that_is_not_json_or_a_binary_frame_closes_with_4400(instance: Instance):
+    for name, text in NOT_JSON.items():
+        async with ws_client(instance) as client:
+            await client.ws.send_str(text)
+            assert await client.close_code() == 4400, name
+    async with ws_client(instance) as client:
+        await client.ws.send_bytes(b'{"type": "ping"}')
+        assert await client.close_code() == 4400
+
+
+async def test_a_message_only_the_server_sends_closes_with_4400(instance: Instance):
+    for message in SERVER_MESSAGES:
+        async with ws_client(instance) as client:
+            await client.send(message)
+            assert await client.close_code() == 4400, message
+
+
+async def test_a_query_is_answered_with_one_next_then_complete(instance: Instance):
+    async with ws_client(instance) as client:
+        await client.subscribe("q", '{ product(sku: "FX-P1") { sku } }', {})
+        assert await client.next("q") == {"product": {"sku": "FX-P1"}}
+        assert await client.receive() == {"id": "q", "type": "complete"}
+
+
+async def test_a_mutation_is_answered_with_one_next_then_complete(
+    instance: Instance, new_customer: Callable[[], Awaitable[str]]
+):
+    customer = await new_customer()
+    async with ws_client(instance) as client:
+        await client.subscribe(
+            "m",
+            "mutation($c: ID!) { setConsent(customerId: $c, purpose: MARKETING, granted: true,"
+            " channel: WEB) { granted } }",
+            {"c": customer},
+        )
+        assert await client.next("m") == {"setConsent": {"granted": True}}
+        assert await client.receive() == {"id": "m", "type": "complete"}
+
+
+async def test_a_document_of_several_operations_needs_an_operation_name(instance: Instance):
+    two = "query A { __typename } query B { __typename }"
+    async with ws_client(instance) as client:
+        await client.send({"id": "1", "type": "subscribe", "payload": {"query": two}})
+        refused = await client.receive()
+        assert (refused["id"], refused["type"]) == ("1", "error"), refused
+        assert refused["payload"][0]["extensions"]["code"], refused
+        await client.send(
+            {"id": "2", "type": "subscribe", "payload": {"query": two, "operationName": "C"}}
+        )
+        refused = await client.receive()
+        assert (refused["id"], refused["type"]) == ("2", "error"), refused
+        assert refused["payload"][0]["extensions"]["code"], refused
+        await client.send(
+            {"id": "3", "type": "subscribe", "payload": {"query": two, "operationName": "B"}}
+        )
+        assert await client.next("3") == {"__typename": "Query"}
