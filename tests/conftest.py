@@ -7,6 +7,7 @@ They never touch a developer's ``make up`` stack: other ports, other folders.
 from __future__ import annotations
 
 import contextlib
+import socket
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,12 +26,19 @@ from gateway.services import (
     RedisServer,
     free_port,
 )
-from gateway.settings import Settings
+from gateway.settings import CHANNEL_SYSTEMS, Settings
 from graph import GraphDatabase, migrate
 from graph.seed import after_load, load_customer_batch, load_reference
 from tests import fixture_dataset
 
 CACHE_DIR = Settings().cache_dir.resolve()
+
+# Where a gateway under test reaches the channel systems unless a test gives it simulators: a
+# port bound for the whole session and never listening, so every call is refused at once. The
+# default ports (9101-9105) are a `make up` stack's simulators on a developer's machine.
+_NO_SYSTEM = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+_NO_SYSTEM.bind(("127.0.0.1", 0))
+NO_SYSTEM_URL = f"http://127.0.0.1:{_NO_SYSTEM.getsockname()[1]}"
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,7 @@ class Services:
             "env": "dev",
             "co_purchase_refresh_minutes": 0,
             "idempotency_sweep_minutes": 0,
+            **{f"{system}_url": NO_SYSTEM_URL for system in CHANNEL_SYSTEMS},
         }
         values.update(overrides)
         return Settings(**values)
