@@ -18,7 +18,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from neo4j.exceptions import Neo4jError
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from gateway.cli._after_load import derive
 from gateway.cli._console import console
@@ -34,6 +35,8 @@ from graph.seed.bulk import CsvDataset, write_csv_dataset
 # Index population over ten million interactions takes minutes; nothing here waits forever.
 _SCHEMA_TIMEOUT_S = 4 * 3600
 _POLL_S = 2.0
+# Without a terminal (a log) a waiting phase prints one line this often.
+_PLAIN_EVERY_S = 30.0
 
 
 class _Phases:
@@ -125,11 +128,12 @@ def run_bulk_seed(
                 Path(folder), customers, seed, workers=workers, progress=advance
             )
         _print_rows(dataset)
+        console.print(f"Stopping Neo4j ({server.config.uri}) for the import")
         server.stop()
         with phases.timed("import"):
             _import(server, dataset, settings)
     with phases.timed("restart"):
-        server.start()
+        _restart(server)
     asyncio.run(_after_import(settings, phases))
     console.print(f"Bulk-seeded {customers:,} customers (seed {seed}): {phases.summary()}.")
     return True
@@ -196,6 +200,54 @@ class _ImportOutput:
             console.print(line, markup=False)
 
 
+def _restart(server: Neo4jServer) -> None:
+    """Start Neo4j on the imported store, saying what it waits for: opening a large store can
+    keep Bolt silent, then the database offline, for minutes."""
+    console.print(f"Restarting Neo4j ({server.config.uri}) on the imported store")
+    columns = (SpinnerColumn(), TextColumn("Neo4j {task.fields[detail]}"), TimeElapsedColumn())
+    last_line = -_PLAIN_EVERY_S
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("restart", total=None, detail="starting")
+
+        def waiting(elapsed: float, error: Exception) -> None:
+            nonlocal last_line
+            if isinstance(error, Neo4jError):  # Bolt answers; the database is not online yet
+                detail = f"opening the database ({error.code or type(error).__name__})"
+            else:
+                detail = "starting: waiting for Bolt"
+            progress.update(task, detail=detail)
+            if not console.is_terminal and elapsed - last_line >= _PLAIN_EVERY_S:
+                console.print(f"Neo4j {detail} ({elapsed:,.0f} s)")
+                last_line = elapsed
+
+        started = time.monotonic()
+        server.start(on_wait=waiting)
+    console.print(f"Neo4j answers on Bolt after {time.monotonic() - started:,.0f} s")
+
+
+class _PopulationEta:
+    """Time left for each populating index, at its own pace since it was first seen populating:
+    the indexes differ too much in size (customers, interactions) for one honest ETA over all.
+
+    Example:
+        >>> eta = _PopulationEta()
+        >>> eta.left("Interaction_at", 10.0, now=100.0)
+        ''
+        >>> eta.left("Interaction_at", 30.0, now=110.0)
+        ', 35 s left'
+    """
+
+    def __init__(self) -> None:
+        self.first_seen: dict[str, tuple[float, float]] = {}
+
+    def left(self, name: str, percent: float, now: float) -> str:
+        seen_at, seen_percent = self.first_seen.setdefault(name, (now, percent))
+        if percent <= seen_percent or now <= seen_at:
+            return ""
+        pace = (percent - seen_percent) / (now - seen_at)
+        return f", {(100 - percent) / pace:,.0f} s left"
+
+
 async def _after_import(settings: Settings, phases: _Phases) -> None:
     db = _connect(settings)
     try:
@@ -213,7 +265,7 @@ async def _migrate_with_progress(db: GraphDatabase, settings: Settings) -> None:
     migrating = asyncio.create_task(
         migrate(db, timeout_s=_SCHEMA_TIMEOUT_S, inputs=settings.migration_inputs())
     )
-    started, last_line = time.monotonic(), 0.0
+    started, last_line, eta = time.monotonic(), 0.0, _PopulationEta()
     columns = (TextColumn("Indexes"), BarColumn(), TextColumn("{task.fields[detail]}"))
     with Progress(*columns, TimeElapsedColumn(), console=console) as progress:
         task = progress.add_task("indexes", total=expected, detail="")
@@ -221,15 +273,20 @@ async def _migrate_with_progress(db: GraphDatabase, settings: Settings) -> None:
             done, _ = await asyncio.wait({migrating}, timeout=_POLL_S)
             indexes = await index_population(db)
             online = sum(1 for i in indexes if i.state == "ONLINE")
-            busy = [f"{i.name} {i.percent:.0f} %" for i in indexes if i.state != "ONLINE"]
+            now = time.monotonic()
+            busy = [
+                f"{i.name} {i.percent:.0f} %{eta.left(i.name, i.percent, now)}"
+                for i in indexes
+                if i.state != "ONLINE"
+            ]
             detail = f"{online}/{expected} online" + (f", {', '.join(busy)}" if busy else "")
             progress.update(
                 task,
                 completed=online + sum(i.percent / 100 for i in indexes if i.state != "ONLINE"),
                 detail=detail,
             )
-            elapsed = time.monotonic() - started
-            if not console.is_terminal and (done or elapsed - last_line >= 30):
+            elapsed = now - started
+            if not console.is_terminal and (done or elapsed - last_line >= _PLAIN_EVERY_S):
                 console.print(f"indexes: {detail} ({elapsed:,.0f} s)")
                 last_line = elapsed
             if done:
