@@ -23,20 +23,15 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 
 from gateway.cli._after_load import derive
 from gateway.cli._console import console
-from gateway.cli._progress import counting_progress
+from gateway.cli._progress import PLAIN_EVERY_S, counting_progress
+from gateway.cli._schema_progress import SCHEMA_TIMEOUT_S, migrate_with_progress
 from gateway.services import LocalStack, Neo4jServer, ServiceError
 from gateway.services._neo4j_import import import_csv
 from gateway.settings import Settings
-from graph import MIGRATIONS, GraphDatabase, migrate
+from graph import GraphDatabase, migrate
 from graph.customers import count_customers
-from graph.migrations import data_node_count, index_population
+from graph.migrations import data_node_count
 from graph.seed.bulk import CsvDataset, write_csv_dataset
-
-# Index population over ten million interactions takes minutes; nothing here waits forever.
-_SCHEMA_TIMEOUT_S = 4 * 3600
-_POLL_S = 2.0
-# Without a terminal (a log) a waiting phase prints one line this often.
-_PLAIN_EVERY_S = 30.0
 
 
 class _Phases:
@@ -63,7 +58,7 @@ def _connect(settings: Settings) -> GraphDatabase:
         settings.bolt_uri,
         settings.neo4j_credentials(),
         settings.neo4j_database,
-        query_timeout_s=_SCHEMA_TIMEOUT_S,
+        query_timeout_s=SCHEMA_TIMEOUT_S,
     )
 
 
@@ -205,7 +200,7 @@ def _restart(server: Neo4jServer) -> None:
     keep Bolt silent, then the database offline, for minutes."""
     console.print(f"Restarting Neo4j ({server.config.uri}) on the imported store")
     columns = (SpinnerColumn(), TextColumn("Neo4j {task.fields[detail]}"), TimeElapsedColumn())
-    last_line = -_PLAIN_EVERY_S
+    last_line = -PLAIN_EVERY_S
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("restart", total=None, detail="starting")
 
@@ -216,7 +211,7 @@ def _restart(server: Neo4jServer) -> None:
             else:
                 detail = "starting: waiting for Bolt"
             progress.update(task, detail=detail)
-            if not console.is_terminal and elapsed - last_line >= _PLAIN_EVERY_S:
+            if not console.is_terminal and elapsed - last_line >= PLAIN_EVERY_S:
                 console.print(f"Neo4j {detail} ({elapsed:,.0f} s)")
                 last_line = elapsed
 
@@ -225,70 +220,12 @@ def _restart(server: Neo4jServer) -> None:
     console.print(f"Neo4j answers on Bolt after {time.monotonic() - started:,.0f} s")
 
 
-class _PopulationEta:
-    """Time left for each populating index, at its own pace since it was first seen populating:
-    the indexes differ too much in size (customers, interactions) for one honest ETA over all.
-
-    Example:
-        >>> eta = _PopulationEta()
-        >>> eta.left("Interaction_at", 10.0, now=100.0)
-        ''
-        >>> eta.left("Interaction_at", 30.0, now=110.0)
-        ', 35 s left'
-    """
-
-    def __init__(self) -> None:
-        self.first_seen: dict[str, tuple[float, float]] = {}
-
-    def left(self, name: str, percent: float, now: float) -> str:
-        seen_at, seen_percent = self.first_seen.setdefault(name, (now, percent))
-        if percent <= seen_percent or now <= seen_at:
-            return ""
-        pace = (percent - seen_percent) / (now - seen_at)
-        return f", {(100 - percent) / pace:,.0f} s left"
-
-
 async def _after_import(settings: Settings, phases: _Phases) -> None:
     db = _connect(settings)
     try:
         with phases.timed("indexes"):
-            await _migrate_with_progress(db, settings)
+            await migrate_with_progress(db, settings)
         with phases.timed("co-purchases"):
             await derive(db)
     finally:
         await db.close()
-
-
-async def _migrate_with_progress(db: GraphDatabase, settings: Settings) -> None:
-    """Run the migrations, showing the constraints' and indexes' population as it goes."""
-    expected = 1 + sum(len(m.statements) for m in MIGRATIONS)  # + the migrations' own key
-    migrating = asyncio.create_task(
-        migrate(db, timeout_s=_SCHEMA_TIMEOUT_S, inputs=settings.migration_inputs())
-    )
-    started, last_line, eta = time.monotonic(), 0.0, _PopulationEta()
-    columns = (TextColumn("Indexes"), BarColumn(), TextColumn("{task.fields[detail]}"))
-    with Progress(*columns, TimeElapsedColumn(), console=console) as progress:
-        task = progress.add_task("indexes", total=expected, detail="")
-        while True:
-            done, _ = await asyncio.wait({migrating}, timeout=_POLL_S)
-            indexes = await index_population(db)
-            online = sum(1 for i in indexes if i.state == "ONLINE")
-            now = time.monotonic()
-            busy = [
-                f"{i.name} {i.percent:.0f} %{eta.left(i.name, i.percent, now)}"
-                for i in indexes
-                if i.state != "ONLINE"
-            ]
-            detail = f"{online}/{expected} online" + (f", {', '.join(busy)}" if busy else "")
-            progress.update(
-                task,
-                completed=online + sum(i.percent / 100 for i in indexes if i.state != "ONLINE"),
-                detail=detail,
-            )
-            elapsed = now - started
-            if not console.is_terminal and (done or elapsed - last_line >= _PLAIN_EVERY_S):
-                console.print(f"indexes: {detail} ({elapsed:,.0f} s)")
-                last_line = elapsed
-            if done:
-                break
-    await migrating
