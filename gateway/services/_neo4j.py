@@ -21,8 +21,23 @@ from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable
 from gateway.services._errors import ServiceError
 from gateway.services._neo4j_artifacts import check_java, resolve_neo4j_artifacts
 from gateway.services._ports import ensure_port_free
-from gateway.services._process import pid_alive, read_pid, spawn, tail, terminate
+from gateway.services._process import command_line, pid_alive, read_pid, spawn, tail, terminate
 from gateway.services._secret_files import write_secret
+
+# The import marker's line naming the import tool's pid.
+IMPORT_PID_PREFIX = "pid "
+
+
+def _running_import_tool(marker_lines: list[str]) -> int | None:
+    """The pid the import marker names, if that process still runs Neo4j's import tool."""
+    for line in marker_lines:
+        if line.startswith(IMPORT_PID_PREFIX):
+            number = line.removeprefix(IMPORT_PID_PREFIX).strip()
+            if number.isdigit() and pid_alive(int(number)):
+                command = command_line(int(number)) or ""
+                return int(number) if "org.neo4j.cli.AdminTool" in command else None
+    return None
+
 
 # Told, while a start waits, the seconds waited so far and why Bolt did not answer yet.
 WaitCallback = Callable[[float, Exception], None]
@@ -141,7 +156,15 @@ class Neo4jServer:
         marker = self.config.import_marker
         if not marker.exists():
             return
-        started = marker.read_text(encoding="utf-8", errors="replace").strip() or "?"
+        lines = marker.read_text(encoding="utf-8", errors="replace").splitlines()
+        started = lines[0].strip() if lines else "?"
+        tool = _running_import_tool(lines)
+        if tool is not None:
+            raise ServiceError(
+                f"a bulk import into Neo4j is running (pid {tool}, started {started}): Neo4j "
+                "is not started on the database it is writing",
+                hint="wait for `parcours seed --bulk` to finish: it starts Neo4j itself",
+            )
         raise ServiceError(
             f"the bulk import into Neo4j started {started} did not finish (interrupted or "
             "failed): the database files are incomplete, so Neo4j is not started",

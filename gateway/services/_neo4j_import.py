@@ -19,7 +19,7 @@ from pathlib import Path
 
 from gateway.services._debian import ensure_debian_binary
 from gateway.services._errors import ServiceError
-from gateway.services._neo4j import JVM_OPENS, Neo4jServer
+from gateway.services._neo4j import IMPORT_PID_PREFIX, JVM_OPENS, Neo4jConfig, Neo4jServer
 from gateway.services._neo4j_artifacts import check_java, resolve_neo4j_artifacts
 from gateway.services._process import tail
 
@@ -89,7 +89,7 @@ def import_csv(
     config.import_marker.write_text(
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC (database {database})\n", encoding="utf-8"
     )
-    _run(argv, config.home, config.home / "logs" / "import.log", on_output)
+    _run(argv, config, on_output)
     config.import_marker.unlink()
 
 
@@ -97,7 +97,8 @@ def _files(files: Sequence[Path]) -> str:
     return ",".join(str(path) for path in files)
 
 
-def _run(argv: list[str], home: Path, log_file: Path, on_output: OutputCallback | None) -> None:
+def _run(argv: list[str], config: Neo4jConfig, on_output: OutputCallback | None) -> None:
+    home, log_file = config.home, config.home / "logs" / "import.log"
     env: Mapping[str, str] = {
         **os.environ,
         "NEO4J_HOME": str(home),
@@ -119,6 +120,10 @@ def _run(argv: list[str], home: Path, log_file: Path, on_output: OutputCallback 
         ) as tool,
     ):
         assert tool.stdout is not None  # noqa: S101 - piped just above
+        # The server's start, from another terminal meanwhile, tells a running import from one
+        # that did not finish by this pid.
+        with config.import_marker.open("a", encoding="utf-8") as marker:
+            marker.write(f"{IMPORT_PID_PREFIX}{tool.pid}\n")
         try:
             for line in tool.stdout:
                 log.write(line)

@@ -153,3 +153,25 @@ def test_an_import_tool_does_not_outlive_the_killed_cli_that_ran_it(tmp_path: Pa
                 os.waitpid(pid, 0)
         _set_child_subreaper(False)
         server.stop()
+
+
+@pytest.mark.timeout(600)
+def test_a_start_while_an_import_runs_says_it_runs_not_that_it_did_not_finish(tmp_path: Path):
+    server = neo4j_server(tmp_path / "neo4j")
+    server._write_conf()
+    dataset = write_csv_dataset(tmp_path / "csv", 300, 42, workers=1, part_size=300)
+    refusals: list[str] = []
+
+    def start_once_importing(line: str) -> None:
+        # `parcours services start` from another terminal, while the tool writes the store.
+        if not refusals and line.startswith("(1/"):
+            with pytest.raises(ServiceError) as refused:
+                server.start()
+            refusals.append(str(refused.value))
+
+    _import(server, dataset, start_once_importing)
+    [refusal] = refusals
+    assert refusal.startswith("a bulk import into Neo4j is running (pid "), refusal
+    assert "wait for `parcours seed --bulk` to finish" in refusal
+    assert server.running_pid() is None
+    assert not server.config.import_marker.exists()  # it finished
