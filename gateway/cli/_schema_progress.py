@@ -54,12 +54,27 @@ async def migrate_with_progress(db: GraphDatabase, settings: Settings) -> list[M
     migrating = asyncio.create_task(
         migrate(db, timeout_s=SCHEMA_TIMEOUT_S, inputs=settings.migration_inputs())
     )
+    try:
+        await _show_population(db, migrating, expected)
+    except BaseException:
+        # A failed poll (or Ctrl-C) must not leave the migrations running unwatched.
+        migrating.cancel()
+        await asyncio.gather(migrating, return_exceptions=True)
+        raise
+    return await migrating
+
+
+async def _show_population(
+    db: GraphDatabase, migrating: asyncio.Task[list[Migration]], expected: int
+) -> None:
     started, last_line, eta = time.monotonic(), 0.0, _PopulationEta()
     columns = (TextColumn("Indexes"), BarColumn(), TextColumn("{task.fields[detail]}"))
     with Progress(*columns, TimeElapsedColumn(), console=console) as progress:
         task = progress.add_task("indexes", total=expected, detail="")
         while True:
             done, _ = await asyncio.wait({migrating}, timeout=_POLL_S)
+            if done and migrating.exception() is not None:
+                return  # the migrations' own error is the one to tell
             indexes = await index_population(db)
             online = sum(1 for i in indexes if i.state == "ONLINE")
             now = time.monotonic()
@@ -79,5 +94,4 @@ async def migrate_with_progress(db: GraphDatabase, settings: Settings) -> list[M
                 console.print(f"indexes: {detail} ({elapsed:,.0f} s)")
                 last_line = elapsed
             if done:
-                break
-    return await migrating
+                return

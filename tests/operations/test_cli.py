@@ -116,3 +116,18 @@ def test_migrate_shows_the_constraints_and_indexes_coming_online(tmp_path: Path)
     assert re.search(r"^indexes: (\d+)/\1 online \(\d+ s\)$", result.output, re.MULTILINE), (
         result.output
     )
+
+
+def test_a_database_neo4j_does_not_have_is_named_with_the_setting_to_change(services: Services):
+    uri = services.neo4j.config.uri
+    env = {
+        "PARCOURS_NEO4J_URI": uri,
+        "PARCOURS_NEO4J_AUTH": "false",
+        "PARCOURS_NEO4J_DATABASE": "nosuchdb",
+    }
+    result = CliRunner().invoke(app, ["migrate"], env=env)
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit), result.exception
+    said = " ".join(result.output.split())  # rich wraps long lines
+    assert f"Neo4j at {uri} has no database 'nosuchdb'" in said
+    assert "PARCOURS_NEO4J_DATABASE" in said
