@@ -59,4 +59,24 @@ def configure_logging(
     # The request middleware writes the access line, with the route pattern; aiohttp's own
     # (wherever a runner leaves it on) has the raw path, whose customer ids a log must not hold.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    _drop_peer_addresses(logging.getLogger("aiohttp.server"))
     return handler
+
+
+class _WithoutPeerAddress(logging.Filter):
+    """aiohttp logs a request it could not parse (a bad header) as "Error handling request from
+    <client address>", before any middleware: the address is personal data, so it goes. The
+    request middleware answers handlers' errors itself, with the request id and route."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg == _AIOHTTP_ERROR_LINE:
+            record.msg, record.args = "Error handling request", ()
+        return True
+
+
+_AIOHTTP_ERROR_LINE = "Error handling request from %s"
+
+
+def _drop_peer_addresses(logger: logging.Logger) -> None:
+    if not any(isinstance(f, _WithoutPeerAddress) for f in logger.filters):
+        logger.addFilter(_WithoutPeerAddress())

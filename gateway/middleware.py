@@ -1,7 +1,7 @@
 """Per-request plumbing: a request id (echoed in a header), Cypher round-trip count, a log line.
 
 The log line names the route pattern, never the path: paths carry customer ids, which are
-personal data a log must not hold.
+personal data a log must not hold; nor the client's address, which is personal data too.
 
 The request id comes from ``X-Request-Id`` when a caller (or a load balancer) sends a sane one, so a
 request can be followed across systems; otherwise we make one.
@@ -22,6 +22,7 @@ from graph import count_round_trips
 
 log = structlog.get_logger("parcours.http")
 _SANE_ID = re.compile(r"^[A-Za-z0-9._\-]{8,64}$")
+_INTERNAL_ERROR = "500 Internal Server Error\n\nServer got itself in trouble"
 
 
 def route_of(request: web.Request) -> str:
@@ -64,9 +65,13 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
             logged(exc.status)
             raise
         except Exception as exc:
-            # aiohttp answers 500 and logs the traceback; this line keeps the request's route.
+            # Answered and logged here: aiohttp's own "Error handling request from <peer>" line
+            # carries the client's address (personal data) and neither the route nor the id.
+            log.exception("unhandled error", method=request.method, route=route)
             logged(500, error=type(exc).__name__)
-            raise
+            return web.Response(
+                status=500, text=_INTERNAL_ERROR, headers={"X-Request-Id": request_id}
+            )
         response.headers["X-Request-Id"] = request_id
         logged(response.status)
     return response

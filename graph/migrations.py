@@ -12,6 +12,8 @@ Two gateways starting at once take turns: each reads and applies the missing mig
 holding the migration lock (a write lock on a ``(:MigrationLock)`` node, held by a transaction
 that is rolled back at the end, so that nothing is left in the graph and a caller that dies
 releases it with its connection); the second finds everything recorded and applies nothing.
+That transaction asks for no timeout, so a server's ``db.transaction.timeout`` shorter than a
+data step does not end it mid-migration.
 """
 
 from __future__ import annotations
@@ -245,6 +247,9 @@ _LOCK_KEY: LiteralString = (
 _TAKE_LOCK: LiteralString = (
     "MERGE (l:MigrationLock {name: 'migrations'}) SET l.takenAt = datetime()"
 )
+# The lock's transaction: named (SHOW TRANSACTIONS shows who holds it) and never timed out.
+_LOCK_METADATA = {"app": "parcours", "purpose": "migration lock"}
+_LOCK_NO_TIMEOUT = 0
 # How long the lock may take before the wait is reported as such.
 _LOCK_NOTICE_S = 2.0
 _APPLIED: LiteralString = "MATCH (m:Migration) RETURN m.version AS version ORDER BY version"
@@ -344,7 +349,12 @@ async def _migration_lock(db: GraphDatabase, progress: Progress) -> AsyncIterato
     step may take minutes, and a start that says nothing meanwhile looks hung.
     """
     async with db.driver.session(database=db.database) as session:
-        transaction = await session.begin_transaction()
+        # No time limit of its own (0), whatever the server's `db.transaction.timeout`: since
+        # Neo4j 5.3 a transaction's own timeout overrides the setting, above it too. With the
+        # server's default, a data step outlasting it would lose the lock mid-migration.
+        transaction = await session.begin_transaction(
+            metadata=_LOCK_METADATA, timeout=_LOCK_NO_TIMEOUT
+        )
         try:
             taking = asyncio.ensure_future(_take_lock(transaction))
             try:

@@ -18,22 +18,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from neo4j.exceptions import Neo4jError
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from gateway.cli._after_load import derive
 from gateway.cli._console import console
-from gateway.cli._progress import counting_progress
+from gateway.cli._progress import PLAIN_EVERY_S, counting_progress
+from gateway.cli._schema_progress import SCHEMA_TIMEOUT_S, migrate_with_progress
 from gateway.services import LocalStack, Neo4jServer, ServiceError
 from gateway.services._neo4j_import import import_csv
 from gateway.settings import Settings
-from graph import MIGRATIONS, GraphDatabase, migrate
+from graph import GraphDatabase, migrate
 from graph.customers import count_customers
-from graph.migrations import data_node_count, index_population
+from graph.migrations import data_node_count
 from graph.seed.bulk import CsvDataset, write_csv_dataset
-
-# Index population over ten million interactions takes minutes; nothing here waits forever.
-_SCHEMA_TIMEOUT_S = 4 * 3600
-_POLL_S = 2.0
 
 
 class _Phases:
@@ -60,7 +58,7 @@ def _connect(settings: Settings) -> GraphDatabase:
         settings.bolt_uri,
         settings.neo4j_credentials(),
         settings.neo4j_database,
-        query_timeout_s=_SCHEMA_TIMEOUT_S,
+        query_timeout_s=SCHEMA_TIMEOUT_S,
     )
 
 
@@ -125,11 +123,12 @@ def run_bulk_seed(
                 Path(folder), customers, seed, workers=workers, progress=advance
             )
         _print_rows(dataset)
+        console.print(f"Stopping Neo4j ({server.config.uri}) for the import")
         server.stop()
         with phases.timed("import"):
             _import(server, dataset, settings)
     with phases.timed("restart"):
-        server.start()
+        _restart(server)
     asyncio.run(_after_import(settings, phases))
     console.print(f"Bulk-seeded {customers:,} customers (seed {seed}): {phases.summary()}.")
     return True
@@ -196,42 +195,37 @@ class _ImportOutput:
             console.print(line, markup=False)
 
 
+def _restart(server: Neo4jServer) -> None:
+    """Start Neo4j on the imported store, saying what it waits for: opening a large store can
+    keep Bolt silent, then the database offline, for minutes."""
+    console.print(f"Restarting Neo4j ({server.config.uri}) on the imported store")
+    columns = (SpinnerColumn(), TextColumn("Neo4j {task.fields[detail]}"), TimeElapsedColumn())
+    last_line = -PLAIN_EVERY_S
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("restart", total=None, detail="starting")
+
+        def waiting(elapsed: float, error: Exception) -> None:
+            nonlocal last_line
+            if isinstance(error, Neo4jError):  # Bolt answers; the database is not online yet
+                detail = f"opening the database ({error.code or type(error).__name__})"
+            else:
+                detail = "starting: waiting for Bolt"
+            progress.update(task, detail=detail)
+            if not console.is_terminal and elapsed - last_line >= PLAIN_EVERY_S:
+                console.print(f"Neo4j {detail} ({elapsed:,.0f} s)")
+                last_line = elapsed
+
+        started = time.monotonic()
+        server.start(on_wait=waiting)
+    console.print(f"Neo4j answers on Bolt after {time.monotonic() - started:,.0f} s")
+
+
 async def _after_import(settings: Settings, phases: _Phases) -> None:
     db = _connect(settings)
     try:
         with phases.timed("indexes"):
-            await _migrate_with_progress(db, settings)
+            await migrate_with_progress(db, settings)
         with phases.timed("co-purchases"):
             await derive(db)
     finally:
         await db.close()
-
-
-async def _migrate_with_progress(db: GraphDatabase, settings: Settings) -> None:
-    """Run the migrations, showing the constraints' and indexes' population as it goes."""
-    expected = 1 + sum(len(m.statements) for m in MIGRATIONS)  # + the migrations' own key
-    migrating = asyncio.create_task(
-        migrate(db, timeout_s=_SCHEMA_TIMEOUT_S, inputs=settings.migration_inputs())
-    )
-    started, last_line = time.monotonic(), 0.0
-    columns = (TextColumn("Indexes"), BarColumn(), TextColumn("{task.fields[detail]}"))
-    with Progress(*columns, TimeElapsedColumn(), console=console) as progress:
-        task = progress.add_task("indexes", total=expected, detail="")
-        while True:
-            done, _ = await asyncio.wait({migrating}, timeout=_POLL_S)
-            indexes = await index_population(db)
-            online = sum(1 for i in indexes if i.state == "ONLINE")
-            busy = [f"{i.name} {i.percent:.0f} %" for i in indexes if i.state != "ONLINE"]
-            detail = f"{online}/{expected} online" + (f", {', '.join(busy)}" if busy else "")
-            progress.update(
-                task,
-                completed=online + sum(i.percent / 100 for i in indexes if i.state != "ONLINE"),
-                detail=detail,
-            )
-            elapsed = time.monotonic() - started
-            if not console.is_terminal and (done or elapsed - last_line >= 30):
-                console.print(f"indexes: {detail} ({elapsed:,.0f} s)")
-                last_line = elapsed
-            if done:
-                break
-    await migrating

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import typer
-from neo4j.exceptions import AuthError, ServiceUnavailable
+from neo4j.exceptions import AuthError, ClientError, ServiceUnavailable
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 from rich.console import Console
@@ -16,6 +16,7 @@ from gateway.services import ServiceError
 from gateway.settings import MissingNeo4jPassword, Settings
 
 console = Console(stderr=False, highlight=False)
+_NO_SUCH_DATABASE = "Neo.ClientError.Database.DatabaseNotFound"
 
 
 def load_settings() -> Settings:
@@ -74,3 +75,11 @@ def _neo4j_errors(settings: Settings) -> Iterator[None]:
         ) from exc
     except MissingNeo4jPassword as exc:
         raise ServiceError(str(exc)) from exc
+    except ClientError as exc:
+        if exc.code != _NO_SUCH_DATABASE:
+            raise
+        raise ServiceError(
+            f"Neo4j at {uri} has no database {settings.neo4j_database!r}",
+            hint="set PARCOURS_NEO4J_DATABASE to one it has (`SHOW DATABASES`; Neo4j Community "
+            "has one, `neo4j`), or leave it unset",
+        ) from exc

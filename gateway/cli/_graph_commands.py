@@ -11,6 +11,7 @@ from gateway.cli._after_load import derive
 from gateway.cli._bulk_seed import run_bulk_seed
 from gateway.cli._console import console, friendly_errors, load_settings
 from gateway.cli._progress import counting_progress
+from gateway.cli._schema_progress import migrate_with_progress
 from gateway.settings import Settings
 from graph import GraphDatabase, migrate
 from graph.customers import count_customers
@@ -27,9 +28,11 @@ def _connect(settings: Settings) -> GraphDatabase:
 
 
 async def run_migrations(settings: Settings) -> list[str]:
+    """The migrations missing, applied with their indexes' population shown: over a big graph
+    a new index takes minutes, longer than the two minutes a gateway's start waits for it."""
     db = _connect(settings)
     try:
-        applied = await migrate(db, inputs=settings.migration_inputs())
+        applied = await migrate_with_progress(db, settings)
         return [f"{m.version}: {m.name}" for m in applied]
     finally:
         await db.close()

@@ -19,6 +19,9 @@ from rich.text import Text
 
 from gateway.cli._console import console
 
+# Without a terminal (a log) a long wait prints one line this often.
+PLAIN_EVERY_S = 30.0
+
 
 class _PlainProgress:
     """Progress lines with a rate and an ETA every 5 %, for logs (the bar needs a terminal)."""

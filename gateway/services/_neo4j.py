@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,8 +21,26 @@ from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable
 from gateway.services._errors import ServiceError
 from gateway.services._neo4j_artifacts import check_java, resolve_neo4j_artifacts
 from gateway.services._ports import ensure_port_free
-from gateway.services._process import pid_alive, read_pid, spawn, tail, terminate
+from gateway.services._process import command_line, pid_alive, read_pid, spawn, tail, terminate
 from gateway.services._secret_files import write_secret
+
+# The import marker's line naming the import tool's pid.
+IMPORT_PID_PREFIX = "pid "
+
+
+def _running_import_tool(marker_lines: list[str]) -> int | None:
+    """The pid the import marker names, if that process still runs Neo4j's import tool."""
+    for line in marker_lines:
+        if line.startswith(IMPORT_PID_PREFIX):
+            number = line.removeprefix(IMPORT_PID_PREFIX).strip()
+            if number.isdigit() and pid_alive(int(number)):
+                command = command_line(int(number)) or ""
+                return int(number) if "org.neo4j.cli.AdminTool" in command else None
+    return None
+
+
+# Told, while a start waits, the seconds waited so far and why Bolt did not answer yet.
+WaitCallback = Callable[[float, Exception], None]
 
 JVM_OPENS = (
     "--add-opens=java.base/java.nio=ALL-UNNAMED",
@@ -100,10 +119,13 @@ class Neo4jServer:
             return None
         return ("neo4j", self.config.password_file.read_text().strip())
 
-    def start(self) -> None:
-        """Start the server unless ours already runs, then wait until Bolt answers ``RETURN 1``."""
+    def start(self, on_wait: WaitCallback | None = None) -> None:
+        """Start the server unless ours already runs, then wait until Bolt answers ``RETURN 1``.
+
+        ``on_wait`` hears about every probe that found the server not ready yet.
+        """
         if self.running_pid() is not None:
-            self.wait_ready()
+            self.wait_ready(on_wait)
             return
         self._refuse_unfinished_import()
         java = check_java()
@@ -126,7 +148,7 @@ class Neo4jServer:
         ]
         self._process = spawn(argv, self.config.log_file, cwd=self.config.home)
         self.config.pid_file.write_text(str(self._process.pid))
-        self.wait_ready()
+        self.wait_ready(on_wait)
 
     def _refuse_unfinished_import(self) -> None:
         """A bulk import killed part-way (Ctrl-C, out of memory) leaves a half-written store,
@@ -134,7 +156,15 @@ class Neo4jServer:
         marker = self.config.import_marker
         if not marker.exists():
             return
-        started = marker.read_text(encoding="utf-8", errors="replace").strip() or "?"
+        lines = marker.read_text(encoding="utf-8", errors="replace").splitlines()
+        started = lines[0].strip() if lines else "?"
+        tool = _running_import_tool(lines)
+        if tool is not None:
+            raise ServiceError(
+                f"a bulk import into Neo4j is running (pid {tool}, started {started}): Neo4j "
+                "is not started on the database it is writing",
+                hint="wait for `parcours seed --bulk` to finish: it starts Neo4j itself",
+            )
         raise ServiceError(
             f"the bulk import into Neo4j started {started} did not finish (interrupted or "
             "failed): the database files are incomplete, so Neo4j is not started",
@@ -142,9 +172,10 @@ class Neo4jServer:
             f"delete {self.config.home / 'data'} and start again",
         )
 
-    def wait_ready(self) -> None:
+    def wait_ready(self, on_wait: WaitCallback | None = None) -> None:
         """Block until Bolt answers, setting the generated password on first start."""
-        deadline = time.monotonic() + self.config.start_timeout_s
+        started = time.monotonic()
+        deadline = started + self.config.start_timeout_s
         last_error = "no answer yet"
         while time.monotonic() < deadline:
             pid = self.running_pid()
@@ -158,6 +189,8 @@ class Neo4jServer:
                 self._probe()
             except (ServiceUnavailable, OSError, Neo4jError) as exc:
                 last_error = f"{type(exc).__name__}: {exc}"
+                if on_wait is not None:
+                    on_wait(time.monotonic() - started, exc)
                 time.sleep(0.5)
             else:
                 return

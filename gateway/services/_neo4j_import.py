@@ -4,7 +4,9 @@ The tool's entry point, ``org.neo4j.cli.AdminTool``, lives in the same class pat
 (``neo4j-command-line`` and ``neo4j-import-tool``); it reads the server's ``neo4j.conf`` to find the
 data folder. It replaces the whole database, so it must only run while the server is stopped:
 this module neither stops nor starts the server, the caller does, and it refuses to run while
-ours is up.
+ours is up. The tool never outlives the process that runs it (``setpriv --pdeathsig KILL``, and a
+kill on any exception): a tool left running after our CLI was killed would finish the import
+behind the marker of an unfinished one.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from gateway.services._debian import ensure_debian_binary
 from gateway.services._errors import ServiceError
-from gateway.services._neo4j import JVM_OPENS, Neo4jServer
+from gateway.services._neo4j import IMPORT_PID_PREFIX, JVM_OPENS, Neo4jConfig, Neo4jServer
 from gateway.services._neo4j_artifacts import check_java, resolve_neo4j_artifacts
 from gateway.services._process import tail
 
@@ -54,7 +57,13 @@ def import_csv(
             f"no neo4j-import-tool jar in {lib}",
             hint=f"delete {lib} so that the next command resolves the jars again",
         )
+    # The kernel kills the tool when its parent (this process) dies, even by SIGKILL: the
+    # marker below then tells the truth, the import did not finish.
+    setpriv = ensure_debian_binary("setpriv", ("util-linux",), "/usr/bin/setpriv")
     argv = [
+        setpriv,
+        "--pdeathsig=KILL",
+        "--",
         java,
         f"-Xmx{heap}",
         "-XX:+UseG1GC",
@@ -74,12 +83,13 @@ def import_csv(
         *(f"--relationships={kind}={_files(files)}" for kind, files in relationships),
     ]
     # Written before the tool touches the database, removed only once it succeeded: a tool
-    # killed part-way leaves it, and the server's next start reports the unfinished import.
+    # killed part-way (with us or alone) leaves it, and the server's next start reports the
+    # unfinished import.
     config.import_marker.parent.mkdir(parents=True, exist_ok=True)
     config.import_marker.write_text(
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC (database {database})\n", encoding="utf-8"
     )
-    _run(argv, config.home, config.home / "logs" / "import.log", on_output)
+    _run(argv, config, on_output)
     config.import_marker.unlink()
 
 
@@ -87,7 +97,8 @@ def _files(files: Sequence[Path]) -> str:
     return ",".join(str(path) for path in files)
 
 
-def _run(argv: list[str], home: Path, log_file: Path, on_output: OutputCallback | None) -> None:
+def _run(argv: list[str], config: Neo4jConfig, on_output: OutputCallback | None) -> None:
+    home, log_file = config.home, config.home / "logs" / "import.log"
     env: Mapping[str, str] = {
         **os.environ,
         "NEO4J_HOME": str(home),
@@ -109,10 +120,20 @@ def _run(argv: list[str], home: Path, log_file: Path, on_output: OutputCallback 
         ) as tool,
     ):
         assert tool.stdout is not None  # noqa: S101 - piped just above
-        for line in tool.stdout:
-            log.write(line)
-            if on_output is not None:
-                on_output(line.rstrip("\n"))
+        # The server's start, from another terminal meanwhile, tells a running import from one
+        # that did not finish by this pid.
+        with config.import_marker.open("a", encoding="utf-8") as marker:
+            marker.write(f"{IMPORT_PID_PREFIX}{tool.pid}\n")
+        try:
+            for line in tool.stdout:
+                log.write(line)
+                if on_output is not None:
+                    on_output(line.rstrip("\n"))
+        except BaseException:
+            # Ctrl-C or a failing callback: Popen's exit would leave the tool running on.
+            tool.kill()
+            tool.wait()
+            raise
         code = tool.wait()
     if code != 0:
         raise ServiceError(

@@ -147,17 +147,3 @@ class CustomerWrite(BasePermission):
             await admit_customer(access, info.context.consents, owner)
         await access.limit_write(target)
         return True
-
-
-class CustomerVisible(BasePermission):
-    """Subscriptions by ``customerId``: the customer must be visible to the caller."""
-
-    message = "this customer is not visible to this caller"
-    error_class = Forbidden
-
-    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        customer_id = _customer_argument(kwargs)
-        if customer_id is None:
-            raise Forbidden(self.message)
-        await admit_customer(info.context.access, info.context.consents, customer_id)
-        return True

@@ -23,7 +23,7 @@ import strawberry
 
 from graph import cart_state, merged_ids, models, order_status
 from resolvers.access.guard import admit_customer
-from resolvers.access.permissions import CartRead, CustomerVisible, HistoryRead
+from resolvers.access.permissions import CartRead, HistoryRead
 from resolvers.context import Context
 from resolvers.customers.cart import Cart
 from resolvers.errors import CustomerMerged, Forbidden
@@ -31,6 +31,7 @@ from resolvers.realtime import events
 from resolvers.realtime.erasure_watch import ErasureWatch
 from resolvers.realtime.rereads import reread
 from resolvers.realtime.types import CustomerActivityItem, OrderStatusUpdate
+from resolvers.realtime.visibility import CustomerVisible
 from resolvers.validation import check_key
 
 Info = strawberry.Info[Context, None]

@@ -299,3 +299,57 @@ async def test_credentials_that_cannot_be_checked_close_with_try_again_later(
     assert [line["log_level"] for line in logs if line["event"] == "authentication failed"] == [
         "error"
     ]
+
+
+async def _subscribe_to_cart(
+    gateway: Gateway, make_partner: MakePartner, make_customer: MakeCustomer
+) -> aiohttp.ClientWebSocketResponse:
+    """A restricted partner's cartChanged on a consenting customer holding a cart (version 1)."""
+    customer = await make_customer(partner_sharing=True)
+    _, watcher = await make_partner("customer:read", "cart:read", restriction="partner_sharing")
+    _, shop = await make_partner("customer:read", "cart:write")
+    await _add_one(gateway, shop, customer)
+    ws = await _connected(gateway, {"apiKey": watcher})
+    await ws.send_json(
+        {"id": "1", "type": "subscribe", "payload": {"query": CART, "variables": {"c": customer}}}
+    )
+    return ws
+
+
+async def test_a_start_check_that_fails_for_a_moment_is_tried_again_and_the_subscription_starts(
+    secure_gateway: Gateway,
+    make_partner: MakePartner,
+    make_customer: MakeCustomer,
+    monkeypatch: pytest.MonkeyPatch,
+):
+    flaky = FlakyGraph(graph_consents.consents_of)
+    monkeypatch.setattr(graph_consents, "consents_of", flaky)
+    flaky.failures = 2  # the customer's consents cannot be read twice when it starts
+    ws = await _subscribe_to_cart(secure_gateway, make_partner, make_customer)
+    try:
+        first = await _message(ws)
+        assert first["type"] == "next", first
+        assert first["payload"]["data"] == {"cartChanged": {"version": 1}}
+        assert flaky.calls == 3
+    finally:
+        await ws.close()
+
+
+async def test_a_start_check_that_keeps_failing_ends_the_subscription_as_unavailable(
+    secure_gateway: Gateway,
+    make_partner: MakePartner,
+    make_customer: MakeCustomer,
+    monkeypatch: pytest.MonkeyPatch,
+):
+    flaky = FlakyGraph(graph_consents.consents_of)
+    monkeypatch.setattr(graph_consents, "consents_of", flaky)
+    flaky.failures = None
+    ws = await _subscribe_to_cart(secure_gateway, make_partner, make_customer)
+    try:
+        ended = await _message(ws)
+        assert ended["type"] == "error", ended  # refused before it started
+        [error] = ended["payload"]
+        assert error["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+        assert flaky.calls == 4  # tried again, a bounded number of times
+    finally:
+        await ws.close()

@@ -110,7 +110,9 @@ async def _dump(settings: Settings) -> dict[str, Any]:
 
 
 @pytest.mark.timeout(600)
-def test_a_bulk_import_builds_the_graph_the_unwind_path_builds(tmp_path: Path):
+def test_a_bulk_import_builds_the_graph_the_unwind_path_builds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
     settings = Settings(
         state_dir=tmp_path / "state",
         cache_dir=CACHE_DIR,
@@ -133,7 +135,9 @@ def test_a_bulk_import_builds_the_graph_the_unwind_path_builds(tmp_path: Path):
         assert refused is False
         assert asyncio.run(_dump(settings)) == loaded  # untouched
 
+        capsys.readouterr()
         assert run_bulk_seed(settings, 300, SHARED_PHONE_SEED, force=True, workers=2, server=server)
+        output = capsys.readouterr().out
         imported = asyncio.run(_dump(settings))
     finally:
         server.stop()
@@ -147,3 +151,8 @@ def test_a_bulk_import_builds_the_graph_the_unwind_path_builds(tmp_path: Path):
     assert imported["relationships"] == loaded["relationships"]
     assert loaded["types"]["ALSO_BOUGHT"]  # both paths end with the co-purchase table
     assert not list((tmp_path / "state").glob("bulk-seed-*"))  # the CSV files are gone
+    # Every phase says what it does, the restart on the imported store included.
+    assert f"Stopping Neo4j ({server.config.uri}) for the import" in output
+    assert f"Restarting Neo4j ({server.config.uri}) on the imported store" in output
+    assert "Neo4j answers on Bolt after " in output
+    assert "indexes: " in output  # the index population, line by line without a terminal

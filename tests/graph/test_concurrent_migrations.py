@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from gateway.services import Neo4jServer
 from graph import MIGRATIONS, GraphDatabase, migrate
-from graph.migrations import MigrationInputs, applied_versions
+from graph.migrations import MigrationInputs, _migration_lock, applied_versions
 from tests.conftest import neo4j_server
 
 
@@ -68,3 +69,38 @@ async def test_a_caller_waiting_for_another_instance_s_migrations_says_so(graph:
             await other.close()
     assert await migrating == []  # the other applied them all
     assert messages == ["migrations: waiting for another instance applying them"]
+
+
+class _ServerTimingTransactionsOut(Neo4jServer):
+    """A Neo4j ending any transaction older than a second, and checking for them often."""
+
+    def _write_conf(self) -> None:
+        super()._write_conf()
+        with self.config.conf_file.open("a", encoding="utf-8") as conf:
+            conf.write("db.transaction.timeout=1s\ndb.transaction.monitor.check.interval=100ms\n")
+
+
+_OTHER_TRANSACTIONS = (
+    "SHOW TRANSACTIONS YIELD currentQuery, status, metaData "
+    "WHERE NOT currentQuery STARTS WITH 'SHOW TRANSACTIONS' RETURN status, metaData"
+)
+
+
+@pytest.mark.timeout(300)
+async def test_the_migration_lock_outlives_a_server_transaction_timeout_shorter_than_the_work(
+    tmp_path: Path,
+):
+    """A data step may run for minutes: the lock's transaction must not end before it does."""
+    server = _ServerTimingTransactionsOut(neo4j_server(tmp_path / "neo4j").config)
+    await asyncio.to_thread(server.start)
+    db = GraphDatabase.connect(server.config.uri, None)
+    try:
+        async with _migration_lock(db, lambda message: None):
+            # The work under the lock outlasts db.transaction.timeout (no event marks that).
+            await asyncio.sleep(3)
+            [holder] = await db.read(_OTHER_TRANSACTIONS)
+            assert holder["status"] == "Running", holder
+            assert holder["metaData"]["purpose"] == "migration lock"
+    finally:
+        await db.close()
+        await asyncio.to_thread(server.stop)

@@ -4,6 +4,7 @@ traceback, and nothing left running that the command started."""
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from gateway.cli import app
 from gateway.cli._serve_commands import serve
 from gateway.services import RedisConfig, RedisServer, ServiceError, free_port, is_listening
 from gateway.services._process import terminate
-from tests.conftest import Services
+from tests.conftest import Services, neo4j_server
 
 
 @pytest.mark.parametrize(
@@ -93,3 +94,40 @@ def test_up_stops_the_redis_it_started_when_neo4j_fails_to_start(tmp_path: Path)
         pid = redis.running_pid()
         if pid is not None:
             terminate(pid)
+
+
+@pytest.mark.timeout(300)
+def test_migrate_shows_the_constraints_and_indexes_coming_online(tmp_path: Path):
+    """Over a big graph a new index takes minutes: `parcours migrate` shows their population
+    (a line at least at the end without a terminal) instead of waiting silently."""
+    server = neo4j_server(tmp_path / "neo4j")  # its own: fresh, every migration to apply
+    server.start()
+    try:
+        env = {
+            "PARCOURS_STATE_DIR": str(tmp_path / "state"),
+            "PARCOURS_NEO4J_URI": server.config.uri,
+            "PARCOURS_NEO4J_AUTH": "false",
+        }
+        result = CliRunner().invoke(app, ["migrate"], env=env)
+    finally:
+        server.stop()
+    assert result.exit_code == 0, result.output
+    assert "Applied: 1: " in result.output
+    assert re.search(r"^indexes: (\d+)/\1 online \(\d+ s\)$", result.output, re.MULTILINE), (
+        result.output
+    )
+
+
+def test_a_database_neo4j_does_not_have_is_named_with_the_setting_to_change(services: Services):
+    uri = services.neo4j.config.uri
+    env = {
+        "PARCOURS_NEO4J_URI": uri,
+        "PARCOURS_NEO4J_AUTH": "false",
+        "PARCOURS_NEO4J_DATABASE": "nosuchdb",
+    }
+    result = CliRunner().invoke(app, ["migrate"], env=env)
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit), result.exception
+    said = " ".join(result.output.split())  # rich wraps long lines
+    assert f"Neo4j at {uri} has no database 'nosuchdb'" in said
+    assert "PARCOURS_NEO4J_DATABASE" in said

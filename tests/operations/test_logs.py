@@ -3,17 +3,21 @@ back in the X-Request-Id header and in error extensions."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import uuid
 from collections.abc import Iterator
 
+import aiohttp
 import orjson
 import pytest
 import structlog
+from aiohttp import web
 
+from gateway.app import create_app
 from gateway.logging import configure_logging
-from tests.conftest import Gateway
+from tests.conftest import Gateway, Services
 
 
 @pytest.fixture
@@ -118,3 +122,65 @@ async def test_a_refused_request_is_logged_too_without_its_path(
         refused,
     )
     assert customer_id not in json_logs.getvalue()
+
+
+async def _fail(request: web.Request) -> web.Response:
+    raise RuntimeError("a bug in a handler")
+
+
+async def test_an_unhandled_error_is_logged_with_its_request_id_and_route_not_the_client_address(
+    services: Services, json_logs: io.StringIO
+):
+    app = create_app(services.settings())
+    app.router.add_get("/failing/{customer}", _fail)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    try:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(
+                f"http://{host}:{port}/failing/cus_private_7",
+                headers={"X-Request-Id": "failing-request-1"},
+            ) as response,
+        ):
+            assert response.status == 500
+            assert response.headers["X-Request-Id"] == "failing-request-1"
+    finally:
+        await runner.cleanup()
+
+    text = json_logs.getvalue()
+    lines = [orjson.loads(line) for line in text.splitlines() if line]
+    [error] = [line for line in lines if line["level"] == "error"]
+    assert (error["event"], error["request_id"], error["route"]) == (
+        "unhandled error",
+        "failing-request-1",
+        "/failing/{customer}",
+    )
+    assert "RuntimeError: a bug in a handler" in error["exception"]
+    assert host not in text  # the client's address is personal data
+    assert "cus_private_7" not in text
+
+
+async def test_a_request_aiohttp_cannot_parse_is_logged_without_the_client_address(
+    gateway: Gateway, json_logs: io.StringIO
+):
+    host, port = gateway.url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
+        writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\nno colon in this header\r\n\r\n")
+        await writer.drain()
+        assert (await reader.readline()).split()[1] == b"400"
+        await reader.read()  # aiohttp closes the connection after an error
+    finally:
+        writer.close()
+        await writer.wait_closed()
+
+    text = json_logs.getvalue()
+    lines = [orjson.loads(line) for line in text.splitlines() if line]
+    assert [line["event"] for line in lines if line["level"] == "error"] == [
+        "Error handling request"
+    ]
+    assert host not in text

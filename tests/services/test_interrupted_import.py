@@ -5,8 +5,12 @@ never comes online; the import it advises makes the database usable again."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ctypes
 import os
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +20,21 @@ from gateway.services._neo4j_import import import_csv
 from graph import GraphDatabase
 from graph.seed.bulk import CsvDataset, write_csv_dataset
 from tests.conftest import neo4j_server
+
+_PR_SET_CHILD_SUBREAPER = 36
+
+# A `parcours seed --bulk` in miniature: its own process, relaying the tool's lines on stdout.
+_CLI = """
+import sys
+from pathlib import Path
+from tests.conftest import neo4j_server
+from tests.services.test_interrupted_import import _import
+from graph.seed.bulk import write_csv_dataset
+
+home, csv = Path(sys.argv[1]), Path(sys.argv[2])
+dataset = write_csv_dataset(csv, 300, 42, workers=1, part_size=300)
+_import(neo4j_server(home), dataset, lambda line: print(line, flush=True))
+"""
 
 
 def _import(server: Neo4jServer, dataset: CsvDataset, on_output: object = None) -> None:
@@ -33,8 +52,8 @@ def _import(server: Neo4jServer, dataset: CsvDataset, on_output: object = None) 
     )
 
 
-def _import_tools() -> list[int]:
-    """Our child processes running the import tool."""
+def _import_tools(parent_pid: int | None = None) -> list[int]:
+    """The import tools that ``parent_pid``'s children (ours by default) run."""
     pids = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -42,7 +61,7 @@ def _import_tools() -> list[int]:
             command = (stat.parent / "cmdline").read_bytes()
         except (OSError, IndexError, ValueError):
             continue
-        if parent == os.getpid() and b"org.neo4j.cli.AdminTool" in command:
+        if parent == (parent_pid or os.getpid()) and b"org.neo4j.cli.AdminTool" in command:
             pids.append(int(stat.parent.name))
     return pids
 
@@ -88,3 +107,71 @@ def test_an_import_killed_part_way_is_reported_by_the_next_start(tmp_path: Path)
         assert asyncio.run(_customers(server)) == 300
     finally:
         server.stop()  # whatever started, even on a failure
+
+
+def _set_child_subreaper(on: bool) -> None:
+    """Orphans of our children become ours, so that their exit status can be read."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_CHILD_SUBREAPER, int(on), 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
+
+
+@pytest.mark.timeout(600)
+def test_an_import_tool_does_not_outlive_the_killed_cli_that_ran_it(tmp_path: Path):
+    """Killed with the CLI: left running, it would finish the import behind the marker of an
+    unfinished one, and the next start would refuse a database that is whole."""
+    server = neo4j_server(tmp_path / "neo4j")
+    server._write_conf()
+    _set_child_subreaper(True)
+    tools: list[int] = []
+    try:
+        cli = subprocess.Popen(
+            [sys.executable, "-c", _CLI, str(server.config.home), str(tmp_path / "csv")],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert cli.stdout is not None
+        for line in cli.stdout:
+            if line.startswith("(1/"):  # the tool is writing the new store
+                tools.extend(_import_tools(cli.pid))
+                break
+        assert len(tools) == 1
+        cli.kill()
+        cli.wait()
+        cli.stdout.close()
+
+        _, status = os.waitpid(tools[0], 0)  # the orphaned tool is ours to reap
+        tools.clear()
+        assert os.WIFSIGNALED(status), f"the tool ran on and exited {os.WEXITSTATUS(status)}"
+        assert os.WTERMSIG(status) == signal.SIGKILL
+        with pytest.raises(ServiceError, match="did not finish"):
+            server.start()
+    finally:
+        for pid in tools:
+            with contextlib.suppress(ProcessLookupError, ChildProcessError):
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+        _set_child_subreaper(False)
+        server.stop()
+
+
+@pytest.mark.timeout(600)
+def test_a_start_while_an_import_runs_says_it_runs_not_that_it_did_not_finish(tmp_path: Path):
+    server = neo4j_server(tmp_path / "neo4j")
+    server._write_conf()
+    dataset = write_csv_dataset(tmp_path / "csv", 300, 42, workers=1, part_size=300)
+    refusals: list[str] = []
+
+    def start_once_importing(line: str) -> None:
+        # `parcours services start` from another terminal, while the tool writes the store.
+        if not refusals and line.startswith("(1/"):
+            with pytest.raises(ServiceError) as refused:
+                server.start()
+            refusals.append(str(refused.value))
+
+    _import(server, dataset, start_once_importing)
+    [refusal] = refusals
+    assert refusal.startswith("a bulk import into Neo4j is running (pid "), refusal
+    assert "wait for `parcours seed --bulk` to finish" in refusal
+    assert server.running_pid() is None
+    assert not server.config.import_marker.exists()  # it finished
