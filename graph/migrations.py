@@ -359,7 +359,10 @@ async def _migration_lock(db: GraphDatabase, progress: Progress) -> AsyncIterato
             taking = asyncio.ensure_future(_take_lock(transaction))
             try:
                 if not (await asyncio.wait({taking}, timeout=_LOCK_NOTICE_S))[0]:
-                    progress("migrations: waiting for another instance applying them")
+                    progress(
+                        "migrations: waiting for the migration lock (another instance applying "
+                        "them, or a Neo4j slow to answer)"
+                    )
                 await taking
             finally:
                 taking.cancel()
