@@ -73,13 +73,14 @@ class Store:
     async def stock(self, info: strawberry.Info[Context, None], sku: strawberry.ID) -> int | None:
         key = (str(self.id), check_key(str(sku), "sku"))
         # The store system leaves a SKU it does not know out of its answer, which read as a
-        # silent null; the catalog is asked alongside, so the call is not delayed.
-        product, level = await asyncio.gather(
-            info.context.loaders.product.load(key[1]),
-            live_value(info, info.context.live.stock.load(key)),
-        )
+        # silent null; the catalog is asked alongside, so the call is not delayed. An unknown
+        # SKU is the caller's mistake whatever the store system's health: NOT_FOUND, alone.
+        stock = asyncio.ensure_future(info.context.live.stock.load(key))
+        product = await info.context.loaders.product.load(key[1])
         if product is None:
+            stock.add_done_callback(lambda done: done.cancelled() or done.exception())
             raise NotFound(f"no product with SKU {key[1]!r}", sku=key[1], argument="sku")
+        level = await live_value(info, stock)
         return level.on_hand if level else None
 
     @classmethod
