@@ -6,6 +6,7 @@ They never touch a developer's ``make up`` stack: other ports, other folders.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import socket
 from collections.abc import AsyncIterator, Iterator
@@ -38,6 +39,7 @@ CACHE_DIR = Settings().cache_dir.resolve()
 # default ports (9101-9105) are a `make up` stack's simulators on a developer's machine.
 _NO_SYSTEM = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 _NO_SYSTEM.bind(("127.0.0.1", 0))
+atexit.register(_NO_SYSTEM.close)
 NO_SYSTEM_URL = f"http://127.0.0.1:{_NO_SYSTEM.getsockname()[1]}"
 
 
