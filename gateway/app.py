@@ -51,6 +51,7 @@ from gateway.webhooks import receive_webhook, refuse_method
 from graph import GraphDatabase, migrate
 from graph.context import ContextRequest, CustomerContext, contexts
 from graph.shared_reads import SharedReads
+from graph.warm_up import warm_up
 from resolvers import SchemaLimits, build_schema
 
 TRACING = web.AppKey("tracing", Tracing)
@@ -164,6 +165,8 @@ async def _graph_database(app: web.Application) -> AsyncIterator[None]:
     try:
         if settings.migrate_on_start:
             await migrate(graph, inputs=settings.migration_inputs())
+        if settings.neo4j_warm_up_timeout_s:
+            await warm_up(graph, settings.neo4j_warm_up_timeout_s)
         yield
     finally:
         await graph.close()

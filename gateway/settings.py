@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     # packets costs each attempt this long, and a webhook's 503 must come before its sender
     # stops waiting (5 s).
     neo4j_connection_timeout_s: float = Field(default=1.0, gt=0, le=60)
+    # The statement timeout of the busiest statements' first run at start (graph/warm_up.py):
+    # their plans took seconds on a cold Neo4j. 0: not run.
+    neo4j_warm_up_timeout_s: float = Field(default=60.0, ge=0, le=600)
     # `parcours seed --bulk`: the import tool's JVM heap (it asks for just over 1 GiB at 1M
     # customers) and its off-heap budget (bytes such as "4g", or a share of the free memory such
     # as "40%"; the tool's own default, 90 %, would crowd out whatever else runs on the machine;

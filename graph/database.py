@@ -126,6 +126,11 @@ class GraphDatabase:
     async def close(self) -> None:
         await self.driver.close()
 
+    def sharing(self, query_timeout_s: float) -> GraphDatabase:
+        """The same driver (and pool) with another default statement timeout and no statement
+        hook (its statements are not traced); closing the original closes both."""
+        return GraphDatabase(self.driver, self.database, query_timeout_s)
+
     async def read(
         self,
         query: LiteralString,

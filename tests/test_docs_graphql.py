@@ -63,3 +63,11 @@ def test_the_queries_parcours_up_prints_validate(schema: GraphQLSchema):
     assert len(queries) == 3
     for query in queries:
         assert [error.message for error in validate(schema, parse(query))] == [], query
+
+
+def test_parcours_up_names_every_page_it_serves():
+    # The README promises GraphiQL and the console page; the banner named GraphiQL alone.
+    banner = _banner(Settings(port=8080), None)
+    base = "http://127.0.0.1:8080"
+    for page in ("/graphql", "/console", "/console/analytics", "/healthz", "/readyz"):
+        assert f"{base}{page} " in banner or f"{base}{page}\n" in banner, page

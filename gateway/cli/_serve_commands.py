@@ -97,6 +97,7 @@ def _banner(settings: Settings, sample: tuple[str, str | None] | None) -> str:
     return f"""
 [bold green]Parcours is up.[/]
   GraphiQL   {base}/graphql
+  Console    {base}/console (add ?store=ST001 for that store's stock) · {base}/console/analytics
   Health     {base}/healthz · {base}/readyz
   Sample customer id: [bold]{cid}[/]
 
