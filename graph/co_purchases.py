@@ -17,9 +17,11 @@ A customer who refused the ``personalisation`` consent is not counted, and neith
 one; neither waits for the next rebuild: the refusal's statement (:mod:`graph.consents`), the
 erasure's transaction (:mod:`graph.erasure`) and a merge whose survivor ends up refusing
 (:mod:`graph.stitching`, :data:`WITHDRAW_ON_MERGE`) take the customer's purchases off the counts
-they fed (:data:`WITHDRAW_SUBQUERY`), once (``coPurchasesWithdrawn`` on the customer, cleared by a
-whole rebuild that counted them again after a new grant). A count that falls to 0 is deleted; a
-product the refusal let into a list's top comes in at the next rebuild.
+they fed (:data:`WITHDRAW_SUBQUERY`), once (``coPurchasesWithdrawn`` on the customer). A count
+that falls to 0 is deleted; a product the refusal let into a list's top comes in at the next
+rebuild. A later grant puts them back at once, once (:data:`COUNT_IN_SUBQUERY`, in the grant's
+statement: only a withdrawn customer is added, and the flag is cleared); a whole rebuild that
+counted them again clears the flag too, so a grant after it adds nothing.
 """
 
 from __future__ import annotations
@@ -98,6 +100,34 @@ CALL (c, withdraw) {
   DELETE also
 }
 """
+# Add customer ``c``'s purchases to the counts, when ``countIn`` (a boolean in scope) and they
+# were withdrawn (a unit subquery, like ``WITHDRAW_SUBQUERY``, of which it is the mirror: a grant
+# after a refusal counts at once, once). A pair the table has no relationship for gets one, then
+# the seed's list is cut back to its ``$perProduct`` best: ``c``'s count is a floor of the pair's,
+# so a pair it lifts above a list's last belongs there.
+COUNT_IN_SUBQUERY: LiteralString = """
+CALL (c, countIn) {
+  WITH c WHERE countIn AND c.coPurchasesWithdrawn IS NOT NULL
+  REMOVE c.coPurchasesWithdrawn
+  WITH COLLECT { MATCH (c)-[:DID]->(:Interaction)-[:ABOUT]->(p:Product) RETURN DISTINCT p }
+         AS touched,
+       COLLECT { MATCH (c)-[:DID]->(:Interaction {type: 'purchase'})-[:ABOUT]->(p:Product)
+                 RETURN p } AS bought
+  UNWIND touched AS s
+  UNWIND bought AS r
+  WITH s, r WHERE r <> s
+  WITH s, r, count(*) AS purchases
+  MERGE (s)-[also:ALSO_BOUGHT]->(r)
+    ON CREATE SET also.purchases = purchases
+    ON MATCH SET also.purchases = also.purchases + purchases
+  WITH DISTINCT s
+  MATCH (s)-[also:ALSO_BOUGHT]->(r:Product)
+  WITH s, also ORDER BY also.purchases DESC, r.sku
+  WITH s, collect(also) AS list
+  UNWIND list[$perProduct..] AS dropped
+  DELETE dropped
+}
+"""
 WITHDRAW: LiteralString = (
     "MATCH (c:Customer {id: $customerId}) WITH c, true AS withdraw"
     + WITHDRAW_SUBQUERY
@@ -136,6 +166,11 @@ CALL (s, list) {
 }
 RETURN sum(written) AS written
 """
+
+
+def count_in_params() -> dict[str, object]:
+    """The parameters :data:`COUNT_IN_SUBQUERY` needs besides ``c`` and ``countIn``."""
+    return {"perProduct": PER_PRODUCT}
 
 
 def withdraw_params(customer_id: str) -> dict[str, object]:
