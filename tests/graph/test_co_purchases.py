@@ -169,6 +169,41 @@ async def test_a_grant_keeps_each_list_to_its_best_products(
     assert await _table(graph, [a]) == [(a, b, 2), (a, d, 3)]
 
 
+async def test_a_decision_made_while_a_rebuild_counts_holds_once_it_is_done(
+    graph: GraphDatabase, shop: tuple[list[str], list[str]]
+):
+    """x refuses after the rebuild's counting read, before its first write (its lists then
+    counted x until the next rebuild, the refusal's withdrawal overwritten); y, refused when
+    the read ran, grants there. Each is counted as decided, and the flags agree with it: a later
+    refusal by y and a grant by x each move the counts once."""
+    (a, b, c, d), (x, y, _) = shop
+    await _touch(
+        graph,
+        [(x, a, "view"), (x, b, "purchase"), (y, a, "view"), (y, c, "purchase")],
+    )
+    await consents.set_consent(graph, y, "personalisation", False, "web")
+    await co_purchases.refresh(graph, skus=[a, b, c, d])
+    assert await _table(graph, [a, b, c, d]) == [(a, b, 1)]
+
+    decided: list[str] = []
+
+    async def decide_between_read_and_writes() -> bool:
+        if not decided:
+            decided.append(x)
+            await consents.set_consent(graph, x, "personalisation", False, "web")
+            await consents.set_consent(graph, y, "personalisation", True, "web")
+        return True
+
+    await co_purchases.refresh(graph, skus=[a, b], keep_going=decide_between_read_and_writes)
+    assert decided == [x]
+    assert await _table(graph, [a, b, c, d]) == [(a, c, 1)]
+
+    await consents.set_consent(graph, x, "personalisation", True, "web")
+    assert await _table(graph, [a, b, c, d]) == [(a, b, 1), (a, c, 1)]
+    await consents.set_consent(graph, y, "personalisation", False, "web")
+    assert await _table(graph, [a, b, c, d]) == [(a, b, 1)]
+
+
 async def test_a_refusal_a_merge_hands_to_the_survivor_withdraws_the_survivor_at_once(
     graph: GraphDatabase, shop: tuple[list[str], list[str]]
 ):
