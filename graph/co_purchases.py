@@ -17,15 +17,20 @@ A customer who refused the ``personalisation`` consent is not counted, and neith
 one; neither waits for the next rebuild: the refusal's statement (:mod:`graph.consents`), the
 erasure's transaction (:mod:`graph.erasure`) and a merge whose survivor ends up refusing
 (:mod:`graph.stitching`, :data:`WITHDRAW_ON_MERGE`) take the customer's purchases off the counts
-they fed (:data:`WITHDRAW_SUBQUERY`), once (``coPurchasesWithdrawn`` on the customer, cleared by a
-whole rebuild that counted them again after a new grant). A count that falls to 0 is deleted; a
-product the refusal let into a list's top comes in at the next rebuild.
+they fed (:data:`WITHDRAW_SUBQUERY`), once (``coPurchasesWithdrawn`` on the customer). A count
+that falls to 0 is deleted; a product the refusal let into a list's top comes in at the next
+rebuild. A later grant puts them back at once, once (:data:`COUNT_IN_SUBQUERY`, in the grant's
+statement: only a withdrawn customer is added, and the flag is cleared); a whole rebuild sets the
+flag by the decisions it counted by, so a grant after it by a customer it counted adds nothing.
+A decision made while a rebuild runs is settled at its end: the lists of what the customer
+touched are counted again, after the decision committed (see :func:`refresh`).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from typing import LiteralString
 
 from graph.database import GraphDatabase
@@ -35,7 +40,14 @@ PRODUCTS_PER_TRANSACTION = 50
 # The counting pass reads every customer's interactions: minutes at a million customers.
 COUNT_TIMEOUT_S = 3600.0
 
+# A rebuild counts again the lists of customers who decided about personalisation since it began
+# (less this margin: a decision is stamped when its statement starts, and commits after), checking
+# for new decisions at most this many times.
+DECISION_MARGIN_S = 300.0
+SETTLE_PASSES = 3
+
 RefreshProgress = Callable[[int, int], None]
+log = logging.getLogger("parcours.co_purchases")
 
 _PRESENT: LiteralString = "RETURN EXISTS { ()-[:ALSO_BOUGHT]->() } AS present"
 _SKUS: LiteralString = "MATCH (p:Product) RETURN p.sku AS sku ORDER BY sku"
@@ -65,16 +77,60 @@ WITH s, collect({sku: r.sku, purchases: purchases})[0..$perProduct] AS top
 RETURN s.sku AS sku, top
 """
 )
-# After a whole rebuild: the customers it counted again (they granted since their withdrawal,
-# before the rebuild began) may be withdrawn again by their next refusal.
-_COUNTED_AGAIN: LiteralString = (
+# The same lists as ``_COUNT``, for a few products (``$skus``), from their side: a rebuild's
+# settling pass counts again the lists of products a few customers touched.
+_COUNT_FEW: LiteralString = (
     """
-MATCH (c:Customer) WHERE c.coPurchasesWithdrawn IS NOT NULL AND NOT """
+UNWIND $skus AS sku
+MATCH (s:Product {sku: sku})
+CALL (s) {
+  MATCH (s)<-[:ABOUT]-(:Interaction)<-[:DID]-(c:Customer)
+  WITH DISTINCT c WHERE NOT """
     + _REFUSED
     + """
-  AND NOT EXISTS { (c)-[:CONSENTED]->(k:Consent {purpose: 'personalisation'})
-                   WHERE k.at >= datetime($startedAt) }
-REMOVE c.coPurchasesWithdrawn
+  MATCH (c)-[:DID]->(:Interaction {type: 'purchase'})-[:ABOUT]->(r:Product)
+  WHERE r <> s
+  WITH r, count(*) AS purchases ORDER BY purchases DESC, r.sku
+  RETURN collect({sku: r.sku, purchases: purchases})[0..$perProduct] AS top
+}
+RETURN s.sku AS sku, top
+"""
+)
+_NOW: LiteralString = "RETURN toString(datetime()) AS now"
+# Customers whose personalisation decision is as recent as ``$since``: a rebuild's counting read
+# may have seen them either way, and their statement's withdrawal (or count-in) may have gone to
+# lists the rebuild then replaced. Each with the decision's time and the products they touched.
+_DECIDED_SINCE: LiteralString = """
+MATCH (c:Customer)-[:CONSENTED]->(k:Consent {purpose: 'personalisation'})
+WHERE k.at >= datetime($since)
+RETURN c.id AS id, toString(k.at) AS at,
+       COLLECT { MATCH (c)-[:DID]->(:Interaction)-[:ABOUT]->(p:Product) RETURN DISTINCT p.sku }
+         AS touched
+"""
+# After a whole rebuild, for the customers who decided nothing since ``$since``: the flag says
+# whether the table counts them, i.e. whether they refuse (a refusal recorded by the seed, which
+# withdrew nothing, included: a grant then counts them in at once).
+_SETTLE_UNCHANGED: LiteralString = (
+    """
+MATCH (c:Customer)
+WHERE NOT EXISTS { (c)-[:CONSENTED]->(k:Consent {purpose: 'personalisation'})
+                   WHERE k.at >= datetime($since) }
+WITH c, """
+    + _REFUSED
+    + """ AS refused
+WHERE refused <> (c.coPurchasesWithdrawn IS NOT NULL)
+SET c.coPurchasesWithdrawn = CASE WHEN refused THEN true END
+"""
+)
+# After their lists were counted again: the same for the customers of ``$ids``.
+_SETTLE_DECIDED: LiteralString = (
+    """
+UNWIND $ids AS id
+MATCH (c:Customer {id: id})
+WITH c, """
+    + _REFUSED
+    + """ AS refused
+SET c.coPurchasesWithdrawn = CASE WHEN refused THEN true END
 """
 )
 # Take customer ``c``'s purchases off the counts they fed, when ``withdraw`` (a boolean in scope)
@@ -96,6 +152,34 @@ CALL (c, withdraw) {
   SET also.purchases = also.purchases - purchases
   WITH also WHERE also.purchases <= 0
   DELETE also
+}
+"""
+# Add customer ``c``'s purchases to the counts, when ``countIn`` (a boolean in scope) and they
+# were withdrawn (a unit subquery, like ``WITHDRAW_SUBQUERY``, of which it is the mirror: a grant
+# after a refusal counts at once, once). A pair the table has no relationship for gets one, then
+# the seed's list is cut back to its ``$perProduct`` best: ``c``'s count is a floor of the pair's,
+# so a pair it lifts above a list's last belongs there.
+COUNT_IN_SUBQUERY: LiteralString = """
+CALL (c, countIn) {
+  WITH c WHERE countIn AND c.coPurchasesWithdrawn IS NOT NULL
+  REMOVE c.coPurchasesWithdrawn
+  WITH COLLECT { MATCH (c)-[:DID]->(:Interaction)-[:ABOUT]->(p:Product) RETURN DISTINCT p }
+         AS touched,
+       COLLECT { MATCH (c)-[:DID]->(:Interaction {type: 'purchase'})-[:ABOUT]->(p:Product)
+                 RETURN p } AS bought
+  UNWIND touched AS s
+  UNWIND bought AS r
+  WITH s, r WHERE r <> s
+  WITH s, r, count(*) AS purchases
+  MERGE (s)-[also:ALSO_BOUGHT]->(r)
+    ON CREATE SET also.purchases = purchases
+    ON MATCH SET also.purchases = also.purchases + purchases
+  WITH DISTINCT s
+  MATCH (s)-[also:ALSO_BOUGHT]->(r:Product)
+  WITH s, also ORDER BY also.purchases DESC, r.sku
+  WITH s, collect(also) AS list
+  UNWIND list[$perProduct..] AS dropped
+  DELETE dropped
 }
 """
 WITHDRAW: LiteralString = (
@@ -138,6 +222,11 @@ RETURN sum(written) AS written
 """
 
 
+def count_in_params() -> dict[str, object]:
+    """The parameters :data:`COUNT_IN_SUBQUERY` needs besides ``c`` and ``countIn``."""
+    return {"perProduct": PER_PRODUCT}
+
+
 def withdraw_params(customer_id: str) -> dict[str, object]:
     """The parameters of :data:`WITHDRAW` for ``customer_id``."""
     return {"customerId": customer_id}
@@ -155,11 +244,57 @@ async def refresh(
     products per write. ``progress(done, total)`` is called after each write, in products.
     ``keep_going()`` is asked before each write: False stops the rebuild there (every list
     replaced so far is whole; the others keep their previous counts).
+
+    Then the customers who decided about personalisation while it ran (or shortly before:
+    ``DECISION_MARGIN_S``) have the lists of every product they touched counted again, now that
+    their decision is committed, until a check finds no new decision (at most
+    ``SETTLE_PASSES`` times): a refusal made while the rebuild was reading was otherwise counted
+    until the next rebuild, and its statement's withdrawal overwritten by the rebuild's lists.
     """
+    since = (await _neo4j_now(db)) - timedelta(seconds=DECISION_MARGIN_S)
+    written, whole = await _replace_lists(db, _COUNT, skus, progress, keep_going)
+    if not whole:
+        return written
+    if skus is None:
+        await db.write(_SETTLE_UNCHANGED, {"since": since.isoformat()})
+    settled: set[tuple[str, str]] = set()
+    for _ in range(SETTLE_PASSES):
+        decided = [
+            row
+            for row in await db.read(_DECIDED_SINCE, {"since": since.isoformat()})
+            if (str(row["id"]), str(row["at"])) not in settled
+        ]
+        if not decided:
+            break
+        touched = sorted({str(sku) for row in decided for sku in row["touched"]})
+        counted, whole = await _replace_lists(db, _COUNT_FEW, touched, None, keep_going)
+        written += counted
+        if not whole:
+            break
+        await db.write(_SETTLE_DECIDED, {"ids": [str(row["id"]) for row in decided]})
+        settled |= {(str(row["id"]), str(row["at"])) for row in decided}
+    else:
+        log.warning("co-purchase rebuild: decisions kept coming; the next rebuild settles them")
+    return written
+
+
+async def _neo4j_now(db: GraphDatabase) -> datetime:
+    # Neo4j's clock, the one decisions are stamped with.
+    return datetime.fromisoformat(str((await db.read(_NOW))[0]["now"]))
+
+
+async def _replace_lists(
+    db: GraphDatabase,
+    count: LiteralString,
+    skus: Sequence[str] | None,
+    progress: RefreshProgress | None,
+    keep_going: Callable[[], Awaitable[bool]] | None,
+) -> tuple[int, bool]:
+    """Count the lists of ``skus`` (None: every product) and replace them; the relationships
+    written, and whether every list was replaced (``keep_going`` may stop it)."""
     wanted = list(skus) if skus is not None else None
-    started_at = datetime.now(UTC)
     counted = await db.read(
-        _COUNT,
+        count,
         {"skus": wanted, "perProduct": PER_PRODUCT},
         timeout_s=COUNT_TIMEOUT_S,
     )
@@ -169,16 +304,13 @@ async def refresh(
     written = 0
     for start in range(0, len(lists), PRODUCTS_PER_TRANSACTION):
         if keep_going is not None and not await keep_going():
-            break
+            return written, False
         chunk = lists[start : start + PRODUCTS_PER_TRANSACTION]
         rows = await db.write(_REPLACE, {"lists": chunk})
         written += int(rows[0]["written"]) if rows else 0
         if progress is not None:
             progress(start + len(chunk), len(lists))
-    else:  # every list replaced: a whole rebuild counted every customer not refused
-        if wanted is None:
-            await db.write(_COUNTED_AGAIN, {"startedAt": started_at.isoformat()})
-    return written
+    return written, True
 
 
 async def present(db: GraphDatabase) -> bool:

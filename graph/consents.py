@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import LiteralString
 
 from graph import _rows
-from graph.co_purchases import WITHDRAW_SUBQUERY
+from graph.co_purchases import COUNT_IN_SUBQUERY, WITHDRAW_SUBQUERY, count_in_params
 from graph.database import GraphDatabase
 from graph.merged_ids import JOURNEY_SURVIVOR, LATEST_SURVIVOR
 
@@ -53,10 +53,11 @@ RETURN wanted AS id, collect(k {.purpose, .granted, .at, .source}) AS consents
 _SET: LiteralString = (
     """
 MATCH (c:Customer {id: $customerId})
-WITH c, $withdrawCoPurchases AS withdraw"""
+WITH c, $withdrawCoPurchases AS withdraw, $countCoPurchases AS countIn"""
     # A refusal of personalisation takes the customer's purchases off the co-purchase counts
-    # other customers' recommendations read, at once.
+    # other customers' recommendations read, at once; a grant after it puts them back.
     + WITHDRAW_SUBQUERY
+    + COUNT_IN_SUBQUERY
     + """
 CALL (c) {
   // Another record of this purpose (a profile merged before merges re-keyed consents) is
@@ -121,6 +122,8 @@ async def set_consent(
             "granted": granted,
             "source": source,
             "withdrawCoPurchases": purpose == PERSONALISATION and not granted,
+            "countCoPurchases": purpose == PERSONALISATION and granted,
+            **count_in_params(),
         },
     )
     return _consent(rows[0]["consent"]) if rows else None

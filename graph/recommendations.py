@@ -8,7 +8,9 @@ the ranking does not drift with the wall clock). Each seed contributes its ``ALS
 lines are excluded at query time; ties break by SKU, so the answer is deterministic. A customer who
 refused the ``personalisation`` consent gets none, whoever asks (no consent recorded: not refused).
 Stock is the OMS's, not the graph's: a request for ``first`` ranks ``CANDIDATES_PER_PLACE`` times
-as many, so the resolver can drop what the OMS lists as sold out and still fill the places.
+as many, so the resolver can drop what the OMS lists as sold out and still fill the places; when
+more than that many are sold out, it asks for the next ones (``skip``: a rank to start from) with
+:func:`next_candidates`, a statement of its own only in that rare case.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ SEED_PRODUCTS = 20
 # Candidates ranked per place asked for: spares for the sold-out ones the resolver drops. 50
 # places (the API's cap) are then 100 candidates, what one OMS availability call takes.
 CANDIDATES_PER_PLACE = 2
+# Candidates ranked per follow-up statement (when too many of the first were sold out): one OMS
+# availability call's worth.
+CANDIDATES_PER_FOLLOW_UP = 100
 
 # One request's ranked recommendations as ``recs`` (``req`` in scope: customerId, limit); shared
 # by the statement below and the whole-context statement of ``graph.context``.
@@ -53,7 +58,7 @@ RECOMMEND_SUBQUERY: LiteralString = """
   ORDER BY score DESC, rec.sku
   WITH collect({product: rec {.sku, .name, .category, .brand}, score: score,
                 because: because}) AS ranked
-  RETURN ranked[0..req.limit] AS recs
+  RETURN ranked[req.skip..req.limit] AS recs
 """
 
 _RECOMMEND: LiteralString = (
@@ -63,13 +68,27 @@ _RECOMMEND: LiteralString = (
 
 @dataclass(frozen=True, slots=True)
 class RecommendationRequest:
+    """``first`` places for the customer: the ``first * CANDIDATES_PER_PLACE`` candidates ranked
+    from ``skip`` on (0: the best)."""
+
     customer_id: str
     first: int
+    skip: int = 0
+
+    def candidates(self) -> int:
+        """How many candidates the request ranks."""
+        return self.first * CANDIDATES_PER_PLACE
+
+
+def next_candidates(request: RecommendationRequest, ranked: int) -> RecommendationRequest:
+    """The ``CANDIDATES_PER_FOLLOW_UP`` candidates after the first ``ranked`` of the customer's."""
+    places = CANDIDATES_PER_FOLLOW_UP // CANDIDATES_PER_PLACE
+    return RecommendationRequest(request.customer_id, places, skip=ranked)
 
 
 def recommendation_params(request: RecommendationRequest, key: int) -> dict[str, object]:
-    limit = request.first * CANDIDATES_PER_PLACE
-    return {"key": key, "customerId": request.customer_id, "limit": limit}
+    limit = request.skip + request.candidates()
+    return {"key": key, "customerId": request.customer_id, "skip": request.skip, "limit": limit}
 
 
 def recommendations_from(rows: Sequence[dict[str, Any]]) -> list[Recommendation]:

@@ -2,23 +2,27 @@
 
 The graph ranks ``graph.recommendations.CANDIDATES_PER_PLACE`` candidates per place asked for (in
 the home screen's one statement); this drops those the OMS lists with no unit online nor in any
-store, through the request's availability loader (one OMS call per 100 SKUs, shared with the
-request's ``Product.availability`` fields), unless this instance heard about it from the OMS
-less than ``PARCOURS_RECOMMENDATION_STOCK_MAX_AGE_S`` ago (30 s). A SKU the OMS does not list is
-kept (nothing says it is sold out), and so is the whole ranking when the OMS cannot answer: the
+store, and only when that leaves places empty while the ranking went on, ranks the next
+candidates (:func:`fill`: a statement each, ``CANDIDATES_PER_FOLLOW_UP`` at a time) until the
+places are full or the ranking ends. The OMS is asked through the request's availability loader
+(one OMS call per 100 SKUs, shared with the request's ``Product.availability`` fields) about
+the SKUs this instance did not hear about from the OMS less than
+``PARCOURS_RECOMMENDATION_STOCK_MAX_AGE_S`` ago (30 s). A SKU the OMS does not list is kept
+(nothing says it is sold out), and so is the whole ranking when the OMS cannot answer: the
 call's failure is in ``extensions.sources``, and recommendations are not blanked by a stock
-system's outage. Never reads the graph.
+system's outage. Reads the graph only through the ``rank`` it is given.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from channels import ChannelError
 from channels.oms import RecentAvailability
 from channels.records import Availability
 from graph.models import Recommendation
+from graph.recommendations import RecommendationRequest, next_candidates
 from resolvers.live.loaders import LiveLoaders
 
 
@@ -61,3 +65,26 @@ async def buyable(
         if answers is not None:
             known |= {sku: found.data for sku, found in zip(unheard, answers, strict=True)}
     return [r for r in ranked if not sold_out(known.get(r.product.sku))][:first]
+
+
+async def fill(
+    live: LiveLoaders,
+    recent: RecentAvailability,
+    request: RecommendationRequest,
+    rank: Callable[[RecommendationRequest], Awaitable[list[Recommendation]]],
+) -> list[Recommendation]:
+    """The first ``request.first`` buyable recommendations, ranked by ``rank`` (the request's
+    loader): the request's candidates, then, while places are empty and the last statement
+    ranked all it was asked for (the ranking goes on), the next ones (``next_candidates``)."""
+    asked = request
+    ranked = await rank(asked)
+    seen = len(ranked)
+    found = await buyable(live, recent, ranked, request.first)
+    while len(found) < request.first and len(ranked) == asked.candidates():
+        asked = next_candidates(request, seen)
+        ranked = await rank(asked)
+        seen += len(ranked)
+        taken = {r.product.sku for r in found}
+        fresh = [r for r in ranked if r.product.sku not in taken]
+        found += await buyable(live, recent, fresh, request.first - len(found))
+    return found

@@ -21,7 +21,7 @@ from resolvers.access.types import Consent
 from resolvers.catalog.types import Product
 from resolvers.context import Context
 from resolvers.customers import channel_views
-from resolvers.customers.buyable import buyable
+from resolvers.customers.buyable import fill
 from resolvers.customers.cart import Cart
 from resolvers.customers.history import history_connection
 from resolvers.customers.interaction import Interaction
@@ -222,8 +222,8 @@ class Customer:
             "Products this customer is likely to want, best first (`recommendations:read`); "
             f"`first` at most {MAX_RECOMMENDATIONS}; empty when the customer refused "
             "personalisation. Products the OMS lists with no unit online nor in any store are "
-            "left out, as this instance heard from the OMS in the last 30 s (from twice `first` "
-            "ranked, so there may be fewer than `first`); when the "
+            "left out, as this instance heard from the OMS in the last 30 s (fewer than `first` "
+            "only when fewer buyable products are ranked); when the "
             "OMS cannot answer, the ranking is shown unchecked and `extensions.sources` says so."
         ),
         permission_classes=[RecommendationsRead],
@@ -232,9 +232,9 @@ class Customer:
         self, info: strawberry.Info[Context, None], first: int = RECOMMENDATIONS_DEFAULT_FIRST
     ) -> list[Recommendation] | None:
         request = RecommendationRequest(self.profile.id, check_first(first, MAX_RECOMMENDATIONS))
-        ranked = await info.context.loaders.recommendations.load(request)
         oms = info.context.systems.oms
-        found = await buyable(info.context.live, oms.recent, ranked, request.first)
+        loader = info.context.loaders.recommendations
+        found = await fill(info.context.live, oms.recent, request, loader.load)
         return [
             Recommendation(product=Product.from_model(r.product), score=r.score, reason=r.reason)
             for r in found

@@ -113,6 +113,97 @@ async def test_a_refusal_and_an_erasure_leave_the_counts_at_once_and_only_once(
     assert await _table(graph, [a, b, c]) == []
 
 
+async def test_a_grant_after_a_refusal_counts_the_customer_again_at_once_and_only_once(
+    graph: GraphDatabase, shop: tuple[list[str], list[str]]
+):
+    """It counted only from the next rebuild, while the refusal withdrew at once."""
+    (a, b, c, d), (x, y, _) = shop
+    await _touch(
+        graph,
+        [
+            (x, a, "view"),
+            (x, b, "purchase"),
+            (x, b, "purchase"),
+            (x, d, "purchase"),  # d: a pair only x made, deleted at 0 by the refusal
+            (y, a, "view"),
+            (y, b, "purchase"),
+            (y, c, "purchase"),
+        ],
+    )
+    await co_purchases.refresh(graph, skus=[a, b, c, d])
+    counted = [(a, b, 3), (a, c, 1), (a, d, 1), (b, c, 1), (b, d, 1), (c, b, 1), (d, b, 2)]
+    assert await _table(graph, [a, b, c, d]) == counted
+    await consents.set_consent(graph, y, "personalisation", True, "web")  # counted already
+    assert await _table(graph, [a, b, c, d]) == counted
+
+    await consents.set_consent(graph, x, "personalisation", False, "web")
+    assert await _table(graph, [a, b, c, d]) == [(a, b, 1), (a, c, 1), (b, c, 1), (c, b, 1)]
+    await consents.set_consent(graph, x, "personalisation", True, "web")
+    assert await _table(graph, [a, b, c, d]) == counted
+    await consents.set_consent(graph, x, "personalisation", True, "web")  # no second time
+    await consents.set_consent(graph, x, "marketing", True, "web")
+    assert await _table(graph, [a, b, c, d]) == counted
+    await co_purchases.refresh(graph, skus=[a, b, c, d])  # the rebuild counts x once too
+    assert await _table(graph, [a, b, c, d]) == counted
+
+
+async def test_a_grant_keeps_each_list_to_its_best_products(
+    graph: GraphDatabase, shop: tuple[list[str], list[str]], monkeypatch: pytest.MonkeyPatch
+):
+    """A pair the grant adds enters a full list only above its last, which then leaves."""
+    monkeypatch.setattr(co_purchases, "PER_PRODUCT", 2)
+    (a, b, c, d), (x, y, z) = shop
+    await _touch(
+        graph,
+        [
+            *[(y, a, "view"), (y, b, "purchase"), (y, b, "purchase"), (y, c, "purchase")],
+            *[(x, a, "view"), (x, d, "purchase"), (x, d, "purchase"), (x, d, "purchase")],
+            *[(z, a, "view"), (z, c, "purchase")],
+        ],
+    )
+    await consents.set_consent(graph, x, "personalisation", False, "web")
+    await co_purchases.refresh(graph, skus=[a])
+    assert await _table(graph, [a]) == [(a, b, 2), (a, c, 2)]
+    await consents.set_consent(graph, x, "personalisation", True, "web")
+    # d's 3 passes c's 2 (the last); the list stays at two.
+    assert await _table(graph, [a]) == [(a, b, 2), (a, d, 3)]
+
+
+async def test_a_decision_made_while_a_rebuild_counts_holds_once_it_is_done(
+    graph: GraphDatabase, shop: tuple[list[str], list[str]]
+):
+    """x refuses after the rebuild's counting read, before its first write (its lists then
+    counted x until the next rebuild, the refusal's withdrawal overwritten); y, refused when
+    the read ran, grants there. Each is counted as decided, and the flags agree with it: a later
+    refusal by y and a grant by x each move the counts once."""
+    (a, b, c, d), (x, y, _) = shop
+    await _touch(
+        graph,
+        [(x, a, "view"), (x, b, "purchase"), (y, a, "view"), (y, c, "purchase")],
+    )
+    await consents.set_consent(graph, y, "personalisation", False, "web")
+    await co_purchases.refresh(graph, skus=[a, b, c, d])
+    assert await _table(graph, [a, b, c, d]) == [(a, b, 1)]
+
+    decided: list[str] = []
+
+    async def decide_between_read_and_writes() -> bool:
+        if not decided:
+            decided.append(x)
+            await consents.set_consent(graph, x, "personalisation", False, "web")
+            await consents.set_consent(graph, y, "personalisation", True, "web")
+        return True
+
+    await co_purchases.refresh(graph, skus=[a, b], keep_going=decide_between_read_and_writes)
+    assert decided == [x]
+    assert await _table(graph, [a, b, c, d]) == [(a, c, 1)]
+
+    await consents.set_consent(graph, x, "personalisation", True, "web")
+    assert await _table(graph, [a, b, c, d]) == [(a, b, 1), (a, c, 1)]
+    await consents.set_consent(graph, y, "personalisation", False, "web")
+    assert await _table(graph, [a, b, c, d]) == [(a, b, 1)]
+
+
 async def test_a_refusal_a_merge_hands_to_the_survivor_withdraws_the_survivor_at_once(
     graph: GraphDatabase, shop: tuple[list[str], list[str]]
 ):
