@@ -19,7 +19,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 
-from gateway.webhook_refusals import WebhookRefused, bad_input
+from gateway.webhook_refusals import BAD_USER_INPUT, WebhookRefused, bad_input
 from graph import IdentityKind, InvalidIdentity, normalise_identity
 from graph.identities import DEFAULT_PHONE_REGION
 from graph.ingest import ChannelEvent, EventType, RejectedEvent
@@ -192,7 +192,8 @@ def parse_events(body: bytes, *, phone_region: str = DEFAULT_PHONE_REGION) -> Pa
             events.append(_event(raw, f"events[{n}]", phone_region))
             positions.append(n)
         except WebhookRefused as exc:
-            rejected.append(RejectedEvent(n, _raw_id(raw), exc.code, exc.message))
+            # Every refusal of an event's own content is a bad_input (a 400 when it is alone).
+            rejected.append(RejectedEvent(n, _raw_id(raw), BAD_USER_INPUT, exc.message))
     return ParsedBatch(events=events, batched=True, positions=positions, rejected=rejected)
 
 

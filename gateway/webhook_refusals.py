@@ -5,6 +5,8 @@ handler (:mod:`gateway.webhooks`); it must never carry an identifier value or a 
 
 from __future__ import annotations
 
+# The code of a request, or of a batch's event, whose content is wrong (a field, an identifier).
+BAD_USER_INPUT = "BAD_USER_INPUT"
 # How long a sender should wait before posting again a batch the graph could not take (a 503).
 RETRY_AFTER_S = 5
 
@@ -29,4 +31,4 @@ class WebhookRefused(Exception):
 
 def bad_input(path: str, message: str) -> WebhookRefused:
     """A 400 naming the field at fault by its path in the request (``events[2].at``)."""
-    return WebhookRefused(400, "BAD_USER_INPUT", f"{path}: {message}")
+    return WebhookRefused(400, BAD_USER_INPUT, f"{path}: {message}")

@@ -14,8 +14,10 @@ transaction and in batch order, each new event:
 
 An event naming an identifier of an erased customer (an ``ErasedIdentity`` of its hash, or for
 erasures before migration 18 an erased guest whose id derives from it) is dropped, counted and
-listed in the result, never recorded: dated at or before that erasure, always (the history the
-customer asked us to forget, even if the identifier is held again since); dated after it, unless
+listed in the result, never recorded, whole (its other identifiers are not linked nor kept
+either: they would be linked to the erased person's again): dated at or before that erasure,
+always (the history the customer asked us to forget, even if the identifier is held again
+since); dated after it, unless
 a customer holds the identifier again or the event is a ``sign_up`` (a new account, which makes
 a new customer the later events then go to). Every identity the batch names is write-locked
 before anything is read: an erasure deleting it meanwhile is waited for and then seen, and one
@@ -358,9 +360,12 @@ class _Plan:
     rejected: list[RejectedEvent] = field(default_factory=list)
 
 
+# The whole event goes, its other identifiers with it: recording it would link them to the erased
+# person's identifier again (or make a new customer of the same person).
 _ERASED_MESSAGE = (
-    "names an identifier of an erased customer: not recorded, and not to be sent again"
-    " (after the erasure, only a sign_up makes a customer of it again)"
+    "names an identifier of an erased customer: the whole event is not recorded (nor are its"
+    " other identifiers), and not to be sent again (after the erasure, only a sign_up makes a"
+    " customer of it again)"
 )
 
 
