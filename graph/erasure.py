@@ -108,7 +108,18 @@ MATCH (e:ErasureRecord {customerIdHash: $hash})
 RETURN e.id AS id ORDER BY e.at DESC, e.id DESC LIMIT 1
 """
 
-# Run first, in the erasure's transaction: write-locks the customer (as _ERASE does, so nothing
+# Run first: write-locks the identities the customer holds, in ingest's and stitching's order
+# (graph._identity_locks: sorted by kind and value, before any customer), so a batch naming one
+# either holds it already and is waited for, or waits for the erasure; locking the customer first
+# could make the two wait for each other (a deadlock Neo4j ends, and the driver retries).
+_LOCK_IDENTITIES_HELD: LiteralString = """
+MATCH (:Customer {id: $id})-[:IDENTIFIED_BY]->(i:Identity)
+WITH i ORDER BY i.kind, i.value
+SET i._lock = true
+REMOVE i._lock
+"""
+
+# Run next, in the erasure's transaction: write-locks the customer (as _ERASE does, so nothing
 # is added meanwhile) and names the orders it holds, whose ids are hashed here for _ERASE.
 _ORDER_IDS: LiteralString = """
 MATCH (c:Customer {id: $id})
@@ -371,6 +382,7 @@ async def erase_in(
         "unavailable": list(report.channels_unavailable),
         "purged": report.cache_keys_purged,
     }
+    await (await tx.run(_LOCK_IDENTITIES_HELD, {"id": customer_id})).consume()
     # Their purchases leave the co-purchase counts now, not at the table's next rebuild.
     withdraw = co_purchases.withdraw_params(customer_id)
     await (await tx.run(co_purchases.WITHDRAW, withdraw)).consume()
