@@ -7,7 +7,8 @@ the raw body under the channel's secret, at a time within the tolerance of the g
 signed request not taken already (a replay within the tolerance is a 200 ``duplicate``, not
 applied again: :mod:`gateway.webhook_replays`), the body is JSON
 (415 for another content type) and has the shape of one event or ``{"events": [...]}`` of 1 to
-500 (400 naming what is wrong). Then each event's shape, timestamp and identifiers: in a batch,
+500 (400 naming what is wrong). Then each event's shape, timestamp and identifiers
+(:mod:`gateway.webhook_events`; refusals are :mod:`gateway.webhook_refusals`): in a batch,
 an event that fails is rejected alone (listed in the 200's ``rejected`` with its index, id, code
 and the field at fault, e.g. ``events[2].type: unknown event type 'foo'``) and the others go on;
 a lone event that fails is a 400. The valid events reach :func:`graph.ingest.ingest_events`,
@@ -22,19 +23,16 @@ part of an event or log a secret (nor an identifier of a rejected event).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
-from typing import Any, Literal
+from dataclasses import replace
+from typing import Any
 
-import orjson
 import structlog
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from pydantic_core import ErrorDetails
 
 from gateway.realtime import publish_ingest
 from gateway.state import GRAPH, REDIS, REQUEST_ID, SETTINGS
+from gateway.webhook_events import MAX_EVENTS, ParsedBatch, parse_events
+from gateway.webhook_refusals import RETRY_AFTER_S, WebhookRefused, bad_input
 from gateway.webhook_replays import SeenRequests
 from gateway.webhook_signatures import (
     SIGNATURE_HEADER,
@@ -42,24 +40,30 @@ from gateway.webhook_signatures import (
     SignatureRefused,
     check_signature,
 )
-from graph import IdentityKind, InvalidIdentity, normalise_identity
-from graph.identities import DEFAULT_PHONE_REGION
 from graph.ingest import (
     INGEST_CHANNELS,
-    ChannelEvent,
-    EventType,
     IngestResult,
     IngestUnavailable,
     RejectedEvent,
     ingest_events,
 )
 
+# Where they were defined before the parsing and the refusals had modules of their own.
+__all__ = [
+    "MAX_BODY_BYTES",
+    "MAX_EVENTS",
+    "REPLAYED",
+    "RETRY_AFTER_S",
+    "ParsedBatch",
+    "WebhookRefused",
+    "parse_events",
+    "receive_webhook",
+    "refuse_method",
+]
+
 log = structlog.get_logger("parcours.webhooks")
 
 MAX_BODY_BYTES = 1024 * 1024
-MAX_EVENTS = 500
-# How long a sender should wait before posting again a batch the graph could not take (a 503).
-RETRY_AFTER_S = 5
 # The answer to a failure that is not the sender's (a bug, Neo4j misconfigured): the cause is
 # logged under the request id, never told.
 _INTERNAL = {
@@ -67,203 +71,6 @@ _INTERNAL = {
     "message": "the events may not have been recorded (an internal error, logged under requestId);"
     " sending them again is safe: an event already recorded counts as a duplicate",
 }
-
-
-class WebhookRefused(Exception):
-    """A webhook request answered with an error status and a coded JSON body; nothing written.
-
-    Example:
-        >>> WebhookRefused(400, "BAD_USER_INPUT", "events[0].at: is required").status
-        400
-    """
-
-    def __init__(
-        self, status: int, code: str, message: str, *, retry_after_s: int | None = None
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.retry_after_s = retry_after_s
-
-
-def _bad_input(path: str, message: str) -> WebhookRefused:
-    return WebhookRefused(400, "BAD_USER_INPUT", f"{path}: {message}")
-
-
-class _Identifier(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    kind: IdentityKind
-    value: str
-
-
-class _Event(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    id: str = Field(min_length=1, max_length=128)
-    type: EventType
-    at: str
-    identifiers: list[_Identifier] = Field(min_length=1, max_length=5)
-    sku: str | None = Field(default=None, min_length=1, max_length=128)
-    store_id: str | None = Field(default=None, alias="storeId", min_length=1, max_length=128)
-    device_id: str | None = Field(default=None, alias="deviceId", min_length=1, max_length=128)
-    query: str | None = Field(default=None, min_length=1, max_length=1000)
-    notes: str | None = Field(default=None, max_length=2000)
-    order_id: str | None = Field(default=None, alias="orderId", min_length=1, max_length=128)
-    status: str | None = Field(default=None, pattern=r"^[A-Z][A-Z_]{1,39}$")
-    result_count: int | None = Field(default=None, alias="resultCount", ge=0, le=1_000_000)
-    outcome: Literal["ok", "error", "abandoned"] | None = None
-    amount: float | None = Field(default=None, ge=0, le=10_000_000, allow_inf_nan=False)
-
-
-@dataclass(frozen=True)
-class ParsedBatch:
-    """The valid events of one request, the position of each in the request, the events of a
-    batch refused as they are, and how to name a field of event ``n``.
-
-    Example:
-        >>> ParsedBatch(events=(), batched=True).path(2, "sku")
-        'events[2].sku'
-    """
-
-    events: Sequence[ChannelEvent]
-    batched: bool
-    positions: Sequence[int] = ()
-    rejected: Sequence[RejectedEvent] = ()
-
-    def path(self, index: int, field: str) -> str:
-        return f"events[{index}].{field}" if self.batched else field
-
-
-def _path(prefix: str, *loc: int | str) -> str:
-    """``events[2]`` + ``identifiers, 0, value`` → ``events[2].identifiers[0].value``."""
-    path = prefix + "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc)
-    return path.lstrip(".")
-
-
-def _items(count: object) -> str:
-    return f"{count} item" if count == 1 else f"{count} items"
-
-
-def _describe(error: ErrorDetails) -> str:
-    """A short message for one pydantic error, in the words of the webhook contract."""
-    kind, ctx, field = error["type"], error.get("ctx", {}), error["loc"][-1] if error["loc"] else ""
-    if kind == "enum":
-        what = "event type" if field == "type" else "identifier kind"
-        return f"unknown {what} {error['input']!r}"
-    messages = {
-        "missing": "is required",
-        "extra_forbidden": "is not a field of an event",
-        "string_type": "must be a string",
-        "model_type": "must be an object",
-        "list_type": "must be a list",
-        "string_too_short": f"must be at least {ctx.get('min_length')} characters",
-        "string_too_long": f"must be at most {ctx.get('max_length')} characters",
-        "too_short": f"must hold at least {_items(ctx.get('min_length'))}",
-        "too_long": f"must hold at most {_items(ctx.get('max_length'))}",
-    }
-    return messages.get(kind, error["msg"])
-
-
-def _timestamp(value: str, path: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        raise _bad_input(path, f"must be an ISO-8601 date-time with a timezone, got {value!r}")
-    try:
-        return moment.astimezone(UTC)
-    except OverflowError:  # 0001-01-01T00:00+01:00 is before the first instant UTC can hold
-        raise _bad_input(path, f"is out of the range of dates, got {value!r}") from None
-
-
-def _event(raw: object, prefix: str, phone_region: str) -> ChannelEvent:
-    try:
-        event = _Event.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise _bad_input(_path(prefix, *first["loc"]), _describe(first)) from None
-    identifiers: list[tuple[IdentityKind, str]] = []
-    for n, identifier in enumerate(event.identifiers):
-        try:
-            value = normalise_identity(identifier.kind, identifier.value, phone_region=phone_region)
-            identifiers.append((identifier.kind, value))
-        except InvalidIdentity as exc:
-            raise _bad_input(_path(prefix, "identifiers", n, "value"), str(exc)) from None
-    if event.query is not None and event.type is not EventType.SEARCH:
-        raise _bad_input(_path(prefix, "query"), "only a search event carries a query")
-    _check_order_fields(event, prefix)
-    if event.result_count is not None and event.type is not EventType.SEARCH:
-        raise _bad_input(_path(prefix, "resultCount"), "only a search event carries a resultCount")
-    if event.amount is not None and event.type is not EventType.PURCHASE:
-        raise _bad_input(_path(prefix, "amount"), "only a purchase event carries an amount")
-    return ChannelEvent(
-        id=event.id,
-        type=event.type,
-        at=_timestamp(event.at, _path(prefix, "at")),
-        identifiers=tuple(identifiers),
-        sku=event.sku,
-        store_id=event.store_id,
-        device_id=event.device_id,
-        query=event.query,
-        notes=event.notes,
-        order_id=event.order_id,
-        status=event.status,
-        result_count=event.result_count,
-        outcome=event.outcome,
-        amount=event.amount,
-    )
-
-
-def _check_order_fields(event: _Event, prefix: str) -> None:
-    if event.type is EventType.ORDER_STATUS:
-        for name, value in (("orderId", event.order_id), ("status", event.status)):
-            if value is None:
-                raise _bad_input(_path(prefix, name), "an order_status event requires it")
-    elif event.order_id is not None or event.status is not None:
-        name = "orderId" if event.order_id is not None else "status"
-        raise _bad_input(_path(prefix, name), "only an order_status event carries it")
-
-
-def parse_events(body: bytes, *, phone_region: str = DEFAULT_PHONE_REGION) -> ParsedBatch:
-    """One event object or ``{"events": [...]}`` (1 to 500), validated and normalised; else 400.
-
-    A phone written without its country code is read in ``phone_region``.
-    """
-    try:
-        document: Any = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise _bad_input("body", f"is not valid JSON ({exc})") from None
-    if not isinstance(document, dict):
-        raise _bad_input("body", 'must be an event object or {"events": [...]}')
-    if "events" not in document:
-        return ParsedBatch(
-            events=(_event(document, "", phone_region),), batched=False, positions=(0,)
-        )
-    extra = sorted(set(document) - {"events"})
-    if extra:
-        raise _bad_input(extra[0], "is not a field of a batch (only events)")
-    raw_events = document["events"]
-    if not isinstance(raw_events, list) or not 1 <= len(raw_events) <= MAX_EVENTS:
-        raise _bad_input("events", f"must be a list of 1 to {MAX_EVENTS} events")
-    events: list[ChannelEvent] = []
-    positions: list[int] = []
-    rejected: list[RejectedEvent] = []
-    for n, raw in enumerate(raw_events):
-        try:
-            events.append(_event(raw, f"events[{n}]", phone_region))
-            positions.append(n)
-        except WebhookRefused as exc:
-            rejected.append(RejectedEvent(n, _raw_id(raw), exc.code, exc.message))
-    return ParsedBatch(events=events, batched=True, positions=positions, rejected=rejected)
-
-
-def _raw_id(raw: object) -> str | None:
-    """The id a refused event carries, if it carries one that is a string."""
-    event_id = raw.get("id") if isinstance(raw, dict) else None
-    return event_id[:128] if isinstance(event_id, str) else None
 
 
 async def _read_body(request: web.Request) -> bytes:
@@ -346,7 +153,7 @@ async def _ingest(request: web.Request, channel: str, body: bytes) -> IngestResu
     unknown = next((r for r in result.rejected if r.field is not None), None)
     if not batch.batched and unknown is not None and unknown.field is not None:
         # A lone event is the whole request: refused as such, as any lone bad event is.
-        raise _bad_input(unknown.field, unknown.message)
+        raise bad_input(unknown.field, unknown.message)
     await publish_ingest(request.app, channel, result)
     # Ingest numbers the events it was given: back to their positions in the request.
     refused = [_in_request(batch, rejected) for rejected in result.rejected]

@@ -108,7 +108,18 @@ MATCH (e:ErasureRecord {customerIdHash: $hash})
 RETURN e.id AS id ORDER BY e.at DESC, e.id DESC LIMIT 1
 """
 
-# Run first, in the erasure's transaction: write-locks the customer (as _ERASE does, so nothing
+# Run first: write-locks the identities the customer holds, in ingest's and stitching's order
+# (graph._identity_locks: sorted by kind and value, before any customer), so a batch naming one
+# either holds it already and is waited for, or waits for the erasure; locking the customer first
+# could make the two wait for each other (a deadlock Neo4j ends, and the driver retries).
+_LOCK_IDENTITIES_HELD: LiteralString = """
+MATCH (:Customer {id: $id})-[:IDENTIFIED_BY]->(i:Identity)
+WITH i ORDER BY i.kind, i.value
+SET i._lock = true
+REMOVE i._lock
+"""
+
+# Run next, in the erasure's transaction: write-locks the customer (as _ERASE does, so nothing
 # is added meanwhile) and names the orders it holds, whose ids are hashed here for _ERASE.
 _ORDER_IDS: LiteralString = """
 MATCH (c:Customer {id: $id})
@@ -345,31 +356,43 @@ async def erase_customer(
     A concurrent second erasure finds no customer and returns ``None``: callers look for the
     record first (:func:`erasure_record`).
     """
+    erasure_id, at = f"era_{uuid.uuid4().hex}", datetime.now(UTC)
+
+    async def work(tx: neo4j.AsyncManagedTransaction) -> ErasureRecord | None:
+        return await erase_in(tx, customer_id, report, erasure_id, at)
+
+    return await db.transaction(work)
+
+
+async def erase_in(
+    tx: neo4j.AsyncManagedTransaction,
+    customer_id: str,
+    report: ErasureReport,
+    erasure_id: str,
+    at: datetime,
+) -> ErasureRecord | None:
+    """The statements of :func:`erase_customer`, in the caller's transaction (a test holds one
+    open to show what a concurrent ingest waits for)."""
     params = {
         "id": customer_id,
         "hash": customer_id_hash(customer_id),
-        "erasureId": f"era_{uuid.uuid4().hex}",
-        "at": datetime.now(UTC),
+        "erasureId": erasure_id,
+        "at": at,
         "notified": list(report.channels_notified),
         "unavailable": list(report.channels_unavailable),
         "purged": report.cache_keys_purged,
     }
-
-    async def work(tx: neo4j.AsyncManagedTransaction) -> ErasureRecord | None:
-        # Their purchases leave the co-purchase counts now, not at the table's next rebuild.
-        withdraw = co_purchases.withdraw_params(customer_id)
-        await (await tx.run(co_purchases.WITHDRAW, withdraw)).consume()
-        orders = await (await tx.run(_ORDER_IDS, {"id": customer_id})).data()
-        hashes = sorted({order_id_hash(str(row["orderId"])) for row in orders})
-        held = await (await tx.run(_IDENTITIES_HELD, {"id": customer_id})).data()
-        identities = sorted({identity_hash(str(r["kind"]), str(r["value"])) for r in held})
-        result = await tx.run(
-            _ERASE, {**params, "orderIdHashes": hashes, "identityHashes": identities}
-        )
-        row = await result.single()
-        return _record(row["record"]) if row else None
-
-    return await db.transaction(work)
+    await (await tx.run(_LOCK_IDENTITIES_HELD, {"id": customer_id})).consume()
+    # Their purchases leave the co-purchase counts now, not at the table's next rebuild.
+    withdraw = co_purchases.withdraw_params(customer_id)
+    await (await tx.run(co_purchases.WITHDRAW, withdraw)).consume()
+    orders = await (await tx.run(_ORDER_IDS, {"id": customer_id})).data()
+    hashes = sorted({order_id_hash(str(row["orderId"])) for row in orders})
+    held = await (await tx.run(_IDENTITIES_HELD, {"id": customer_id})).data()
+    identities = sorted({identity_hash(str(r["kind"]), str(r["value"])) for r in held})
+    result = await tx.run(_ERASE, {**params, "orderIdHashes": hashes, "identityHashes": identities})
+    row = await result.single()
+    return _record(row["record"]) if row else None
 
 
 def _record(props: dict[str, Any]) -> ErasureRecord:

@@ -14,10 +14,15 @@ transaction and in batch order, each new event:
 
 An event naming an identifier of an erased customer (an ``ErasedIdentity`` of its hash, or for
 erasures before migration 18 an erased guest whose id derives from it) is dropped, counted and
-listed in the result, never recorded: dated at or before that erasure, always (the history the
-customer asked us to forget, even if the identifier is held again since); dated after it, unless
+listed in the result, never recorded, whole (its other identifiers are not linked nor kept
+either: they would be linked to the erased person's again): dated at or before that erasure,
+always (the history the customer asked us to forget, even if the identifier is held again
+since); dated after it, unless
 a customer holds the identifier again or the event is a ``sign_up`` (a new account, which makes
-a new customer the later events then go to).
+a new customer the later events then go to). Every identity the batch names is write-locked
+before anything is read: an erasure deleting it meanwhile is waited for and then seen, and one
+that starts later waits for this batch and erases what it wrote. An identity created to be locked
+that nobody holds at the end (named only by events not recorded) is deleted again.
 
 Events arrive validated and normalised (the gateway checks shapes and identifiers); this module
 checks only what needs the graph, that products and stores exist: an event naming one that does
@@ -355,9 +360,12 @@ class _Plan:
     rejected: list[RejectedEvent] = field(default_factory=list)
 
 
+# The whole event goes, its other identifiers with it: recording it would link them to the erased
+# person's identifier again (or make a new customer of the same person).
 _ERASED_MESSAGE = (
-    "names an identifier of an erased customer: not recorded, and not to be sent again"
-    " (after the erasure, only a sign_up makes a customer of it again)"
+    "names an identifier of an erased customer: the whole event is not recorded (nor are its"
+    " other identifiers), and not to be sent again (after the erasure, only a sign_up makes a"
+    " customer of it again)"
 )
 
 
@@ -478,25 +486,14 @@ def _order_update(interaction: dict[str, Any]) -> OrderUpdate:
     )
 
 
-async def ingest_events(
-    db: GraphDatabase,
+async def record_batch(
+    tx: neo4j.AsyncManagedTransaction,
     channel: str,
     events: Sequence[ChannelEvent],
-    policy: IngestPolicy | None = None,
+    rules: IngestPolicy,
 ) -> IngestResult:
-    """Record ``events`` from ``channel`` in one write transaction: every event it takes, or
-    (on a failure) none.
-
-    An event naming a product or store the graph does not hold, or an identifier of an erased
-    customer, is not recorded and is listed in the result's ``rejected``. Raises
-    :class:`IngestUnavailable` (nothing written) when the graph could not
-    take the batch now. The transaction function is retried on transient errors (deadlocks
-    between concurrent batches included), which is safe because it decides from what it reads,
-    for at most ``policy.max_retry_time_s`` after the first failure.
-    """
-    if channel not in INGEST_CHANNELS:
-        raise ValueError(f"channel {channel!r} does not ingest events")
-    rules = policy or IngestPolicy()
+    """The statements of :func:`ingest_events`, in the caller's transaction (a test holds one
+    open to show what a concurrent erasure waits for)."""
     identifiers = sorted(
         {(kind.value, value) for event in events for kind, value in event.identifiers}
     )
@@ -520,6 +517,83 @@ async def ingest_events(
         "erasureKeys": erasure_keys,
     }
 
+    # Every identifier of the batch, before owners are read: no identifier gets two owners.
+    await (await tx.run(LOCK_IDENTITIES, {"identifiers": keys})).consume()
+    row = await (await tx.run(_BATCH_STATE, state_params)).single(strict=True)
+    state = _BatchState(
+        known=frozenset(row["known"]),
+        taken=frozenset(row["taken"]),
+        owners={(item["kind"], item["value"]): item["owner"] for item in row["owners"]},
+        erased=_erasure_times(row["erased"]),
+        missing_skus=frozenset(row["missingSkus"]),
+        missing_stores=frozenset(row["missingStores"]),
+    )
+    plan = _plan(channel, events, state)
+    if plan.interactions:
+        params = {
+            "channel": channel,
+            "anonymousName": ANONYMOUS_DISPLAY_NAME,
+            "anonymousSearchName": _ANONYMOUS_SEARCH_NAME,
+            "customers": plan.customers,
+            "links": plan.links,
+            "interactions": plan.interactions,
+        }
+        await (await tx.run(_WRITE, params)).consume()
+    outcomes = []
+    for anchor, others in plan.stitches:
+        outcomes += await stitch_identifiers(tx, anchor, others, channel, rules.stitch)
+    if plan.stitches or plan.rejected or plan.duplicates:
+        # The identities locked above that nobody holds in the end go again: one a conflict left
+        # with nobody (no trace of it but the conflict record), and one named only by events not
+        # recorded (an erased customer's email must not come back in clear beside its hash) or
+        # only by a duplicate. A batch of new events without stitches linked all of its own.
+        await (await tx.run(FORGET_UNHELD, {"identifiers": keys})).consume()
+    journeys = JourneyCounts()
+    customers: dict[str, None] = {}
+    updates: list[OrderUpdate] = []
+    for interaction in plan.interactions:
+        if interaction["type"] == EventType.ORDER_STATUS:
+            # The order system's doing, not a step the customer took: no journey moves.
+            customers[interaction["customerId"]] = None
+            updates.append(_order_update(interaction))
+            continue
+        customer = await follow_event(tx, interaction["id"], rules.journeys, journeys)
+        if customer is not None:
+            customers[customer] = None
+    return IngestResult(
+        accepted=len(plan.interactions),
+        duplicates=plan.duplicates,
+        erased=sum(r.code == CUSTOMER_ERASED for r in plan.rejected),
+        rejected=tuple(plan.rejected),
+        merged=sum(outcome.outcome == "MERGED" for outcome in outcomes),
+        conflicts=sum(outcome.outcome == "CONFLICT" for outcome in outcomes),
+        journeys_opened=journeys.opened,
+        journeys_extended=journeys.extended,
+        customer_ids=tuple(customers),
+        order_updates=tuple(updates),
+        merged_ids=tuple(o.merged_id for o in outcomes if o.merged_id is not None),
+    )
+
+
+async def ingest_events(
+    db: GraphDatabase,
+    channel: str,
+    events: Sequence[ChannelEvent],
+    policy: IngestPolicy | None = None,
+) -> IngestResult:
+    """Record ``events`` from ``channel`` in one write transaction: every event it takes, or
+    (on a failure) none.
+
+    An event naming a product or store the graph does not hold, or an identifier of an erased
+    customer, is not recorded and is listed in the result's ``rejected``. Raises
+    :class:`IngestUnavailable` (nothing written) when the graph could not
+    take the batch now. The transaction function is retried on transient errors (deadlocks
+    between concurrent batches included), which is safe because it decides from what it reads,
+    for at most ``policy.max_retry_time_s`` after the first failure.
+    """
+    if channel not in INGEST_CHANNELS:
+        raise ValueError(f"channel {channel!r} does not ingest events")
+    rules = policy or IngestPolicy()
     # Until Neo4j is reached (a transaction begun), the batch has max_retry_time_s plus one
     # attempt's wait for a connection: the driver's own retries could start a third attempt
     # after its back-off and hold the sender past its 5 s. Once reached, a batch takes its time.
@@ -527,59 +601,7 @@ async def ingest_events(
 
     async def work(tx: neo4j.AsyncManagedTransaction) -> IngestResult:
         reaching.reschedule(None)
-        # Every identifier of the batch, before owners are read: no identifier gets two owners.
-        await (await tx.run(LOCK_IDENTITIES, {"identifiers": keys})).consume()
-        row = await (await tx.run(_BATCH_STATE, state_params)).single(strict=True)
-        state = _BatchState(
-            known=frozenset(row["known"]),
-            taken=frozenset(row["taken"]),
-            owners={(item["kind"], item["value"]): item["owner"] for item in row["owners"]},
-            erased=_erasure_times(row["erased"]),
-            missing_skus=frozenset(row["missingSkus"]),
-            missing_stores=frozenset(row["missingStores"]),
-        )
-        plan = _plan(channel, events, state)
-        if plan.interactions:
-            params = {
-                "channel": channel,
-                "anonymousName": ANONYMOUS_DISPLAY_NAME,
-                "anonymousSearchName": _ANONYMOUS_SEARCH_NAME,
-                "customers": plan.customers,
-                "links": plan.links,
-                "interactions": plan.interactions,
-            }
-            await (await tx.run(_WRITE, params)).consume()
-        outcomes = []
-        for anchor, others in plan.stitches:
-            outcomes += await stitch_identifiers(tx, anchor, others, channel, rules.stitch)
-        if plan.stitches:
-            # A conflict leaves the identifier with nobody: no trace of it but the conflict record.
-            await (await tx.run(FORGET_UNHELD, {"identifiers": keys})).consume()
-        journeys = JourneyCounts()
-        customers: dict[str, None] = {}
-        updates: list[OrderUpdate] = []
-        for interaction in plan.interactions:
-            if interaction["type"] == EventType.ORDER_STATUS:
-                # The order system's doing, not a step the customer took: no journey moves.
-                customers[interaction["customerId"]] = None
-                updates.append(_order_update(interaction))
-                continue
-            customer = await follow_event(tx, interaction["id"], rules.journeys, journeys)
-            if customer is not None:
-                customers[customer] = None
-        return IngestResult(
-            accepted=len(plan.interactions),
-            duplicates=plan.duplicates,
-            erased=sum(r.code == CUSTOMER_ERASED for r in plan.rejected),
-            rejected=tuple(plan.rejected),
-            merged=sum(outcome.outcome == "MERGED" for outcome in outcomes),
-            conflicts=sum(outcome.outcome == "CONFLICT" for outcome in outcomes),
-            journeys_opened=journeys.opened,
-            journeys_extended=journeys.extended,
-            customer_ids=tuple(customers),
-            order_updates=tuple(updates),
-            merged_ids=tuple(o.merged_id for o in outcomes if o.merged_id is not None),
-        )
+        return await record_batch(tx, channel, events, rules)
 
     try:
         async with reaching:

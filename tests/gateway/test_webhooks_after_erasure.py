@@ -36,6 +36,11 @@ UNWIND $identities AS identity
 MATCH (:Identity {kind: identity[0], value: identity[1]})<-[:IDENTIFIED_BY]-(c:Customer)
 RETURN c.id AS id
 """
+IDENTITIES = """
+UNWIND $identities AS identity
+MATCH (i:Identity {kind: identity[0], value: identity[1]})
+RETURN i.kind AS kind
+"""
 NO_ERASURE = ErasureReport([], [], 0)
 
 
@@ -71,8 +76,9 @@ def erased(index: int, event_id: str) -> Json:
         "index": index,
         "id": event_id,
         "code": "CUSTOMER_ERASED",
-        "message": "names an identifier of an erased customer: not recorded, and not to be sent"
-        " again (after the erasure, only a sign_up makes a customer of it again)",
+        "message": "names an identifier of an erased customer: the whole event is not recorded"
+        " (nor are its other identifiers), and not to be sent again (after the erasure, only a"
+        " sign_up makes a customer of it again)",
     }
 
 
@@ -128,6 +134,9 @@ async def test_late_events_naming_any_identity_of_an_erased_customer_are_dropped
     assert await stored_ids(graph, [stranger["id"]]) == [stranger["id"]]
     identities_then = [["email", email], ["phone", phone], ["web_anonymous_id", f"wh-w-{tag}"]]
     assert await graph.read(HOLDERS, {"identities": identities_then}) == []
+    # Dropped whole: the fresh browser id beside the erased email is not kept either, nor is the
+    # email itself in clear (the erasure's hash is all that stays of it).
+    assert await graph.read(IDENTITIES, {"identities": identities_then}) == []
 
 
 async def test_after_an_erasure_a_sign_up_makes_a_new_customer_but_not_of_the_old_history(
