@@ -102,6 +102,10 @@ class Settings(BaseSettings):
     # 1M customers peak at 1.3 GiB).
     neo4j_import_heap: str = "2g"
     neo4j_import_max_memory: str = "40%"
+    # `parcours seed --bulk`: how long Neo4j's first start on the store just imported may take
+    # (the larger of this and neo4j_start_timeout_s): a large store keeps Bolt silent, then the
+    # database offline, well past an ordinary start's 90 s while Neo4j opens it.
+    neo4j_import_start_timeout_s: float = Field(default=1800.0, gt=0)
 
     redis_port: int = Field(default=6379, ge=1, le=65535)
     redis_url: str | None = None

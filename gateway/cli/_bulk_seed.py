@@ -128,7 +128,7 @@ def run_bulk_seed(
         with phases.timed("import"):
             _import(server, dataset, settings)
     with phases.timed("restart"):
-        _restart(server)
+        _restart(server, max(settings.neo4j_start_timeout_s, settings.neo4j_import_start_timeout_s))
     asyncio.run(_after_import(settings, phases))
     console.print(f"Bulk-seeded {customers:,} customers (seed {seed}): {phases.summary()}.")
     return True
@@ -195,10 +195,14 @@ class _ImportOutput:
             console.print(line, markup=False)
 
 
-def _restart(server: Neo4jServer) -> None:
+def _restart(server: Neo4jServer, timeout_s: float) -> None:
     """Start Neo4j on the imported store, saying what it waits for: opening a large store can
-    keep Bolt silent, then the database offline, for minutes."""
-    console.print(f"Restarting Neo4j ({server.config.uri}) on the imported store")
+    keep Bolt silent, then the database offline, for minutes, so the wait is bounded by
+    ``timeout_s`` (PARCOURS_NEO4J_IMPORT_START_TIMEOUT_S), not by an ordinary start's."""
+    console.print(
+        f"Restarting Neo4j ({server.config.uri}) on the imported store (waiting up to "
+        f"{timeout_s:,.0f} s, PARCOURS_NEO4J_IMPORT_START_TIMEOUT_S)"
+    )
     columns = (SpinnerColumn(), TextColumn("Neo4j {task.fields[detail]}"), TimeElapsedColumn())
     last_line = -PLAIN_EVERY_S
     with Progress(*columns, console=console, transient=True) as progress:
@@ -216,7 +220,7 @@ def _restart(server: Neo4jServer) -> None:
                 last_line = elapsed
 
         started = time.monotonic()
-        server.start(on_wait=waiting)
+        server.start(on_wait=waiting, timeout_s=timeout_s)
     console.print(f"Neo4j answers on Bolt after {time.monotonic() - started:,.0f} s")
 
 

@@ -119,13 +119,14 @@ class Neo4jServer:
             return None
         return ("neo4j", self.config.password_file.read_text().strip())
 
-    def start(self, on_wait: WaitCallback | None = None) -> None:
+    def start(self, on_wait: WaitCallback | None = None, *, timeout_s: float | None = None) -> None:
         """Start the server unless ours already runs, then wait until Bolt answers ``RETURN 1``.
 
-        ``on_wait`` hears about every probe that found the server not ready yet.
+        ``on_wait`` hears about every probe that found the server not ready yet; ``timeout_s``
+        bounds the wait instead of ``start_timeout_s`` (the first start on an imported store).
         """
         if self.running_pid() is not None:
-            self.wait_ready(on_wait)
+            self.wait_ready(on_wait, timeout_s=timeout_s)
             return
         self._refuse_unfinished_import()
         java = check_java()
@@ -148,7 +149,7 @@ class Neo4jServer:
         ]
         self._process = spawn(argv, self.config.log_file, cwd=self.config.home)
         self.config.pid_file.write_text(str(self._process.pid))
-        self.wait_ready(on_wait)
+        self.wait_ready(on_wait, timeout_s=timeout_s)
 
     def _refuse_unfinished_import(self) -> None:
         """A bulk import killed part-way (Ctrl-C, out of memory) leaves a half-written store,
@@ -172,10 +173,14 @@ class Neo4jServer:
             f"delete {self.config.home / 'data'} and start again",
         )
 
-    def wait_ready(self, on_wait: WaitCallback | None = None) -> None:
-        """Block until Bolt answers, setting the generated password on first start."""
+    def wait_ready(
+        self, on_wait: WaitCallback | None = None, *, timeout_s: float | None = None
+    ) -> None:
+        """Block until Bolt answers, setting the generated password on first start; at most
+        ``timeout_s`` (``start_timeout_s`` by default)."""
+        timeout_s = timeout_s or self.config.start_timeout_s
         started = time.monotonic()
-        deadline = started + self.config.start_timeout_s
+        deadline = started + timeout_s
         last_error = "no answer yet"
         while time.monotonic() < deadline:
             pid = self.running_pid()
@@ -195,8 +200,7 @@ class Neo4jServer:
             else:
                 return
         raise ServiceError(
-            f"Neo4j did not answer on {self.config.uri} within {self.config.start_timeout_s:.0f} s "
-            f"({last_error})",
+            f"Neo4j did not answer on {self.config.uri} within {timeout_s:.0f} s ({last_error})",
             hint=f"see {self.config.log_file}",
             detail=tail(self.config.log_file),
         )

@@ -4,9 +4,9 @@ The tool's entry point, ``org.neo4j.cli.AdminTool``, lives in the same class pat
 (``neo4j-command-line`` and ``neo4j-import-tool``); it reads the server's ``neo4j.conf`` to find the
 data folder. It replaces the whole database, so it must only run while the server is stopped:
 this module neither stops nor starts the server, the caller does, and it refuses to run while
-ours is up. The tool never outlives the process that runs it (``setpriv --pdeathsig KILL``, and a
-kill on any exception): a tool left running after our CLI was killed would finish the import
-behind the marker of an unfinished one.
+ours is up. The tool never outlives the process that runs it (``setpriv --pdeathsig KILL``, then
+a check that its parent is still that process, and a kill on any exception): a tool left running
+after our CLI was killed would finish the import behind the marker of an unfinished one.
 """
 
 from __future__ import annotations
@@ -57,13 +57,7 @@ def import_csv(
             f"no neo4j-import-tool jar in {lib}",
             hint=f"delete {lib} so that the next command resolves the jars again",
         )
-    # The kernel kills the tool when its parent (this process) dies, even by SIGKILL: the
-    # marker below then tells the truth, the import did not finish.
-    setpriv = ensure_debian_binary("setpriv", ("util-linux",), "/usr/bin/setpriv")
-    argv = [
-        setpriv,
-        "--pdeathsig=KILL",
-        "--",
+    argv = armed(
         java,
         f"-Xmx{heap}",
         "-XX:+UseG1GC",
@@ -81,7 +75,7 @@ def import_csv(
         f"--report-file={config.home / 'logs' / 'import.report'}",
         *(f"--nodes={label}={_files(files)}" for label, files in nodes),
         *(f"--relationships={kind}={_files(files)}" for kind, files in relationships),
-    ]
+    )
     # Written before the tool touches the database, removed only once it succeeded: a tool
     # killed part-way (with us or alone) leaves it, and the server's next start reports the
     # unfinished import.
@@ -91,6 +85,26 @@ def import_csv(
     )
     _run(argv, config, on_output)
     config.import_marker.unlink()
+
+
+# Run by `setpriv` once the death signal is armed, with this process's pid then the command:
+# the shell's PPID is its parent's pid after arming. If that is not us, we died between the
+# fork and the arming (a Ctrl-C right then), the signal is armed against whoever adopted the
+# orphan, and the command must not start; if we die after the arming, the signal kills it.
+_ARMED_CHECK = (
+    'parent=$1; shift; [ "$PPID" = "$parent" ] && exec "$@"; '
+    'echo "parcours: the process that started $1 is gone; not starting it" >&2; exit 70'
+)
+
+
+def armed(*command: str) -> list[str]:
+    """``command`` run so that the kernel kills it when this process dies, even by SIGKILL (a
+    killed import's marker then tells the truth, the import did not finish), and never started
+    when this process died before the signal was armed. The pid stays the command's own
+    (``setpriv`` and the shell each exec the next)."""
+    setpriv = ensure_debian_binary("setpriv", ("util-linux",), "/usr/bin/setpriv")
+    check = ["/bin/sh", "-c", _ARMED_CHECK, "sh", str(os.getpid())]
+    return [setpriv, "--pdeathsig=KILL", "--", *check, *command]
 
 
 def _files(files: Sequence[Path]) -> str:

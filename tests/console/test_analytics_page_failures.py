@@ -3,7 +3,10 @@ shows the figures it got, and in each panel whose figure is missing, why.
 
 The month of tests/console/test_analytics_page.py (May 2033), with the journeys and exposure
 statements swapped for one that counts for minutes (Neo4j stops it at the gateway's statement
-timeout), as tests/federation/test_analytics_failures.py does.
+timeout), as tests/federation/test_analytics_failures.py does: the page is served by that
+module's impatient gateway (its statements get 2 s, not 10, so the test waits 2 s for a real
+Neo4j timeout), after the month's figures were read once through ``fed`` (10 s per statement),
+so the healthy statements of the page's request are planned already and take milliseconds.
 """
 
 from __future__ import annotations
@@ -18,24 +21,31 @@ from tests.console.conftest import screenshot
 from tests.console.test_analytics_page import EXPLANATION, FROM, TO, figure
 from tests.federation import test_analytics_failures as failures
 from tests.federation.conftest import Systems
+from tests.federation.test_analytics import ANALYTICS
 
 month = analytics_page.month
-JOURNEYS_LATE = "The journey figures of this window took longer than the"
-INCIDENTS_LATE = "The incidents of this window took longer than the"
+impatient = failures.impatient
+# The impatient gateway's timeout, as the page shows it: that gateway answered.
+JOURNEYS_LATE = f"The journey figures of this window took longer than the {failures.TIMEOUT_S:g} s"
+INCIDENTS_LATE = f"The incidents of this window took longer than the {failures.TIMEOUT_S:g} s"
 
 
 async def test_figures_past_the_statement_timeout_are_explained_and_the_others_shown(
+    impatient: Gateway,  # before ``page``: the tab closes before this gateway stops
     page: Page,
+    *,
     fed: Gateway,
     systems: Systems,
     month: None,
     monkeypatch: pytest.MonkeyPatch,
 ):
-    await failures.open_oms_breaker(fed, systems)
+    healthy = await fed.query(ANALYTICS, {"from": FROM, "to": TO, "first": 10, "after": None})
+    assert "errors" not in healthy, healthy
+    await failures.open_oms_breaker(impatient, systems)
     monkeypatch.setattr(analytics, "JOURNEYS", failures.SLOW)
     monkeypatch.setattr(analytics, "EXPOSURE", failures.SLOW)
 
-    await page.goto(f"{fed.url}/console/analytics?from={FROM}&to={TO}")
+    await page.goto(f"{impatient.url}/console/analytics?from={FROM}&to={TO}")
 
     await expect(figure(page, "revenue")).to_have_text("€130.00")
     await expect(figure(page, "transactions")).to_have_text("2")

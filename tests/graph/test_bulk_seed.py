@@ -29,6 +29,7 @@ from tests.conftest import CACHE_DIR
 # Seed 10093 draws the same phone number for customers 25 and 157: one Identity node, two
 # IDENTIFIED_BY relationships, which the CSV files must reproduce.
 SHARED_PHONE_SEED = 10093
+IMPORT_START_TIMEOUT_S = 600.0
 
 
 def _rows(seed: int, customers: int) -> dict[str, list[dict[str, Any]]]:
@@ -122,9 +123,13 @@ def test_a_bulk_import_builds_the_graph_the_unwind_path_builds(
         neo4j_pagecache="64m",
         neo4j_import_heap="512m",
         neo4j_import_max_memory="1g",
+        # No JVM answers within 1 s: the restart on the imported store must be bounded by
+        # neo4j_import_start_timeout_s (its first start, here, by its own bound).
+        neo4j_start_timeout_s=1.0,
+        neo4j_import_start_timeout_s=IMPORT_START_TIMEOUT_S,
     )
     server = LocalStack(settings).neo4j
-    server.start()
+    server.start(timeout_s=IMPORT_START_TIMEOUT_S)
     try:
         assert asyncio.run(run_seed(settings, 300, SHARED_PHONE_SEED, force=False, writers=1))
         loaded = asyncio.run(_dump(settings))
@@ -153,6 +158,9 @@ def test_a_bulk_import_builds_the_graph_the_unwind_path_builds(
     assert not list((tmp_path / "state").glob("bulk-seed-*"))  # the CSV files are gone
     # Every phase says what it does, the restart on the imported store included.
     assert f"Stopping Neo4j ({server.config.uri}) for the import" in output
-    assert f"Restarting Neo4j ({server.config.uri}) on the imported store" in output
+    assert (
+        f"Restarting Neo4j ({server.config.uri}) on the imported store (waiting up to "
+        f"{IMPORT_START_TIMEOUT_S:,.0f} s, PARCOURS_NEO4J_IMPORT_START_TIMEOUT_S)"
+    ) in " ".join(output.split())  # as wrapped at any console width
     assert "Neo4j answers on Bolt after " in output
     assert "indexes: " in output  # the index population, line by line without a terminal
