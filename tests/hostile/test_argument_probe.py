@@ -293,12 +293,11 @@ async def probe(graph: GraphDatabase, gateway: Gateway) -> Probe:
 async def snapshot(graph: GraphDatabase, customer: str) -> list[str]:
     """What a refused mutation must leave as it was: every node within two hops of the probed
     customer (each mutation field probes a customer of its own), with its properties."""
-    # Not the customer's cartLock: a counter each cart write bumps to take the customer's lock
-    # (graph/carts.py), before it knows whether the write is refused; it holds no data.
+    # The customer's cartLock included: a refused cart change is rolled back, lock and all.
     rows = await graph.read(
         """MATCH (c:Customer {id: $id})-[r*0..2]-(n)
            WITH DISTINCT n
-           RETURN collect([labels(n), properties(n {.*, cartLock: null})]) AS around""",
+           RETURN collect([labels(n), properties(n)]) AS around""",
         {"id": customer},
     )
     return sorted(repr(item) for item in rows[0]["around"])
