@@ -128,6 +128,7 @@ async def test_a_stale_expected_version_is_a_conflict_and_changes_nothing(
     assert body["data"]["addCartItem"] is None
     [error] = body["errors"]
     assert error["extensions"]["code"] == "VERSION_CONFLICT"
+    assert error["extensions"]["argument"] == "expectedVersion"  # as every refusal of input
     assert error["extensions"]["currentVersion"] == 2
     cart = (await gateway.query(READ, {"c": customer}))["data"]["customer"]["cart"]
     assert cart["version"] == 2

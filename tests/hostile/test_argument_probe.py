@@ -305,13 +305,14 @@ async def snapshot(graph: GraphDatabase, customer: str) -> list[str]:
 
 def names(error: dict[str, Any], argument: str) -> bool:
     """The error names ``argument``: in ``extensions.argument`` (or a member of it, as in
-    ``fulfilment.storeId``), in the message (a coercion error names its variable), or it is a
-    VERSION_CONFLICT on ``expectedVersion`` saying the current version."""
+    ``fulfilment.storeId``), or in the message (a coercion error names its variable); a
+    VERSION_CONFLICT names ``expectedVersion`` in ``extensions.argument`` and says the current
+    version."""
     extensions = error.get("extensions") or {}
     message = error.get("message", "")
     named = str(extensions.get("argument", ""))
     if extensions.get("code") == "VERSION_CONFLICT":
-        return argument == "expectedVersion" and "currentVersion" in extensions
+        return named == argument == "expectedVersion" and "currentVersion" in extensions
     return (
         named == argument
         or named.startswith(f"{argument}.")
