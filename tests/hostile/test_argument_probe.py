@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
+import orjson
 import pytest
 import structlog
 from graphql import (
@@ -49,7 +50,12 @@ from tests.hostile._probe import first_cursors, new_probe_customer
 SCHEMA = build_schema()._schema
 HUGE_TEXT = "x" * 100_000
 # Codes that may answer a bad value: the value refused, or naming nothing that exists.
-ANSWERS = {"BAD_USER_INPUT", "NOT_FOUND", "VERSION_CONFLICT"}
+ANSWERS = frozenset({"BAD_USER_INPUT", "NOT_FOUND", "VERSION_CONFLICT"})
+# A bad value written in the document itself may also fail its validation.
+LITERAL_ANSWERS = ANSWERS | {"GRAPHQL_VALIDATION_FAILED"}
+# Arguments whose bad values are also sent as literals: a scalar's literal parser is not its value
+# parser (a malformed DateTime literal was refused without naming its argument).
+LITERAL_SCALARS = {"DateTime"}
 
 
 @dataclass(frozen=True)
@@ -223,9 +229,15 @@ class Target:
     field: str
     path: tuple[tuple[str, str], ...]  # (field, its literal arguments) down to the parent
 
-    def document(self, args: dict[str, GraphQLArgument]) -> str:
-        declared = ", ".join(f"${name}: {argument.type}" for name, argument in args.items())
-        passed = ", ".join(f"{name}: ${name}" for name in args)
+    def document(
+        self, args: dict[str, GraphQLArgument], inline: dict[str, str] | None = None
+    ) -> str:
+        """The probing document: each argument a variable, or the literal ``inline`` gives it."""
+        inline = inline or {}
+        declared = ", ".join(
+            f"${name}: {argument.type}" for name, argument in args.items() if name not in inline
+        )
+        passed = ", ".join(f"{name}: {inline.get(name, '$' + name)}" for name in args)
         owner = SCHEMA.get_type(self.parent)
         assert isinstance(owner, GraphQLObjectType)
         returned = get_named_type(owner.fields[self.field].type)
@@ -234,7 +246,7 @@ class Target:
             inner += " { __typename }"
         for step, literal in reversed(self.path):
             inner = f"{step}{literal} {{ {inner} }}"
-        return f"{self.root} Probe({declared}) {{ {inner} }}"
+        return f"{self.root} Probe{f'({declared})' if declared else ''} {{ {inner} }}"
 
 
 def _literal(parent: str, field: str, args: dict[str, GraphQLArgument], probe: Probe) -> str:
@@ -346,7 +358,9 @@ def parent_failed(error: dict[str, Any], target: Target) -> bool:
     return len(steps) <= len(parents) and parents[: len(steps)] == steps
 
 
-def verdict(raw: Raw, target: Target, argument: str, bad: Bad) -> list[str]:
+def verdict(
+    raw: Raw, target: Target, argument: str, bad: Bad, answers: frozenset[str] = ANSWERS
+) -> list[str]:
     """What is wrong with the answer to ``bad`` in ``argument`` (nothing: an empty list)."""
     wrong: list[str] = []
     if not isinstance(raw.body, dict):
@@ -360,7 +374,7 @@ def verdict(raw: Raw, target: Target, argument: str, bad: Bad) -> list[str]:
         wrong.append(f"accepted: {raw.body.get('data')!r:.200}")
     for error in errors:
         code = (error.get("extensions") or {}).get("code")
-        if code not in ANSWERS:
+        if code not in answers:
             wrong.append(f"code {code}: {error.get('message')!r:.200}")
         elif not names(error, argument):
             wrong.append(f"{code} not naming `{argument}`: {error.get('message')!r:.200}")
@@ -381,14 +395,27 @@ async def probe_argument(
     values = probe.bad(target.parent, target.field, name, args[name])
     mutation = target.root == "mutation"
     before = await snapshot(graph, probe.customer) if mutation else []
-    for bad in values:
+    as_literal = get_named_type(args[name].type).name in LITERAL_SCALARS
+    others = {other: value for other, value in valid.items() if other != name}
+    sends = [(bad, "", document, valid | {name: bad.value}, ANSWERS) for bad in values] + [
+        (
+            bad,
+            " as a literal",
+            target.document(args, {name: _literal_text(bad.value)}),
+            others,
+            LITERAL_ANSWERS,
+        )
+        for bad in values
+        if as_literal
+    ]
+    for bad, how, text, variables, answers in sends:
         raw = await send(
             gateway,
-            body={"query": document, "variables": valid | {name: bad.value}},
+            body={"query": text, "variables": variables},
             headers={"Accept": GRAPHQL_RESPONSE},
         )
-        where = f"{target.parent}.{target.field}({name}: {bad.label})"
-        failures += [f"{where}: {problem}" for problem in verdict(raw, target, name, bad)]
+        where = f"{target.parent}.{target.field}({name}: {bad.label}{how})"
+        failures += [f"{where}: {problem}" for problem in verdict(raw, target, name, bad, answers)]
         data = raw.body.get("data") if isinstance(raw.body, dict) else None
         if not mutation:
             continue
@@ -400,7 +427,12 @@ async def probe_argument(
                 f"{where}: refused, but the graph changed: {gone!r:.300} -> {new!r:.300}"
             )
         before = after
-    return len(values), failures
+    return len(sends), failures
+
+
+def _literal_text(value: Any) -> str:
+    """``value`` written as a GraphQL literal (a JSON string is a GraphQL string)."""
+    return "null" if value is None else orjson.dumps(value).decode()
 
 
 async def test_every_bad_argument_is_refused_with_a_code_naming_it(
