@@ -3,16 +3,19 @@
 Where ``test_schema_fuzz`` writes random documents and checks only that nothing 5xx or uncoded
 comes back, this probe walks the schema (``build_schema()``), and for each argument of each query
 and mutation field (and of each field below them that takes arguments) sends, one at a time in a
-variable, the bad values of its type: wrong JSON types, empty, blank and huge strings, NUL and
+variable (a few fields side by side), and for a ``DateTime`` also written in the document as a
+literal, the bad values of its type: wrong JSON types, empty, blank and huge strings, NUL and
 control characters, malformed and foreign cursors, ``first`` of 0, -1 and huge, unknown ids and
 ids of the wrong node kind, unknown and lower-case enum names, malformed or naive date-times,
 non-positive and huge quantities, malformed emails and phones. The other arguments are valid,
 so the refusal can only be about the probed one. What a client deserves:
 
-- a coercion error (the variable's value is not of its type) is a request error: 400 under
+- a coercion error (the variable's value is not of its type), or a literal failing validation,
+  is a request error: 400 under
   ``application/graphql-response+json``; anything else is a 200 (the GraphQL-over-HTTP draft);
 - every error carries a code other than INTERNAL and names the probed argument (its
-  ``extensions.argument``, or the variable or argument in its message);
+  ``extensions.argument``, or the variable or argument in its message; a VERSION_CONFLICT names
+  ``expectedVersion`` in ``extensions.argument``);
 - a value the API cannot take is refused, not accepted; a refused mutation wrote nothing;
 - the gateway logs no traceback and no error.
 """
