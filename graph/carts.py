@@ -7,13 +7,16 @@ lock, so two channels changing one cart are serialised (and a first cart is neve
 product or line, a line past ``MAX_QUANTITY``, a new line in a cart of ``MAX_LINES`` lines),
 (4) applies the change and bumps the version, and (5) keeps the answer under the key, under a
 uniqueness constraint. It writes (4) and (5), and drops an expired key, only when the change may
-proceed: a refused change leaves nothing but the lock's counter bumped. Keys expire after
-``graph._idempotency.KEY_TTL``; an expired key is replaced when used again.
+proceed, and is committed only then (``GraphDatabase.write_if``): a refused change, or a replay,
+is rolled back, so it leaves no write at all, not even the lock's counter bumped (and no entry in
+Neo4j's transaction log). Keys expire after ``graph._idempotency.KEY_TTL``; an expired key is
+replaced when used again.
 
 The answer is kept on the key as plain properties (the cart's fields, and one list per line
-field), which the statement writes itself. Run by ``GraphDatabase.write``, the change is two
-exchanges with Neo4j (BEGIN sent with the statement, then COMMIT); a JSON answer, written from
-Python after the change's row came back, needed a transaction function of two statements: four.
+field), which the statement writes itself. Run by ``GraphDatabase.write_if``, the change is two
+exchanges with Neo4j (BEGIN sent with the statement, then COMMIT or ROLLBACK); a JSON answer,
+written from Python after the change's row came back, needed a transaction function of two
+statements: four.
 Keys kept before that, with the answer as JSON in ``response``, still replay.
 """
 
@@ -258,7 +261,7 @@ async def change_cart(db: GraphDatabase, change: CartChange) -> CartResult:
         "channel": change.channel,
     }
     rows = await _idempotency.once(
-        lambda: db.write(statement, params),
+        lambda: db.write_if(statement, params, keep=_proceeded),
         CartError("the idempotency key is being used concurrently; retry"),
     )
     if not rows:
@@ -276,6 +279,12 @@ async def _replay_for_a_missing_customer(
     if rows and rows[0]["stored"]["fingerprint"] == change.fingerprint():
         return CartResult(cart=_rows.cart(_stored_cart(rows[0]["stored"])), replayed=True)
     raise CustomerMissing(f"no customer with id {change.customer_id!r}")
+
+
+def _proceeded(rows: list[dict[str, Any]]) -> bool:
+    """The change was applied (the statement returns its cart only then): commit it. Anything
+    else (a refusal, a replay, no such customer) is rolled back, lock counter included."""
+    return bool(rows) and rows[0]["cart"] is not None
 
 
 def _decide(row: dict[str, Any], change: CartChange) -> CartResult:

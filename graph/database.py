@@ -74,6 +74,14 @@ def unavailable(exc: BaseException) -> bool:
     )
 
 
+class _RolledBack(Exception):
+    """A write statement's rows, carried out of the transaction function that rolled it back."""
+
+    def __init__(self, rows: list[Row]) -> None:
+        super().__init__("rolled back")
+        self.rows = rows
+
+
 class GraphDatabase:
     """An async Neo4j driver bound to one database, with round-trip accounting.
 
@@ -157,6 +165,28 @@ class GraphDatabase:
         """Run one write statement as a retried (hence idempotent-by-design) transaction."""
         return await self._execute("write", query, params, timeout_s)
 
+    async def write_if(
+        self,
+        query: LiteralString,
+        params: Mapping[str, Any] | None,
+        keep: Callable[[list[Row]], bool],
+        timeout_s: float | None = None,
+    ) -> list[Row]:
+        """Run one write statement as :meth:`write` does, but commit it only when ``keep`` says
+        so of its rows: otherwise roll it back, so a statement that takes a lock by writing (and
+        then decides to change nothing) leaves no write behind, and return the rows all the same.
+        A rollback is one exchange with Neo4j, as a commit is.
+
+        Example:
+            >>> async def bump_unless_zero(db: GraphDatabase) -> list[Row]:
+            ...     return await db.write_if(
+            ...         "MATCH (n:Counter) SET n.value = n.value + 1 RETURN n.value AS value",
+            ...         None,
+            ...         keep=lambda rows: bool(rows) and rows[0]["value"] > 1,
+            ...     )
+        """
+        return await self._execute("write", query, params, timeout_s, keep=keep)
+
     async def _execute(
         self,
         kind: Literal["read", "write"],
@@ -165,21 +195,33 @@ class GraphDatabase:
         timeout_s: float | None,
         *,
         maps_only: bool = False,
+        keep: Callable[[list[Row]], bool] | None = None,
     ) -> list[Row]:
         record_round_trip()
         server_timeout = timeout_s or self.query_timeout_s
         statement = neo4j.Query(query, timeout=server_timeout)
+
+        async def rows_kept(result: neo4j.AsyncResult) -> list[Row]:
+            # Called inside the driver's transaction function: raising here rolls it back.
+            rows = await result.data()
+            if keep is not None and not keep(rows):
+                raise _RolledBack(rows)
+            return rows
+
         with self.statement_hook(kind, query):
             async with asyncio.timeout(server_timeout + self.stall_grace_s):
                 if kind == "read":
                     return await self._auto_commit_read(statement, dict(params or {}), maps_only)
-                result = await self.driver.execute_query(
-                    statement,
-                    dict(params or {}),
-                    routing_=neo4j.RoutingControl.WRITE,
-                    database_=self.database,
-                )
-        return [record.data() for record in result.records]
+                try:
+                    return await self.driver.execute_query(
+                        statement,
+                        dict(params or {}),
+                        routing_=neo4j.RoutingControl.WRITE,
+                        database_=self.database,
+                        result_transformer_=rows_kept,
+                    )
+                except _RolledBack as rolled_back:
+                    return rolled_back.rows
 
     async def _auto_commit_read(
         self, statement: neo4j.Query, params: dict[str, Any], maps_only: bool

@@ -23,6 +23,7 @@ from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
 
 from graph import RoundTripCounter, count_round_trips
+from resolvers import scalars
 from resolvers.access.extension import AuditTrail
 from resolvers.access.fields import AccessMutations, AccessQueries
 from resolvers.analytics.queries import AnalyticsQueries
@@ -233,5 +234,6 @@ def build_schema(
         subscription=Subscription,
         extensions=extensions,
         execution_context_class=BasicFieldsExecutionContext if limits.fast_fields else None,
+        scalar_overrides=scalars.OVERRIDES,
         config=StrawberryConfig(disable_field_suggestions=not limits.suggestions),
     )

@@ -44,6 +44,7 @@ async def _change(info: Info, change: carts.CartChange) -> Cart:
     except carts.VersionConflict as exc:
         raise VersionConflict(
             f"the cart changed: it is at version {exc.current_version}",
+            argument="expectedVersion",
             currentVersion=exc.current_version,
         ) from exc
     except carts.CustomerMissing as exc:

@@ -143,6 +143,7 @@ class CheckoutMutations:
         except carts.VersionConflict as exc:
             raise VersionConflict(
                 f"the cart changed: it is at version {exc.current_version}",
+                argument="expectedVersion",
                 currentVersion=exc.current_version,
             ) from exc
         except checkout.CartMissing as exc:

@@ -146,6 +146,7 @@ async def test_a_stale_version_places_no_order(fed: Gateway, systems: Systems, s
         delivery(shopper, version=shopper["version"] - 1),
     )
     assert body["errors"][0]["extensions"]["code"] == "VERSION_CONFLICT"
+    assert body["errors"][0]["extensions"]["argument"] == "expectedVersion"
     assert body["errors"][0]["extensions"]["currentVersion"] == shopper["version"]
     assert (await systems.get("oms", "/oms/orders", customerEmail=shopper["email"]))["total"] == 0
 

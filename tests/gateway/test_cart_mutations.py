@@ -130,6 +130,7 @@ async def test_a_stale_expected_version_is_a_conflict_and_changes_nothing(
     assert body["data"]["addCartItem"] is None
     [error] = body["errors"]
     assert error["extensions"]["code"] == "VERSION_CONFLICT"
+    assert error["extensions"]["argument"] == "expectedVersion"  # as every refusal of input
     assert error["extensions"]["currentVersion"] == 2
     cart = (await gateway.query(READ, {"c": customer}))["data"]["customer"]["cart"]
     assert cart["version"] == 2
@@ -407,3 +408,53 @@ async def test_a_cart_holds_at_most_100_products_and_a_101st_is_bad_user_input_n
     # A product already in the full cart can still take more units.
     more = await _add(gateway, customer, sku=skus[0], quantity=2)
     assert more["data"]["addCartItem"]["version"] == 101, more
+
+
+# Everything a cart change could write: the customer (its lock counter `cartLock` included), their
+# carts, and the keys kept for them.
+WRITTEN = """
+MATCH (c:Customer {id: $id})
+RETURN properties(c) AS customer,
+       COLLECT { MATCH (c)-[:HAS_CART]->(k:Cart) RETURN properties(k) } AS carts,
+       COLLECT { MATCH (key:IdempotencyKey {customerId: $id}) RETURN properties(key) } AS keys
+"""
+
+
+@pytest.mark.parametrize(
+    "refusal", ["stale version", "unknown product", "no such line", "line full", "key reused"]
+)
+async def test_a_refused_change_writes_nothing_not_even_the_lock_counter(
+    gateway: Gateway, graph: GraphDatabase, new_customers, refusal: str
+):
+    # The statement takes the customer's lock by bumping `cartLock`; a refused change committed
+    # that bump: a write (a transaction log entry) for a change that changed nothing.
+    [customer] = await new_customers()
+    idem = key()
+    await _add(gateway, customer, quantity=999, idem=idem)
+    [before] = await graph.read(WRITTEN, {"id": customer})
+    if refusal == "stale version":
+        answer = await _add(gateway, customer, version=0)
+    elif refusal == "unknown product":
+        answer = await _add(gateway, customer, sku=f"FX-NOPE-{uuid.uuid4().hex[:8]}")
+    elif refusal == "no such line":
+        answer = await gateway.query(REMOVE, {"c": customer, "sku": "FX-P2", "key": key()})
+    elif refusal == "line full":
+        answer = await _add(gateway, customer, quantity=1)
+    else:
+        answer = await _add(gateway, customer, quantity=2, idem=idem)
+    assert answer["errors"], answer
+    [after] = await graph.read(WRITTEN, {"id": customer})
+    assert after == before
+
+
+async def test_a_replay_writes_nothing_not_even_the_lock_counter(
+    gateway: Gateway, graph: GraphDatabase, new_customers
+):
+    [customer] = await new_customers()
+    idem = key()
+    first = await _add(gateway, customer, quantity=2, idem=idem)
+    [before] = await graph.read(WRITTEN, {"id": customer})
+    assert before["customer"]["cartLock"] == 1  # the applied change took the lock: kept
+    assert (await _add(gateway, customer, quantity=2, idem=idem))["data"] == first["data"]
+    [after] = await graph.read(WRITTEN, {"id": customer})
+    assert after == before

@@ -216,6 +216,10 @@ LITERALS = {
     '{ customer(id: "x") { history(channels: [WEB, NOPE]) { __typename } } }': "channels",
     'mutation { checkout(cartId: "c", expectedVersion: 1, fulfilment: {type: DRONE},'
     ' idempotencyKey: "abcdefghij") { __typename } }': "fulfilment.type",
+    # DateTime's literal parser raised without the value's node: no location, no argument.
+    '{ analytics(from: "yesterday") { __typename } }': "from",
+    "{ analytics(to: 1700000000) { __typename } }": "to",
+    '{ analytics(from: "2026-10-01T00:00:00Z", to: "2026-13-01T00:00:00Z") { __typename } }': "to",
 }
 
 
@@ -229,3 +233,19 @@ async def test_a_literal_of_the_wrong_type_names_its_argument(
     [error] = body["errors"]
     assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED", error
     assert error["extensions"].get("argument") == LITERALS[document], error
+
+
+async def test_a_malformed_date_time_names_its_argument_as_a_variable_as_a_literal(
+    gateway: Gateway,
+) -> None:
+    sent = await gateway.query(
+        "query($from: DateTime) { analytics(from: $from) { __typename } }", {"from": "yesterday"}
+    )
+    [error] = sent["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT", error
+    assert "$from" in error["message"], error
+    written = await gateway.query('{ analytics(from: "yesterday") { __typename } }')
+    [error] = written["errors"]
+    assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED", error
+    assert error["extensions"]["argument"] == "from", error
+    assert error["locations"] == [{"line": 1, "column": 19}], error
