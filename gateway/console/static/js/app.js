@@ -1,7 +1,7 @@
 // The store console: find a customer, show their context, keep the cart live, change it.
 // Everything goes through the public GraphQL API (api.js) and its subscriptions (live.js).
 import { ApiError, errorWith, gql, idempotencyKey } from "./api.js";
-import { liveClient, subscribe } from "./live.js";
+import { keepSubscribed, liveClient, mayPass, subscribe } from "./live.js";
 import * as Q from "./queries.js";
 import {
   SYSTEMS, cartView, consentsView, empty, fill, h, handOffView, identitiesView, journeyView,
@@ -137,6 +137,7 @@ async function openCustomer(id) {
   $("handoff").hidden = true;
   $("timeline-channel").value = "";
   $("timeline-more").hidden = true;
+  timelineLive(null);
   cartMessage("");
   // Nothing of the customer shown before stays on screen: their name above another customer's
   // panels, or their consents, would be taken for this one's if this one's context never came.
@@ -549,10 +550,33 @@ function startLive(id) {
   liveClient(setLiveStatus);
   state.stopLive.push(
     subscribe(Q.CART_CHANGED, { id, ...storeVars() },
-      (data) => showCart(data.cartChanged), (message) => cartMessage(`Live cart: ${message}`)),
-    // Something happened elsewhere: show the newest items of the timeline.
-    subscribe(Q.ACTIVITY, { id }, () => refreshTimeline(), () => {}),
+      (data) => showCart(data.cartChanged), ({ message }) => cartMessage(`Live cart: ${message}`)),
+    // Something happened elsewhere: show the newest items of the timeline. Started again when it
+    // ends on what may pass, and then read again (what happened meanwhile was told to nobody).
+    keepSubscribed(Q.ACTIVITY, { id }, {
+      onData: () => {
+        timelineLive(null);
+        refreshTimeline();
+      },
+      onError: (problem) => timelineLive(problem),
+      onRetry: () => {
+        timelineLive(null);
+        refreshTimeline();
+      },
+    }),
   );
+}
+
+/** Why the timeline stopped following other channels (under it), or nothing (`null`). */
+function timelineLive(problem) {
+  const box = $("timeline-live");
+  box.hidden = !problem;
+  box.dataset.code = problem?.code ?? "";
+  if (!problem) return box.replaceChildren();
+  box.textContent = `The timeline stopped following other channels: ${problem.message} `
+    + (mayPass(problem)
+      ? "Trying again in a moment."
+      : "Open the customer again to see what happened since.");
 }
 
 function stopLive() {
