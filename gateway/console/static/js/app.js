@@ -125,11 +125,14 @@ async function moreMatches(button, text, after, seq, list) {
 async function openCustomer(id) {
   state.searchSeq += 1; // a search still on its way must not replace the customer chosen now
   stopLive();
+  // The same customer opened again (another store): a cart change still on its way stays the one
+  // at a time until it is answered, or a click now would carry the same expected version.
+  const again = state.customerId === id;
   Object.assign(state, {
     customerId: id, cart: null, cartRead: false, journey: null, timelineAfter: null,
-    cartChange: null, resuming: null,
+    cartChange: again ? state.cartChange : null, resuming: null,
   });
-  $("panel-cart").removeAttribute("aria-busy");
+  if (!state.cartChange) $("panel-cart").removeAttribute("aria-busy");
   cartButtons();
   $("results").hidden = true;
   $("empty-state").hidden = true;
@@ -306,6 +309,7 @@ async function sendCartChange(query, variables, done) {
     }
   }
   cartMessage("Saving…", "info");
+  const store = myStore();
   let answer;
   try {
     answer = await gql(query, {
@@ -335,7 +339,13 @@ async function sendCartChange(query, variables, done) {
   }
   if (answer.errors.length && !answer.data?.[done]) return cartMessage(answer.errors[0].message);
   cartMessage("");
-  showCart(answer.data[done]);
+  if (myStore() === store) return showCart(answer.data[done]);
+  // Another store was chosen meanwhile: the answer's cart tells the stock of the one before.
+  const failure = await refreshCart();
+  if (stillOn(id) && failure) {
+    cartMessage(`Your change was saved, but the cart could not be read again for this store. `
+      + `(${failure})`);
+  }
 }
 
 /** A change whose answer never came (the connection dropped, or the gateway was too slow) may
