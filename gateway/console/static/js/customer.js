@@ -15,12 +15,13 @@ import { newTimeline, showTimeline, timelineLive } from "./timeline.js";
 export async function openCustomer(id) {
   state.searchSeq += 1; // a search still on its way must not replace the customer chosen now
   stopLive();
-  // The same customer opened again (another store): a cart change still on its way stays the one
-  // at a time until it is answered, or a click now would carry the same expected version.
+  // The same customer opened again (another store): a cart change or a resumption still on its
+  // way stays the one at a time until it is answered, or a click now would carry the same
+  // expected version (a conflict), or resume the journey twice (two steps).
   const again = state.customerId === id;
   Object.assign(state, {
     customerId: id, cart: null, cartRead: false, journey: null, timelineAfter: null,
-    cartChange: again ? state.cartChange : null, resuming: null,
+    cartChange: again ? state.cartChange : null, resuming: again ? state.resuming : null,
   });
   if (!state.cartChange) $("panel-cart").removeAttribute("aria-busy");
   cartButtons();
