@@ -124,7 +124,8 @@ async function refreshCart() {
   if (!customer || (customer.cart === null && answer.errors.length)) {
     return answer.errors[0]?.message ?? "no answer";
   }
-  if (stillOn(id)) showCart(customer.cart, true);
+  // Not forced: a newer cart may have reached the page live while this one was on its way.
+  if (stillOn(id)) showCart(customer.cart);
   return null;
 }
 
