@@ -133,13 +133,9 @@ WITH c, """
 SET c.coPurchasesWithdrawn = CASE WHEN refused THEN true END
 """
 )
-# Take customer ``c``'s purchases off the counts they fed, when ``withdraw`` (a boolean in scope)
-# and not done before (a unit subquery: the caller's rows go on unchanged). The same pairs as
-# ``_COUNT``: each product ``c`` touched with each purchase ``c`` made of another product.
-WITHDRAW_SUBQUERY: LiteralString = """
-CALL (c, withdraw) {
-  WITH c WHERE withdraw AND c.coPurchasesWithdrawn IS NULL
-  SET c.coPurchasesWithdrawn = true
+# Customer ``c``'s pairs, as ``s, r, purchases``: each product ``c`` touched (``s``) with each
+# purchase ``c`` made of another product (``r``), counted; the pairs ``_COUNT`` counts for them.
+_CUSTOMER_PAIRS: LiteralString = """
   WITH COLLECT { MATCH (c)-[:DID]->(:Interaction)-[:ABOUT]->(p:Product) RETURN DISTINCT p }
          AS touched,
        COLLECT { MATCH (c)-[:DID]->(:Interaction {type: 'purchase'})-[:ABOUT]->(p:Product)
@@ -148,30 +144,37 @@ CALL (c, withdraw) {
   UNWIND bought AS r
   WITH s, r WHERE r <> s
   WITH s, r, count(*) AS purchases
-  MATCH (s)-[also:ALSO_BOUGHT]->(r)
+"""
+# Take customer ``c``'s purchases off the counts they fed, when ``withdraw`` (a boolean in scope)
+# and not done before (a unit subquery: the caller's rows go on unchanged). The same pairs as
+# ``_COUNT``: each product ``c`` touched with each purchase ``c`` made of another product.
+WITHDRAW_SUBQUERY: LiteralString = (
+    """
+CALL (c, withdraw) {
+  WITH c WHERE withdraw AND c.coPurchasesWithdrawn IS NULL
+  SET c.coPurchasesWithdrawn = true
+"""
+    + _CUSTOMER_PAIRS
+    + """  MATCH (s)-[also:ALSO_BOUGHT]->(r)
   SET also.purchases = also.purchases - purchases
   WITH also WHERE also.purchases <= 0
   DELETE also
 }
 """
+)
 # Add customer ``c``'s purchases to the counts, when ``countIn`` (a boolean in scope) and they
 # were withdrawn (a unit subquery, like ``WITHDRAW_SUBQUERY``, of which it is the mirror: a grant
 # after a refusal counts at once, once). A pair the table has no relationship for gets one, then
 # the seed's list is cut back to its ``$perProduct`` best: ``c``'s count is a floor of the pair's,
 # so a pair it lifts above a list's last belongs there.
-COUNT_IN_SUBQUERY: LiteralString = """
+COUNT_IN_SUBQUERY: LiteralString = (
+    """
 CALL (c, countIn) {
   WITH c WHERE countIn AND c.coPurchasesWithdrawn IS NOT NULL
   REMOVE c.coPurchasesWithdrawn
-  WITH COLLECT { MATCH (c)-[:DID]->(:Interaction)-[:ABOUT]->(p:Product) RETURN DISTINCT p }
-         AS touched,
-       COLLECT { MATCH (c)-[:DID]->(:Interaction {type: 'purchase'})-[:ABOUT]->(p:Product)
-                 RETURN p } AS bought
-  UNWIND touched AS s
-  UNWIND bought AS r
-  WITH s, r WHERE r <> s
-  WITH s, r, count(*) AS purchases
-  MERGE (s)-[also:ALSO_BOUGHT]->(r)
+"""
+    + _CUSTOMER_PAIRS
+    + """  MERGE (s)-[also:ALSO_BOUGHT]->(r)
     ON CREATE SET also.purchases = purchases
     ON MATCH SET also.purchases = also.purchases + purchases
   WITH DISTINCT s
@@ -182,6 +185,7 @@ CALL (c, countIn) {
   DELETE dropped
 }
 """
+)
 WITHDRAW: LiteralString = (
     "MATCH (c:Customer {id: $customerId}) WITH c, true AS withdraw"
     + WITHDRAW_SUBQUERY
